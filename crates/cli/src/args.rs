@@ -1,0 +1,100 @@
+//! Command-line flags as clap parses them. Values that must be reported in the user's
+//! language (levels, families, information types …) stay strings here and are checked
+//! in `resolve`, ripgrep-style, before any work is done.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_HELP: &str = "\
+Exit status / 退出状态:
+  0  ok / 成功
+  1  checks failed / 检查未通过
+  2  usage or input error / 用法或输入错误
+  3  refused (e.g. classified information) / 拒绝执行（如涉密信息）
+
+Language / 语言: --lang zh|en; by default from LC_ALL, LC_MESSAGES or LANG (zh* → Chinese, otherwise English).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cloudward",
+    version,
+    about = "Secure use of cloud services per GB/T 31167 / GB/T 31168 — 云计算服务安全指南的落地工具",
+    after_help = EXIT_HELP
+)]
+pub struct Cli {
+    /// Output language: zh or en [default: from LANG]
+    #[arg(long, global = true, value_name = "zh|en")]
+    pub lang: Option<String>,
+
+    /// Output format: table, json, csv or markdown
+    #[arg(long, global = true, value_name = "FORMAT", default_value = "table")]
+    pub format: String,
+
+    /// Use the content folder DIR (same shape as the built-in content/) instead of the
+    /// catalog built into the binary
+    #[arg(long, global = true, value_name = "DIR", env = "CLOUDWARD_CATALOG")]
+    pub catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Browse, search and validate the control catalog
+    #[command(subcommand, after_help = EXIT_HELP)]
+    Catalog(CatalogCommand),
+    /// Derive the protection requirement from information and business types (guide §6.5)
+    #[command(after_help = EXIT_HELP)]
+    Classify(ClassifyArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List controls, optionally filtered
+    List(ListArgs),
+    /// Show one control in full
+    Show {
+        /// Control id, such as AC-10
+        id: String,
+    },
+    /// Find controls whose id, title, statement or guidance contains TEXT (zh or en)
+    Search {
+        /// Text to look for, in Chinese or English
+        text: String,
+        #[command(flatten)]
+        filter: ListArgs,
+    },
+    /// Check a content folder (or the built-in catalog) and report every problem
+    Validate {
+        /// Content folder to check; defaults to --catalog, then to the built-in catalog
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ListArgs {
+    /// Only this family (e.g. AC)
+    #[arg(long, value_name = "F")]
+    pub family: Option<String>,
+    /// Controls that apply at this protection level: general, enhanced or advanced
+    #[arg(long, value_name = "L")]
+    pub level: Option<String>,
+    /// Service category whose responsible party is shown: iaas, paas or saas
+    #[arg(long, value_name = "iaas|paas|saas")]
+    pub service: Option<String>,
+    /// Only controls this party implements, alone or shared: provider or customer
+    #[arg(long, value_name = "P")]
+    pub party: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Information types carried, comma-separated or repeated: public, sensitive, classified
+    #[arg(long, value_name = "TYPES", required = true, num_args = 1.., value_delimiter = ',')]
+    pub info: Vec<String>,
+    /// Business type: general, important or critical
+    #[arg(long, value_name = "TYPE", required = true)]
+    pub business: String,
+}

@@ -1,0 +1,283 @@
+//! `cloudward catalog …`: list, show, search and validate the control catalog.
+
+use std::io::Write;
+
+use cloudward_domain::ProtectionLevel;
+use cloudward_domain::catalog::{Catalog, Control, Filter, Origin, Party, ServiceCategory};
+use cloudward_domain::load::Content;
+use serde::Serialize;
+
+use crate::args::{CatalogCommand, ListArgs};
+use crate::output::{Format, Table};
+use crate::{Ctx, Failure};
+
+pub fn run(ctx: &Ctx, cmd: CatalogCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    match cmd {
+        CatalogCommand::List(args) => {
+            let content = ctx.content()?;
+            let filter = filter(ctx, &args, &content.catalog, None)?;
+            list(ctx, &content.catalog, &filter, out)
+        }
+        CatalogCommand::Search { text, filter: args } => {
+            let content = ctx.content()?;
+            let filter = filter(ctx, &args, &content.catalog, Some(text))?;
+            list(ctx, &content.catalog, &filter, out)
+        }
+        CatalogCommand::Show { id } => {
+            let content = ctx.content()?;
+            show(ctx, &content.catalog, &id, out)
+        }
+        CatalogCommand::Validate { dir } => validate(ctx, dir, out),
+    }
+}
+
+fn filter(
+    ctx: &Ctx,
+    args: &ListArgs,
+    catalog: &Catalog,
+    text: Option<String>,
+) -> Result<Filter, Failure> {
+    let family = match &args.family {
+        Some(f) => match catalog.family(f) {
+            Some(fam) => Some(fam.id.clone()),
+            None => {
+                let ids: Vec<&str> = catalog.families.iter().map(|f| f.id.as_str()).collect();
+                return Err(ctx.bad_value("--family", f, &ids));
+            }
+        },
+        None => None,
+    };
+    let level = match &args.level {
+        Some(l) => Some(
+            ProtectionLevel::parse(l)
+                .ok_or_else(|| ctx.bad_value("--level", l, &["general", "enhanced", "advanced"]))?,
+        ),
+        None => None,
+    };
+    let service = match &args.service {
+        Some(s) => Some(
+            ServiceCategory::parse(s).ok_or_else(|| ctx.bad_value("--service", s, &["iaas", "paas", "saas"]))?,
+        ),
+        None => None,
+    };
+    let party = match args.party.as_deref() {
+        Some("provider") => Some(Party::Provider),
+        Some("customer") => Some(Party::Customer),
+        Some(p) => return Err(ctx.bad_value("--party", p, &["provider", "customer"])),
+        None => None,
+    };
+    Ok(Filter { family, level, service, party, text })
+}
+
+fn control_level(ctx: &Ctx, level: ProtectionLevel) -> String {
+    ctx.t(&format!("control_level.{}", level.id()))
+}
+
+fn party(ctx: &Ctx, p: Party) -> String {
+    ctx.t(&format!("party.{}", p.id()))
+}
+
+fn list(ctx: &Ctx, catalog: &Catalog, filter: &Filter, out: &mut dyn Write) -> Result<(), Failure> {
+    let controls: Vec<&Control> = catalog.select(filter).collect();
+    if ctx.format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, &controls).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let services: Vec<ServiceCategory> = match filter.service {
+        Some(s) => vec![s],
+        None => ServiceCategory::ALL.to_vec(),
+    };
+    let mut header = vec![ctx.t("col.id"), ctx.t("col.topic"), ctx.t("col.level"), ctx.t("col.title")];
+    header.extend(services.iter().map(|s| s.id().to_uppercase().replace("AAS", "aaS")));
+    header.push(ctx.t("col.nist"));
+    let mut table = Table::new(header);
+    for c in &controls {
+        let mut row = vec![
+            c.id.clone(),
+            catalog.topic_name(c, ctx.lang),
+            control_level(ctx, c.level),
+            c.title.get(ctx.lang).to_owned(),
+        ];
+        row.extend(services.iter().map(|s| party(ctx, c.parties.get(*s))));
+        row.push(c.refs.nist.join(", "));
+        table.push(row);
+    }
+    if controls.is_empty() && ctx.format == Format::Table {
+        writeln!(out, "{}", ctx.t("catalog.no_results"))?;
+        return Ok(());
+    }
+    table.write(ctx.format, out)?;
+    if ctx.format == Format::Table {
+        writeln!(out, "{}", ctx.tr("catalog.count", &[("count", controls.len().to_string())]))?;
+    }
+    Ok(())
+}
+
+/// A control with its family and topic names, for `show --format json`.
+#[derive(Serialize)]
+struct ShownControl<'a> {
+    #[serde(flatten)]
+    control: &'a Control,
+    family_name: &'a cloudward_domain::Text,
+    topic_name: Option<&'a cloudward_domain::Text>,
+}
+
+fn show(ctx: &Ctx, catalog: &Catalog, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    let Some(c) = catalog.control(id) else {
+        return Err(Failure::Input(ctx.tr("error.unknown_control", &[("id", id.to_owned())])));
+    };
+    let family = catalog.family(&c.family);
+    let topic = family.and_then(|f| f.topic(&c.topic));
+    if ctx.format == Format::Json {
+        if let Some(family) = family {
+            let shown = ShownControl { control: c, family_name: &family.name, topic_name: topic.map(|t| &t.name) };
+            serde_json::to_writer_pretty(&mut *out, &shown).map_err(std::io::Error::other)?;
+        } else {
+            serde_json::to_writer_pretty(&mut *out, c).map_err(std::io::Error::other)?;
+        }
+        writeln!(out)?;
+        return Ok(());
+    }
+    let lang = ctx.lang;
+    let std_ref = &c.refs.gbt31168;
+    let clause = match &std_ref.clause {
+        Some(cl) => format!("GB/T 31168-{} {cl}", std_ref.edition),
+        None => format!("GB/T 31168-{} ({})", std_ref.edition, ctx.t("ref.no_clause")),
+    };
+    let verified = if std_ref.verified { ctx.t("ref.verified") } else { ctx.t("ref.unverified") };
+    let parties = ServiceCategory::ALL
+        .iter()
+        .map(|s| format!("{}: {}", s.id(), party(ctx, c.parties.get(*s))))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let origin = match c.origin {
+        Origin::Standard => ctx.t("origin.standard"),
+        Origin::Cloudward => ctx.t("origin.cloudward"),
+    };
+    let rows = vec![
+        (ctx.t("col.id"), c.id.clone()),
+        (ctx.t("col.title"), c.title.get(lang).to_owned()),
+        (
+            ctx.t("col.family"),
+            family.map(|f| format!("{} {}", f.id, f.name.get(lang))).unwrap_or_else(|| c.family.clone()),
+        ),
+        (ctx.t("col.topic"), topic.map(|t| t.name.get(lang).to_owned()).unwrap_or_else(|| c.topic.clone())),
+        (ctx.t("col.level"), control_level(ctx, c.level)),
+        (ctx.t("col.statement"), c.statement.get(lang).to_owned()),
+        (ctx.t("col.guidance"), c.guidance.get(lang).to_owned()),
+        (ctx.t("col.gbt31168"), format!("{clause} — {verified}")),
+        (ctx.t("col.nist"), c.refs.nist.join(", ")),
+        (ctx.t("col.parties"), parties),
+        (ctx.t("col.origin"), origin),
+    ];
+    if ctx.format == Format::Markdown {
+        writeln!(out, "## {} {}\n", c.id, c.title.get(lang))?;
+        for (k, v) in rows.iter().skip(2) {
+            writeln!(out, "- **{k}**: {v}")?;
+        }
+        return Ok(());
+    }
+    let mut table = Table::new(vec![ctx.t("col.field"), ctx.t("col.value")]);
+    for (k, v) in rows {
+        table.push(vec![k, v]);
+    }
+    table.write(ctx.format, out)?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Summary {
+    valid: bool,
+    families: usize,
+    topics: usize,
+    controls: usize,
+    general: usize,
+    enhanced: usize,
+    advanced: usize,
+    risks: usize,
+    roles: usize,
+    basic_requirements: usize,
+    phases: usize,
+    aspects: usize,
+    contract_clauses: usize,
+}
+
+fn summary(content: &Content) -> Summary {
+    let cat = &content.catalog;
+    let count = |l: ProtectionLevel| cat.controls.iter().filter(|c| c.level == l).count();
+    let g = &content.guide;
+    Summary {
+        valid: true,
+        families: cat.families.len(),
+        topics: cat.families.iter().map(|f| f.topics.len()).sum(),
+        controls: cat.controls.len(),
+        general: count(ProtectionLevel::General),
+        enhanced: count(ProtectionLevel::Enhanced),
+        advanced: count(ProtectionLevel::Advanced),
+        risks: g.risks.len(),
+        roles: g.roles.len(),
+        basic_requirements: g.basic_requirements.len(),
+        phases: g.phases.len(),
+        aspects: g.aspects.len(),
+        contract_clauses: g.contract_clauses.len(),
+    }
+}
+
+fn validate(ctx: &Ctx, dir: Option<std::path::PathBuf>, out: &mut dyn Write) -> Result<(), Failure> {
+    let dir = dir.or_else(|| ctx.catalog_dir.clone());
+    let (loaded, source) = match &dir {
+        Some(d) => (cloudward_content::load_dir(d), d.display().to_string()),
+        None => (cloudward_content::embedded_content(), ctx.t("catalog.embedded")),
+    };
+    match loaded {
+        Ok(content) => {
+            let s = summary(&content);
+            if ctx.format == Format::Json {
+                serde_json::to_writer_pretty(&mut *out, &s).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+            } else {
+                let n = |v: usize| v.to_string();
+                let text = ctx.tr(
+                    "catalog.valid",
+                    &[
+                        ("families", n(s.families)),
+                        ("topics", n(s.topics)),
+                        ("controls", n(s.controls)),
+                        ("general", n(s.general)),
+                        ("enhanced", n(s.enhanced)),
+                        ("advanced", n(s.advanced)),
+                        ("risks", n(s.risks)),
+                        ("roles", n(s.roles)),
+                        ("requirements", n(s.basic_requirements)),
+                        ("phases", n(s.phases)),
+                        ("aspects", n(s.aspects)),
+                        ("clauses", n(s.contract_clauses)),
+                    ],
+                );
+                writeln!(out, "{text}")?;
+            }
+            Ok(())
+        }
+        Err(problems) => {
+            if ctx.format == Format::Json {
+                let rendered: Vec<serde_json::Value> = problems
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "file": p.file,
+                            "line": p.line,
+                            "entry": p.entry,
+                            "kind": p.kind.key().trim_start_matches("problem."),
+                            "message": p.render(&ctx.messages, ctx.lang),
+                        })
+                    })
+                    .collect();
+                let doc = serde_json::json!({ "valid": false, "problems": rendered });
+                serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+            }
+            Err(Failure::Input(ctx.problems_text(&source, &problems)))
+        }
+    }
+}

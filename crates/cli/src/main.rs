@@ -1,0 +1,162 @@
+//! The `cloudward` command: parses flags, calls the libraries, prints, sets the exit code.
+
+mod args;
+mod catalog_cmd;
+mod classify_cmd;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use cloudward_domain::Lang;
+use cloudward_domain::i18n::Messages;
+use cloudward_domain::load::Content;
+use cloudward_domain::problem::Problem;
+
+use crate::args::{Cli, Command};
+use crate::output::Format;
+
+/// What went wrong, and so which exit status to use.
+#[derive(Debug)]
+pub enum Failure {
+    /// Checks ran and failed (exit 1); the report is already printed.
+    Failed,
+    /// Bad usage or input (exit 2).
+    Input(String),
+    /// The request is refused on principle (exit 3).
+    Refused(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(err: std::io::Error) -> Self {
+        Failure::Input(err.to_string())
+    }
+}
+
+/// Resolved global settings every command uses.
+#[derive(Debug)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub format: Format,
+    pub messages: Messages,
+    pub catalog_dir: Option<std::path::PathBuf>,
+}
+
+impl Ctx {
+    pub fn t(&self, key: &str) -> String {
+        self.messages.text(key, self.lang)
+    }
+
+    pub fn tr(&self, key: &str, args: &[(&str, String)]) -> String {
+        self.messages.render(key, self.lang, args)
+    }
+
+    /// An "unknown value" usage error listing what is accepted.
+    pub fn bad_value(&self, flag: &str, value: &str, accepted: &[&str]) -> Failure {
+        Failure::Input(self.tr(
+            "error.unknown_value",
+            &[("flag", flag.to_owned()), ("value", value.to_owned()), ("accepted", accepted.join(", "))],
+        ))
+    }
+
+    /// The catalog to work on: `--catalog DIR` or the built-in one.
+    pub fn content(&self) -> Result<Content, Failure> {
+        let (loaded, source) = match &self.catalog_dir {
+            Some(dir) => (cloudward_content::load_dir(dir), dir.display().to_string()),
+            None => (cloudward_content::embedded_content(), self.t("catalog.embedded")),
+        };
+        loaded.map_err(|problems| Failure::Input(self.problems_text(&source, &problems)))
+    }
+
+    pub fn problems_text(&self, source: &str, problems: &[Problem]) -> String {
+        let mut text = self.tr(
+            "catalog.invalid",
+            &[("source", source.to_owned()), ("count", problems.len().to_string())],
+        );
+        for p in problems {
+            text.push_str("\n  ");
+            text.push_str(&p.render(&self.messages, self.lang));
+        }
+        text
+    }
+}
+
+fn lang_from_env() -> Lang {
+    // POSIX precedence: LC_ALL, then LC_MESSAGES, then LANG; empty values are skipped.
+    let value = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty());
+    Lang::from_locale(value.as_deref())
+}
+
+fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
+    match cli.command {
+        Command::Catalog(cmd) => catalog_cmd::run(ctx, cmd, out),
+        Command::Classify(args) => classify_cmd::run(ctx, &args, out),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let messages = cloudward_content::messages();
+    let env_lang = lang_from_env();
+    let lang = match cli.lang.as_deref() {
+        None => env_lang,
+        Some(value) => match Lang::parse(value) {
+            Some(lang) => lang,
+            None => {
+                let msg = messages.render(
+                    "error.unknown_value",
+                    env_lang,
+                    &[("flag", "--lang".into()), ("value", value.into()), ("accepted", "zh, en".into())],
+                );
+                eprintln!("cloudward: {msg}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut ctx = Ctx { lang, format: Format::Table, messages, catalog_dir: cli.catalog.clone() };
+    match Format::parse(&cli.format) {
+        Some(format) => ctx.format = format,
+        None => {
+            eprintln!("cloudward: {}", msg_of(&ctx.bad_value("--format", &cli.format, &Format::IDS)));
+            return ExitCode::from(2);
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = run(cli, &ctx, &mut out);
+    let flushed = out.flush();
+    match result {
+        Ok(()) => match flushed {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("cloudward: {}", ctx.tr("error.output", &[("detail", e.to_string())]));
+                ExitCode::from(2)
+            }
+        },
+        Err(Failure::Failed) => ExitCode::from(1),
+        Err(Failure::Input(msg)) => {
+            // A reader that went away (`| head`) is not an error of the user's.
+            if msg.contains("Broken pipe") {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("cloudward: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Refused(msg)) => {
+            eprintln!("cloudward: {msg}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn msg_of(f: &Failure) -> &str {
+    match f {
+        Failure::Failed => "",
+        Failure::Input(m) | Failure::Refused(m) => m,
+    }
+}

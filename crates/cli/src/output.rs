@@ -1,0 +1,81 @@
+//! Output formats for tabular data: table (terminal), CSV and Markdown. JSON output is
+//! written by each command from its own serialisable values.
+
+use std::io::Write;
+
+use comfy_table::{ContentArrangement, Table as Comfy, presets};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+impl Format {
+    pub const IDS: [&'static str; 4] = ["table", "json", "csv", "markdown"];
+
+    pub fn parse(value: &str) -> Option<Format> {
+        match value {
+            "table" => Some(Format::Table),
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "markdown" | "md" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// Rows of text under a header, printable in every non-JSON format.
+#[derive(Debug, Default)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(header: Vec<String>) -> Table {
+        Table { header, rows: Vec::new() }
+    }
+
+    pub fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+        match format {
+            Format::Table | Format::Json => {
+                let mut t = Comfy::new();
+                t.load_preset(presets::UTF8_FULL_CONDENSED)
+                    .set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_header(self.header.clone());
+                for row in &self.rows {
+                    t.add_row(row.clone());
+                }
+                writeln!(out, "{t}")
+            }
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(&self.header).map_err(std::io::Error::other)?;
+                for row in &self.rows {
+                    w.write_record(row).map_err(std::io::Error::other)?;
+                }
+                w.flush()
+            }
+            Format::Markdown => {
+                writeln!(out, "| {} |", self.header.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "))?;
+                writeln!(out, "|{}|", vec!["---"; self.header.len()].join("|"))?;
+                for row in &self.rows {
+                    writeln!(out, "| {} |", row.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A Markdown table cell: pipes escaped, line breaks as `<br>`.
+fn md(cell: &str) -> String {
+    cell.replace('|', "\\|").replace('\n', "<br>")
+}
