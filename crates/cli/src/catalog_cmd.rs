@@ -56,7 +56,8 @@ fn filter(
     };
     let service = match &args.service {
         Some(s) => Some(
-            ServiceCategory::parse(s).ok_or_else(|| ctx.bad_value("--service", s, &["iaas", "paas", "saas"]))?,
+            ServiceCategory::parse(s)
+                .ok_or_else(|| ctx.bad_value("--service", s, &["iaas", "paas", "saas"]))?,
         ),
         None => None,
     };
@@ -66,7 +67,13 @@ fn filter(
         Some(p) => return Err(ctx.bad_value("--party", p, &["provider", "customer"])),
         None => None,
     };
-    Ok(Filter { family, level, service, party, text })
+    Ok(Filter {
+        family,
+        level,
+        service,
+        party,
+        text,
+    })
 }
 
 fn control_level(ctx: &Ctx, level: ProtectionLevel) -> String {
@@ -88,8 +95,17 @@ fn list(ctx: &Ctx, catalog: &Catalog, filter: &Filter, out: &mut dyn Write) -> R
         Some(s) => vec![s],
         None => ServiceCategory::ALL.to_vec(),
     };
-    let mut header = vec![ctx.t("col.id"), ctx.t("col.topic"), ctx.t("col.level"), ctx.t("col.title")];
-    header.extend(services.iter().map(|s| s.id().to_uppercase().replace("AAS", "aaS")));
+    let mut header = vec![
+        ctx.t("col.id"),
+        ctx.t("col.topic"),
+        ctx.t("col.level"),
+        ctx.t("col.title"),
+    ];
+    header.extend(
+        services
+            .iter()
+            .map(|s| s.id().to_uppercase().replace("AAS", "aaS")),
+    );
     header.push(ctx.t("col.nist"));
     let mut table = Table::new(header);
     for c in &controls {
@@ -109,7 +125,11 @@ fn list(ctx: &Ctx, catalog: &Catalog, filter: &Filter, out: &mut dyn Write) -> R
     }
     table.write(ctx.format, out)?;
     if ctx.format == Format::Table {
-        writeln!(out, "{}", ctx.tr("catalog.count", &[("count", controls.len().to_string())]))?;
+        writeln!(
+            out,
+            "{}",
+            ctx.tr("catalog.count", &[("count", controls.len().to_string())])
+        )?;
     }
     Ok(())
 }
@@ -125,13 +145,19 @@ struct ShownControl<'a> {
 
 fn show(ctx: &Ctx, catalog: &Catalog, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
     let Some(c) = catalog.control(id) else {
-        return Err(Failure::Input(ctx.tr("error.unknown_control", &[("id", id.to_owned())])));
+        return Err(Failure::Input(
+            ctx.tr("error.unknown_control", &[("id", id.to_owned())]),
+        ));
     };
     let family = catalog.family(&c.family);
     let topic = family.and_then(|f| f.topic(&c.topic));
     if ctx.format == Format::Json {
         if let Some(family) = family {
-            let shown = ShownControl { control: c, family_name: &family.name, topic_name: topic.map(|t| &t.name) };
+            let shown = ShownControl {
+                control: c,
+                family_name: &family.name,
+                topic_name: topic.map(|t| &t.name),
+            };
             serde_json::to_writer_pretty(&mut *out, &shown).map_err(std::io::Error::other)?;
         } else {
             serde_json::to_writer_pretty(&mut *out, c).map_err(std::io::Error::other)?;
@@ -143,9 +169,17 @@ fn show(ctx: &Ctx, catalog: &Catalog, id: &str, out: &mut dyn Write) -> Result<(
     let std_ref = &c.refs.gbt31168;
     let clause = match &std_ref.clause {
         Some(cl) => format!("GB/T 31168-{} {cl}", std_ref.edition),
-        None => format!("GB/T 31168-{} ({})", std_ref.edition, ctx.t("ref.no_clause")),
+        None => format!(
+            "GB/T 31168-{} ({})",
+            std_ref.edition,
+            ctx.t("ref.no_clause")
+        ),
     };
-    let verified = if std_ref.verified { ctx.t("ref.verified") } else { ctx.t("ref.unverified") };
+    let verified = if std_ref.verified {
+        ctx.t("ref.verified")
+    } else {
+        ctx.t("ref.unverified")
+    };
     let parties = ServiceCategory::ALL
         .iter()
         .map(|s| format!("{}: {}", s.id(), party(ctx, c.parties.get(*s))))
@@ -160,9 +194,16 @@ fn show(ctx: &Ctx, catalog: &Catalog, id: &str, out: &mut dyn Write) -> Result<(
         (ctx.t("col.title"), c.title.get(lang).to_owned()),
         (
             ctx.t("col.family"),
-            family.map(|f| format!("{} {}", f.id, f.name.get(lang))).unwrap_or_else(|| c.family.clone()),
+            family
+                .map(|f| format!("{} {}", f.id, f.name.get(lang)))
+                .unwrap_or_else(|| c.family.clone()),
         ),
-        (ctx.t("col.topic"), topic.map(|t| t.name.get(lang).to_owned()).unwrap_or_else(|| c.topic.clone())),
+        (
+            ctx.t("col.topic"),
+            topic
+                .map(|t| t.name.get(lang).to_owned())
+                .unwrap_or_else(|| c.topic.clone()),
+        ),
         (ctx.t("col.level"), control_level(ctx, c.level)),
         (ctx.t("col.statement"), c.statement.get(lang).to_owned()),
         (ctx.t("col.guidance"), c.guidance.get(lang).to_owned()),
@@ -224,11 +265,18 @@ fn summary(content: &Content) -> Summary {
     }
 }
 
-fn validate(ctx: &Ctx, dir: Option<std::path::PathBuf>, out: &mut dyn Write) -> Result<(), Failure> {
+fn validate(
+    ctx: &Ctx,
+    dir: Option<std::path::PathBuf>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let dir = dir.or_else(|| ctx.catalog_dir.clone());
     let (loaded, source) = match &dir {
         Some(d) => (cloudward_content::load_dir(d), d.display().to_string()),
-        None => (cloudward_content::embedded_content(), ctx.t("catalog.embedded")),
+        None => (
+            cloudward_content::embedded_content(),
+            ctx.t("catalog.embedded"),
+        ),
     };
     match loaded {
         Ok(content) => {

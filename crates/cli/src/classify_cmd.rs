@@ -36,7 +36,8 @@ pub fn run(ctx: &Ctx, args: &ClassifyArgs, out: &mut dyn Write) -> Result<(), Fa
         if value.is_empty() {
             continue;
         }
-        infos.push(InfoType::parse(value).ok_or_else(|| ctx.bad_value("--info", value, &info_ids))?);
+        infos
+            .push(InfoType::parse(value).ok_or_else(|| ctx.bad_value("--info", value, &info_ids))?);
     }
     let business_ids: Vec<&str> = BusinessType::ALL.iter().map(|b| b.id()).collect();
     let business = BusinessType::parse(args.business.trim())
@@ -79,7 +80,11 @@ pub fn run(ctx: &Ctx, args: &ClassifyArgs, out: &mut dyn Write) -> Result<(), Fa
             .iter()
             .map(|(i, l)| format!("{} → {}", info_name(*i), level_name(*l)))
             .collect::<Vec<_>>()
-            .join(if ctx.lang == cloudward_domain::Lang::Zh { "；" } else { "; " });
+            .join(if ctx.lang == cloudward_domain::Lang::Zh {
+                "；"
+            } else {
+                "; "
+            });
         reason.push(' ');
         reason.push_str(&ctx.tr("classify.reason_strictest", &[("list", list)]));
     }
@@ -89,6 +94,8 @@ pub fn run(ctx: &Ctx, args: &ClassifyArgs, out: &mut dyn Write) -> Result<(), Fa
     }
     if ctx.lang == cloudward_domain::Lang::Zh {
         reason = reason.replace("。 ", "。");
+    } else {
+        reason = capitalise(&reason);
     }
 
     if ctx.format == Format::Json {
@@ -99,7 +106,14 @@ pub fn run(ctx: &Ctx, args: &ClassifyArgs, out: &mut dyn Write) -> Result<(), Fa
             reason,
             information: req.per_info.iter().map(|(i, _)| *i).collect(),
             business,
-            per_information: req.per_info.iter().map(|(i, l)| PerInfo { information: *i, level: *l }).collect(),
+            per_information: req
+                .per_info
+                .iter()
+                .map(|(i, l)| PerInfo {
+                    information: *i,
+                    level: *l,
+                })
+                .collect(),
             clause: "GB/T 31167 6.5",
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
@@ -119,4 +133,12 @@ pub fn run(ctx: &Ctx, args: &ClassifyArgs, out: &mut dyn Write) -> Result<(), Fa
     table.push(vec![ctx.t("classify.reason"), reason]);
     table.write(ctx.format, out)?;
     Ok(())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

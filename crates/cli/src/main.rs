@@ -56,7 +56,11 @@ impl Ctx {
     pub fn bad_value(&self, flag: &str, value: &str, accepted: &[&str]) -> Failure {
         Failure::Input(self.tr(
             "error.unknown_value",
-            &[("flag", flag.to_owned()), ("value", value.to_owned()), ("accepted", accepted.join(", "))],
+            &[
+                ("flag", flag.to_owned()),
+                ("value", value.to_owned()),
+                ("accepted", accepted.join(", ")),
+            ],
         ))
     }
 
@@ -64,7 +68,10 @@ impl Ctx {
     pub fn content(&self) -> Result<Content, Failure> {
         let (loaded, source) = match &self.catalog_dir {
             Some(dir) => (cloudward_content::load_dir(dir), dir.display().to_string()),
-            None => (cloudward_content::embedded_content(), self.t("catalog.embedded")),
+            None => (
+                cloudward_content::embedded_content(),
+                self.t("catalog.embedded"),
+            ),
         };
         loaded.map_err(|problems| Failure::Input(self.problems_text(&source, &problems)))
     }
@@ -72,7 +79,10 @@ impl Ctx {
     pub fn problems_text(&self, source: &str, problems: &[Problem]) -> String {
         let mut text = self.tr(
             "catalog.invalid",
-            &[("source", source.to_owned()), ("count", problems.len().to_string())],
+            &[
+                ("source", source.to_owned()),
+                ("count", problems.len().to_string()),
+            ],
         );
         for p in problems {
             text.push_str("\n  ");
@@ -110,18 +120,30 @@ fn main() -> ExitCode {
                 let msg = messages.render(
                     "error.unknown_value",
                     env_lang,
-                    &[("flag", "--lang".into()), ("value", value.into()), ("accepted", "zh, en".into())],
+                    &[
+                        ("flag", "--lang".into()),
+                        ("value", value.into()),
+                        ("accepted", "zh, en".into()),
+                    ],
                 );
                 eprintln!("cloudward: {msg}");
                 return ExitCode::from(2);
             }
         },
     };
-    let mut ctx = Ctx { lang, format: Format::Table, messages, catalog_dir: cli.catalog.clone() };
+    let mut ctx = Ctx {
+        lang,
+        format: Format::Table,
+        messages,
+        catalog_dir: cli.catalog.clone(),
+    };
     match Format::parse(&cli.format) {
         Some(format) => ctx.format = format,
         None => {
-            eprintln!("cloudward: {}", msg_of(&ctx.bad_value("--format", &cli.format, &Format::IDS)));
+            eprintln!(
+                "cloudward: {}",
+                msg_of(&ctx.bad_value("--format", &cli.format, &Format::IDS))
+            );
             return ExitCode::from(2);
         }
     }
@@ -134,7 +156,10 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("cloudward: {}", ctx.tr("error.output", &[("detail", e.to_string())]));
+                eprintln!(
+                    "cloudward: {}",
+                    ctx.tr("error.output", &[("detail", e.to_string())])
+                );
                 ExitCode::from(2)
             }
         },

@@ -36,7 +36,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(header: Vec<String>) -> Table {
-        Table { header, rows: Vec::new() }
+        Table {
+            header,
+            rows: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, row: Vec<String>) {
@@ -57,17 +60,30 @@ impl Table {
             }
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(&self.header).map_err(std::io::Error::other)?;
+                w.write_record(&self.header)
+                    .map_err(std::io::Error::other)?;
                 for row in &self.rows {
                     w.write_record(row).map_err(std::io::Error::other)?;
                 }
                 w.flush()
             }
             Format::Markdown => {
-                writeln!(out, "| {} |", self.header.iter().map(|h| md(h)).collect::<Vec<_>>().join(" | "))?;
+                writeln!(
+                    out,
+                    "| {} |",
+                    self.header
+                        .iter()
+                        .map(|h| md(h))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )?;
                 writeln!(out, "|{}|", vec!["---"; self.header.len()].join("|"))?;
                 for row in &self.rows {
-                    writeln!(out, "| {} |", row.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | "))?;
+                    writeln!(
+                        out,
+                        "| {} |",
+                        row.iter().map(|c| md(c)).collect::<Vec<_>>().join(" | ")
+                    )?;
                 }
                 Ok(())
             }

@@ -75,7 +75,9 @@ fn unreadable(path: &Path, err: &dyn std::fmt::Display) -> Problem {
         file: path.display().to_string(),
         line: None,
         entry: None,
-        kind: ProblemKind::Unreadable { detail: err.to_string() },
+        kind: ProblemKind::Unreadable {
+            detail: err.to_string(),
+        },
     }
 }
 

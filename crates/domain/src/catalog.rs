@@ -173,7 +173,11 @@ impl Control {
             || self.title.contains(needle_lower)
             || self.statement.contains(needle_lower)
             || self.guidance.contains(needle_lower)
-            || self.refs.nist.iter().any(|n| n.to_lowercase().contains(needle_lower))
+            || self
+                .refs
+                .nist
+                .iter()
+                .any(|n| n.to_lowercase().contains(needle_lower))
     }
 }
 
@@ -231,7 +235,10 @@ impl Catalog {
     pub fn select<'a>(&'a self, filter: &'a Filter) -> impl Iterator<Item = &'a Control> + 'a {
         let needle = filter.text.as_ref().map(|t| t.to_lowercase());
         self.controls.iter().filter(move |c| {
-            filter.family.as_ref().is_none_or(|f| c.family.eq_ignore_ascii_case(f))
+            filter
+                .family
+                .as_ref()
+                .is_none_or(|f| c.family.eq_ignore_ascii_case(f))
                 && filter.level.is_none_or(|l| c.level <= l)
                 && needle.as_ref().is_none_or(|n| c.matches(n))
                 && filter.party.is_none_or(|p| c.involves(p, filter.service))

@@ -95,6 +95,9 @@ pub struct Guide {
 
 impl Guide {
     pub fn activity(&self, id: &str) -> Option<&Activity> {
-        self.phases.iter().flat_map(|p| &p.activities).find(|a| a.id == id)
+        self.phases
+            .iter()
+            .flat_map(|p| &p.activities)
+            .find(|a| a.id == id)
     }
 }

@@ -59,7 +59,8 @@ impl Text {
 
     /// Case-insensitive match of `needle` in either language.
     pub fn contains(&self, needle_lower: &str) -> bool {
-        self.zh.to_lowercase().contains(needle_lower) || self.en.to_lowercase().contains(needle_lower)
+        self.zh.to_lowercase().contains(needle_lower)
+            || self.en.to_lowercase().contains(needle_lower)
     }
 }
 

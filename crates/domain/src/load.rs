@@ -291,7 +291,11 @@ impl Checker {
                 let line = err.location().map(|l| l.line()).unwrap_or(0);
                 let detail = first_line_of(&err.without_snippet().to_string());
                 self.push(
-                    At { file: &source.path, line, entry: "" },
+                    At {
+                        file: &source.path,
+                        line,
+                        entry: "",
+                    },
                     ProblemKind::Syntax { detail },
                 );
                 None
@@ -330,7 +334,13 @@ impl Checker {
     fn unique(&mut self, seen: &mut HashMap<String, u64>, at: At<'_>) {
         if let Some(first_line) = seen.get(at.entry) {
             let first = format!("{}:{first_line}", at.file);
-            self.push(at, ProblemKind::DuplicateId { id: at.entry.to_owned(), first });
+            self.push(
+                at,
+                ProblemKind::DuplicateId {
+                    id: at.entry.to_owned(),
+                    first,
+                },
+            );
         } else {
             seen.insert(at.entry.to_owned(), at.line);
         }
@@ -339,7 +349,10 @@ impl Checker {
     fn dangling(&mut self, at: At<'_>, field: &str, value: &str) {
         self.push(
             at,
-            ProblemKind::DanglingReference { field: field.to_owned(), value: value.to_owned() },
+            ProblemKind::DanglingReference {
+                field: field.to_owned(),
+                value: value.to_owned(),
+            },
         );
     }
 
@@ -360,13 +373,20 @@ fn first_line_of(s: &str) -> String {
 }
 
 fn at<'a>(file: &'a str, id: &'a Spanned<String>) -> At<'a> {
-    At { file, line: id.referenced.line(), entry: &id.value }
+    At {
+        file,
+        line: id.referenced.line(),
+        entry: &id.value,
+    }
 }
 
 fn is_kebab(s: &str) -> bool {
     !s.is_empty()
         && s.split('-').all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
 }
 
@@ -412,7 +432,10 @@ fn load_families(ck: &mut Checker, source: &Source) -> Vec<Family> {
         if !is_family_id(&rf.id.value) {
             ck.push(
                 at,
-                ProblemKind::BadId { value: rf.id.value.clone(), expected: "AC".into() },
+                ProblemKind::BadId {
+                    value: rf.id.value.clone(),
+                    expected: "AC".into(),
+                },
             );
         }
         ck.unique(&mut seen, at);
@@ -425,19 +448,41 @@ fn load_families(ck: &mut Checker, source: &Source) -> Vec<Family> {
         let mut topics = Vec::new();
         for rt in &rf.topics {
             let tid = format!("{}.{}", rf.id.value, rt.id.value);
-            let tat = At { file, line: rt.id.referenced.line(), entry: &tid };
+            let tat = At {
+                file,
+                line: rt.id.referenced.line(),
+                entry: &tid,
+            };
             if !is_kebab(&rt.id.value) {
                 ck.push(
                     tat,
-                    ProblemKind::BadId { value: rt.id.value.clone(), expected: "failed-logon".into() },
+                    ProblemKind::BadId {
+                        value: rt.id.value.clone(),
+                        expected: "failed-logon".into(),
+                    },
                 );
             }
-            ck.unique(&mut topic_seen, At { entry: &rt.id.value, ..tat });
+            ck.unique(
+                &mut topic_seen,
+                At {
+                    entry: &rt.id.value,
+                    ..tat
+                },
+            );
             let name = ck.text(tat, "name", &rt.name);
-            topics.push(Topic { id: rt.id.value.clone(), clause: rt.clause.clone(), name });
+            topics.push(Topic {
+                id: rt.id.value.clone(),
+                clause: rt.clause.clone(),
+                name,
+            });
         }
         if topics.is_empty() {
-            ck.push(at, ProblemKind::Empty { what: "topics".into() });
+            ck.push(
+                at,
+                ProblemKind::Empty {
+                    what: "topics".into(),
+                },
+            );
         }
         families.push(Family {
             id: rf.id.value.clone(),
@@ -449,7 +494,16 @@ fn load_families(ck: &mut Checker, source: &Source) -> Vec<Family> {
         });
     }
     if families.is_empty() {
-        ck.push(At { file, line: 0, entry: "" }, ProblemKind::Empty { what: "families".into() });
+        ck.push(
+            At {
+                file,
+                line: 0,
+                entry: "",
+            },
+            ProblemKind::Empty {
+                what: "families".into(),
+            },
+        );
     }
     families
 }
@@ -468,7 +522,11 @@ fn load_controls(
         .strip_prefix(CONTROLS_DIR)
         .and_then(|n| n.strip_suffix(".yaml"))
         .unwrap_or("");
-    let fam_at = At { file, line: raw.family.referenced.line(), entry: &raw.family.value };
+    let fam_at = At {
+        file,
+        line: raw.family.referenced.line(),
+        entry: &raw.family.value,
+    };
     let family_ids: Vec<&str> = families.iter().map(|f| f.id.as_str()).collect();
     let Some(family) = families.iter().find(|f| f.id == raw.family.value) else {
         ck.unknown(fam_at, "family", &raw.family.value, &family_ids);
@@ -499,7 +557,13 @@ fn load_controls(
         match seen.get(&rc.id.value) {
             Some((first_file, first_line)) => {
                 let first = format!("{first_file}:{first_line}");
-                ck.push(at, ProblemKind::DuplicateId { id: rc.id.value.clone(), first });
+                ck.push(
+                    at,
+                    ProblemKind::DuplicateId {
+                        id: rc.id.value.clone(),
+                        first,
+                    },
+                );
             }
             None => {
                 seen.insert(rc.id.value.clone(), (file.to_owned(), at.line));
@@ -522,7 +586,12 @@ fn load_controls(
             }
         };
         if (level == ProtectionLevel::Advanced) != (origin == Origin::Cloudward) {
-            ck.push(at, ProblemKind::OriginMismatch { level: level.id().to_owned() });
+            ck.push(
+                at,
+                ProblemKind::OriginMismatch {
+                    level: level.id().to_owned(),
+                },
+            );
         }
         let mut party = |field: &str, value: &str| {
             Party::parse(value).unwrap_or_else(|| {
@@ -541,7 +610,13 @@ fn load_controls(
         }
         for n in &rc.refs.nist {
             if !is_nist_id(n) {
-                ck.push(at, ProblemKind::BadId { value: n.clone(), expected: "AC-7, SC-8(1)".into() });
+                ck.push(
+                    at,
+                    ProblemKind::BadId {
+                        value: n.clone(),
+                        expected: "AC-7, SC-8(1)".into(),
+                    },
+                );
             }
         }
         let title = ck.text(at, "title", &rc.title);
@@ -557,7 +632,10 @@ fn load_controls(
             guidance,
             refs: References {
                 gbt31168: StandardRef {
-                    edition: std_ref.edition.clone().unwrap_or_else(|| family.edition.clone()),
+                    edition: std_ref
+                        .edition
+                        .clone()
+                        .unwrap_or_else(|| family.edition.clone()),
                     clause: std_ref.clause.clone(),
                     verified: std_ref.verified,
                 },
@@ -575,19 +653,37 @@ fn check_coverage(ck: &mut Checker, families: &[Family], controls: &[Control], f
     for family in families {
         let own: Vec<&Control> = controls.iter().filter(|c| c.family == family.id).collect();
         let fam_file = format!("{CONTROLS_DIR}{}.yaml", family.id);
-        let at = At { file: &fam_file, line: 0, entry: &family.id };
+        let at = At {
+            file: &fam_file,
+            line: 0,
+            entry: &family.id,
+        };
         if own.is_empty() {
-            ck.push(at, ProblemKind::FamilyWithoutControls { family: family.id.clone() });
+            ck.push(
+                at,
+                ProblemKind::FamilyWithoutControls {
+                    family: family.id.clone(),
+                },
+            );
             continue;
         }
         if !own.iter().any(|c| c.level == ProtectionLevel::Enhanced) {
-            ck.push(at, ProblemKind::FamilyWithoutEnhanced { family: family.id.clone() });
+            ck.push(
+                at,
+                ProblemKind::FamilyWithoutEnhanced {
+                    family: family.id.clone(),
+                },
+            );
         }
         for topic in &family.topics {
             if !own.iter().any(|c| c.topic == topic.id) {
                 let tid = format!("{}.{}", family.id, topic.id);
                 ck.push(
-                    At { file, line: 0, entry: &tid },
+                    At {
+                        file,
+                        line: 0,
+                        entry: &tid,
+                    },
                     ProblemKind::TopicWithoutControl { topic: tid.clone() },
                 );
             }
@@ -598,16 +694,14 @@ fn check_coverage(ck: &mut Checker, families: &[Family], controls: &[Control], f
 // ---------------------------------------------------------------- the guide
 
 fn topic_exists(families: &[Family], reference: &str) -> bool {
-    reference
-        .split_once('.')
-        .is_some_and(|(f, t)| families.iter().any(|fam| fam.id == f && fam.topic(t).is_some()))
+    reference.split_once('.').is_some_and(|(f, t)| {
+        families
+            .iter()
+            .any(|fam| fam.id == f && fam.topic(t).is_some())
+    })
 }
 
-fn load_guide(
-    ck: &mut Checker,
-    sources: &HashMap<&str, &Source>,
-    families: &[Family],
-) -> Guide {
+fn load_guide(ck: &mut Checker, sources: &HashMap<&str, &Source>, families: &[Family]) -> Guide {
     let mut guide = Guide {
         risks: Vec::new(),
         roles: Vec::new(),
@@ -801,13 +895,22 @@ fn load_guide(
 /// Loads and validates the catalog and guide from content files. Files outside
 /// `catalog/` and `guide/` are ignored; every problem found is returned together.
 pub fn load(sources: &[Source]) -> Result<Content, Vec<Problem>> {
-    let mut ck = Checker { problems: Vec::new() };
+    let mut ck = Checker {
+        problems: Vec::new(),
+    };
     let by_path: HashMap<&str, &Source> = sources.iter().map(|s| (s.path.as_str(), s)).collect();
 
     let families = match by_path.get(FAMILIES_FILE) {
         Some(src) => load_families(&mut ck, src),
         None => {
-            ck.push(At { file: FAMILIES_FILE, line: 0, entry: "" }, ProblemKind::MissingFile);
+            ck.push(
+                At {
+                    file: FAMILIES_FILE,
+                    line: 0,
+                    entry: "",
+                },
+                ProblemKind::MissingFile,
+            );
             Vec::new()
         }
     };
@@ -824,8 +927,17 @@ pub fn load(sources: &[Source]) -> Result<Content, Vec<Problem>> {
         .collect();
     // Family order, then name, so the catalog reads in the standard's order.
     control_files.sort_by_key(|s| {
-        let stem = s.path.trim_start_matches(CONTROLS_DIR).trim_end_matches(".yaml");
-        (families.iter().position(|f| f.id == stem).unwrap_or(usize::MAX), s.path.clone())
+        let stem = s
+            .path
+            .trim_start_matches(CONTROLS_DIR)
+            .trim_end_matches(".yaml");
+        (
+            families
+                .iter()
+                .position(|f| f.id == stem)
+                .unwrap_or(usize::MAX),
+            s.path.clone(),
+        )
     });
     let mut seen = HashMap::new();
     let mut controls = Vec::new();
@@ -838,19 +950,36 @@ pub fn load(sources: &[Source]) -> Result<Content, Vec<Problem>> {
             || GUIDE_FILES.contains(&src.path.as_str());
         let ours = src.path.starts_with("catalog/") || src.path.starts_with("guide/");
         if ours && !known && src.path.ends_with(".yaml") {
-            ck.push(At { file: &src.path, line: 0, entry: "" }, ProblemKind::UnexpectedFile);
+            ck.push(
+                At {
+                    file: &src.path,
+                    line: 0,
+                    entry: "",
+                },
+                ProblemKind::UnexpectedFile,
+            );
         }
     }
     check_coverage(&mut ck, &families, &controls, FAMILIES_FILE);
     for file in GUIDE_FILES {
         if !by_path.contains_key(file) {
-            ck.push(At { file, line: 0, entry: "" }, ProblemKind::MissingFile);
+            ck.push(
+                At {
+                    file,
+                    line: 0,
+                    entry: "",
+                },
+                ProblemKind::MissingFile,
+            );
         }
     }
     let guide = load_guide(&mut ck, &by_path, &families);
 
     if ck.problems.is_empty() {
-        Ok(Content { catalog: Catalog { families, controls }, guide })
+        Ok(Content {
+            catalog: Catalog { families, controls },
+            guide,
+        })
     } else {
         Err(ck.problems)
     }

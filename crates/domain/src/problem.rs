@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 
-use crate::i18n::Messages;
 use crate::Lang;
+use crate::i18n::Messages;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -23,25 +23,55 @@ pub struct Problem {
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum ProblemKind {
     /// The file is not valid YAML or does not have the expected shape.
-    Syntax { detail: String },
+    Syntax {
+        detail: String,
+    },
     /// A required file is absent.
     MissingFile,
     /// The file or folder could not be read.
-    Unreadable { detail: String },
+    Unreadable {
+        detail: String,
+    },
     /// A file in a folder that only holds known files.
     UnexpectedFile,
-    DuplicateId { id: String, first: String },
-    BadId { value: String, expected: String },
-    UnknownValue { field: String, value: String, accepted: Vec<String> },
-    MissingTranslation { field: String, lang: String },
-    DanglingReference { field: String, value: String },
+    DuplicateId {
+        id: String,
+        first: String,
+    },
+    BadId {
+        value: String,
+        expected: String,
+    },
+    UnknownValue {
+        field: String,
+        value: String,
+        accepted: Vec<String>,
+    },
+    MissingTranslation {
+        field: String,
+        lang: String,
+    },
+    DanglingReference {
+        field: String,
+        value: String,
+    },
     /// The control advertises an origin that does not fit its level.
-    OriginMismatch { level: String },
-    TopicWithoutControl { topic: String },
-    FamilyWithoutEnhanced { family: String },
-    FamilyWithoutControls { family: String },
+    OriginMismatch {
+        level: String,
+    },
+    TopicWithoutControl {
+        topic: String,
+    },
+    FamilyWithoutEnhanced {
+        family: String,
+    },
+    FamilyWithoutControls {
+        family: String,
+    },
     VerifiedWithoutClause,
-    Empty { what: String },
+    Empty {
+        what: String,
+    },
 }
 
 impl ProblemKind {
@@ -75,7 +105,11 @@ impl ProblemKind {
             Self::BadId { value, expected } => {
                 vec![("value", value.clone()), ("expected", expected.clone())]
             }
-            Self::UnknownValue { field, value, accepted } => vec![
+            Self::UnknownValue {
+                field,
+                value,
+                accepted,
+            } => vec![
                 ("field", field.clone()),
                 ("value", value.clone()),
                 ("accepted", accepted.join(", ")),
@@ -117,20 +151,50 @@ impl Problem {
 /// languages. Keep in step with [`ProblemKind`].
 pub fn samples() -> Vec<ProblemKind> {
     vec![
-        ProblemKind::Syntax { detail: String::new() },
+        ProblemKind::Syntax {
+            detail: String::new(),
+        },
         ProblemKind::MissingFile,
-        ProblemKind::Unreadable { detail: String::new() },
+        ProblemKind::Unreadable {
+            detail: String::new(),
+        },
         ProblemKind::UnexpectedFile,
-        ProblemKind::DuplicateId { id: String::new(), first: String::new() },
-        ProblemKind::BadId { value: String::new(), expected: String::new() },
-        ProblemKind::UnknownValue { field: String::new(), value: String::new(), accepted: vec![] },
-        ProblemKind::MissingTranslation { field: String::new(), lang: String::new() },
-        ProblemKind::DanglingReference { field: String::new(), value: String::new() },
-        ProblemKind::OriginMismatch { level: String::new() },
-        ProblemKind::TopicWithoutControl { topic: String::new() },
-        ProblemKind::FamilyWithoutEnhanced { family: String::new() },
-        ProblemKind::FamilyWithoutControls { family: String::new() },
+        ProblemKind::DuplicateId {
+            id: String::new(),
+            first: String::new(),
+        },
+        ProblemKind::BadId {
+            value: String::new(),
+            expected: String::new(),
+        },
+        ProblemKind::UnknownValue {
+            field: String::new(),
+            value: String::new(),
+            accepted: vec![],
+        },
+        ProblemKind::MissingTranslation {
+            field: String::new(),
+            lang: String::new(),
+        },
+        ProblemKind::DanglingReference {
+            field: String::new(),
+            value: String::new(),
+        },
+        ProblemKind::OriginMismatch {
+            level: String::new(),
+        },
+        ProblemKind::TopicWithoutControl {
+            topic: String::new(),
+        },
+        ProblemKind::FamilyWithoutEnhanced {
+            family: String::new(),
+        },
+        ProblemKind::FamilyWithoutControls {
+            family: String::new(),
+        },
         ProblemKind::VerifiedWithoutClause,
-        ProblemKind::Empty { what: String::new() },
+        ProblemKind::Empty {
+            what: String::new(),
+        },
     ]
 }
