@@ -271,12 +271,9 @@ fn validate(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let dir = dir.or_else(|| ctx.catalog_dir.clone());
-    let (loaded, source) = match &dir {
-        Some(d) => (cloudward_content::load_dir(d), d.display().to_string()),
-        None => (
-            cloudward_content::embedded_content(),
-            ctx.t("catalog.embedded"),
-        ),
+    let loaded = match &dir {
+        Some(d) => cloudward_content::load_dir(d),
+        None => cloudward_content::embedded_content(),
     };
     match loaded {
         Ok(content) => {
@@ -325,7 +322,7 @@ fn validate(
                 serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
                 writeln!(out)?;
             }
-            Err(Failure::Input(ctx.problems_text(&source, &problems)))
+            Err(Failure::Input(ctx.problems_text(dir.as_deref(), &problems)))
         }
     }
 }

@@ -66,25 +66,32 @@ impl Ctx {
 
     /// The catalog to work on: `--catalog DIR` or the built-in one.
     pub fn content(&self) -> Result<Content, Failure> {
-        let (loaded, source) = match &self.catalog_dir {
-            Some(dir) => (cloudward_content::load_dir(dir), dir.display().to_string()),
-            None => (
-                cloudward_content::embedded_content(),
-                self.t("catalog.embedded"),
-            ),
+        let dir = self.catalog_dir.as_deref();
+        let loaded = match dir {
+            Some(d) => cloudward_content::load_dir(d),
+            None => cloudward_content::embedded_content(),
         };
-        loaded.map_err(|problems| Failure::Input(self.problems_text(&source, &problems)))
+        loaded.map_err(|p| Failure::Input(self.problems_text(dir, &p)))
     }
 
-    pub fn problems_text(&self, source: &str, problems: &[Problem]) -> String {
+    /// The problems of a content folder (`None`: the built-in one), one per line, with
+    /// paths a terminal or editor can open.
+    pub fn problems_text(&self, dir: Option<&std::path::Path>, problems: &[Problem]) -> String {
+        let source = match dir {
+            Some(d) => d.display().to_string(),
+            None => self.t("catalog.embedded"),
+        };
         let mut text = self.tr(
             "catalog.invalid",
-            &[
-                ("source", source.to_owned()),
-                ("count", problems.len().to_string()),
-            ],
+            &[("source", source), ("count", problems.len().to_string())],
         );
         for p in problems {
+            let mut p = p.clone();
+            if let Some(d) = dir
+                && !std::path::Path::new(&p.file).is_absolute()
+            {
+                p.file = d.join(&p.file).display().to_string();
+            }
             text.push_str("\n  ");
             text.push_str(&p.render(&self.messages, self.lang));
         }

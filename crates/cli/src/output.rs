@@ -53,6 +53,10 @@ impl Table {
                 t.load_preset(presets::UTF8_FULL_CONDENSED)
                     .set_content_arrangement(ContentArrangement::Dynamic)
                     .set_header(self.header.clone());
+                // Off a terminal (a pipe, a file, CI logs) wrap at a readable width.
+                if t.width().is_none() {
+                    t.set_width(terminal_width());
+                }
                 for row in &self.rows {
                     t.add_row(row.clone());
                 }
@@ -94,4 +98,13 @@ impl Table {
 /// A Markdown table cell: pipes escaped, line breaks as `<br>`.
 fn md(cell: &str) -> String {
     cell.replace('|', "\\|").replace('\n', "<br>")
+}
+
+/// `COLUMNS` when set, else 120.
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(120)
 }
