@@ -1,6 +1,7 @@
 //! The control catalog: families, topics and controls, as validated values.
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::{Lang, ProtectionLevel, Text};
 
@@ -29,7 +30,9 @@ impl FamilyKind {
 }
 
 /// Service categories of the guide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceCategory {
     Iaas,

@@ -81,6 +81,8 @@ pub struct ContractClause {
     pub look_for: Vec<Text>,
     pub risks: Vec<String>,
     pub topics: Vec<String>,
+    /// The lowest protection level at which the contract must carry the clause.
+    pub required_from: crate::ProtectionLevel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -94,6 +96,21 @@ pub struct Guide {
 }
 
 impl Guide {
+    pub fn phase(&self, id: &str) -> Option<&Phase> {
+        self.phases.iter().find(|p| p.id == id)
+    }
+
+    pub fn output(&self, id: &str) -> Option<&Output> {
+        self.phases
+            .iter()
+            .flat_map(|p| &p.outputs)
+            .find(|o| o.id == id)
+    }
+
+    pub fn clause(&self, id: &str) -> Option<&ContractClause> {
+        self.contract_clauses.iter().find(|c| c.id == id)
+    }
+
     pub fn activity(&self, id: &str) -> Option<&Activity> {
         self.phases
             .iter()

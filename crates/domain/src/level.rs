@@ -1,12 +1,15 @@
 //! Protection levels (guide §6.5) and control levels.
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// The protection a cloud service must give, and the level of a catalog control.
 ///
 /// Ordered: `General < Enhanced < Advanced`. A system at one level must meet every
 /// control at that level and below.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ProtectionLevel {
     General,

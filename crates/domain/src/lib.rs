@@ -13,6 +13,8 @@ pub mod lang;
 pub mod level;
 pub mod load;
 pub mod problem;
+pub mod regions;
+pub mod responsibility;
 
 pub use lang::{Lang, Text};
 pub use level::ProtectionLevel;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_saphyr::Spanned;
 
+use crate::catalog::ServiceCategory;
 use crate::catalog::{
     Catalog, Control, Family, FamilyKind, Origin, Parties, Party, References, StandardRef, Topic,
 };
@@ -18,6 +19,8 @@ use crate::guide::{
     Activity, Aspect, BasicRequirement, ContractClause, Guide, Output, Phase, Risk, Role,
 };
 use crate::problem::{Problem, ProblemKind};
+use crate::regions::{CloudRegions, RegionTable};
+use crate::responsibility::{Actor, Assignment, Layer, MatrixTemplates, Template};
 use crate::{Lang, ProtectionLevel, Text};
 
 /// One content file: its path relative to the content folder (with `/` separators) and
@@ -33,6 +36,8 @@ pub struct Source {
 pub struct Content {
     pub catalog: Catalog,
     pub guide: Guide,
+    pub matrix: MatrixTemplates,
+    pub regions: RegionTable,
 }
 
 pub const FAMILIES_FILE: &str = "catalog/families.yaml";
@@ -43,6 +48,8 @@ pub const REQUIREMENTS_FILE: &str = "guide/basic-requirements.yaml";
 pub const PHASES_FILE: &str = "guide/phases.yaml";
 pub const ASPECTS_FILE: &str = "guide/aspects.yaml";
 pub const CLAUSES_FILE: &str = "guide/contract-clauses.yaml";
+pub const MATRIX_FILE: &str = "responsibility/matrix.yaml";
+pub const REGIONS_FILE: &str = "regions.yaml";
 
 const GUIDE_FILES: [&str; 6] = [
     RISKS_FILE,
@@ -257,6 +264,54 @@ struct RawClause {
     risks: Vec<String>,
     #[serde(default)]
     topics: Vec<String>,
+    required_from: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegions {
+    providers: Vec<RawCloud>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCloud {
+    id: Spanned<String>,
+    name: RawText,
+    mainland: Vec<String>,
+    outside: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatrix {
+    layers: Vec<RawLayer>,
+    templates: std::collections::BTreeMap<String, RawTemplate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    id: Spanned<String>,
+    name: RawText,
+    families: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    layers: std::collections::BTreeMap<String, RawCell>,
+    #[serde(default)]
+    exceptions: std::collections::BTreeMap<String, RawCell>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawCell {
+    One(String),
+    Split {
+        split: std::collections::BTreeMap<String, RawText>,
+    },
 }
 
 // ---------------------------------------------------------------- checking context
@@ -877,7 +932,17 @@ fn load_guide(ck: &mut Checker, sources: &HashMap<&str, &Source>, families: &[Fa
                     ck.dangling(at, "risks", r);
                 }
             }
+            let required_from = ProtectionLevel::parse(&c.required_from).unwrap_or_else(|| {
+                ck.unknown(
+                    at,
+                    "required_from",
+                    &c.required_from,
+                    &["general", "enhanced", "advanced"],
+                );
+                ProtectionLevel::General
+            });
             guide.contract_clauses.push(ContractClause {
+                required_from,
                 id: c.id.value.clone(),
                 name: ck.text(at, "name", &c.name),
                 description: ck.text(at, "description", &c.description),
@@ -888,6 +953,149 @@ fn load_guide(ck: &mut Checker, sources: &HashMap<&str, &Source>, families: &[Fa
         }
     }
     guide
+}
+
+// ---------------------------------------------------------------- matrix and regions
+
+fn load_regions(ck: &mut Checker, source: &Source) -> RegionTable {
+    let Some(raw) = ck.parse::<RawRegions>(source) else {
+        return RegionTable::default();
+    };
+    let mut seen = HashMap::new();
+    let mut clouds = Vec::new();
+    for c in &raw.providers {
+        let at = at(&source.path, &c.id);
+        ck.unique(&mut seen, at);
+        for r in &c.mainland {
+            if c.outside.contains(r) {
+                ck.push(
+                    at,
+                    ProblemKind::DuplicateId {
+                        id: r.clone(),
+                        first: "mainland".into(),
+                    },
+                );
+            }
+        }
+        clouds.push(CloudRegions {
+            id: c.id.value.clone(),
+            name: ck.text(at, "name", &c.name),
+            mainland: c.mainland.clone(),
+            outside: c.outside.clone(),
+        });
+    }
+    RegionTable { clouds }
+}
+
+fn load_matrix(ck: &mut Checker, source: &Source, families: &[Family]) -> MatrixTemplates {
+    let Some(raw) = ck.parse::<RawMatrix>(source) else {
+        return MatrixTemplates::default();
+    };
+    let file = source.path.as_str();
+    let family_ids: Vec<&str> = families.iter().map(|f| f.id.as_str()).collect();
+    let mut seen = HashMap::new();
+    let mut layers = Vec::new();
+    for l in &raw.layers {
+        let at = at(file, &l.id);
+        ck.unique(&mut seen, at);
+        for f in &l.families {
+            if !family_ids.contains(&f.as_str()) {
+                ck.unknown(at, "families", f, &family_ids);
+            }
+        }
+        layers.push(Layer {
+            id: l.id.value.clone(),
+            name: ck.text(at, "name", &l.name),
+            families: l.families.clone(),
+        });
+    }
+    let mut result = MatrixTemplates {
+        layers,
+        templates: Default::default(),
+    };
+    for (cat, t) in &raw.templates {
+        let entry = format!("templates.{cat}");
+        let at = At {
+            file,
+            line: 0,
+            entry: &entry,
+        };
+        let Some(category) = ServiceCategory::parse(cat) else {
+            ck.unknown(at, "templates", cat, &["iaas", "paas", "saas"]);
+            continue;
+        };
+        let mut template = Template::default();
+        for layer in &result.layers {
+            if !t.layers.contains_key(&layer.id) {
+                ck.dangling(at, "layers", &layer.id);
+            }
+        }
+        for (layer, cell) in &t.layers {
+            if result.layer(layer).is_none() {
+                ck.dangling(at, "layers", layer);
+            }
+            template
+                .layers
+                .insert(layer.clone(), cell_assignment(ck, at, cell));
+        }
+        for (element, cell) in &t.exceptions {
+            if !result.element_ids().iter().any(|(id, _, _)| id == element) {
+                ck.dangling(at, "exceptions", element);
+            }
+            template
+                .exceptions
+                .insert(element.clone(), cell_assignment(ck, at, cell));
+        }
+        result.templates.insert(category, template);
+    }
+    for cat in ServiceCategory::ALL {
+        if !result.templates.contains_key(&cat) {
+            ck.dangling(
+                At {
+                    file,
+                    line: 0,
+                    entry: "templates",
+                },
+                "templates",
+                cat.id(),
+            );
+        }
+    }
+    result
+}
+
+fn cell_assignment(ck: &mut Checker, at: At<'_>, cell: &RawCell) -> Assignment {
+    match cell {
+        RawCell::One(actor) => match Actor::parse(actor) {
+            Some(a) => Assignment::single(a),
+            None => {
+                ck.unknown(at, "owner", actor, &Actor::IDS);
+                Assignment::default()
+            }
+        },
+        RawCell::Split { split } => {
+            let mut assignment = Assignment::default();
+            for (actor, text) in split {
+                match Actor::parse(actor) {
+                    Some(a) => {
+                        assignment.parties.push(a);
+                        let t = ck.text(at, &format!("split.{actor}"), text);
+                        assignment.parts.insert(a, t);
+                    }
+                    None => ck.unknown(at, "split", actor, &Actor::IDS),
+                }
+            }
+            if assignment.parties.len() < 2 {
+                ck.push(
+                    at,
+                    ProblemKind::Empty {
+                        what: "split (needs two parties or more)".into(),
+                    },
+                );
+            }
+            assignment
+        }
+    }
 }
 
 // ---------------------------------------------------------------- entry point
@@ -946,9 +1154,12 @@ pub fn load(sources: &[Source]) -> Result<Content, Vec<Problem>> {
     }
     for src in sources {
         let known = src.path == FAMILIES_FILE
+            || src.path == MATRIX_FILE
             || src.path.starts_with(CONTROLS_DIR)
             || GUIDE_FILES.contains(&src.path.as_str());
-        let ours = src.path.starts_with("catalog/") || src.path.starts_with("guide/");
+        let ours = src.path.starts_with("catalog/")
+            || src.path.starts_with("guide/")
+            || src.path.starts_with("responsibility/");
         if ours && !known && src.path.ends_with(".yaml") {
             ck.push(
                 At {
@@ -974,11 +1185,41 @@ pub fn load(sources: &[Source]) -> Result<Content, Vec<Problem>> {
         }
     }
     let guide = load_guide(&mut ck, &by_path, &families);
+    let matrix = match by_path.get(MATRIX_FILE) {
+        Some(src) => load_matrix(&mut ck, src, &families),
+        None => {
+            ck.push(
+                At {
+                    file: MATRIX_FILE,
+                    line: 0,
+                    entry: "",
+                },
+                ProblemKind::MissingFile,
+            );
+            MatrixTemplates::default()
+        }
+    };
+    let regions = match by_path.get(REGIONS_FILE) {
+        Some(src) => load_regions(&mut ck, src),
+        None => {
+            ck.push(
+                At {
+                    file: REGIONS_FILE,
+                    line: 0,
+                    entry: "",
+                },
+                ProblemKind::MissingFile,
+            );
+            RegionTable::default()
+        }
+    };
 
     if ck.problems.is_empty() {
         Ok(Content {
             catalog: Catalog { families, controls },
             guide,
+            matrix,
+            regions,
         })
     } else {
         Err(ck.problems)
