@@ -48,6 +48,64 @@ pub enum Command {
     /// Derive the protection requirement from information and business types (guide §6.5)
     #[command(after_help = EXIT_HELP)]
     Classify(ClassifyArgs),
+    /// Check an engagement file: what is missing before the next phase
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
+    /// Print the responsibility matrix of an engagement file as a contract annex
+    #[command(after_help = EXIT_HELP)]
+    Responsibility {
+        /// The engagement file
+        file: PathBuf,
+    },
+    /// Print a JSON Schema: `engagement` for the engagement file
+    Schema {
+        /// Which schema: engagement
+        what: String,
+    },
+    /// Write a complete, commented engagement file to start from
+    #[command(after_help = EXIT_HELP)]
+    Init(InitArgs),
+}
+
+const CHECK_HELP: &str = "\
+Exit status / 退出状态:
+  0  no blockers / 无阻断项
+  1  blockers to the next phase / 存在进入下一阶段的阻断项
+  2  input error (malformed file, unknown key or id, bad date) / 输入错误
+  3  the file declares classified information / 文件声明承载涉密信息";
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The engagement file (YAML)
+    pub file: PathBuf,
+    /// Check as of this date (YYYY-MM-DD) instead of today, for reproducible runs
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Service category: iaas, paas or saas
+    #[arg(long, default_value = "iaas")]
+    pub service: String,
+    /// Information types, comma-separated: public, sensitive
+    #[arg(long, value_delimiter = ',', default_value = "public")]
+    pub info: Vec<String>,
+    /// Business type: general, important or critical
+    #[arg(long, default_value = "general")]
+    pub business: String,
+    /// The business system's name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The customer organisation
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Where to write; `-` for standard output
+    #[arg(long, short, default_value = "engagement.yaml")]
+    pub output: PathBuf,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

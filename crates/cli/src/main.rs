@@ -2,6 +2,7 @@
 
 mod args;
 mod catalog_cmd;
+mod check_cmd;
 mod classify_cmd;
 mod output;
 
@@ -112,6 +113,10 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
     match cli.command {
         Command::Catalog(cmd) => catalog_cmd::run(ctx, cmd, out),
         Command::Classify(args) => classify_cmd::run(ctx, &args, out),
+        Command::Check(args) => check_cmd::check(ctx, &args, out),
+        Command::Responsibility { file } => check_cmd::responsibility(ctx, &file, out),
+        Command::Schema { what } => check_cmd::schema(ctx, &what, out),
+        Command::Init(args) => check_cmd::init(ctx, &args, out),
     }
 }
 

@@ -11,10 +11,11 @@ pub enum Format {
     Json,
     Csv,
     Markdown,
+    Html,
 }
 
 impl Format {
-    pub const IDS: [&'static str; 4] = ["table", "json", "csv", "markdown"];
+    pub const IDS: [&'static str; 5] = ["table", "json", "csv", "markdown", "html"];
 
     pub fn parse(value: &str) -> Option<Format> {
         match value {
@@ -22,6 +23,7 @@ impl Format {
             "json" => Some(Format::Json),
             "csv" => Some(Format::Csv),
             "markdown" | "md" => Some(Format::Markdown),
+            "html" => Some(Format::Html),
             _ => None,
         }
     }
@@ -71,6 +73,21 @@ impl Table {
                 }
                 w.flush()
             }
+            Format::Html => {
+                writeln!(out, "<table>\n<thead><tr>")?;
+                for h in &self.header {
+                    writeln!(out, "<th scope=\"col\">{}</th>", html_escape(h))?;
+                }
+                writeln!(out, "</tr></thead>\n<tbody>")?;
+                for row in &self.rows {
+                    write!(out, "<tr>")?;
+                    for c in row {
+                        write!(out, "<td>{}</td>", html_escape(c))?;
+                    }
+                    writeln!(out, "</tr>")?;
+                }
+                writeln!(out, "</tbody>\n</table>")
+            }
             Format::Markdown => {
                 writeln!(
                     out,
@@ -107,4 +124,20 @@ fn terminal_width() -> u16 {
         .and_then(|c| c.parse().ok())
         .filter(|w| *w >= 40)
         .unwrap_or(120)
+}
+
+/// Text made safe for HTML element content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }

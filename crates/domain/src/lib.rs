@@ -6,7 +6,9 @@
 //! decide how to read files and how to print.
 
 pub mod catalog;
+pub mod check;
 pub mod classify;
+pub mod engagement;
 pub mod guide;
 pub mod i18n;
 pub mod lang;

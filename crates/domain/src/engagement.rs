@@ -1,0 +1,505 @@
+//! The engagement file: one cloud engagement described as YAML kept in git.
+//!
+//! These types are the file format. They derive a JSON Schema (`cloudward schema
+//! engagement`), reject unknown keys, and keep the line of every id the checks may need
+//! to point at. Evaluation lives in [`crate::check`].
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::ProtectionLevel;
+use crate::catalog::ServiceCategory;
+use crate::classify::{BusinessType, DeploymentModel, InfoType};
+use crate::responsibility::Actor;
+
+/// The lifecycle phase the engagement is in (guide chapters 6–9), or closed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Planning,
+    Selection,
+    Operation,
+    Exit,
+    Closed,
+}
+
+impl Phase {
+    pub fn id(self) -> &'static str {
+        match self {
+            Phase::Planning => "planning",
+            Phase::Selection => "selection",
+            Phase::Operation => "operation",
+            Phase::Exit => "exit",
+            Phase::Closed => "closed",
+        }
+    }
+
+    pub fn next(self) -> Option<Phase> {
+        match self {
+            Phase::Planning => Some(Phase::Selection),
+            Phase::Selection => Some(Phase::Operation),
+            Phase::Operation => Some(Phase::Exit),
+            Phase::Exit => Some(Phase::Closed),
+            Phase::Closed => None,
+        }
+    }
+}
+
+/// A cloud engagement: a business system the customer moves to, or runs on, a cloud service.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "cloudward engagement file")]
+pub struct EngagementFile {
+    /// The business system's name.
+    pub name: String,
+    /// The customer organisation, ultimately responsible for the system's security.
+    pub customer: String,
+    pub phase: Phase,
+    /// Information types the system carries (guide §6.3). `classified` is refused.
+    pub information: Vec<InfoType>,
+    /// Business type (guide §6.4).
+    pub business: BusinessType,
+    pub service_category: ServiceCategory,
+    pub deployment_model: DeploymentModel,
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    #[serde(default)]
+    pub security_service_provider: Option<SecurityServiceProvider>,
+    /// Requirement analysis: the answers for the ten aspects (guide §6.6).
+    #[serde(default)]
+    pub requirements: Requirements,
+    /// Changes to the default responsibility matrix of the service category.
+    #[serde(default)]
+    pub responsibility: Vec<ResponsibilityOverride>,
+    /// The five basic requirements (guide §5.5), by id BR1…BR5.
+    #[serde(default)]
+    pub basic_requirements: BTreeMap<String, Commitment>,
+    /// The contract checklist: clause id → present or absent, with a reference.
+    #[serde(default)]
+    pub contract: BTreeMap<String, Commitment>,
+    /// The risk register. The seven risks of guide §5.2 (R1…R7) are always in it; entries
+    /// here assess them and may add the engagement's own.
+    #[serde(default)]
+    pub risks: Vec<RiskEntry>,
+    /// What has been done in the lifecycle: activities and their outputs.
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    pub name: String,
+    /// The offering (service) used.
+    pub offering: String,
+    /// The cloud, as named in the region table (alicloud, tencentcloud, huaweicloud, aws, azurerm).
+    #[serde(default)]
+    pub cloud: Option<String>,
+    #[serde(default)]
+    pub assessment: Option<Assessment>,
+    #[serde(default)]
+    pub sla: Option<Sla>,
+}
+
+/// The third-party security assessment the offering passed ("assess first, use after").
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assessment {
+    /// The level at which the offering passed.
+    pub level: ProtectionLevel,
+    /// Date of the pass (YYYY-MM-DD).
+    #[serde(deserialize_with = "date")]
+    #[schemars(with = "NaiveDate")]
+    pub passed: NaiveDate,
+    /// End of validity (YYYY-MM-DD); three years after the pass as a rule.
+    #[serde(deserialize_with = "date")]
+    #[schemars(with = "NaiveDate")]
+    pub expires: NaiveDate,
+    #[serde(default)]
+    pub assessor: Option<String>,
+    /// Report number or document hash.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sla {
+    /// Guaranteed monthly availability, in percent (e.g. 99.95).
+    #[serde(default)]
+    pub availability_percent: Option<f64>,
+    /// Guaranteed time to restore service after an outage, in hours.
+    #[serde(default)]
+    pub recovery_hours: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityServiceProvider {
+    pub name: String,
+    /// What it takes over, in words.
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// The requirement analysis. An aspect counts as analysed when its section is present.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Requirements {
+    #[serde(default)]
+    pub service_category: Option<ServiceCategoryAnswer>,
+    #[serde(default)]
+    pub deployment_model: Option<DeploymentAnswer>,
+    #[serde(default)]
+    pub functional_stability: Option<StabilityAnswer>,
+    #[serde(default)]
+    pub dynamic_demand: Option<DemandAnswer>,
+    #[serde(default)]
+    pub latency: Option<LatencyAnswer>,
+    #[serde(default)]
+    pub continuity: Option<ContinuityAnswer>,
+    #[serde(default)]
+    pub portability: Option<PortabilityAnswer>,
+    #[serde(default)]
+    pub data_location: Option<DataLocationAnswer>,
+    #[serde(default)]
+    pub supervision: Option<SupervisionAnswer>,
+    #[serde(default)]
+    pub benefit_cost: Option<BenefitCostAnswer>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCategoryAnswer {
+    /// Why this category was chosen.
+    #[serde(default)]
+    pub rationale: Option<String>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Capability {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentAnswer {
+    /// The customer's own skill at running and securing infrastructure.
+    #[serde(default)]
+    pub management_capability: Option<Capability>,
+    #[serde(default)]
+    pub rationale: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Stability {
+    Stable,
+    Evolving,
+    Volatile,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Generality {
+    Generic,
+    Specialised,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StabilityAnswer {
+    /// How stable the functional requirements are.
+    #[serde(default)]
+    pub stability: Option<Stability>,
+    /// Whether the functions are generic (common to many organisations) or specialised.
+    #[serde(default)]
+    pub generality: Option<Generality>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadPattern {
+    Steady,
+    Periodic,
+    Bursty,
+    Temporary,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DemandAnswer {
+    #[serde(default)]
+    pub pattern: Option<LoadPattern>,
+    /// Peak load divided by base load (1 = flat).
+    #[serde(default)]
+    pub peak_to_base: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyAnswer {
+    /// The largest round-trip delay the business tolerates, in milliseconds.
+    #[serde(default)]
+    pub tolerance_ms: Option<f64>,
+    /// The round-trip delay expected or measured to the cloud region, in milliseconds.
+    #[serde(default)]
+    pub expected_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuityAnswer {
+    /// Recovery time objective, in hours.
+    #[serde(default)]
+    pub rto_hours: Option<f64>,
+    /// Recovery point objective, in hours.
+    #[serde(default)]
+    pub rpo_hours: Option<f64>,
+    /// Availability the business needs, in percent.
+    #[serde(default)]
+    pub availability_percent: Option<f64>,
+    /// Outages the business can bear in a year.
+    #[serde(default)]
+    pub tolerable_outages_per_year: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortabilityAnswer {
+    /// Data volume to move in or out, in terabytes.
+    #[serde(default)]
+    pub data_volume_tb: Option<f64>,
+    /// Provider-specific services the system depends on.
+    #[serde(default)]
+    pub proprietary_services: Vec<String>,
+    /// Whether data can be exported in open, documented formats.
+    #[serde(default)]
+    pub open_formats: Option<bool>,
+    /// Whether an exit / migration plan exists.
+    #[serde(default)]
+    pub exit_plan: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataLocationAnswer {
+    /// Regions that store or process the system's data, as the cloud names them.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub regions: Vec<Spanned<String>>,
+    /// Reference of a cross-border transfer approval, if any.
+    #[serde(default)]
+    pub cross_border_approval: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionAnswer {
+    /// The customer needs monitoring interfaces into the provider's platform.
+    #[serde(default)]
+    pub monitoring_interfaces: Option<bool>,
+    /// The customer needs to query logs of its resources and of the provider's operations on them.
+    #[serde(default)]
+    pub log_query: Option<bool>,
+    /// The customer (or its supervisors) will inspect or audit the provider.
+    #[serde(default)]
+    pub inspection: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BenefitCostAnswer {
+    /// Yearly cost of running the system today (any currency unit, used consistently).
+    #[serde(default)]
+    pub current_annual_cost: Option<f64>,
+    /// Expected yearly cost on the cloud.
+    #[serde(default)]
+    pub cloud_annual_cost: Option<f64>,
+    /// One-off cost of migrating.
+    #[serde(default)]
+    pub migration_cost: Option<f64>,
+    /// Expected benefits, in words.
+    #[serde(default)]
+    pub benefits: Option<String>,
+}
+
+/// A change to the responsibility matrix.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponsibilityOverride {
+    /// `layer/FAMILY`; either part may be `*` (e.g. `application/AU`, `data/*`).
+    #[schemars(with = "String")]
+    pub element: Spanned<String>,
+    /// The one party that owns the element.
+    #[serde(default)]
+    pub owner: Option<Actor>,
+    /// Several owners; each needs its part in `split`. An empty list leaves the element
+    /// without an owner.
+    #[serde(default)]
+    pub parties: Option<Vec<Actor>>,
+    /// The part each owner takes, in words.
+    #[serde(default)]
+    pub split: BTreeMap<Actor, String>,
+}
+
+/// A requirement or contract clause: present or absent, and where it is written.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Commitment {
+    pub present: bool,
+    /// Contract section, document number or document hash.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RiskEntry {
+    /// R1…R7 for the guide's risks, or an id of the engagement's own.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// Required for the engagement's own risks.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// 1 (rare) to 5 (almost certain).
+    pub likelihood: u8,
+    /// 1 (negligible) to 5 (severe).
+    pub impact: u8,
+    #[serde(default)]
+    pub treatment: Treatment,
+    /// Likelihood and impact once the treatment is in place.
+    #[serde(default)]
+    pub residual: Option<Residual>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Treatment {
+    /// Catalog control ids.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// Contract clause ids.
+    #[serde(default)]
+    pub clauses: Vec<String>,
+    /// Lifecycle activity ids.
+    #[serde(default)]
+    pub activities: Vec<String>,
+}
+
+impl Treatment {
+    pub fn is_empty(&self) -> bool {
+        self.controls.is_empty() && self.clauses.is_empty() && self.activities.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Residual {
+    pub likelihood: u8,
+    pub impact: u8,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    /// Activities done, by id (e.g. `planning.requirement-analysis`).
+    #[serde(default)]
+    pub activities: Vec<String>,
+    /// Outputs produced, by id, with where they are kept.
+    #[serde(default)]
+    pub outputs: BTreeMap<String, OutputRecord>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputRecord {
+    /// Document number, location or hash.
+    pub reference: String,
+    #[serde(default, deserialize_with = "optional_date")]
+    #[schemars(with = "Option<NaiveDate>")]
+    pub date: Option<NaiveDate>,
+}
+
+/// A calendar date written YYYY-MM-DD, with an error that says so.
+fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let s = String::deserialize(d)?;
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        serde::de::Error::custom(format!(
+            "'{s}' is not a valid date; expected YYYY-MM-DD (e.g. 2026-05-01)"
+        ))
+    })
+}
+
+fn optional_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    date(d).map(Some)
+}
+
+/// The JSON Schema of the engagement file.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(EngagementFile)
+}
+
+/// Parses an engagement file. Errors carry the line and column.
+pub fn parse(text: &str) -> Result<EngagementFile, serde_saphyr::Error> {
+    serde_saphyr::from_str(text)
+}
+
+impl Requirements {
+    /// Per aspect, in the guide's order: whether it has at least one answer. A section
+    /// left with empty values (as `cloudward init` writes it) is not an answer.
+    pub fn answered(&self) -> [bool; 10] {
+        [
+            self.service_category
+                .as_ref()
+                .is_some_and(|a| a.rationale.is_some()),
+            self.deployment_model
+                .as_ref()
+                .is_some_and(|a| a.management_capability.is_some() || a.rationale.is_some()),
+            self.functional_stability
+                .as_ref()
+                .is_some_and(|a| a.stability.is_some() || a.generality.is_some()),
+            self.dynamic_demand
+                .as_ref()
+                .is_some_and(|a| a.pattern.is_some() || a.peak_to_base.is_some()),
+            self.latency
+                .as_ref()
+                .is_some_and(|a| a.tolerance_ms.is_some() || a.expected_ms.is_some()),
+            self.continuity.as_ref().is_some_and(|a| {
+                a.rto_hours.is_some()
+                    || a.rpo_hours.is_some()
+                    || a.availability_percent.is_some()
+                    || a.tolerable_outages_per_year.is_some()
+            }),
+            self.portability.as_ref().is_some_and(|a| {
+                a.data_volume_tb.is_some()
+                    || !a.proprietary_services.is_empty()
+                    || a.open_formats.is_some()
+                    || a.exit_plan.is_some()
+            }),
+            self.data_location
+                .as_ref()
+                .is_some_and(|a| !a.regions.is_empty() || a.cross_border_approval.is_some()),
+            self.supervision.as_ref().is_some_and(|a| {
+                a.monitoring_interfaces.is_some() || a.log_query.is_some() || a.inspection.is_some()
+            }),
+            self.benefit_cost.as_ref().is_some_and(|a| {
+                a.current_annual_cost.is_some()
+                    || a.cloud_annual_cost.is_some()
+                    || a.migration_cost.is_some()
+                    || a.benefits.is_some()
+            }),
+        ]
+    }
+}
