@@ -54,9 +54,15 @@ fn read(ctx: &Ctx, path: &Path) -> Result<(EngagementFile, String), Failure> {
                 ctx.tr("input.malformed", &[("file", name)]),
                 rendered.trim_end()
             );
-            if let Some(h) = unknown_field_hint(&err.to_string()) {
+            let plain = err.to_string();
+            if let Some(h) = unknown_field_hint(&plain) {
                 msg.push_str("\n  help: ");
                 msg.push_str(&ctx.tr("input.did_you_mean", &[("hint", h)]));
+            }
+            // `*/AU` unquoted is a YAML alias, not a pattern.
+            if plain.contains("unknown anchor") {
+                msg.push_str("\n  help: ");
+                msg.push_str(&ctx.t("input.quote_star"));
             }
             Err(Failure::Input(msg))
         }

@@ -483,11 +483,49 @@ fn every_message_key_used_exists() {
             &["public", "community", "private", "hybrid"][..],
         ),
         ("party", &["provider", "customer", "shared"][..]),
+        ("priority", &["high", "medium", "low"][..]),
+        (
+            "actor",
+            &["customer", "provider", "security-service-provider"][..],
+        ),
     ] {
         for v in prefix_values.1 {
             keys.push(format!("{}.{v}", prefix_values.0));
         }
     }
+    // Findings and input errors of the domain's check.
+    let check_rs = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../domain/src/check.rs"),
+    )
+    .unwrap_or_default();
+    let mut codes = 0;
+    for piece in check_rs.split("Finding::new(\"").skip(1) {
+        if let Some(code) = piece.split('"').next() {
+            keys.push(format!("finding.{code}"));
+            codes += 1;
+        }
+    }
+    for (_, code) in check_rs
+        .split("EXIT_GATE")
+        .nth(1)
+        .unwrap_or("")
+        .split("];")
+        .next()
+        .unwrap_or("")
+        .split("(\"")
+        .skip(1)
+        .map(|p| ((), p.split('"').nth(2).unwrap_or("")))
+    {
+        if !code.is_empty() {
+            keys.push(format!("finding.{code}"));
+        }
+    }
+    for piece in check_rs.split("\"input.").skip(1) {
+        if let Some(key) = piece.split('"').next() {
+            keys.push(format!("input.{key}"));
+        }
+    }
+    assert!(codes > 30, "the scan found the finding codes");
     assert!(keys.len() > 30, "the scan found the keys: {keys:?}");
     for key in keys {
         let text = messages.get(&key);

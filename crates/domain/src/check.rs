@@ -919,8 +919,10 @@ fn analyse(
     }
 
     // Latency.
-    if let Some(l) = &r.latency {
-        if let Some(tol) = l.tolerance_ms {
+    if let Some(l) = &r.latency
+        && let Some(tol) = l.tolerance_ms
+    {
+        {
             if tol < 20.0 {
                 f.push(
                     Finding::new("latency-critical", Severity::Warning)

@@ -288,7 +288,7 @@ mod tests {
                 parts: BTreeMap::new(),
             },
         };
-        let m = Matrix::build(&t, ServiceCategory::Iaas, &[nobody.clone()]);
+        let m = Matrix::build(&t, ServiceCategory::Iaas, std::slice::from_ref(&nobody));
         assert_eq!(m.uncovered(), vec!["application/AU".to_string()]);
         let m = Matrix::build(&t, ServiceCategory::Iaas, &[nobody, two]);
         assert!(m.uncovered().is_empty(), "the later override wins");
