@@ -27,7 +27,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "zh|en")]
     pub lang: Option<String>,
 
-    /// Output format: table, json, csv or markdown
+    /// Output format: table, json, csv, markdown or html
     #[arg(long, global = true, value_name = "FORMAT", default_value = "table")]
     pub format: String,
 
