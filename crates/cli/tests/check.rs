@@ -260,7 +260,7 @@ fn check_date_changes_the_verdict() {
         .arg(&p)
         .assert()
         .code(0);
-    cw().args(["check", "--date", "2027-02-01"])
+    cw().args(["check", "--date", "2028-02-01"])
         .arg(&p)
         .assert()
         .code(1)
