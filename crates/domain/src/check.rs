@@ -238,247 +238,209 @@ fn value_line(source: &str, value: &str) -> Option<u64> {
 fn validate_input(file: &EngagementFile, source: &str, content: &Content) -> Vec<InputError> {
     let mut errors = Vec::new();
     let guide = &content.guide;
-    let mut err =
-        |field: String, line: Option<u64>, key: &'static str, args: Vec<(&'static str, String)>| {
-            errors.push(InputError {
-                field,
-                line,
-                key,
-                args,
-            });
-        };
     let clause_ids: Vec<&str> = guide
         .contract_clauses
         .iter()
         .map(|c| c.id.as_str())
         .collect();
-    for id in file.contract.keys() {
-        if !clause_ids.contains(&id.as_str()) {
-            err(
-                format!("contract.{id}"),
-                key_line(source, id),
-                "input.unknown_id",
-                vec![
-                    ("value", id.clone()),
-                    ("accepted", clause_ids.join(", ")),
-                    ("hint", hint(id, &clause_ids)),
-                ],
-            );
-        }
-    }
     let br_ids: Vec<&str> = guide
         .basic_requirements
         .iter()
         .map(|b| b.id.as_str())
         .collect();
-    for id in file.basic_requirements.keys() {
-        if !br_ids.contains(&id.as_str()) {
-            err(
-                format!("basic_requirements.{id}"),
-                key_line(source, id),
-                "input.unknown_id",
-                vec![
-                    ("value", id.clone()),
-                    ("accepted", br_ids.join(", ")),
-                    ("hint", hint(id, &br_ids)),
-                ],
-            );
-        }
-    }
     let activity_ids: Vec<&str> = guide
         .phases
         .iter()
         .flat_map(|p| &p.activities)
         .map(|a| a.id.as_str())
         .collect();
-    for id in &file.lifecycle.activities {
-        if !activity_ids.contains(&id.as_str()) {
-            err(
-                "lifecycle.activities".into(),
-                value_line(source, id),
-                "input.unknown_id",
-                vec![
-                    ("value", id.clone()),
-                    ("accepted", activity_ids.join(", ")),
-                    ("hint", hint(id, &activity_ids)),
-                ],
-            );
-        }
-    }
     let output_ids: Vec<&str> = guide
         .phases
         .iter()
         .flat_map(|p| &p.outputs)
         .map(|o| o.id.as_str())
         .collect();
-    for id in file.lifecycle.outputs.keys() {
-        if !output_ids.contains(&id.as_str()) {
-            err(
-                format!("lifecycle.outputs.{id}"),
-                key_line(source, id),
-                "input.unknown_id",
-                vec![
-                    ("value", id.clone()),
-                    ("accepted", output_ids.join(", ")),
-                    ("hint", hint(id, &output_ids)),
-                ],
-            );
-        }
-    }
-    if let Some(a) = file.provider.as_ref().and_then(|p| p.assessment.as_ref())
-        && a.expires <= a.passed
-    {
-        err(
-            "provider.assessment.expires".into(),
-            key_line(source, "expires"),
-            "input.dates_out_of_order",
-            vec![
-                ("passed", a.passed.to_string()),
-                ("expires", a.expires.to_string()),
-            ],
-        );
-    }
-    if let Some(cloud) = file.provider.as_ref().and_then(|p| p.cloud.as_ref())
-        && content.regions.cloud(cloud).is_none()
-    {
-        let clouds: Vec<&str> = content
-            .regions
-            .clouds
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect();
-        err(
-            "provider.cloud".into(),
-            key_line(source, "cloud"),
-            "input.unknown_id",
-            vec![
-                ("value", cloud.clone()),
-                ("accepted", clouds.join(", ")),
-                ("hint", hint(cloud, &clouds)),
-            ],
-        );
-    }
-    for (i, o) in file.responsibility.iter().enumerate() {
-        let field = format!("responsibility[{i}]");
-        let line = Some(o.element.referenced.line());
-        if !content.matrix.pattern_matches_any(&o.element.value) {
-            let ids: Vec<String> = content
-                .matrix
-                .element_ids()
-                .into_iter()
-                .map(|(id, _, _)| id)
-                .collect();
-            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-            err(
-                format!("{field}.element"),
-                line,
-                "input.unknown_element",
-                vec![
-                    ("value", o.element.value.clone()),
-                    ("hint", hint(&o.element.value, &refs)),
-                ],
-            );
-        }
-        let parties = override_parties(o);
-        for actor in o.split.keys() {
-            if !parties.contains(actor) {
-                err(
-                    format!("{field}.split"),
-                    line,
-                    "input.split_not_owner",
-                    vec![("party", actor.id().into())],
-                );
-            }
-        }
-    }
-    let control_ids: BTreeSet<&str> = content
+    let control_ids: Vec<&str> = content
         .catalog
         .controls
         .iter()
         .map(|c| c.id.as_str())
         .collect();
+    let element_ids: Vec<String> = content
+        .matrix
+        .element_ids()
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    let element_refs: Vec<&str> = element_ids.iter().map(String::as_str).collect();
+    let clouds: Vec<&str> = content
+        .regions
+        .clouds
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+
+    // (field, line, value, accepted ids) of every id the file names.
+    let mut ids: Vec<(String, Option<u64>, &str, &[&str])> = Vec::new();
+    for id in file.contract.keys() {
+        ids.push((
+            format!("contract.{id}"),
+            key_line(source, id),
+            id,
+            &clause_ids,
+        ));
+    }
+    for id in file.basic_requirements.keys() {
+        ids.push((
+            format!("basic_requirements.{id}"),
+            key_line(source, id),
+            id,
+            &br_ids,
+        ));
+    }
+    for id in &file.lifecycle.activities {
+        ids.push((
+            "lifecycle.activities".into(),
+            value_line(source, id),
+            id,
+            &activity_ids,
+        ));
+    }
+    for id in file.lifecycle.outputs.keys() {
+        ids.push((
+            format!("lifecycle.outputs.{id}"),
+            key_line(source, id),
+            id,
+            &output_ids,
+        ));
+    }
+    if let Some(cloud) = file.provider.as_ref().and_then(|p| p.cloud.as_ref()) {
+        ids.push((
+            "provider.cloud".into(),
+            key_line(source, "cloud"),
+            cloud,
+            &clouds,
+        ));
+    }
+    for r in &file.risks {
+        let field = format!("risks.{}.treatment", r.id.value);
+        let line = Some(r.id.referenced.line());
+        for c in &r.treatment.controls {
+            ids.push((format!("{field}.controls"), line, c, &control_ids));
+        }
+        for c in &r.treatment.clauses {
+            ids.push((format!("{field}.clauses"), line, c, &clause_ids));
+        }
+        for a in &r.treatment.activities {
+            ids.push((format!("{field}.activities"), line, a, &activity_ids));
+        }
+    }
+    for (field, line, value, accepted) in ids {
+        if !accepted.contains(&value) {
+            // Long lists (controls) are not spelt out; the hint names the closest.
+            let shown = if accepted.len() > 30 {
+                "AC-01 … PE-19".to_owned()
+            } else {
+                accepted.join(", ")
+            };
+            let args = vec![
+                ("value", value.to_owned()),
+                ("accepted", shown),
+                ("hint", hint(value, accepted)),
+            ];
+            errors.push(InputError {
+                field,
+                line,
+                key: "input.unknown_id",
+                args,
+            });
+        }
+    }
+
+    if let Some(a) = file.provider.as_ref().and_then(|p| p.assessment.as_ref())
+        && a.expires <= a.passed
+    {
+        let args = vec![
+            ("passed", a.passed.to_string()),
+            ("expires", a.expires.to_string()),
+        ];
+        errors.push(InputError {
+            field: "provider.assessment.expires".into(),
+            line: key_line(source, "expires"),
+            key: "input.dates_out_of_order",
+            args,
+        });
+    }
+    for (i, o) in file.responsibility.iter().enumerate() {
+        let field = format!("responsibility[{i}]");
+        let line = Some(o.element.referenced.line());
+        if !content.matrix.pattern_matches_any(&o.element.value) {
+            let args = vec![
+                ("value", o.element.value.clone()),
+                ("hint", hint(&o.element.value, &element_refs)),
+            ];
+            errors.push(InputError {
+                field: format!("{field}.element"),
+                line,
+                key: "input.unknown_element",
+                args,
+            });
+        }
+        let parties = override_parties(o);
+        for actor in o.split.keys().filter(|a| !parties.contains(a)) {
+            let args = vec![("party", actor.id().to_owned())];
+            errors.push(InputError {
+                field: format!("{field}.split"),
+                line,
+                key: "input.split_not_owner",
+                args,
+            });
+        }
+    }
     let mut seen = BTreeMap::new();
     for r in &file.risks {
         let field = format!("risks.{}", r.id.value);
         let line = Some(r.id.referenced.line());
         if let Some(first) = seen.insert(r.id.value.clone(), line) {
-            err(
-                field.clone(),
+            let args = vec![
+                ("value", r.id.value.clone()),
+                ("first", first.unwrap_or(0).to_string()),
+            ];
+            errors.push(InputError {
+                field: field.clone(),
                 line,
-                "input.duplicate",
-                vec![
-                    ("value", r.id.value.clone()),
-                    ("first", first.unwrap_or(0).to_string()),
-                ],
-            );
+                key: "input.duplicate",
+                args,
+            });
         }
         let is_seed = guide.risks.iter().any(|g| g.id == r.id.value);
         if !is_seed && r.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-            err(
-                field.clone(),
+            let args = vec![("value", r.id.value.clone())];
+            errors.push(InputError {
+                field: field.clone(),
                 line,
-                "input.risk_needs_name",
-                vec![("value", r.id.value.clone())],
-            );
+                key: "input.risk_needs_name",
+                args,
+            });
         }
-        let scores = [("likelihood", r.likelihood), ("impact", r.impact)]
+        let residual = r.residual.iter().flat_map(|x| {
+            [
+                ("residual.likelihood", x.likelihood),
+                ("residual.impact", x.impact),
+            ]
+        });
+        for (name, v) in [("likelihood", r.likelihood), ("impact", r.impact)]
             .into_iter()
-            .chain(r.residual.iter().flat_map(|x| {
-                [
-                    ("residual.likelihood", x.likelihood),
-                    ("residual.impact", x.impact),
-                ]
-            }));
-        for (name, v) in scores {
+            .chain(residual)
+        {
             if !(1..=5).contains(&v) {
-                err(
-                    format!("{field}.{name}"),
+                let args = vec![("value", v.to_string())];
+                errors.push(InputError {
+                    field: format!("{field}.{name}"),
                     line,
-                    "input.score_range",
-                    vec![("value", v.to_string())],
-                );
-            }
-        }
-        for c in &r.treatment.controls {
-            if !control_ids.contains(c.as_str()) {
-                err(
-                    format!("{field}.treatment.controls"),
-                    line,
-                    "input.unknown_id",
-                    vec![
-                        ("value", c.clone()),
-                        ("accepted", "AC-01 …".into()),
-                        ("hint", String::new()),
-                    ],
-                );
-            }
-        }
-        for c in &r.treatment.clauses {
-            if !clause_ids.contains(&c.as_str()) {
-                err(
-                    format!("{field}.treatment.clauses"),
-                    line,
-                    "input.unknown_id",
-                    vec![
-                        ("value", c.clone()),
-                        ("accepted", clause_ids.join(", ")),
-                        ("hint", hint(c, &clause_ids)),
-                    ],
-                );
-            }
-        }
-        for a in &r.treatment.activities {
-            if !activity_ids.contains(&a.as_str()) {
-                err(
-                    format!("{field}.treatment.activities"),
-                    line,
-                    "input.unknown_id",
-                    vec![
-                        ("value", a.clone()),
-                        ("accepted", activity_ids.join(", ")),
-                        ("hint", hint(a, &activity_ids)),
-                    ],
-                );
+                    key: "input.score_range",
+                    args,
+                });
             }
         }
     }
