@@ -65,6 +65,58 @@ pub enum Command {
     /// Write a complete, commented engagement file to start from
     #[command(after_help = EXIT_HELP)]
     Init(InitArgs),
+    /// Scan Terraform, plan/state JSON or inventory snapshots against the rules
+    #[command(after_help = SCAN_HELP)]
+    Scan(ScanArgs),
+}
+
+const SCAN_HELP: &str = "\
+Exit status / 退出状态:
+  0  no finding at or above --fail-on / 无达到阈值的发现
+  1  findings at or above --fail-on / 存在达到阈值的发现
+  2  input error (the other inputs are still scanned) / 输入错误（其余输入仍会扫描）
+
+Suppress a finding in HCL with a comment above or inside the resource:
+  # cloudward:ignore ALI-OSS-01 public website by design";
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Terraform directories or files, plan/state JSON, inventory JSON / JSON Lines
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Input type instead of detection: hcl, plan or inventory
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Extra rule folder (YAML, same format as content/rules); may repeat
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Rules that apply at this protection level: general, enhanced or advanced [default: all rules]
+    #[arg(long, value_name = "L", conflicts_with = "engagement")]
+    pub level: Option<String>,
+    /// Take the protection level from an engagement file
+    #[arg(long, value_name = "FILE")]
+    pub engagement: Option<PathBuf>,
+    /// Extra region table (YAML, same format as content/regions.yaml)
+    #[arg(long, value_name = "FILE")]
+    pub regions: Option<PathBuf>,
+    /// Extra .tfvars file for the root module; may repeat
+    #[arg(long, value_name = "FILE")]
+    pub var_file: Vec<PathBuf>,
+    /// Fail (exit 1) on findings of this severity or higher: critical, high, medium, low or none
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: String,
+    /// Ignore findings listed in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the current findings as a baseline file
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No progress bar
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 const CHECK_HELP: &str = "\

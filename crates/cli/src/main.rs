@@ -5,6 +5,7 @@ mod catalog_cmd;
 mod check_cmd;
 mod classify_cmd;
 mod output;
+mod scan_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -117,6 +118,7 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Responsibility { file } => check_cmd::responsibility(ctx, &file, out),
         Command::Schema { what } => check_cmd::schema(ctx, &what, out),
         Command::Init(args) => check_cmd::init(ctx, &args, out),
+        Command::Scan(args) => scan_cmd::run(ctx, &args, out),
     }
 }
 

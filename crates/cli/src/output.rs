@@ -12,10 +12,24 @@ pub enum Format {
     Csv,
     Markdown,
     Html,
+    Sarif,
+    Junit,
 }
 
 impl Format {
-    pub const IDS: [&'static str; 5] = ["table", "json", "csv", "markdown", "html"];
+    pub const IDS: [&'static str; 7] = ["table", "json", "csv", "markdown", "html", "sarif", "junit"];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+        }
+    }
 
     pub fn parse(value: &str) -> Option<Format> {
         match value {
@@ -24,6 +38,8 @@ impl Format {
             "csv" => Some(Format::Csv),
             "markdown" | "md" => Some(Format::Markdown),
             "html" => Some(Format::Html),
+            "sarif" => Some(Format::Sarif),
+            "junit" => Some(Format::Junit),
             _ => None,
         }
     }
@@ -50,7 +66,7 @@ impl Table {
 
     pub fn write(&self, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
         match format {
-            Format::Table | Format::Json => {
+            Format::Table | Format::Json | Format::Sarif | Format::Junit => {
                 let mut t = Comfy::new();
                 t.load_preset(presets::UTF8_FULL_CONDENSED)
                     .set_content_arrangement(ContentArrangement::Dynamic)

@@ -35,6 +35,22 @@ impl RegionTable {
         self.clouds.iter().find(|c| c.id == id)
     }
 
+    /// Adds the regions of `other`; a region listed on both sides of a cloud is an error
+    /// the loader reports, so here the later list simply adds.
+    pub fn extend(&mut self, other: RegionTable) {
+        for c in other.clouds {
+            match self.clouds.iter_mut().find(|x| x.id == c.id) {
+                Some(mine) => {
+                    mine.mainland.retain(|r| !c.outside.contains(r));
+                    mine.outside.retain(|r| !c.mainland.contains(r));
+                    mine.mainland.extend(c.mainland);
+                    mine.outside.extend(c.outside);
+                }
+                None => self.clouds.push(c),
+            }
+        }
+    }
+
     pub fn jurisdiction(&self, cloud: &str, region: &str) -> Jurisdiction {
         match self.cloud(cloud) {
             Some(c) if c.mainland.iter().any(|r| r == region) => Jurisdiction::Mainland,

@@ -1,0 +1,261 @@
+//! `cloudward scan`: configuration checked against the rules.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use cloudward_domain::ProtectionLevel;
+use cloudward_domain::classify;
+use cloudward_domain::engagement;
+use cloudward_domain::load::{Source, parse_regions};
+use cloudward_scan::engine::{self, Baseline, Outcome};
+use cloudward_scan::input::{self, InputType, ReadOptions};
+use cloudward_scan::model::Estate;
+use cloudward_scan::report::{self, Meta};
+use cloudward_scan::rules::{self, Rule, Severity};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::args::ScanArgs;
+use crate::output::{Format, Table};
+use crate::{Ctx, Failure};
+
+fn rule_sources(ctx: &Ctx) -> Result<Vec<Source>, Failure> {
+    match &ctx.catalog_dir {
+        Some(dir) if dir.join("rules").is_dir() => cloudward_content::from_dir(&dir.join("rules"))
+            .map(|v| v.into_iter().map(|s| Source { path: format!("rules/{}", s.path), text: s.text }).collect())
+            .map_err(|p| Failure::Input(ctx.problems_text(Some(dir), &p))),
+        _ => Ok(cloudward_content::embedded().into_iter().filter(|s| s.path.starts_with("rules/")).collect()),
+    }
+}
+
+fn level(ctx: &Ctx, args: &ScanArgs) -> Result<ProtectionLevel, Failure> {
+    if let Some(l) = &args.level {
+        return ProtectionLevel::parse(l).ok_or_else(|| ctx.bad_value("--level", l, &["general", "enhanced", "advanced"]));
+    }
+    if let Some(path) = &args.engagement {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+        })?;
+        let file = engagement::parse(&text).map_err(|e| {
+            Failure::Input(format!("{}: {}", ctx.tr("input.malformed", &[("file", path.display().to_string())]), e))
+        })?;
+        return match classify::classify(&file.information, file.business) {
+            Ok(r) => Ok(r.level),
+            Err(classify::Refusal::Classified) => Err(Failure::Refused(ctx.t("check.refused"))),
+            Err(classify::Refusal::NoInformation) => Err(Failure::Input(ctx.t("input.empty_information"))),
+        };
+    }
+    Ok(ProtectionLevel::Advanced)
+}
+
+fn progress(quiet: bool, message: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        bar.set_style(style);
+    }
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    if matches!(ctx.format, Format::Csv | Format::Html) {
+        return Err(ctx.bad_value("--format", ctx.format.id(), &["table", "json", "sarif", "junit", "markdown"]));
+    }
+    let fail_on = match args.fail_on.as_str() {
+        "none" => None,
+        s => Some(Severity::parse(s).ok_or_else(|| ctx.bad_value("--fail-on", s, &["critical", "high", "medium", "low", "none"]))?),
+    };
+    let input_type = match &args.input_type {
+        Some(t) => Some(InputType::parse(t).ok_or_else(|| ctx.bad_value("--input-type", t, &InputType::IDS))?),
+        None => None,
+    };
+    let level = level(ctx, args)?;
+    let content = ctx.content()?;
+    let mut regions = content.regions.clone();
+    if let Some(path) = &args.regions {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+        })?;
+        let extra = parse_regions(&Source { path: path.display().to_string(), text })
+            .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+        regions.extend(extra);
+    }
+    let builtin = rule_sources(ctx)?;
+    let mut user = Vec::new();
+    for dir in &args.rules {
+        let sources = cloudward_content::from_dir(dir).map_err(|p| Failure::Input(ctx.problems_text(Some(dir), &p)))?;
+        user.extend(sources.into_iter().map(|s| Source { path: dir.join(&s.path).display().to_string(), text: s.text }));
+    }
+    let rules: Vec<Rule> = rules::load(&[&builtin, &user], &content.catalog)
+        .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+            })?;
+            Some(serde_json::from_str::<Baseline>(&text).map_err(|e| {
+                Failure::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))
+            })?)
+        }
+        None => None,
+    };
+
+    let bar = progress(args.quiet, "reading inputs");
+    let loaded = input::read(&args.paths, &ReadOptions { input_type, var_files: args.var_file.clone() });
+    bar.set_message(format!("checking {} resources", loaded.resources.len()));
+    let estate = Estate::new(loaded.resources);
+    let selected = engine::select(&rules, level);
+    let outcome = engine::run(&rules, &selected, &estate, &regions, baseline.as_ref());
+    bar.finish_and_clear();
+
+    if let Some(path) = &args.write_baseline {
+        let b = Baseline::of(&outcome.findings);
+        let text = serde_json::to_string_pretty(&b).map_err(std::io::Error::other)?;
+        std::fs::write(path, text + "\n").map_err(|e| {
+            Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+        })?;
+    }
+
+    let meta = Meta {
+        version: env!("CARGO_PKG_VERSION"),
+        level,
+        lang: ctx.lang,
+        inputs: &loaded.inputs,
+        errors: &loaded.errors,
+        notes: &loaded.notes,
+    };
+    let mut buffer: Vec<u8> = Vec::new();
+    write_report(ctx, &outcome, &rules, &selected, &meta, &mut buffer)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, &buffer).map_err(|e| {
+            Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+        })?,
+        None => out.write_all(&buffer)?,
+    }
+
+    if !loaded.errors.is_empty() {
+        let lines: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
+        return Err(Failure::Input(format!("{}\n{}", ctx.tr("scan.input_errors", &[("count", lines.len().to_string())]), lines.join("\n"))));
+    }
+    let failing = fail_on.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
+    if failing { Err(Failure::Failed) } else { Ok(()) }
+}
+
+fn write_report(ctx: &Ctx, o: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta, out: &mut dyn Write) -> Result<(), Failure> {
+    match ctx.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report::json(o, rules, meta)).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &report::sarif(o, rules, selected, meta)).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Junit => out.write_all(report::junit(o, rules, selected, meta).as_bytes())?,
+        _ => human(ctx, o, rules, meta, out)?,
+    }
+    Ok(())
+}
+
+fn location(file: &str, line: u64) -> String {
+    if file.is_empty() {
+        String::new()
+    } else if line > 0 {
+        format!("{}:{line}", Path::new(file).display())
+    } else {
+        file.to_owned()
+    }
+}
+
+fn human(ctx: &Ctx, o: &Outcome, rules: &[Rule], meta: &Meta, out: &mut dyn Write) -> Result<(), Failure> {
+    let md = ctx.format == Format::Markdown;
+    let lang = ctx.lang;
+    let s = &o.summary;
+    if md {
+        writeln!(out, "# {}\n", ctx.t("scan.title"))?;
+    }
+    let header = vec![ctx.t("scan.severity"), ctx.t("scan.rule"), ctx.t("scan.resource"), ctx.t("scan.location"), ctx.t("col.title"), ctx.t("scan.controls")];
+    let row = |f: &engine::Finding| {
+        let rule = rules.get(f.rule);
+        vec![
+            f.severity.id().to_owned(),
+            f.rule_id.clone(),
+            f.resource.address.clone(),
+            location(&f.resource.file, f.resource.line),
+            rule.map(|r| r.title.get(lang).to_owned()).unwrap_or_default(),
+            f.controls.join(", "),
+        ]
+    };
+    let heading = |out: &mut dyn Write, text: String| -> std::io::Result<()> {
+        if md { writeln!(out, "\n## {text}\n") } else { writeln!(out, "\n{text}") }
+    };
+    heading(out, format!("{} ({})", ctx.t("scan.findings"), o.findings.len()))?;
+    if o.findings.is_empty() {
+        writeln!(out, "{}", ctx.t("check.none"))?;
+    } else {
+        let mut t = Table::new(header.clone());
+        for f in &o.findings {
+            t.push(row(f));
+        }
+        t.write(if md { Format::Markdown } else { Format::Table }, out)?;
+    }
+    if !o.unknown.is_empty() {
+        heading(out, format!("{} ({})", ctx.t("scan.unknown"), o.unknown.len()))?;
+        let mut t = Table::new(header.clone());
+        for f in &o.unknown {
+            t.push(row(f));
+        }
+        t.write(if md { Format::Markdown } else { Format::Table }, out)?;
+    }
+    if !o.suppressed.is_empty() {
+        heading(out, format!("{} ({})", ctx.t("scan.suppressed"), o.suppressed.len()))?;
+        for f in &o.suppressed {
+            writeln!(out, "- {} {} — {}", f.rule_id, f.resource.address, f.suppressed.clone().unwrap_or_default())?;
+        }
+    }
+    if !meta.notes.is_empty() {
+        heading(out, ctx.t("scan.notes"))?;
+        for n in meta.notes {
+            writeln!(out, "- {n}")?;
+        }
+    }
+    heading(out, ctx.t("scan.summary"))?;
+    let sev = |k: &str| s.by_severity.get(k).copied().unwrap_or(0).to_string();
+    writeln!(
+        out,
+        "{}",
+        ctx.tr(
+            "scan.summary_line",
+            &[
+                ("resources", s.resources.to_string()),
+                ("rules", s.rules.to_string()),
+                ("level", ctx.t(&format!("level.{}", meta.level.id()))),
+                ("failed", s.failed.to_string()),
+                ("critical", sev("critical")),
+                ("high", sev("high")),
+                ("medium", sev("medium")),
+                ("low", sev("low")),
+                ("unknown", s.unknown.to_string()),
+                ("suppressed", s.suppressed.to_string()),
+                ("baselined", s.baselined.to_string()),
+                ("passed", s.passed.to_string()),
+            ]
+        )
+    )?;
+    writeln!(
+        out,
+        "{}",
+        ctx.tr(
+            "scan.controls_line",
+            &[
+                ("failed", s.controls.failed.len().to_string()),
+                ("passed", s.controls.passed.len().to_string()),
+                ("not_evaluated", s.controls.not_evaluated.len().to_string()),
+            ]
+        )
+    )?;
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! Evaluating compiled conditions against resources, in three-valued logic: a value that
+//! cannot be known makes the answer unknown, never a pass or a fail.
+
+use cloudward_domain::regions::{Jurisdiction, RegionTable};
+
+use crate::model::{Estate, Resource};
+use crate::rules::{Cond, Op, Path, Seg};
+use crate::value::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+impl Tri {
+    fn from(b: bool) -> Tri {
+        if b { Tri::True } else { Tri::False }
+    }
+    fn not(self) -> Tri {
+        match self {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        }
+    }
+}
+
+/// Kleene disjunction over an iterator.
+fn any(items: impl Iterator<Item = Tri>) -> Tri {
+    let mut unknown = false;
+    for t in items {
+        match t {
+            Tri::True => return Tri::True,
+            Tri::Unknown => unknown = true,
+            Tri::False => {}
+        }
+    }
+    if unknown { Tri::Unknown } else { Tri::False }
+}
+
+/// Kleene conjunction over an iterator.
+fn all(items: impl Iterator<Item = Tri>) -> Tri {
+    let mut unknown = false;
+    for t in items {
+        match t {
+            Tri::False => return Tri::False,
+            Tri::Unknown => unknown = true,
+            Tri::True => {}
+        }
+    }
+    if unknown { Tri::Unknown } else { Tri::True }
+}
+
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    pub estate: &'a Estate,
+    pub regions: &'a RegionTable,
+}
+
+/// The values a path reaches. A key applied to a list walks into every element (nested
+/// blocks are lists). An unknown on the way is returned as such.
+pub fn resolve<'v>(node: &'v Value, path: &[Seg], out: &mut Vec<&'v Value>) {
+    let Some((first, rest)) = path.split_first() else {
+        if !matches!(node, Value::Null) {
+            out.push(node);
+        }
+        return;
+    };
+    match (node, first) {
+        (Value::Unknown, _) => out.push(node),
+        (Value::Map(m), Seg::Key(k)) => {
+            if let Some(v) = m.get(k) {
+                resolve(v, rest, out);
+            }
+        }
+        (Value::Map(m), Seg::Index(i)) => {
+            if let Some(v) = m.get(&i.to_string()) {
+                resolve(v, rest, out);
+            }
+        }
+        (Value::List(l), Seg::Index(i)) => {
+            if let Some(v) = l.get(*i) {
+                resolve(v, rest, out);
+            }
+        }
+        (Value::List(l), Seg::Key(_)) => {
+            for v in l {
+                resolve(v, path, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn cidr_is_any(s: &str) -> bool {
+    let s = s.trim();
+    s == "0.0.0.0/0" || s == "::/0" || s == "*" || s == "0.0.0.0"
+}
+
+/// Whether a port-range string includes `port`.
+fn range_includes(s: &str, port: i64) -> Option<bool> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("all") || s == "-1/-1" || s == "-1" || s == "*" {
+        return Some(true);
+    }
+    let mut known = false;
+    for part in s.split(',') {
+        let part = part.trim();
+        let (lo, hi) = match part.split_once(['/', '-']) {
+            Some((a, b)) => (a.trim().parse::<i64>().ok()?, b.trim().parse::<i64>().ok()?),
+            None => {
+                let p = part.parse::<i64>().ok()?;
+                (p, p)
+            }
+        };
+        known = true;
+        if lo == -1 || (lo <= port && port <= hi) {
+            return Some(true);
+        }
+    }
+    known.then_some(false)
+}
+
+fn test(op: &Op, v: &Value) -> Tri {
+    if v.contains_unknown() && !matches!(op, Op::Exists(_)) {
+        return Tri::Unknown;
+    }
+    match op {
+        Op::Exists(want) => Tri::from(*want),
+        Op::Equals(x) => Tri::from(v.loosely_equals(x)),
+        Op::NotEquals(x) => Tri::from(!v.loosely_equals(x)),
+        Op::In(xs) => Tri::from(xs.iter().any(|x| v.loosely_equals(x))),
+        Op::NotIn(xs) => Tri::from(!xs.iter().any(|x| v.loosely_equals(x))),
+        Op::Gt(n) => Tri::from(v.as_number().is_some_and(|x| x > *n)),
+        Op::Gte(n) => Tri::from(v.as_number().is_some_and(|x| x >= *n)),
+        Op::Lt(n) => Tri::from(v.as_number().is_some_and(|x| x < *n)),
+        Op::Lte(n) => Tri::from(v.as_number().is_some_and(|x| x <= *n)),
+        Op::Matches(re) => Tri::from(v.as_str().is_some_and(|s| re.is_match(s))),
+        Op::Contains(x) => Tri::from(match v {
+            Value::List(l) => l.iter().any(|e| e.loosely_equals(x)),
+            Value::String(s) => x.as_str().is_some_and(|n| s.contains(n)),
+            _ => false,
+        }),
+        Op::NotEmpty => Tri::from(match v {
+            Value::String(s) => !s.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            _ => true,
+        }),
+        Op::CidrAny => Tri::from(match v {
+            Value::String(s) => s.split(',').any(cidr_is_any),
+            Value::List(l) => l.iter().any(|e| e.as_str().is_some_and(cidr_is_any)),
+            _ => false,
+        }),
+        Op::PortIncludesAny(ports) => match v {
+            Value::String(s) => match ports.iter().map(|p| range_includes(s, *p)).collect::<Option<Vec<bool>>>() {
+                Some(hits) => Tri::from(hits.into_iter().any(|h| h)),
+                None => Tri::False,
+            },
+            Value::Number(n) => Tri::from(ports.iter().any(|p| (*p as f64 - n).abs() < 1e-9 || *n < 0.0)),
+            _ => Tri::False,
+        },
+    }
+}
+
+fn eval_test(node: &Value, path: &Path, op: &Op, default: &Option<Value>) -> Tri {
+    let mut found = Vec::new();
+    resolve(node, path, &mut found);
+    if found.is_empty() {
+        return match default {
+            Some(d) => test(op, d),
+            None => Tri::from(op.on_absent()),
+        };
+    }
+    // Negative tests must hold for every value; positive ones for some.
+    match op {
+        Op::NotEquals(_) | Op::NotIn(_) | Op::Exists(false) => all(found.iter().map(|v| test(op, v))),
+        _ => any(found.iter().map(|v| test(op, v))),
+    }
+}
+
+fn number_at(node: &Value, path: &Path) -> Result<Option<f64>, ()> {
+    let mut found = Vec::new();
+    resolve(node, path, &mut found);
+    match found.first() {
+        None => Ok(None),
+        Some(v) if v.is_unknown() => Err(()),
+        Some(v) => Ok(v.as_number()),
+    }
+}
+
+/// Whether `other` refers to `target` through its attribute `via`.
+fn refers_to(other: &Resource, via: &str, target: &Resource) -> bool {
+    let base = target.base_address();
+    if other.refs.iter().any(|(attr, addr)| attr == via && (addr == base || addr == &target.address)) {
+        return true;
+    }
+    let mut found = Vec::new();
+    resolve(&other.attrs, &[Seg::Key(via.to_owned())], &mut found);
+    found.iter().any(|v| {
+        v.as_str().is_some_and(|s| {
+            ["id", "name", "bucket", "arn"]
+                .iter()
+                .filter_map(|k| target.attrs.get(k).and_then(Value::as_str))
+                .any(|t| t == s)
+                || s == target.address
+        })
+    })
+}
+
+/// Evaluates `cond` for `res`, with `node` the value paths start from.
+pub fn eval(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Tri {
+    match cond {
+        Cond::Test { path, op, default } => eval_test(node, path, op, default),
+        Cond::Ports { from, to, includes_any } => match (number_at(node, from), number_at(node, to)) {
+            (Err(()), _) | (_, Err(())) => Tri::Unknown,
+            (Ok(Some(lo)), Ok(Some(hi))) => {
+                let all_ports = lo < 0.0 || hi < 0.0 || (lo == 0.0 && hi == 0.0) || (lo == 0.0 && hi >= 65535.0);
+                Tri::from(all_ports || includes_any.iter().any(|p| lo <= *p as f64 && (*p as f64) <= hi))
+            }
+            _ => Tri::False,
+        },
+        Cond::All(list) => all(list.iter().map(|c| eval(c, res, node, ctx))),
+        Cond::Any(list) => any(list.iter().map(|c| eval(c, res, node, ctx))),
+        Cond::Not(inner) => eval(inner, res, node, ctx).not(),
+        Cond::ForAll(path, inner) | Cond::ForAny(path, inner) => {
+            let mut found = Vec::new();
+            resolve(node, path, &mut found);
+            let mut elems: Vec<&Value> = Vec::new();
+            let mut unknown = false;
+            for v in found {
+                match v {
+                    Value::List(l) => elems.extend(l.iter()),
+                    Value::Unknown => unknown = true,
+                    other => elems.push(other),
+                }
+            }
+            let results = elems.into_iter().map(|e| eval(inner, res, e, ctx));
+            let r = if matches!(cond, Cond::ForAll(..)) { all(results) } else { any(results) };
+            match (r, unknown) {
+                (Tri::True, true) if matches!(cond, Cond::ForAll(..)) => Tri::Unknown,
+                (Tri::False, true) => Tri::Unknown,
+                (r, _) => r,
+            }
+        }
+        Cond::Related { rtype, via, cond } => {
+            let related = ctx.estate.of_type(rtype).filter(|o| refers_to(o, via, res));
+            match cond {
+                None => Tri::from(related.count() > 0),
+                Some(c) => any(related.map(|o| eval(c, o, &o.attrs, ctx))),
+            }
+        }
+        Cond::ResourceExists { rtype, cond } => {
+            let candidates = ctx.estate.of_type(rtype);
+            match cond {
+                None => Tri::from(candidates.count() > 0),
+                Some(c) => any(candidates.map(|o| eval(c, o, &o.attrs, ctx))),
+            }
+        }
+        Cond::RegionMainland => match &res.region {
+            None => Tri::Unknown,
+            Some(region) => match ctx.regions.jurisdiction(&res.provider, region) {
+                Jurisdiction::Mainland => Tri::True,
+                Jurisdiction::Outside => Tri::False,
+                Jurisdiction::Unknown => Tri::Unknown,
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(range_includes("22/22", 22), Some(true));
+        assert_eq!(range_includes("1/65535", 3389), Some(true));
+        assert_eq!(range_includes("-1/-1", 3306), Some(true));
+        assert_eq!(range_includes("80/443", 22), Some(false));
+        assert_eq!(range_includes("22,80,443", 80), Some(true));
+        assert_eq!(range_includes("ALL", 1), Some(true));
+        assert_eq!(range_includes("20-25", 22), Some(true));
+        assert_eq!(range_includes("ssh", 22), None);
+    }
+
+    #[test]
+    fn kleene() {
+        assert_eq!(any([Tri::False, Tri::Unknown].into_iter()), Tri::Unknown);
+        assert_eq!(any([Tri::Unknown, Tri::True].into_iter()), Tri::True);
+        assert_eq!(all([Tri::True, Tri::Unknown].into_iter()), Tri::Unknown);
+        assert_eq!(all([Tri::Unknown, Tri::False].into_iter()), Tri::False);
+    }
+}

@@ -1,0 +1,663 @@
+//! Terraform configuration directories: resources with their attributes evaluated as far
+//! as the configuration allows — variable defaults and `.tfvars`, locals, literal `count`
+//! and `for_each`, `dynamic` blocks, local modules. Whatever cannot be resolved (a
+//! function Terraform knows and we do not, a computed attribute of another resource) is
+//! `Unknown`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use hcl::eval::{Context, Evaluate};
+use hcl::expr::{Expression, ObjectKey, Operation, TraversalOperator};
+use hcl::structure::{Block, Body, Structure};
+
+use super::{InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, line_of, read_text};
+use crate::model::{Resource, provider_of};
+use crate::value::{Map, Value};
+
+/// Meta-arguments of a resource block, not attributes.
+const META: [&str; 6] = ["count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"];
+
+fn to_value(v: &hcl::Value) -> Value {
+    match v {
+        hcl::Value::Null => Value::Null,
+        hcl::Value::Bool(b) => Value::Bool(*b),
+        hcl::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        hcl::Value::String(s) => Value::String(s.clone()),
+        hcl::Value::Array(a) => Value::List(a.iter().map(to_value).collect()),
+        hcl::Value::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
+    }
+}
+
+/// Known values back into HCL, for the evaluation context; `None` when anything inside is unknown.
+fn to_hcl(v: &Value) -> Option<hcl::Value> {
+    Some(match v {
+        Value::Null => hcl::Value::Null,
+        Value::Bool(b) => hcl::Value::Bool(*b),
+        Value::Number(n) => {
+            if n.fract() == 0.0 && n.abs() < 9e15 {
+                hcl::Value::from(*n as i64)
+            } else {
+                hcl::Value::from(*n)
+            }
+        }
+        Value::String(s) => hcl::Value::String(s.clone()),
+        Value::List(l) => hcl::Value::Array(l.iter().map(to_hcl).collect::<Option<Vec<_>>>()?),
+        Value::Map(m) => {
+            let mut o = hcl::Map::new();
+            for (k, v) in m {
+                o.insert(k.clone(), to_hcl(v)?);
+            }
+            hcl::Value::Object(o)
+        }
+        Value::Unknown => return None,
+    })
+}
+
+fn eval(expr: &Expression, ctx: &Context) -> Value {
+    match expr.evaluate(ctx) {
+        Ok(v) => to_value(&v),
+        Err(_) => Value::Unknown,
+    }
+}
+
+/// The deepest bracket nesting in the text (outside strings and comments, roughly).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut esc) = (0usize, 0usize, false, false);
+    for line in text.lines() {
+        let t = line.trim_start();
+        if !in_str && (t.starts_with('#') || t.starts_with("//")) {
+            continue;
+        }
+        for c in line.chars() {
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if c == '\\' {
+                    esc = true;
+                } else if c == '"' {
+                    in_str = false;
+                }
+                continue;
+            }
+            match c {
+                '"' => in_str = true,
+                '{' | '[' | '(' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                '}' | ']' | ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    max
+}
+
+struct ParsedFile {
+    path: String,
+    text: String,
+    body: Body,
+}
+
+struct ResourceBlock<'a> {
+    rtype: String,
+    name: String,
+    block: &'a Block,
+    file: &'a ParsedFile,
+}
+
+fn label(block: &Block, i: usize) -> Option<&str> {
+    block.labels.get(i).map(|l| l.as_str())
+}
+
+fn attr<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {
+    body.attributes().find(|a| a.key.as_str() == key).map(|a| &a.expr)
+}
+
+/// Collects `TYPE.NAME` references (to resources of this module) in an expression.
+fn refs_in(expr: &Expression, types: &[&str], prefix: &str, out: &mut Vec<String>) {
+    match expr {
+        Expression::Traversal(t) => {
+            if let Expression::Variable(v) = &t.expr
+                && types.contains(&v.as_str())
+                && let Some(TraversalOperator::GetAttr(name)) = t.operators.first()
+            {
+                out.push(format!("{prefix}{}.{}", v.as_str(), name.as_str()));
+            }
+            refs_in(&t.expr, types, prefix, out);
+            for op in &t.operators {
+                if let TraversalOperator::Index(e) = op {
+                    refs_in(e, types, prefix, out);
+                }
+            }
+        }
+        Expression::Array(a) => a.iter().for_each(|e| refs_in(e, types, prefix, out)),
+        Expression::Object(o) => {
+            for (k, v) in o {
+                if let ObjectKey::Expression(e) = k {
+                    refs_in(e, types, prefix, out);
+                }
+                refs_in(v, types, prefix, out);
+            }
+        }
+        Expression::FuncCall(f) => f.args.iter().for_each(|e| refs_in(e, types, prefix, out)),
+        Expression::Parenthesis(e) => refs_in(e, types, prefix, out),
+        Expression::Conditional(c) => {
+            refs_in(&c.cond_expr, types, prefix, out);
+            refs_in(&c.true_expr, types, prefix, out);
+            refs_in(&c.false_expr, types, prefix, out);
+        }
+        Expression::Operation(op) => match op.as_ref() {
+            Operation::Unary(u) => refs_in(&u.expr, types, prefix, out),
+            Operation::Binary(b) => {
+                refs_in(&b.lhs_expr, types, prefix, out);
+                refs_in(&b.rhs_expr, types, prefix, out);
+            }
+        },
+        Expression::ForExpr(f) => {
+            refs_in(&f.collection_expr, types, prefix, out);
+            refs_in(&f.value_expr, types, prefix, out);
+        }
+        _ => {}
+    }
+}
+
+/// Evaluates a block body into a map: attributes by expression, nested blocks as lists.
+fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
+    let mut m = Map::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                if top && META.contains(&a.key.as_str()) {
+                    continue;
+                }
+                m.insert(a.key.to_string(), eval(&a.expr, ctx));
+            }
+            Structure::Block(b) => {
+                let id = b.identifier.as_str();
+                if top && META.contains(&id) {
+                    continue;
+                }
+                if id == "dynamic" {
+                    let Some(name) = label(b, 0) else { continue };
+                    let values = dynamic_blocks(b, name, ctx);
+                    let slot = m.entry(name.to_owned()).or_insert_with(|| Value::List(Vec::new()));
+                    match (slot, values) {
+                        (Value::List(l), Some(vs)) => l.extend(vs),
+                        (slot, _) => *slot = Value::Unknown,
+                    }
+                    continue;
+                }
+                let v = Value::Map(body_value(&b.body, ctx, false));
+                match m.entry(id.to_owned()).or_insert_with(|| Value::List(Vec::new())) {
+                    Value::List(l) => l.push(v),
+                    other => *other = Value::Unknown,
+                }
+            }
+        }
+    }
+    m
+}
+
+/// Expands a `dynamic` block when its `for_each` is known.
+fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
+    let for_each = eval(attr(&b.body, "for_each")?, ctx);
+    let iterator = attr(&b.body, "iterator")
+        .and_then(|e| match e {
+            Expression::Variable(v) => Some(v.as_str().to_owned()),
+            _ => None,
+        })
+        .unwrap_or_else(|| name.to_owned());
+    let content = b.body.blocks().find(|c| c.identifier.as_str() == "content")?;
+    let items: Vec<(Value, Value)> = match for_each {
+        Value::List(l) => l.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
+        Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    for (key, value) in items {
+        let mut inner = ctx.clone();
+        let mut it = hcl::Map::new();
+        it.insert("key".to_owned(), to_hcl(&key)?);
+        it.insert("value".to_owned(), to_hcl(&value).unwrap_or(hcl::Value::Null));
+        inner.declare_var(iterator.as_str(), hcl::Value::Object(it));
+        out.push(Value::Map(body_value(&content.body, &inner, false)));
+    }
+    Some(out)
+}
+
+/// Suppressions: `# cloudward:ignore RULE reason` on the lines just above a resource or
+/// inside it (up to the next top-level block).
+fn suppressions(text: &str, header_line: u64, next_header: u64) -> Vec<(String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    // Comment lines directly above the header.
+    let mut i = header_line.saturating_sub(1) as usize;
+    let mut above = Vec::new();
+    while i > 0 {
+        let l = lines.get(i - 1).map(|l| l.trim()).unwrap_or("");
+        if l.starts_with('#') || l.starts_with("//") {
+            above.push(l);
+            i -= 1;
+        } else {
+            break;
+        }
+    }
+    let inside = lines
+        .iter()
+        .skip(header_line.saturating_sub(1) as usize)
+        .take(next_header.saturating_sub(header_line) as usize)
+        .copied();
+    for l in above.into_iter().chain(inside) {
+        if let Some(rest) = l.split("cloudward:ignore").nth(1) {
+            let mut parts = rest.trim().splitn(2, char::is_whitespace);
+            if let Some(id) = parts.next().filter(|s| !s.is_empty()) {
+                out.push((id.to_owned(), parts.next().unwrap_or("").trim().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+struct ModuleInput {
+    dir: PathBuf,
+    /// Address prefix: "" or "module.m." / "module.m[0]."
+    prefix: String,
+    vars: BTreeMap<String, Value>,
+    /// Provider config key ("alicloud", "alicloud.hk") → region.
+    regions: HashMap<String, Option<String>>,
+    depth: usize,
+}
+
+fn parse_files(dir: &Path, only: Option<&Path>, loaded: &mut Loaded) -> Vec<ParsedFile> {
+    let mut paths: Vec<PathBuf> = match only {
+        Some(f) => vec![f.to_path_buf()],
+        None => match std::fs::read_dir(dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+                .collect(),
+            Err(e) => {
+                loaded.errors.push(InputError { file: dir.display().to_string(), line: None, column: None, message: e.to_string() });
+                return Vec::new();
+            }
+        },
+    };
+    paths.sort();
+    let mut files = Vec::new();
+    for p in paths {
+        let path = p.display().to_string();
+        let text = match read_text(&p) {
+            Ok(t) => t,
+            Err(e) => {
+                loaded.errors.push(e);
+                continue;
+            }
+        };
+        if nesting(&text) > MAX_NESTING {
+            loaded.errors.push(InputError {
+                file: path,
+                line: None,
+                column: None,
+                message: format!("nested more than {MAX_NESTING} levels deep; not read"),
+            });
+            continue;
+        }
+        match hcl::parse(&text) {
+            Ok(body) => files.push(ParsedFile { path, text, body }),
+            Err(hcl::Error::Parse(e)) => loaded.errors.push(InputError {
+                file: path,
+                line: Some(e.location().line() as u64),
+                column: Some(e.location().column() as u64),
+                message: e.message().to_owned(),
+            }),
+            Err(e) => loaded.errors.push(InputError { file: path, line: None, column: None, message: e.to_string() }),
+        }
+    }
+    files
+}
+
+fn tfvars(path: &Path, loaded: &mut Loaded) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    let text = match read_text(path) {
+        Ok(t) => t,
+        Err(e) => {
+            loaded.errors.push(e);
+            return out;
+        }
+    };
+    match hcl::parse(&text) {
+        Ok(body) => {
+            let ctx = Context::new();
+            for a in body.attributes() {
+                out.insert(a.key.to_string(), eval(&a.expr, &ctx));
+            }
+        }
+        Err(hcl::Error::Parse(e)) => loaded.errors.push(InputError {
+            file: path.display().to_string(),
+            line: Some(e.location().line() as u64),
+            column: Some(e.location().column() as u64),
+            message: e.message().to_owned(),
+        }),
+        Err(e) => loaded.errors.push(InputError { file: path.display().to_string(), line: None, column: None, message: e.to_string() }),
+    }
+    out
+}
+
+/// Reads a Terraform directory (or one `.tf` file) as the root module.
+pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
+    let (dir, only) = if path.is_dir() { (path.to_path_buf(), None) } else { (path.parent().unwrap_or(Path::new(".")).to_path_buf(), Some(path)) };
+    let mut vars = BTreeMap::new();
+    if only.is_none() {
+        let mut auto: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                        n == "terraform.tfvars" || n.ends_with(".auto.tfvars")
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        auto.sort_by_key(|p| p.file_name().map(|n| n != "terraform.tfvars"));
+        for f in auto {
+            vars.extend(tfvars(&f, loaded));
+        }
+    }
+    for f in var_files {
+        vars.extend(tfvars(f, loaded));
+    }
+    let input = ModuleInput { dir, prefix: String::new(), vars, regions: HashMap::new(), depth: 0 };
+    read_module(&input, only, loaded);
+}
+
+fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
+    let files = parse_files(&input.dir, only, loaded);
+
+    // Variables: given values, else defaults, else unknown.
+    let mut vars = hcl::Map::new();
+    let empty = Context::new();
+    for f in &files {
+        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "variable") {
+            let Some(name) = label(b, 0) else { continue };
+            let value = match input.vars.get(name) {
+                Some(v) => v.clone(),
+                None => attr(&b.body, "default").map(|e| eval(e, &empty)).unwrap_or(Value::Unknown),
+            };
+            if let Some(h) = to_hcl(&value) {
+                vars.insert(name.to_owned(), h);
+            }
+        }
+    }
+    let mut ctx = Context::new();
+    ctx.declare_var("var", hcl::Value::Object(vars));
+
+    // Locals, in passes until nothing more resolves.
+    let local_exprs: Vec<(&str, &Expression)> = files
+        .iter()
+        .flat_map(|f| f.body.blocks().filter(|b| b.identifier.as_str() == "locals"))
+        .flat_map(|b| b.body.attributes().map(|a| (a.key.as_str(), &a.expr)))
+        .collect();
+    let mut locals = hcl::Map::new();
+    for _ in 0..=local_exprs.len().min(64) {
+        let mut progress = false;
+        for (name, expr) in &local_exprs {
+            if locals.contains_key(*name) {
+                continue;
+            }
+            ctx.declare_var("local", hcl::Value::Object(locals.clone()));
+            if let Ok(v) = expr.evaluate(&ctx) {
+                locals.insert((*name).to_owned(), v);
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    ctx.declare_var("local", hcl::Value::Object(locals));
+    let mut path_obj = hcl::Map::new();
+    path_obj.insert("module".to_owned(), hcl::Value::String(input.dir.display().to_string()));
+    path_obj.insert("root".to_owned(), hcl::Value::String(".".into()));
+    ctx.declare_var("path", hcl::Value::Object(path_obj));
+
+    // Provider regions: inherited, then this module's own blocks.
+    let mut regions = input.regions.clone();
+    for f in &files {
+        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "provider") {
+            let Some(name) = label(b, 0) else { continue };
+            let key = match attr(&b.body, "alias").map(|e| eval(e, &ctx)) {
+                Some(Value::String(a)) => format!("{name}.{a}"),
+                _ => name.to_owned(),
+            };
+            let region = attr(&b.body, "region").map(|e| eval(e, &ctx)).and_then(|v| v.as_str().map(str::to_owned));
+            regions.insert(key, region);
+        }
+    }
+
+    // Resource blocks, with the line of each header for suppressions and locations.
+    let mut blocks: Vec<ResourceBlock> = Vec::new();
+    for f in &files {
+        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "resource") {
+            if let (Some(t), Some(n)) = (label(b, 0), label(b, 1)) {
+                blocks.push(ResourceBlock { rtype: t.to_owned(), name: n.to_owned(), block: b, file: f });
+            }
+        }
+    }
+    let types: Vec<&str> = blocks.iter().map(|b| b.rtype.as_str()).collect();
+    let mut headers: HashMap<&str, Vec<u64>> = HashMap::new();
+    for f in &files {
+        let mut ls: Vec<u64> = f
+            .text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                let t = l.trim_start();
+                !l.starts_with(' ') && !l.starts_with('\t') && (t.starts_with("resource ") || t.starts_with("module ") || t.starts_with("data ") || t.starts_with("variable ") || t.starts_with("locals") || t.starts_with("output ") || t.starts_with("provider ") || t.starts_with("terraform"))
+            })
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        ls.sort();
+        headers.insert(f.path.as_str(), ls);
+    }
+
+    for rb in &blocks {
+        let base = format!("{}{}.{}", input.prefix, rb.rtype, rb.name);
+        let header = format!("resource \"{}\" \"{}\"", rb.rtype, rb.name);
+        let line = line_of(&rb.file.text, &header, 0).map(|(l, _)| l).unwrap_or(0);
+        let next = headers
+            .get(rb.file.path.as_str())
+            .and_then(|hs| hs.iter().find(|h| **h > line).copied())
+            .unwrap_or(u64::MAX / 2);
+        let ignored = suppressions(&rb.file.text, line, next);
+        let mut refs_raw = Vec::new();
+        for a in rb.block.body.attributes() {
+            let mut r = Vec::new();
+            refs_in(&a.expr, &types, &input.prefix, &mut r);
+            refs_raw.extend(r.into_iter().map(|t| (a.key.to_string(), t)));
+        }
+        let provider_key = match attr(&rb.block.body, "provider") {
+            Some(Expression::Traversal(t)) => match (&t.expr, t.operators.first()) {
+                (Expression::Variable(v), Some(TraversalOperator::GetAttr(a))) => format!("{}.{}", v.as_str(), a.as_str()),
+                _ => provider_of(&rb.rtype).to_owned(),
+            },
+            Some(Expression::Variable(v)) => v.as_str().to_owned(),
+            _ => provider_of(&rb.rtype).to_owned(),
+        };
+        let provider_region = regions.get(&provider_key).cloned().flatten();
+
+        // Instances: count, for_each, or one.
+        let mut instances: Vec<(String, Context)> = Vec::new();
+        let count = attr(&rb.block.body, "count").map(|e| eval(e, &ctx));
+        let for_each = attr(&rb.block.body, "for_each").map(|e| eval(e, &ctx));
+        let unresolved = |what: &str, loaded: &mut Loaded| {
+            loaded.notes.push(InputError {
+                file: rb.file.path.clone(),
+                line: Some(line),
+                column: None,
+                message: format!("{base}: {what} cannot be resolved; scanned as one instance with unknown values"),
+            });
+        };
+        match (count, for_each) {
+            (Some(c), _) => match c.as_number() {
+                Some(n) if n >= 0.0 && (n as usize) <= MAX_INSTANCES => {
+                    for i in 0..n as usize {
+                        let mut c = ctx.clone();
+                        let mut o = hcl::Map::new();
+                        o.insert("index".to_owned(), hcl::Value::from(i as i64));
+                        c.declare_var("count", hcl::Value::Object(o));
+                        instances.push((format!("{base}[{i}]"), c));
+                    }
+                }
+                Some(n) if n > MAX_INSTANCES as f64 => {
+                    loaded.errors.push(InputError {
+                        file: rb.file.path.clone(),
+                        line: Some(line),
+                        column: None,
+                        message: format!("{base}: count {n} exceeds the limit of {MAX_INSTANCES} instances"),
+                    });
+                }
+                _ => {
+                    unresolved("count", loaded);
+                    instances.push((base.clone(), ctx.clone()));
+                }
+            },
+            (None, Some(fe)) => {
+                let items: Option<Vec<(String, hcl::Value)>> = match &fe {
+                    Value::Map(m) => m.iter().map(|(k, v)| Some((k.clone(), to_hcl(v).unwrap_or(hcl::Value::Null)))).collect(),
+                    Value::List(l) => l.iter().map(|v| v.as_str().map(|s| (s.to_owned(), hcl::Value::String(s.to_owned())))).collect(),
+                    _ => None,
+                };
+                match items {
+                    Some(items) if items.len() <= MAX_INSTANCES => {
+                        for (k, v) in items {
+                            let mut c = ctx.clone();
+                            let mut o = hcl::Map::new();
+                            o.insert("key".to_owned(), hcl::Value::String(k.clone()));
+                            o.insert("value".to_owned(), v);
+                            c.declare_var("each", hcl::Value::Object(o));
+                            instances.push((format!("{base}[\"{k}\"]"), c));
+                        }
+                    }
+                    Some(_) => loaded.errors.push(InputError {
+                        file: rb.file.path.clone(),
+                        line: Some(line),
+                        column: None,
+                        message: format!("{base}: for_each exceeds the limit of {MAX_INSTANCES} instances"),
+                    }),
+                    None => {
+                        unresolved("for_each", loaded);
+                        instances.push((base.clone(), ctx.clone()));
+                    }
+                }
+            }
+            (None, None) => instances.push((base.clone(), ctx.clone())),
+        }
+        for (address, c) in instances {
+            let attrs = body_value(&rb.block.body, &c, true);
+            let region = attrs.get("region").and_then(Value::as_str).map(str::to_owned).or_else(|| provider_region.clone());
+            loaded.resources.push(Resource {
+                address,
+                rtype: rb.rtype.clone(),
+                provider: provider_of(&rb.rtype).to_owned(),
+                region,
+                file: rb.file.path.clone(),
+                line,
+                attrs: Value::Map(attrs),
+                refs: refs_raw.clone(),
+                ignored: ignored.clone(),
+            });
+        }
+    }
+
+    // Local modules.
+    for f in &files {
+        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "module") {
+            let Some(name) = label(b, 0) else { continue };
+            let line = line_of(&f.text, &format!("module \"{name}\""), 0).map(|(l, _)| l);
+            let source = attr(&b.body, "source").map(|e| eval(e, &ctx));
+            let Some(Value::String(source)) = source else { continue };
+            if !(source.starts_with("./") || source.starts_with("../")) {
+                loaded.notes.push(InputError {
+                    file: f.path.clone(),
+                    line,
+                    column: None,
+                    message: format!("module.{name}: source {source} is not a local path; not scanned"),
+                });
+                continue;
+            }
+            if input.depth + 1 > MAX_MODULE_DEPTH {
+                loaded.errors.push(InputError {
+                    file: f.path.clone(),
+                    line,
+                    column: None,
+                    message: format!("module.{name}: modules nest deeper than {MAX_MODULE_DEPTH}; not scanned"),
+                });
+                continue;
+            }
+            let mut keys: Vec<(String, Context)> = Vec::new();
+            let count = attr(&b.body, "count").map(|e| eval(e, &ctx));
+            let for_each = attr(&b.body, "for_each").map(|e| eval(e, &ctx));
+            let base = format!("{}module.{name}", input.prefix);
+            match (count.and_then(|c| c.as_number()), for_each) {
+                (Some(n), _) if n >= 0.0 && (n as usize) <= MAX_INSTANCES => {
+                    for i in 0..n as usize {
+                        let mut c = ctx.clone();
+                        let mut o = hcl::Map::new();
+                        o.insert("index".to_owned(), hcl::Value::from(i as i64));
+                        c.declare_var("count", hcl::Value::Object(o));
+                        keys.push((format!("{base}[{i}]."), c));
+                    }
+                }
+                (None, Some(Value::Map(m))) => {
+                    for (k, v) in m {
+                        let mut c = ctx.clone();
+                        let mut o = hcl::Map::new();
+                        o.insert("key".to_owned(), hcl::Value::String(k.clone()));
+                        o.insert("value".to_owned(), to_hcl(&v).unwrap_or(hcl::Value::Null));
+                        c.declare_var("each", hcl::Value::Object(o));
+                        keys.push((format!("{base}[\"{k}\"]."), c));
+                    }
+                }
+                _ => keys.push((format!("{base}."), ctx.clone())),
+            }
+            for (prefix, c) in keys {
+                let mut child_vars = BTreeMap::new();
+                for a in b.body.attributes() {
+                    let k = a.key.as_str();
+                    if matches!(k, "source" | "version" | "count" | "for_each" | "providers" | "depends_on") {
+                        continue;
+                    }
+                    child_vars.insert(k.to_owned(), eval(&a.expr, &c));
+                }
+                let child = ModuleInput {
+                    dir: input.dir.join(&source),
+                    prefix,
+                    vars: child_vars,
+                    regions: regions.clone(),
+                    depth: input.depth + 1,
+                };
+                read_module(&child, None, loaded);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings() {
+        assert_eq!(nesting("a = { b = [1, \"{{{\"] }"), 2);
+        assert_eq!(nesting("# {{{{\nx = 1"), 0);
+    }
+
+    #[test]
+    fn suppression_comments() {
+        let text = "# cloudward:ignore ALI-OSS-01 public website\nresource \"a\" \"b\" {\n  acl = \"public-read\" # cloudward:ignore ALI-OSS-02\n}\nresource \"a\" \"c\" {}\n";
+        let s = suppressions(text, 2, 5);
+        assert_eq!(s, vec![("ALI-OSS-01".to_owned(), "public website".to_owned()), ("ALI-OSS-02".to_owned(), String::new())]);
+    }
+}

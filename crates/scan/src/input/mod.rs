@@ -1,0 +1,163 @@
+//! Input readers: Terraform HCL directories, `terraform show -json` plans and states, and
+//! inventory snapshots. Each turns its input into [`Resource`]s; errors name the file,
+//! line and column, and never stop the other files from being read.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::model::Resource;
+
+pub mod hcl;
+pub mod inventory;
+pub mod plan;
+
+/// Limits that keep a hostile or broken input from exhausting the machine.
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
+/// Deepest nesting of brackets accepted in an HCL file (JSON has serde_json's own limit).
+pub const MAX_NESTING: usize = 200;
+/// Deepest chain of local modules.
+pub const MAX_MODULE_DEPTH: usize = 16;
+/// Most instances one `count` / `for_each` may expand to.
+pub const MAX_INSTANCES: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputType {
+    /// A Terraform configuration directory (or a single `.tf` file).
+    Hcl,
+    /// `terraform show -json` of a plan or a state.
+    Plan,
+    /// An inventory snapshot (JSON array or JSON Lines).
+    Inventory,
+}
+
+impl InputType {
+    pub const IDS: [&'static str; 3] = ["hcl", "plan", "inventory"];
+
+    pub fn parse(v: &str) -> Option<InputType> {
+        match v {
+            "hcl" | "terraform" => Some(InputType::Hcl),
+            "plan" | "state" => Some(InputType::Plan),
+            "inventory" => Some(InputType::Inventory),
+            _ => None,
+        }
+    }
+}
+
+/// A problem with an input file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    pub file: String,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What the readers produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub resources: Vec<Resource>,
+    pub errors: Vec<InputError>,
+    /// Things read but not understood (a remote module, an unresolved `count`): reported, not fatal.
+    pub notes: Vec<InputError>,
+    pub inputs: Vec<(String, InputType)>,
+}
+
+/// Options the readers share.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub input_type: Option<InputType>,
+    /// Extra `.tfvars` files for the root module.
+    pub var_files: Vec<PathBuf>,
+}
+
+/// Guesses the input type of a path: a directory or `.tf` is HCL; JSON with
+/// `format_version` and `planned_values` / `values` is a plan or state; other JSON is an
+/// inventory.
+pub fn detect(path: &Path) -> InputType {
+    if path.is_dir() || path.extension().is_some_and(|e| e == "tf" || e == "tfvars") {
+        return InputType::Hcl;
+    }
+    let head = read_head(path);
+    if head.contains("\"format_version\"")
+        && (head.contains("\"planned_values\"") || head.contains("\"values\"") || head.contains("\"terraform_version\""))
+    {
+        InputType::Plan
+    } else {
+        InputType::Inventory
+    }
+}
+
+fn read_head(path: &Path) -> String {
+    use std::io::Read;
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut buf)).unwrap_or(0);
+    buf.truncate(n);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Reads a file as text, within the size limit.
+pub fn read_text(path: &Path) -> Result<String, InputError> {
+    let err = |message: String| InputError { file: path.display().to_string(), line: None, column: None, message };
+    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(err(format!("the file is {} bytes; the limit is {MAX_FILE_BYTES}", meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| err(format!("not UTF-8 text: {e}")))
+}
+
+/// Reads every path with its (given or detected) input type.
+pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        let kind = options.input_type.unwrap_or_else(|| detect(path));
+        loaded.inputs.push((path.display().to_string(), kind));
+        if !path.exists() {
+            loaded.errors.push(InputError {
+                file: path.display().to_string(),
+                line: None,
+                column: None,
+                message: "no such file or directory".into(),
+            });
+            continue;
+        }
+        match kind {
+            InputType::Hcl => hcl::read(path, &options.var_files, &mut loaded),
+            InputType::Plan => plan::read(path, &mut loaded),
+            InputType::Inventory => inventory::read(path, &mut loaded),
+        }
+    }
+    loaded
+}
+
+/// The line (1-based) of the first occurrence of `needle` at or after byte `from`.
+pub fn line_of(text: &str, needle: &str, from: usize) -> Option<(u64, usize)> {
+    let start = from.min(text.len());
+    let pos = text.get(start..)?.find(needle)? + start;
+    let line = text.as_bytes().get(..pos).map(|b| b.iter().filter(|c| **c == b'\n').count() as u64 + 1)?;
+    Some((line, pos))
+}
+
+/// The region of a zone id such as `cn-hangzhou-h` or `cn-north-1a`, when a known region prefixes it.
+pub fn region_from_zone(zone: &str, known: &[&str]) -> Option<String> {
+    known
+        .iter()
+        .filter(|r| zone.starts_with(**r))
+        .max_by_key(|r| r.len())
+        .map(|r| (*r).to_owned())
+}

@@ -1,0 +1,10 @@
+//! The configuration scanner: a resource model, readers for Terraform HCL, plan/state JSON
+//! and inventory snapshots, a rule compiler and evaluator, and report writers.
+
+pub mod engine;
+pub mod eval;
+pub mod input;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod value;

@@ -1,0 +1,259 @@
+//! Report writers: JSON, SARIF 2.1.0 and JUnit XML. Table and Markdown are the CLI's.
+
+use cloudward_domain::{Lang, ProtectionLevel};
+use serde_json::{Value as Json, json};
+
+use crate::engine::{Finding, Outcome};
+use crate::input::{InputError, InputType};
+use crate::rules::{Rule, Severity};
+
+/// Everything a report needs besides the outcome.
+#[derive(Debug)]
+pub struct Meta<'a> {
+    pub version: &'a str,
+    pub level: ProtectionLevel,
+    pub lang: Lang,
+    pub inputs: &'a [(String, InputType)],
+    pub errors: &'a [InputError],
+    pub notes: &'a [InputError],
+}
+
+fn finding_json(f: &Finding, rules: &[Rule], lang: Lang) -> Json {
+    let rule = rules.get(f.rule);
+    let mut v = json!({
+        "rule_id": f.rule_id,
+        "severity": f.severity,
+        "status": f.status,
+        "controls": f.controls,
+        "resource": {
+            "address": f.resource.address,
+            "type": f.resource.rtype,
+            "provider": f.resource.provider,
+            "file": f.resource.file,
+            "line": f.resource.line,
+            "region": f.resource.region,
+        },
+        "message": rule.map(|r| r.title.get(lang)).unwrap_or_default(),
+        "remediation": rule.map(|r| r.remediation.text.get(lang)).unwrap_or_default(),
+    });
+    if let (Some(obj), Some(tf)) = (v.as_object_mut(), rule.and_then(|r| r.remediation.terraform.as_ref())) {
+        obj.insert("terraform".into(), Json::String(tf.clone()));
+    }
+    if let (Some(obj), Some(reason)) = (v.as_object_mut(), &f.suppressed) {
+        obj.insert("suppressed".into(), Json::String(reason.clone()));
+    }
+    v
+}
+
+fn errors_json(errors: &[InputError]) -> Json {
+    Json::Array(errors.iter().map(|e| json!({ "file": e.file, "line": e.line, "column": e.column, "message": e.message })).collect())
+}
+
+pub fn json(outcome: &Outcome, rules: &[Rule], meta: &Meta) -> Json {
+    let list = |fs: &[Finding]| Json::Array(fs.iter().map(|f| finding_json(f, rules, meta.lang)).collect());
+    json!({
+        "tool": "cloudward",
+        "version": meta.version,
+        "level": meta.level,
+        "inputs": meta.inputs.iter().map(|(p, t)| json!({ "path": p, "type": t })).collect::<Vec<_>>(),
+        "findings": list(&outcome.findings),
+        "unknown": list(&outcome.unknown),
+        "suppressed": list(&outcome.suppressed),
+        "baselined": list(&outcome.baselined),
+        "errors": errors_json(meta.errors),
+        "notes": errors_json(meta.notes),
+        "summary": outcome.summary,
+    })
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub code scanning reads this 0–10 score to rank security results.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+fn sarif_result(f: &Finding, rules: &[Rule], rule_index: Option<usize>, lang: Lang) -> Json {
+    let rule = rules.get(f.rule);
+    let mut location = json!({
+        "logicalLocations": [{ "fullyQualifiedName": f.resource.address, "kind": "resource" }]
+    });
+    if !f.resource.file.is_empty()
+        && let Some(obj) = location.as_object_mut()
+    {
+        let mut physical = json!({ "artifactLocation": { "uri": f.resource.file.replace('\\', "/") } });
+        if f.resource.line > 0
+            && let Some(p) = physical.as_object_mut()
+        {
+            p.insert("region".into(), json!({ "startLine": f.resource.line }));
+        }
+        obj.insert("physicalLocation".into(), physical);
+    }
+    let text = format!("{}: {}", f.resource.address, rule.map(|r| r.title.get(lang)).unwrap_or_default());
+    let mut result = json!({
+        "ruleId": f.rule_id,
+        "level": sarif_level(f.severity),
+        "message": { "text": text },
+        "locations": [location],
+        "partialFingerprints": { "cloudward/v1": format!("{}|{}", f.rule_id, f.resource.address) },
+        "properties": { "controls": f.controls },
+    });
+    if let Some(obj) = result.as_object_mut() {
+        if let Some(i) = rule_index {
+            obj.insert("ruleIndex".into(), json!(i));
+        }
+        if let Some(reason) = &f.suppressed {
+            obj.insert("suppressions".into(), json!([{ "kind": "inSource", "justification": reason }]));
+        }
+    }
+    result
+}
+
+pub fn sarif(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta) -> Json {
+    let lang = meta.lang;
+    let driver_rules: Vec<Json> = selected
+        .iter()
+        .filter_map(|i| rules.get(*i))
+        .map(|r| {
+            let mut help = r.remediation.text.get(lang).to_owned();
+            if let Some(tf) = &r.remediation.terraform {
+                help.push_str("\n\n");
+                help.push_str(tf);
+            }
+            json!({
+                "id": r.id,
+                "name": r.id.replace('-', ""),
+                "shortDescription": { "text": r.title.get(lang) },
+                "help": { "text": help },
+                "defaultConfiguration": { "level": sarif_level(r.severity) },
+                "properties": {
+                    "tags": ["security", r.provider],
+                    "controls": r.controls,
+                    "level": r.level,
+                    "security-severity": security_severity(r.severity),
+                },
+            })
+        })
+        .collect();
+    let index_of = |rule: usize| selected.iter().position(|i| *i == rule);
+    let results: Vec<Json> = outcome
+        .findings
+        .iter()
+        .chain(&outcome.suppressed)
+        .map(|f| sarif_result(f, rules, index_of(f.rule), lang))
+        .collect();
+    let notifications: Vec<Json> = meta
+        .errors
+        .iter()
+        .map(|e| {
+            let mut n = json!({ "level": "error", "message": { "text": e.message } });
+            if let Some(obj) = n.as_object_mut() {
+                let mut phys = json!({ "artifactLocation": { "uri": e.file } });
+                if let (Some(p), Some(l)) = (phys.as_object_mut(), e.line.filter(|l| *l > 0)) {
+                    let mut region = json!({ "startLine": l });
+                    if let (Some(r), Some(c)) = (region.as_object_mut(), e.column.filter(|c| *c > 0)) {
+                        r.insert("startColumn".into(), json!(c));
+                    }
+                    p.insert("region".into(), region);
+                }
+                obj.insert("locations".into(), json!([{ "physicalLocation": phys }]));
+            }
+            n
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "cloudward",
+                "version": meta.version,
+                "informationUri": "https://example.invalid/cloudward",
+                "rules": driver_rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": meta.errors.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }]
+    })
+}
+
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One test suite per rule: a failing test case per failing resource, a skipped one per
+/// unknown result, and one passing case when the rule found nothing.
+pub fn junit(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta) -> String {
+    let lang = meta.lang;
+    let mut suites = String::new();
+    let (mut tests, mut failures, mut skipped) = (0usize, 0usize, 0usize);
+    for &i in selected {
+        let Some(rule) = rules.get(i) else { continue };
+        let fails: Vec<&Finding> = outcome.findings.iter().filter(|f| f.rule == i).collect();
+        let unknown: Vec<&Finding> = outcome.unknown.iter().filter(|f| f.rule == i).collect();
+        let mut cases = String::new();
+        for f in &fails {
+            cases.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+                xml(&rule.id),
+                xml(&f.resource.address),
+                xml(&f.resource.file),
+                f.resource.line,
+                f.severity.id(),
+                xml(rule.title.get(lang)),
+                xml(rule.remediation.text.get(lang)),
+            ));
+        }
+        for f in &unknown {
+            cases.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"unknown: a value could not be resolved\"/>\n    </testcase>\n",
+                xml(&rule.id),
+                xml(&f.resource.address),
+            ));
+        }
+        let mut n = fails.len() + unknown.len();
+        if fails.is_empty() {
+            cases.push_str(&format!("    <testcase classname=\"{}\" name=\"{}\"/>\n", xml(&rule.id), xml(rule.title.get(lang))));
+            n += 1;
+        }
+        tests += n;
+        failures += fails.len();
+        skipped += unknown.len();
+        suites.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{}\" skipped=\"{}\">\n{cases}  </testsuite>\n",
+            xml(&rule.id),
+            fails.len(),
+            unknown.len()
+        ));
+    }
+    let errors = meta.errors.len();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cloudward scan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n{suites}</testsuites>\n"
+    )
+}
