@@ -17,7 +17,8 @@ pub enum Format {
 }
 
 impl Format {
-    pub const IDS: [&'static str; 7] = ["table", "json", "csv", "markdown", "html", "sarif", "junit"];
+    pub const IDS: [&'static str; 7] =
+        ["table", "json", "csv", "markdown", "html", "sarif", "junit"];
 
     pub fn id(self) -> &'static str {
         match self {

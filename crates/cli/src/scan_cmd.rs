@@ -21,27 +21,50 @@ use crate::{Ctx, Failure};
 fn rule_sources(ctx: &Ctx) -> Result<Vec<Source>, Failure> {
     match &ctx.catalog_dir {
         Some(dir) if dir.join("rules").is_dir() => cloudward_content::from_dir(&dir.join("rules"))
-            .map(|v| v.into_iter().map(|s| Source { path: format!("rules/{}", s.path), text: s.text }).collect())
+            .map(|v| {
+                v.into_iter()
+                    .map(|s| Source {
+                        path: format!("rules/{}", s.path),
+                        text: s.text,
+                    })
+                    .collect()
+            })
             .map_err(|p| Failure::Input(ctx.problems_text(Some(dir), &p))),
-        _ => Ok(cloudward_content::embedded().into_iter().filter(|s| s.path.starts_with("rules/")).collect()),
+        _ => Ok(cloudward_content::embedded()
+            .into_iter()
+            .filter(|s| s.path.starts_with("rules/"))
+            .collect()),
     }
 }
 
 fn level(ctx: &Ctx, args: &ScanArgs) -> Result<ProtectionLevel, Failure> {
     if let Some(l) = &args.level {
-        return ProtectionLevel::parse(l).ok_or_else(|| ctx.bad_value("--level", l, &["general", "enhanced", "advanced"]));
+        return ProtectionLevel::parse(l)
+            .ok_or_else(|| ctx.bad_value("--level", l, &["general", "enhanced", "advanced"]));
     }
     if let Some(path) = &args.engagement {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+            Failure::Input(ctx.tr(
+                "input.unreadable",
+                &[
+                    ("file", path.display().to_string()),
+                    ("detail", e.to_string()),
+                ],
+            ))
         })?;
         let file = engagement::parse(&text).map_err(|e| {
-            Failure::Input(format!("{}: {}", ctx.tr("input.malformed", &[("file", path.display().to_string())]), e))
+            Failure::Input(format!(
+                "{}: {}",
+                ctx.tr("input.malformed", &[("file", path.display().to_string())]),
+                e
+            ))
         })?;
         return match classify::classify(&file.information, file.business) {
             Ok(r) => Ok(r.level),
             Err(classify::Refusal::Classified) => Err(Failure::Refused(ctx.t("check.refused"))),
-            Err(classify::Refusal::NoInformation) => Err(Failure::Input(ctx.t("input.empty_information"))),
+            Err(classify::Refusal::NoInformation) => {
+                Err(Failure::Input(ctx.t("input.empty_information")))
+            }
         };
     }
     Ok(ProtectionLevel::Advanced)
@@ -62,14 +85,26 @@ fn progress(quiet: bool, message: &str) -> ProgressBar {
 
 pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failure> {
     if matches!(ctx.format, Format::Csv | Format::Html) {
-        return Err(ctx.bad_value("--format", ctx.format.id(), &["table", "json", "sarif", "junit", "markdown"]));
+        return Err(ctx.bad_value(
+            "--format",
+            ctx.format.id(),
+            &["table", "json", "sarif", "junit", "markdown"],
+        ));
     }
     let fail_on = match args.fail_on.as_str() {
         "none" => None,
-        s => Some(Severity::parse(s).ok_or_else(|| ctx.bad_value("--fail-on", s, &["critical", "high", "medium", "low", "none"]))?),
+        s => Some(Severity::parse(s).ok_or_else(|| {
+            ctx.bad_value(
+                "--fail-on",
+                s,
+                &["critical", "high", "medium", "low", "none"],
+            )
+        })?),
     };
     let input_type = match &args.input_type {
-        Some(t) => Some(InputType::parse(t).ok_or_else(|| ctx.bad_value("--input-type", t, &InputType::IDS))?),
+        Some(t) => Some(
+            InputType::parse(t).ok_or_else(|| ctx.bad_value("--input-type", t, &InputType::IDS))?,
+        ),
         None => None,
     };
     let level = level(ctx, args)?;
@@ -77,34 +112,64 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     let mut regions = content.regions.clone();
     if let Some(path) = &args.regions {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+            Failure::Input(ctx.tr(
+                "input.unreadable",
+                &[
+                    ("file", path.display().to_string()),
+                    ("detail", e.to_string()),
+                ],
+            ))
         })?;
-        let extra = parse_regions(&Source { path: path.display().to_string(), text })
-            .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+        let extra = parse_regions(&Source {
+            path: path.display().to_string(),
+            text,
+        })
+        .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
         regions.extend(extra);
     }
     let builtin = rule_sources(ctx)?;
     let mut user = Vec::new();
     for dir in &args.rules {
-        let sources = cloudward_content::from_dir(dir).map_err(|p| Failure::Input(ctx.problems_text(Some(dir), &p)))?;
-        user.extend(sources.into_iter().map(|s| Source { path: dir.join(&s.path).display().to_string(), text: s.text }));
+        let sources = cloudward_content::from_dir(dir)
+            .map_err(|p| Failure::Input(ctx.problems_text(Some(dir), &p)))?;
+        user.extend(sources.into_iter().map(|s| Source {
+            path: dir.join(&s.path).display().to_string(),
+            text: s.text,
+        }));
     }
     let rules: Vec<Rule> = rules::load(&[&builtin, &user], &content.catalog)
         .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
     let baseline = match &args.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+                Failure::Input(ctx.tr(
+                    "input.unreadable",
+                    &[
+                        ("file", path.display().to_string()),
+                        ("detail", e.to_string()),
+                    ],
+                ))
             })?;
             Some(serde_json::from_str::<Baseline>(&text).map_err(|e| {
-                Failure::Input(format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))
+                Failure::Input(format!(
+                    "{}:{}:{}: {e}",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ))
             })?)
         }
         None => None,
     };
 
     let bar = progress(args.quiet, "reading inputs");
-    let loaded = input::read(&args.paths, &ReadOptions { input_type, var_files: args.var_file.clone() });
+    let loaded = input::read(
+        &args.paths,
+        &ReadOptions {
+            input_type,
+            var_files: args.var_file.clone(),
+        },
+    );
     bar.set_message(format!("checking {} resources", loaded.resources.len()));
     let estate = Estate::new(loaded.resources);
     let selected = engine::select(&rules, level);
@@ -115,7 +180,13 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         let b = Baseline::of(&outcome.findings);
         let text = serde_json::to_string_pretty(&b).map_err(std::io::Error::other)?;
         std::fs::write(path, text + "\n").map_err(|e| {
-            Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+            Failure::Input(ctx.tr(
+                "input.unreadable",
+                &[
+                    ("file", path.display().to_string()),
+                    ("detail", e.to_string()),
+                ],
+            ))
         })?;
     }
 
@@ -131,27 +202,50 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     write_report(ctx, &outcome, &rules, &selected, &meta, &mut buffer)?;
     match &args.output {
         Some(path) => std::fs::write(path, &buffer).map_err(|e| {
-            Failure::Input(ctx.tr("input.unreadable", &[("file", path.display().to_string()), ("detail", e.to_string())]))
+            Failure::Input(ctx.tr(
+                "input.unreadable",
+                &[
+                    ("file", path.display().to_string()),
+                    ("detail", e.to_string()),
+                ],
+            ))
         })?,
         None => out.write_all(&buffer)?,
     }
 
     if !loaded.errors.is_empty() {
         let lines: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
-        return Err(Failure::Input(format!("{}\n{}", ctx.tr("scan.input_errors", &[("count", lines.len().to_string())]), lines.join("\n"))));
+        return Err(Failure::Input(format!(
+            "{}\n{}",
+            ctx.tr("scan.input_errors", &[("count", lines.len().to_string())]),
+            lines.join("\n")
+        )));
     }
     let failing = fail_on.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
-    if failing { Err(Failure::Failed) } else { Ok(()) }
+    if failing {
+        Err(Failure::Failed)
+    } else {
+        Ok(())
+    }
 }
 
-fn write_report(ctx: &Ctx, o: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta, out: &mut dyn Write) -> Result<(), Failure> {
+fn write_report(
+    ctx: &Ctx,
+    o: &Outcome,
+    rules: &[Rule],
+    selected: &[usize],
+    meta: &Meta,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     match ctx.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &report::json(o, rules, meta)).map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, &report::json(o, rules, meta))
+                .map_err(std::io::Error::other)?;
             writeln!(out)?;
         }
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &report::sarif(o, rules, selected, meta)).map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, &report::sarif(o, rules, selected, meta))
+                .map_err(std::io::Error::other)?;
             writeln!(out)?;
         }
         Format::Junit => out.write_all(report::junit(o, rules, selected, meta).as_bytes())?,
@@ -170,14 +264,27 @@ fn location(file: &str, line: u64) -> String {
     }
 }
 
-fn human(ctx: &Ctx, o: &Outcome, rules: &[Rule], meta: &Meta, out: &mut dyn Write) -> Result<(), Failure> {
+fn human(
+    ctx: &Ctx,
+    o: &Outcome,
+    rules: &[Rule],
+    meta: &Meta,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let md = ctx.format == Format::Markdown;
     let lang = ctx.lang;
     let s = &o.summary;
     if md {
         writeln!(out, "# {}\n", ctx.t("scan.title"))?;
     }
-    let header = vec![ctx.t("scan.severity"), ctx.t("scan.rule"), ctx.t("scan.resource"), ctx.t("scan.location"), ctx.t("col.title"), ctx.t("scan.controls")];
+    let header = vec![
+        ctx.t("scan.severity"),
+        ctx.t("scan.rule"),
+        ctx.t("scan.resource"),
+        ctx.t("scan.location"),
+        ctx.t("col.title"),
+        ctx.t("scan.controls"),
+    ];
     let row = |f: &engine::Finding| {
         let rule = rules.get(f.rule);
         vec![
@@ -185,14 +292,22 @@ fn human(ctx: &Ctx, o: &Outcome, rules: &[Rule], meta: &Meta, out: &mut dyn Writ
             f.rule_id.clone(),
             f.resource.address.clone(),
             location(&f.resource.file, f.resource.line),
-            rule.map(|r| r.title.get(lang).to_owned()).unwrap_or_default(),
+            rule.map(|r| r.title.get(lang).to_owned())
+                .unwrap_or_default(),
             f.controls.join(", "),
         ]
     };
     let heading = |out: &mut dyn Write, text: String| -> std::io::Result<()> {
-        if md { writeln!(out, "\n## {text}\n") } else { writeln!(out, "\n{text}") }
+        if md {
+            writeln!(out, "\n## {text}\n")
+        } else {
+            writeln!(out, "\n{text}")
+        }
     };
-    heading(out, format!("{} ({})", ctx.t("scan.findings"), o.findings.len()))?;
+    heading(
+        out,
+        format!("{} ({})", ctx.t("scan.findings"), o.findings.len()),
+    )?;
     if o.findings.is_empty() {
         writeln!(out, "{}", ctx.t("check.none"))?;
     } else {
@@ -203,7 +318,10 @@ fn human(ctx: &Ctx, o: &Outcome, rules: &[Rule], meta: &Meta, out: &mut dyn Writ
         t.write(if md { Format::Markdown } else { Format::Table }, out)?;
     }
     if !o.unknown.is_empty() {
-        heading(out, format!("{} ({})", ctx.t("scan.unknown"), o.unknown.len()))?;
+        heading(
+            out,
+            format!("{} ({})", ctx.t("scan.unknown"), o.unknown.len()),
+        )?;
         let mut t = Table::new(header.clone());
         for f in &o.unknown {
             t.push(row(f));
@@ -211,9 +329,18 @@ fn human(ctx: &Ctx, o: &Outcome, rules: &[Rule], meta: &Meta, out: &mut dyn Writ
         t.write(if md { Format::Markdown } else { Format::Table }, out)?;
     }
     if !o.suppressed.is_empty() {
-        heading(out, format!("{} ({})", ctx.t("scan.suppressed"), o.suppressed.len()))?;
+        heading(
+            out,
+            format!("{} ({})", ctx.t("scan.suppressed"), o.suppressed.len()),
+        )?;
         for f in &o.suppressed {
-            writeln!(out, "- {} {} — {}", f.rule_id, f.resource.address, f.suppressed.clone().unwrap_or_default())?;
+            writeln!(
+                out,
+                "- {} {} — {}",
+                f.rule_id,
+                f.resource.address,
+                f.suppressed.clone().unwrap_or_default()
+            )?;
         }
     }
     if !meta.notes.is_empty() {

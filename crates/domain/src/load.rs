@@ -959,9 +959,15 @@ fn load_guide(ck: &mut Checker, sources: &HashMap<&str, &Source>, families: &[Fa
 
 /// Parses a region table on its own (`--regions FILE` extends the built-in one).
 pub fn parse_regions(source: &Source) -> Result<RegionTable, Vec<Problem>> {
-    let mut ck = Checker { problems: Vec::new() };
+    let mut ck = Checker {
+        problems: Vec::new(),
+    };
     let table = load_regions(&mut ck, source);
-    if ck.problems.is_empty() { Ok(table) } else { Err(ck.problems) }
+    if ck.problems.is_empty() {
+        Ok(table)
+    } else {
+        Err(ck.problems)
+    }
 }
 
 fn load_regions(ck: &mut Checker, source: &Source) -> RegionTable {

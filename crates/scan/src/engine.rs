@@ -87,11 +87,17 @@ impl Baseline {
     pub fn of(findings: &[Finding]) -> Baseline {
         let mut entries: Vec<BaselineEntry> = findings
             .iter()
-            .map(|f| BaselineEntry { rule_id: f.rule_id.clone(), address: f.resource.address.clone() })
+            .map(|f| BaselineEntry {
+                rule_id: f.rule_id.clone(),
+                address: f.resource.address.clone(),
+            })
             .collect();
         entries.sort();
         entries.dedup();
-        Baseline { version: 1, findings: entries }
+        Baseline {
+            version: 1,
+            findings: entries,
+        }
     }
 }
 
@@ -129,11 +135,22 @@ pub struct Outcome {
 
 /// Which rules run at `level`.
 pub fn select(rules: &[Rule], level: ProtectionLevel) -> Vec<usize> {
-    rules.iter().enumerate().filter(|(_, r)| r.level <= level).map(|(i, _)| i).collect()
+    rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.level <= level)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Evaluates the selected rules over the estate.
-pub fn run(rules: &[Rule], selected: &[usize], estate: &Estate, regions: &RegionTable, baseline: Option<&Baseline>) -> Outcome {
+pub fn run(
+    rules: &[Rule],
+    selected: &[usize],
+    estate: &Estate,
+    regions: &RegionTable,
+    baseline: Option<&Baseline>,
+) -> Outcome {
     let ctx = Ctx { estate, regions };
     let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut account = Vec::new();
@@ -154,9 +171,16 @@ pub fn run(rules: &[Rule], selected: &[usize], estate: &Estate, regions: &Region
         .par_iter()
         .enumerate()
         .flat_map_iter(|(ri, res)| {
-            let ids = by_type.get(res.rtype.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let ids = by_type
+                .get(res.rtype.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let ctx = &ctx;
-            ids.iter().filter_map(move |&i| rules.get(i).map(|rule| (i, eval(&rule.cond, res, &res.attrs, ctx), ri)))
+            ids.iter().filter_map(move |&i| {
+                rules
+                    .get(i)
+                    .map(|rule| (i, eval(&rule.cond, res, &res.attrs, ctx), ri))
+            })
         })
         .collect();
     let providers = estate.providers();
@@ -167,18 +191,35 @@ pub fn run(rules: &[Rule], selected: &[usize], estate: &Estate, regions: &Region
             continue;
         }
         // Account rules read other resources only; any resource of the provider anchors them.
-        let anchor = estate.resources.iter().find(|r| r.provider == rule.provider);
+        let anchor = estate
+            .resources
+            .iter()
+            .find(|r| r.provider == rule.provider);
         if let Some(anchor) = anchor {
-            per_account.push((i, eval(&rule.cond, anchor, &anchor.attrs, &ctx), rule.provider.clone()));
+            per_account.push((
+                i,
+                eval(&rule.cond, anchor, &anchor.attrs, &ctx),
+                rule.provider.clone(),
+            ));
         }
     }
 
     let baseline: HashSet<(String, String)> = baseline
-        .map(|b| b.findings.iter().map(|e| (e.rule_id.clone(), e.address.clone())).collect())
+        .map(|b| {
+            b.findings
+                .iter()
+                .map(|e| (e.rule_id.clone(), e.address.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     let mut out = Outcome::default();
     let mut evaluated: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new(); // control → (pass, fail, unknown)
-    let mut record = |rule: &Rule, tri: Tri, resource: ResourceRef, ignored: Option<String>, out: &mut Outcome, idx: usize| {
+    let mut record = |rule: &Rule,
+                      tri: Tri,
+                      resource: ResourceRef,
+                      ignored: Option<String>,
+                      out: &mut Outcome,
+                      idx: usize| {
         for c in &rule.controls {
             let e = evaluated.entry(c.clone()).or_default();
             match tri {
@@ -213,7 +254,9 @@ pub fn run(rules: &[Rule], selected: &[usize], estate: &Estate, regions: &Region
         }
     };
     for (i, tri, ri) in per_resource {
-        let (Some(rule), Some(res)) = (rules.get(i), estate.resources.get(ri)) else { continue };
+        let (Some(rule), Some(res)) = (rules.get(i), estate.resources.get(ri)) else {
+            continue;
+        };
         let ignored = res
             .ignored
             .iter()
@@ -223,10 +266,26 @@ pub fn run(rules: &[Rule], selected: &[usize], estate: &Estate, regions: &Region
     }
     for (i, tri, provider) in per_account {
         let Some(rule) = rules.get(i) else { continue };
-        record(rule, tri, ResourceRef::account(&provider), None, &mut out, i);
+        record(
+            rule,
+            tri,
+            ResourceRef::account(&provider),
+            None,
+            &mut out,
+            i,
+        );
     }
-    out.findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)).then(a.resource.address.cmp(&b.resource.address)));
-    out.unknown.sort_by(|a, b| a.rule_id.cmp(&b.rule_id).then(a.resource.address.cmp(&b.resource.address)));
+    out.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.rule_id.cmp(&b.rule_id))
+            .then(a.resource.address.cmp(&b.resource.address))
+    });
+    out.unknown.sort_by(|a, b| {
+        a.rule_id
+            .cmp(&b.rule_id)
+            .then(a.resource.address.cmp(&b.resource.address))
+    });
 
     let s = &mut out.summary;
     s.resources = estate.resources.len();
@@ -240,14 +299,25 @@ pub fn run(rules: &[Rule], selected: &[usize], estate: &Estate, regions: &Region
     }
     for f in &out.findings {
         *s.by_severity.entry(f.severity.id().to_owned()).or_default() += 1;
-        let families: BTreeSet<&str> = f.controls.iter().filter_map(|c| c.split('-').next()).collect();
+        let families: BTreeSet<&str> = f
+            .controls
+            .iter()
+            .filter_map(|c| c.split('-').next())
+            .collect();
         for fam in families {
             *s.by_family.entry(fam.to_owned()).or_default() += 1;
         }
     }
-    let failed_controls: BTreeSet<&str> = out.findings.iter().flat_map(|f| f.controls.iter().map(String::as_str)).collect();
-    let all_controls: BTreeSet<&str> =
-        selected.iter().filter_map(|i| rules.get(*i)).flat_map(|r| r.controls.iter().map(String::as_str)).collect();
+    let failed_controls: BTreeSet<&str> = out
+        .findings
+        .iter()
+        .flat_map(|f| f.controls.iter().map(String::as_str))
+        .collect();
+    let all_controls: BTreeSet<&str> = selected
+        .iter()
+        .filter_map(|i| rules.get(*i))
+        .flat_map(|r| r.controls.iter().map(String::as_str))
+        .collect();
     for c in all_controls {
         let (pass, fail, _) = evaluated.get(c).copied().unwrap_or_default();
         if failed_controls.contains(c) {

@@ -155,11 +155,19 @@ fn test(op: &Op, v: &Value) -> Tri {
             _ => false,
         }),
         Op::PortIncludesAny(ports) => match v {
-            Value::String(s) => match ports.iter().map(|p| range_includes(s, *p)).collect::<Option<Vec<bool>>>() {
+            Value::String(s) => match ports
+                .iter()
+                .map(|p| range_includes(s, *p))
+                .collect::<Option<Vec<bool>>>()
+            {
                 Some(hits) => Tri::from(hits.into_iter().any(|h| h)),
                 None => Tri::False,
             },
-            Value::Number(n) => Tri::from(ports.iter().any(|p| (*p as f64 - n).abs() < 1e-9 || *n < 0.0)),
+            Value::Number(n) => Tri::from(
+                ports
+                    .iter()
+                    .any(|p| (*p as f64 - n).abs() < 1e-9 || *n < 0.0),
+            ),
             _ => Tri::False,
         },
     }
@@ -176,7 +184,9 @@ fn eval_test(node: &Value, path: &Path, op: &Op, default: &Option<Value>) -> Tri
     }
     // Negative tests must hold for every value; positive ones for some.
     match op {
-        Op::NotEquals(_) | Op::NotIn(_) | Op::Exists(false) => all(found.iter().map(|v| test(op, v))),
+        Op::NotEquals(_) | Op::NotIn(_) | Op::Exists(false) => {
+            all(found.iter().map(|v| test(op, v)))
+        }
         _ => any(found.iter().map(|v| test(op, v))),
     }
 }
@@ -194,7 +204,11 @@ fn number_at(node: &Value, path: &Path) -> Result<Option<f64>, ()> {
 /// Whether `other` refers to `target` through its attribute `via`.
 fn refers_to(other: &Resource, via: &str, target: &Resource) -> bool {
     let base = target.base_address();
-    if other.refs.iter().any(|(attr, addr)| attr == via && (addr == base || addr == &target.address)) {
+    if other
+        .refs
+        .iter()
+        .any(|(attr, addr)| attr == via && (addr == base || addr == &target.address))
+    {
         return true;
     }
     let mut found = Vec::new();
@@ -214,11 +228,23 @@ fn refers_to(other: &Resource, via: &str, target: &Resource) -> bool {
 pub fn eval(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Tri {
     match cond {
         Cond::Test { path, op, default } => eval_test(node, path, op, default),
-        Cond::Ports { from, to, includes_any } => match (number_at(node, from), number_at(node, to)) {
+        Cond::Ports {
+            from,
+            to,
+            includes_any,
+        } => match (number_at(node, from), number_at(node, to)) {
             (Err(()), _) | (_, Err(())) => Tri::Unknown,
             (Ok(Some(lo)), Ok(Some(hi))) => {
-                let all_ports = lo < 0.0 || hi < 0.0 || (lo == 0.0 && hi == 0.0) || (lo == 0.0 && hi >= 65535.0);
-                Tri::from(all_ports || includes_any.iter().any(|p| lo <= *p as f64 && (*p as f64) <= hi))
+                let all_ports = lo < 0.0
+                    || hi < 0.0
+                    || (lo == 0.0 && hi == 0.0)
+                    || (lo == 0.0 && hi >= 65535.0);
+                Tri::from(
+                    all_ports
+                        || includes_any
+                            .iter()
+                            .any(|p| lo <= *p as f64 && (*p as f64) <= hi),
+                )
             }
             _ => Tri::False,
         },
@@ -238,7 +264,11 @@ pub fn eval(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Tri {
                 }
             }
             let results = elems.into_iter().map(|e| eval(inner, res, e, ctx));
-            let r = if matches!(cond, Cond::ForAll(..)) { all(results) } else { any(results) };
+            let r = if matches!(cond, Cond::ForAll(..)) {
+                all(results)
+            } else {
+                any(results)
+            };
             match (r, unknown) {
                 (Tri::True, true) if matches!(cond, Cond::ForAll(..)) => Tri::Unknown,
                 (Tri::False, true) => Tri::Unknown,

@@ -36,7 +36,10 @@ fn finding_json(f: &Finding, rules: &[Rule], lang: Lang) -> Json {
         "message": rule.map(|r| r.title.get(lang)).unwrap_or_default(),
         "remediation": rule.map(|r| r.remediation.text.get(lang)).unwrap_or_default(),
     });
-    if let (Some(obj), Some(tf)) = (v.as_object_mut(), rule.and_then(|r| r.remediation.terraform.as_ref())) {
+    if let (Some(obj), Some(tf)) = (
+        v.as_object_mut(),
+        rule.and_then(|r| r.remediation.terraform.as_ref()),
+    ) {
         obj.insert("terraform".into(), Json::String(tf.clone()));
     }
     if let (Some(obj), Some(reason)) = (v.as_object_mut(), &f.suppressed) {
@@ -50,7 +53,13 @@ fn errors_json(errors: &[InputError]) -> Json {
 }
 
 pub fn json(outcome: &Outcome, rules: &[Rule], meta: &Meta) -> Json {
-    let list = |fs: &[Finding]| Json::Array(fs.iter().map(|f| finding_json(f, rules, meta.lang)).collect());
+    let list = |fs: &[Finding]| {
+        Json::Array(
+            fs.iter()
+                .map(|f| finding_json(f, rules, meta.lang))
+                .collect(),
+        )
+    };
     json!({
         "tool": "cloudward",
         "version": meta.version,
@@ -92,7 +101,8 @@ fn sarif_result(f: &Finding, rules: &[Rule], rule_index: Option<usize>, lang: La
     if !f.resource.file.is_empty()
         && let Some(obj) = location.as_object_mut()
     {
-        let mut physical = json!({ "artifactLocation": { "uri": f.resource.file.replace('\\', "/") } });
+        let mut physical =
+            json!({ "artifactLocation": { "uri": f.resource.file.replace('\\', "/") } });
         if f.resource.line > 0
             && let Some(p) = physical.as_object_mut()
         {
@@ -100,7 +110,11 @@ fn sarif_result(f: &Finding, rules: &[Rule], rule_index: Option<usize>, lang: La
         }
         obj.insert("physicalLocation".into(), physical);
     }
-    let text = format!("{}: {}", f.resource.address, rule.map(|r| r.title.get(lang)).unwrap_or_default());
+    let text = format!(
+        "{}: {}",
+        f.resource.address,
+        rule.map(|r| r.title.get(lang)).unwrap_or_default()
+    );
     let mut result = json!({
         "ruleId": f.rule_id,
         "level": sarif_level(f.severity),
@@ -114,7 +128,10 @@ fn sarif_result(f: &Finding, rules: &[Rule], rule_index: Option<usize>, lang: La
             obj.insert("ruleIndex".into(), json!(i));
         }
         if let Some(reason) = &f.suppressed {
-            obj.insert("suppressions".into(), json!([{ "kind": "inSource", "justification": reason }]));
+            obj.insert(
+                "suppressions".into(),
+                json!([{ "kind": "inSource", "justification": reason }]),
+            );
         }
     }
     result
@@ -162,7 +179,9 @@ pub fn sarif(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
                 let mut phys = json!({ "artifactLocation": { "uri": e.file } });
                 if let (Some(p), Some(l)) = (phys.as_object_mut(), e.line.filter(|l| *l > 0)) {
                     let mut region = json!({ "startLine": l });
-                    if let (Some(r), Some(c)) = (region.as_object_mut(), e.column.filter(|c| *c > 0)) {
+                    if let (Some(r), Some(c)) =
+                        (region.as_object_mut(), e.column.filter(|c| *c > 0))
+                    {
                         r.insert("startColumn".into(), json!(c));
                     }
                     p.insert("region".into(), region);
@@ -239,7 +258,11 @@ pub fn junit(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
         }
         let mut n = fails.len() + unknown.len();
         if fails.is_empty() {
-            cases.push_str(&format!("    <testcase classname=\"{}\" name=\"{}\"/>\n", xml(&rule.id), xml(rule.title.get(lang))));
+            cases.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\"/>\n",
+                xml(&rule.id),
+                xml(rule.title.get(lang))
+            ));
             n += 1;
         }
         tests += n;

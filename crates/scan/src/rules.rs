@@ -110,15 +110,30 @@ impl Op {
 
 #[derive(Debug, Clone)]
 pub enum Cond {
-    Test { path: Path, op: Op, default: Option<Value> },
-    Ports { from: Path, to: Path, includes_any: Vec<i64> },
+    Test {
+        path: Path,
+        op: Op,
+        default: Option<Value>,
+    },
+    Ports {
+        from: Path,
+        to: Path,
+        includes_any: Vec<i64>,
+    },
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
     ForAll(Path, Box<Cond>),
     ForAny(Path, Box<Cond>),
-    Related { rtype: String, via: String, cond: Option<Box<Cond>> },
-    ResourceExists { rtype: String, cond: Option<Box<Cond>> },
+    Related {
+        rtype: String,
+        via: String,
+        cond: Option<Box<Cond>>,
+    },
+    ResourceExists {
+        rtype: String,
+        cond: Option<Box<Cond>>,
+    },
     RegionMainland,
 }
 
@@ -165,9 +180,32 @@ pub const PROVIDERS: [&str; 4] = ["alicloud", "tencentcloud", "huaweicloud", "aw
 
 const COND_KEYS: [&str; 27] = [
     "require",
-    "path", "exists", "equals", "not_equals", "in", "not_in", "gt", "gte", "lt", "lte", "matches", "contains",
-    "not_empty", "cidr_any", "port_includes_any", "ports", "includes_any", "default", "all", "any", "not",
-    "for_all", "for_any", "related", "resource_exists", "region",
+    "path",
+    "exists",
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "matches",
+    "contains",
+    "not_empty",
+    "cidr_any",
+    "port_includes_any",
+    "ports",
+    "includes_any",
+    "default",
+    "all",
+    "any",
+    "not",
+    "for_all",
+    "for_any",
+    "related",
+    "resource_exists",
+    "region",
 ];
 
 // ---------------------------------------------------------------- compiling conditions
@@ -190,28 +228,43 @@ fn parse_path(s: &str) -> Result<Path, String> {
 }
 
 fn num(v: &Json, what: &str) -> Result<f64, String> {
-    v.as_f64().ok_or_else(|| format!("{what} needs a number, not {v}"))
+    v.as_f64()
+        .ok_or_else(|| format!("{what} needs a number, not {v}"))
 }
 
 fn ports(v: &Json, what: &str) -> Result<Vec<i64>, String> {
     v.as_array()
         .ok_or_else(|| format!("{what} needs a list of port numbers"))?
         .iter()
-        .map(|p| p.as_i64().ok_or_else(|| format!("{what}: '{p}' is not a port number")))
+        .map(|p| {
+            p.as_i64()
+                .ok_or_else(|| format!("{what}: '{p}' is not a port number"))
+        })
         .collect()
 }
 
 fn compile_list(v: &Json, at: &str) -> Result<Vec<Cond>, String> {
-    let items = v.as_array().ok_or_else(|| format!("{at} needs a list of conditions"))?;
-    items.iter().enumerate().map(|(i, c)| compile(c, &format!("{at}[{i}]"))).collect()
+    let items = v
+        .as_array()
+        .ok_or_else(|| format!("{at} needs a list of conditions"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, c)| compile(c, &format!("{at}[{i}]")))
+        .collect()
 }
 
 /// Compiles one condition; `at` names where it is, for errors (`require.any[1]`).
 pub fn compile(v: &Json, at: &str) -> Result<Cond, String> {
-    let obj = v.as_object().ok_or_else(|| format!("{at}: a condition is a mapping, not {v}"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| format!("{at}: a condition is a mapping, not {v}"))?;
     for key in obj.keys() {
         if !COND_KEYS.contains(&key.as_str()) {
-            return Err(format!("{at}: unknown key '{key}'; accepted: {}", COND_KEYS.join(", ")));
+            return Err(format!(
+                "{at}: unknown key '{key}'; accepted: {}",
+                COND_KEYS.join(", ")
+            ));
         }
     }
     let get = |k: &str| obj.get(k);
@@ -226,29 +279,55 @@ pub fn compile(v: &Json, at: &str) -> Result<Cond, String> {
     }
     for (key, universal) in [("for_all", true), ("for_any", false)] {
         if let Some(p) = get(key) {
-            let path = parse_path(p.as_str().ok_or_else(|| format!("{at}.{key} needs a path"))?)?;
+            let path = parse_path(
+                p.as_str()
+                    .ok_or_else(|| format!("{at}.{key} needs a path"))?,
+            )?;
             let req = get("require").ok_or_else(|| format!("{at}.{key} needs require"))?;
             let inner = Box::new(compile(req, &format!("{at}.require"))?);
-            return Ok(if universal { Cond::ForAll(path, inner) } else { Cond::ForAny(path, inner) });
+            return Ok(if universal {
+                Cond::ForAll(path, inner)
+            } else {
+                Cond::ForAny(path, inner)
+            });
         }
     }
     if let Some(rel) = get("related") {
-        let rtype = rel.get("type").and_then(Json::as_str).ok_or_else(|| format!("{at}.related needs type"))?;
-        let via = rel.get("via").and_then(Json::as_str).ok_or_else(|| format!("{at}.related needs via"))?;
+        let rtype = rel
+            .get("type")
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("{at}.related needs type"))?;
+        let via = rel
+            .get("via")
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("{at}.related needs via"))?;
         let cond = match get("require") {
             Some(r) => Some(Box::new(compile(r, &format!("{at}.require"))?)),
             None if get("exists") == Some(&Json::Bool(true)) => None,
             None => return Err(format!("{at}.related needs require or exists: true")),
         };
-        return Ok(Cond::Related { rtype: rtype.to_owned(), via: via.to_owned(), cond });
+        return Ok(Cond::Related {
+            rtype: rtype.to_owned(),
+            via: via.to_owned(),
+            cond,
+        });
     }
     if let Some(rx) = get("resource_exists") {
-        let rtype = rx.get("type").and_then(Json::as_str).ok_or_else(|| format!("{at}.resource_exists needs type"))?;
+        let rtype = rx
+            .get("type")
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("{at}.resource_exists needs type"))?;
         let cond = match rx.get("require") {
-            Some(r) => Some(Box::new(compile(r, &format!("{at}.resource_exists.require"))?)),
+            Some(r) => Some(Box::new(compile(
+                r,
+                &format!("{at}.resource_exists.require"),
+            )?)),
             None => None,
         };
-        return Ok(Cond::ResourceExists { rtype: rtype.to_owned(), cond });
+        return Ok(Cond::ResourceExists {
+            rtype: rtype.to_owned(),
+            cond,
+        });
     }
     if let Some(region) = get("region") {
         return match region.as_str() {
@@ -257,12 +336,24 @@ pub fn compile(v: &Json, at: &str) -> Result<Cond, String> {
         };
     }
     if let Some(p) = get("ports") {
-        let from = p.get("from").and_then(Json::as_str).ok_or_else(|| format!("{at}.ports needs from"))?;
-        let to = p.get("to").and_then(Json::as_str).ok_or_else(|| format!("{at}.ports needs to"))?;
+        let from = p
+            .get("from")
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("{at}.ports needs from"))?;
+        let to = p
+            .get("to")
+            .and_then(Json::as_str)
+            .ok_or_else(|| format!("{at}.ports needs to"))?;
         let list = get("includes_any").ok_or_else(|| format!("{at}.ports needs includes_any"))?;
-        return Ok(Cond::Ports { from: parse_path(from)?, to: parse_path(to)?, includes_any: ports(list, at)? });
+        return Ok(Cond::Ports {
+            from: parse_path(from)?,
+            to: parse_path(to)?,
+            includes_any: ports(list, at)?,
+        });
     }
-    let path = get("path").and_then(Json::as_str).ok_or_else(|| format!("{at}: a test needs path"))?;
+    let path = get("path")
+        .and_then(Json::as_str)
+        .ok_or_else(|| format!("{at}: a test needs path"))?;
     let path = parse_path(path)?;
     let default = get("default").map(Value::from_json);
     let ops: Vec<(&str, &Json)> = obj
@@ -271,13 +362,20 @@ pub fn compile(v: &Json, at: &str) -> Result<Cond, String> {
         .map(|(k, v)| (k.as_str(), v))
         .collect();
     let [(key, val)] = ops.as_slice() else {
-        return Err(format!("{at}: a test needs exactly one operator besides path and default"));
+        return Err(format!(
+            "{at}: a test needs exactly one operator besides path and default"
+        ));
     };
     let list = |v: &Json| -> Result<Vec<Value>, String> {
-        v.as_array().map(|a| a.iter().map(Value::from_json).collect()).ok_or_else(|| format!("{at}.{key} needs a list"))
+        v.as_array()
+            .map(|a| a.iter().map(Value::from_json).collect())
+            .ok_or_else(|| format!("{at}.{key} needs a list"))
     };
     let op = match *key {
-        "exists" => Op::Exists(val.as_bool().ok_or_else(|| format!("{at}.exists needs true or false"))?),
+        "exists" => Op::Exists(
+            val.as_bool()
+                .ok_or_else(|| format!("{at}.exists needs true or false"))?,
+        ),
         "equals" => Op::Equals(Value::from_json(val)),
         "not_equals" => Op::NotEquals(Value::from_json(val)),
         "in" => Op::In(list(val)?),
@@ -287,7 +385,9 @@ pub fn compile(v: &Json, at: &str) -> Result<Cond, String> {
         "lt" => Op::Lt(num(val, "lt")?),
         "lte" => Op::Lte(num(val, "lte")?),
         "matches" => {
-            let s = val.as_str().ok_or_else(|| format!("{at}.matches needs a string"))?;
+            let s = val
+                .as_str()
+                .ok_or_else(|| format!("{at}.matches needs a string"))?;
             Op::Matches(Regex::new(s).map_err(|e| format!("{at}.matches: {e}"))?)
         }
         "contains" => Op::Contains(Value::from_json(val)),
@@ -301,7 +401,15 @@ pub fn compile(v: &Json, at: &str) -> Result<Cond, String> {
 
 // ---------------------------------------------------------------- loading rules
 
-fn text(problems: &mut Vec<Problem>, file: &str, line: u64, id: &str, field: &str, zh: &Option<String>, en: &Option<String>) -> Text {
+fn text(
+    problems: &mut Vec<Problem>,
+    file: &str,
+    line: u64,
+    id: &str,
+    field: &str,
+    zh: &Option<String>,
+    en: &Option<String>,
+) -> Text {
     let mut get = |v: &Option<String>, lang: &str| match v {
         Some(s) if !s.trim().is_empty() => s.trim().to_owned(),
         _ => {
@@ -309,7 +417,10 @@ fn text(problems: &mut Vec<Problem>, file: &str, line: u64, id: &str, field: &st
                 file: file.to_owned(),
                 line: Some(line),
                 entry: Some(id.to_owned()),
-                kind: ProblemKind::MissingTranslation { field: field.to_owned(), lang: lang.to_owned() },
+                kind: ProblemKind::MissingTranslation {
+                    field: field.to_owned(),
+                    lang: lang.to_owned(),
+                },
             });
             String::new()
         }
@@ -326,7 +437,11 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
     let mut problems = Vec::new();
     let mut rules: Vec<Rule> = Vec::new();
     let mut index: HashMap<String, (usize, usize, String)> = HashMap::new();
-    for (layer, src) in layers.iter().enumerate().flat_map(|(l, s)| s.iter().map(move |x| (l, x))) {
+    for (layer, src) in layers
+        .iter()
+        .enumerate()
+        .flat_map(|(l, s)| s.iter().map(move |x| (l, x)))
+    {
         let file = src.path.as_str();
         let raw: RawFile = match serde_saphyr::from_str(&src.text) {
             Ok(r) => r,
@@ -335,7 +450,15 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                     file: file.to_owned(),
                     line: e.location().map(|l| l.line()),
                     entry: None,
-                    kind: ProblemKind::Syntax { detail: e.without_snippet().to_string().lines().next().unwrap_or("").to_owned() },
+                    kind: ProblemKind::Syntax {
+                        detail: e
+                            .without_snippet()
+                            .to_string()
+                            .lines()
+                            .next()
+                            .unwrap_or("")
+                            .to_owned(),
+                    },
                 });
                 continue;
             }
@@ -344,7 +467,12 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
             let id = r.id.value.clone();
             let line = r.id.referenced.line();
             let mut bad = |kind: ProblemKind| {
-                problems.push(Problem { file: file.to_owned(), line: Some(line), entry: Some(id.clone()), kind });
+                problems.push(Problem {
+                    file: file.to_owned(),
+                    line: Some(line),
+                    entry: Some(id.clone()),
+                    kind,
+                });
             };
             let unknown = |field: &str, value: &str, accepted: &[&str]| ProblemKind::UnknownValue {
                 field: field.to_owned(),
@@ -359,7 +487,11 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                 Severity::Low
             });
             let level = ProtectionLevel::parse(&r.level).unwrap_or_else(|| {
-                bad(unknown("level", &r.level, &["general", "enhanced", "advanced"]));
+                bad(unknown(
+                    "level",
+                    &r.level,
+                    &["general", "enhanced", "advanced"],
+                ));
                 ProtectionLevel::General
             });
             let scope = match r.scope.as_deref() {
@@ -371,19 +503,29 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                 }
             };
             if scope == Scope::Resource && r.resources.is_empty() {
-                bad(ProblemKind::Empty { what: "resources".into() });
+                bad(ProblemKind::Empty {
+                    what: "resources".into(),
+                });
             }
             for t in &r.resources {
                 if !t.starts_with(&format!("{}_", r.provider)) {
-                    bad(ProblemKind::BadId { value: t.clone(), expected: format!("{}_…", r.provider) });
+                    bad(ProblemKind::BadId {
+                        value: t.clone(),
+                        expected: format!("{}_…", r.provider),
+                    });
                 }
             }
             if r.controls.is_empty() {
-                bad(ProblemKind::Empty { what: "controls".into() });
+                bad(ProblemKind::Empty {
+                    what: "controls".into(),
+                });
             }
             for c in &r.controls {
                 if catalog.control(c).is_none() {
-                    bad(ProblemKind::DanglingReference { field: "controls".into(), value: c.clone() });
+                    bad(ProblemKind::DanglingReference {
+                        field: "controls".into(),
+                        value: c.clone(),
+                    });
                 }
             }
             let cond = match compile(&r.require, "require") {
@@ -393,8 +535,24 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                     None
                 }
             };
-            let title = text(&mut problems, file, line, &id, "title", &r.title.zh, &r.title.en);
-            let rem = text(&mut problems, file, line, &id, "remediation", &r.remediation.zh, &r.remediation.en);
+            let title = text(
+                &mut problems,
+                file,
+                line,
+                &id,
+                "title",
+                &r.title.zh,
+                &r.title.en,
+            );
+            let rem = text(
+                &mut problems,
+                file,
+                line,
+                &id,
+                "remediation",
+                &r.remediation.zh,
+                &r.remediation.en,
+            );
             let Some(cond) = cond else { continue };
             let rule = Rule {
                 id: id.clone(),
@@ -405,7 +563,10 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                 level,
                 controls: r.controls,
                 title,
-                remediation: Remediation { text: rem, terraform: r.remediation.terraform },
+                remediation: Remediation {
+                    text: rem,
+                    terraform: r.remediation.terraform,
+                },
                 cond,
                 file: file.to_owned(),
             };
@@ -415,7 +576,10 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                         file: file.to_owned(),
                         line: Some(line),
                         entry: Some(id.clone()),
-                        kind: ProblemKind::DuplicateId { id: id.clone(), first: first_file.clone() },
+                        kind: ProblemKind::DuplicateId {
+                            id: id.clone(),
+                            first: first_file.clone(),
+                        },
                     });
                 }
                 Some((i, _, _)) => {
@@ -432,5 +596,9 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
             }
         }
     }
-    if problems.is_empty() { Ok(rules) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(rules)
+    } else {
+        Err(problems)
+    }
 }

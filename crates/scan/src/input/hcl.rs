@@ -16,7 +16,14 @@ use crate::model::{Resource, provider_of};
 use crate::value::{Map, Value};
 
 /// Meta-arguments of a resource block, not attributes.
-const META: [&str; 6] = ["count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"];
+const META: [&str; 6] = [
+    "count",
+    "for_each",
+    "provider",
+    "depends_on",
+    "lifecycle",
+    "provisioner",
+];
 
 fn to_value(v: &hcl::Value) -> Value {
     match v {
@@ -25,7 +32,9 @@ fn to_value(v: &hcl::Value) -> Value {
         hcl::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
         hcl::Value::String(s) => Value::String(s.clone()),
         hcl::Value::Array(a) => Value::List(a.iter().map(to_value).collect()),
-        hcl::Value::Object(o) => Value::Map(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect()),
+        hcl::Value::Object(o) => {
+            Value::Map(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect())
+        }
     }
 }
 
@@ -52,6 +61,199 @@ fn to_hcl(v: &Value) -> Option<hcl::Value> {
         }
         Value::Unknown => return None,
     })
+}
+
+/// A root context with the Terraform functions that configurations use most; any other
+/// function makes its expression unknown.
+fn base_context<'a>() -> Context<'a> {
+    use hcl::eval::{FuncDef, ParamType};
+    let mut ctx = Context::new();
+    let any = || ParamType::Any;
+    ctx.declare_func(
+        "length",
+        FuncDef::builder().param(any()).build(|a| {
+            let v = a
+                .into_values()
+                .into_iter()
+                .next()
+                .unwrap_or(hcl::Value::Null);
+            let n = match &v {
+                hcl::Value::Array(x) => x.len(),
+                hcl::Value::Object(x) => x.len(),
+                hcl::Value::String(x) => x.chars().count(),
+                _ => return Err("length of a value that has none".into()),
+            };
+            Ok(hcl::Value::from(n as u64))
+        }),
+    );
+    ctx.declare_func(
+        "lower",
+        FuncDef::builder().param(ParamType::String).build(|a| {
+            Ok(hcl::Value::String(
+                a.into_values()
+                    .into_iter()
+                    .next()
+                    .and_then(|v| v.as_str().map(str::to_lowercase))
+                    .unwrap_or_default(),
+            ))
+        }),
+    );
+    ctx.declare_func(
+        "upper",
+        FuncDef::builder().param(ParamType::String).build(|a| {
+            Ok(hcl::Value::String(
+                a.into_values()
+                    .into_iter()
+                    .next()
+                    .and_then(|v| v.as_str().map(str::to_uppercase))
+                    .unwrap_or_default(),
+            ))
+        }),
+    );
+    ctx.declare_func(
+        "tostring",
+        FuncDef::builder()
+            .param(any())
+            .build(|a| match a.into_values().into_iter().next() {
+                Some(hcl::Value::String(s)) => Ok(hcl::Value::String(s)),
+                Some(hcl::Value::Number(n)) => Ok(hcl::Value::String(n.to_string())),
+                Some(hcl::Value::Bool(b)) => Ok(hcl::Value::String(b.to_string())),
+                _ => Err("tostring of a collection".into()),
+            }),
+    );
+    ctx.declare_func(
+        "tonumber",
+        FuncDef::builder()
+            .param(any())
+            .build(|a| match a.into_values().into_iter().next() {
+                Some(hcl::Value::Number(n)) => Ok(hcl::Value::Number(n)),
+                Some(hcl::Value::String(s)) => s
+                    .trim()
+                    .parse::<f64>()
+                    .map(hcl::Value::from)
+                    .map_err(|e| e.to_string()),
+                _ => Err("not a number".into()),
+            }),
+    );
+    for name in ["tolist", "toset"] {
+        ctx.declare_func(
+            name,
+            FuncDef::builder()
+                .param(any())
+                .build(|a| match a.into_values().into_iter().next() {
+                    Some(hcl::Value::Array(v)) => Ok(hcl::Value::Array(v)),
+                    _ => Err("not a list".into()),
+                }),
+        );
+    }
+    ctx.declare_func(
+        "concat",
+        FuncDef::builder().variadic_param(any()).build(|a| {
+            let mut out = Vec::new();
+            for v in a.into_values() {
+                match v {
+                    hcl::Value::Array(x) => out.extend(x),
+                    _ => return Err("concat takes lists".into()),
+                }
+            }
+            Ok(hcl::Value::Array(out))
+        }),
+    );
+    ctx.declare_func(
+        "merge",
+        FuncDef::builder().variadic_param(any()).build(|a| {
+            let mut out = hcl::Map::new();
+            for v in a.into_values() {
+                match v {
+                    hcl::Value::Object(x) => out.extend(x),
+                    hcl::Value::Null => {}
+                    _ => return Err("merge takes maps".into()),
+                }
+            }
+            Ok(hcl::Value::Object(out))
+        }),
+    );
+    ctx.declare_func(
+        "lookup",
+        FuncDef::builder()
+            .param(any())
+            .param(ParamType::String)
+            .variadic_param(any())
+            .build(|a| {
+                let mut it = a.into_values().into_iter();
+                let (map, key, default) = (it.next(), it.next(), it.next());
+                let key = key
+                    .and_then(|k| k.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                match map {
+                    Some(hcl::Value::Object(m)) => m
+                        .get(&key)
+                        .cloned()
+                        .or(default)
+                        .ok_or_else(|| format!("no key {key}")),
+                    _ => Err("lookup on a non-map".into()),
+                }
+            }),
+    );
+    ctx.declare_func(
+        "contains",
+        FuncDef::builder().param(any()).param(any()).build(|a| {
+            let mut it = a.into_values().into_iter();
+            match (it.next(), it.next()) {
+                (Some(hcl::Value::Array(l)), Some(v)) => Ok(hcl::Value::Bool(l.contains(&v))),
+                _ => Err("contains takes a list".into()),
+            }
+        }),
+    );
+    ctx.declare_func(
+        "join",
+        FuncDef::builder()
+            .param(ParamType::String)
+            .param(any())
+            .build(|a| {
+                let mut it = a.into_values().into_iter();
+                match (it.next(), it.next()) {
+                    (Some(hcl::Value::String(sep)), Some(hcl::Value::Array(l))) => {
+                        let parts: Option<Vec<String>> =
+                            l.iter().map(|v| v.as_str().map(str::to_owned)).collect();
+                        parts
+                            .map(|p| hcl::Value::String(p.join(&sep)))
+                            .ok_or_else(|| "join takes strings".into())
+                    }
+                    _ => Err("join takes a separator and a list".into()),
+                }
+            }),
+    );
+    ctx.declare_func(
+        "keys",
+        FuncDef::builder()
+            .param(any())
+            .build(|a| match a.into_values().into_iter().next() {
+                Some(hcl::Value::Object(m)) => Ok(hcl::Value::Array(
+                    m.keys().cloned().map(hcl::Value::String).collect(),
+                )),
+                _ => Err("keys of a non-map".into()),
+            }),
+    );
+    ctx.declare_func(
+        "values",
+        FuncDef::builder()
+            .param(any())
+            .build(|a| match a.into_values().into_iter().next() {
+                Some(hcl::Value::Object(m)) => Ok(hcl::Value::Array(m.values().cloned().collect())),
+                _ => Err("values of a non-map".into()),
+            }),
+    );
+    ctx.declare_func(
+        "coalesce",
+        FuncDef::builder().variadic_param(any()).build(|a| {
+            a.into_values()
+                .into_iter()
+                .find(|v| !v.is_null() && v.as_str() != Some(""))
+                .ok_or_else(|| "no non-null argument".into())
+        }),
+    );
+    ctx
 }
 
 fn eval(expr: &Expression, ctx: &Context) -> Value {
@@ -112,7 +314,9 @@ fn label(block: &Block, i: usize) -> Option<&str> {
 }
 
 fn attr<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {
-    body.attributes().find(|a| a.key.as_str() == key).map(|a| &a.expr)
+    body.attributes()
+        .find(|a| a.key.as_str() == key)
+        .map(|a| &a.expr)
 }
 
 /// Collects `TYPE.NAME` references (to resources of this module) in an expression.
@@ -182,7 +386,9 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                 if id == "dynamic" {
                     let Some(name) = label(b, 0) else { continue };
                     let values = dynamic_blocks(b, name, ctx);
-                    let slot = m.entry(name.to_owned()).or_insert_with(|| Value::List(Vec::new()));
+                    let slot = m
+                        .entry(name.to_owned())
+                        .or_insert_with(|| Value::List(Vec::new()));
                     match (slot, values) {
                         (Value::List(l), Some(vs)) => l.extend(vs),
                         (slot, _) => *slot = Value::Unknown,
@@ -190,7 +396,10 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                     continue;
                 }
                 let v = Value::Map(body_value(&b.body, ctx, false));
-                match m.entry(id.to_owned()).or_insert_with(|| Value::List(Vec::new())) {
+                match m
+                    .entry(id.to_owned())
+                    .or_insert_with(|| Value::List(Vec::new()))
+                {
                     Value::List(l) => l.push(v),
                     other => *other = Value::Unknown,
                 }
@@ -209,9 +418,16 @@ fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
             _ => None,
         })
         .unwrap_or_else(|| name.to_owned());
-    let content = b.body.blocks().find(|c| c.identifier.as_str() == "content")?;
+    let content = b
+        .body
+        .blocks()
+        .find(|c| c.identifier.as_str() == "content")?;
     let items: Vec<(Value, Value)> = match for_each {
-        Value::List(l) => l.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
+        Value::List(l) => l
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::Number(i as f64), v))
+            .collect(),
         Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
         _ => return None,
     };
@@ -220,7 +436,10 @@ fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
         let mut inner = ctx.clone();
         let mut it = hcl::Map::new();
         it.insert("key".to_owned(), to_hcl(&key)?);
-        it.insert("value".to_owned(), to_hcl(&value).unwrap_or(hcl::Value::Null));
+        it.insert(
+            "value".to_owned(),
+            to_hcl(&value).unwrap_or(hcl::Value::Null),
+        );
         inner.declare_var(iterator.as_str(), hcl::Value::Object(it));
         out.push(Value::Map(body_value(&content.body, &inner, false)));
     }
@@ -279,7 +498,12 @@ fn parse_files(dir: &Path, only: Option<&Path>, loaded: &mut Loaded) -> Vec<Pars
                 .filter(|p| p.extension().is_some_and(|e| e == "tf"))
                 .collect(),
             Err(e) => {
-                loaded.errors.push(InputError { file: dir.display().to_string(), line: None, column: None, message: e.to_string() });
+                loaded.errors.push(InputError {
+                    file: dir.display().to_string(),
+                    line: None,
+                    column: None,
+                    message: e.to_string(),
+                });
                 return Vec::new();
             }
         },
@@ -312,7 +536,12 @@ fn parse_files(dir: &Path, only: Option<&Path>, loaded: &mut Loaded) -> Vec<Pars
                 column: Some(e.location().column() as u64),
                 message: e.message().to_owned(),
             }),
-            Err(e) => loaded.errors.push(InputError { file: path, line: None, column: None, message: e.to_string() }),
+            Err(e) => loaded.errors.push(InputError {
+                file: path,
+                line: None,
+                column: None,
+                message: e.to_string(),
+            }),
         }
     }
     files
@@ -340,14 +569,26 @@ fn tfvars(path: &Path, loaded: &mut Loaded) -> BTreeMap<String, Value> {
             column: Some(e.location().column() as u64),
             message: e.message().to_owned(),
         }),
-        Err(e) => loaded.errors.push(InputError { file: path.display().to_string(), line: None, column: None, message: e.to_string() }),
+        Err(e) => loaded.errors.push(InputError {
+            file: path.display().to_string(),
+            line: None,
+            column: None,
+            message: e.to_string(),
+        }),
     }
     out
 }
 
 /// Reads a Terraform directory (or one `.tf` file) as the root module.
 pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
-    let (dir, only) = if path.is_dir() { (path.to_path_buf(), None) } else { (path.parent().unwrap_or(Path::new(".")).to_path_buf(), Some(path)) };
+    let (dir, only) = if path.is_dir() {
+        (path.to_path_buf(), None)
+    } else {
+        (
+            path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            Some(path),
+        )
+    };
     let mut vars = BTreeMap::new();
     if only.is_none() {
         let mut auto: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -368,7 +609,13 @@ pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
     for f in var_files {
         vars.extend(tfvars(f, loaded));
     }
-    let input = ModuleInput { dir, prefix: String::new(), vars, regions: HashMap::new(), depth: 0 };
+    let input = ModuleInput {
+        dir,
+        prefix: String::new(),
+        vars,
+        regions: HashMap::new(),
+        depth: 0,
+    };
     read_module(&input, only, loaded);
 }
 
@@ -379,24 +626,34 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
     let mut vars = hcl::Map::new();
     let empty = Context::new();
     for f in &files {
-        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "variable") {
+        for b in f
+            .body
+            .blocks()
+            .filter(|b| b.identifier.as_str() == "variable")
+        {
             let Some(name) = label(b, 0) else { continue };
             let value = match input.vars.get(name) {
                 Some(v) => v.clone(),
-                None => attr(&b.body, "default").map(|e| eval(e, &empty)).unwrap_or(Value::Unknown),
+                None => attr(&b.body, "default")
+                    .map(|e| eval(e, &empty))
+                    .unwrap_or(Value::Unknown),
             };
             if let Some(h) = to_hcl(&value) {
                 vars.insert(name.to_owned(), h);
             }
         }
     }
-    let mut ctx = Context::new();
+    let mut ctx = base_context();
     ctx.declare_var("var", hcl::Value::Object(vars));
 
     // Locals, in passes until nothing more resolves.
     let local_exprs: Vec<(&str, &Expression)> = files
         .iter()
-        .flat_map(|f| f.body.blocks().filter(|b| b.identifier.as_str() == "locals"))
+        .flat_map(|f| {
+            f.body
+                .blocks()
+                .filter(|b| b.identifier.as_str() == "locals")
+        })
         .flat_map(|b| b.body.attributes().map(|a| (a.key.as_str(), &a.expr)))
         .collect();
     let mut locals = hcl::Map::new();
@@ -418,20 +675,29 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
     }
     ctx.declare_var("local", hcl::Value::Object(locals));
     let mut path_obj = hcl::Map::new();
-    path_obj.insert("module".to_owned(), hcl::Value::String(input.dir.display().to_string()));
+    path_obj.insert(
+        "module".to_owned(),
+        hcl::Value::String(input.dir.display().to_string()),
+    );
     path_obj.insert("root".to_owned(), hcl::Value::String(".".into()));
     ctx.declare_var("path", hcl::Value::Object(path_obj));
 
     // Provider regions: inherited, then this module's own blocks.
     let mut regions = input.regions.clone();
     for f in &files {
-        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "provider") {
+        for b in f
+            .body
+            .blocks()
+            .filter(|b| b.identifier.as_str() == "provider")
+        {
             let Some(name) = label(b, 0) else { continue };
             let key = match attr(&b.body, "alias").map(|e| eval(e, &ctx)) {
                 Some(Value::String(a)) => format!("{name}.{a}"),
                 _ => name.to_owned(),
             };
-            let region = attr(&b.body, "region").map(|e| eval(e, &ctx)).and_then(|v| v.as_str().map(str::to_owned));
+            let region = attr(&b.body, "region")
+                .map(|e| eval(e, &ctx))
+                .and_then(|v| v.as_str().map(str::to_owned));
             regions.insert(key, region);
         }
     }
@@ -439,9 +705,18 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
     // Resource blocks, with the line of each header for suppressions and locations.
     let mut blocks: Vec<ResourceBlock> = Vec::new();
     for f in &files {
-        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "resource") {
+        for b in f
+            .body
+            .blocks()
+            .filter(|b| b.identifier.as_str() == "resource")
+        {
             if let (Some(t), Some(n)) = (label(b, 0), label(b, 1)) {
-                blocks.push(ResourceBlock { rtype: t.to_owned(), name: n.to_owned(), block: b, file: f });
+                blocks.push(ResourceBlock {
+                    rtype: t.to_owned(),
+                    name: n.to_owned(),
+                    block: b,
+                    file: f,
+                });
             }
         }
     }
@@ -454,7 +729,16 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             .enumerate()
             .filter(|(_, l)| {
                 let t = l.trim_start();
-                !l.starts_with(' ') && !l.starts_with('\t') && (t.starts_with("resource ") || t.starts_with("module ") || t.starts_with("data ") || t.starts_with("variable ") || t.starts_with("locals") || t.starts_with("output ") || t.starts_with("provider ") || t.starts_with("terraform"))
+                !l.starts_with(' ')
+                    && !l.starts_with('\t')
+                    && (t.starts_with("resource ")
+                        || t.starts_with("module ")
+                        || t.starts_with("data ")
+                        || t.starts_with("variable ")
+                        || t.starts_with("locals")
+                        || t.starts_with("output ")
+                        || t.starts_with("provider ")
+                        || t.starts_with("terraform"))
             })
             .map(|(i, _)| i as u64 + 1)
             .collect();
@@ -465,7 +749,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
     for rb in &blocks {
         let base = format!("{}{}.{}", input.prefix, rb.rtype, rb.name);
         let header = format!("resource \"{}\" \"{}\"", rb.rtype, rb.name);
-        let line = line_of(&rb.file.text, &header, 0).map(|(l, _)| l).unwrap_or(0);
+        let line = line_of(&rb.file.text, &header, 0)
+            .map(|(l, _)| l)
+            .unwrap_or(0);
         let next = headers
             .get(rb.file.path.as_str())
             .and_then(|hs| hs.iter().find(|h| **h > line).copied())
@@ -479,7 +765,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
         }
         let provider_key = match attr(&rb.block.body, "provider") {
             Some(Expression::Traversal(t)) => match (&t.expr, t.operators.first()) {
-                (Expression::Variable(v), Some(TraversalOperator::GetAttr(a))) => format!("{}.{}", v.as_str(), a.as_str()),
+                (Expression::Variable(v), Some(TraversalOperator::GetAttr(a))) => {
+                    format!("{}.{}", v.as_str(), a.as_str())
+                }
                 _ => provider_of(&rb.rtype).to_owned(),
             },
             Some(Expression::Variable(v)) => v.as_str().to_owned(),
@@ -496,7 +784,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 file: rb.file.path.clone(),
                 line: Some(line),
                 column: None,
-                message: format!("{base}: {what} cannot be resolved; scanned as one instance with unknown values"),
+                message: format!(
+                    "{base}: {what} cannot be resolved; scanned as one instance with unknown values"
+                ),
             });
         };
         match (count, for_each) {
@@ -515,7 +805,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                         file: rb.file.path.clone(),
                         line: Some(line),
                         column: None,
-                        message: format!("{base}: count {n} exceeds the limit of {MAX_INSTANCES} instances"),
+                        message: format!(
+                            "{base}: count {n} exceeds the limit of {MAX_INSTANCES} instances"
+                        ),
                     });
                 }
                 _ => {
@@ -525,8 +817,17 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             },
             (None, Some(fe)) => {
                 let items: Option<Vec<(String, hcl::Value)>> = match &fe {
-                    Value::Map(m) => m.iter().map(|(k, v)| Some((k.clone(), to_hcl(v).unwrap_or(hcl::Value::Null)))).collect(),
-                    Value::List(l) => l.iter().map(|v| v.as_str().map(|s| (s.to_owned(), hcl::Value::String(s.to_owned())))).collect(),
+                    Value::Map(m) => m
+                        .iter()
+                        .map(|(k, v)| Some((k.clone(), to_hcl(v).unwrap_or(hcl::Value::Null))))
+                        .collect(),
+                    Value::List(l) => l
+                        .iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(|s| (s.to_owned(), hcl::Value::String(s.to_owned())))
+                        })
+                        .collect(),
                     _ => None,
                 };
                 match items {
@@ -544,7 +845,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                         file: rb.file.path.clone(),
                         line: Some(line),
                         column: None,
-                        message: format!("{base}: for_each exceeds the limit of {MAX_INSTANCES} instances"),
+                        message: format!(
+                            "{base}: for_each exceeds the limit of {MAX_INSTANCES} instances"
+                        ),
                     }),
                     None => {
                         unresolved("for_each", loaded);
@@ -556,15 +859,22 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
         }
         for (address, c) in instances {
             let attrs = body_value(&rb.block.body, &c, true);
-            let region = attrs.get("region").and_then(Value::as_str).map(str::to_owned).or_else(|| provider_region.clone());
+            let region = attrs
+                .get("region")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .or_else(|| provider_region.clone());
+            let attrs = Value::Map(attrs);
+            let provider = provider_of(&rb.rtype).to_owned();
+            let region = region.or_else(|| super::region_from_attrs(&provider, &attrs));
             loaded.resources.push(Resource {
                 address,
                 rtype: rb.rtype.clone(),
-                provider: provider_of(&rb.rtype).to_owned(),
+                provider,
                 region,
                 file: rb.file.path.clone(),
                 line,
-                attrs: Value::Map(attrs),
+                attrs,
                 refs: refs_raw.clone(),
                 ignored: ignored.clone(),
             });
@@ -573,17 +883,25 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
 
     // Local modules.
     for f in &files {
-        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "module") {
+        for b in f
+            .body
+            .blocks()
+            .filter(|b| b.identifier.as_str() == "module")
+        {
             let Some(name) = label(b, 0) else { continue };
             let line = line_of(&f.text, &format!("module \"{name}\""), 0).map(|(l, _)| l);
             let source = attr(&b.body, "source").map(|e| eval(e, &ctx));
-            let Some(Value::String(source)) = source else { continue };
+            let Some(Value::String(source)) = source else {
+                continue;
+            };
             if !(source.starts_with("./") || source.starts_with("../")) {
                 loaded.notes.push(InputError {
                     file: f.path.clone(),
                     line,
                     column: None,
-                    message: format!("module.{name}: source {source} is not a local path; not scanned"),
+                    message: format!(
+                        "module.{name}: source {source} is not a local path; not scanned"
+                    ),
                 });
                 continue;
             }
@@ -592,7 +910,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     file: f.path.clone(),
                     line,
                     column: None,
-                    message: format!("module.{name}: modules nest deeper than {MAX_MODULE_DEPTH}; not scanned"),
+                    message: format!(
+                        "module.{name}: modules nest deeper than {MAX_MODULE_DEPTH}; not scanned"
+                    ),
                 });
                 continue;
             }
@@ -626,7 +946,10 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 let mut child_vars = BTreeMap::new();
                 for a in b.body.attributes() {
                     let k = a.key.as_str();
-                    if matches!(k, "source" | "version" | "count" | "for_each" | "providers" | "depends_on") {
+                    if matches!(
+                        k,
+                        "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
+                    ) {
                         continue;
                     }
                     child_vars.insert(k.to_owned(), eval(&a.expr, &c));
@@ -658,6 +981,12 @@ mod tests {
     fn suppression_comments() {
         let text = "# cloudward:ignore ALI-OSS-01 public website\nresource \"a\" \"b\" {\n  acl = \"public-read\" # cloudward:ignore ALI-OSS-02\n}\nresource \"a\" \"c\" {}\n";
         let s = suppressions(text, 2, 5);
-        assert_eq!(s, vec![("ALI-OSS-01".to_owned(), "public website".to_owned()), ("ALI-OSS-02".to_owned(), String::new())]);
+        assert_eq!(
+            s,
+            vec![
+                ("ALI-OSS-01".to_owned(), "public website".to_owned()),
+                ("ALI-OSS-02".to_owned(), String::new())
+            ]
+        );
     }
 }

@@ -30,16 +30,29 @@ enum Doc {
 }
 
 fn to_resource(item: Item, file: &str, line: u64) -> Resource {
-    let provider = item.provider.unwrap_or_else(|| provider_of(&item.rtype).to_owned());
+    let provider = item
+        .provider
+        .unwrap_or_else(|| provider_of(&item.rtype).to_owned());
     let mut attrs = match item.attributes {
         Value::Map(m) => m,
         _ => Default::default(),
     };
-    attrs.entry("id".into()).or_insert_with(|| Value::String(item.id.clone()));
+    attrs
+        .entry("id".into())
+        .or_insert_with(|| Value::String(item.id.clone()));
     if let Some(n) = &item.name {
-        attrs.entry("name".into()).or_insert_with(|| Value::String(n.clone()));
+        attrs
+            .entry("name".into())
+            .or_insert_with(|| Value::String(n.clone()));
     }
-    let region = item.region.or_else(|| attrs.get("region").and_then(Value::as_str).map(str::to_owned));
+    let region = item.region.or_else(|| {
+        attrs
+            .get("region")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let attrs = Value::Map(attrs);
+    let region = region.or_else(|| super::region_from_attrs(&provider, &attrs));
     Resource {
         address: item.id,
         rtype: item.rtype,
@@ -47,7 +60,7 @@ fn to_resource(item: Item, file: &str, line: u64) -> Resource {
         region,
         file: file.to_owned(),
         line,
-        attrs: Value::Map(attrs),
+        attrs,
         refs: Vec::new(),
         ignored: Vec::new(),
     }
@@ -60,7 +73,9 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
         Err(e) => return loaded.errors.push(e),
     };
     let trimmed = text.trim_start();
-    if trimmed.starts_with('[') || trimmed.starts_with('{') && serde_json::from_str::<Doc>(&text).is_ok() {
+    if trimmed.starts_with('[')
+        || trimmed.starts_with('{') && serde_json::from_str::<Doc>(&text).is_ok()
+    {
         match serde_json::from_str::<Doc>(&text) {
             Ok(doc) => {
                 let items = match doc {
@@ -94,7 +109,9 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
             continue;
         }
         match serde_json::from_str::<Item>(line) {
-            Ok(item) => loaded.resources.push(to_resource(item, &file, i as u64 + 1)),
+            Ok(item) => loaded
+                .resources
+                .push(to_resource(item, &file, i as u64 + 1)),
             Err(e) => loaded.errors.push(InputError {
                 file: file.clone(),
                 line: Some(i as u64 + 1),

@@ -94,7 +94,9 @@ pub fn detect(path: &Path) -> InputType {
     }
     let head = read_head(path);
     if head.contains("\"format_version\"")
-        && (head.contains("\"planned_values\"") || head.contains("\"values\"") || head.contains("\"terraform_version\""))
+        && (head.contains("\"planned_values\"")
+            || head.contains("\"values\"")
+            || head.contains("\"terraform_version\""))
     {
         InputType::Plan
     } else {
@@ -105,17 +107,27 @@ pub fn detect(path: &Path) -> InputType {
 fn read_head(path: &Path) -> String {
     use std::io::Read;
     let mut buf = vec![0u8; 64 * 1024];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut buf)).unwrap_or(0);
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut buf))
+        .unwrap_or(0);
     buf.truncate(n);
     String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// Reads a file as text, within the size limit.
 pub fn read_text(path: &Path) -> Result<String, InputError> {
-    let err = |message: String| InputError { file: path.display().to_string(), line: None, column: None, message };
+    let err = |message: String| InputError {
+        file: path.display().to_string(),
+        line: None,
+        column: None,
+        message,
+    };
     let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(err(format!("the file is {} bytes; the limit is {MAX_FILE_BYTES}", meta.len())));
+        return Err(err(format!(
+            "the file is {} bytes; the limit is {MAX_FILE_BYTES}",
+            meta.len()
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| err(format!("not UTF-8 text: {e}")))
@@ -149,15 +161,71 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
 pub fn line_of(text: &str, needle: &str, from: usize) -> Option<(u64, usize)> {
     let start = from.min(text.len());
     let pos = text.get(start..)?.find(needle)? + start;
-    let line = text.as_bytes().get(..pos).map(|b| b.iter().filter(|c| **c == b'\n').count() as u64 + 1)?;
+    let line = text
+        .as_bytes()
+        .get(..pos)
+        .map(|b| b.iter().filter(|c| **c == b'\n').count() as u64 + 1)?;
     Some((line, pos))
 }
 
-/// The region of a zone id such as `cn-hangzhou-h` or `cn-north-1a`, when a known region prefixes it.
-pub fn region_from_zone(zone: &str, known: &[&str]) -> Option<String> {
-    known
+/// The region of a zone id: `cn-north-1a` (AWS, Huawei) → `cn-north-1`;
+/// `cn-hangzhou-h` (Alibaba) → `cn-hangzhou`; `ap-guangzhou-3` (Tencent) → `ap-guangzhou`.
+pub fn region_from_zone(provider: &str, zone: &str) -> Option<String> {
+    let zone = zone.trim();
+    let bytes = zone.as_bytes();
+    if let [.., d, l] = bytes
+        && d.is_ascii_digit()
+        && l.is_ascii_lowercase()
+    {
+        return Some(zone[..zone.len() - 1].to_owned());
+    }
+    let (head, last) = zone.rsplit_once('-')?;
+    let strip = match provider {
+        "alicloud" => last.len() == 1 && last.chars().all(|c| c.is_ascii_lowercase()),
+        "tencentcloud" => !last.is_empty() && last.chars().all(|c| c.is_ascii_digit()),
+        _ => false,
+    };
+    strip.then(|| head.to_owned())
+}
+
+/// The region a resource's zone attribute implies, when it has one.
+pub fn region_from_attrs(provider: &str, attrs: &crate::value::Value) -> Option<String> {
+    use crate::value::Value;
+    ["availability_zone", "zone_id", "zone", "availability_zones"]
         .iter()
-        .filter(|r| zone.starts_with(**r))
-        .max_by_key(|r| r.len())
-        .map(|r| (*r).to_owned())
+        .filter_map(|k| attrs.get(k))
+        .find_map(|v| match v {
+            Value::String(s) => region_from_zone(provider, s),
+            Value::List(l) => l
+                .first()
+                .and_then(Value::as_str)
+                .and_then(|s| region_from_zone(provider, s)),
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_to_regions() {
+        assert_eq!(
+            region_from_zone("aws", "cn-north-1a").as_deref(),
+            Some("cn-north-1")
+        );
+        assert_eq!(
+            region_from_zone("huaweicloud", "cn-north-4a").as_deref(),
+            Some("cn-north-4")
+        );
+        assert_eq!(
+            region_from_zone("alicloud", "cn-hangzhou-h").as_deref(),
+            Some("cn-hangzhou")
+        );
+        assert_eq!(
+            region_from_zone("tencentcloud", "ap-guangzhou-3").as_deref(),
+            Some("ap-guangzhou")
+        );
+        assert_eq!(region_from_zone("aws", "cn-north-1"), None);
+    }
 }

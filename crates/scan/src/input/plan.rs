@@ -69,10 +69,8 @@ fn apply_unknown(values: &mut Value, unknown: &Value) {
                 apply_unknown(v, flag);
             }
         }
-        (v @ Value::Null, Value::Map(_) | Value::List(_)) => {
-            if unknown.contains_true() {
-                *v = Value::Unknown;
-            }
+        (v @ Value::Null, Value::Map(_) | Value::List(_)) if unknown.contains_true() => {
+            *v = Value::Unknown
         }
         _ => {}
     }
@@ -101,7 +99,9 @@ struct Config {
 fn walk_config(module: &serde_json::Value, prefix: &str, cfg: &mut Config) {
     if let Some(resources) = module.get("resources").and_then(|r| r.as_array()) {
         for r in resources {
-            let Some(addr) = r.get("address").and_then(|a| a.as_str()) else { continue };
+            let Some(addr) = r.get("address").and_then(|a| a.as_str()) else {
+                continue;
+            };
             let full = format!("{prefix}{addr}");
             if let Some(k) = r.get("provider_config_key").and_then(|k| k.as_str()) {
                 cfg.provider_key.insert(full.clone(), k.to_owned());
@@ -124,15 +124,26 @@ fn walk_config(module: &serde_json::Value, prefix: &str, cfg: &mut Config) {
     }
 }
 
-fn collect_refs(attr: &str, expr: &serde_json::Value, prefix: &str, out: &mut Vec<(String, String)>) {
+fn collect_refs(
+    attr: &str,
+    expr: &serde_json::Value,
+    prefix: &str,
+    out: &mut Vec<(String, String)>,
+) {
     match expr {
         serde_json::Value::Object(o) => {
             if let Some(list) = o.get("references").and_then(|r| r.as_array()) {
                 for r in list.iter().filter_map(|r| r.as_str()) {
                     // "alicloud_oss_bucket.b.id" → "alicloud_oss_bucket.b"
                     let parts: Vec<&str> = r.split('.').collect();
-                    if parts.len() >= 2 && parts[0].contains('_') && !matches!(parts[0], "var" | "local" | "module" | "data") {
-                        out.push((attr.to_owned(), format!("{prefix}{}.{}", parts[0], base_address(parts[1]))));
+                    if parts.len() >= 2
+                        && parts[0].contains('_')
+                        && !matches!(parts[0], "var" | "local" | "module" | "data")
+                    {
+                        out.push((
+                            attr.to_owned(),
+                            format!("{prefix}{}.{}", parts[0], base_address(parts[1])),
+                        ));
                     }
                 }
             }
@@ -187,14 +198,18 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
             }
         }
     }
-    let unknowns: HashMap<&str, &Value> =
-        doc.resource_changes.iter().map(|c| (c.address.as_str(), &c.change.after_unknown)).collect();
+    let unknowns: HashMap<&str, &Value> = doc
+        .resource_changes
+        .iter()
+        .map(|c| (c.address.as_str(), &c.change.after_unknown))
+        .collect();
     let Some(values) = doc.planned_values.as_ref().or(doc.values.as_ref()) else {
         return loaded.errors.push(InputError {
             file,
             line: None,
             column: None,
-            message: "neither planned_values nor values: not the output of `terraform show -json`".into(),
+            message: "neither planned_values nor values: not the output of `terraform show -json`"
+                .into(),
         });
     };
     let mut stack = vec![&values.root_module];
@@ -213,16 +228,28 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
             let base = base_address(&r.address).to_owned();
             let prefix = module_prefix(&r.address, &r.rtype);
             let provider = provider_of(&r.rtype).to_owned();
-            let key = cfg.provider_key.get(&base).cloned().unwrap_or_else(|| provider.clone());
+            let key = cfg
+                .provider_key
+                .get(&base)
+                .cloned()
+                .unwrap_or_else(|| provider.clone());
             let key_local = key.rsplit(':').next().unwrap_or(&key).to_owned();
             let region = attrs
                 .get("region")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .or_else(|| cfg.regions.get(&key).or_else(|| cfg.regions.get(&key_local)).cloned());
+                .or_else(|| {
+                    cfg.regions
+                        .get(&key)
+                        .or_else(|| cfg.regions.get(&key_local))
+                        .cloned()
+                })
+                .or_else(|| super::region_from_attrs(&provider, &attrs));
             let needle = format!("\"address\": \"{}\"", r.address);
             let needle_compact = format!("\"address\":\"{}\"", r.address);
-            let line = match line_of(&text, &needle, from).or_else(|| line_of(&text, &needle_compact, 0)) {
+            let line = match line_of(&text, &needle, from)
+                .or_else(|| line_of(&text, &needle_compact, 0))
+            {
                 Some((l, pos)) => {
                     from = pos;
                     l

