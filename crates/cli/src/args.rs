@@ -68,6 +68,27 @@ pub enum Command {
     /// Scan Terraform, plan/state JSON or inventory snapshots against the rules
     #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
+    /// List the scan rules, or validate a folder of your own
+    #[command(subcommand, after_help = EXIT_HELP)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the built-in rules
+    List {
+        /// Only this provider: alicloud, tencentcloud, huaweicloud or aws
+        #[arg(long)]
+        provider: Option<String>,
+        /// Rules that apply at this protection level
+        #[arg(long)]
+        level: Option<String>,
+    },
+    /// Check the built-in rules, or a folder of your own rules together with them
+    Validate {
+        /// A folder of rule YAML files
+        dir: Option<PathBuf>,
+    },
 }
 
 const SCAN_HELP: &str = "\

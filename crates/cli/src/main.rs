@@ -119,6 +119,7 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Schema { what } => check_cmd::schema(ctx, &what, out),
         Command::Init(args) => check_cmd::init(ctx, &args, out),
         Command::Scan(args) => scan_cmd::run(ctx, &args, out),
+        Command::Rules(cmd) => scan_cmd::rules_cmd(ctx, cmd, out),
     }
 }
 

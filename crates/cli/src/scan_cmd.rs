@@ -18,6 +18,107 @@ use crate::args::ScanArgs;
 use crate::output::{Format, Table};
 use crate::{Ctx, Failure};
 
+/// `cloudward rules list|validate`.
+pub fn rules_cmd(
+    ctx: &Ctx,
+    cmd: crate::args::RulesCommand,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let content = ctx.content()?;
+    let builtin = rule_sources(ctx)?;
+    match cmd {
+        crate::args::RulesCommand::List { provider, level } => {
+            let rules = rules::load(&[&builtin], &content.catalog)
+                .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            let level = match level {
+                Some(l) => Some(ProtectionLevel::parse(&l).ok_or_else(|| {
+                    ctx.bad_value("--level", &l, &["general", "enhanced", "advanced"])
+                })?),
+                None => None,
+            };
+            if let Some(p) = &provider
+                && !rules::PROVIDERS.contains(&p.as_str())
+            {
+                return Err(ctx.bad_value("--provider", p, &rules::PROVIDERS));
+            }
+            let shown: Vec<&Rule> = rules
+                .iter()
+                .filter(|r| provider.as_ref().is_none_or(|p| &r.provider == p))
+                .filter(|r| level.is_none_or(|l| r.level <= l))
+                .collect();
+            if ctx.format == Format::Json {
+                let v: Vec<serde_json::Value> = shown
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "id": r.id, "provider": r.provider, "resources": r.resources, "scope": r.scope,
+                            "severity": r.severity, "level": r.level, "controls": r.controls, "title": r.title,
+                            "remediation": r.remediation, "file": r.file,
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+                return Ok(());
+            }
+            let mut t = Table::new(vec![
+                ctx.t("col.id"),
+                ctx.t("scan.provider"),
+                ctx.t("scan.severity"),
+                ctx.t("col.level"),
+                ctx.t("col.title"),
+                ctx.t("scan.controls"),
+            ]);
+            for r in &shown {
+                t.push(vec![
+                    r.id.clone(),
+                    r.provider.clone(),
+                    ctx.t(&format!("severity.{}", r.severity.id())),
+                    ctx.t(&format!("control_level.{}", r.level.id())),
+                    r.title.get(ctx.lang).to_owned(),
+                    r.controls.join(", "),
+                ]);
+            }
+            t.write(ctx.format, out)?;
+            Ok(())
+        }
+        crate::args::RulesCommand::Validate { dir } => {
+            let user = match &dir {
+                Some(d) => cloudward_content::from_dir(d)
+                    .map(|v| {
+                        v.into_iter()
+                            .map(|s| Source {
+                                path: d.join(&s.path).display().to_string(),
+                                text: s.text,
+                            })
+                            .collect()
+                    })
+                    .map_err(|p| Failure::Input(ctx.problems_text(Some(d), &p)))?,
+                None => Vec::new(),
+            };
+            let rules = rules::load(&[&builtin, &user], &content.catalog)
+                .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            let mine = if dir.is_some() {
+                user.len()
+            } else {
+                builtin.len()
+            };
+            writeln!(
+                out,
+                "{}",
+                ctx.tr(
+                    "rules.valid",
+                    &[
+                        ("rules", rules.len().to_string()),
+                        ("files", mine.to_string())
+                    ]
+                )
+            )?;
+            Ok(())
+        }
+    }
+}
+
 fn rule_sources(ctx: &Ctx) -> Result<Vec<Source>, Failure> {
     match &ctx.catalog_dir {
         Some(dir) if dir.join("rules").is_dir() => cloudward_content::from_dir(&dir.join("rules"))
@@ -310,23 +411,29 @@ fn human(
     )?;
     if o.findings.is_empty() {
         writeln!(out, "{}", ctx.t("check.none"))?;
-    } else {
+    } else if md {
         let mut t = Table::new(header.clone());
         for f in &o.findings {
             t.push(row(f));
         }
-        t.write(if md { Format::Markdown } else { Format::Table }, out)?;
+        t.write(Format::Markdown, out)?;
+    } else {
+        grouped(ctx, &o.findings, rules, out)?;
     }
     if !o.unknown.is_empty() {
         heading(
             out,
             format!("{} ({})", ctx.t("scan.unknown"), o.unknown.len()),
         )?;
-        let mut t = Table::new(header.clone());
-        for f in &o.unknown {
-            t.push(row(f));
+        if md {
+            let mut t = Table::new(header.clone());
+            for f in &o.unknown {
+                t.push(row(f));
+            }
+            t.write(Format::Markdown, out)?;
+        } else {
+            grouped(ctx, &o.unknown, rules, out)?;
         }
-        t.write(if md { Format::Markdown } else { Format::Table }, out)?;
     }
     if !o.suppressed.is_empty() {
         heading(
@@ -384,5 +491,38 @@ fn human(
             ]
         )
     )?;
+    Ok(())
+}
+
+/// Terminal form: one line per rule, then its resources with their locations.
+fn grouped(
+    ctx: &Ctx,
+    findings: &[engine::Finding],
+    rules: &[Rule],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut current: Option<usize> = None;
+    for f in findings {
+        if current != Some(f.rule) {
+            current = Some(f.rule);
+            let title = rules
+                .get(f.rule)
+                .map(|r| r.title.get(ctx.lang))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<8} {:<14} {title}  [{}]",
+                f.severity.id().to_uppercase(),
+                f.rule_id,
+                f.controls.join(", ")
+            )?;
+        }
+        let loc = location(&f.resource.file, f.resource.line);
+        if loc.is_empty() {
+            writeln!(out, "           - {}", f.resource.address)?;
+        } else {
+            writeln!(out, "           - {}  ({loc})", f.resource.address)?;
+        }
+    }
     Ok(())
 }

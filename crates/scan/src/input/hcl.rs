@@ -955,7 +955,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     child_vars.insert(k.to_owned(), eval(&a.expr, &c));
                 }
                 let child = ModuleInput {
-                    dir: input.dir.join(&source),
+                    dir: normalize(&input.dir.join(&source)),
                     prefix,
                     vars: child_vars,
                     regions: regions.clone(),
@@ -967,9 +967,33 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
     }
 }
 
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_normalised() {
+        assert_eq!(normalize(Path::new("a/./b/../c")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("./m")), PathBuf::from("m"));
+    }
 
     #[test]
     fn nesting_counts_brackets_outside_strings() {
