@@ -574,3 +574,46 @@ fn users_add_rules() {
                 .and(predicate::str::contains("equalz")),
         );
 }
+
+#[test]
+fn rules_list_and_validate() {
+    let out = cw()
+        .args(["rules", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = rules.as_array().unwrap();
+    let count = |p: &str| rules.iter().filter(|r| r["provider"] == p).count();
+    assert!(
+        count("alicloud") >= 60
+            && count("tencentcloud") >= 15
+            && count("huaweicloud") >= 15
+            && count("aws") >= 15
+    );
+    assert!(
+        rules
+            .iter()
+            .all(|r| !r["controls"].as_array().unwrap().is_empty())
+    );
+    let general = cw()
+        .args(["rules", "list", "--level", "general", "--format", "json"])
+        .output()
+        .unwrap();
+    let general: Value = serde_json::from_slice(&general.stdout).unwrap();
+    assert!(general.as_array().unwrap().len() < rules.len());
+    cw().args(["rules", "list", "--provider", "azure"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "alicloud, tencentcloud, huaweicloud, aws",
+        ));
+    cw().args(["rules", "validate"])
+        .arg(fx("custom-rules"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("valid"));
+    cw().args(["rules", "list", "--lang", "zh"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OSS 存储桶"));
+}
