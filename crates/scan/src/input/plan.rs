@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{InputError, Loaded, line_of, read_text};
+use super::{InputError, Loaded, read_text};
 use crate::model::{Resource, base_address, provider_of};
 use crate::value::Value;
 
@@ -165,6 +165,46 @@ fn module_prefix(address: &str, rtype: &str) -> String {
     }
 }
 
+/// The line of the first `"address": "…"` of every address, in one pass over the text.
+fn address_lines(text: &str) -> HashMap<&str, u64> {
+    let mut out = HashMap::new();
+    let mut line = 1u64;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let key = b"\"address\"";
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\n' {
+            line += 1;
+        } else if b == b'"' && bytes[i..].starts_with(key) {
+            let mut j = i + key.len();
+            while j < bytes.len() && matches!(bytes[j], b' ' | b'\t' | b':' | b'\r' | b'\n') {
+                if bytes[j] == b'\n' {
+                    line += 1;
+                }
+                j += 1;
+            }
+            if bytes.get(j) == Some(&b'"') {
+                let start = j + 1;
+                let mut k = start;
+                while k < bytes.len() && bytes[k] != b'"' {
+                    k += if bytes[k] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(addr) = text.get(start..k.min(bytes.len())) {
+                    // Addresses with escaped quotes (for_each keys) are stored as written.
+                    out.entry(addr).or_insert(line);
+                }
+                i = k;
+                continue;
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
 pub fn read(path: &Path, loaded: &mut Loaded) {
     let file = path.display().to_string();
     let text = match read_text(path) {
@@ -212,8 +252,8 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
                 .into(),
         });
     };
+    let lines = address_lines(&text);
     let mut stack = vec![&values.root_module];
-    let mut from = 0;
     let mut out = Vec::new();
     while let Some(m) = stack.pop() {
         stack.extend(m.child_modules.iter());
@@ -245,17 +285,11 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
                         .cloned()
                 })
                 .or_else(|| super::region_from_attrs(&provider, &attrs));
-            let needle = format!("\"address\": \"{}\"", r.address);
-            let needle_compact = format!("\"address\":\"{}\"", r.address);
-            let line = match line_of(&text, &needle, from)
-                .or_else(|| line_of(&text, &needle_compact, 0))
-            {
-                Some((l, pos)) => {
-                    from = pos;
-                    l
-                }
-                None => 0,
-            };
+            let line = lines
+                .get(r.address.as_str())
+                .or_else(|| lines.get(r.address.replace('"', "\\\"").as_str()))
+                .copied()
+                .unwrap_or(0);
             let _ = prefix;
             out.push(Resource {
                 address: r.address.clone(),
