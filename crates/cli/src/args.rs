@@ -27,7 +27,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "zh|en")]
     pub lang: Option<String>,
 
-    /// Output format: table, json, csv, markdown or html
+    /// Output format: table, json, csv, markdown, html, sarif or junit (each command
+    /// accepts those that fit it)
     #[arg(long, global = true, value_name = "FORMAT", default_value = "table")]
     pub format: String,
 

@@ -193,7 +193,12 @@ fn write_report(
     };
     let level = ctx.t(&format!("level.{}", r.level.id()));
     if md {
-        writeln!(out, "# {} — {}\n", r.name, r.customer)?;
+        writeln!(
+            out,
+            "# {} — {}\n",
+            crate::output::md(&r.name),
+            crate::output::md(&r.customer)
+        )?;
     } else {
         writeln!(out, "{} — {}", r.name, r.customer)?;
     }
@@ -452,7 +457,7 @@ pub fn responsibility(ctx: &Ctx, path: &Path, out: &mut dyn Write) -> Result<(),
             out,
             "# {} — {} ({})\n",
             ctx.t("check.annex_title"),
-            file.name,
+            crate::output::md(&file.name),
             matrix.category.id()
         )?;
     }

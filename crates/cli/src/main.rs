@@ -76,6 +76,19 @@ impl Ctx {
         loaded.map_err(|p| Failure::Input(self.problems_text(dir, &p)))
     }
 
+    /// Problems of rule files (built-in or `--rules DIR`), with the paths they name.
+    pub fn rule_problems(&self, problems: &[Problem]) -> String {
+        let mut text = self.tr(
+            "scan.rules_invalid",
+            &[("count", problems.len().to_string())],
+        );
+        for p in problems {
+            text.push_str("\n  ");
+            text.push_str(&p.render(&self.messages, self.lang));
+        }
+        text
+    }
+
     /// The problems of a content folder (`None`: the built-in one), one per line, with
     /// paths a terminal or editor can open.
     pub fn problems_text(&self, dir: Option<&std::path::Path>, problems: &[Problem]) -> String {
@@ -110,7 +123,26 @@ fn lang_from_env() -> Lang {
     Lang::from_locale(value.as_deref())
 }
 
+/// The output formats each command can write.
+fn formats_of(command: &Command) -> &'static [&'static str] {
+    match command {
+        Command::Catalog(_)
+        | Command::Classify(_)
+        | Command::Responsibility { .. }
+        | Command::Rules(_) => &["table", "json", "csv", "markdown", "html"],
+        Command::Check(_) => &["table", "json", "markdown"],
+        Command::Scan(_) => &["table", "json", "sarif", "junit", "markdown"],
+        Command::Schema { .. } => &["json"],
+        Command::Init(_) => &["table"],
+    }
+}
+
 fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
+    let accepted = formats_of(&cli.command);
+    // `table` is the default: commands without a table print their one format.
+    if ctx.format != Format::Table && !accepted.contains(&ctx.format.id()) {
+        return Err(ctx.bad_value("--format", ctx.format.id(), accepted));
+    }
     match cli.command {
         Command::Catalog(cmd) => catalog_cmd::run(ctx, cmd, out),
         Command::Classify(args) => classify_cmd::run(ctx, &args, out),

@@ -86,7 +86,18 @@ impl Table {
                 w.write_record(&self.header)
                     .map_err(std::io::Error::other)?;
                 for row in &self.rows {
-                    w.write_record(row).map_err(std::io::Error::other)?;
+                    // A cell a spreadsheet would run as a formula is quoted with a leading '.
+                    let safe: Vec<String> = row
+                        .iter()
+                        .map(|c| {
+                            if c.starts_with(['=', '+', '-', '@']) {
+                                format!("'{c}")
+                            } else {
+                                c.clone()
+                            }
+                        })
+                        .collect();
+                    w.write_record(&safe).map_err(std::io::Error::other)?;
                 }
                 w.flush()
             }
@@ -129,9 +140,9 @@ impl Table {
     }
 }
 
-/// A Markdown table cell: pipes escaped, line breaks as `<br>`.
-fn md(cell: &str) -> String {
-    cell.replace('|', "\\|").replace('\n', "<br>")
+/// A Markdown table cell: HTML escaped, pipes escaped, line breaks as `<br>`.
+pub fn md(cell: &str) -> String {
+    html_escape(cell).replace('|', "\\|").replace('\n', "<br>")
 }
 
 /// `COLUMNS` when set, else 120.

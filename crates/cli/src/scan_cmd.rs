@@ -97,7 +97,7 @@ pub fn rules_cmd(
                 None => Vec::new(),
             };
             let rules = rules::load(&[&builtin, &user], &content.catalog)
-                .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+                .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
             let mine = if dir.is_some() {
                 user.len()
             } else {
@@ -226,7 +226,15 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
             text,
         })
         .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
-        regions.extend(extra);
+        for (cloud, region, side) in regions.extend(extra) {
+            eprintln!(
+                "cloudward: {}",
+                ctx.tr(
+                    "scan.region_moved",
+                    &[("cloud", cloud), ("region", region), ("side", side)]
+                )
+            );
+        }
     }
     let builtin = rule_sources(ctx)?;
     let mut user = Vec::new();
@@ -239,7 +247,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         }));
     }
     let rules: Vec<Rule> = rules::load(&[&builtin, &user], &content.catalog)
-        .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+        .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
     let baseline = match &args.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -272,7 +280,54 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         },
     );
     bar.set_message(format!("checking {} resources", loaded.resources.len()));
-    let estate = Estate::new(loaded.resources);
+    let mut loaded = loaded;
+    let known: std::collections::HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    for (id, file, line) in &loaded.ignore_ids {
+        if id != "*" && !known.contains(id.as_str()) {
+            loaded.notes.push(input::InputError {
+                file: file.clone(),
+                line: Some(*line),
+                column: None,
+                message: ctx.tr("scan.ignore_unknown", &[("id", id.clone())]),
+            });
+        }
+    }
+    let covered: std::collections::HashSet<&str> =
+        rules.iter().map(|r| r.provider.as_str()).collect();
+    let mut others: Vec<&str> = loaded
+        .resources
+        .iter()
+        .map(|r| r.provider.as_str())
+        .filter(|p| !covered.contains(p))
+        .collect();
+    others.sort();
+    others.dedup();
+    if !others.is_empty() {
+        let n = loaded
+            .resources
+            .iter()
+            .filter(|r| others.contains(&r.provider.as_str()))
+            .count();
+        loaded.notes.push(input::InputError {
+            file: String::new(),
+            line: None,
+            column: None,
+            message: ctx.tr(
+                "scan.no_rules_for",
+                &[("count", n.to_string()), ("providers", others.join(", "))],
+            ),
+        });
+    }
+    if loaded.resources.is_empty() && loaded.errors.is_empty() {
+        eprintln!("cloudward: {}", ctx.t("scan.nothing"));
+        loaded.notes.push(input::InputError {
+            file: String::new(),
+            line: None,
+            column: None,
+            message: ctx.t("scan.nothing"),
+        });
+    }
+    let estate = Estate::new(std::mem::take(&mut loaded.resources));
     let selected = engine::select(&rules, level);
     let outcome = engine::run(&rules, &selected, &estate, &regions, baseline.as_ref());
     bar.finish_and_clear();
@@ -294,6 +349,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     let meta = Meta {
         version: env!("CARGO_PKG_VERSION"),
         level,
+        level_given: args.level.is_some() || args.engagement.is_some(),
         lang: ctx.lang,
         inputs: &loaded.inputs,
         errors: &loaded.errors,
@@ -466,7 +522,14 @@ fn human(
             &[
                 ("resources", s.resources.to_string()),
                 ("rules", s.rules.to_string()),
-                ("level", ctx.t(&format!("level.{}", meta.level.id()))),
+                (
+                    "level",
+                    if meta.level_given {
+                        ctx.t(&format!("level.{}", meta.level.id()))
+                    } else {
+                        ctx.t("scan.all_levels")
+                    },
+                ),
                 ("failed", s.failed.to_string()),
                 ("critical", sev("critical")),
                 ("high", sev("high")),

@@ -371,6 +371,14 @@ fn baseline_fails_only_on_new_findings() {
     assert_eq!(code, 0);
     assert!(v["findings"].as_array().unwrap().is_empty());
     assert!(v["summary"]["baselined"].as_u64().unwrap() > 0);
+    // Accepted is not fixed: the controls of baselined findings still fail.
+    assert!(
+        v["summary"]["controls"]["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "AC-32")
+    );
     // A new finding still fails.
     let mut estate: Value =
         serde_json::from_str(&std::fs::read_to_string(fx("inventory/estate.json")).unwrap())
@@ -616,4 +624,38 @@ fn rules_list_and_validate() {
         .assert()
         .success()
         .stdout(predicate::str::contains("OSS 存储桶"));
+}
+
+#[test]
+fn notes_for_what_was_not_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing to scan: said, not silently green.
+    cw().args(["scan", "-q"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("No resources were found"));
+    // An ignore comment naming a rule that does not exist, and a provider without rules.
+    std::fs::write(
+        dir.path().join("main.tf"),
+        "# cloudward:ignore ALI-NOPE-99 typo\nresource \"alicloud_oss_bucket\" \"a\" {\n  bucket = \"a\"\n}\nresource \"azurerm_storage_account\" \"s\" {\n  name = \"s\"\n}\n",
+    )
+    .unwrap();
+    let (v, _) = scan_json(&[], &[dir.path().to_path_buf()]);
+    let notes: Vec<String> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(notes.iter().any(|n| n.contains("ALI-NOPE-99")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("azurerm")), "{notes:?}");
+    // Moving a region across the border with --regions is said out loud.
+    let regions = dir.path().join("r.yaml");
+    std::fs::write(&regions, "providers:\n  - id: alicloud\n    name: { zh: 阿里云, en: Alibaba Cloud }\n    mainland: [cn-hongkong]\n    outside: []\n").unwrap();
+    cw().args(["scan", "-q", "--regions"])
+        .arg(&regions)
+        .arg(dir.path())
+        .assert()
+        .stderr(predicate::str::contains("cn-hongkong"));
 }

@@ -984,6 +984,12 @@ fn analyse(
                 Finding::new("data-location-unanswered", Severity::Warning).ids(["data-location"]),
             );
         }
+        if cloud.is_none() && !d.regions.is_empty() {
+            f.push(
+                Finding::new("data-location-cloud-missing", Severity::Warning)
+                    .ids(["data-location"]),
+            );
+        }
         for region in &d.regions {
             let jurisdiction = match &cloud {
                 Some(c) => content.regions.jurisdiction(c, &region.value),
@@ -1008,6 +1014,7 @@ fn analyse(
                             .arg("region", &region.value),
                     ),
                 },
+                Jurisdiction::Unknown if cloud.is_none() => {}
                 Jurisdiction::Unknown => f.push(
                     Finding::new("region-unknown", Severity::Warning)
                         .ids([region.value.clone()])
@@ -1170,6 +1177,17 @@ fn risk_register(
             );
         }
         let residual = entry.residual.as_ref().map(|r| r.likelihood * r.impact);
+        if let Some(rs) = residual
+            && rs > score
+        {
+            f.push(
+                Finding::new("risk-residual-above-inherent", Severity::Warning)
+                    .ids([id.clone()])
+                    .arg("id", &id)
+                    .arg("residual", rs)
+                    .arg("score", score),
+            );
+        }
         if let Some(rs) = residual
             && rating(rs) == Rating::High
         {

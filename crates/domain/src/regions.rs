@@ -35,12 +35,19 @@ impl RegionTable {
         self.clouds.iter().find(|c| c.id == id)
     }
 
-    /// Adds the regions of `other`; a region listed on both sides of a cloud is an error
-    /// the loader reports, so here the later list simply adds.
-    pub fn extend(&mut self, other: RegionTable) {
+    /// Adds the regions of `other`. A region it moves from one side to the other is
+    /// returned (cloud, region, new side) so that the caller can warn about it.
+    pub fn extend(&mut self, other: RegionTable) -> Vec<(String, String, String)> {
+        let mut moved = Vec::new();
         for c in other.clouds {
             match self.clouds.iter_mut().find(|x| x.id == c.id) {
                 Some(mine) => {
+                    for r in mine.mainland.iter().filter(|r| c.outside.contains(r)) {
+                        moved.push((c.id.clone(), r.clone(), "outside".to_owned()));
+                    }
+                    for r in mine.outside.iter().filter(|r| c.mainland.contains(r)) {
+                        moved.push((c.id.clone(), r.clone(), "mainland".to_owned()));
+                    }
                     mine.mainland.retain(|r| !c.outside.contains(r));
                     mine.outside.retain(|r| !c.mainland.contains(r));
                     mine.mainland.extend(c.mainland);
@@ -49,6 +56,7 @@ impl RegionTable {
                 None => self.clouds.push(c),
             }
         }
+        moved
     }
 
     pub fn jurisdiction(&self, cloud: &str, region: &str) -> Jurisdiction {

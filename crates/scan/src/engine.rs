@@ -72,12 +72,14 @@ pub struct Finding {
 
 /// Findings accepted earlier, by rule id and resource address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Baseline {
     pub version: u32,
     pub findings: Vec<BaselineEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BaselineEntry {
     pub rule_id: String,
     pub address: String,
@@ -308,9 +310,12 @@ pub fn run(
             *s.by_family.entry(fam.to_owned()).or_default() += 1;
         }
     }
+    // Suppressed and baselined failures are accepted, not fixed: the control still fails.
     let failed_controls: BTreeSet<&str> = out
         .findings
         .iter()
+        .chain(&out.suppressed)
+        .chain(&out.baselined)
         .flat_map(|f| f.controls.iter().map(String::as_str))
         .collect();
     let all_controls: BTreeSet<&str> = selected
@@ -323,7 +328,6 @@ pub fn run(
         if failed_controls.contains(c) {
             s.controls.failed.push(c.to_owned());
         } else if pass > 0 || fail > 0 {
-            // Failures that are suppressed or baselined do not fail the control.
             s.controls.passed.push(c.to_owned());
         } else {
             s.controls.not_evaluated.push(c.to_owned());

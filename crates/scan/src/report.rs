@@ -12,6 +12,8 @@ use crate::rules::{Rule, Severity};
 pub struct Meta<'a> {
     pub version: &'a str,
     pub level: ProtectionLevel,
+    /// Whether the level was chosen (`--level`, `--engagement`) or all rules ran.
+    pub level_given: bool,
     pub lang: Lang,
     pub inputs: &'a [(String, InputType)],
     pub errors: &'a [InputError],
@@ -63,7 +65,7 @@ pub fn json(outcome: &Outcome, rules: &[Rule], meta: &Meta) -> Json {
     json!({
         "tool": "cloudward",
         "version": meta.version,
-        "level": meta.level,
+        "level": if meta.level_given { json!(meta.level) } else { Json::Null },
         "inputs": meta.inputs.iter().map(|(p, t)| json!({ "path": p, "type": t })).collect::<Vec<_>>(),
         "findings": list(&outcome.findings),
         "unknown": list(&outcome.unknown),
@@ -73,6 +75,20 @@ pub fn json(outcome: &Outcome, rules: &[Rule], meta: &Meta) -> Json {
         "notes": errors_json(meta.notes),
         "summary": outcome.summary,
     })
+}
+
+/// A relative URI reference for a path: `/` separators, everything outside the unreserved
+/// set percent-encoded (spaces, Chinese names).
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -176,7 +192,7 @@ pub fn sarif(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
         .map(|e| {
             let mut n = json!({ "level": "error", "message": { "text": e.message } });
             if let Some(obj) = n.as_object_mut() {
-                let mut phys = json!({ "artifactLocation": { "uri": e.file } });
+                let mut phys = json!({ "artifactLocation": { "uri": uri(&e.file) } });
                 if let (Some(p), Some(l)) = (phys.as_object_mut(), e.line.filter(|l| *l > 0)) {
                     let mut region = json!({ "startLine": l });
                     if let (Some(r), Some(c)) =

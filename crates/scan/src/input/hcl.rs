@@ -11,7 +11,7 @@ use hcl::eval::{Context, Evaluate};
 use hcl::expr::{Expression, ObjectKey, Operation, TraversalOperator};
 use hcl::structure::{Block, Body, Structure};
 
-use super::{InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, line_of, read_text};
+use super::{InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, read_text};
 use crate::model::{Resource, provider_of};
 use crate::value::{Map, Value};
 
@@ -446,33 +446,137 @@ fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
     Some(out)
 }
 
-/// Suppressions: `# cloudward:ignore RULE reason` on the lines just above a resource or
-/// inside it (up to the next top-level block).
-fn suppressions(text: &str, header_line: u64, next_header: u64) -> Vec<(String, String)> {
+/// A top-level block of a file: its keyword, labels and the lines it spans.
+#[derive(Debug, Clone, PartialEq)]
+struct Span {
+    keyword: String,
+    labels: Vec<String>,
+    start: u64,
+    end: u64,
+}
+
+/// Finds the top-level blocks of an HCL file in one pass, skipping strings, comments and
+/// heredocs, so that a resource's lines are known however its header is spaced.
+fn block_spans(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut depth = 0usize;
+    let mut line = 1u64;
+    let mut current: Option<Span> = None;
+    let mut heredoc: Option<String> = None;
+    for raw in text.split('\n') {
+        if let Some(tag) = &heredoc {
+            if raw.trim() == tag {
+                heredoc = None;
+            }
+            line += 1;
+            continue;
+        }
+        let trimmed = raw.trim_start();
+        if depth == 0 && current.is_none() {
+            let word: String = trimmed
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !word.is_empty() && !trimmed[word.len()..].trim_start().starts_with('=') {
+                let mut labels = Vec::new();
+                let mut rest = trimmed[word.len()..].trim_start();
+                while !rest.is_empty() && !rest.starts_with('{') {
+                    if let Some(r) = rest.strip_prefix('"') {
+                        let end = r.find('"').unwrap_or(r.len());
+                        labels.push(r[..end].to_owned());
+                        rest = r.get(end + 1..).unwrap_or("").trim_start();
+                    } else {
+                        let w: String = rest
+                            .chars()
+                            .take_while(|c| !c.is_whitespace() && *c != '{')
+                            .collect();
+                        if w.is_empty() {
+                            break;
+                        }
+                        rest = rest[w.len()..].trim_start();
+                        labels.push(w);
+                    }
+                }
+                current = Some(Span {
+                    keyword: word,
+                    labels,
+                    start: line,
+                    end: line,
+                });
+            }
+        }
+        let bytes = raw.as_bytes();
+        let (mut i, mut in_str) = (0usize, false);
+        while i < bytes.len() {
+            let c = bytes[i];
+            if in_str {
+                if c == b'\\' {
+                    i += 1;
+                } else if c == b'"' {
+                    in_str = false;
+                }
+            } else if c == b'"' {
+                in_str = true;
+            } else if c == b'#' || (c == b'/' && bytes.get(i + 1) == Some(&b'/')) {
+                break;
+            } else if c == b'<' && bytes.get(i + 1) == Some(&b'<') {
+                let tag: String = raw[i + 2..]
+                    .trim_start_matches('-')
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !tag.is_empty() {
+                    heredoc = Some(tag);
+                    break;
+                }
+            } else if c == b'{' || c == b'[' || c == b'(' {
+                depth += 1;
+            } else if c == b'}' || c == b']' || c == b')' {
+                depth = depth.saturating_sub(1);
+                if depth == 0
+                    && let Some(mut span) = current.take()
+                {
+                    span.end = line;
+                    spans.push(span);
+                }
+            }
+            i += 1;
+        }
+        line += 1;
+    }
+    spans
+}
+
+/// Suppressions: `# cloudward:ignore RULE reason` on the comment lines right above a
+/// resource (no blank line between) or inside its block.
+fn suppressions(text: &str, start: u64, end: u64) -> Vec<(String, String, u64)> {
     let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    // Comment lines directly above the header.
-    let mut i = header_line.saturating_sub(1) as usize;
-    let mut above = Vec::new();
+    let mut candidates: Vec<(u64, &str)> = Vec::new();
+    let mut i = start.saturating_sub(1) as usize;
     while i > 0 {
         let l = lines.get(i - 1).map(|l| l.trim()).unwrap_or("");
         if l.starts_with('#') || l.starts_with("//") {
-            above.push(l);
+            candidates.push((i as u64, l));
             i -= 1;
         } else {
             break;
         }
     }
-    let inside = lines
-        .iter()
-        .skip(header_line.saturating_sub(1) as usize)
-        .take(next_header.saturating_sub(header_line) as usize)
-        .copied();
-    for l in above.into_iter().chain(inside) {
+    for n in start..=end {
+        if let Some(l) = lines.get(n.saturating_sub(1) as usize) {
+            candidates.push((n, l));
+        }
+    }
+    let mut out = Vec::new();
+    for (n, l) in candidates {
         if let Some(rest) = l.split("cloudward:ignore").nth(1) {
             let mut parts = rest.trim().splitn(2, char::is_whitespace);
             if let Some(id) = parts.next().filter(|s| !s.is_empty()) {
-                out.push((id.to_owned(), parts.next().unwrap_or("").trim().to_owned()));
+                out.push((
+                    id.to_owned(),
+                    parts.next().unwrap_or("").trim().to_owned(),
+                    n,
+                ));
             }
         }
     }
@@ -487,6 +591,8 @@ struct ModuleInput {
     /// Provider config key ("alicloud", "alicloud.hk") → region.
     regions: HashMap<String, Option<String>>,
     depth: usize,
+    /// The module directories above this one, to refuse cycles.
+    ancestors: Vec<PathBuf>,
 }
 
 fn parse_files(dir: &Path, only: Option<&Path>, loaded: &mut Loaded) -> Vec<ParsedFile> {
@@ -609,12 +715,14 @@ pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
     for f in var_files {
         vars.extend(tfvars(f, loaded));
     }
+    let ancestors = vec![dir.canonicalize().unwrap_or_else(|_| dir.clone())];
     let input = ModuleInput {
         dir,
         prefix: String::new(),
         vars,
         regions: HashMap::new(),
         depth: 0,
+        ancestors,
     };
     read_module(&input, only, loaded);
 }
@@ -721,42 +829,35 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
         }
     }
     let types: Vec<&str> = blocks.iter().map(|b| b.rtype.as_str()).collect();
-    let mut headers: HashMap<&str, Vec<u64>> = HashMap::new();
-    for f in &files {
-        let mut ls: Vec<u64> = f
-            .text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| {
-                let t = l.trim_start();
-                !l.starts_with(' ')
-                    && !l.starts_with('\t')
-                    && (t.starts_with("resource ")
-                        || t.starts_with("module ")
-                        || t.starts_with("data ")
-                        || t.starts_with("variable ")
-                        || t.starts_with("locals")
-                        || t.starts_with("output ")
-                        || t.starts_with("provider ")
-                        || t.starts_with("terraform"))
-            })
-            .map(|(i, _)| i as u64 + 1)
-            .collect();
-        ls.sort();
-        headers.insert(f.path.as_str(), ls);
-    }
+    let spans: HashMap<&str, Vec<Span>> = files
+        .iter()
+        .map(|f| (f.path.as_str(), block_spans(&f.text)))
+        .collect();
 
     for rb in &blocks {
         let base = format!("{}{}.{}", input.prefix, rb.rtype, rb.name);
-        let header = format!("resource \"{}\" \"{}\"", rb.rtype, rb.name);
-        let line = line_of(&rb.file.text, &header, 0)
-            .map(|(l, _)| l)
-            .unwrap_or(0);
-        let next = headers
-            .get(rb.file.path.as_str())
-            .and_then(|hs| hs.iter().find(|h| **h > line).copied())
-            .unwrap_or(u64::MAX / 2);
-        let ignored = suppressions(&rb.file.text, line, next);
+        let span = spans.get(rb.file.path.as_str()).and_then(|ss| {
+            ss.iter().find(|s| {
+                s.keyword == "resource"
+                    && s.labels.first() == Some(&rb.rtype)
+                    && s.labels.get(1) == Some(&rb.name)
+            })
+        });
+        let (line, end) = span.map(|s| (s.start, s.end)).unwrap_or((0, 0));
+        let found = if line > 0 {
+            suppressions(&rb.file.text, line, end)
+        } else {
+            Vec::new()
+        };
+        for (id, _, n) in &found {
+            loaded
+                .ignore_ids
+                .push((id.clone(), rb.file.path.clone(), *n));
+        }
+        let ignored: Vec<(String, String)> = found
+            .into_iter()
+            .map(|(id, reason, _)| (id, reason))
+            .collect();
         let mut refs_raw = Vec::new();
         for a in rb.block.body.attributes() {
             let mut r = Vec::new();
@@ -889,7 +990,14 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             .filter(|b| b.identifier.as_str() == "module")
         {
             let Some(name) = label(b, 0) else { continue };
-            let line = line_of(&f.text, &format!("module \"{name}\""), 0).map(|(l, _)| l);
+            let line = spans
+                .get(f.path.as_str())
+                .and_then(|ss| {
+                    ss.iter().find(|s| {
+                        s.keyword == "module" && s.labels.first().map(String::as_str) == Some(name)
+                    })
+                })
+                .map(|s| s.start);
             let source = attr(&b.body, "source").map(|e| eval(e, &ctx));
             let Some(Value::String(source)) = source else {
                 continue;
@@ -902,6 +1010,19 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     message: format!(
                         "module.{name}: source {source} is not a local path; not scanned"
                     ),
+                });
+                continue;
+            }
+            let child_dir = normalize(&input.dir.join(&source));
+            let canonical = child_dir
+                .canonicalize()
+                .unwrap_or_else(|_| child_dir.clone());
+            if input.ancestors.contains(&canonical) {
+                loaded.errors.push(InputError {
+                    file: f.path.clone(),
+                    line,
+                    column: None,
+                    message: format!("module.{name}: source {source} includes a module that includes it (a cycle); not scanned"),
                 });
                 continue;
             }
@@ -954,8 +1075,11 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     }
                     child_vars.insert(k.to_owned(), eval(&a.expr, &c));
                 }
+                let mut ancestors = input.ancestors.clone();
+                ancestors.push(canonical.clone());
                 let child = ModuleInput {
-                    dir: normalize(&input.dir.join(&source)),
+                    ancestors,
+                    dir: child_dir.clone(),
                     prefix,
                     vars: child_vars,
                     regions: regions.clone(),
@@ -1002,15 +1126,29 @@ mod tests {
     }
 
     #[test]
-    fn suppression_comments() {
-        let text = "# cloudward:ignore ALI-OSS-01 public website\nresource \"a\" \"b\" {\n  acl = \"public-read\" # cloudward:ignore ALI-OSS-02\n}\nresource \"a\" \"c\" {}\n";
-        let s = suppressions(text, 2, 5);
+    fn suppression_comments_belong_to_one_resource() {
+        let text = "# cloudward:ignore ALI-OSS-01 public website\nresource \"a\" \"b\" {\n  acl = \"public-read\" # cloudward:ignore ALI-OSS-02\n}\n\n# cloudward:ignore * other\n\nresource   a   \"c\" {\n}\n";
+        let spans = block_spans(text);
+        assert_eq!(spans.len(), 2);
+        assert_eq!((spans[0].start, spans[0].end), (2, 4));
+        assert_eq!(spans[1].labels, vec!["a".to_owned(), "c".to_owned()]);
+        assert_eq!((spans[1].start, spans[1].end), (8, 9));
+        let b: Vec<String> = suppressions(text, 2, 4)
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect();
+        assert_eq!(b, vec!["ALI-OSS-01".to_owned(), "ALI-OSS-02".to_owned()]);
+        // Separated by a blank line: the comment belongs to neither.
+        assert!(suppressions(text, 8, 9).is_empty());
+    }
+
+    #[test]
+    fn spans_skip_strings_and_heredocs() {
+        let text = "resource \"a\" \"b\" {\n  x = \"}}}\"\n  y = <<EOF\n}}\nEOF\n}\nresource \"a\" \"c\" {}\n";
+        let spans = block_spans(text);
         assert_eq!(
-            s,
-            vec![
-                ("ALI-OSS-01".to_owned(), "public website".to_owned()),
-                ("ALI-OSS-02".to_owned(), String::new())
-            ]
+            spans.iter().map(|s| (s.start, s.end)).collect::<Vec<_>>(),
+            vec![(1, 6), (7, 7)]
         );
     }
 }

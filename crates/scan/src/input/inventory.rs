@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{InputError, Loaded, line_of, read_text};
+use super::{InputError, Lines, Loaded, line_of, read_text};
 use crate::model::{Resource, provider_of};
 use crate::value::Value;
 
@@ -82,9 +82,22 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
                     Doc::List(v) | Doc::Wrapped { resources: v } => v,
                 };
                 let mut from = 0;
+                let lines = Lines::new(&text);
+                let mut seen = std::collections::HashSet::new();
                 for item in items {
                     let needle = format!("\"{}\"", item.id);
-                    let line = match line_of(&text, &needle, from) {
+                    if !seen.insert(item.id.clone()) {
+                        loaded.errors.push(InputError {
+                            file: file.clone(),
+                            line: None,
+                            column: None,
+                            message: format!(
+                                "the id {} appears more than once; ids must be unique",
+                                item.id
+                            ),
+                        });
+                    }
+                    let line = match line_of(&text, &lines, &needle, from) {
                         Some((l, pos)) => {
                             from = pos + needle.len();
                             l

@@ -75,6 +75,8 @@ pub struct Loaded {
     /// Things read but not understood (a remote module, an unresolved `count`): reported, not fatal.
     pub notes: Vec<InputError>,
     pub inputs: Vec<(String, InputType)>,
+    /// Rule ids named in `# cloudward:ignore` comments, with where they are, for checking.
+    pub ignore_ids: Vec<(String, String, u64)>,
 }
 
 /// Options the readers share.
@@ -157,15 +159,37 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
     loaded
 }
 
-/// The line (1-based) of the first occurrence of `needle` at or after byte `from`.
-pub fn line_of(text: &str, needle: &str, from: usize) -> Option<(u64, usize)> {
+/// Byte offsets of line starts, to turn positions into 1-based lines in O(log n).
+#[derive(Debug)]
+pub struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines { starts }
+    }
+
+    pub fn line(&self, pos: usize) -> u64 {
+        match self.starts.binary_search(&pos) {
+            Ok(i) => i as u64 + 1,
+            Err(i) => i as u64,
+        }
+    }
+}
+
+/// The line of the first occurrence of `needle` at or after byte `from`, and its position.
+pub fn line_of(text: &str, lines: &Lines, needle: &str, from: usize) -> Option<(u64, usize)> {
     let start = from.min(text.len());
     let pos = text.get(start..)?.find(needle)? + start;
-    let line = text
-        .as_bytes()
-        .get(..pos)
-        .map(|b| b.iter().filter(|c| **c == b'\n').count() as u64 + 1)?;
-    Some((line, pos))
+    Some((lines.line(pos), pos))
 }
 
 /// The region of a zone id: `cn-north-1a` (AWS, Huawei) → `cn-north-1`;
