@@ -572,19 +572,37 @@ fn grouped(
                 .get(f.rule)
                 .map(|r| r.title.get(ctx.lang))
                 .unwrap_or_default();
+            let sev = ctx.t(&format!("severity.{}", f.severity.id()));
+            // Pad by display width: Chinese labels are two columns a character.
+            let width: usize = sev.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+            let pad = " ".repeat(8usize.saturating_sub(width));
             writeln!(
                 out,
-                "  {:<8} {:<14} {title}  [{}]",
-                f.severity.id().to_uppercase(),
+                "  {sev}{pad} {:<14} {title}  [{}]",
                 f.rule_id,
                 f.controls.join(", ")
             )?;
         }
         let loc = location(&f.resource.file, f.resource.line);
+        let why = match &f.reason {
+            Some(cloudward_scan::eval::UnknownReason::Value { path }) => {
+                format!(" — {}", ctx.tr("unknown.value", &[("path", path.clone())]))
+            }
+            Some(cloudward_scan::eval::UnknownReason::RegionMissing) => {
+                format!(" — {}", ctx.t("unknown.region_missing"))
+            }
+            Some(cloudward_scan::eval::UnknownReason::Jurisdiction { region }) => {
+                format!(
+                    " — {}",
+                    ctx.tr("unknown.jurisdiction", &[("region", region.clone())])
+                )
+            }
+            None => String::new(),
+        };
         if loc.is_empty() {
-            writeln!(out, "           - {}", f.resource.address)?;
+            writeln!(out, "           - {}{why}", f.resource.address)?;
         } else {
-            writeln!(out, "           - {}  ({loc})", f.resource.address)?;
+            writeln!(out, "           - {}  ({loc}){why}", f.resource.address)?;
         }
     }
     Ok(())

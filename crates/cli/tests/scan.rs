@@ -249,6 +249,14 @@ fn plan_state_and_inventory_inputs() {
     assert!(has(&v, "findings", "AWS-EBS-01", "vol-0abc"));
     // mars-1 is in no table: unknown jurisdiction, not a pass.
     assert!(has(&v, "unknown", "AWS-LOC-01", "vol-0def"));
+    let u = v["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"]["address"] == "vol-0def")
+        .unwrap();
+    assert_eq!(u["reason"]["kind"], "jurisdiction");
+    assert_eq!(u["reason"]["region"], "mars-1");
     let line = v["findings"]
         .as_array()
         .unwrap()

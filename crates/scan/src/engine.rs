@@ -1,14 +1,14 @@
 //! Running rules over an estate: which rules apply (level, provider, type), evaluation in
 //! parallel, suppressions and the baseline, and the summary by severity and control.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cloudward_domain::ProtectionLevel;
 use cloudward_domain::regions::RegionTable;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::eval::{Ctx, Tri, eval};
+use crate::eval::{Ctx, Tri, UnknownReason, eval, explain};
 use crate::model::{Estate, Resource};
 use crate::rules::{Rule, Scope, Severity};
 
@@ -68,6 +68,9 @@ pub struct Finding {
     /// Why it is suppressed, when an inline comment suppresses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
+    /// For an unknown result: what could not be known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<UnknownReason>,
 }
 
 /// Findings accepted earlier, by rule id and resource address.
@@ -239,6 +242,7 @@ pub fn run(
             resource: resource.clone(),
             status,
             suppressed: ignored.clone(),
+            reason: None,
         };
         match tri {
             Tri::True => out.summary.passed += 1,
@@ -283,6 +287,31 @@ pub fn run(
             .then(a.rule_id.cmp(&b.rule_id))
             .then(a.resource.address.cmp(&b.resource.address))
     });
+    let by_address: HashMap<(&str, &str), &Resource> = if out.unknown.is_empty() {
+        HashMap::new()
+    } else {
+        estate
+            .resources
+            .iter()
+            .map(|r| ((r.address.as_str(), r.rtype.as_str()), r))
+            .collect()
+    };
+    for f in &mut out.unknown {
+        let Some(rule) = rules.get(f.rule) else {
+            continue;
+        };
+        let res = by_address
+            .get(&(f.resource.address.as_str(), f.resource.rtype.as_str()))
+            .copied();
+        f.reason = match res {
+            Some(r) => explain(&rule.cond, r, &r.attrs, &ctx),
+            None => estate
+                .resources
+                .iter()
+                .find(|r| r.provider == f.resource.provider)
+                .and_then(|r| explain(&rule.cond, r, &r.attrs, &ctx)),
+        };
+    }
     out.unknown.sort_by(|a, b| {
         a.rule_id
             .cmp(&b.rule_id)

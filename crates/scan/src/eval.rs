@@ -124,6 +124,11 @@ fn range_includes(s: &str, port: i64) -> Option<bool> {
 }
 
 fn test(op: &Op, v: &Value) -> Tri {
+    // A value that is set but not known (a reference to another resource's id) does
+    // exist and is not empty; every other test on it is unknown.
+    if matches!(v, Value::Unknown) && matches!(op, Op::NotEmpty) {
+        return Tri::True;
+    }
     if v.contains_unknown() && !matches!(op, Op::Exists(_)) {
         return Tri::Unknown;
     }
@@ -322,5 +327,76 @@ mod tests {
         assert_eq!(any([Tri::Unknown, Tri::True].into_iter()), Tri::True);
         assert_eq!(all([Tri::True, Tri::Unknown].into_iter()), Tri::Unknown);
         assert_eq!(all([Tri::Unknown, Tri::False].into_iter()), Tri::False);
+    }
+}
+
+/// Why a condition is unknown for a resource: the first unresolved value it meets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UnknownReason {
+    /// An attribute whose value is not known statically.
+    Value { path: String },
+    /// The resource's region is not known.
+    RegionMissing,
+    /// The region is in no table.
+    Jurisdiction { region: String },
+}
+
+fn path_text(path: &Path) -> String {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => k.clone(),
+            Seg::Index(i) => i.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Explains an unknown result (`None` when nothing unknown is found).
+pub fn explain(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Option<UnknownReason> {
+    let unknown_at = |path: &Path| {
+        let mut found = Vec::new();
+        resolve(node, path, &mut found);
+        found
+            .iter()
+            .any(|v| v.contains_unknown())
+            .then(|| UnknownReason::Value {
+                path: path_text(path),
+            })
+    };
+    match cond {
+        Cond::Test { path, .. } => unknown_at(path),
+        Cond::Ports { from, to, .. } => unknown_at(from).or_else(|| unknown_at(to)),
+        Cond::All(list) | Cond::Any(list) => list.iter().find_map(|c| explain(c, res, node, ctx)),
+        Cond::Not(inner) => explain(inner, res, node, ctx),
+        Cond::ForAll(path, inner) | Cond::ForAny(path, inner) => unknown_at(path).or_else(|| {
+            let mut found = Vec::new();
+            resolve(node, path, &mut found);
+            found
+                .into_iter()
+                .flat_map(|v| match v {
+                    Value::List(l) => l.iter().collect::<Vec<_>>(),
+                    other => vec![other],
+                })
+                .find_map(|e| explain(inner, res, e, ctx))
+        }),
+        Cond::Related { rtype, via, cond } => cond.as_ref().and_then(|c| {
+            ctx.estate
+                .of_type(rtype)
+                .filter(|o| refers_to(o, via, res))
+                .find_map(|o| explain(c, o, &o.attrs, ctx))
+        }),
+        Cond::ResourceExists { rtype, cond } => cond.as_ref().and_then(|c| {
+            ctx.estate
+                .of_type(rtype)
+                .find_map(|o| explain(c, o, &o.attrs, ctx))
+        }),
+        Cond::RegionMainland => match &res.region {
+            None => Some(UnknownReason::RegionMissing),
+            Some(r) if ctx.regions.jurisdiction(&res.provider, r) == Jurisdiction::Unknown => {
+                Some(UnknownReason::Jurisdiction { region: r.clone() })
+            }
+            Some(_) => None,
+        },
     }
 }

@@ -47,6 +47,12 @@ fn finding_json(f: &Finding, rules: &[Rule], lang: Lang) -> Json {
     if let (Some(obj), Some(reason)) = (v.as_object_mut(), &f.suppressed) {
         obj.insert("suppressed".into(), Json::String(reason.clone()));
     }
+    if let (Some(obj), Some(reason)) = (v.as_object_mut(), &f.reason) {
+        obj.insert(
+            "reason".into(),
+            serde_json::to_value(reason).unwrap_or(Json::Null),
+        );
+    }
     v
 }
 
