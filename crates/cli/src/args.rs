@@ -139,6 +139,9 @@ pub struct ScanArgs {
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,
+    /// Only read the inputs and print how many resources they hold (the benchmark's floor)
+    #[arg(long)]
+    pub parse_only: bool,
 }
 
 const CHECK_HELP: &str = "\

@@ -279,6 +279,15 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
             var_files: args.var_file.clone(),
         },
     );
+    if args.parse_only {
+        bar.finish_and_clear();
+        writeln!(out, "{}", loaded.resources.len())?;
+        if loaded.errors.is_empty() {
+            return Ok(());
+        }
+        let lines: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
+        return Err(Failure::Input(lines.join("\n")));
+    }
     bar.set_message(format!("checking {} resources", loaded.resources.len()));
     let mut loaded = loaded;
     let known: std::collections::HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
