@@ -52,7 +52,7 @@ pub fn rules_cmd(
                     .map(|r| {
                         serde_json::json!({
                             "id": r.id, "provider": r.provider, "resources": r.resources, "scope": r.scope,
-                            "severity": r.severity, "level": r.level, "controls": r.controls, "title": r.title,
+                            "severity": r.severity, "level": r.level, "controls": &*r.controls, "title": r.title,
                             "remediation": r.remediation, "file": r.file,
                         })
                     })
@@ -404,11 +404,7 @@ fn write_report(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     match ctx.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &report::json(o, rules, meta))
-                .map_err(std::io::Error::other)?;
-            writeln!(out)?;
-        }
+        Format::Json => report::write_json(out, o, rules, meta)?,
         Format::Sarif => {
             serde_json::to_writer_pretty(&mut *out, &report::sarif(o, rules, selected, meta))
                 .map_err(std::io::Error::other)?;

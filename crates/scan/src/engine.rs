@@ -62,7 +62,8 @@ pub struct Finding {
     pub rule: usize,
     pub rule_id: String,
     pub severity: Severity,
-    pub controls: Vec<String>,
+    #[serde(skip)]
+    pub controls: std::sync::Arc<[String]>,
     pub resource: ResourceRef,
     pub status: Status,
     /// Why it is suppressed, when an inline comment suppresses it.
@@ -225,7 +226,7 @@ pub fn run(
                       ignored: Option<String>,
                       out: &mut Outcome,
                       idx: usize| {
-        for c in &rule.controls {
+        for c in rule.controls.iter() {
             let e = evaluated.entry(c.clone()).or_default();
             match tri {
                 Tri::True => e.0 += 1,

@@ -26,7 +26,7 @@ fn finding_json(f: &Finding, rules: &[Rule], lang: Lang) -> Json {
         "rule_id": f.rule_id,
         "severity": f.severity,
         "status": f.status,
-        "controls": f.controls,
+        "controls": &*f.controls,
         "resource": {
             "address": f.resource.address,
             "type": f.resource.rtype,
@@ -36,14 +36,7 @@ fn finding_json(f: &Finding, rules: &[Rule], lang: Lang) -> Json {
             "region": f.resource.region,
         },
         "message": rule.map(|r| r.title.get(lang)).unwrap_or_default(),
-        "remediation": rule.map(|r| r.remediation.text.get(lang)).unwrap_or_default(),
     });
-    if let (Some(obj), Some(tf)) = (
-        v.as_object_mut(),
-        rule.and_then(|r| r.remediation.terraform.as_ref()),
-    ) {
-        obj.insert("terraform".into(), Json::String(tf.clone()));
-    }
     if let (Some(obj), Some(reason)) = (v.as_object_mut(), &f.suppressed) {
         obj.insert("suppressed".into(), Json::String(reason.clone()));
     }
@@ -60,27 +53,84 @@ fn errors_json(errors: &[InputError]) -> Json {
     Json::Array(errors.iter().map(|e| json!({ "file": e.file, "line": e.line, "column": e.column, "message": e.message })).collect())
 }
 
-pub fn json(outcome: &Outcome, rules: &[Rule], meta: &Meta) -> Json {
-    let list = |fs: &[Finding]| {
-        Json::Array(
-            fs.iter()
-                .map(|f| finding_json(f, rules, meta.lang))
-                .collect(),
-        )
+/// Writes the JSON report, one finding at a time, so that a scan of a million resources
+/// never holds the whole report in memory. Remediation is given once per rule, under
+/// `rules`.
+pub fn write_json(
+    out: &mut dyn std::io::Write,
+    outcome: &Outcome,
+    rules: &[Rule],
+    meta: &Meta,
+) -> std::io::Result<()> {
+    let w = |out: &mut dyn std::io::Write, v: &Json| {
+        serde_json::to_writer(out, v).map_err(std::io::Error::other)
     };
-    json!({
-        "tool": "cloudward",
-        "version": meta.version,
-        "level": if meta.level_given { json!(meta.level) } else { Json::Null },
-        "inputs": meta.inputs.iter().map(|(p, t)| json!({ "path": p, "type": t })).collect::<Vec<_>>(),
-        "findings": list(&outcome.findings),
-        "unknown": list(&outcome.unknown),
-        "suppressed": list(&outcome.suppressed),
-        "baselined": list(&outcome.baselined),
-        "errors": errors_json(meta.errors),
-        "notes": errors_json(meta.notes),
-        "summary": outcome.summary,
-    })
+    writeln!(out, "{{")?;
+    write!(out, "  \"tool\": \"cloudward\",\n  \"version\": ")?;
+    w(out, &json!(meta.version))?;
+    write!(out, ",\n  \"level\": ")?;
+    w(
+        out,
+        &if meta.level_given {
+            json!(meta.level)
+        } else {
+            Json::Null
+        },
+    )?;
+    write!(out, ",\n  \"inputs\": ")?;
+    w(
+        out,
+        &Json::Array(
+            meta.inputs
+                .iter()
+                .map(|(p, t)| json!({ "path": p, "type": t }))
+                .collect(),
+        ),
+    )?;
+    let mut used = std::collections::BTreeSet::new();
+    for (name, list) in [
+        ("findings", &outcome.findings),
+        ("unknown", &outcome.unknown),
+        ("suppressed", &outcome.suppressed),
+        ("baselined", &outcome.baselined),
+    ] {
+        write!(out, ",\n  \"{name}\": [")?;
+        for (i, f) in list.iter().enumerate() {
+            write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
+            w(out, &finding_json(f, rules, meta.lang))?;
+            used.insert(f.rule);
+        }
+        write!(out, "{}]", if list.is_empty() { "" } else { "\n  " })?;
+    }
+    write!(out, ",\n  \"rules\": {{")?;
+    for (i, idx) in used.iter().enumerate() {
+        let Some(r) = rules.get(*idx) else { continue };
+        write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
+        w(out, &json!(r.id))?;
+        write!(out, ": ")?;
+        w(
+            out,
+            &json!({
+                "title": r.title.get(meta.lang),
+                "severity": r.severity,
+                "level": r.level,
+                "controls": &*r.controls,
+                "remediation": r.remediation.text.get(meta.lang),
+                "terraform": r.remediation.terraform,
+            }),
+        )?;
+    }
+    write!(out, "{}}}", if used.is_empty() { "" } else { "\n  " })?;
+    write!(out, ",\n  \"errors\": ")?;
+    w(out, &errors_json(meta.errors))?;
+    write!(out, ",\n  \"notes\": ")?;
+    w(out, &errors_json(meta.notes))?;
+    write!(out, ",\n  \"summary\": ")?;
+    w(
+        out,
+        &serde_json::to_value(&outcome.summary).map_err(std::io::Error::other)?,
+    )?;
+    writeln!(out, "\n}}")
 }
 
 /// A relative URI reference for a path: `/` separators, everything outside the unreserved
@@ -143,7 +193,7 @@ fn sarif_result(f: &Finding, rules: &[Rule], rule_index: Option<usize>, lang: La
         "message": { "text": text },
         "locations": [location],
         "partialFingerprints": { "cloudward/v1": format!("{}|{}", f.rule_id, f.resource.address) },
-        "properties": { "controls": f.controls },
+        "properties": { "controls": &*f.controls },
     });
     if let Some(obj) = result.as_object_mut() {
         if let Some(i) = rule_index {
@@ -178,7 +228,7 @@ pub fn sarif(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
                 "defaultConfiguration": { "level": sarif_level(r.severity) },
                 "properties": {
                     "tags": ["security", r.provider],
-                    "controls": r.controls,
+                    "controls": &*r.controls,
                     "level": r.level,
                     "security-severity": security_severity(r.severity),
                 },

@@ -67,7 +67,7 @@ pub struct Rule {
     pub scope: Scope,
     pub severity: Severity,
     pub level: ProtectionLevel,
-    pub controls: Vec<String>,
+    pub controls: std::sync::Arc<[String]>,
     pub title: Text,
     pub remediation: Remediation,
     pub cond: Cond,
@@ -561,7 +561,7 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                 scope,
                 severity,
                 level,
-                controls: r.controls,
+                controls: r.controls.into(),
                 title,
                 remediation: Remediation {
                     text: rem,
