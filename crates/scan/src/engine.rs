@@ -36,7 +36,7 @@ impl ResourceRef {
             address: r.address.clone(),
             rtype: r.rtype.clone(),
             provider: r.provider.clone(),
-            file: r.file.clone(),
+            file: r.file.to_string(),
             line: r.line,
             region: r.region.clone(),
         }

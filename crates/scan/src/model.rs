@@ -16,7 +16,8 @@ pub struct Resource {
     pub provider: String,
     /// Region, when known.
     pub region: Option<String>,
-    pub file: String,
+    /// Shared by every resource of the file.
+    pub file: std::sync::Arc<str>,
     pub line: u64,
     /// The attributes, a `Value::Map`.
     pub attrs: Value,

@@ -973,7 +973,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 rtype: rb.rtype.clone(),
                 provider,
                 region,
-                file: rb.file.path.clone(),
+                file: rb.file.path.as_str().into(),
                 line,
                 attrs,
                 refs: refs_raw.clone(),

@@ -58,7 +58,7 @@ fn to_resource(item: Item, file: &str, line: u64) -> Resource {
         rtype: item.rtype,
         provider,
         region,
-        file: file.to_owned(),
+        file: file.into(),
         line,
         attrs,
         refs: Vec::new(),

@@ -238,12 +238,10 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
             }
         }
     }
-    let unknowns: HashMap<&str, &Value> = doc
-        .resource_changes
-        .iter()
-        .map(|c| (c.address.as_str(), &c.change.after_unknown))
-        .collect();
-    let Some(values) = doc.planned_values.as_ref().or(doc.values.as_ref()) else {
+    let Doc { planned_values, values, resource_changes, .. } = doc;
+    let unknowns: HashMap<String, Value> =
+        resource_changes.into_iter().map(|c| (c.address, c.change.after_unknown)).collect();
+    let Some(values) = planned_values.or(values) else {
         return loaded.errors.push(InputError {
             file,
             line: None,
@@ -253,16 +251,19 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
         });
     };
     let lines = address_lines(&text);
-    let mut stack = vec![&values.root_module];
+    // Modules are taken apart as they are read, so that attribute values are moved into
+    // resources, never copied.
+    let mut stack = vec![values.root_module];
     let mut out = Vec::new();
+    let file: std::sync::Arc<str> = file.into();
     while let Some(m) = stack.pop() {
-        stack.extend(m.child_modules.iter());
-        for r in &m.resources {
+        stack.extend(m.child_modules);
+        for r in m.resources {
             if r.mode != "managed" {
                 continue;
             }
-            let mut attrs = r.values.clone();
-            if let Some(u) = unknowns.get(r.address.as_str()) {
+            let mut attrs = r.values;
+            if let Some(u) = unknowns.get(&r.address) {
                 apply_unknown(&mut attrs, u);
             }
             let base = base_address(&r.address).to_owned();
