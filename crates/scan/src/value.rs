@@ -1,12 +1,137 @@
 //! The attribute values of a resource: JSON-like, plus `Unknown` for what cannot be
 //! known statically (an unresolved Terraform expression, a computed attribute).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-pub type Map = BTreeMap<String, Value>;
+thread_local! {
+    /// Attribute names repeat across millions of resources: each is stored once.
+    static KEYS: RefCell<HashSet<Arc<str>>> = RefCell::new(HashSet::new());
+}
+
+fn intern(key: &str) -> Arc<str> {
+    KEYS.with(|k| {
+        let mut set = k.borrow_mut();
+        match set.get(key) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = Arc::from(key);
+                set.insert(a.clone());
+                a
+            }
+        }
+    })
+}
+
+/// A compact map from attribute names to values: a vector sorted by key, with interned
+/// keys. Far smaller than a B-tree for the handful of attributes a resource has.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Map {
+    entries: Vec<(Arc<str>, Value)>,
+}
+
+impl Map {
+    pub fn new() -> Map {
+        Map::default()
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.find(key)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    pub fn insert(&mut self, key: impl AsRef<str>, value: Value) {
+        let key = key.as_ref();
+        match self.find(key) {
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.entries.insert(i, (intern(key), value)),
+        }
+    }
+
+    /// The value at `key`, inserted by `default` when absent.
+    pub fn get_or_insert_with(&mut self, key: &str, default: impl FnOnce() -> Value) -> &mut Value {
+        let i = match self.find(key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (intern(key), default()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.entries.iter().map(|(k, v)| (&**k, v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value)> {
+        self.entries.iter_mut().map(|(k, v)| (&**k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| &**k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Builds from unsorted pairs; a later duplicate key wins.
+    fn from_pairs(mut entries: Vec<(Arc<str>, Value)>) -> Map {
+        entries.reverse();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|a, b| a.0 == b.0);
+        entries.shrink_to_fit();
+        Map { entries }
+    }
+}
+
+impl<K: AsRef<str>> FromIterator<(K, Value)> for Map {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Map {
+        Map::from_pairs(
+            iter.into_iter()
+                .map(|(k, v)| (intern(k.as_ref()), v))
+                .collect(),
+        )
+    }
+}
+
+impl IntoIterator for Map {
+    type Item = (String, Value);
+    type IntoIter = std::iter::Map<
+        std::vec::IntoIter<(Arc<str>, Value)>,
+        fn((Arc<str>, Value)) -> (String, Value),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter().map(|(k, v)| (k.to_string(), v))
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
@@ -113,9 +238,9 @@ impl Value {
                 .unwrap_or(serde_json::Value::Null),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => {
-                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Value::Map(m) => serde_json::Value::Object(
+                m.iter().map(|(k, v)| (k.to_owned(), v.to_json())).collect(),
+            ),
             Value::Unknown => serde_json::Value::String("(unknown)".into()),
         }
     }
@@ -174,13 +299,51 @@ impl<'de> Deserialize<'de> for Value {
                 Ok(Value::List(out))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-                let mut out = Map::new();
-                while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                    out.insert(k, v);
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(256));
+                while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let v: Value = map.next_value()?;
+                    pairs.push((intern(&k), v));
                 }
-                Ok(Value::Map(out))
+                Ok(Value::Map(Map::from_pairs(pairs)))
             }
         }
         deserializer.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_keeps_keys_sorted_and_unique() {
+        let mut m: Map = [
+            ("b", Value::Bool(true)),
+            ("a", Value::Null),
+            ("b", Value::Bool(false)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(m.keys().collect::<Vec<_>>(), vec!["a", "b"]);
+        assert_eq!(
+            m.get("b"),
+            Some(&Value::Bool(false)),
+            "a later duplicate wins"
+        );
+        m.insert("c", Value::Number(1.0));
+        m.insert("a", Value::Number(2.0));
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.get("a"), Some(&Value::Number(2.0)));
+        *m.get_or_insert_with("d", || Value::List(vec![])) = Value::Unknown;
+        assert!(m.get("d").is_some_and(Value::is_unknown));
+        let v: Value =
+            serde_json::from_str(r#"{"z": 1, "y": {"x": [1, "s"]}}"#).unwrap_or_default();
+        assert_eq!(
+            v.get("y").and_then(|y| y.get("x")),
+            Some(&Value::List(vec![
+                Value::Number(1.0),
+                Value::String("s".into())
+            ]))
+        );
     }
 }

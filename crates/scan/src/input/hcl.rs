@@ -54,8 +54,8 @@ fn to_hcl(v: &Value) -> Option<hcl::Value> {
         Value::List(l) => hcl::Value::Array(l.iter().map(to_hcl).collect::<Option<Vec<_>>>()?),
         Value::Map(m) => {
             let mut o = hcl::Map::new();
-            for (k, v) in m {
-                o.insert(k.clone(), to_hcl(v)?);
+            for (k, v) in m.iter() {
+                o.insert(k.to_owned(), to_hcl(v)?);
             }
             hcl::Value::Object(o)
         }
@@ -376,7 +376,7 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                 if top && META.contains(&a.key.as_str()) {
                     continue;
                 }
-                m.insert(a.key.to_string(), eval(&a.expr, ctx));
+                m.insert(&a.key, eval(&a.expr, ctx));
             }
             Structure::Block(b) => {
                 let id = b.identifier.as_str();
@@ -386,9 +386,7 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                 if id == "dynamic" {
                     let Some(name) = label(b, 0) else { continue };
                     let values = dynamic_blocks(b, name, ctx);
-                    let slot = m
-                        .entry(name.to_owned())
-                        .or_insert_with(|| Value::List(Vec::new()));
+                    let slot = m.get_or_insert_with(name, || Value::List(Vec::new()));
                     match (slot, values) {
                         (Value::List(l), Some(vs)) => l.extend(vs),
                         (slot, _) => *slot = Value::Unknown,
@@ -396,10 +394,7 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                     continue;
                 }
                 let v = Value::Map(body_value(&b.body, ctx, false));
-                match m
-                    .entry(id.to_owned())
-                    .or_insert_with(|| Value::List(Vec::new()))
-                {
+                match m.get_or_insert_with(id, || Value::List(Vec::new())) {
                     Value::List(l) => l.push(v),
                     other => *other = Value::Unknown,
                 }
@@ -920,7 +915,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 let items: Option<Vec<(String, hcl::Value)>> = match &fe {
                     Value::Map(m) => m
                         .iter()
-                        .map(|(k, v)| Some((k.clone(), to_hcl(v).unwrap_or(hcl::Value::Null))))
+                        .map(|(k, v)| Some((k.to_owned(), to_hcl(v).unwrap_or(hcl::Value::Null))))
                         .collect(),
                     Value::List(l) => l
                         .iter()

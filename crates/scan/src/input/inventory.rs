@@ -37,13 +37,9 @@ fn to_resource(item: Item, file: &str, line: u64) -> Resource {
         Value::Map(m) => m,
         _ => Default::default(),
     };
-    attrs
-        .entry("id".into())
-        .or_insert_with(|| Value::String(item.id.clone()));
+    attrs.get_or_insert_with("id", || Value::String(item.id.clone()));
     if let Some(n) = &item.name {
-        attrs
-            .entry("name".into())
-            .or_insert_with(|| Value::String(n.clone()));
+        attrs.get_or_insert_with("name", || Value::String(n.clone()));
     }
     let region = item.region.or_else(|| {
         attrs

@@ -59,8 +59,8 @@ fn apply_unknown(values: &mut Value, unknown: &Value) {
     match (values, unknown) {
         (v, Value::Bool(true)) => *v = Value::Unknown,
         (Value::Map(m), Value::Map(u)) => {
-            for (k, flag) in u {
-                let slot = m.entry(k.clone()).or_insert(Value::Null);
+            for (k, flag) in u.iter() {
+                let slot = m.get_or_insert_with(k, || Value::Null);
                 apply_unknown(slot, flag);
             }
         }
@@ -238,9 +238,16 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
             }
         }
     }
-    let Doc { planned_values, values, resource_changes, .. } = doc;
-    let unknowns: HashMap<String, Value> =
-        resource_changes.into_iter().map(|c| (c.address, c.change.after_unknown)).collect();
+    let Doc {
+        planned_values,
+        values,
+        resource_changes,
+        ..
+    } = doc;
+    let unknowns: HashMap<String, Value> = resource_changes
+        .into_iter()
+        .map(|c| (c.address, c.change.after_unknown))
+        .collect();
     let Some(values) = planned_values.or(values) else {
         return loaded.errors.push(InputError {
             file,
