@@ -8,7 +8,7 @@ use cloudward_domain::classify;
 use cloudward_domain::engagement;
 use cloudward_domain::load::{Source, parse_regions};
 use cloudward_scan::engine::{self, Baseline, Outcome};
-use cloudward_scan::input::{self, InputType, ReadOptions};
+use cloudward_scan::input::{self, InputType, Loaded, ReadOptions};
 use cloudward_scan::model::Estate;
 use cloudward_scan::report::{self, Meta};
 use cloudward_scan::rules::{self, Rule, Severity};
@@ -272,7 +272,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     };
 
     let bar = progress(args.quiet, "reading inputs");
-    let loaded = input::read(
+    let mut loaded = input::read(
         &args.paths,
         &ReadOptions {
             input_type,
@@ -282,6 +282,13 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     if args.parse_only {
         bar.finish_and_clear();
         writeln!(out, "{}", loaded.resources.len())?;
+        let errors = std::mem::take(&mut loaded.errors);
+        // As after a scan: the process ends, the resources need not be freed one by one.
+        std::mem::forget(loaded);
+        let loaded = Loaded {
+            errors,
+            ..Loaded::default()
+        };
         if loaded.errors.is_empty() {
             return Ok(());
         }
@@ -289,7 +296,6 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         return Err(Failure::Input(lines.join("\n")));
     }
     bar.set_message(format!("checking {} resources", loaded.resources.len()));
-    let mut loaded = loaded;
     let known: std::collections::HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     for (id, file, line) in &loaded.ignore_ids {
         if id != "*" && !known.contains(id.as_str()) {
@@ -379,6 +385,11 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         None => out.write_all(&buffer)?,
     }
 
+    // The process ends next: handing a million resources back to the allocator one by one
+    // would only cost time.
+    let failing = fail_on.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
+    std::mem::forget(estate);
+    std::mem::forget(outcome);
     if !loaded.errors.is_empty() {
         let lines: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
         return Err(Failure::Input(format!(
@@ -387,7 +398,6 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
             lines.join("\n")
         )));
     }
-    let failing = fail_on.is_some_and(|t| outcome.findings.iter().any(|f| f.severity >= t));
     if failing {
         Err(Failure::Failed)
     } else {

@@ -54,6 +54,23 @@ impl ResourceRef {
     }
 }
 
+/// What an evaluation was about; turned into a [`ResourceRef`] only for results that are
+/// reported, so that passing evaluations allocate nothing.
+#[derive(Debug, Clone, Copy)]
+enum Target<'a> {
+    Resource(&'a Resource),
+    Account(&'a str),
+}
+
+impl Target<'_> {
+    fn reference(&self) -> ResourceRef {
+        match self {
+            Target::Resource(r) => ResourceRef::of(r),
+            Target::Account(p) => ResourceRef::account(p),
+        }
+    }
+}
+
 /// A rule that failed (or could not be decided) on a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -69,6 +86,9 @@ pub struct Finding {
     /// Why it is suppressed, when an inline comment suppresses it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
+    /// Position of the evaluation (resources in input order), for a cheap stable sort.
+    #[serde(skip)]
+    pub seq: usize,
     /// For an unknown result: what could not be known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<UnknownReason>,
@@ -222,10 +242,11 @@ pub fn run(
     let mut evaluated: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new(); // control → (pass, fail, unknown)
     let mut record = |rule: &Rule,
                       tri: Tri,
-                      resource: ResourceRef,
+                      target: Target<'_>,
                       ignored: Option<String>,
                       out: &mut Outcome,
-                      idx: usize| {
+                      idx: usize,
+                      seq: usize| {
         for c in rule.controls.iter() {
             let e = evaluated.entry(c.clone()).or_default();
             match tri {
@@ -240,10 +261,11 @@ pub fn run(
             rule_id: rule.id.clone(),
             severity: rule.severity,
             controls: rule.controls.clone(),
-            resource: resource.clone(),
+            resource: target.reference(),
             status,
             suppressed: ignored.clone(),
             reason: None,
+            seq,
         };
         match tri {
             Tri::True => out.summary.passed += 1,
@@ -269,24 +291,33 @@ pub fn run(
             .iter()
             .find(|(id, _)| id == &rule.id || id == "*")
             .map(|(_, reason)| reason.clone());
-        record(rule, tri, ResourceRef::of(res), ignored, &mut out, i);
+        record(rule, tri, Target::Resource(res), ignored, &mut out, i, ri);
     }
     for (i, tri, provider) in per_account {
         let Some(rule) = rules.get(i) else { continue };
         record(
             rule,
             tri,
-            ResourceRef::account(&provider),
+            Target::Account(&provider),
             None,
             &mut out,
             i,
+            usize::MAX,
         );
     }
-    out.findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.rule_id.cmp(&b.rule_id))
-            .then(a.resource.address.cmp(&b.resource.address))
+    // Rules by id once; then findings sort on integers: severity, rule, input order.
+    let mut by_id: Vec<usize> = (0..rules.len()).collect();
+    by_id.sort_by(|a, b| rules[*a].id.cmp(&rules[*b].id));
+    let mut rank = vec![0usize; rules.len()];
+    for (pos, i) in by_id.into_iter().enumerate() {
+        rank[i] = pos;
+    }
+    out.findings.sort_by_key(|f| {
+        (
+            std::cmp::Reverse(f.severity),
+            rank.get(f.rule).copied().unwrap_or(0),
+            f.seq,
+        )
     });
     let by_address: HashMap<(&str, &str), &Resource> = if out.unknown.is_empty() {
         HashMap::new()

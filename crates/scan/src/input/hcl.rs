@@ -544,8 +544,7 @@ fn block_spans(text: &str) -> Vec<Span> {
 
 /// Suppressions: `# cloudward:ignore RULE reason` on the comment lines right above a
 /// resource (no blank line between) or inside its block.
-fn suppressions(text: &str, start: u64, end: u64) -> Vec<(String, String, u64)> {
-    let lines: Vec<&str> = text.lines().collect();
+fn suppressions(lines: &[&str], start: u64, end: u64) -> Vec<(String, String, u64)> {
     let mut candidates: Vec<(u64, &str)> = Vec::new();
     let mut i = start.saturating_sub(1) as usize;
     while i > 0 {
@@ -590,6 +589,34 @@ struct ModuleInput {
     ancestors: Vec<PathBuf>,
 }
 
+fn parse_one(p: &Path) -> Result<ParsedFile, InputError> {
+    let path = p.display().to_string();
+    let text = read_text(p)?;
+    if nesting(&text) > MAX_NESTING {
+        return Err(InputError {
+            file: path,
+            line: None,
+            column: None,
+            message: format!("nested more than {MAX_NESTING} levels deep; not read"),
+        });
+    }
+    match hcl::parse(&text) {
+        Ok(body) => Ok(ParsedFile { path, text, body }),
+        Err(hcl::Error::Parse(e)) => Err(InputError {
+            file: path,
+            line: Some(e.location().line() as u64),
+            column: Some(e.location().column() as u64),
+            message: e.message().to_owned(),
+        }),
+        Err(e) => Err(InputError {
+            file: path,
+            line: None,
+            column: None,
+            message: e.to_string(),
+        }),
+    }
+}
+
 fn parse_files(dir: &Path, only: Option<&Path>, loaded: &mut Loaded) -> Vec<ParsedFile> {
     let mut paths: Vec<PathBuf> = match only {
         Some(f) => vec![f.to_path_buf()],
@@ -610,39 +637,15 @@ fn parse_files(dir: &Path, only: Option<&Path>, loaded: &mut Loaded) -> Vec<Pars
         },
     };
     paths.sort();
+    // Files parse independently: spread them over the cores, keep their order.
+    use rayon::prelude::*;
+    let parsed: Vec<Result<ParsedFile, InputError>> =
+        paths.par_iter().map(|p| parse_one(p)).collect();
     let mut files = Vec::new();
-    for p in paths {
-        let path = p.display().to_string();
-        let text = match read_text(&p) {
-            Ok(t) => t,
-            Err(e) => {
-                loaded.errors.push(e);
-                continue;
-            }
-        };
-        if nesting(&text) > MAX_NESTING {
-            loaded.errors.push(InputError {
-                file: path,
-                line: None,
-                column: None,
-                message: format!("nested more than {MAX_NESTING} levels deep; not read"),
-            });
-            continue;
-        }
-        match hcl::parse(&text) {
-            Ok(body) => files.push(ParsedFile { path, text, body }),
-            Err(hcl::Error::Parse(e)) => loaded.errors.push(InputError {
-                file: path,
-                line: Some(e.location().line() as u64),
-                column: Some(e.location().column() as u64),
-                message: e.message().to_owned(),
-            }),
-            Err(e) => loaded.errors.push(InputError {
-                file: path,
-                line: None,
-                column: None,
-                message: e.to_string(),
-            }),
+    for r in parsed {
+        match r {
+            Ok(f) => files.push(f),
+            Err(e) => loaded.errors.push(e),
         }
     }
     files
@@ -829,6 +832,13 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
         .map(|f| (f.path.as_str(), block_spans(&f.text)))
         .collect();
 
+    // Lines of the files that hold suppression comments at all, split once.
+    let file_lines: HashMap<&str, Vec<&str>> = files
+        .iter()
+        .filter(|f| f.text.contains("cloudward:ignore"))
+        .map(|f| (f.path.as_str(), f.text.lines().collect()))
+        .collect();
+
     for rb in &blocks {
         let base = format!("{}{}.{}", input.prefix, rb.rtype, rb.name);
         let span = spans.get(rb.file.path.as_str()).and_then(|ss| {
@@ -839,10 +849,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             })
         });
         let (line, end) = span.map(|s| (s.start, s.end)).unwrap_or((0, 0));
-        let found = if line > 0 {
-            suppressions(&rb.file.text, line, end)
-        } else {
-            Vec::new()
+        let found = match file_lines.get(rb.file.path.as_str()) {
+            Some(lines) if line > 0 => suppressions(lines, line, end),
+            _ => Vec::new(),
         };
         for (id, _, n) in &found {
             loaded
@@ -872,7 +881,8 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
         let provider_region = regions.get(&provider_key).cloned().flatten();
 
         // Instances: count, for_each, or one.
-        let mut instances: Vec<(String, Context)> = Vec::new();
+        // An instance's own context only when count/for_each add to it; otherwise the module's.
+        let mut instances: Vec<(String, Option<Context>)> = Vec::new();
         let count = attr(&rb.block.body, "count").map(|e| eval(e, &ctx));
         let for_each = attr(&rb.block.body, "for_each").map(|e| eval(e, &ctx));
         let unresolved = |what: &str, loaded: &mut Loaded| {
@@ -893,7 +903,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                         let mut o = hcl::Map::new();
                         o.insert("index".to_owned(), hcl::Value::from(i as i64));
                         c.declare_var("count", hcl::Value::Object(o));
-                        instances.push((format!("{base}[{i}]"), c));
+                        instances.push((format!("{base}[{i}]"), Some(c)));
                     }
                 }
                 Some(n) if n > MAX_INSTANCES as f64 => {
@@ -908,7 +918,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 }
                 _ => {
                     unresolved("count", loaded);
-                    instances.push((base.clone(), ctx.clone()));
+                    instances.push((base.clone(), None));
                 }
             },
             (None, Some(fe)) => {
@@ -934,7 +944,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                             o.insert("key".to_owned(), hcl::Value::String(k.clone()));
                             o.insert("value".to_owned(), v);
                             c.declare_var("each", hcl::Value::Object(o));
-                            instances.push((format!("{base}[\"{k}\"]"), c));
+                            instances.push((format!("{base}[\"{k}\"]"), Some(c)));
                         }
                     }
                     Some(_) => loaded.errors.push(InputError {
@@ -947,14 +957,15 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     }),
                     None => {
                         unresolved("for_each", loaded);
-                        instances.push((base.clone(), ctx.clone()));
+                        instances.push((base.clone(), None));
                     }
                 }
             }
-            (None, None) => instances.push((base.clone(), ctx.clone())),
+            (None, None) => instances.push((base.clone(), None)),
         }
-        for (address, c) in instances {
-            let attrs = body_value(&rb.block.body, &c, true);
+        for (address, own) in instances {
+            let c = own.as_ref().unwrap_or(&ctx);
+            let attrs = body_value(&rb.block.body, c, true);
             let region = attrs
                 .get("region")
                 .and_then(Value::as_str)
@@ -1128,13 +1139,14 @@ mod tests {
         assert_eq!((spans[0].start, spans[0].end), (2, 4));
         assert_eq!(spans[1].labels, vec!["a".to_owned(), "c".to_owned()]);
         assert_eq!((spans[1].start, spans[1].end), (8, 9));
-        let b: Vec<String> = suppressions(text, 2, 4)
+        let lines: Vec<&str> = text.lines().collect();
+        let b: Vec<String> = suppressions(&lines, 2, 4)
             .into_iter()
             .map(|(id, _, _)| id)
             .collect();
         assert_eq!(b, vec!["ALI-OSS-01".to_owned(), "ALI-OSS-02".to_owned()]);
         // Separated by a blank line: the comment belongs to neither.
-        assert!(suppressions(text, 8, 9).is_empty());
+        assert!(suppressions(&lines, 8, 9).is_empty());
     }
 
     #[test]

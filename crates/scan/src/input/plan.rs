@@ -167,40 +167,32 @@ fn module_prefix(address: &str, rtype: &str) -> String {
 
 /// The line of the first `"address": "…"` of every address, in one pass over the text.
 fn address_lines(text: &str) -> HashMap<&str, u64> {
-    let mut out = HashMap::new();
-    let mut line = 1u64;
     let bytes = text.as_bytes();
-    let mut i = 0;
-    let key = b"\"address\"";
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'\n' {
-            line += 1;
-        } else if b == b'"' && bytes[i..].starts_with(key) {
-            let mut j = i + key.len();
-            while j < bytes.len() && matches!(bytes[j], b' ' | b'\t' | b':' | b'\r' | b'\n') {
-                if bytes[j] == b'\n' {
-                    line += 1;
-                }
-                j += 1;
-            }
-            if bytes.get(j) == Some(&b'"') {
-                let start = j + 1;
-                let mut k = start;
-                while k < bytes.len() && bytes[k] != b'"' {
-                    k += if bytes[k] == b'\\' { 2 } else { 1 };
-                }
-                if let Some(addr) = text.get(start..k.min(bytes.len())) {
-                    // Addresses with escaped quotes (for_each keys) are stored as written.
-                    out.entry(addr).or_insert(line);
-                }
-                i = k;
-                continue;
-            }
-            i = j;
+    let mut out = HashMap::new();
+    let (mut line, mut counted) = (1u64, 0usize);
+    for pos in memchr::memmem::find_iter(bytes, b"\"address\"") {
+        line += memchr::memchr_iter(b'\n', bytes.get(counted..pos).unwrap_or(&[])).count() as u64;
+        counted = pos;
+        let mut j = pos + 9;
+        while matches!(bytes.get(j), Some(b' ' | b'\t' | b':' | b'\r' | b'\n')) {
+            j += 1;
+        }
+        if bytes.get(j) != Some(&b'"') {
             continue;
         }
-        i += 1;
+        let start = j + 1;
+        let mut k = start;
+        while let Some(c) = bytes.get(k) {
+            match c {
+                b'"' => break,
+                b'\\' => k += 2,
+                _ => k += 1,
+            }
+        }
+        if let Some(addr) = text.get(start..k.min(bytes.len())) {
+            // Addresses with escaped quotes (for_each keys) are stored as written.
+            out.entry(addr).or_insert(line);
+        }
     }
     out
 }
