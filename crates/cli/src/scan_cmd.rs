@@ -480,31 +480,29 @@ fn human(
         out,
         format!("{} ({})", ctx.t("scan.findings"), o.findings.len()),
     )?;
+    // Markdown as a table; the terminal grouped by rule.
+    let list = |out: &mut dyn Write, findings: &[engine::Finding]| -> std::io::Result<()> {
+        if md {
+            let mut t = Table::new(header.clone());
+            for f in findings {
+                t.push(row(f));
+            }
+            t.write(Format::Markdown, out)
+        } else {
+            grouped(ctx, findings, rules, out)
+        }
+    };
     if o.findings.is_empty() {
         writeln!(out, "{}", ctx.t("check.none"))?;
-    } else if md {
-        let mut t = Table::new(header.clone());
-        for f in &o.findings {
-            t.push(row(f));
-        }
-        t.write(Format::Markdown, out)?;
     } else {
-        grouped(ctx, &o.findings, rules, out)?;
+        list(out, &o.findings)?;
     }
     if !o.unknown.is_empty() {
         heading(
             out,
             format!("{} ({})", ctx.t("scan.unknown"), o.unknown.len()),
         )?;
-        if md {
-            let mut t = Table::new(header.clone());
-            for f in &o.unknown {
-                t.push(row(f));
-            }
-            t.write(Format::Markdown, out)?;
-        } else {
-            grouped(ctx, &o.unknown, rules, out)?;
-        }
+        list(out, &o.unknown)?;
     }
     if !o.suppressed.is_empty() {
         heading(

@@ -13,15 +13,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn cw() -> Command {
-    let mut cmd = Command::cargo_bin("cloudward").unwrap();
-    cmd.env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C")
-        .env_remove("CLOUDWARD_CATALOG");
-    cmd.env("COLUMNS", "120");
-    cmd
-}
+mod common;
+use common::cw;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -13,18 +13,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn cw() -> Command {
-    let mut cmd = match Command::cargo_bin("cloudward") {
-        Ok(cmd) => cmd,
-        Err(e) => panic!("binary not built: {e}"),
-    };
-    // Tests do not depend on the developer's locale.
-    cmd.env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C")
-        .env_remove("CLOUDWARD_CATALOG");
-    cmd
-}
+mod common;
+use common::cw;
 
 fn json(cmd: &mut Command) -> Value {
     let out = cmd.output().map(|o| o.stdout).unwrap_or_default();
