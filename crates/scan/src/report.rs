@@ -20,33 +20,35 @@ pub struct Meta<'a> {
     pub notes: &'a [InputError],
 }
 
-fn finding_json(f: &Finding, rules: &[Rule], lang: Lang) -> Json {
-    let rule = rules.get(f.rule);
-    let mut v = json!({
-        "rule_id": f.rule_id,
-        "severity": f.severity,
-        "status": f.status,
-        "controls": &*f.controls,
-        "resource": {
-            "address": f.resource.address,
-            "type": f.resource.rtype,
-            "provider": f.resource.provider,
-            "file": f.resource.file,
-            "line": f.resource.line,
-            "region": f.resource.region,
-        },
-        "message": rule.map(|r| r.title.get(lang)).unwrap_or_default(),
-    });
-    if let (Some(obj), Some(reason)) = (v.as_object_mut(), &f.suppressed) {
-        obj.insert("suppressed".into(), Json::String(reason.clone()));
+/// A finding as the JSON report writes it, borrowing everything: no allocation per finding.
+#[derive(serde::Serialize)]
+struct FindingOut<'a> {
+    rule_id: &'a str,
+    severity: crate::rules::Severity,
+    status: crate::engine::Status,
+    controls: &'a [String],
+    resource: &'a crate::engine::ResourceRef,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a crate::eval::UnknownReason>,
+}
+
+fn finding_out<'a>(f: &'a Finding, rules: &'a [Rule], lang: Lang) -> FindingOut<'a> {
+    FindingOut {
+        rule_id: &f.rule_id,
+        severity: f.severity,
+        status: f.status,
+        controls: &f.controls,
+        resource: &f.resource,
+        message: rules
+            .get(f.rule)
+            .map(|r| r.title.get(lang))
+            .unwrap_or_default(),
+        suppressed: f.suppressed.as_deref(),
+        reason: f.reason.as_ref(),
     }
-    if let (Some(obj), Some(reason)) = (v.as_object_mut(), &f.reason) {
-        obj.insert(
-            "reason".into(),
-            serde_json::to_value(reason).unwrap_or(Json::Null),
-        );
-    }
-    v
 }
 
 fn errors_json(errors: &[InputError]) -> Json {
@@ -97,7 +99,8 @@ pub fn write_json(
         write!(out, ",\n  \"{name}\": [")?;
         for (i, f) in list.iter().enumerate() {
             write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
-            w(out, &finding_json(f, rules, meta.lang))?;
+            serde_json::to_writer(&mut *out, &finding_out(f, rules, meta.lang))
+                .map_err(std::io::Error::other)?;
             used.insert(f.rule);
         }
         write!(out, "{}]", if list.is_empty() { "" } else { "\n  " })?;
