@@ -370,19 +370,28 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         errors: &loaded.errors,
         notes: &loaded.notes,
     };
-    let mut buffer: Vec<u8> = Vec::new();
-    write_report(ctx, &outcome, &rules, &selected, &meta, &mut buffer)?;
+    // The report goes straight to its destination through a buffer, never whole in memory.
     match &args.output {
-        Some(path) => std::fs::write(path, &buffer).map_err(|e| {
-            Failure::Input(ctx.tr(
-                "input.unreadable",
-                &[
-                    ("file", path.display().to_string()),
-                    ("detail", e.to_string()),
-                ],
-            ))
-        })?,
-        None => out.write_all(&buffer)?,
+        Some(path) => {
+            let unwritable = |e: std::io::Error| {
+                Failure::Input(ctx.tr(
+                    "input.unwritable",
+                    &[
+                        ("file", path.display().to_string()),
+                        ("detail", e.to_string()),
+                    ],
+                ))
+            };
+            let file = std::fs::File::create(path).map_err(unwritable)?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            write_report(ctx, &outcome, &rules, &selected, &meta, &mut w)?;
+            w.flush().map_err(unwritable)?;
+        }
+        None => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut *out);
+            write_report(ctx, &outcome, &rules, &selected, &meta, &mut w)?;
+            w.flush()?;
+        }
     }
 
     // The process ends next: handing a million resources back to the allocator one by one

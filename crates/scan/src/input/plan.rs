@@ -158,13 +158,6 @@ fn collect_refs(
     }
 }
 
-fn module_prefix(address: &str, rtype: &str) -> String {
-    match address.find(&format!("{rtype}.")) {
-        Some(i) => address[..i].to_owned(),
-        None => String::new(),
-    }
-}
-
 /// The line of the first `"address": "…"` of every address, in one pass over the text.
 fn address_lines(text: &str) -> HashMap<&str, u64> {
     let bytes = text.as_bytes();
@@ -266,7 +259,6 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
                 apply_unknown(&mut attrs, u);
             }
             let base = base_address(&r.address).to_owned();
-            let prefix = module_prefix(&r.address, &r.rtype);
             let provider = provider_of(&r.rtype).to_owned();
             let key = cfg
                 .provider_key
@@ -290,7 +282,6 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
                 .or_else(|| lines.get(r.address.replace('"', "\\\"").as_str()))
                 .copied()
                 .unwrap_or(0);
-            let _ = prefix;
             out.push(Resource {
                 address: r.address.clone(),
                 rtype: r.rtype.clone(),
