@@ -437,13 +437,21 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
     let mut problems = Vec::new();
     let mut rules: Vec<Rule> = Vec::new();
     let mut index: HashMap<String, (usize, usize, String)> = HashMap::new();
-    for (layer, src) in layers
+    // YAML parsing is most of the cost of loading rules: parse the files in parallel,
+    // then check them in order.
+    use rayon::prelude::*;
+    let sources: Vec<(usize, &Source)> = layers
         .iter()
         .enumerate()
         .flat_map(|(l, s)| s.iter().map(move |x| (l, x)))
-    {
+        .collect();
+    let parsed: Vec<Result<RawFile, serde_saphyr::Error>> = sources
+        .par_iter()
+        .map(|(_, src)| serde_saphyr::from_str::<RawFile>(&src.text))
+        .collect();
+    for ((layer, src), parsed) in sources.into_iter().zip(parsed) {
         let file = src.path.as_str();
-        let raw: RawFile = match serde_saphyr::from_str(&src.text) {
+        let raw: RawFile = match parsed {
             Ok(r) => r,
             Err(e) => {
                 problems.push(Problem {
