@@ -1,0 +1,449 @@
+//! cloudward's storage: the [`Store`] trait, one implementation per database (SQLite,
+//! PostgreSQL; the same SQL, each with its own migrations), and the hash-chained audit log.
+//!
+//! Every method that changes state appends its audit entry in the same transaction, so a
+//! change without its entry (or the reverse) cannot be committed. Nothing here changes or
+//! deletes an audit entry, and the schema refuses it with triggers.
+
+pub mod audit;
+mod sql;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use audit::{AuditEntry, Checkpoint, HashAlg, Signer, Verification};
+pub use sql::{PgStore, SqliteStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique key is taken, or the version the caller read is no longer current.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The four kinds of organisation of the guide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    Customer,
+    Provider,
+    SecurityServiceProvider,
+    Assessor,
+}
+
+impl OrgKind {
+    pub const ALL: [OrgKind; 4] = [
+        OrgKind::Customer,
+        OrgKind::Provider,
+        OrgKind::SecurityServiceProvider,
+        OrgKind::Assessor,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            OrgKind::Customer => "customer",
+            OrgKind::Provider => "provider",
+            OrgKind::SecurityServiceProvider => "security_service_provider",
+            OrgKind::Assessor => "assessor",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<OrgKind> {
+        OrgKind::ALL.into_iter().find(|k| k.id() == value)
+    }
+}
+
+/// A user's role within its organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    ReadOnly,
+    Member,
+    OrgAdmin,
+}
+
+impl Role {
+    pub fn id(self) -> &'static str {
+        match self {
+            Role::ReadOnly => "read_only",
+            Role::Member => "member",
+            Role::OrgAdmin => "org_admin",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        [Role::ReadOnly, Role::Member, Role::OrgAdmin]
+            .into_iter()
+            .find(|r| r.id() == value)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Org {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct User {
+    pub id: String,
+    pub org_id: Option<String>,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub platform_admin: bool,
+    pub failed_logins: i64,
+    pub locked_until: Option<String>,
+    pub lang: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub org_id: Option<String>,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub platform_admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub role: String,
+    #[serde(skip)]
+    pub token_hash: String,
+    /// The first characters of the token, to recognise it in a list.
+    pub prefix: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub org_id: String,
+    pub name: String,
+    pub role: Role,
+    pub token_hash: String,
+    pub prefix: String,
+}
+
+/// The parties of an engagement besides its customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Provider,
+    Assessor,
+    SecurityServiceProvider,
+}
+
+impl Party {
+    pub const ALL: [Party; 3] = [
+        Party::Provider,
+        Party::Assessor,
+        Party::SecurityServiceProvider,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Party::Provider => "provider",
+            Party::Assessor => "assessor",
+            Party::SecurityServiceProvider => "security_service_provider",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Party> {
+        Party::ALL.into_iter().find(|p| p.id() == value)
+    }
+
+    /// The kind of organisation that may fill this seat.
+    pub fn org_kind(self) -> OrgKind {
+        match self {
+            Party::Provider => OrgKind::Provider,
+            Party::Assessor => OrgKind::Assessor,
+            Party::SecurityServiceProvider => OrgKind::SecurityServiceProvider,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Engagement {
+    pub id: String,
+    pub customer_org_id: String,
+    pub name: String,
+    pub phase: String,
+    pub level: Option<String>,
+    /// The engagement file as JSON.
+    pub document: serde_json::Value,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Party → organisation id.
+    pub parties: Vec<(Party, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngagementData {
+    pub name: String,
+    pub phase: String,
+    pub level: Option<String>,
+    pub document: serde_json::Value,
+    pub parties: Vec<(Party, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EngagementFilter {
+    pub phase: Option<String>,
+    pub level: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Confirmation {
+    pub engagement_id: String,
+    pub element: String,
+    pub party: String,
+    pub org_id: String,
+    pub user_id: String,
+    pub confirmed_at: String,
+}
+
+/// Who makes a change, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// A user id, `token:<id>` or `system`.
+    pub id: String,
+    pub org_id: Option<String>,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor {
+            id: "system".into(),
+            org_id: None,
+        }
+    }
+}
+
+/// Storage, whichever the database. Methods that change state write their audit entry.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// The database answers.
+    async fn ping(&self) -> Result<()>;
+    fn backend(&self) -> &'static str;
+
+    async fn create_org(&self, by: &Actor, name: &str, kind: OrgKind) -> Result<Org>;
+    async fn get_org(&self, id: &str) -> Result<Option<Org>>;
+    async fn list_orgs(&self) -> Result<Vec<Org>>;
+
+    async fn create_user(&self, by: &Actor, new: NewUser) -> Result<User>;
+    async fn get_user(&self, id: &str) -> Result<Option<User>>;
+    async fn find_user(&self, username: &str) -> Result<Option<User>>;
+    async fn list_users(&self, org_id: &str) -> Result<Vec<User>>;
+    /// Sets a new password hash and ends every session of the user.
+    async fn set_password(&self, by: &Actor, user_id: &str, hash: &str) -> Result<()>;
+    async fn set_user_lang(&self, by: &Actor, user_id: &str, lang: &str) -> Result<()>;
+    /// Records a failed login: the new failure count and, past the limit, a lock.
+    async fn login_failed(
+        &self,
+        user_id: &str,
+        failed_logins: i64,
+        locked_until: Option<&str>,
+    ) -> Result<()>;
+    /// Resets the failure count and opens a session.
+    async fn login_succeeded(&self, user_id: &str, session: Session) -> Result<()>;
+    async fn get_session(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn delete_session(&self, by: &Actor, token_hash: &str) -> Result<()>;
+
+    async fn create_token(&self, by: &Actor, new: NewToken) -> Result<ApiToken>;
+    async fn find_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    async fn list_tokens(&self, org_id: &str) -> Result<Vec<ApiToken>>;
+    /// Revokes a token of the organisation; false when it has no such live token.
+    async fn revoke_token(&self, by: &Actor, org_id: &str, id: &str) -> Result<bool>;
+
+    async fn create_engagement(
+        &self,
+        by: &Actor,
+        customer_org_id: &str,
+        data: EngagementData,
+    ) -> Result<Engagement>;
+    /// The engagement if `org_id` is its customer or one of its parties; `None` otherwise,
+    /// so that other tenants cannot tell whether it exists.
+    async fn visible_engagement(&self, id: &str, org_id: &str) -> Result<Option<Engagement>>;
+    async fn list_engagements(
+        &self,
+        org_id: &str,
+        filter: &EngagementFilter,
+    ) -> Result<(Vec<Engagement>, i64)>;
+    /// Replaces the engagement's data if its version is still `version`; `Conflict` if not.
+    async fn update_engagement(
+        &self,
+        by: &Actor,
+        id: &str,
+        version: i64,
+        data: EngagementData,
+    ) -> Result<Engagement>;
+    async fn delete_engagement(&self, by: &Actor, id: &str, version: Option<i64>) -> Result<()>;
+    async fn confirm(&self, by: &Actor, c: Confirmation) -> Result<Confirmation>;
+    async fn confirmations(&self, engagement_id: &str) -> Result<Vec<Confirmation>>;
+
+    /// Entries with `seq > after`, in order, at most `limit`.
+    async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// The entries an organisation may see: its own actors' and its engagements'.
+    async fn audit_for_org(
+        &self,
+        org_id: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditEntry>, i64)>;
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>>;
+    /// Signs a checkpoint at the current head (at shutdown, say), if there is a new head.
+    async fn checkpoint_now(&self) -> Result<Option<Checkpoint>>;
+    /// Closes the pool, waiting for running statements.
+    async fn close(&self);
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `postgres://…`; `None` for the embedded SQLite database in `data_dir`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub hash: HashAlg,
+    /// A signed checkpoint every this many entries.
+    pub checkpoint_interval: i64,
+}
+
+/// Opens (creating and migrating) the store the options name, with the audit signing key
+/// from the data directory.
+pub async fn open(options: &Options) -> Result<Arc<dyn Store>> {
+    std::fs::create_dir_all(&options.data_dir).map_err(|e| {
+        StoreError::Other(format!(
+            "cannot create the data directory {}: {e}",
+            options.data_dir.display()
+        ))
+    })?;
+    let key = Signer::load_or_create(&options.data_dir.join("audit-signing.key"))
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let signer = Signer::new(
+        key,
+        Some(options.data_dir.join("audit-checkpoints.jsonl")),
+        options.checkpoint_interval,
+    );
+    match &options.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url, options.hash, signer).await?))
+        }
+        Some(url) => Err(StoreError::Other(format!(
+            "unsupported database URL {:?}: expected postgres://… (or none, for the embedded SQLite database)",
+            redact(url)
+        ))),
+        None => Ok(Arc::new(
+            SqliteStore::open(&options.data_dir.join("cloudward.db"), options.hash, signer).await?,
+        )),
+    }
+}
+
+/// Verifies the whole chain of a store, with the checkpoints from the database and from the
+/// file copy in `data_dir`.
+pub async fn verify(store: &dyn Store, data_dir: &std::path::Path) -> Result<Verification> {
+    let mut v = audit::Verifier::default();
+    let mut after = 0;
+    loop {
+        let page = store.audit_entries(after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        if !page.iter().all(|e| v.push(e)) {
+            break;
+        }
+    }
+    let mut cps = store.checkpoints().await?;
+    let file = audit::read_checkpoint_file(&data_dir.join("audit-checkpoints.jsonl"))
+        .map_err(StoreError::Other)?;
+    cps.extend(file);
+    let key = Signer::load_or_create(&data_dir.join("audit-signing.key"))
+        .map_err(|e| StoreError::Other(e.to_string()))?
+        .verifying_key();
+    Ok(v.finish(&cps, Some(&key)))
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Now, as the store writes times.
+pub fn now() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// A new random id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Helpers for test suites that run against both databases.
+pub mod testing {
+    use sqlx::Connection as _;
+
+    /// The PostgreSQL server for tests, from `CLOUDWARD_TEST_POSTGRES_URL` (a URL whose user
+    /// may create databases); `None` when unset, and the PostgreSQL half of a suite skips.
+    pub fn postgres_admin_url() -> Option<String> {
+        std::env::var("CLOUDWARD_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    }
+
+    /// Creates a fresh, empty database on the test server and returns its URL.
+    pub async fn fresh_postgres_database(admin_url: &str) -> Result<String, sqlx::Error> {
+        let name = format!("cw_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let base = match admin_url.rfind('/') {
+            Some(i) if admin_url[..i].ends_with(|c: char| c != '/') => &admin_url[..i],
+            _ => admin_url,
+        };
+        Ok(format!("{base}/{name}"))
+    }
+}

@@ -1,0 +1,953 @@
+//! The two implementations of [`Store`]. They share their SQL text (written with `$n`
+//! parameters in order of first use, which both SQLite and PostgreSQL accept) through one
+//! macro; what differs is the connection, the migrations and how writers are serialised.
+//!
+//! Writers: one at a time per process (an async mutex), which SQLite needs anyway; on
+//! PostgreSQL a transaction-scoped advisory lock also serialises writers of several server
+//! processes, so the audit chain never forks.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::audit::{AuditEntry, Checkpoint, GENESIS, HashAlg, Signer, object_digest};
+use crate::{
+    Actor, ApiToken, Confirmation, Engagement, EngagementData, EngagementFilter, NewToken, NewUser,
+    Org, OrgKind, Party, Result, Session, Store, StoreError, User, new_id, now,
+};
+
+/// What a change does, for its audit entry.
+struct Event<'a> {
+    action: &'a str,
+    object_type: &'a str,
+    object_id: &'a str,
+    engagement_id: Option<&'a str>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EngagementRow {
+    id: String,
+    customer_org_id: String,
+    name: String,
+    phase: String,
+    level: Option<String>,
+    document: String,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+impl EngagementRow {
+    fn into_engagement(self, parties: Vec<(String, String)>) -> Result<Engagement> {
+        let document = serde_json::from_str(&self.document).map_err(|e| {
+            StoreError::Other(format!(
+                "engagement {} has a corrupt document: {e}",
+                self.id
+            ))
+        })?;
+        Ok(Engagement {
+            id: self.id,
+            customer_org_id: self.customer_org_id,
+            name: self.name,
+            phase: self.phase,
+            level: self.level,
+            document,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            parties: parties
+                .into_iter()
+                .filter_map(|(p, o)| Party::parse(&p).map(|p| (p, o)))
+                .collect(),
+        })
+    }
+}
+
+/// A unique-key violation becomes a conflict the caller can report.
+fn unique(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(format!("{what} already exists"))
+        }
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            StoreError::Conflict(format!("{what} refers to something that does not exist"))
+        }
+        _ => StoreError::Db(e),
+    }
+}
+
+fn engagement_json(e: &Engagement) -> serde_json::Value {
+    serde_json::json!({
+        "name": e.name, "phase": e.phase, "level": e.level, "document": e.document,
+        "version": e.version,
+        "parties": e.parties.iter().map(|(p, o)| (p.id(), o)).collect::<std::collections::BTreeMap<_, _>>(),
+    })
+}
+
+const ENGAGEMENT_COLUMNS: &str =
+    "id, customer_org_id, name, phase, level, document, version, created_at, updated_at";
+const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, platform_admin, failed_logins, locked_until, lang, created_at";
+const TOKEN_COLUMNS: &str =
+    "id, org_id, name, role, token_hash, prefix, created_by, created_at, revoked_at";
+const AUDIT_COLUMNS: &str = "seq, at, actor, org_id, engagement_id, action, object_type, object_id, before_digest, after_digest, alg, prev_hash, hash";
+
+macro_rules! sql_store {
+    ($name:ident, $db:ty, $backend:literal, $lock:expr) => {
+        #[derive(Debug)]
+        pub struct $name {
+            pool: sqlx::Pool<$db>,
+            hash: HashAlg,
+            signer: Signer,
+            write: tokio::sync::Mutex<()>,
+        }
+
+        impl $name {
+            /// Starts a write: this process's writer lock, a transaction, the database lock.
+            async fn begin(
+                &self,
+            ) -> Result<(tokio::sync::MutexGuard<'_, ()>, sqlx::Transaction<'static, $db>)> {
+                let guard = self.write.lock().await;
+                let mut tx = self.pool.begin().await?;
+                let lock: Option<&str> = $lock;
+                if let Some(lock) = lock {
+                    sqlx::query(lock).execute(&mut *tx).await?;
+                }
+                Ok((guard, tx))
+            }
+
+            /// Appends the change's entry to the chain, in the change's transaction.
+            async fn append(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                by: &Actor,
+                ev: Event<'_>,
+            ) -> Result<Option<Checkpoint>> {
+                let head: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                let (seq, prev_hash) = head
+                    .map(|(s, h)| (s + 1, h))
+                    .unwrap_or((1, GENESIS.to_owned()));
+                let mut e = AuditEntry {
+                    seq,
+                    at: now(),
+                    actor: by.id.clone(),
+                    org_id: by.org_id.clone(),
+                    engagement_id: ev.engagement_id.map(str::to_owned),
+                    action: ev.action.to_owned(),
+                    object_type: ev.object_type.to_owned(),
+                    object_id: ev.object_id.to_owned(),
+                    before_digest: ev.before.as_ref().map(|v| object_digest(self.hash, v)),
+                    after_digest: ev.after.as_ref().map(|v| object_digest(self.hash, v)),
+                    alg: self.hash.id().to_owned(),
+                    prev_hash,
+                    hash: String::new(),
+                };
+                e.hash = e
+                    .compute_hash()
+                    .ok_or_else(|| StoreError::Other("audit entry not encodable".into()))?;
+                sqlx::query(
+                    "INSERT INTO audit_log (seq, at, actor, org_id, engagement_id, action, object_type, object_id, before_digest, after_digest, alg, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(e.seq)
+                .bind(&e.at)
+                .bind(&e.actor)
+                .bind(&e.org_id)
+                .bind(&e.engagement_id)
+                .bind(&e.action)
+                .bind(&e.object_type)
+                .bind(&e.object_id)
+                .bind(&e.before_digest)
+                .bind(&e.after_digest)
+                .bind(&e.alg)
+                .bind(&e.prev_hash)
+                .bind(&e.hash)
+                .execute(&mut **tx)
+                .await?;
+                if seq % self.signer.interval == 0 {
+                    let cp = self.signer.sign(seq, &e.hash, &e.at);
+                    self.insert_checkpoint(tx, &cp).await?;
+                    return Ok(Some(cp));
+                }
+                Ok(None)
+            }
+
+            async fn insert_checkpoint(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                cp: &Checkpoint,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO audit_checkpoints (seq, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(cp.seq)
+                .bind(&cp.hash)
+                .bind(&cp.at)
+                .bind(&cp.public_key)
+                .bind(&cp.signature)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn commit(
+                &self,
+                tx: sqlx::Transaction<'static, $db>,
+                cp: Option<Checkpoint>,
+            ) -> Result<()> {
+                tx.commit().await?;
+                if let Some(cp) = cp {
+                    self.signer.record(&cp);
+                }
+                Ok(())
+            }
+
+            async fn parties(&self, id: &str) -> Result<Vec<(String, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT party, org_id FROM engagement_parties WHERE engagement_id = $1 ORDER BY party",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn engagement(&self, id: &str) -> Result<Option<Engagement>> {
+                let row: Option<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {ENGAGEMENT_COLUMNS} FROM engagements WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(r) => {
+                        let parties = self.parties(&r.id).await?;
+                        Ok(Some(r.into_engagement(parties)?))
+                    }
+                    None => Ok(None),
+                }
+            }
+
+            async fn write_parties(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: &str,
+                parties: &[(Party, String)],
+            ) -> Result<()> {
+                sqlx::query("DELETE FROM engagement_parties WHERE engagement_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                for (party, org) in parties {
+                    sqlx::query(
+                        "INSERT INTO engagement_parties (engagement_id, party, org_id) VALUES ($1, $2, $3)",
+                    )
+                    .bind(id)
+                    .bind(party.id())
+                    .bind(org)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(unique("the engagement party"))?;
+                }
+                Ok(())
+            }
+
+            async fn user_org(&self, user_id: &str) -> Result<Option<String>> {
+                let row: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT org_id FROM users WHERE id = $1")
+                        .bind(user_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.and_then(|r| r.0))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $name {
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn create_org(&self, by: &Actor, name: &str, kind: OrgKind) -> Result<Org> {
+                let org = Org {
+                    id: new_id(),
+                    name: name.to_owned(),
+                    kind: kind.id().to_owned(),
+                    created_at: now(),
+                };
+                let (_g, mut tx) = self.begin().await?;
+                sqlx::query("INSERT INTO organisations (id, name, kind, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&org.id)
+                    .bind(&org.name)
+                    .bind(&org.kind)
+                    .bind(&org.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique("an organisation of that name"))?;
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "org.create",
+                        object_type: "organisation",
+                        object_id: &org.id,
+                        engagement_id: None,
+                        before: None,
+                        after: serde_json::to_value(&org).ok(),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(org)
+            }
+
+            async fn get_org(&self, id: &str) -> Result<Option<Org>> {
+                Ok(sqlx::query_as("SELECT id, name, kind, created_at FROM organisations WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn list_orgs(&self) -> Result<Vec<Org>> {
+                Ok(sqlx::query_as("SELECT id, name, kind, created_at FROM organisations ORDER BY name")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn create_user(&self, by: &Actor, new: NewUser) -> Result<User> {
+                let user = User {
+                    id: new_id(),
+                    org_id: new.org_id,
+                    username: new.username,
+                    display_name: new.display_name,
+                    password_hash: new.password_hash,
+                    role: new.role.id().to_owned(),
+                    platform_admin: new.platform_admin,
+                    failed_logins: 0,
+                    locked_until: None,
+                    lang: None,
+                    created_at: now(),
+                };
+                let (_g, mut tx) = self.begin().await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
+                    .bind(&user.id)
+                    .bind(&user.org_id)
+                    .bind(&user.username)
+                    .bind(&user.display_name)
+                    .bind(&user.password_hash)
+                    .bind(&user.role)
+                    .bind(user.platform_admin)
+                    .bind(user.failed_logins)
+                    .bind(&user.locked_until)
+                    .bind(&user.lang)
+                    .bind(&user.created_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique("a user of that name"))?;
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "user.create",
+                        object_type: "user",
+                        object_id: &user.id,
+                        engagement_id: None,
+                        before: None,
+                        after: Some(serde_json::json!({
+                            "username": user.username, "org_id": user.org_id,
+                            "role": user.role, "platform_admin": user.platform_admin,
+                        })),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(user)
+            }
+
+            async fn get_user(&self, id: &str) -> Result<Option<User>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn find_user(&self, username: &str) -> Result<Option<User>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1")))
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn list_users(&self, org_id: &str) -> Result<Vec<User>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY username"
+                )))
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn set_password(&self, by: &Actor, user_id: &str, hash: &str) -> Result<()> {
+                let (_g, mut tx) = self.begin().await?;
+                let done = sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+                    .bind(hash)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // The digest is of a fresh random-salted hash: it shows that the password
+                // changed without letting anyone test guesses against the log.
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "user.password_change",
+                        object_type: "user",
+                        object_id: user_id,
+                        engagement_id: None,
+                        before: None,
+                        after: Some(serde_json::json!({ "password_hash": hash })),
+                    })
+                    .await?;
+                self.commit(tx, cp).await
+            }
+
+            async fn set_user_lang(&self, by: &Actor, user_id: &str, lang: &str) -> Result<()> {
+                let (_g, mut tx) = self.begin().await?;
+                let done = sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
+                    .bind(lang)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "user.set_lang",
+                        object_type: "user",
+                        object_id: user_id,
+                        engagement_id: None,
+                        before: None,
+                        after: Some(serde_json::json!({ "lang": lang })),
+                    })
+                    .await?;
+                self.commit(tx, cp).await
+            }
+
+            async fn login_failed(
+                &self,
+                user_id: &str,
+                failed_logins: i64,
+                locked_until: Option<&str>,
+            ) -> Result<()> {
+                let by = Actor { id: user_id.to_owned(), org_id: self.user_org(user_id).await? };
+                let (_g, mut tx) = self.begin().await?;
+                sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+                    .bind(failed_logins)
+                    .bind(locked_until)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let cp = self
+                    .append(&mut tx, &by, Event {
+                        action: if locked_until.is_some() { "auth.locked" } else { "auth.login_failed" },
+                        object_type: "user",
+                        object_id: user_id,
+                        engagement_id: None,
+                        before: None,
+                        after: Some(serde_json::json!({ "failed_logins": failed_logins, "locked_until": locked_until })),
+                    })
+                    .await?;
+                self.commit(tx, cp).await
+            }
+
+            async fn login_succeeded(&self, user_id: &str, session: Session) -> Result<()> {
+                let by = Actor { id: user_id.to_owned(), org_id: self.user_org(user_id).await? };
+                let (_g, mut tx) = self.begin().await?;
+                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&session.token_hash)
+                    .bind(&session.user_id)
+                    .bind(&session.csrf_token)
+                    .bind(&session.created_at)
+                    .bind(&session.expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                let cp = self
+                    .append(&mut tx, &by, Event {
+                        action: "auth.login",
+                        object_type: "session",
+                        object_id: session.token_hash.get(..12).unwrap_or(&session.token_hash),
+                        engagement_id: None,
+                        before: None,
+                        after: Some(serde_json::json!({ "expires_at": session.expires_at })),
+                    })
+                    .await?;
+                self.commit(tx, cp).await
+            }
+
+            async fn get_session(&self, token_hash: &str) -> Result<Option<Session>> {
+                Ok(sqlx::query_as("SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn delete_session(&self, by: &Actor, token_hash: &str) -> Result<()> {
+                let (_g, mut tx) = self.begin().await?;
+                let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(());
+                }
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "auth.logout",
+                        object_type: "session",
+                        object_id: token_hash.get(..12).unwrap_or(token_hash),
+                        engagement_id: None,
+                        before: None,
+                        after: None,
+                    })
+                    .await?;
+                self.commit(tx, cp).await
+            }
+
+            async fn create_token(&self, by: &Actor, new: NewToken) -> Result<ApiToken> {
+                let token = ApiToken {
+                    id: new_id(),
+                    org_id: new.org_id,
+                    name: new.name,
+                    role: new.role.id().to_owned(),
+                    token_hash: new.token_hash,
+                    prefix: new.prefix,
+                    created_by: by.id.clone(),
+                    created_at: now(),
+                    revoked_at: None,
+                };
+                let (_g, mut tx) = self.begin().await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")))
+                    .bind(&token.id)
+                    .bind(&token.org_id)
+                    .bind(&token.name)
+                    .bind(&token.role)
+                    .bind(&token.token_hash)
+                    .bind(&token.prefix)
+                    .bind(&token.created_by)
+                    .bind(&token.created_at)
+                    .bind(&token.revoked_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique("the token"))?;
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "token.create",
+                        object_type: "api_token",
+                        object_id: &token.id,
+                        engagement_id: None,
+                        before: None,
+                        after: serde_json::to_value(&token).ok(),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(token)
+            }
+
+            async fn find_token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"
+                )))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn list_tokens(&self, org_id: &str) -> Result<Vec<ApiToken>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY created_at, id"
+                )))
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn revoke_token(&self, by: &Actor, org_id: &str, id: &str) -> Result<bool> {
+                let (_g, mut tx) = self.begin().await?;
+                let at = now();
+                let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
+                    .bind(&at)
+                    .bind(id)
+                    .bind(org_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "token.revoke",
+                        object_type: "api_token",
+                        object_id: id,
+                        engagement_id: None,
+                        before: None,
+                        after: Some(serde_json::json!({ "revoked_at": at })),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(true)
+            }
+
+            async fn create_engagement(
+                &self,
+                by: &Actor,
+                customer_org_id: &str,
+                data: EngagementData,
+            ) -> Result<Engagement> {
+                let at = now();
+                let e = Engagement {
+                    id: new_id(),
+                    customer_org_id: customer_org_id.to_owned(),
+                    name: data.name,
+                    phase: data.phase,
+                    level: data.level,
+                    document: data.document,
+                    version: 1,
+                    created_at: at.clone(),
+                    updated_at: at,
+                    parties: data.parties,
+                };
+                let (_g, mut tx) = self.begin().await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO engagements ({ENGAGEMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")))
+                    .bind(&e.id)
+                    .bind(&e.customer_org_id)
+                    .bind(&e.name)
+                    .bind(&e.phase)
+                    .bind(&e.level)
+                    .bind(e.document.to_string())
+                    .bind(e.version)
+                    .bind(&e.created_at)
+                    .bind(&e.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique("the engagement"))?;
+                Self::write_parties(&mut tx, &e.id, &e.parties).await?;
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "engagement.create",
+                        object_type: "engagement",
+                        object_id: &e.id,
+                        engagement_id: Some(&e.id),
+                        before: None,
+                        after: Some(engagement_json(&e)),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(e)
+            }
+
+            async fn visible_engagement(&self, id: &str, org_id: &str) -> Result<Option<Engagement>> {
+                let visible: Option<(String,)> = sqlx::query_as(
+                    "SELECT e.id FROM engagements e WHERE e.id = $1 AND (e.customer_org_id = $2 OR EXISTS \
+                     (SELECT 1 FROM engagement_parties p WHERE p.engagement_id = e.id AND p.org_id = $2))",
+                )
+                .bind(id)
+                .bind(org_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                match visible {
+                    Some(_) => self.engagement(id).await,
+                    None => Ok(None),
+                }
+            }
+
+            async fn list_engagements(
+                &self,
+                org_id: &str,
+                filter: &EngagementFilter,
+            ) -> Result<(Vec<Engagement>, i64)> {
+                const WHERE: &str = "(e.customer_org_id = $1 OR EXISTS (SELECT 1 FROM engagement_parties p \
+                     WHERE p.engagement_id = e.id AND p.org_id = $1)) \
+                     AND (CAST($2 AS TEXT) IS NULL OR e.phase = $2) AND (CAST($3 AS TEXT) IS NULL OR e.level = $3)";
+                let (total,): (i64,) =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM engagements e WHERE {WHERE}")))
+                        .bind(org_id)
+                        .bind(&filter.phase)
+                        .bind(&filter.level)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let rows: Vec<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM engagements e WHERE {WHERE} ORDER BY e.created_at, e.id LIMIT $4 OFFSET $5",
+                    ENGAGEMENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ")
+                )))
+                .bind(org_id)
+                .bind(&filter.phase)
+                .bind(&filter.level)
+                .bind(filter.limit)
+                .bind(filter.offset)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let parties = self.parties(&r.id).await?;
+                    out.push(r.into_engagement(parties)?);
+                }
+                Ok((out, total))
+            }
+
+            async fn update_engagement(
+                &self,
+                by: &Actor,
+                id: &str,
+                version: i64,
+                data: EngagementData,
+            ) -> Result<Engagement> {
+                let (_g, mut tx) = self.begin().await?;
+                let Some(before) = self.engagement(id).await? else {
+                    return Err(StoreError::NotFound);
+                };
+                let at = now();
+                let done = sqlx::query(
+                    "UPDATE engagements SET name = $1, phase = $2, level = $3, document = $4, version = version + 1, updated_at = $5 \
+                     WHERE id = $6 AND version = $7",
+                )
+                .bind(&data.name)
+                .bind(&data.phase)
+                .bind(&data.level)
+                .bind(data.document.to_string())
+                .bind(&at)
+                .bind(id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "the engagement is at version {}, not {version}: read it again and retry",
+                        before.version
+                    )));
+                }
+                Self::write_parties(&mut tx, id, &data.parties).await?;
+                let after = Engagement {
+                    name: data.name,
+                    phase: data.phase,
+                    level: data.level,
+                    document: data.document,
+                    version: before.version + 1,
+                    updated_at: at,
+                    parties: data.parties,
+                    ..before.clone()
+                };
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "engagement.update",
+                        object_type: "engagement",
+                        object_id: id,
+                        engagement_id: Some(id),
+                        before: Some(engagement_json(&before)),
+                        after: Some(engagement_json(&after)),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(after)
+            }
+
+            async fn delete_engagement(&self, by: &Actor, id: &str, version: Option<i64>) -> Result<()> {
+                let (_g, mut tx) = self.begin().await?;
+                let Some(before) = self.engagement(id).await? else {
+                    return Err(StoreError::NotFound);
+                };
+                if let Some(v) = version {
+                    if v != before.version {
+                        return Err(StoreError::Conflict(format!(
+                            "the engagement is at version {}, not {v}: read it again and retry",
+                            before.version
+                        )));
+                    }
+                }
+                sqlx::query("DELETE FROM engagements WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "engagement.delete",
+                        object_type: "engagement",
+                        object_id: id,
+                        engagement_id: Some(id),
+                        before: Some(engagement_json(&before)),
+                        after: None,
+                    })
+                    .await?;
+                self.commit(tx, cp).await
+            }
+
+            async fn confirm(&self, by: &Actor, c: Confirmation) -> Result<Confirmation> {
+                let (_g, mut tx) = self.begin().await?;
+                sqlx::query("DELETE FROM matrix_confirmations WHERE engagement_id = $1 AND element = $2 AND party = $3")
+                    .bind(&c.engagement_id)
+                    .bind(&c.element)
+                    .bind(&c.party)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO matrix_confirmations (engagement_id, element, party, org_id, user_id, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&c.engagement_id)
+                    .bind(&c.element)
+                    .bind(&c.party)
+                    .bind(&c.org_id)
+                    .bind(&c.user_id)
+                    .bind(&c.confirmed_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique("the confirmation"))?;
+                let object = format!("{}/{}", c.element, c.party);
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "responsibility.confirm",
+                        object_type: "responsibility_row",
+                        object_id: &object,
+                        engagement_id: Some(&c.engagement_id),
+                        before: None,
+                        after: serde_json::to_value(&c).ok(),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(c)
+            }
+
+            async fn confirmations(&self, engagement_id: &str) -> Result<Vec<Confirmation>> {
+                Ok(sqlx::query_as("SELECT engagement_id, element, party, org_id, user_id, confirmed_at FROM matrix_confirmations WHERE engagement_id = $1 ORDER BY element, party")
+                    .bind(engagement_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+                )))
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn audit_for_org(
+                &self,
+                org_id: &str,
+                limit: i64,
+                offset: i64,
+            ) -> Result<(Vec<AuditEntry>, i64)> {
+                const WHERE: &str = "org_id = $1 OR engagement_id IN (SELECT id FROM engagements WHERE customer_org_id = $1 \
+                     UNION SELECT engagement_id FROM engagement_parties WHERE org_id = $1)";
+                let (total,): (i64,) =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM audit_log WHERE {WHERE}")))
+                        .bind(org_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {WHERE} ORDER BY seq DESC LIMIT $2 OFFSET $3"
+                )))
+                .bind(org_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok((rows, total))
+            }
+
+            async fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
+                Ok(sqlx::query_as("SELECT seq, hash, at, public_key, signature FROM audit_checkpoints ORDER BY seq")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn checkpoint_now(&self) -> Result<Option<Checkpoint>> {
+                let (_g, mut tx) = self.begin().await?;
+                let head: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some((seq, hash)) = head else { return Ok(None) };
+                let last: Option<(i64,)> =
+                    sqlx::query_as("SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if last.is_some_and(|(s,)| s >= seq) {
+                    return Ok(None);
+                }
+                let cp = self.signer.sign(seq, &hash, &now());
+                self.insert_checkpoint(&mut tx, &cp).await?;
+                self.commit(tx, Some(cp.clone())).await?;
+                Ok(Some(cp))
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+    };
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite, "sqlite", None);
+sql_store!(
+    PgStore,
+    sqlx::Postgres,
+    "postgres",
+    Some("SELECT pg_advisory_xact_lock(731167)")
+);
+
+impl SqliteStore {
+    /// Opens (creating) the database file and migrates it. WAL with full sync: a write is
+    /// on disk when it is acknowledged.
+    pub async fn open(path: &Path, hash: HashAlg, signer: Signer) -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStore {
+            pool,
+            hash,
+            signer,
+            write: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, hash: HashAlg, signer: Signer) -> Result<PgStore> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStore {
+            pool,
+            hash,
+            signer,
+            write: tokio::sync::Mutex::new(()),
+        })
+    }
+}

@@ -1,0 +1,419 @@
+//! The conformance suite: every store implementation must pass it. SQLite always runs;
+//! PostgreSQL runs when `CLOUDWARD_TEST_POSTGRES_URL` names a server (scripts/test sets it).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use std::sync::Arc;
+
+use cloudward_store::*;
+use serde_json::json;
+
+struct Backend {
+    store: Arc<dyn Store>,
+    dir: tempfile::TempDir,
+}
+
+async fn open(kind: &str, interval: i64, hash: HashAlg) -> Option<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = match kind {
+        "sqlite" => None,
+        _ => {
+            let admin = testing::postgres_admin_url()?;
+            Some(testing::fresh_postgres_database(&admin).await.unwrap())
+        }
+    };
+    let store = open_store(&Options {
+        database_url,
+        data_dir: dir.path().to_owned(),
+        hash,
+        checkpoint_interval: interval,
+    })
+    .await;
+    Some(Backend { store, dir })
+}
+
+async fn open_store(o: &Options) -> Arc<dyn Store> {
+    cloudward_store::open(o).await.unwrap()
+}
+
+fn admin() -> Actor {
+    Actor::system()
+}
+
+fn data(name: &str, phase: &str, level: &str, parties: Vec<(Party, String)>) -> EngagementData {
+    EngagementData {
+        name: name.into(),
+        phase: phase.into(),
+        level: Some(level.into()),
+        document: json!({ "name": name }),
+        parties,
+    }
+}
+
+async fn orgs(s: &dyn Store) -> (Org, Org, Org) {
+    let c1 = s
+        .create_org(&admin(), "Customer One", OrgKind::Customer)
+        .await
+        .unwrap();
+    let c2 = s
+        .create_org(&admin(), "Customer Two", OrgKind::Customer)
+        .await
+        .unwrap();
+    let p = s
+        .create_org(&admin(), "Provider", OrgKind::Provider)
+        .await
+        .unwrap();
+    (c1, c2, p)
+}
+
+async fn organisations_and_users(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, _) = orgs(s).await;
+    let dup = s
+        .create_org(&admin(), "Customer One", OrgKind::Customer)
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    let u = s
+        .create_user(
+            &admin(),
+            NewUser {
+                org_id: Some(c1.id.clone()),
+                username: "alice".into(),
+                display_name: "Alice".into(),
+                password_hash: "h1".into(),
+                role: Role::Member,
+                platform_admin: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.find_user("alice").await.unwrap().unwrap().id, u.id);
+    assert_eq!(s.list_users(&c1.id).await.unwrap().len(), 1);
+    let again = s
+        .create_user(
+            &admin(),
+            NewUser {
+                org_id: None,
+                username: "alice".into(),
+                display_name: "Other".into(),
+                password_hash: "h".into(),
+                role: Role::ReadOnly,
+                platform_admin: false,
+            },
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+    // Sessions end when the password changes.
+    let session = Session {
+        token_hash: "t".repeat(64),
+        user_id: u.id.clone(),
+        csrf_token: "c".into(),
+        created_at: now(),
+        expires_at: now(),
+    };
+    s.login_failed(&u.id, 1, None).await.unwrap();
+    assert_eq!(s.get_user(&u.id).await.unwrap().unwrap().failed_logins, 1);
+    s.login_succeeded(&u.id, session.clone()).await.unwrap();
+    assert_eq!(s.get_user(&u.id).await.unwrap().unwrap().failed_logins, 0);
+    assert!(s.get_session(&session.token_hash).await.unwrap().is_some());
+    s.set_password(&admin(), &u.id, "h2").await.unwrap();
+    assert!(s.get_session(&session.token_hash).await.unwrap().is_none());
+    assert_eq!(
+        s.get_user(&u.id).await.unwrap().unwrap().password_hash,
+        "h2"
+    );
+}
+
+async fn tokens(b: Backend) {
+    let s = &*b.store;
+    let (c1, c2, _) = orgs(s).await;
+    let t = s
+        .create_token(
+            &admin(),
+            NewToken {
+                org_id: c1.id.clone(),
+                name: "ci".into(),
+                role: Role::Member,
+                token_hash: "a".repeat(64),
+                prefix: "cwt_abcd".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.find_token(&"a".repeat(64)).await.unwrap().unwrap().id,
+        t.id
+    );
+    // Another organisation cannot revoke it.
+    assert!(!s.revoke_token(&admin(), &c2.id, &t.id).await.unwrap());
+    assert!(s.revoke_token(&admin(), &c1.id, &t.id).await.unwrap());
+    assert!(!s.revoke_token(&admin(), &c1.id, &t.id).await.unwrap());
+    assert!(
+        s.find_token(&"a".repeat(64))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+}
+
+async fn engagements_are_isolated(b: Backend) {
+    let s = &*b.store;
+    let (c1, c2, p) = orgs(s).await;
+    let e1 = s
+        .create_engagement(
+            &admin(),
+            &c1.id,
+            data(
+                "one",
+                "planning",
+                "general",
+                vec![(Party::Provider, p.id.clone())],
+            ),
+        )
+        .await
+        .unwrap();
+    let e2 = s
+        .create_engagement(
+            &admin(),
+            &c2.id,
+            data("two", "operation", "enhanced", vec![]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        s.visible_engagement(&e1.id, &c1.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(s.visible_engagement(&e1.id, &p.id).await.unwrap().is_some());
+    assert!(
+        s.visible_engagement(&e1.id, &c2.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.visible_engagement(&e2.id, &p.id).await.unwrap().is_none());
+    let f = EngagementFilter {
+        limit: 50,
+        ..Default::default()
+    };
+    let (list, total) = s.list_engagements(&c2.id, &f).await.unwrap();
+    assert_eq!((list.len(), total), (1, 1));
+    assert_eq!(list[0].id, e2.id);
+    let (list, _) = s.list_engagements(&p.id, &f).await.unwrap();
+    assert_eq!(list.iter().map(|e| &e.id).collect::<Vec<_>>(), vec![&e1.id]);
+    assert_eq!(list[0].parties, vec![(Party::Provider, p.id.clone())]);
+    // The provider sees the customer's entries about the shared engagement only.
+    let (entries, _) = s.audit_for_org(&p.id, 100, 0).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.engagement_id.as_deref() == Some(e1.id.as_str()))
+    );
+    assert!(!entries.is_empty());
+}
+
+async fn filters_and_pages(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, _) = orgs(s).await;
+    for i in 0..7 {
+        let (phase, level) = if i % 2 == 0 {
+            ("planning", "general")
+        } else {
+            ("operation", "enhanced")
+        };
+        s.create_engagement(
+            &admin(),
+            &c1.id,
+            data(&format!("e{i}"), phase, level, vec![]),
+        )
+        .await
+        .unwrap();
+    }
+    let page = |phase: Option<&str>, level: Option<&str>, limit, offset| EngagementFilter {
+        phase: phase.map(str::to_owned),
+        level: level.map(str::to_owned),
+        limit,
+        offset,
+    };
+    let (l, t) = s
+        .list_engagements(&c1.id, &page(None, None, 3, 0))
+        .await
+        .unwrap();
+    assert_eq!((l.len(), t), (3, 7));
+    let (l, _) = s
+        .list_engagements(&c1.id, &page(None, None, 3, 6))
+        .await
+        .unwrap();
+    assert_eq!(l.len(), 1);
+    let (l, t) = s
+        .list_engagements(&c1.id, &page(Some("planning"), None, 50, 0))
+        .await
+        .unwrap();
+    assert_eq!((l.len(), t), (4, 4));
+    let (_, t) = s
+        .list_engagements(&c1.id, &page(Some("operation"), Some("enhanced"), 50, 0))
+        .await
+        .unwrap();
+    assert_eq!(t, 3);
+    let (_, t) = s
+        .list_engagements(&c1.id, &page(None, Some("advanced"), 50, 0))
+        .await
+        .unwrap();
+    assert_eq!(t, 0);
+}
+
+async fn versions_conflict(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, _) = orgs(s).await;
+    let e = s
+        .create_engagement(&admin(), &c1.id, data("one", "planning", "general", vec![]))
+        .await
+        .unwrap();
+    let e2 = s
+        .update_engagement(
+            &admin(),
+            &e.id,
+            1,
+            data("one v2", "planning", "general", vec![]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(e2.version, 2);
+    let stale = s
+        .update_engagement(
+            &admin(),
+            &e.id,
+            1,
+            data("lost", "planning", "general", vec![]),
+        )
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let got = s.visible_engagement(&e.id, &c1.id).await.unwrap().unwrap();
+    assert_eq!((got.name.as_str(), got.version), ("one v2", 2));
+    assert!(matches!(
+        s.delete_engagement(&admin(), &e.id, Some(1)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.delete_engagement(&admin(), &e.id, Some(2)).await.unwrap();
+    assert!(s.visible_engagement(&e.id, &c1.id).await.unwrap().is_none());
+    assert!(matches!(
+        s.delete_engagement(&admin(), &e.id, None).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn confirmations(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, p) = orgs(s).await;
+    let e = s
+        .create_engagement(
+            &admin(),
+            &c1.id,
+            data(
+                "one",
+                "planning",
+                "general",
+                vec![(Party::Provider, p.id.clone())],
+            ),
+        )
+        .await
+        .unwrap();
+    let c = Confirmation {
+        engagement_id: e.id.clone(),
+        element: "physical".into(),
+        party: "provider".into(),
+        org_id: p.id.clone(),
+        user_id: "u".into(),
+        confirmed_at: now(),
+    };
+    s.confirm(&admin(), c.clone()).await.unwrap();
+    s.confirm(&admin(), c.clone()).await.unwrap();
+    assert_eq!(s.confirmations(&e.id).await.unwrap(), vec![c]);
+}
+
+async fn audit_chain_verifies_and_is_append_only(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, _) = orgs(s).await;
+    for i in 0..5 {
+        s.create_engagement(
+            &admin(),
+            &c1.id,
+            data(&format!("e{i}"), "planning", "general", vec![]),
+        )
+        .await
+        .unwrap();
+    }
+    // 3 organisations + 5 engagements = 8 entries; a checkpoint every 3.
+    let all = s.audit_entries(0, 100).await.unwrap();
+    assert_eq!(all.len(), 8);
+    assert_eq!(
+        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=8).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        s.checkpoints()
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.seq)
+            .collect::<Vec<_>>(),
+        vec![3, 6]
+    );
+    let v = verify(s, b.dir.path()).await.unwrap();
+    assert!(v.ok(), "{v:?}");
+    assert_eq!(
+        (v.head_seq, v.checkpoints),
+        (8, 4),
+        "database and file copies of 2 checkpoints"
+    );
+    assert!(s.checkpoint_now().await.unwrap().is_some());
+    assert!(
+        s.checkpoint_now().await.unwrap().is_none(),
+        "nothing new to sign"
+    );
+    assert!(verify(s, b.dir.path()).await.unwrap().ok());
+}
+
+macro_rules! suite {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let b = super::open("sqlite", 3, cloudward_store::HashAlg::Sha256).await.unwrap();
+                    super::$test(b).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(b) = super::open("postgres", 3, cloudward_store::HashAlg::Sm3).await else {
+                        eprintln!("CLOUDWARD_TEST_POSTGRES_URL unset: PostgreSQL half skipped");
+                        return;
+                    };
+                    super::$test(b).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    organisations_and_users,
+    tokens,
+    engagements_are_isolated,
+    filters_and_pages,
+    versions_conflict,
+    confirmations,
+    audit_chain_verifies_and_is_append_only,
+);
