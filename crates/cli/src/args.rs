@@ -72,6 +72,96 @@ pub enum Command {
     /// List the scan rules, or validate a folder of your own
     #[command(subcommand, after_help = EXIT_HELP)]
     Rules(RulesCommand),
+    /// Run the governance server (API) on SQLite or PostgreSQL
+    Serve(ServeArgs),
+    /// Administration: create users (the first platform administrator, say)
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The audit log: verify its hash chain and signed checkpoints
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Where the server keeps its data; shared by `serve`, `admin` and `audit`.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// Data directory: the SQLite database, the audit signing key and checkpoint copies
+    /// [default: ./cloudward-data]
+    #[arg(long, value_name = "DIR", env = "CLOUDWARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Use PostgreSQL instead of the embedded SQLite database: postgres://user:pass@host/db
+    #[arg(long, value_name = "URL", env = "CLOUDWARD_DATABASE", hide_env_values = true)]
+    pub database: Option<String>,
+    /// A YAML configuration file (keys as in docs/server.md); flags and CLOUDWARD_*
+    /// variables take precedence over it
+    #[arg(long, value_name = "FILE", env = "CLOUDWARD_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port
+    #[arg(long, value_name = "ADDR", env = "CLOUDWARD_LISTEN")]
+    pub listen: Option<String>,
+    /// Seed demo organisations, users and engagements, and print how to log in
+    #[arg(long)]
+    pub demo: bool,
+    /// Largest request body in bytes [default: 2097152]
+    #[arg(long, value_name = "BYTES", env = "CLOUDWARD_BODY_LIMIT")]
+    pub body_limit: Option<usize>,
+    /// Hash of new audit entries: sha256 or sm3 [default: sha256]
+    #[arg(long, value_name = "ALG", env = "CLOUDWARD_AUDIT_HASH")]
+    pub audit_hash: Option<String>,
+    /// A signed audit checkpoint every N entries [default: 100]
+    #[arg(long, value_name = "N", env = "CLOUDWARD_CHECKPOINT_INTERVAL")]
+    pub checkpoint_interval: Option<i64>,
+    /// Session lifetime in minutes [default: 480]
+    #[arg(long, value_name = "MINUTES", env = "CLOUDWARD_SESSION_MINUTES")]
+    pub session_minutes: Option<i64>,
+    /// Failed logins before an account is locked [default: 5]
+    #[arg(long, value_name = "N", env = "CLOUDWARD_LOCKOUT_AFTER")]
+    pub lockout_after: Option<i64>,
+    /// Login attempts per client address per minute [default: 30]
+    #[arg(long, value_name = "N", env = "CLOUDWARD_LOGIN_RATE")]
+    pub login_rate: Option<u32>,
+    /// Mark the session cookie Secure (behind TLS)
+    #[arg(long, env = "CLOUDWARD_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user. The password is read from standard input (one line) or, without
+    /// --password-stdin, generated and printed once
+    CreateUser {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        username: String,
+        /// A platform administrator: manages organisations and verifies the audit log
+        #[arg(long)]
+        platform_admin: bool,
+        /// The organisation (name or id) of an ordinary user
+        #[arg(long, required_unless_present = "platform_admin")]
+        org: Option<String>,
+        /// org_admin, member or read_only
+        #[arg(long, default_value = "member")]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every entry's hash and link and the signed checkpoints; name the first broken
+    /// entry (exit 1 when the chain is broken)
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

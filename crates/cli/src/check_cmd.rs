@@ -11,7 +11,7 @@ use cloudward_domain::engagement::{self, EngagementFile, Phase};
 use cloudward_domain::load::Content;
 use cloudward_domain::responsibility::{Actor, Matrix, Override};
 use cloudward_domain::{Lang, ProtectionLevel};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::args::{CheckArgs, InitArgs};
 use crate::output::{Format, Table};
@@ -132,15 +132,6 @@ fn message(ctx: &Ctx, f: &Finding) -> String {
     ctx.tr(&f.key(), &f.args)
 }
 
-fn findings_json(ctx: &Ctx, findings: &[Finding]) -> Value {
-    Value::Array(
-        findings
-            .iter()
-            .map(|f| json!({ "code": f.code, "severity": f.severity, "message": message(ctx, f), "ids": f.ids }))
-            .collect(),
-    )
-}
-
 pub fn check(ctx: &Ctx, args: &CheckArgs, out: &mut dyn Write) -> Result<(), Failure> {
     if matches!(ctx.format, Format::Csv | Format::Html) {
         let f = if ctx.format == Format::Csv {
@@ -154,15 +145,7 @@ pub fn check(ctx: &Ctx, args: &CheckArgs, out: &mut dyn Write) -> Result<(), Fai
     let (_, content, report) = evaluate(ctx, &args.file, date)?;
     match ctx.format {
         Format::Json => {
-            let mut value = serde_json::to_value(&report).map_err(std::io::Error::other)?;
-            if let Some(obj) = value.as_object_mut() {
-                obj.insert("blockers".into(), findings_json(ctx, &report.blockers));
-                obj.insert("warnings".into(), findings_json(ctx, &report.warnings));
-                obj.insert(
-                    "recommendations".into(),
-                    findings_json(ctx, &report.recommendations),
-                );
-            }
+            let value = check::report_json(&report, &ctx.messages, ctx.lang);
             serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::other)?;
             writeln!(out)?;
         }

@@ -6,6 +6,7 @@ mod check_cmd;
 mod classify_cmd;
 mod output;
 mod scan_cmd;
+mod serve_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -139,6 +140,8 @@ fn formats_of(command: &Command) -> &'static [&'static str] {
         Command::Scan(_) => &["table", "json", "sarif", "junit", "markdown"],
         Command::Schema { .. } => &["json"],
         Command::Init(_) => &["table"],
+        Command::Serve(_) | Command::Admin(_) => &["table"],
+        Command::Audit(_) => &["table", "json"],
     }
 }
 
@@ -157,6 +160,9 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Init(args) => check_cmd::init(ctx, &args, out),
         Command::Scan(args) => scan_cmd::run(ctx, &args, out),
         Command::Rules(cmd) => scan_cmd::rules_cmd(ctx, cmd, out),
+        Command::Serve(args) => serve_cmd::serve(ctx, &args, out),
+        Command::Admin(cmd) => serve_cmd::admin(ctx, &cmd, out),
+        Command::Audit(cmd) => serve_cmd::audit(ctx, &cmd, out),
     }
 }
 

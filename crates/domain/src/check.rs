@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::ProtectionLevel;
-use crate::Text;
+use crate::{Lang, Text};
 use crate::catalog::ServiceCategory;
 use crate::classify::{self, BusinessType, DeploymentModel, InfoType, Refusal};
 use crate::engagement::{
@@ -1306,4 +1306,34 @@ fn lifecycle(file: &EngagementFile, content: &Content, f: &mut Findings) -> Life
         f.push(Finding::new("exit-plan-missing", Severity::Blocker).ids(["exit-plan"]));
     }
     status
+}
+
+/// The report as JSON with every finding's message rendered in `lang`: what `cloudward
+/// check --format json` prints and the server's check endpoint answers.
+pub fn report_json(
+    report: &Report,
+    messages: &crate::i18n::Messages,
+    lang: Lang,
+) -> serde_json::Value {
+    let findings = |list: &[Finding]| {
+        serde_json::Value::Array(
+            list.iter()
+                .map(|f| {
+                    serde_json::json!({
+                        "code": f.code,
+                        "severity": f.severity,
+                        "message": messages.render(&f.key(), lang, &f.args),
+                        "ids": f.ids,
+                    })
+                })
+                .collect(),
+        )
+    };
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("blockers".into(), findings(&report.blockers));
+        obj.insert("warnings".into(), findings(&report.warnings));
+        obj.insert("recommendations".into(), findings(&report.recommendations));
+    }
+    value
 }

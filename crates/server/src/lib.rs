@@ -1,1 +1,306 @@
-pub fn placeholder() {}
+//! The governance server: the HTTP adapter over the store and the domain. Routes live in
+//! `api` (engagements) and `admin` (organisations, users, tokens, audit); who may do what
+//! is decided in `auth`. Nothing here evaluates an engagement itself: the domain does, the
+//! same functions the CLI calls.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod demo;
+pub mod error;
+mod metrics;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cloudward_domain::Lang;
+use cloudward_domain::i18n::Messages;
+use cloudward_domain::load::Content;
+use cloudward_store::{HashAlg, Store};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+use crate::error::ApiError;
+
+/// Everything `cloudward serve` is configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// `postgres://…`; unset for the embedded SQLite database.
+    pub database: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    pub audit_hash: HashAlg,
+    pub checkpoint_interval: i64,
+    pub session_minutes: i64,
+    /// Failed logins before the account is locked, and for how long.
+    pub lockout_after: i64,
+    pub lockout_minutes: i64,
+    /// Login attempts per client address per minute.
+    pub login_rate_per_minute: u32,
+    /// Mark the session cookie Secure (set when the server is behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("cloudward-data"),
+            database: None,
+            body_limit: 2 * 1024 * 1024,
+            audit_hash: HashAlg::Sha256,
+            checkpoint_interval: 100,
+            session_minutes: 8 * 60,
+            lockout_after: 5,
+            lockout_minutes: 15,
+            login_rate_per_minute: 30,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    pub fn store_options(&self) -> cloudward_store::Options {
+        cloudward_store::Options {
+            database_url: self.database.clone(),
+            data_dir: self.data_dir.clone(),
+            hash: self.audit_hash,
+            checkpoint_interval: self.checkpoint_interval,
+        }
+    }
+}
+
+/// Shared by every request.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub content: Arc<Content>,
+    pub messages: Arc<Messages>,
+    pub config: Arc<Config>,
+    pub limiter: Arc<auth::LoginLimiter>,
+    metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Result<AppState, String> {
+        let content = cloudward_content::embedded_content().map_err(|problems| {
+            format!(
+                "the embedded content does not load: {}",
+                problems
+                    .iter()
+                    .map(|p| format!("{p:?}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
+        Ok(AppState {
+            store,
+            content: Arc::new(content),
+            messages: Arc::new(cloudward_content::messages()),
+            limiter: Arc::new(auth::LoginLimiter::new(config.login_rate_per_minute)),
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+        })
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "cloudward API", description = "Governance of cloud engagements under GB/T 31167 and GB/T 31168."),
+    paths(
+        healthz, readyz,
+        auth::login, auth::logout, auth::me, auth::change_password,
+        api::list, api::create, api::get_one, api::update, api::delete,
+        api::import, api::export, api::check, api::classification,
+        api::responsibility, api::confirm,
+        admin::list_orgs, admin::create_org, admin::directory, admin::list_users, admin::create_user,
+        admin::list_tokens, admin::create_token, admin::revoke_token,
+        admin::audit_list, admin::audit_verify,
+    ),
+    tags(
+        (name = "engagements", description = "Engagements and their evaluation"),
+        (name = "auth", description = "Login, sessions, passwords"),
+        (name = "admin", description = "Organisations, users, tokens, audit"),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
+        .route("/api/openapi.json", get(openapi))
+        .merge(auth::routes())
+        .merge(api::routes())
+        .merge(admin::routes())
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), localise))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .with_state(state)
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "alive")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+async fn openapi() -> Response {
+    match ApiDoc::openapi().to_pretty_json() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        Err(_) => ApiError::internal().into_response(),
+    }
+}
+
+/// The language of a request: `?lang=`, then the user's choice (set by `auth`), then
+/// `Accept-Language`; Chinese by default.
+pub fn request_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    if let Some(q) = query {
+        for pair in q.split('&') {
+            if let Some(v) = pair.strip_prefix("lang=")
+                && let Some(l) = Lang::parse(v)
+            {
+                return l;
+            }
+        }
+    }
+    if let Some(al) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        for part in al.split(',') {
+            let tag = part.split(';').next().unwrap_or("").trim();
+            if let Some(l) = Lang::parse(tag) {
+                return l;
+            }
+        }
+    }
+    Lang::Zh
+}
+
+/// Renders API errors (our own and the framework's rejections) as JSON in the request's
+/// language.
+async fn localise(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = request_lang(req.uri().query(), req.headers());
+    let mut res = next.run(req).await;
+    let error = match res.extensions().get::<ApiError>() {
+        Some(e) => e.clone(),
+        None if res.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "api.too_large",
+        )
+        .arg("limit", state.config.body_limit),
+        None if res.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "api.method_not_allowed",
+        ),
+        None => return res,
+    };
+    let message = state.messages.render(error.key, lang, &error.args);
+    let mut out = (
+        error.status,
+        axum::Json(serde_json::json!({ "error": { "code": error.code, "message": message } })),
+    )
+        .into_response();
+    // Keep headers a handler set on purpose (Retry-After, Set-Cookie).
+    for name in [header::RETRY_AFTER, header::SET_COOKIE] {
+        if let Some(v) = res.headers_mut().remove(&name) {
+            out.headers_mut().insert(name, v);
+        }
+    }
+    out
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Store(#[from] cloudward_store::StoreError),
+    #[error("cannot listen on {addr}: {detail}")]
+    Listen { addr: String, detail: String },
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Binds the listener; the caller learns the actual address (port 0 picks a free one).
+pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, ServeError> {
+    tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| ServeError::Listen {
+            addr: config.listen.clone(),
+            detail: e.to_string(),
+        })
+}
+
+/// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight, signs a final
+/// audit checkpoint and closes the database.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> Result<(), ServeError> {
+    let store = state.store.clone();
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| ServeError::Setup(e.to_string()))?;
+    tracing::info!("shutting down: signing a last audit checkpoint");
+    if let Err(e) = store.checkpoint_now().await {
+        tracing::error!(error = %e, "final audit checkpoint failed");
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("signal received");
+}

@@ -326,6 +326,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         offset: i64,
     ) -> Result<(Vec<AuditEntry>, i64)>;
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>>;
+    /// The sequence number of the last entry (0 when empty).
+    async fn audit_head(&self) -> Result<i64>;
     /// Signs a checkpoint at the current head (at shutdown, say), if there is a new head.
     async fn checkpoint_now(&self) -> Result<Option<Checkpoint>>;
     /// Closes the pool, waiting for running statements.

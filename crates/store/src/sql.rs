@@ -874,6 +874,13 @@ macro_rules! sql_store {
                     .await?)
             }
 
+            async fn audit_head(&self) -> Result<i64> {
+                let (head,): (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM audit_log")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(head.unwrap_or(0))
+            }
+
             async fn checkpoint_now(&self) -> Result<Option<Checkpoint>> {
                 let (_g, mut tx) = self.begin().await?;
                 let head: Option<(i64, String)> =

@@ -1,0 +1,487 @@
+//! Who is calling, and may they: sessions (cookie + CSRF header), API tokens (bearer),
+//! passwords (Argon2id), login rate limiting and lock-out.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use cloudward_store::{Actor, Org, OrgKind, Role, Session, User};
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::api::ApiJson;
+use crate::error::{ApiError, ApiResult};
+
+pub const SESSION_COOKIE: &str = "cloudward_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const MIN_PASSWORD: usize = 12;
+
+/// The caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub actor: Actor,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub org: Option<Org>,
+    pub role: Role,
+    pub platform_admin: bool,
+    /// The session's hash, for logout; `None` for token callers.
+    pub session: Option<String>,
+}
+
+impl Principal {
+    /// The caller's organisation; platform administrators without one get 403.
+    pub fn org(&self) -> ApiResult<&Org> {
+        self.org.as_ref().ok_or_else(|| {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "api.no_organisation")
+        })
+    }
+
+    pub fn org_kind(&self) -> Option<OrgKind> {
+        self.org.as_ref().and_then(|o| OrgKind::parse(&o.kind))
+    }
+
+    pub fn require(&self, role: Role) -> ApiResult<()> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden().arg("role", role.id()))
+        }
+    }
+
+    pub fn require_platform_admin(&self) -> ApiResult<()> {
+        if self.platform_admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// 32 random bytes, URL-safe base64.
+pub fn random_token() -> ApiResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal())?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn parse_time(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.with_timezone(&chrono::Utc))
+}
+
+fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Principal> {
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let value = auth.to_str().unwrap_or("");
+            let Some(token) = value.strip_prefix("Bearer ") else {
+                return Err(ApiError::unauthenticated());
+            };
+            let Some(t) = state.store.find_token(&sha256_hex(token.trim())).await? else {
+                return Err(ApiError::unauthenticated());
+            };
+            if t.revoked_at.is_some() {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "token_revoked",
+                    "api.token_revoked",
+                ));
+            }
+            let org = state.store.get_org(&t.org_id).await?;
+            return Ok(Principal {
+                actor: Actor {
+                    id: format!("token:{}", t.id),
+                    org_id: Some(t.org_id.clone()),
+                },
+                user_id: None,
+                username: None,
+                org,
+                role: Role::parse(&t.role).unwrap_or(Role::ReadOnly),
+                platform_admin: false,
+                session: None,
+            });
+        }
+        let Some(raw) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(ApiError::unauthenticated());
+        };
+        let hash = sha256_hex(&raw);
+        let Some(session) = state.store.get_session(&hash).await? else {
+            return Err(ApiError::unauthenticated());
+        };
+        if parse_time(&session.expires_at).is_none_or(|t| t <= chrono::Utc::now()) {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "session_expired",
+                "api.session_expired",
+            ));
+        }
+        // Cookies ride along on cross-site requests; a state change also needs the
+        // session's CSRF token, which only our own pages and clients can read.
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let given = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_time_eq(given.as_bytes(), session.csrf_token.as_bytes()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "api.csrf",
+                ));
+            }
+        }
+        let Some(user) = state.store.get_user(&session.user_id).await? else {
+            return Err(ApiError::unauthenticated());
+        };
+        let org = match &user.org_id {
+            Some(id) => state.store.get_org(id).await?,
+            None => None,
+        };
+        Ok(Principal {
+            actor: Actor {
+                id: user.id.clone(),
+                org_id: user.org_id.clone(),
+            },
+            user_id: Some(user.id.clone()),
+            username: Some(user.username.clone()),
+            org,
+            role: Role::parse(&user.role).unwrap_or(Role::ReadOnly),
+            platform_admin: user.platform_admin,
+            session: Some(hash),
+        })
+    }
+}
+
+/// Hashes a password with Argon2id (default parameters, random salt).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .ok()
+        .is_some_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash to verify against when the user does not exist, so that the answer takes as long.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password("no such user, no such password").unwrap_or_default())
+}
+
+pub async fn hash_blocking(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|_| ApiError::internal())
+}
+
+async fn verify_blocking(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+pub fn check_password_policy(password: &str) -> ApiResult<()> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(
+            ApiError::new(StatusCode::BAD_REQUEST, "weak_password", "api.weak_password")
+                .arg("min", MIN_PASSWORD),
+        );
+    }
+    Ok(())
+}
+
+/// Login attempts per client address in a sliding minute.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    per_minute: u32,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl LoginLimiter {
+    pub fn new(per_minute: u32) -> LoginLimiter {
+        LoginLimiter {
+            per_minute: per_minute.max(1),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt; `Err(seconds)` to wait when over the limit.
+    pub fn attempt(&self, ip: IpAddr) -> Result<(), u64> {
+        let now = Instant::now();
+        let Ok(mut seen) = self.seen.lock() else {
+            return Ok(());
+        };
+        if seen.len() > 100_000 {
+            seen.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let slot = seen.entry(ip).or_insert((now, 0));
+        if now.duration_since(slot.0) >= Duration::from_secs(60) {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+        if slot.1 > self.per_minute {
+            let wait = 60u64.saturating_sub(now.duration_since(slot.0).as_secs());
+            return Err(wait.max(1));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub organisation: Option<OrgView>,
+    pub role: String,
+    pub platform_admin: bool,
+    /// Send it back in the `X-CSRF-Token` header with every state-changing request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+impl From<&Org> for OrgView {
+    fn from(o: &Org) -> OrgView {
+        OrgView {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+        }
+    }
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age: i64) -> ApiResult<HeaderValue> {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .map_err(|_| ApiError::internal())
+}
+
+fn locked() -> ApiError {
+    ApiError::new(StatusCode::LOCKED, "locked", "api.locked")
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "bad_credentials",
+        "api.bad_credentials",
+    )
+}
+
+/// Log in with a password; sets the session cookie and returns the CSRF token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = MeResponse), (status = 401, description = "wrong user or password"),
+        (status = 423, description = "locked after too many failures"), (status = 429, description = "too many attempts")))]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    if let Err(wait) = state.limiter.attempt(peer.ip()) {
+        let mut r = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "api.rate_limited",
+        )
+        .arg("seconds", wait)
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(r);
+    }
+    let Some(user) = state.store.find_user(&req.username).await? else {
+        verify_blocking(req.password, dummy_hash().to_owned()).await;
+        return Err(bad_credentials());
+    };
+    let now = chrono::Utc::now();
+    if user
+        .locked_until
+        .as_deref()
+        .and_then(parse_time)
+        .is_some_and(|t| t > now)
+    {
+        return Err(locked());
+    }
+    if !verify_blocking(req.password, user.password_hash.clone()).await {
+        let failed = user.failed_logins + 1;
+        let lock = (failed >= state.config.lockout_after)
+            .then(|| format_time(now + chrono::Duration::minutes(state.config.lockout_minutes)));
+        state.store.login_failed(&user.id, failed, lock.as_deref()).await?;
+        return Err(if lock.is_some() {
+            locked()
+        } else {
+            bad_credentials()
+        });
+    }
+    let raw = random_token()?;
+    let csrf = random_token()?;
+    let minutes = state.config.session_minutes;
+    state
+        .store
+        .login_succeeded(&user.id, Session {
+            token_hash: sha256_hex(&raw),
+            user_id: user.id.clone(),
+            csrf_token: csrf.clone(),
+            created_at: format_time(now),
+            expires_at: format_time(now + chrono::Duration::minutes(minutes)),
+        })
+        .await?;
+    tracing::info!(user = %user.username, "login");
+    let org = match &user.org_id {
+        Some(id) => state.store.get_org(id).await?,
+        None => None,
+    };
+    let body = me_of(&user, org.as_ref(), Some(csrf));
+    let mut r = Json(body).into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, &raw, minutes * 60)?);
+    Ok(r)
+}
+
+fn me_of(user: &User, org: Option<&Org>, csrf: Option<String>) -> MeResponse {
+    MeResponse {
+        user_id: Some(user.id.clone()),
+        username: Some(user.username.clone()),
+        organisation: org.map(OrgView::from),
+        role: user.role.clone(),
+        platform_admin: user.platform_admin,
+        csrf_token: csrf,
+    }
+}
+
+/// End the session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+pub async fn logout(State(state): State<AppState>, p: Principal) -> ApiResult<Response> {
+    if let Some(hash) = &p.session {
+        state.store.delete_session(&p.actor, hash).await?;
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
+    Ok(r)
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = MeResponse)))]
+pub async fn me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<MeResponse>> {
+    let csrf = match &p.session {
+        Some(h) => state.store.get_session(h).await?.map(|s| s.csrf_token),
+        None => None,
+    };
+    Ok(Json(MeResponse {
+        user_id: p.user_id.clone(),
+        username: p.username.clone(),
+        organisation: p.org.as_ref().map(OrgView::from),
+        role: p.role.id().to_owned(),
+        platform_admin: p.platform_admin,
+        csrf_token: csrf,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change one's own password; every session of the user ends.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 400, description = "too short"), (status = 401, description = "current password wrong")))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<Response> {
+    let Some(user_id) = &p.user_id else {
+        return Err(ApiError::forbidden());
+    };
+    let user = state
+        .store
+        .get_user(user_id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    if !verify_blocking(req.current_password, user.password_hash).await {
+        return Err(bad_credentials());
+    }
+    check_password_policy(&req.new_password)?;
+    let hash = hash_blocking(req.new_password).await?;
+    state.store.set_password(&p.actor, user_id, &hash).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
+    Ok(r)
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/me", get(me))
+        .route("/api/v1/auth/password", post(change_password))
+}
