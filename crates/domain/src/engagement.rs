@@ -67,9 +67,9 @@ pub struct EngagementFile {
     pub business: BusinessType,
     pub service_category: ServiceCategory,
     pub deployment_model: DeploymentModel,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_service_provider: Option<SecurityServiceProvider>,
     /// Requirement analysis: the answers for the ten aspects (guide §6.6).
     #[serde(default)]
@@ -99,11 +99,11 @@ pub struct Provider {
     /// The offering (service) used.
     pub offering: String,
     /// The cloud, as named in the region table (alicloud, tencentcloud, huaweicloud, aws, azurerm).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment: Option<Assessment>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<Sla>,
 }
 
@@ -121,10 +121,10 @@ pub struct Assessment {
     #[serde(deserialize_with = "date")]
     #[schemars(with = "NaiveDate")]
     pub expires: NaiveDate,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessor: Option<String>,
     /// Report number or document hash.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
 
@@ -132,10 +132,10 @@ pub struct Assessment {
 #[serde(deny_unknown_fields)]
 pub struct Sla {
     /// Guaranteed monthly availability, in percent (e.g. 99.95).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_percent: Option<f64>,
     /// Guaranteed time to restore service after an outage, in hours.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_hours: Option<f64>,
 }
 
@@ -144,7 +144,7 @@ pub struct Sla {
 pub struct SecurityServiceProvider {
     pub name: String,
     /// What it takes over, in words.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
 
@@ -152,25 +152,25 @@ pub struct SecurityServiceProvider {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Requirements {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_category: Option<ServiceCategoryAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_model: Option<DeploymentAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub functional_stability: Option<StabilityAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dynamic_demand: Option<DemandAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencyAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuity: Option<ContinuityAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portability: Option<PortabilityAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_location: Option<DataLocationAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervision: Option<SupervisionAnswer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub benefit_cost: Option<BenefitCostAnswer>,
 }
 
@@ -178,7 +178,7 @@ pub struct Requirements {
 #[serde(deny_unknown_fields)]
 pub struct ServiceCategoryAnswer {
     /// Why this category was chosen.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
 }
 
@@ -196,9 +196,9 @@ pub enum Capability {
 #[serde(deny_unknown_fields)]
 pub struct DeploymentAnswer {
     /// The customer's own skill at running and securing infrastructure.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub management_capability: Option<Capability>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
 }
 
@@ -221,10 +221,10 @@ pub enum Generality {
 #[serde(deny_unknown_fields)]
 pub struct StabilityAnswer {
     /// How stable the functional requirements are.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stability: Option<Stability>,
     /// Whether the functions are generic (common to many organisations) or specialised.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generality: Option<Generality>,
 }
 
@@ -240,10 +240,10 @@ pub enum LoadPattern {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemandAnswer {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<LoadPattern>,
     /// Peak load divided by base load (1 = flat).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_to_base: Option<f64>,
 }
 
@@ -251,10 +251,10 @@ pub struct DemandAnswer {
 #[serde(deny_unknown_fields)]
 pub struct LatencyAnswer {
     /// The largest round-trip delay the business tolerates, in milliseconds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance_ms: Option<f64>,
     /// The round-trip delay expected or measured to the cloud region, in milliseconds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_ms: Option<f64>,
 }
 
@@ -262,16 +262,16 @@ pub struct LatencyAnswer {
 #[serde(deny_unknown_fields)]
 pub struct ContinuityAnswer {
     /// Recovery time objective, in hours.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rto_hours: Option<f64>,
     /// Recovery point objective, in hours.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpo_hours: Option<f64>,
     /// Availability the business needs, in percent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_percent: Option<f64>,
     /// Outages the business can bear in a year.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerable_outages_per_year: Option<u32>,
 }
 
@@ -279,16 +279,16 @@ pub struct ContinuityAnswer {
 #[serde(deny_unknown_fields)]
 pub struct PortabilityAnswer {
     /// Data volume to move in or out, in terabytes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_volume_tb: Option<f64>,
     /// Provider-specific services the system depends on.
     #[serde(default)]
     pub proprietary_services: Vec<String>,
     /// Whether data can be exported in open, documented formats.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_formats: Option<bool>,
     /// Whether an exit / migration plan exists.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_plan: Option<bool>,
 }
 
@@ -300,7 +300,7 @@ pub struct DataLocationAnswer {
     #[schemars(with = "Vec<String>")]
     pub regions: Vec<Spanned<String>>,
     /// Reference of a cross-border transfer approval, if any.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cross_border_approval: Option<String>,
 }
 
@@ -308,13 +308,13 @@ pub struct DataLocationAnswer {
 #[serde(deny_unknown_fields)]
 pub struct SupervisionAnswer {
     /// The customer needs monitoring interfaces into the provider's platform.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring_interfaces: Option<bool>,
     /// The customer needs to query logs of its resources and of the provider's operations on them.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_query: Option<bool>,
     /// The customer (or its supervisors) will inspect or audit the provider.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspection: Option<bool>,
 }
 
@@ -322,16 +322,16 @@ pub struct SupervisionAnswer {
 #[serde(deny_unknown_fields)]
 pub struct BenefitCostAnswer {
     /// Yearly cost of running the system today (any currency unit, used consistently).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_annual_cost: Option<f64>,
     /// Expected yearly cost on the cloud.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_annual_cost: Option<f64>,
     /// One-off cost of migrating.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration_cost: Option<f64>,
     /// Expected benefits, in words.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub benefits: Option<String>,
 }
 
@@ -343,11 +343,11 @@ pub struct ResponsibilityOverride {
     #[schemars(with = "String")]
     pub element: Spanned<String>,
     /// The one party that owns the element.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<Actor>,
     /// Several owners; each needs its part in `split`. An empty list leaves the element
     /// without an owner.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parties: Option<Vec<Actor>>,
     /// The part each owner takes, in words.
     #[serde(default)]
@@ -360,7 +360,7 @@ pub struct ResponsibilityOverride {
 pub struct Commitment {
     pub present: bool,
     /// Contract section, document number or document hash.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
 
@@ -371,7 +371,7 @@ pub struct RiskEntry {
     #[schemars(with = "String")]
     pub id: Spanned<String>,
     /// Required for the engagement's own risks.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// 1 (rare) to 5 (almost certain).
     pub likelihood: u8,
@@ -380,7 +380,7 @@ pub struct RiskEntry {
     #[serde(default)]
     pub treatment: Treatment,
     /// Likelihood and impact once the treatment is in place.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub residual: Option<Residual>,
 }
 
@@ -427,7 +427,11 @@ pub struct Lifecycle {
 pub struct OutputRecord {
     /// Document number, location or hash.
     pub reference: String,
-    #[serde(default, deserialize_with = "optional_date")]
+    #[serde(
+        default,
+        deserialize_with = "optional_date",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<NaiveDate>")]
     pub date: Option<NaiveDate>,
 }
@@ -443,7 +447,11 @@ fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
 }
 
 fn optional_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-    date(d).map(Some)
+    // `null` is accepted so that the file's own JSON form reads back.
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => date(serde::de::value::StringDeserializer::<D::Error>::new(s)).map(Some),
+    }
 }
 
 /// The JSON Schema of the engagement file.
