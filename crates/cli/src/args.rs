@@ -90,7 +90,12 @@ pub struct StoreArgs {
     #[arg(long, value_name = "DIR", env = "CLOUDWARD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Use PostgreSQL instead of the embedded SQLite database: postgres://user:pass@host/db
-    #[arg(long, value_name = "URL", env = "CLOUDWARD_DATABASE", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CLOUDWARD_DATABASE",
+        hide_env_values = true
+    )]
     pub database: Option<String>,
     /// A YAML configuration file (keys as in docs/server.md); flags and CLOUDWARD_*
     /// variables take precedence over it

@@ -11,7 +11,6 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::ProtectionLevel;
-use crate::{Lang, Text};
 use crate::catalog::ServiceCategory;
 use crate::classify::{self, BusinessType, DeploymentModel, InfoType, Refusal};
 use crate::engagement::{
@@ -20,6 +19,7 @@ use crate::engagement::{
 use crate::load::Content;
 use crate::regions::Jurisdiction;
 use crate::responsibility::{Actor, Assignment, Matrix, Override};
+use crate::{Lang, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

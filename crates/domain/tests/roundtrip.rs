@@ -16,10 +16,19 @@ fn every_example_round_trips_through_json_and_yaml() {
         let back: EngagementFile = serde_path_to_error::deserialize(&json)
             .unwrap_or_else(|e| panic!("{}: {} {}", path.display(), e.path(), e.inner()));
         let yaml = serde_saphyr::to_string(&back).unwrap();
-        assert!(!yaml.contains(": null"), "{}: the export writes no nulls", path.display());
-        let again = engagement::parse(&yaml)
-            .unwrap_or_else(|e| panic!("{}: {e}\n{yaml}", path.display()));
-        assert_eq!(serde_json::to_value(&again).unwrap(), json, "{}", path.display());
+        assert!(
+            !yaml.contains(": null"),
+            "{}: the export writes no nulls",
+            path.display()
+        );
+        let again =
+            engagement::parse(&yaml).unwrap_or_else(|e| panic!("{}: {e}\n{yaml}", path.display()));
+        assert_eq!(
+            serde_json::to_value(&again).unwrap(),
+            json,
+            "{}",
+            path.display()
+        );
         seen += 1;
     }
     assert!(seen >= 3);

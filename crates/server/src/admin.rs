@@ -16,7 +16,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::api::ApiJson;
-use crate::auth::{OrgView, Principal, check_password_policy, hash_blocking, random_token, sha256_hex};
+use crate::auth::{
+    OrgView, Principal, check_password_policy, hash_blocking, random_token, sha256_hex,
+};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -31,16 +33,16 @@ fn kind_of(value: &str) -> ApiResult<OrgKind> {
     OrgKind::parse(value).ok_or_else(|| {
         ApiError::bad_request("api.bad_org_kind")
             .arg("value", value)
-            .arg(
-                "accepted",
-                OrgKind::ALL.map(|k| k.id()).join(", "),
-            )
+            .arg("accepted", OrgKind::ALL.map(|k| k.id()).join(", "))
     })
 }
 
 /// All organisations (platform administrators), or the caller's own.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "admin", responses((status = 200, body = Vec<OrgView>)))]
-pub async fn list_orgs(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Vec<OrgView>>> {
+pub async fn list_orgs(
+    State(state): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<Vec<OrgView>>> {
     if p.platform_admin {
         let orgs = state.store.list_orgs().await?;
         return Ok(Json(orgs.iter().map(OrgView::from).collect()));
@@ -69,7 +71,10 @@ pub async fn create_org(
 /// Organisations that can be named as an engagement's party: providers, assessors and
 /// security service providers. Customers are not listed to each other.
 #[utoipa::path(get, path = "/api/v1/directory", tag = "admin", responses((status = 200, body = Vec<OrgView>)))]
-pub async fn directory(State(state): State<AppState>, _p: Principal) -> ApiResult<Json<Vec<OrgView>>> {
+pub async fn directory(
+    State(state): State<AppState>,
+    _p: Principal,
+) -> ApiResult<Json<Vec<OrgView>>> {
     let orgs = state.store.list_orgs().await?;
     Ok(Json(
         orgs.iter()
@@ -171,14 +176,17 @@ pub async fn create_user(
     let hash = hash_blocking(req.password).await?;
     let u = state
         .store
-        .create_user(&p.actor, NewUser {
-            org_id: Some(org_id),
-            display_name: req.display_name.unwrap_or_else(|| username.clone()),
-            username,
-            password_hash: hash,
-            role,
-            platform_admin: false,
-        })
+        .create_user(
+            &p.actor,
+            NewUser {
+                org_id: Some(org_id),
+                display_name: req.display_name.unwrap_or_else(|| username.clone()),
+                username,
+                password_hash: hash,
+                role,
+                platform_admin: false,
+            },
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -213,7 +221,10 @@ pub struct NewTokenView {
 
 /// The caller's organisation's tokens (organisation administrators).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", responses((status = 200, body = Vec<Object>)))]
-pub async fn list_tokens(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Vec<ApiToken>>> {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<Vec<ApiToken>>> {
     p.require(Role::OrgAdmin)?;
     let org = p.org()?;
     Ok(Json(state.store.list_tokens(&org.id).await?))
@@ -244,13 +255,16 @@ pub async fn create_token(
     let secret = format!("cwt_{}", random_token()?);
     let details = state
         .store
-        .create_token(&p.actor, NewToken {
-            org_id: org.id,
-            name: name.to_owned(),
-            role,
-            token_hash: sha256_hex(&secret),
-            prefix: secret.chars().take(12).collect(),
-        })
+        .create_token(
+            &p.actor,
+            NewToken {
+                org_id: org.id,
+                name: name.to_owned(),
+                role,
+                token_hash: sha256_hex(&secret),
+                prefix: secret.chars().take(12).collect(),
+            },
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -313,7 +327,10 @@ pub async fn audit_list(
 
 /// Verify the whole chain and its signed checkpoints (platform administrators).
 #[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "admin", responses((status = 200, body = Object)))]
-pub async fn audit_verify(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Verification>> {
+pub async fn audit_verify(
+    State(state): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<Verification>> {
     p.require_platform_admin()?;
     Ok(Json(
         cloudward_store::verify(state.store.as_ref(), &state.config.data_dir).await?,
@@ -324,7 +341,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/orgs", get(list_orgs).post(create_org))
         .route("/api/v1/directory", get(directory))
-        .route("/api/v1/orgs/{org_id}/users", get(list_users).post(create_user))
+        .route(
+            "/api/v1/orgs/{org_id}/users",
+            get(list_users).post(create_user),
+        )
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/audit", get(audit_list))

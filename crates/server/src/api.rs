@@ -18,7 +18,9 @@ use cloudward_domain::check::{self, CheckError};
 use cloudward_domain::classify::{self, Refusal};
 use cloudward_domain::engagement::{self, EngagementFile};
 use cloudward_domain::responsibility::{Actor as MatrixActor, Matrix, Override};
-use cloudward_store::{Confirmation, Engagement, EngagementData, EngagementFilter, OrgKind, Party, Role};
+use cloudward_store::{
+    Confirmation, Engagement, EngagementData, EngagementFilter, OrgKind, Party, Role,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -242,7 +244,11 @@ pub async fn list(
     }
     let offset = q.offset.unwrap_or(0).max(0);
     for (name, value, accepted) in [
-        ("phase", &q.phase, &["planning", "selection", "operation", "exit", "closed"][..]),
+        (
+            "phase",
+            &q.phase,
+            &["planning", "selection", "operation", "exit", "closed"][..],
+        ),
         ("level", &q.level, &["general", "enhanced", "advanced"][..]),
     ] {
         if let Some(v) = value
@@ -293,13 +299,17 @@ async fn store_new(
     let document = serde_json::to_value(file).map_err(|_| ApiError::internal())?;
     let e = state
         .store
-        .create_engagement(&p.actor, &p.org()?.id, EngagementData {
-            name: file.name.clone(),
-            phase,
-            level,
-            document,
-            parties,
-        })
+        .create_engagement(
+            &p.actor,
+            &p.org()?.id,
+            EngagementData {
+                name: file.name.clone(),
+                phase,
+                level,
+                document,
+                parties,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(view(e, true))).into_response())
 }
@@ -336,13 +346,18 @@ pub async fn update(
     let document = serde_json::to_value(&file).map_err(|_| ApiError::internal())?;
     let e = state
         .store
-        .update_engagement(&p.actor, &id, req.version, EngagementData {
-            name: file.name.clone(),
-            phase,
-            level,
-            document,
-            parties,
-        })
+        .update_engagement(
+            &p.actor,
+            &id,
+            req.version,
+            EngagementData {
+                name: file.name.clone(),
+                phase,
+                level,
+                document,
+                parties,
+            },
+        )
         .await?;
     Ok(Json(view(e, true)))
 }
@@ -365,7 +380,10 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     writable(&state, &p, &id).await?;
     p.require(Role::OrgAdmin)?;
-    state.store.delete_engagement(&p.actor, &id, q.version).await?;
+    state
+        .store
+        .delete_engagement(&p.actor, &id, q.version)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -430,7 +448,11 @@ pub async fn export(
 ) -> ApiResult<Response> {
     let e = visible(&state, &p, &id).await?;
     let (_, text) = export_text(&e)?;
-    Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], text).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -669,24 +691,25 @@ pub async fn confirm(
         return Err(ApiError::bad_request("api.unknown_element").arg("element", &req.element));
     };
     if !el.assignment.parties.contains(&actor) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "api.not_your_row",
-        )
-        .arg("element", &req.element)
-        .arg("party", actor.id()));
+        return Err(
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "api.not_your_row")
+                .arg("element", &req.element)
+                .arg("party", actor.id()),
+        );
     }
     let c = state
         .store
-        .confirm(&p.actor, Confirmation {
-            engagement_id: e.id.clone(),
-            element: el.id.clone(),
-            party: actor.id().to_owned(),
-            org_id: org.id.clone(),
-            user_id: p.actor.id.clone(),
-            confirmed_at: cloudward_store::now(),
-        })
+        .confirm(
+            &p.actor,
+            Confirmation {
+                engagement_id: e.id.clone(),
+                element: el.id.clone(),
+                party: actor.id().to_owned(),
+                org_id: org.id.clone(),
+                user_id: p.actor.id.clone(),
+                confirmed_at: cloudward_store::now(),
+            },
+        )
         .await?;
     Ok(Json(c))
 }
@@ -701,8 +724,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/engagements/{id}/export", get(export))
         .route("/api/v1/engagements/{id}/check", get(check))
-        .route("/api/v1/engagements/{id}/classification", get(classification))
-        .route("/api/v1/engagements/{id}/responsibility", get(responsibility))
+        .route(
+            "/api/v1/engagements/{id}/classification",
+            get(classification),
+        )
+        .route(
+            "/api/v1/engagements/{id}/responsibility",
+            get(responsibility),
+        )
         .route(
             "/api/v1/engagements/{id}/responsibility/confirm",
             post(confirm),

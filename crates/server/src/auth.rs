@@ -6,9 +6,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -45,9 +45,9 @@ pub struct Principal {
 impl Principal {
     /// The caller's organisation; platform administrators without one get 403.
     pub fn org(&self) -> ApiResult<&Org> {
-        self.org.as_ref().ok_or_else(|| {
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "api.no_organisation")
-        })
+        self.org
+            .as_ref()
+            .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", "api.no_organisation"))
     }
 
     pub fn org_kind(&self) -> Option<OrgKind> {
@@ -163,11 +163,7 @@ impl FromRequestParts<AppState> for Principal {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             if !constant_time_eq(given.as_bytes(), session.csrf_token.as_bytes()) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "csrf",
-                    "api.csrf",
-                ));
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "api.csrf"));
             }
         }
         let Some(user) = state.store.get_user(&session.user_id).await? else {
@@ -201,9 +197,11 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .ok()
-        .is_some_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).ok().is_some_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A hash to verify against when the user does not exist, so that the answer takes as long.
@@ -227,10 +225,12 @@ async fn verify_blocking(password: String, hash: String) -> bool {
 
 pub fn check_password_policy(password: &str) -> ApiResult<()> {
     if password.chars().count() < MIN_PASSWORD {
-        return Err(
-            ApiError::new(StatusCode::BAD_REQUEST, "weak_password", "api.weak_password")
-                .arg("min", MIN_PASSWORD),
-        );
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "weak_password",
+            "api.weak_password",
+        )
+        .arg("min", MIN_PASSWORD));
     }
     Ok(())
 }
@@ -371,7 +371,10 @@ pub async fn login(
         let failed = user.failed_logins + 1;
         let lock = (failed >= state.config.lockout_after)
             .then(|| format_time(now + chrono::Duration::minutes(state.config.lockout_minutes)));
-        state.store.login_failed(&user.id, failed, lock.as_deref()).await?;
+        state
+            .store
+            .login_failed(&user.id, failed, lock.as_deref())
+            .await?;
         return Err(if lock.is_some() {
             locked()
         } else {
@@ -383,13 +386,16 @@ pub async fn login(
     let minutes = state.config.session_minutes;
     state
         .store
-        .login_succeeded(&user.id, Session {
-            token_hash: sha256_hex(&raw),
-            user_id: user.id.clone(),
-            csrf_token: csrf.clone(),
-            created_at: format_time(now),
-            expires_at: format_time(now + chrono::Duration::minutes(minutes)),
-        })
+        .login_succeeded(
+            &user.id,
+            Session {
+                token_hash: sha256_hex(&raw),
+                user_id: user.id.clone(),
+                csrf_token: csrf.clone(),
+                created_at: format_time(now),
+                expires_at: format_time(now + chrono::Duration::minutes(minutes)),
+            },
+        )
         .await?;
     tracing::info!(user = %user.username, "login");
     let org = match &user.org_id {
@@ -398,8 +404,10 @@ pub async fn login(
     };
     let body = me_of(&user, org.as_ref(), Some(csrf));
     let mut r = Json(body).into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&state, &raw, minutes * 60)?);
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&state, &raw, minutes * 60)?,
+    );
     Ok(r)
 }
 

@@ -51,13 +51,55 @@ pub async fn seed(store: &dyn Store) -> Result<Vec<DemoLogin>, String> {
     }
     let (customer, provider, assessor, ssp) = (&ids[0], &ids[1], &ids[2], &ids[3]);
     let users: [(&str, Option<&String>, Role, bool, &'static str); 7] = [
-        ("platform-admin", None, Role::OrgAdmin, true, "platform administrator"),
-        ("customer-admin", Some(customer), Role::OrgAdmin, false, "customer, organisation administrator"),
-        ("customer-member", Some(customer), Role::Member, false, "customer, member"),
-        ("customer-viewer", Some(customer), Role::ReadOnly, false, "customer, read-only"),
-        ("provider-admin", Some(provider), Role::OrgAdmin, false, "cloud service provider"),
-        ("assessor-admin", Some(assessor), Role::OrgAdmin, false, "third-party assessor"),
-        ("ssp-admin", Some(ssp), Role::OrgAdmin, false, "security service provider"),
+        (
+            "platform-admin",
+            None,
+            Role::OrgAdmin,
+            true,
+            "platform administrator",
+        ),
+        (
+            "customer-admin",
+            Some(customer),
+            Role::OrgAdmin,
+            false,
+            "customer, organisation administrator",
+        ),
+        (
+            "customer-member",
+            Some(customer),
+            Role::Member,
+            false,
+            "customer, member",
+        ),
+        (
+            "customer-viewer",
+            Some(customer),
+            Role::ReadOnly,
+            false,
+            "customer, read-only",
+        ),
+        (
+            "provider-admin",
+            Some(provider),
+            Role::OrgAdmin,
+            false,
+            "cloud service provider",
+        ),
+        (
+            "assessor-admin",
+            Some(assessor),
+            Role::OrgAdmin,
+            false,
+            "third-party assessor",
+        ),
+        (
+            "ssp-admin",
+            Some(ssp),
+            Role::OrgAdmin,
+            false,
+            "security service provider",
+        ),
     ];
     let mut logins = Vec::new();
     for (username, org, role, platform_admin, what) in users {
@@ -67,14 +109,17 @@ pub async fn seed(store: &dyn Store) -> Result<Vec<DemoLogin>, String> {
             Some(u) => store.set_password(&by, &u.id, &hash).await.map_err(err)?,
             None => {
                 store
-                    .create_user(&by, NewUser {
-                        org_id: org.cloned(),
-                        username: username.to_owned(),
-                        display_name: username.to_owned(),
-                        password_hash: hash,
-                        role,
-                        platform_admin,
-                    })
+                    .create_user(
+                        &by,
+                        NewUser {
+                            org_id: org.cloned(),
+                            username: username.to_owned(),
+                            display_name: username.to_owned(),
+                            password_hash: hash,
+                            role,
+                            platform_admin,
+                        },
+                    )
                     .await
                     .map_err(err)?;
             }
@@ -114,13 +159,17 @@ pub async fn seed(store: &dyn Store) -> Result<Vec<DemoLogin>, String> {
             }
             parties.push((Party::Assessor, assessor.clone()));
             store
-                .create_engagement(&customer_admin, customer, EngagementData {
-                    name: file.name.clone(),
-                    phase: file.phase.id().to_owned(),
-                    level,
-                    document: serde_json::to_value(&file).map_err(|e| e.to_string())?,
-                    parties,
-                })
+                .create_engagement(
+                    &customer_admin,
+                    customer,
+                    EngagementData {
+                        name: file.name.clone(),
+                        phase: file.phase.id().to_owned(),
+                        level,
+                        document: serde_json::to_value(&file).map_err(|e| e.to_string())?,
+                        parties,
+                    },
+                )
                 .await
                 .map_err(err)?;
         }

@@ -150,7 +150,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))
-        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -212,12 +215,10 @@ async fn localise(State(state): State<AppState>, req: Request, next: Next) -> Re
     let mut res = next.run(req).await;
     let error = match res.extensions().get::<ApiError>() {
         Some(e) => e.clone(),
-        None if res.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "api.too_large",
-        )
-        .arg("limit", state.config.body_limit),
+        None if res.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "api.too_large")
+                .arg("limit", state.config.body_limit)
+        }
         None if res.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -262,10 +263,7 @@ pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, ServeError
 
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight, signs a final
 /// audit checkpoint and closes the database.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-) -> Result<(), ServeError> {
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServeError> {
     let store = state.store.clone();
     let app = router(state);
     axum::serve(

@@ -54,21 +54,37 @@ fn call(u: &User, endpoint: &str, id: &str) -> u16 {
         "check" => u.get(&format!("{base}/check?date=2026-11-28")),
         "classification" => u.get(&format!("{base}/classification")),
         "responsibility" => u.get(&format!("{base}/responsibility")),
-        "put" => u.put(&base, &json!({ "version": 0, "document": common::document("changed") })),
+        "put" => u.put(
+            &base,
+            &json!({ "version": 0, "document": common::document("changed") }),
+        ),
         "delete" => u.delete(&format!("{base}?version=0")),
-        "confirm" => u.post(&format!("{base}/responsibility/confirm"), &json!({ "element": "nowhere/XX" })),
+        "confirm" => u.post(
+            &format!("{base}/responsibility/confirm"),
+            &json!({ "element": "nowhere/XX" }),
+        ),
         _ => unreachable!(),
     };
     let status = r.status().as_u16();
     if status >= 400 {
         let body: Value = r.json().unwrap();
-        assert!(body["error"]["code"].is_string(), "{endpoint}: JSON error body, got {body}");
+        assert!(
+            body["error"]["code"].is_string(),
+            "{endpoint}: JSON error body, got {body}"
+        );
     }
     status
 }
 
 const ENDPOINTS: [&str; 8] = [
-    "get", "export", "check", "classification", "responsibility", "put", "delete", "confirm",
+    "get",
+    "export",
+    "check",
+    "classification",
+    "responsibility",
+    "put",
+    "delete",
+    "confirm",
 ];
 
 fn run(db: common::Db) {
@@ -77,7 +93,10 @@ fn run(db: common::Db) {
     let pb_admin = s.login("pb-admin");
     // Tokens act with their own role.
     let t: Value = a_admin
-        .post("/api/v1/tokens", &json!({ "name": "ro", "role": "read_only" }))
+        .post(
+            "/api/v1/tokens",
+            &json!({ "name": "ro", "role": "read_only" }),
+        )
         .json()
         .unwrap();
     let tok_a_ro = a_admin.token_user("token a read-only", t["token"].as_str().unwrap());
@@ -150,7 +169,10 @@ fn run(db: common::Db) {
     // Organisation administration stays inside the organisation.
     let a_admin = s.login("a-admin");
     let b_org = &s.orgs["B"];
-    assert_eq!(a_admin.get(&format!("/api/v1/orgs/{b_org}/users")).status(), 404);
+    assert_eq!(
+        a_admin.get(&format!("/api/v1/orgs/{b_org}/users")).status(),
+        404
+    );
     let r = a_admin.post(
         &format!("/api/v1/orgs/{b_org}/users"),
         &json!({ "username": "mole", "password": "long enough password", "role": "org_admin" }),
@@ -162,12 +184,27 @@ fn run(db: common::Db) {
         .json()
         .unwrap();
     let b_token_id = t["details"]["id"].as_str().unwrap();
-    assert_eq!(a_admin.delete(&format!("/api/v1/tokens/{b_token_id}")).status(), 404);
+    assert_eq!(
+        a_admin
+            .delete(&format!("/api/v1/tokens/{b_token_id}"))
+            .status(),
+        404
+    );
     let tokens: Value = a_admin.get("/api/v1/tokens").json().unwrap();
-    assert!(tokens.as_array().unwrap().iter().all(|t| t["id"] != b_token_id));
+    assert!(
+        tokens
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != b_token_id)
+    );
     // Nobody but the platform administrator verifies the chain.
     assert_eq!(a_admin.get("/api/v1/admin/audit/verify").status(), 403);
-    let v: Value = s.login("root").get("/api/v1/admin/audit/verify").json().unwrap();
+    let v: Value = s
+        .login("root")
+        .get("/api/v1/admin/audit/verify")
+        .json()
+        .unwrap();
     assert!(v["broken"].is_null(), "{v}");
 }
 

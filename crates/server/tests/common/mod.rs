@@ -120,7 +120,9 @@ impl TestServer {
             ..Config::default()
         };
         tweak(&mut config);
-        let store = rt.block_on(cloudward_store::open(&config.store_options())).unwrap();
+        let store = rt
+            .block_on(cloudward_store::open(&config.store_options()))
+            .unwrap();
         let (orgs, engagements) = rt.block_on(world(store.as_ref()));
         let listener = rt.block_on(cloudward_server::bind(&config)).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -199,40 +201,51 @@ async fn world(
     ];
     for (name, org, role, platform_admin) in users {
         store
-            .create_user(&sys, NewUser {
-                org_id: org.map(|o| orgs[o].clone()),
-                username: name.into(),
-                display_name: name.into(),
-                password_hash: hash.clone(),
-                role,
-                platform_admin,
-            })
+            .create_user(
+                &sys,
+                NewUser {
+                    org_id: org.map(|o| orgs[o].clone()),
+                    username: name.into(),
+                    display_name: name.into(),
+                    password_hash: hash.clone(),
+                    role,
+                    platform_admin,
+                },
+            )
             .await
             .unwrap();
     }
     let mut engagements = HashMap::new();
     let ea = store
-        .create_engagement(&sys, &orgs["A"], EngagementData {
-            name: "EA".into(),
-            phase: "operation".into(),
-            level: Some("advanced".into()),
-            document: document("EA"),
-            parties: vec![
-                (Party::Provider, orgs["PA"].clone()),
-                (Party::Assessor, orgs["AS"].clone()),
-                (Party::SecurityServiceProvider, orgs["SS"].clone()),
-            ],
-        })
+        .create_engagement(
+            &sys,
+            &orgs["A"],
+            EngagementData {
+                name: "EA".into(),
+                phase: "operation".into(),
+                level: Some("advanced".into()),
+                document: document("EA"),
+                parties: vec![
+                    (Party::Provider, orgs["PA"].clone()),
+                    (Party::Assessor, orgs["AS"].clone()),
+                    (Party::SecurityServiceProvider, orgs["SS"].clone()),
+                ],
+            },
+        )
         .await
         .unwrap();
     let eb = store
-        .create_engagement(&sys, &orgs["B"], EngagementData {
-            name: "EB".into(),
-            phase: "operation".into(),
-            level: Some("advanced".into()),
-            document: document("EB"),
-            parties: vec![(Party::Provider, orgs["PB"].clone())],
-        })
+        .create_engagement(
+            &sys,
+            &orgs["B"],
+            EngagementData {
+                name: "EB".into(),
+                phase: "operation".into(),
+                level: Some("advanced".into()),
+                document: document("EB"),
+                parties: vec![(Party::Provider, orgs["PB"].clone())],
+            },
+        )
         .await
         .unwrap();
     engagements.insert("EA", ea.id);
