@@ -469,8 +469,12 @@ mod tests {
         let c = chain(6, HashAlg::Sha256);
         let signer = Signer::new(SigningKey::from_bytes(&[7u8; 32]), None, 3);
         let cp = signer.sign(6, &c[5].hash, "2026-11-28T10:00:06.000Z");
-        assert!(verify(&c, &[cp.clone()], Some(&signer.verifying_key())).ok());
-        let r = verify(&c[..4], &[cp.clone()], Some(&signer.verifying_key()));
+        assert!(verify(&c, std::slice::from_ref(&cp), Some(&signer.verifying_key())).ok());
+        let r = verify(
+            &c[..4],
+            std::slice::from_ref(&cp),
+            Some(&signer.verifying_key()),
+        );
         assert!(r.broken.is_some_and(|b| b.reason.contains("truncated")));
         // A checkpoint signed by another key does not count.
         let other = Signer::new(SigningKey::from_bytes(&[8u8; 32]), None, 3);

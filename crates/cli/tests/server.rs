@@ -1,0 +1,439 @@
+//! The real `cloudward serve` binary: the export round trip with `cloudward check`, a crash
+//! during writes, graceful shutdown, audit tampering, and the first platform administrator.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    base: String,
+    passwords: HashMap<String, String>,
+}
+
+fn serve(data_dir: &Path, database: Option<&str>, demo: bool) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudward"));
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--checkpoint-interval",
+        "7",
+    ])
+    .arg("--data-dir")
+    .arg(data_dir)
+    .env_remove("CLOUDWARD_DATABASE")
+    .env("CLOUDWARD_LOG", "warn")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    if demo {
+        cmd.arg("--demo");
+    }
+    if let Some(db) = database {
+        cmd.args(["--database", db]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first
+        .strip_prefix("cloudward listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_owned();
+    let mut passwords = HashMap::new();
+    if demo {
+        lines.next().unwrap().unwrap();
+        for _ in 0..7 {
+            let line = lines.next().unwrap().unwrap();
+            let mut parts = line.split_whitespace();
+            passwords.insert(
+                parts.next().unwrap().to_owned(),
+                parts.next().unwrap().to_owned(),
+            );
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server {
+        child,
+        base,
+        passwords,
+    }
+}
+
+struct Session {
+    client: Client,
+    csrf: String,
+    base: String,
+}
+
+impl Server {
+    fn login(&self, user: &str) -> Session {
+        let client = Client::builder().cookie_store(true).build().unwrap();
+        let r = client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({ "username": user, "password": self.passwords[user] }))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().unwrap();
+        Session {
+            client,
+            csrf: v["csrf_token"].as_str().unwrap().to_owned(),
+            base: self.base.clone(),
+        }
+    }
+
+    fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+    }
+}
+
+impl Session {
+    fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+    }
+
+    fn create(&self, name: &str) -> Result<String, String> {
+        let text = include_str!("../../../examples/saas-public-general.yaml");
+        let mut doc = serde_json::to_value(cloudward_domain_file(text)).unwrap();
+        doc["name"] = json!(name);
+        let r = self
+            .client
+            .post(format!("{}/api/v1/engagements", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&json!({ "document": doc }))
+            .send()
+            .map_err(|e| e.to_string())?;
+        if r.status() != 201 {
+            return Err(format!("status {}", r.status()));
+        }
+        let v: Value = r.json().map_err(|e| e.to_string())?;
+        Ok(v["id"].as_str().unwrap().to_owned())
+    }
+}
+
+fn cloudward_domain_file(text: &str) -> Value {
+    // The YAML file as JSON, without depending on the domain crate here.
+    let v: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+    v
+}
+
+fn verify(data_dir: &Path, database: Option<&str>) -> (bool, String) {
+    let mut cmd = common::cw();
+    cmd.args(["audit", "verify", "--data-dir"]).arg(data_dir);
+    if let Some(db) = database {
+        cmd.args(["--database", db]);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn postgres() -> Option<String> {
+    let admin = std::env::var("CLOUDWARD_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    Some(
+        rt.block_on(cloudward_store::testing::fresh_postgres_database(&admin))
+            .unwrap(),
+    )
+}
+
+fn databases() -> Vec<Option<String>> {
+    let mut v = vec![None];
+    if let Some(pg) = postgres() {
+        v.push(Some(pg));
+    }
+    v
+}
+
+#[test]
+fn an_exported_engagement_checks_the_same_in_the_cli_as_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), None, true);
+    let s = server.login("customer-member");
+    let list: Value = s.get("/api/v1/engagements").json().unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "the demo has two engagements");
+    for e in items {
+        let id = e["id"].as_str().unwrap();
+        let text = s
+            .get(&format!("/api/v1/engagements/{id}/export"))
+            .text()
+            .unwrap();
+        let file = dir.path().join(format!("{id}.yaml"));
+        std::fs::write(&file, &text).unwrap();
+        let out = common::cw()
+            .args([
+                "check",
+                "--format",
+                "json",
+                "--lang",
+                "en",
+                "--date",
+                "2026-11-28",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let cli: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        let server_report: Value = s
+            .get(&format!(
+                "/api/v1/engagements/{id}/check?date=2026-11-28&lang=en"
+            ))
+            .json()
+            .unwrap();
+        assert_eq!(cli, server_report, "{}", e["name"]);
+    }
+    server.terminate();
+}
+
+#[test]
+fn a_killed_server_keeps_every_acknowledged_write_and_a_verifying_chain() {
+    for db in databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = serve(dir.path(), db.as_deref(), true);
+        let acked = Arc::new(Mutex::new(Vec::new()));
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let s = server.login("customer-member");
+                let acked = acked.clone();
+                std::thread::spawn(move || {
+                    for i in 0.. {
+                        match s.create(&format!("w{w}-{i}")) {
+                            Ok(id) => acked.lock().unwrap().push(id),
+                            Err(_) => break,
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Kill while both writers are still writing.
+        while acked.lock().unwrap().len() < 40 {
+            std::thread::yield_now();
+        }
+        let mut server = server;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let acked = acked.lock().unwrap().clone();
+        assert!(acked.len() >= 40);
+
+        let (ok, report) = verify(dir.path(), db.as_deref());
+        assert!(ok, "chain after the crash: {report}");
+        let server = serve(dir.path(), db.as_deref(), true);
+        let s = server.login("customer-member");
+        let mut present = std::collections::HashSet::new();
+        let mut offset = 0;
+        loop {
+            let page: Value = s
+                .get(&format!("/api/v1/engagements?limit=200&offset={offset}"))
+                .json()
+                .unwrap();
+            let items = page["items"].as_array().unwrap();
+            if items.is_empty() {
+                break;
+            }
+            offset += items.len();
+            present.extend(items.iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+        }
+        let missing: Vec<_> = acked.iter().filter(|id| !present.contains(*id)).collect();
+        assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+        server.terminate();
+        let (ok, report) = verify(dir.path(), db.as_deref());
+        assert!(ok, "{report}");
+    }
+}
+
+#[test]
+fn an_edited_or_truncated_audit_log_is_detected() {
+    for db in databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = serve(dir.path(), db.as_deref(), true);
+        let s = server.login("customer-member");
+        for i in 0..5 {
+            s.create(&format!("e{i}")).unwrap();
+        }
+        // SIGTERM: the server signs a final checkpoint at the head.
+        server.terminate();
+        let (ok, report) = verify(dir.path(), db.as_deref());
+        assert!(ok, "{report}");
+        assert!(report.contains("intact"), "{report}");
+
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            use sqlx::Connection as _;
+
+            match &db {
+                None => {
+                    let url = format!("sqlite://{}", dir.path().join("cloudward.db").display());
+                    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                    let refused =
+                        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+                            .execute(&mut c)
+                            .await;
+                    assert!(refused.is_err(), "the schema refuses edits");
+                    sqlx::query("DROP TRIGGER audit_log_no_update")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                }
+                Some(url) => {
+                    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                    let refused =
+                        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+                            .execute(&mut c)
+                            .await;
+                    assert!(refused.is_err(), "the schema refuses edits");
+                    sqlx::query("DROP TRIGGER audit_log_no_change ON audit_log")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                    sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                }
+            }
+        });
+        let (ok, report) = verify(dir.path(), db.as_deref());
+        assert!(!ok, "tampering goes unnoticed: {report}");
+        assert!(report.contains("entry 5"), "{report}");
+
+        // Cut off the tail, edited row and all, with the checkpoints in the database: the
+        // signed copy outside the database notices.
+        rt.block_on(async {
+            use sqlx::Connection as _;
+
+            match &db {
+                None => {
+                    let url = format!("sqlite://{}", dir.path().join("cloudward.db").display());
+                    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                    sqlx::query("DROP TRIGGER audit_log_no_delete")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                    sqlx::query("DELETE FROM audit_log WHERE seq >= 5")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                    sqlx::query("DELETE FROM audit_checkpoints")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                }
+                Some(url) => {
+                    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                    sqlx::query("DELETE FROM audit_log WHERE seq >= 5")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                    sqlx::query("DELETE FROM audit_checkpoints")
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                }
+            }
+        });
+        let (ok, report) = verify(dir.path(), db.as_deref());
+        assert!(!ok, "truncation goes unnoticed: {report}");
+        assert!(report.contains("truncated"), "{report}");
+    }
+}
+
+#[test]
+fn the_first_platform_administrator_comes_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    common::cw()
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "root",
+            "--platform-admin",
+            "--password-stdin",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .write_stdin("short\n")
+        .assert()
+        .code(2);
+    let out = common::cw()
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "root",
+            "--platform-admin",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let password = text
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .unwrap()
+        .to_owned();
+    let mut server = serve(dir.path(), None, false);
+    server.passwords.insert("root".into(), password);
+    let root = server.login("root");
+    let r = root
+        .client
+        .post(format!("{}/api/v1/orgs", root.base))
+        .header("x-csrf-token", &root.csrf)
+        .json(&json!({ "name": "Bureau", "kind": "customer" }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = root.get("/api/v1/admin/audit/verify").json().unwrap();
+    assert!(v["broken"].is_null());
+    server.terminate();
+    // The user exists once.
+    common::cw()
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "root",
+            "--platform-admin",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .assert()
+        .code(2);
+}
