@@ -25,6 +25,15 @@ struct Server {
 }
 
 fn serve(data_dir: &Path, database: Option<&str>, demo: bool) -> Server {
+    serve_logging(data_dir, database, demo, None)
+}
+
+fn serve_logging(
+    data_dir: &Path,
+    database: Option<&str>,
+    demo: bool,
+    log: Option<&Path>,
+) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudward"));
     cmd.args([
         "serve",
@@ -36,9 +45,15 @@ fn serve(data_dir: &Path, database: Option<&str>, demo: bool) -> Server {
     .arg("--data-dir")
     .arg(data_dir)
     .env_remove("CLOUDWARD_DATABASE")
-    .env("CLOUDWARD_LOG", "warn")
+    .env(
+        "CLOUDWARD_LOG",
+        if log.is_some() { "debug" } else { "warn" },
+    )
     .stdout(Stdio::piped())
-    .stderr(Stdio::null());
+    .stderr(match log {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
+    });
     if demo {
         cmd.arg("--demo");
     }
@@ -436,4 +451,36 @@ fn the_first_platform_administrator_comes_from_the_cli() {
         .arg(dir.path())
         .assert()
         .code(2);
+}
+
+#[test]
+fn secrets_never_reach_the_log() {
+    for db in databases() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("server.log");
+        let server = serve_logging(dir.path(), db.as_deref(), true, Some(&log));
+        let s = server.login("customer-admin");
+        let r = s
+            .client
+            .post(format!("{}/api/v1/tokens", s.base))
+            .header("x-csrf-token", &s.csrf)
+            .json(&json!({ "name": "ci", "role": "member" }))
+            .send()
+            .unwrap();
+        let token: Value = r.json().unwrap();
+        let token = token["token"].as_str().unwrap().to_owned();
+        let passwords: Vec<String> = server.passwords.values().cloned().collect();
+        server.terminate();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.contains("login"), "debug logging was on: {text}");
+        for secret in passwords.iter().chain([&token, &s.csrf]) {
+            assert!(!text.contains(secret.as_str()), "a secret is in the log");
+        }
+        if let Some(url) = &db {
+            assert!(
+                !text.contains("cloudward_test:cloudward_test"),
+                "{url}: password in the log"
+            );
+        }
+    }
 }
