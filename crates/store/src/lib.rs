@@ -237,6 +237,51 @@ pub struct Confirmation {
     pub confirmed_at: String,
 }
 
+/// A workflow document: an offering, an assessment, an evidence file's metadata, a scan
+/// run, a finding, a notice, an exit record … The server owns its shape (`data`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    pub id: String,
+    pub kind: String,
+    /// The organisation that owns it (a provider's offering, a customer's scan …).
+    pub owner_org_id: String,
+    pub engagement_id: Option<String>,
+    /// An enclosing record (an assessment's offering, a finding's engagement scan …).
+    pub parent_id: Option<String>,
+    pub data: serde_json::Value,
+    pub version: i64,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub kind: String,
+    pub owner_org_id: String,
+    pub engagement_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub data: serde_json::Value,
+}
+
+/// Which records to list; unset fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub owner_org_id: Option<String>,
+    pub engagement_id: Option<String>,
+    pub parent_id: Option<String>,
+}
+
+/// An evidence file's bytes, stored once per content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    /// `None` when the bytes live on disk.
+    pub content: Option<Vec<u8>>,
+}
+
 /// Who makes a change, for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -315,6 +360,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn delete_engagement(&self, by: &Actor, id: &str, version: Option<i64>) -> Result<()>;
     async fn confirm(&self, by: &Actor, c: Confirmation) -> Result<Confirmation>;
     async fn confirmations(&self, engagement_id: &str) -> Result<Vec<Confirmation>>;
+
+    async fn create_record(&self, by: &Actor, new: NewRecord) -> Result<Record>;
+    async fn get_record(&self, id: &str) -> Result<Option<Record>>;
+    /// Records of a kind, oldest first.
+    async fn list_records(&self, kind: &str, filter: &RecordFilter) -> Result<Vec<Record>>;
+    /// Replaces the data if the version is still `version`; `Conflict` if not.
+    async fn update_record(
+        &self,
+        by: &Actor,
+        id: &str,
+        version: i64,
+        data: serde_json::Value,
+    ) -> Result<Record>;
+    /// Stores a file's bytes (once per content); the audit entry names its SHA-256.
+    async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()>;
+    async fn get_blob(&self, sha256: &str) -> Result<Option<Blob>>;
 
     /// Entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>>;

@@ -15,8 +15,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::audit::{AuditEntry, Checkpoint, GENESIS, HashAlg, Signer, object_digest};
 use crate::{
-    Actor, ApiToken, Confirmation, Engagement, EngagementData, EngagementFilter, NewToken, NewUser,
-    Org, OrgKind, Party, Result, Session, Store, StoreError, User, new_id, now,
+    Actor, ApiToken, Blob, Confirmation, Engagement, EngagementData, EngagementFilter, NewRecord,
+    NewToken, NewUser, Org, OrgKind, Party, Record, RecordFilter, Result, Session, Store,
+    StoreError, User, new_id, now,
 };
 
 /// What a change does, for its audit entry.
@@ -88,6 +89,41 @@ fn engagement_json(e: &Engagement) -> serde_json::Value {
         "parties": e.parties.iter().map(|(p, o)| (p.id(), o)).collect::<std::collections::BTreeMap<_, _>>(),
     })
 }
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    id: String,
+    kind: String,
+    owner_org_id: String,
+    engagement_id: Option<String>,
+    parent_id: Option<String>,
+    data: String,
+    version: i64,
+    created_by: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl RecordRow {
+    fn into_record(self) -> Result<Record> {
+        let data = serde_json::from_str(&self.data)
+            .map_err(|e| StoreError::Other(format!("record {} has corrupt data: {e}", self.id)))?;
+        Ok(Record {
+            id: self.id,
+            kind: self.kind,
+            owner_org_id: self.owner_org_id,
+            engagement_id: self.engagement_id,
+            parent_id: self.parent_id,
+            data,
+            version: self.version,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const RECORD_COLUMNS: &str = "id, kind, owner_org_id, engagement_id, parent_id, data, version, created_by, created_at, updated_at";
 
 const ENGAGEMENT_COLUMNS: &str =
     "id, customer_org_id, name, phase, level, document, version, created_at, updated_at";
@@ -832,6 +868,169 @@ macro_rules! sql_store {
                     .bind(engagement_id)
                     .fetch_all(&self.pool)
                     .await?)
+            }
+
+            async fn create_record(&self, by: &Actor, new: NewRecord) -> Result<Record> {
+                let at = now();
+                let r = Record {
+                    id: new_id(),
+                    kind: new.kind,
+                    owner_org_id: new.owner_org_id,
+                    engagement_id: new.engagement_id,
+                    parent_id: new.parent_id,
+                    data: new.data,
+                    version: 1,
+                    created_by: by.id.clone(),
+                    created_at: at.clone(),
+                    updated_at: at,
+                };
+                let (_g, mut tx) = self.begin().await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO records ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
+                    .bind(&r.id)
+                    .bind(&r.kind)
+                    .bind(&r.owner_org_id)
+                    .bind(&r.engagement_id)
+                    .bind(&r.parent_id)
+                    .bind(r.data.to_string())
+                    .bind(r.version)
+                    .bind(&r.created_by)
+                    .bind(&r.created_at)
+                    .bind(&r.updated_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unique("the record"))?;
+                let action = format!("{}.create", r.kind);
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: &action,
+                        object_type: &r.kind,
+                        object_id: &r.id,
+                        engagement_id: r.engagement_id.as_deref(),
+                        before: None,
+                        after: Some(r.data.clone()),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(r)
+            }
+
+            async fn get_record(&self, id: &str) -> Result<Option<Record>> {
+                let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(RecordRow::into_record).transpose()
+            }
+
+            async fn list_records(&self, kind: &str, filter: &RecordFilter) -> Result<Vec<Record>> {
+                let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {RECORD_COLUMNS} FROM records WHERE kind = $1 \
+                     AND (CAST($2 AS TEXT) IS NULL OR owner_org_id = $2) \
+                     AND (CAST($3 AS TEXT) IS NULL OR engagement_id = $3) \
+                     AND (CAST($4 AS TEXT) IS NULL OR parent_id = $4) \
+                     ORDER BY created_at, id"
+                )))
+                .bind(kind)
+                .bind(&filter.owner_org_id)
+                .bind(&filter.engagement_id)
+                .bind(&filter.parent_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(RecordRow::into_record).collect()
+            }
+
+            async fn update_record(
+                &self,
+                by: &Actor,
+                id: &str,
+                version: i64,
+                data: serde_json::Value,
+            ) -> Result<Record> {
+                let (_g, mut tx) = self.begin().await?;
+                let Some(before) = self.get_record(id).await? else {
+                    return Err(StoreError::NotFound);
+                };
+                let at = now();
+                let done = sqlx::query(
+                    "UPDATE records SET data = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+                )
+                .bind(data.to_string())
+                .bind(&at)
+                .bind(id)
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "the {} is at version {}, not {version}: read it again and retry",
+                        before.kind, before.version
+                    )));
+                }
+                let action = format!("{}.update", before.kind);
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: &action,
+                        object_type: &before.kind,
+                        object_id: id,
+                        engagement_id: before.engagement_id.as_deref(),
+                        before: Some(before.data.clone()),
+                        after: Some(data.clone()),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(Record {
+                    data,
+                    version: before.version + 1,
+                    updated_at: at,
+                    ..before
+                })
+            }
+
+            async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()> {
+                let (_g, mut tx) = self.begin().await?;
+                let exists: Option<(String,)> = sqlx::query_as("SELECT sha256 FROM blobs WHERE sha256 = $1")
+                    .bind(&blob.sha256)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_none() {
+                    sqlx::query("INSERT INTO blobs (sha256, size, media_type, content, created_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(&blob.sha256)
+                        .bind(blob.size)
+                        .bind(&blob.media_type)
+                        .bind(&blob.content)
+                        .bind(now())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                // The file's hash is the object of the entry: the log names what was filed.
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "evidence.file",
+                        object_type: "evidence_file",
+                        object_id: &blob.sha256,
+                        engagement_id,
+                        before: None,
+                        after: Some(serde_json::json!({ "sha256": blob.sha256, "size": blob.size, "media_type": blob.media_type })),
+                    })
+                    .await?;
+                self.commit(tx, cp).await
+            }
+
+            async fn get_blob(&self, sha256: &str) -> Result<Option<Blob>> {
+                let row: Option<(String, i64, String, Option<Vec<u8>>)> = sqlx::query_as(
+                    "SELECT sha256, size, media_type, content FROM blobs WHERE sha256 = $1",
+                )
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(sha256, size, media_type, content)| Blob {
+                    sha256,
+                    size,
+                    media_type,
+                    content,
+                }))
             }
 
             async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {

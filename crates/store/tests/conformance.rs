@@ -382,6 +382,103 @@ async fn audit_chain_verifies_and_is_append_only(b: Backend) {
     assert!(verify(s, b.dir.path()).await.unwrap().ok());
 }
 
+async fn records_and_blobs(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, p) = orgs(s).await;
+    let e = s
+        .create_engagement(
+            &admin(),
+            &c1.id,
+            data("one", "operation", "general", vec![]),
+        )
+        .await
+        .unwrap();
+    let offering = s
+        .create_record(
+            &admin(),
+            NewRecord {
+                kind: "offering".into(),
+                owner_org_id: p.id.clone(),
+                engagement_id: None,
+                parent_id: None,
+                data: json!({ "name": "ECS" }),
+            },
+        )
+        .await
+        .unwrap();
+    let scan = s
+        .create_record(
+            &admin(),
+            NewRecord {
+                kind: "scan".into(),
+                owner_org_id: c1.id.clone(),
+                engagement_id: Some(e.id.clone()),
+                parent_id: None,
+                data: json!({ "failed": 3 }),
+            },
+        )
+        .await
+        .unwrap();
+    let f = |owner: Option<&str>, eng: Option<&str>| RecordFilter {
+        owner_org_id: owner.map(str::to_owned),
+        engagement_id: eng.map(str::to_owned),
+        parent_id: None,
+    };
+    assert_eq!(
+        s.list_records("offering", &f(Some(&p.id), None))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.list_records("offering", &f(Some(&c1.id), None))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        s.list_records("scan", &f(None, Some(&e.id))).await.unwrap()[0].id,
+        scan.id
+    );
+    let up = s
+        .update_record(&admin(), &offering.id, 1, json!({ "name": "ECS v2" }))
+        .await
+        .unwrap();
+    assert_eq!(up.version, 2);
+    assert!(matches!(
+        s.update_record(&admin(), &offering.id, 1, json!({})).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.get_record(&offering.id).await.unwrap().unwrap().data["name"],
+        "ECS v2"
+    );
+    // Records of an engagement go with it.
+    s.delete_engagement(&admin(), &e.id, None).await.unwrap();
+    assert!(s.get_record(&scan.id).await.unwrap().is_none());
+    // Blobs are stored once per content; each filing is audited with the hash.
+    let blob = Blob {
+        sha256: "ab".repeat(32),
+        size: 3,
+        media_type: "text/plain".into(),
+        content: Some(b"abc".to_vec()),
+    };
+    s.put_blob(&admin(), None, blob.clone()).await.unwrap();
+    s.put_blob(&admin(), None, blob.clone()).await.unwrap();
+    assert_eq!(s.get_blob(&blob.sha256).await.unwrap(), Some(blob.clone()));
+    let entries = s.audit_entries(0, 1000).await.unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.object_id == blob.sha256)
+            .count(),
+        2
+    );
+    assert!(verify(s, b.dir.path()).await.unwrap().ok());
+}
+
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -416,4 +513,5 @@ suite!(
     versions_conflict,
     confirmations,
     audit_chain_verifies_and_is_append_only,
+    records_and_blobs,
 );
