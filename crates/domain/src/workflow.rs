@@ -1,0 +1,467 @@
+//! The server's workflow rules, pure: third-party assessments of offerings ("assess first,
+//! use after"), the reconciliation of scan findings between runs, provider notices and
+//! their deadlines, and the exit checklist (guide §9: hand back, verify, delete).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::ProtectionLevel;
+use crate::catalog::{Catalog, ServiceCategory};
+use crate::classify::DeploymentModel;
+use crate::engagement::ResponsibilityOverride;
+
+/// What a provider offers, as it publishes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offering {
+    pub name: String,
+    pub service_category: ServiceCategory,
+    pub deployment_model: DeploymentModel,
+    /// Regions, as the cloud names them.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// The cloud, as named in the region table.
+    #[serde(default)]
+    pub cloud: Option<String>,
+    /// The capability level the provider claims.
+    pub claimed_level: ProtectionLevel,
+    /// The provider's share of the responsibility matrix, as changes to the category's
+    /// default.
+    #[serde(default)]
+    pub responsibility: Vec<ResponsibilityOverride>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlResult {
+    Satisfied,
+    PartiallySatisfied,
+    NotSatisfied,
+    NotApplicable,
+}
+
+/// The assessor's result for one control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlAssessment {
+    pub result: ControlResult,
+    #[serde(default)]
+    pub notes: String,
+    /// Evidence record ids.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// The provider's answer to a finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_response: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conclusion {
+    pub outcome: Outcome,
+    pub level: ProtectionLevel,
+    pub date: NaiveDate,
+    pub valid_until: NaiveDate,
+}
+
+/// Default validity of a passed assessment.
+pub const VALIDITY_YEARS: i32 = 3;
+
+pub fn default_validity(date: NaiveDate) -> NaiveDate {
+    use chrono::Datelike as _;
+    let year = date.year() + VALIDITY_YEARS;
+    // 29 February becomes 28 February in a year that has none.
+    date.with_year(year)
+        .or_else(|| NaiveDate::from_ymd_opt(year, date.month(), 28))
+        .unwrap_or(date)
+}
+
+/// Why an assessment cannot conclude as asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConclusionProblem {
+    /// `unknown_control`, `not_assessed`, `not_satisfied`, `level_above_claim`, `bad_validity`
+    pub code: &'static str,
+    pub controls: Vec<String>,
+}
+
+/// Checks a pass at `level`: every control of the catalog that applies at that level has a
+/// result and none is "not satisfied". Partially satisfied controls are allowed and
+/// reported in the summary. A fail needs no completeness.
+pub fn check_conclusion(
+    catalog: &Catalog,
+    results: &BTreeMap<String, ControlAssessment>,
+    conclusion: &Conclusion,
+) -> Vec<ConclusionProblem> {
+    let mut problems = Vec::new();
+    let unknown: Vec<String> = results
+        .keys()
+        .filter(|id| catalog.control(id).is_none())
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        problems.push(ConclusionProblem {
+            code: "unknown_control",
+            controls: unknown,
+        });
+    }
+    if conclusion.valid_until <= conclusion.date {
+        problems.push(ConclusionProblem {
+            code: "bad_validity",
+            controls: vec![],
+        });
+    }
+    if conclusion.outcome == Outcome::Pass {
+        let applicable: Vec<&str> = catalog
+            .applicable(conclusion.level)
+            .map(|c| c.id.as_str())
+            .collect();
+        let missing: Vec<String> = applicable
+            .iter()
+            .filter(|id| !results.contains_key(**id))
+            .map(|id| (*id).to_owned())
+            .collect();
+        if !missing.is_empty() {
+            problems.push(ConclusionProblem {
+                code: "not_assessed",
+                controls: missing,
+            });
+        }
+        let failed: Vec<String> = applicable
+            .iter()
+            .filter(|id| {
+                results
+                    .get(**id)
+                    .is_some_and(|r| r.result == ControlResult::NotSatisfied)
+            })
+            .map(|id| (*id).to_owned())
+            .collect();
+        if !failed.is_empty() {
+            problems.push(ConclusionProblem {
+                code: "not_satisfied",
+                controls: failed,
+            });
+        }
+    }
+    problems
+}
+
+/// Counts per result, overall and per family: what customers see of a published assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct AssessmentSummary {
+    pub total: BTreeMap<ControlResult, usize>,
+    pub by_family: BTreeMap<String, BTreeMap<ControlResult, usize>>,
+}
+
+pub fn summarise(
+    catalog: &Catalog,
+    results: &BTreeMap<String, ControlAssessment>,
+) -> AssessmentSummary {
+    let mut s = AssessmentSummary::default();
+    for (id, r) in results {
+        *s.total.entry(r.result).or_default() += 1;
+        if let Some(c) = catalog.control(id) {
+            *s.by_family
+                .entry(c.family.clone())
+                .or_default()
+                .entry(r.result)
+                .or_default() += 1;
+        }
+    }
+    s
+}
+
+/// Whether a conclusion allows use at `needed` on `date` ("assess first, use after").
+pub fn usable(conclusion: Option<&Conclusion>, needed: ProtectionLevel, date: NaiveDate) -> bool {
+    conclusion.is_some_and(|c| {
+        c.outcome == Outcome::Pass && c.level >= needed && c.date <= date && date <= c.valid_until
+    })
+}
+
+/// The lifecycle of a finding across scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingState {
+    Open,
+    /// Accepted with a reason until an expiry date.
+    Accepted,
+    /// Reported fixed; the next scan closes it or reopens it.
+    Fixed,
+    Closed,
+}
+
+/// What a scan does to a tracked finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transition {
+    Unchanged,
+    Reopened,
+    Closed,
+    /// An acceptance past its expiry: open again.
+    AcceptanceExpired,
+}
+
+/// The state after a scan in which the finding is (`present`) or is not failing.
+pub fn reconcile(
+    state: FindingState,
+    present: bool,
+    accepted_until: Option<NaiveDate>,
+    today: NaiveDate,
+) -> (FindingState, Transition) {
+    match (state, present) {
+        (FindingState::Accepted, true) => {
+            if accepted_until.is_some_and(|d| d < today) {
+                (FindingState::Open, Transition::AcceptanceExpired)
+            } else {
+                (FindingState::Accepted, Transition::Unchanged)
+            }
+        }
+        (FindingState::Open, true) => (FindingState::Open, Transition::Unchanged),
+        (FindingState::Fixed | FindingState::Closed, true) => {
+            (FindingState::Open, Transition::Reopened)
+        }
+        (FindingState::Closed, false) => (FindingState::Closed, Transition::Unchanged),
+        (_, false) => (FindingState::Closed, Transition::Closed),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// A change that affects the customer (guide: change notification).
+    Change,
+    /// A security incident.
+    Incident,
+}
+
+/// Hours the customer has to acknowledge a notice, unless the contract says otherwise.
+pub fn default_ack_hours(kind: NoticeKind) -> i64 {
+    match kind {
+        NoticeKind::Change => 5 * 24,
+        NoticeKind::Incident => 24,
+    }
+}
+
+/// A file listing in a hash manifest: path → SHA-256.
+pub type Manifest = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ManifestComparison {
+    pub matched: usize,
+    /// In the provider's manifest, not received.
+    pub missing: Vec<String>,
+    /// Received with another hash.
+    pub mismatched: Vec<String>,
+    /// Received, not in the provider's manifest.
+    pub unexpected: Vec<String>,
+}
+
+impl ManifestComparison {
+    pub fn verified(&self) -> bool {
+        self.missing.is_empty() && self.mismatched.is_empty() && self.matched > 0
+    }
+}
+
+/// Compares what the provider handed over with what the customer received (§9.3).
+pub fn compare_manifests(sent: &Manifest, received: &Manifest) -> ManifestComparison {
+    let mut c = ManifestComparison::default();
+    for (path, hash) in sent {
+        match received.get(path) {
+            None => c.missing.push(path.clone()),
+            Some(h) if !h.eq_ignore_ascii_case(hash) => c.mismatched.push(path.clone()),
+            Some(_) => c.matched += 1,
+        }
+    }
+    c.unexpected = received
+        .keys()
+        .filter(|p| !sent.contains_key(*p))
+        .cloned()
+        .collect();
+    c
+}
+
+/// An item of data or metadata to hand back (§9.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeItem {
+    pub name: String,
+    /// `data` or `metadata` (logs, configurations, access records …).
+    pub kind: String,
+    #[serde(default)]
+    pub returned: bool,
+}
+
+/// The provider's statement that every copy is gone (§9.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeletionAttestation {
+    pub statement: String,
+    pub date: NaiveDate,
+    /// Primary storage, replicas, backups, snapshots, logs …: what the deletion covered.
+    pub covers: BTreeSet<String>,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// What a deletion attestation must cover.
+pub const DELETION_MUST_COVER: [&str; 3] = ["primary", "replicas", "backups"];
+
+/// The exit record of an engagement.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitRecord {
+    /// Reference or summary of the exit plan.
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub scope: Vec<ScopeItem>,
+    #[serde(default)]
+    pub provider_manifest: Option<Manifest>,
+    #[serde(default)]
+    pub customer_manifest: Option<Manifest>,
+    #[serde(default)]
+    pub attestation: Option<DeletionAttestation>,
+    /// When and by whom the customer confirmed the attestation.
+    #[serde(default)]
+    pub confirmed_by: Option<String>,
+    #[serde(default)]
+    pub confirmed_at: Option<String>,
+}
+
+/// What still stops the engagement from closing, as stable codes.
+pub fn exit_blockers(exit: &ExitRecord) -> Vec<&'static str> {
+    let mut b = Vec::new();
+    if exit.plan.as_deref().is_none_or(|p| p.trim().is_empty()) {
+        b.push("exit-no-plan");
+    }
+    if exit.scope.is_empty() {
+        b.push("exit-no-scope");
+    } else if exit.scope.iter().any(|i| !i.returned) {
+        b.push("exit-data-not-returned");
+    }
+    match (&exit.provider_manifest, &exit.customer_manifest) {
+        (Some(sent), Some(received)) => {
+            if !compare_manifests(sent, received).verified() {
+                b.push("exit-integrity-failed");
+            }
+        }
+        _ => b.push("exit-integrity-not-verified"),
+    }
+    match &exit.attestation {
+        None => b.push("exit-no-deletion-attestation"),
+        Some(a) => {
+            if DELETION_MUST_COVER.iter().any(|c| !a.covers.contains(*c)) {
+                b.push("exit-deletion-incomplete");
+            }
+        }
+    }
+    if exit.confirmed_at.is_none() {
+        b.push("exit-deletion-not-confirmed");
+    }
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn validity_is_three_years() {
+        assert_eq!(default_validity(d("2026-03-01")), d("2029-03-01"));
+        assert_eq!(default_validity(d("2028-02-29")), d("2031-02-28"));
+    }
+
+    #[test]
+    fn use_needs_a_valid_pass_at_or_above_the_level() {
+        let c = Conclusion {
+            outcome: Outcome::Pass,
+            level: ProtectionLevel::Enhanced,
+            date: d("2026-01-01"),
+            valid_until: d("2029-01-01"),
+        };
+        assert!(usable(Some(&c), ProtectionLevel::General, d("2026-06-01")));
+        assert!(usable(Some(&c), ProtectionLevel::Enhanced, d("2029-01-01")));
+        assert!(!usable(Some(&c), ProtectionLevel::Advanced, d("2026-06-01")));
+        assert!(!usable(Some(&c), ProtectionLevel::General, d("2029-01-02")), "expired");
+        let failed = Conclusion { outcome: Outcome::Fail, ..c };
+        assert!(!usable(Some(&failed), ProtectionLevel::General, d("2026-06-01")));
+        assert!(!usable(None, ProtectionLevel::General, d("2026-06-01")));
+    }
+
+    #[test]
+    fn findings_close_reopen_and_acceptances_expire() {
+        let today = d("2026-11-28");
+        use FindingState::*;
+        assert_eq!(reconcile(Fixed, false, None, today), (Closed, Transition::Closed));
+        assert_eq!(reconcile(Fixed, true, None, today), (Open, Transition::Reopened));
+        assert_eq!(reconcile(Open, false, None, today), (Closed, Transition::Closed));
+        assert_eq!(
+            reconcile(Accepted, true, Some(d("2026-12-31")), today),
+            (Accepted, Transition::Unchanged)
+        );
+        assert_eq!(
+            reconcile(Accepted, true, Some(d("2026-11-27")), today),
+            (Open, Transition::AcceptanceExpired)
+        );
+        assert_eq!(reconcile(Closed, true, None, today), (Open, Transition::Reopened));
+    }
+
+    #[test]
+    fn manifests_compare_by_path_and_hash() {
+        let sent: Manifest = [("a", "11"), ("b", "22"), ("c", "33")]
+            .map(|(p, h)| (p.to_owned(), h.to_owned()))
+            .into();
+        let received: Manifest = [("a", "11"), ("b", "99"), ("d", "44")]
+            .map(|(p, h)| (p.to_owned(), h.to_owned()))
+            .into();
+        let c = compare_manifests(&sent, &received);
+        assert_eq!(c.matched, 1);
+        assert_eq!(c.missing, vec!["c"]);
+        assert_eq!(c.mismatched, vec!["b"]);
+        assert_eq!(c.unexpected, vec!["d"]);
+        assert!(!c.verified());
+        assert!(compare_manifests(&sent, &sent).verified());
+    }
+
+    #[test]
+    fn an_exit_closes_only_when_everything_is_done() {
+        let mut e = ExitRecord::default();
+        assert_eq!(exit_blockers(&e).len(), 5);
+        e.plan = Some("EXIT-PLAN-1".into());
+        e.scope = vec![ScopeItem {
+            name: "database".into(),
+            kind: "data".into(),
+            returned: true,
+        }];
+        let m: Manifest = [("db.dump".to_owned(), "ab".to_owned())].into();
+        e.provider_manifest = Some(m.clone());
+        e.customer_manifest = Some(m);
+        e.attestation = Some(DeletionAttestation {
+            statement: "all deleted".into(),
+            date: d("2026-11-28"),
+            covers: ["primary", "replicas"].map(str::to_owned).into(),
+            evidence: vec![],
+        });
+        assert_eq!(
+            exit_blockers(&e),
+            vec!["exit-deletion-incomplete", "exit-deletion-not-confirmed"]
+        );
+        if let Some(a) = e.attestation.as_mut() {
+            a.covers.insert("backups".into());
+        }
+        e.confirmed_at = Some("2026-11-28T10:00:00Z".into());
+        assert!(exit_blockers(&e).is_empty());
+    }
+}
