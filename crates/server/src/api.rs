@@ -65,7 +65,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
-fn invalid_json(path: &str, e: &serde_json::Error) -> ApiError {
+pub(crate) fn invalid_json(path: &str, e: &serde_json::Error) -> ApiError {
     let field = if path == "." || path.is_empty() {
         "$".to_owned()
     } else {
@@ -159,7 +159,7 @@ pub struct UpdateEngagement {
 }
 
 /// The engagement file from its JSON form, naming the field that is wrong.
-fn parse_document(doc: &serde_json::Value) -> ApiResult<EngagementFile> {
+pub(crate) fn parse_document(doc: &serde_json::Value) -> ApiResult<EngagementFile> {
     serde_path_to_error::deserialize(doc).map_err(|e| {
         let path = e.path().to_string();
         invalid_json(&format!("document.{path}"), e.inner())
@@ -167,7 +167,7 @@ fn parse_document(doc: &serde_json::Value) -> ApiResult<EngagementFile> {
 }
 
 /// Phase and level as stored for filtering; a classified system is refused.
-fn summarise(file: &EngagementFile) -> ApiResult<(String, Option<String>)> {
+pub(crate) fn summarise(file: &EngagementFile) -> ApiResult<(String, Option<String>)> {
     let level = match classify::classify(&file.information, file.business) {
         Ok(r) => Some(r.level.id().to_owned()),
         Err(Refusal::Classified) => {
@@ -203,7 +203,7 @@ async fn parties(
 }
 
 /// The engagement if the caller may see it; 404 otherwise.
-async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Engagement> {
+pub(crate) async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Engagement> {
     let org = p.org()?;
     state
         .store
@@ -213,7 +213,7 @@ async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Engagem
 }
 
 /// The engagement if the caller may change it: a member of its customer organisation.
-async fn writable(state: &AppState, p: &Principal, id: &str) -> ApiResult<Engagement> {
+pub(crate) async fn writable(state: &AppState, p: &Principal, id: &str) -> ApiResult<Engagement> {
     let e = visible(state, p, id).await?;
     if p.org()?.id != e.customer_org_id {
         return Err(ApiError::forbidden());
@@ -431,7 +431,7 @@ pub async fn import(
 }
 
 /// The engagement file of a stored engagement, as YAML text.
-fn export_text(e: &Engagement) -> ApiResult<(EngagementFile, String)> {
+pub(crate) fn export_text(e: &Engagement) -> ApiResult<(EngagementFile, String)> {
     let file: EngagementFile =
         serde_json::from_value(e.document.clone()).map_err(|_| ApiError::internal())?;
     let text = serde_saphyr::to_string(&file).map_err(|_| ApiError::internal())?;

@@ -14,6 +14,8 @@ pub struct ApiError {
     /// Message key in `content/i18n/messages.yaml` and its arguments.
     pub key: &'static str,
     pub args: Vec<(&'static str, String)>,
+    /// Structured detail for clients (the blockers of a refused transition, say).
+    pub details: Option<serde_json::Value>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -25,7 +27,13 @@ impl ApiError {
             code,
             key,
             args: Vec::new(),
+            details: None,
         }
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> ApiError {
+        self.details = Some(details);
+        self
     }
 
     pub fn arg(mut self, name: &'static str, value: impl ToString) -> ApiError {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 mod metrics;
+pub mod workflow;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +50,9 @@ pub struct Config {
     pub login_rate_per_minute: u32,
     /// Mark the session cookie Secure (set when the server is behind TLS).
     pub secure_cookies: bool,
+    /// Hours the customer has to acknowledge a provider's incident report / change notice.
+    pub incident_ack_hours: i64,
+    pub change_ack_hours: i64,
 }
 
 impl Default for Config {
@@ -65,11 +69,20 @@ impl Default for Config {
             lockout_minutes: 15,
             login_rate_per_minute: 30,
             secure_cookies: false,
+            incident_ack_hours: 24,
+            change_ack_hours: 5 * 24,
         }
     }
 }
 
 impl Config {
+    pub fn ack_hours(&self, kind: cloudward_domain::workflow::NoticeKind) -> i64 {
+        match kind {
+            cloudward_domain::workflow::NoticeKind::Incident => self.incident_ack_hours,
+            cloudward_domain::workflow::NoticeKind::Change => self.change_ack_hours,
+        }
+    }
+
     pub fn store_options(&self) -> cloudward_store::Options {
         cloudward_store::Options {
             database_url: self.database.clone(),
@@ -126,11 +139,18 @@ impl AppState {
         admin::list_orgs, admin::create_org, admin::directory, admin::list_users, admin::create_user,
         admin::list_tokens, admin::create_token, admin::revoke_token,
         admin::audit_list, admin::audit_verify,
+        workflow::list_offerings, workflow::create_offering, workflow::get_offering, workflow::update_offering,
+        workflow::invite_assessor, workflow::list_assessments, workflow::get_assessment, workflow::record_results,
+        workflow::respond, workflow::conclude, workflow::publish, workflow::grant,
+        workflow::use_offering, workflow::transition, workflow::put_contract, workflow::put_risks,
+        workflow::create_notice, workflow::list_notices, workflow::ack_notice, workflow::alerts,
+        workflow::get_exit, workflow::exit_step,
     ),
     tags(
         (name = "engagements", description = "Engagements and their evaluation"),
         (name = "auth", description = "Login, sessions, passwords"),
         (name = "admin", description = "Organisations, users, tokens, audit"),
+        (name = "workflow", description = "Offerings, assessments, lifecycle, notices, exit"),
     )
 )]
 #[derive(Debug)]
@@ -147,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(api::routes())
         .merge(admin::routes())
+        .merge(workflow::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))
@@ -227,11 +248,11 @@ async fn localise(State(state): State<AppState>, req: Request, next: Next) -> Re
         None => return res,
     };
     let message = state.messages.render(error.key, lang, &error.args);
-    let mut out = (
-        error.status,
-        axum::Json(serde_json::json!({ "error": { "code": error.code, "message": message } })),
-    )
-        .into_response();
+    let mut body = serde_json::json!({ "error": { "code": error.code, "message": message } });
+    if let Some(d) = error.details {
+        body["error"]["details"] = d;
+    }
+    let mut out = (error.status, axum::Json(body)).into_response();
     // Keep headers a handler set on purpose (Retry-After, Set-Cookie).
     for name in [header::RETRY_AFTER, header::SET_COOKIE] {
         if let Some(v) = res.headers_mut().remove(&name) {

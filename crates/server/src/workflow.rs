@@ -1,0 +1,1264 @@
+//! The engagement workflow: provider offerings and their third-party assessments ("assess
+//! first, use after"), picking an offering, phase transitions through the gates of `check`,
+//! the contract checklist and risk register, provider notices, supervision alerts, and the
+//! exit (hand back, verify, delete, confirm).
+//!
+//! Records live in the store as typed JSON (`Record`); who may see or change each is decided
+//! here. Everything outside an engagement's parties answers 404.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use cloudward_domain::ProtectionLevel;
+use cloudward_domain::check::{self, CheckError};
+use cloudward_domain::engagement::{
+    Assessment as FileAssessment, Commitment, EngagementFile, Phase, Provider, RiskEntry,
+};
+use cloudward_domain::workflow::{
+    self, ControlAssessment, ControlResult, Conclusion, DeletionAttestation, ExitRecord,
+    Manifest, NoticeKind, Offering, Outcome, ScopeItem,
+};
+use cloudward_store::{
+    Engagement, EngagementData, NewRecord, OrgKind, Party, Record, RecordFilter, Role,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::api::{ApiJson, export_text, summarise, visible};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+
+/// What the caller is on an engagement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seat {
+    Customer,
+    Provider,
+    Assessor,
+    SecurityServiceProvider,
+}
+
+pub(crate) fn seat(p: &Principal, e: &Engagement) -> Option<Seat> {
+    let org = p.org.as_ref()?;
+    if org.id == e.customer_org_id {
+        return Some(Seat::Customer);
+    }
+    e.parties
+        .iter()
+        .find(|(_, o)| *o == org.id)
+        .map(|(party, _)| match party {
+            Party::Provider => Seat::Provider,
+            Party::Assessor => Seat::Assessor,
+            Party::SecurityServiceProvider => Seat::SecurityServiceProvider,
+        })
+}
+
+/// The engagement, if the caller sits on it in one of `seats` with at least `role`.
+pub(crate) async fn acting(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    seats: &[Seat],
+    role: Role,
+) -> ApiResult<(Engagement, Seat)> {
+    let e = visible(state, p, id).await?;
+    let s = seat(p, &e).ok_or_else(ApiError::not_found)?;
+    if !seats.contains(&s) {
+        return Err(ApiError::forbidden());
+    }
+    p.require(role)?;
+    Ok((e, s))
+}
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn parse_data<T: serde::de::DeserializeOwned>(r: &Record) -> ApiResult<T> {
+    serde_json::from_value(r.data.clone()).map_err(|e| {
+        tracing::error!(record = %r.id, error = %e, "record does not match its type");
+        ApiError::internal()
+    })
+}
+
+fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
+    serde_json::to_value(v).map_err(|_| ApiError::internal())
+}
+
+fn invalid(key: &'static str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", key)
+}
+
+/// Saves a changed engagement file, re-deriving phase and level.
+pub(crate) async fn save_file(
+    state: &AppState,
+    p: &Principal,
+    e: &Engagement,
+    file: &EngagementFile,
+) -> ApiResult<Engagement> {
+    let (phase, level) = summarise(file)?;
+    Ok(state
+        .store
+        .update_engagement(&p.actor, &e.id, e.version, EngagementData {
+            name: file.name.clone(),
+            phase,
+            level,
+            document: to_value(file)?,
+            parties: e.parties.clone(),
+        })
+        .await?)
+}
+
+/// Runs `check` on the file as it would be saved; input errors become 422 with details.
+fn validate(
+    state: &AppState,
+    file: &EngagementFile,
+    date: NaiveDate,
+) -> ApiResult<check::Report> {
+    let text = serde_saphyr::to_string(file).map_err(|_| ApiError::internal())?;
+    match check::check(file, &text, &state.content, date) {
+        Ok(r) => Ok(r),
+        Err(CheckError::Classified) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            "check.refused",
+        )),
+        Err(CheckError::Invalid(errors)) => {
+            let details: Vec<Value> = errors
+                .iter()
+                .map(|e| {
+                    json!({
+                        "field": e.field,
+                        "message": state.messages.render(e.key, cloudward_domain::Lang::En, &e.args),
+                    })
+                })
+                .collect();
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_engagement",
+                "api.invalid_engagement",
+            )
+            .arg("detail", errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>().join(", "))
+            .details(Value::Array(details)))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- offerings
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferingView {
+    pub id: String,
+    pub provider_org_id: String,
+    pub version: i64,
+    pub published: bool,
+    #[schema(value_type = Object)]
+    pub offering: Value,
+    /// The latest published assessment: conclusion and summary.
+    #[schema(value_type = Option<Object>)]
+    pub assessment: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferingBody {
+    #[schema(value_type = Object)]
+    pub offering: Value,
+    #[serde(default)]
+    pub published: bool,
+    /// For updates: the version read.
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OfferingData {
+    offering: Value,
+    published: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AssessmentData {
+    offering_id: String,
+    assessor_org_id: String,
+    level: ProtectionLevel,
+    results: BTreeMap<String, ControlAssessment>,
+    conclusion: Option<Conclusion>,
+    published: bool,
+    /// Engagements whose customers may read the details.
+    grants: Vec<String>,
+}
+
+fn parse_offering(v: &Value) -> ApiResult<Offering> {
+    serde_path_to_error::deserialize(v)
+        .map_err(|e| crate::api::invalid_json(&format!("offering.{}", e.path()), e.inner()))
+}
+
+async fn published_assessment(state: &AppState, offering_id: &str) -> ApiResult<Option<(Record, AssessmentData)>> {
+    let list = state
+        .store
+        .list_records("assessment", &RecordFilter {
+            parent_id: Some(offering_id.to_owned()),
+            ..Default::default()
+        })
+        .await?;
+    let mut best: Option<(Record, AssessmentData)> = None;
+    for r in list {
+        let a: AssessmentData = parse_data(&r)?;
+        if a.published && a.conclusion.is_some() {
+            let newer = match &best {
+                None => true,
+                Some((_, b)) => {
+                    a.conclusion.as_ref().map(|c| c.date) >= b.conclusion.as_ref().map(|c| c.date)
+                }
+            };
+            if newer {
+                best = Some((r, a));
+            }
+        }
+    }
+    Ok(best)
+}
+
+async fn offering_view(state: &AppState, r: &Record) -> ApiResult<OfferingView> {
+    let d: OfferingData = parse_data(r)?;
+    let assessment = match published_assessment(state, &r.id).await? {
+        Some((ar, a)) => Some(json!({
+            "id": ar.id,
+            "assessor_org_id": a.assessor_org_id,
+            "conclusion": a.conclusion,
+            "summary": workflow::summarise(&state.content.catalog, &a.results),
+        })),
+        None => None,
+    };
+    Ok(OfferingView {
+        id: r.id.clone(),
+        provider_org_id: r.owner_org_id.clone(),
+        version: r.version,
+        published: d.published,
+        offering: d.offering,
+        assessment,
+    })
+}
+
+fn require_kind(p: &Principal, kind: OrgKind) -> ApiResult<()> {
+    if p.org_kind() != Some(kind) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(())
+}
+
+/// Published offerings, and the caller's own.
+#[utoipa::path(get, path = "/api/v1/offerings", tag = "workflow", responses((status = 200, body = Vec<OfferingView>)))]
+pub async fn list_offerings(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Vec<OfferingView>>> {
+    let org = p.org()?;
+    let all = state.store.list_records("offering", &RecordFilter::default()).await?;
+    let mut out = Vec::new();
+    for r in all {
+        let d: OfferingData = parse_data(&r)?;
+        if d.published || r.owner_org_id == org.id {
+            out.push(offering_view(&state, &r).await?);
+        }
+    }
+    Ok(Json(out))
+}
+
+/// A provider publishes (or drafts) an offering.
+#[utoipa::path(post, path = "/api/v1/offerings", tag = "workflow", request_body = OfferingBody, responses((status = 201, body = OfferingView)))]
+pub async fn create_offering(
+    State(state): State<AppState>,
+    p: Principal,
+    ApiJson(body): ApiJson<OfferingBody>,
+) -> ApiResult<Response> {
+    require_kind(&p, OrgKind::Provider)?;
+    p.require(Role::Member)?;
+    parse_offering(&body.offering)?;
+    let r = state
+        .store
+        .create_record(&p.actor, NewRecord {
+            kind: "offering".into(),
+            owner_org_id: p.org()?.id.clone(),
+            engagement_id: None,
+            parent_id: None,
+            data: to_value(&OfferingData {
+                offering: body.offering,
+                published: body.published,
+            })?,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(offering_view(&state, &r).await?)).into_response())
+}
+
+async fn offering_record(state: &AppState, p: &Principal, id: &str) -> ApiResult<Record> {
+    let org = p.org()?;
+    let r = state
+        .store
+        .get_record(id)
+        .await?
+        .filter(|r| r.kind == "offering")
+        .ok_or_else(ApiError::not_found)?;
+    let d: OfferingData = parse_data(&r)?;
+    if !d.published && r.owner_org_id != org.id {
+        return Err(ApiError::not_found());
+    }
+    Ok(r)
+}
+
+#[utoipa::path(get, path = "/api/v1/offerings/{id}", tag = "workflow", responses((status = 200, body = OfferingView)))]
+pub async fn get_offering(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OfferingView>> {
+    let r = offering_record(&state, &p, &id).await?;
+    Ok(Json(offering_view(&state, &r).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/offerings/{id}", tag = "workflow", request_body = OfferingBody, responses((status = 200, body = OfferingView)))]
+pub async fn update_offering(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OfferingBody>,
+) -> ApiResult<Json<OfferingView>> {
+    let r = offering_record(&state, &p, &id).await?;
+    if r.owner_org_id != p.org()?.id {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    parse_offering(&body.offering)?;
+    let r = state
+        .store
+        .update_record(
+            &p.actor,
+            &id,
+            body.version.unwrap_or(r.version),
+            to_value(&OfferingData {
+                offering: body.offering,
+                published: body.published,
+            })?,
+        )
+        .await?;
+    Ok(Json(offering_view(&state, &r).await?))
+}
+
+// ---------------------------------------------------------------- assessments
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteAssessor {
+    pub assessor_org_id: String,
+    /// general, enhanced, advanced
+    #[schema(value_type = String)]
+    pub level: ProtectionLevel,
+}
+
+/// The provider invites an assessor to assess an offering at a level.
+#[utoipa::path(post, path = "/api/v1/offerings/{id}/assessments", tag = "workflow", request_body = InviteAssessor, responses((status = 201, body = Object)))]
+pub async fn invite_assessor(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<InviteAssessor>,
+) -> ApiResult<Response> {
+    let offering = offering_record(&state, &p, &id).await?;
+    if offering.owner_org_id != p.org()?.id {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    let assessor = state.store.get_org(&body.assessor_org_id).await?;
+    if assessor.as_ref().map(|o| o.kind.as_str()) != Some(OrgKind::Assessor.id()) {
+        return Err(ApiError::bad_request("api.bad_party")
+            .arg("seat", "assessor_org_id")
+            .arg("kind", OrgKind::Assessor.id()));
+    }
+    let r = state
+        .store
+        .create_record(&p.actor, NewRecord {
+            kind: "assessment".into(),
+            owner_org_id: offering.owner_org_id.clone(),
+            engagement_id: None,
+            parent_id: Some(offering.id.clone()),
+            data: to_value(&AssessmentData {
+                offering_id: offering.id,
+                assessor_org_id: body.assessor_org_id,
+                level: body.level,
+                results: BTreeMap::new(),
+                conclusion: None,
+                published: false,
+                grants: Vec::new(),
+            })?,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(assessment_json(&state, &r, true)?)).into_response())
+}
+
+fn assessment_json(state: &AppState, r: &Record, details: bool) -> ApiResult<Value> {
+    let a: AssessmentData = parse_data(r)?;
+    let summary = workflow::summarise(&state.content.catalog, &a.results);
+    let mut v = json!({
+        "id": r.id,
+        "version": r.version,
+        "offering_id": a.offering_id,
+        "provider_org_id": r.owner_org_id,
+        "assessor_org_id": a.assessor_org_id,
+        "level": a.level,
+        "conclusion": a.conclusion,
+        "published": a.published,
+        "summary": summary,
+    });
+    if details {
+        v["results"] = to_value(&a.results)?;
+        v["grants"] = to_value(&a.grants)?;
+    }
+    Ok(v)
+}
+
+/// Who may see an assessment, and how much.
+enum AssessmentAccess {
+    Provider,
+    Assessor,
+    /// A customer with a grant through one of its engagements.
+    Details,
+    /// Published: conclusion and summary only.
+    Summary,
+}
+
+async fn assessment_access(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(Record, AssessmentData, AssessmentAccess)> {
+    let org = p.org()?;
+    let r = state
+        .store
+        .get_record(id)
+        .await?
+        .filter(|r| r.kind == "assessment")
+        .ok_or_else(ApiError::not_found)?;
+    let a: AssessmentData = parse_data(&r)?;
+    if r.owner_org_id == org.id {
+        return Ok((r, a, AssessmentAccess::Provider));
+    }
+    if a.assessor_org_id == org.id {
+        return Ok((r, a, AssessmentAccess::Assessor));
+    }
+    if !a.published {
+        return Err(ApiError::not_found());
+    }
+    for e in &a.grants {
+        if let Some(e) = state.store.visible_engagement(e, &org.id).await?
+            && e.customer_org_id == org.id
+        {
+            return Ok((r, a, AssessmentAccess::Details));
+        }
+    }
+    Ok((r, a, AssessmentAccess::Summary))
+}
+
+/// An assessment: everything for its provider, its assessor and granted customers; the
+/// conclusion and summary for other customers once published.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "workflow", responses((status = 200, body = Object)))]
+pub async fn get_assessment(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (r, _, access) = assessment_access(&state, &p, &id).await?;
+    let details = !matches!(access, AssessmentAccess::Summary);
+    Ok(Json(assessment_json(&state, &r, details)?))
+}
+
+/// Assessments the caller's organisation runs or owns.
+#[utoipa::path(get, path = "/api/v1/assessments", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+pub async fn list_assessments(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Vec<Value>>> {
+    let org = p.org()?;
+    let all = state.store.list_records("assessment", &RecordFilter::default()).await?;
+    let mut out = Vec::new();
+    for r in all {
+        let a: AssessmentData = parse_data(&r)?;
+        if r.owner_org_id == org.id || a.assessor_org_id == org.id {
+            out.push(assessment_json(&state, &r, false)?);
+        }
+    }
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultBody {
+    pub version: i64,
+    /// control id → result
+    #[schema(value_type = Object)]
+    pub results: BTreeMap<String, ResultEntry>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultEntry {
+    /// satisfied, partially_satisfied, not_satisfied, not_applicable
+    #[schema(value_type = String)]
+    pub result: ControlResult,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// The assessor records results per control (until it concludes).
+#[utoipa::path(put, path = "/api/v1/assessments/{id}/results", tag = "workflow", request_body = ResultBody, responses((status = 200, body = Object)))]
+pub async fn record_results(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ResultBody>,
+) -> ApiResult<Json<Value>> {
+    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
+    if !matches!(access, AssessmentAccess::Assessor) {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    if a.conclusion.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "api.assessment_concluded"));
+    }
+    for (control, entry) in body.results {
+        if state.content.catalog.control(&control).is_none() {
+            return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
+        }
+        let response = a.results.get(&control).and_then(|r| r.provider_response.clone());
+        a.results.insert(control, ControlAssessment {
+            result: entry.result,
+            notes: entry.notes,
+            evidence: entry.evidence,
+            provider_response: response,
+        });
+    }
+    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    Ok(Json(assessment_json(&state, &r, true)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseBody {
+    pub version: i64,
+    pub control: String,
+    pub response: String,
+}
+
+/// The provider answers the assessor's finding on a control.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/responses", tag = "workflow", request_body = ResponseBody, responses((status = 200, body = Object)))]
+pub async fn respond(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ResponseBody>,
+) -> ApiResult<Json<Value>> {
+    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
+    if !matches!(access, AssessmentAccess::Provider) {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    let Some(entry) = a.results.get_mut(&body.control) else {
+        return Err(ApiError::bad_request("api.unknown_control").arg("id", body.control));
+    };
+    entry.provider_response = Some(body.response);
+    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    Ok(Json(assessment_json(&state, &r, true)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConcludeBody {
+    pub version: i64,
+    /// pass or fail
+    #[schema(value_type = String)]
+    pub outcome: Outcome,
+    /// The level concluded; the invited level by default.
+    #[schema(value_type = Option<String>)]
+    pub level: Option<ProtectionLevel>,
+    /// YYYY-MM-DD; today by default.
+    #[schema(value_type = Option<String>)]
+    pub date: Option<NaiveDate>,
+    /// YYYY-MM-DD; three years after `date` by default.
+    #[schema(value_type = Option<String>)]
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// The assessor concludes: pass or fail at a level, with a date and a validity.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/conclusion", tag = "workflow", request_body = ConcludeBody,
+    responses((status = 200, body = Object), (status = 422, description = "a pass with controls not assessed or not satisfied")))]
+pub async fn conclude(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConcludeBody>,
+) -> ApiResult<Json<Value>> {
+    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
+    if !matches!(access, AssessmentAccess::Assessor) {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    let date = body.date.unwrap_or_else(today);
+    let conclusion = Conclusion {
+        outcome: body.outcome,
+        level: body.level.unwrap_or(a.level),
+        date,
+        valid_until: body.valid_until.unwrap_or_else(|| workflow::default_validity(date)),
+    };
+    let problems = workflow::check_conclusion(&state.content.catalog, &a.results, &conclusion);
+    if !problems.is_empty() {
+        return Err(invalid("api.conclusion_refused")
+            .arg("codes", problems.iter().map(|p| p.code).collect::<Vec<_>>().join(", "))
+            .details(to_value(&problems)?));
+    }
+    a.conclusion = Some(conclusion);
+    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    Ok(Json(assessment_json(&state, &r, true)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionBody {
+    pub version: i64,
+}
+
+/// The provider publishes a passed assessment to customers.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/publish", tag = "workflow", request_body = VersionBody, responses((status = 200, body = Object)))]
+pub async fn publish(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<VersionBody>,
+) -> ApiResult<Json<Value>> {
+    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
+    if !matches!(access, AssessmentAccess::Provider) {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    if a.conclusion.as_ref().map(|c| c.outcome) != Some(Outcome::Pass) {
+        return Err(invalid("api.not_passed"));
+    }
+    a.published = true;
+    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    Ok(Json(assessment_json(&state, &r, true)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    pub version: i64,
+    pub engagement_id: String,
+}
+
+/// The provider lets the customer of one of its engagements read the details.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/grants", tag = "workflow", request_body = GrantBody, responses((status = 200, body = Object)))]
+pub async fn grant(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GrantBody>,
+) -> ApiResult<Json<Value>> {
+    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
+    if !matches!(access, AssessmentAccess::Provider) {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    // Only engagements the provider serves.
+    let e = visible(&state, &p, &body.engagement_id).await?;
+    if seat(&p, &e) != Some(Seat::Provider) {
+        return Err(ApiError::forbidden());
+    }
+    if !a.grants.contains(&e.id) {
+        a.grants.push(e.id);
+    }
+    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    Ok(Json(assessment_json(&state, &r, true)?))
+}
+
+// ---------------------------------------------------------------- use, lifecycle
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UseOffering {
+    pub offering_id: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct UseData {
+    offering_id: String,
+    assessment_id: Option<String>,
+}
+
+/// The customer picks an offering: the provider becomes a party, and the engagement file
+/// takes the offering and its published assessment, which the gates then judge.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/offering", tag = "workflow", request_body = UseOffering, responses((status = 200, body = Object)))]
+pub async fn use_offering(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UseOffering>,
+) -> ApiResult<Json<Value>> {
+    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    let r = offering_record(&state, &p, &body.offering_id).await?;
+    let d: OfferingData = parse_data(&r)?;
+    let offering = parse_offering(&d.offering)?;
+    let provider_org = state.store.get_org(&r.owner_org_id).await?.ok_or_else(ApiError::not_found)?;
+    let assessment = published_assessment(&state, &r.id).await?;
+    let (mut file, _) = export_text(&e)?;
+    let file_assessment = match &assessment {
+        Some((ar, a)) => {
+            let assessor_name = state.store.get_org(&a.assessor_org_id).await?.map(|o| o.name);
+            a.conclusion
+                .as_ref()
+                .filter(|c| c.outcome == Outcome::Pass)
+                .map(|c| FileAssessment {
+                    level: c.level,
+                    passed: c.date,
+                    expires: c.valid_until,
+                    assessor: assessor_name.clone(),
+                    reference: Some(format!("cloudward:assessment/{}", ar.id)),
+                })
+        }
+        None => None,
+    };
+    let sla = file.provider.as_ref().and_then(|p| p.sla.clone());
+    file.provider = Some(Provider {
+        name: provider_org.name.clone(),
+        offering: offering.name.clone(),
+        cloud: offering.cloud.clone(),
+        assessment: file_assessment,
+        sla,
+    });
+    let mut parties: Vec<(Party, String)> =
+        e.parties.iter().filter(|(p, _)| *p != Party::Provider).cloned().collect();
+    parties.push((Party::Provider, provider_org.id.clone()));
+    if let Some((_, a)) = &assessment
+        && !parties.iter().any(|(p, _)| *p == Party::Assessor)
+    {
+        parties.push((Party::Assessor, a.assessor_org_id.clone()));
+    }
+    let (phase, level) = summarise(&file)?;
+    let updated = state
+        .store
+        .update_engagement(&p.actor, &e.id, e.version, EngagementData {
+            name: file.name.clone(),
+            phase,
+            level,
+            document: to_value(&file)?,
+            parties,
+        })
+        .await?;
+    let use_data = to_value(&UseData {
+        offering_id: r.id.clone(),
+        assessment_id: assessment.as_ref().map(|(ar, _)| ar.id.clone()),
+    })?;
+    let existing = state
+        .store
+        .list_records("offering_use", &RecordFilter {
+            engagement_id: Some(e.id.clone()),
+            ..Default::default()
+        })
+        .await?;
+    match existing.first() {
+        Some(u) => {
+            state.store.update_record(&p.actor, &u.id, u.version, use_data).await?;
+        }
+        None => {
+            state
+                .store
+                .create_record(&p.actor, NewRecord {
+                    kind: "offering_use".into(),
+                    owner_org_id: e.customer_org_id.clone(),
+                    engagement_id: Some(e.id.clone()),
+                    parent_id: Some(r.id.clone()),
+                    data: use_data,
+                })
+                .await?;
+        }
+    }
+    Ok(Json(json!({
+        "engagement_version": updated.version,
+        "provider": file.provider,
+        "assessed": assessment.is_some(),
+    })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    /// The next phase: selection, operation, exit or closed.
+    #[schema(value_type = String)]
+    pub to: Phase,
+}
+
+/// Moves the engagement to its next phase, if nothing blocks it: the blockers of `check`
+/// and, to close, the exit checklist. A refusal lists the blockers.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/transition", tag = "workflow", request_body = TransitionBody,
+    responses((status = 200, body = Object), (status = 409, description = "blocked; error.details lists the blockers")))]
+pub async fn transition(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    ApiJson(body): ApiJson<TransitionBody>,
+) -> ApiResult<Json<Value>> {
+    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    let (mut file, _) = export_text(&e)?;
+    let from = file.phase;
+    if from.next() != Some(body.to) {
+        return Err(invalid("api.bad_transition")
+            .arg("from", from.id())
+            .arg("to", body.to.id()));
+    }
+    let lang = crate::request_lang(uri.query(), &headers);
+    let report = validate(&state, &file, today())?;
+    let mut blockers: Vec<Value> = report
+        .blockers
+        .iter()
+        .map(|f| {
+            json!({
+                "code": f.code,
+                "message": state.messages.render(&f.key(), lang, &f.args),
+                "ids": f.ids,
+            })
+        })
+        .collect();
+    if body.to == Phase::Closed {
+        let exit = exit_record(&state, &e).await?.map(|(_, x)| x).unwrap_or_default();
+        for code in workflow::exit_blockers(&exit) {
+            blockers.push(json!({
+                "code": code,
+                "message": state.messages.render(&format!("finding.{code}"), lang, &[]),
+                "ids": [],
+            }));
+        }
+    }
+    if !blockers.is_empty() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "blocked", "api.blocked")
+            .arg("count", blockers.len())
+            .arg("to", body.to.id())
+            .details(Value::Array(blockers)));
+    }
+    file.phase = body.to;
+    let updated = save_file(&state, &p, &e, &file).await?;
+    state
+        .store
+        .create_record(&p.actor, NewRecord {
+            kind: "transition".into(),
+            owner_org_id: e.customer_org_id.clone(),
+            engagement_id: Some(e.id.clone()),
+            parent_id: None,
+            data: json!({ "from": from, "to": body.to, "at": cloudward_store::now(), "by": p.actor.id }),
+        })
+        .await?;
+    Ok(Json(json!({ "phase": body.to, "version": updated.version })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractBody {
+    pub version: i64,
+    /// clause id → {present, reference}
+    #[schema(value_type = Object)]
+    pub contract: BTreeMap<String, Commitment>,
+}
+
+/// Replaces the contract checklist, under the same rules as the file.
+#[utoipa::path(put, path = "/api/v1/engagements/{id}/contract", tag = "workflow", request_body = ContractBody, responses((status = 200, body = Object)))]
+pub async fn put_contract(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ContractBody>,
+) -> ApiResult<Json<Value>> {
+    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    if e.version != body.version {
+        return Err(stale(e.version, body.version));
+    }
+    let (mut file, _) = export_text(&e)?;
+    file.contract = body.contract;
+    validate(&state, &file, today())?;
+    let updated = save_file(&state, &p, &e, &file).await?;
+    Ok(Json(json!({ "version": updated.version, "contract": file.contract })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RisksBody {
+    pub version: i64,
+    #[schema(value_type = Vec<Object>)]
+    pub risks: Vec<RiskEntry>,
+}
+
+/// Replaces the risk register, under the same rules as the file.
+#[utoipa::path(put, path = "/api/v1/engagements/{id}/risks", tag = "workflow", request_body = RisksBody, responses((status = 200, body = Object)))]
+pub async fn put_risks(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RisksBody>,
+) -> ApiResult<Json<Value>> {
+    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    if e.version != body.version {
+        return Err(stale(e.version, body.version));
+    }
+    let (mut file, _) = export_text(&e)?;
+    file.risks = body.risks;
+    let report = validate(&state, &file, today())?;
+    let updated = save_file(&state, &p, &e, &file).await?;
+    Ok(Json(json!({ "version": updated.version, "risks": report.risks })))
+}
+
+fn stale(current: i64, given: i64) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "conflict", "api.conflict").arg(
+        "detail",
+        format!("the engagement is at version {current}, not {given}: read it again and retry"),
+    )
+}
+
+// ---------------------------------------------------------------- notices and alerts
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoticeData {
+    /// change or incident
+    #[schema(value_type = String)]
+    pub kind: NoticeKind,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub created_at: String,
+    /// The customer acknowledges by then.
+    pub ack_due: String,
+    #[serde(default)]
+    pub acknowledged_at: Option<String>,
+    #[serde(default)]
+    pub acknowledged_by: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNotice {
+    #[schema(value_type = String)]
+    pub kind: NoticeKind,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The provider records a change notification or an incident report.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/notices", tag = "workflow", request_body = NewNotice, responses((status = 201, body = Object)))]
+pub async fn create_notice(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewNotice>,
+) -> ApiResult<Response> {
+    let (e, _) = acting(&state, &p, &id, &[Seat::Provider], Role::Member).await?;
+    if body.title.trim().is_empty() {
+        return Err(ApiError::bad_request("api.bad_name"));
+    }
+    let now = chrono::Utc::now();
+    let hours = state.config.ack_hours(body.kind);
+    let data = NoticeData {
+        kind: body.kind,
+        title: body.title,
+        description: body.description,
+        created_at: cloudward_store::now(),
+        ack_due: (now + chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string(),
+        acknowledged_at: None,
+        acknowledged_by: None,
+    };
+    let r = state
+        .store
+        .create_record(&p.actor, NewRecord {
+            kind: "notice".into(),
+            owner_org_id: p.org()?.id.clone(),
+            engagement_id: Some(e.id),
+            parent_id: None,
+            data: to_value(&data)?,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "version": r.version, "notice": data }))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/notices", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+pub async fn list_notices(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let e = visible(&state, &p, &id).await?;
+    let list = state
+        .store
+        .list_records("notice", &RecordFilter {
+            engagement_id: Some(e.id),
+            ..Default::default()
+        })
+        .await?;
+    Ok(Json(
+        list.iter()
+            .map(|r| json!({ "id": r.id, "version": r.version, "notice": r.data }))
+            .collect(),
+    ))
+}
+
+/// The customer acknowledges a notice; an acknowledgement after the deadline is kept as late.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/notices/{notice}/ack", tag = "workflow", responses((status = 200, body = Object)))]
+pub async fn ack_notice(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, notice)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    let r = state
+        .store
+        .get_record(&notice)
+        .await?
+        .filter(|r| r.kind == "notice" && r.engagement_id.as_deref() == Some(e.id.as_str()))
+        .ok_or_else(ApiError::not_found)?;
+    let mut n: NoticeData = parse_data(&r)?;
+    if n.acknowledged_at.is_some() {
+        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "api.already_acknowledged"));
+    }
+    let now = cloudward_store::now();
+    let late = now > n.ack_due;
+    n.acknowledged_at = Some(now);
+    n.acknowledged_by = Some(p.actor.id.clone());
+    let r = state.store.update_record(&p.actor, &r.id, r.version, to_value(&n)?).await?;
+    Ok(Json(json!({ "id": r.id, "version": r.version, "notice": n, "late": late })))
+}
+
+/// Supervision alerts of an engagement: an assessment expired or expiring while its
+/// offering is in use; notices not acknowledged in time.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/alerts", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<DateQuery>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let e = visible(&state, &p, &id).await?;
+    let date = q.date.unwrap_or_else(today);
+    let mut out = Vec::new();
+    let in_use = matches!(e.phase.as_str(), "operation" | "exit");
+    let uses = state
+        .store
+        .list_records("offering_use", &RecordFilter {
+            engagement_id: Some(e.id.clone()),
+            ..Default::default()
+        })
+        .await?;
+    if let Some(u) = uses.first() {
+        let u: UseData = parse_data(u)?;
+        let conclusion = match &u.assessment_id {
+            Some(aid) => match state.store.get_record(aid).await? {
+                Some(r) => parse_data::<AssessmentData>(&r)?.conclusion,
+                None => None,
+            },
+            None => None,
+        };
+        match conclusion {
+            Some(c) if date > c.valid_until && in_use => out.push(json!({
+                "code": "assessment-expired-in-use", "severity": "blocker",
+                "assessment_id": u.assessment_id, "valid_until": c.valid_until,
+            })),
+            Some(c) if (c.valid_until - date).num_days() <= 90 && in_use => out.push(json!({
+                "code": "assessment-expiring", "severity": "warning",
+                "assessment_id": u.assessment_id, "valid_until": c.valid_until,
+                "days_left": (c.valid_until - date).num_days(),
+            })),
+            None if in_use => out.push(json!({ "code": "offering-unassessed", "severity": "blocker" })),
+            _ => {}
+        }
+    }
+    let now = if q.date.is_some() {
+        format!("{date}T23:59:59.999Z")
+    } else {
+        cloudward_store::now()
+    };
+    for r in state
+        .store
+        .list_records("notice", &RecordFilter {
+            engagement_id: Some(e.id.clone()),
+            ..Default::default()
+        })
+        .await?
+    {
+        let n: NoticeData = parse_data(&r)?;
+        if n.acknowledged_at.is_none() && now > n.ack_due {
+            out.push(json!({
+                "code": "notice-overdue", "severity": "warning",
+                "notice_id": r.id, "ack_due": n.ack_due, "kind": n.kind,
+            }));
+        }
+    }
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DateQuery {
+    /// Evaluate as of this date (YYYY-MM-DD); today by default.
+    pub date: Option<NaiveDate>,
+    pub lang: Option<String>,
+}
+
+// ---------------------------------------------------------------- exit
+
+async fn exit_record(state: &AppState, e: &Engagement) -> ApiResult<Option<(Record, ExitRecord)>> {
+    let list = state
+        .store
+        .list_records("exit", &RecordFilter {
+            engagement_id: Some(e.id.clone()),
+            ..Default::default()
+        })
+        .await?;
+    match list.into_iter().next() {
+        Some(r) => {
+            let x = parse_data(&r)?;
+            Ok(Some((r, x)))
+        }
+        None => Ok(None),
+    }
+}
+
+fn exit_view(x: &ExitRecord, version: i64) -> Value {
+    let comparison = match (&x.provider_manifest, &x.customer_manifest) {
+        (Some(a), Some(b)) => Some(workflow::compare_manifests(a, b)),
+        _ => None,
+    };
+    json!({
+        "version": version,
+        "exit": x,
+        "integrity": comparison,
+        "blockers": workflow::exit_blockers(x),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/exit", tag = "workflow", responses((status = 200, body = Object)))]
+pub async fn get_exit(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let e = visible(&state, &p, &id).await?;
+    Ok(Json(match exit_record(&state, &e).await? {
+        Some((r, x)) => exit_view(&x, r.version),
+        None => exit_view(&ExitRecord::default(), 0),
+    }))
+}
+
+/// One step of the exit. Who may take it: the customer writes the plan, the scope and what
+/// it received, and confirms the deletion; the provider writes what it sent and attests the
+/// deletion.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "step")]
+pub enum ExitStep {
+    Plan { plan: String },
+    Scope {
+        #[schema(value_type = Vec<Object>)]
+        scope: Vec<ScopeItem>,
+    },
+    ProviderManifest {
+        #[schema(value_type = Object)]
+        manifest: Manifest,
+    },
+    CustomerManifest {
+        #[schema(value_type = Object)]
+        manifest: Manifest,
+    },
+    Attestation {
+        #[schema(value_type = Object)]
+        attestation: DeletionAttestation,
+    },
+    Confirm,
+}
+
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/exit", tag = "workflow", request_body = ExitStep, responses((status = 200, body = Object)))]
+pub async fn exit_step(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(step): ApiJson<ExitStep>,
+) -> ApiResult<Json<Value>> {
+    let (e, seat) = acting(
+        &state,
+        &p,
+        &id,
+        &[Seat::Customer, Seat::Provider],
+        Role::Member,
+    )
+    .await?;
+    if !matches!(e.phase.as_str(), "exit") {
+        return Err(invalid("api.not_in_exit"));
+    }
+    let existing = exit_record(&state, &e).await?;
+    let mut x = existing.as_ref().map(|(_, x)| x.clone()).unwrap_or_default();
+    let customer = seat == Seat::Customer;
+    match step {
+        ExitStep::Plan { plan } if customer => x.plan = Some(plan),
+        ExitStep::Scope { scope } if customer => x.scope = scope,
+        ExitStep::CustomerManifest { manifest } if customer => x.customer_manifest = Some(manifest),
+        ExitStep::Confirm if customer => {
+            if x.attestation.is_none() {
+                return Err(invalid("finding.exit-no-deletion-attestation"));
+            }
+            x.confirmed_at = Some(cloudward_store::now());
+            x.confirmed_by = Some(p.actor.id.clone());
+        }
+        ExitStep::ProviderManifest { manifest } if !customer => x.provider_manifest = Some(manifest),
+        ExitStep::Attestation { attestation } if !customer => {
+            x.attestation = Some(attestation);
+            // A new attestation needs a new confirmation.
+            x.confirmed_at = None;
+            x.confirmed_by = None;
+        }
+        _ => return Err(ApiError::forbidden()),
+    }
+    let r = match existing {
+        Some((r, _)) => state.store.update_record(&p.actor, &r.id, r.version, to_value(&x)?).await?,
+        None => {
+            state
+                .store
+                .create_record(&p.actor, NewRecord {
+                    kind: "exit".into(),
+                    owner_org_id: e.customer_org_id.clone(),
+                    engagement_id: Some(e.id.clone()),
+                    parent_id: None,
+                    data: to_value(&x)?,
+                })
+                .await?
+        }
+    };
+    Ok(Json(exit_view(&x, r.version)))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/offerings", get(list_offerings).post(create_offering))
+        .route("/api/v1/offerings/{id}", get(get_offering).put(update_offering))
+        .route("/api/v1/offerings/{id}/assessments", post(invite_assessor))
+        .route("/api/v1/assessments", get(list_assessments))
+        .route("/api/v1/assessments/{id}", get(get_assessment))
+        .route("/api/v1/assessments/{id}/results", put(record_results))
+        .route("/api/v1/assessments/{id}/responses", post(respond))
+        .route("/api/v1/assessments/{id}/conclusion", post(conclude))
+        .route("/api/v1/assessments/{id}/publish", post(publish))
+        .route("/api/v1/assessments/{id}/grants", post(grant))
+        .route("/api/v1/engagements/{id}/offering", post(use_offering))
+        .route("/api/v1/engagements/{id}/transition", post(transition))
+        .route("/api/v1/engagements/{id}/contract", put(put_contract))
+        .route("/api/v1/engagements/{id}/risks", put(put_risks))
+        .route("/api/v1/engagements/{id}/notices", get(list_notices).post(create_notice))
+        .route("/api/v1/engagements/{id}/notices/{notice}/ack", post(ack_notice))
+        .route("/api/v1/engagements/{id}/alerts", get(alerts))
+        .route("/api/v1/engagements/{id}/exit", get(get_exit).post(exit_step))
+}
