@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 mod metrics;
 pub mod workflow;
 
@@ -53,6 +54,10 @@ pub struct Config {
     /// Hours the customer has to acknowledge a provider's incident report / change notice.
     pub incident_ack_hours: i64,
     pub change_ack_hours: i64,
+    /// Where evidence files are kept: `database` or `disk` (under data_dir/evidence).
+    pub evidence_storage: evidence::EvidenceStorage,
+    /// Largest evidence file, in bytes.
+    pub evidence_limit: usize,
 }
 
 impl Default for Config {
@@ -71,6 +76,8 @@ impl Default for Config {
             secure_cookies: false,
             incident_ack_hours: 24,
             change_ack_hours: 5 * 24,
+            evidence_storage: evidence::EvidenceStorage::Database,
+            evidence_limit: 25 * 1024 * 1024,
         }
     }
 }
@@ -145,6 +152,7 @@ impl AppState {
         workflow::use_offering, workflow::transition, workflow::put_contract, workflow::put_risks,
         workflow::create_notice, workflow::list_notices, workflow::ack_notice, workflow::alerts,
         workflow::get_exit, workflow::exit_step,
+        evidence::upload, evidence::list, evidence::download,
     ),
     tags(
         (name = "engagements", description = "Engagements and their evaluation"),
@@ -168,6 +176,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(admin::routes())
         .merge(workflow::routes())
+        .merge(evidence::routes(state.config.evidence_limit))
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))

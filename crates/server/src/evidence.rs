@@ -1,0 +1,304 @@
+//! Evidence files: attached to a control, a contract clause, a risk or an exit step of an
+//! engagement; stored by content (SHA-256) in the database or on disk in the data
+//! directory; the type is sniffed from the bytes, not taken from the client; only those who
+//! see the engagement may download them.
+
+use std::path::PathBuf;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use cloudward_store::{Blob, NewRecord, RecordFilter, Role};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::Digest as _;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::visible;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::workflow::{Seat, acting};
+
+/// Where evidence bytes are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EvidenceStorage {
+    #[default]
+    Database,
+    Disk,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EvidenceData {
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    pub name: String,
+    /// control, clause, risk or exit_step
+    pub target_kind: String,
+    pub target: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+    /// The date the evidence speaks for (a report's date), distinct from the upload.
+    pub effective_date: NaiveDate,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    /// control, clause, risk or exit_step
+    pub target_kind: String,
+    /// The control id, clause id, risk id or exit step (plan, scope, manifest, attestation).
+    pub target: String,
+    pub name: String,
+    /// YYYY-MM-DD; the upload date by default.
+    pub effective_date: Option<NaiveDate>,
+    pub lang: Option<String>,
+}
+
+const EXIT_STEPS: [&str; 5] = ["plan", "scope", "manifest", "attestation", "confirmation"];
+
+/// The media type from the bytes: the formats evidence comes in, or refusal.
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if let Some(kind) = infer::get(bytes) {
+        let mime = kind.mime_type();
+        const ACCEPTED: [&str; 9] = [
+            "application/pdf",
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "application/zip",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/gzip",
+        ];
+        return ACCEPTED.iter().find(|m| **m == mime).copied();
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    if text.contains('\0') {
+        return None;
+    }
+    let trimmed = text.trim_start();
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && serde_json::from_str::<serde_json::Value>(text).is_ok()
+    {
+        return Some("application/json");
+    }
+    Some("text/plain; charset=utf-8")
+}
+
+fn disk_path(state: &AppState, sha: &str) -> PathBuf {
+    let (a, b) = sha.split_at(2.min(sha.len()));
+    state.config.data_dir.join("evidence").join(a).join(b)
+}
+
+fn check_target(state: &AppState, kind: &str, target: &str) -> ApiResult<()> {
+    let ok = match kind {
+        "control" => state.content.catalog.control(target).is_some(),
+        "clause" => state.content.guide.contract_clauses.iter().any(|c| c.id == target),
+        "risk" => !target.trim().is_empty(),
+        "exit_step" => EXIT_STEPS.contains(&target),
+        _ => {
+            return Err(ApiError::bad_request("api.bad_evidence_target")
+                .arg("value", kind)
+                .arg("accepted", "control, clause, risk, exit_step"));
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("api.unknown_evidence_target")
+            .arg("kind", kind)
+            .arg("id", target))
+    }
+}
+
+/// Upload a file (the raw body) as evidence for a control, clause, risk or exit step.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/evidence", tag = "workflow", params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Object), (status = 413, description = "over the evidence size limit"), (status = 415, description = "not a format evidence is accepted in")))]
+pub async fn upload(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<UploadQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let (e, _) = acting(
+        &state,
+        &p,
+        &id,
+        &[Seat::Customer, Seat::Provider, Seat::Assessor, Seat::SecurityServiceProvider],
+        Role::Member,
+    )
+    .await?;
+    check_target(&state, &q.target_kind, &q.target)?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request("api.empty_file"));
+    }
+    let Some(media_type) = sniff(&body) else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "api.evidence_type",
+        ));
+    };
+    let sha = hex::encode(sha2::Sha256::digest(&body));
+    let size = i64::try_from(body.len()).map_err(|_| ApiError::internal())?;
+    let content = match state.config.evidence_storage {
+        EvidenceStorage::Database => Some(body.to_vec()),
+        EvidenceStorage::Disk => {
+            let path = disk_path(&state, &sha);
+            if !path.exists() {
+                write_atomically(path, body.to_vec()).await?;
+            }
+            None
+        }
+    };
+    state
+        .store
+        .put_blob(&p.actor, Some(&e.id), Blob {
+            sha256: sha.clone(),
+            size,
+            media_type: media_type.to_owned(),
+            content,
+        })
+        .await?;
+    let now = cloudward_store::now();
+    let data = EvidenceData {
+        sha256: sha,
+        size,
+        media_type: media_type.to_owned(),
+        name: q.name,
+        target_kind: q.target_kind,
+        target: q.target,
+        uploaded_by: p.actor.id.clone(),
+        effective_date: q
+            .effective_date
+            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        uploaded_at: now,
+    };
+    let r = state
+        .store
+        .create_record(&p.actor, NewRecord {
+            kind: "evidence".into(),
+            owner_org_id: p.org()?.id.clone(),
+            engagement_id: Some(e.id),
+            parent_id: None,
+            data: serde_json::to_value(&data).map_err(|_| ApiError::internal())?,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "evidence": data }))).into_response())
+}
+
+async fn write_atomically(path: PathBuf, bytes: Vec<u8>) -> ApiResult<()> {
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("part");
+        {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?
+    .map_err(|e| {
+        tracing::error!(error = %e, "evidence not written");
+        ApiError::internal()
+    })
+}
+
+/// The evidence of an engagement.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/evidence", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    let e = visible(&state, &p, &id).await?;
+    let list = state
+        .store
+        .list_records("evidence", &RecordFilter {
+            engagement_id: Some(e.id),
+            ..Default::default()
+        })
+        .await?;
+    Ok(Json(
+        list.iter()
+            .map(|r| json!({ "id": r.id, "evidence": r.data }))
+            .collect(),
+    ))
+}
+
+/// Download an evidence file (those who see its engagement only).
+#[utoipa::path(get, path = "/api/v1/evidence/{id}/content", tag = "workflow", responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
+pub async fn download(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let r = state
+        .store
+        .get_record(&id)
+        .await?
+        .filter(|r| r.kind == "evidence")
+        .ok_or_else(ApiError::not_found)?;
+    let engagement = r.engagement_id.clone().ok_or_else(ApiError::not_found)?;
+    visible(&state, &p, &engagement).await?;
+    let data: EvidenceData =
+        serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
+    let blob = state
+        .store
+        .get_blob(&data.sha256)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let bytes = match blob.content {
+        Some(b) => b,
+        None => tokio::fs::read(disk_path(&state, &data.sha256))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, sha256 = %data.sha256, "evidence file missing on disk");
+                ApiError::internal()
+            })?,
+    };
+    // The stored bytes must still be what was filed.
+    if hex::encode(sha2::Sha256::digest(&bytes)) != data.sha256 {
+        tracing::error!(sha256 = %data.sha256, "evidence file does not match its hash");
+        return Err(ApiError::internal());
+    }
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        data.name.replace(['"', '\\', '\r', '\n'], "_")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, blob.media_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub fn routes(limit: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/engagements/{id}/evidence",
+            get(list)
+                .post(upload)
+                .layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+        .route("/api/v1/evidence/{id}/content", get(download))
+}
