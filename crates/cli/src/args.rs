@@ -80,6 +80,28 @@ pub enum Command {
     /// The audit log: verify its hash chain and signed checkpoints
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Upload a scan report (`cloudward scan --format json`) to a server, e.g. from CI
+    Push(PushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The report written by `cloudward scan --format json -o FILE`
+    pub file: PathBuf,
+    /// The server, e.g. https://cloudward.example.gov.cn
+    #[arg(long, value_name = "URL", env = "CLOUDWARD_SERVER")]
+    pub server: String,
+    /// The engagement's id on the server
+    #[arg(long, value_name = "ID", env = "CLOUDWARD_ENGAGEMENT")]
+    pub engagement: String,
+    /// An API token of the customer or its security service provider (member role)
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CLOUDWARD_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: String,
 }
 
 /// Where the server keeps its data; shared by `serve`, `admin` and `audit`.

@@ -141,6 +141,7 @@ fn formats_of(command: &Command) -> &'static [&'static str] {
         Command::Schema { .. } => &["json"],
         Command::Init(_) => &["table"],
         Command::Serve(_) | Command::Admin(_) => &["table"],
+        Command::Push(_) => &["table", "json"],
         Command::Audit(_) => &["table", "json"],
     }
 }
@@ -163,6 +164,7 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Serve(args) => serve_cmd::serve(ctx, &args, out),
         Command::Admin(cmd) => serve_cmd::admin(ctx, &cmd, out),
         Command::Audit(cmd) => serve_cmd::audit(ctx, &cmd, out),
+        Command::Push(args) => serve_cmd::push(ctx, &args, out),
     }
 }
 

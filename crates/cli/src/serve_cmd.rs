@@ -6,7 +6,7 @@ use std::io::{BufRead, Write};
 use cloudward_server::{AppState, Config};
 use cloudward_store::{HashAlg, NewUser, Role};
 
-use crate::args::{AdminCommand, AuditCommand, ServeArgs, StoreArgs};
+use crate::args::{AdminCommand, AuditCommand, PushArgs, ServeArgs, StoreArgs};
 use crate::{Ctx, Failure};
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -254,4 +254,73 @@ pub fn audit(ctx: &Ctx, cmd: &AuditCommand, out: &mut dyn Write) -> Result<(), F
         }
         if v.ok() { Ok(()) } else { Err(Failure::Failed) }
     })
+}
+
+/// `cloudward push`: one POST with the report and a bearer token.
+pub fn push(ctx: &Ctx, args: &PushArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+        Failure::Input(ctx.tr(
+            "input.unreadable",
+            &[
+                ("file", args.file.display().to_string()),
+                ("detail", e.to_string()),
+            ],
+        ))
+    })?;
+    let report: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Failure::Input(format!(
+            "{}: {}:{}:{}: {e}",
+            ctx.tr(
+                "input.malformed",
+                &[("file", args.file.display().to_string())]
+            ),
+            args.file.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let url = format!(
+        "{}/api/v1/engagements/{}/scans",
+        args.server.trim_end_matches('/'),
+        args.engagement
+    );
+    let response = reqwest::blocking::Client::new()
+        .post(&url)
+        .bearer_auth(&args.token)
+        .header(
+            "accept-language",
+            if ctx.lang == cloudward_domain::Lang::Zh {
+                "zh"
+            } else {
+                "en"
+            },
+        )
+        .json(&report)
+        .send()
+        .map_err(|e| Failure::Input(format!("cloudward push: {url}: {e}")))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().unwrap_or_default();
+    if !status.is_success() {
+        let message = body["error"]["message"].as_str().unwrap_or("");
+        return Err(Failure::Input(format!(
+            "cloudward push: the server refused the scan ({status}): {message}"
+        )));
+    }
+    if ctx.format == crate::output::Format::Json {
+        serde_json::to_writer_pretty(&mut *out, &body).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+    } else {
+        let run = &body["run"];
+        writeln!(
+            out,
+            "run {}: {} failed, {} passed; findings opened {}, reopened {}, closed {}",
+            body["id"].as_str().unwrap_or("?"),
+            run["failed"],
+            run["passed"],
+            run["opened"],
+            run["reopened"],
+            run["closed"]
+        )?;
+    }
+    Ok(())
 }

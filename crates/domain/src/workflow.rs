@@ -393,10 +393,24 @@ mod tests {
         };
         assert!(usable(Some(&c), ProtectionLevel::General, d("2026-06-01")));
         assert!(usable(Some(&c), ProtectionLevel::Enhanced, d("2029-01-01")));
-        assert!(!usable(Some(&c), ProtectionLevel::Advanced, d("2026-06-01")));
-        assert!(!usable(Some(&c), ProtectionLevel::General, d("2029-01-02")), "expired");
-        let failed = Conclusion { outcome: Outcome::Fail, ..c };
-        assert!(!usable(Some(&failed), ProtectionLevel::General, d("2026-06-01")));
+        assert!(!usable(
+            Some(&c),
+            ProtectionLevel::Advanced,
+            d("2026-06-01")
+        ));
+        assert!(
+            !usable(Some(&c), ProtectionLevel::General, d("2029-01-02")),
+            "expired"
+        );
+        let failed = Conclusion {
+            outcome: Outcome::Fail,
+            ..c
+        };
+        assert!(!usable(
+            Some(&failed),
+            ProtectionLevel::General,
+            d("2026-06-01")
+        ));
         assert!(!usable(None, ProtectionLevel::General, d("2026-06-01")));
     }
 
@@ -404,9 +418,18 @@ mod tests {
     fn findings_close_reopen_and_acceptances_expire() {
         let today = d("2026-11-28");
         use FindingState::*;
-        assert_eq!(reconcile(Fixed, false, None, today), (Closed, Transition::Closed));
-        assert_eq!(reconcile(Fixed, true, None, today), (Open, Transition::Reopened));
-        assert_eq!(reconcile(Open, false, None, today), (Closed, Transition::Closed));
+        assert_eq!(
+            reconcile(Fixed, false, None, today),
+            (Closed, Transition::Closed)
+        );
+        assert_eq!(
+            reconcile(Fixed, true, None, today),
+            (Open, Transition::Reopened)
+        );
+        assert_eq!(
+            reconcile(Open, false, None, today),
+            (Closed, Transition::Closed)
+        );
         assert_eq!(
             reconcile(Accepted, true, Some(d("2026-12-31")), today),
             (Accepted, Transition::Unchanged)
@@ -415,7 +438,10 @@ mod tests {
             reconcile(Accepted, true, Some(d("2026-11-27")), today),
             (Open, Transition::AcceptanceExpired)
         );
-        assert_eq!(reconcile(Closed, true, None, today), (Open, Transition::Reopened));
+        assert_eq!(
+            reconcile(Closed, true, None, today),
+            (Open, Transition::Reopened)
+        );
     }
 
     #[test]

@@ -101,7 +101,12 @@ fn disk_path(state: &AppState, sha: &str) -> PathBuf {
 fn check_target(state: &AppState, kind: &str, target: &str) -> ApiResult<()> {
     let ok = match kind {
         "control" => state.content.catalog.control(target).is_some(),
-        "clause" => state.content.guide.contract_clauses.iter().any(|c| c.id == target),
+        "clause" => state
+            .content
+            .guide
+            .contract_clauses
+            .iter()
+            .any(|c| c.id == target),
         "risk" => !target.trim().is_empty(),
         "exit_step" => EXIT_STEPS.contains(&target),
         _ => {
@@ -134,7 +139,12 @@ pub async fn upload(
         &state,
         &p,
         &id,
-        &[Seat::Customer, Seat::Provider, Seat::Assessor, Seat::SecurityServiceProvider],
+        &[
+            Seat::Customer,
+            Seat::Provider,
+            Seat::Assessor,
+            Seat::SecurityServiceProvider,
+        ],
         Role::Member,
     )
     .await?;
@@ -163,12 +173,16 @@ pub async fn upload(
     };
     state
         .store
-        .put_blob(&p.actor, Some(&e.id), Blob {
-            sha256: sha.clone(),
-            size,
-            media_type: media_type.to_owned(),
-            content,
-        })
+        .put_blob(
+            &p.actor,
+            Some(&e.id),
+            Blob {
+                sha256: sha.clone(),
+                size,
+                media_type: media_type.to_owned(),
+                content,
+            },
+        )
         .await?;
     let now = cloudward_store::now();
     let data = EvidenceData {
@@ -186,15 +200,22 @@ pub async fn upload(
     };
     let r = state
         .store
-        .create_record(&p.actor, NewRecord {
-            kind: "evidence".into(),
-            owner_org_id: p.org()?.id.clone(),
-            engagement_id: Some(e.id),
-            parent_id: None,
-            data: serde_json::to_value(&data).map_err(|_| ApiError::internal())?,
-        })
+        .create_record(
+            &p.actor,
+            NewRecord {
+                kind: "evidence".into(),
+                owner_org_id: p.org()?.id.clone(),
+                engagement_id: Some(e.id),
+                parent_id: None,
+                data: serde_json::to_value(&data).map_err(|_| ApiError::internal())?,
+            },
+        )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "evidence": data }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": r.id, "evidence": data })),
+    )
+        .into_response())
 }
 
 async fn write_atomically(path: PathBuf, bytes: Vec<u8>) -> ApiResult<()> {
@@ -229,10 +250,13 @@ pub async fn list(
     let e = visible(&state, &p, &id).await?;
     let list = state
         .store
-        .list_records("evidence", &RecordFilter {
-            engagement_id: Some(e.id),
-            ..Default::default()
-        })
+        .list_records(
+            "evidence",
+            &RecordFilter {
+                engagement_id: Some(e.id),
+                ..Default::default()
+            },
+        )
         .await?;
     Ok(Json(
         list.iter()

@@ -10,6 +10,8 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 mod metrics;
+mod scanning;
+pub mod supervision;
 pub mod workflow;
 
 use std::net::SocketAddr;
@@ -153,12 +155,15 @@ impl AppState {
         workflow::create_notice, workflow::list_notices, workflow::ack_notice, workflow::alerts,
         workflow::get_exit, workflow::exit_step,
         evidence::upload, evidence::list, evidence::download,
+        supervision::upload, supervision::run_scan, supervision::posture,
+        supervision::list_findings, supervision::act_on_finding,
     ),
     tags(
         (name = "engagements", description = "Engagements and their evaluation"),
         (name = "auth", description = "Login, sessions, passwords"),
         (name = "admin", description = "Organisations, users, tokens, audit"),
-        (name = "workflow", description = "Offerings, assessments, lifecycle, notices, exit"),
+        (name = "workflow", description = "Offerings, assessments, lifecycle, notices, evidence, exit"),
+        (name = "supervision", description = "Scans, posture, findings"),
     )
 )]
 #[derive(Debug)]
@@ -177,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(workflow::routes())
         .merge(evidence::routes(state.config.evidence_limit))
+        .merge(supervision::routes(state.config.evidence_limit))
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))

@@ -20,8 +20,8 @@ use cloudward_domain::engagement::{
     Assessment as FileAssessment, Commitment, EngagementFile, Phase, Provider, RiskEntry,
 };
 use cloudward_domain::workflow::{
-    self, ControlAssessment, ControlResult, Conclusion, DeletionAttestation, ExitRecord,
-    Manifest, NoticeKind, Offering, Outcome, ScopeItem,
+    self, Conclusion, ControlAssessment, ControlResult, DeletionAttestation, ExitRecord, Manifest,
+    NoticeKind, Offering, Outcome, ScopeItem,
 };
 use cloudward_store::{
     Engagement, EngagementData, NewRecord, OrgKind, Party, Record, RecordFilter, Role,
@@ -105,22 +105,23 @@ pub(crate) async fn save_file(
     let (phase, level) = summarise(file)?;
     Ok(state
         .store
-        .update_engagement(&p.actor, &e.id, e.version, EngagementData {
-            name: file.name.clone(),
-            phase,
-            level,
-            document: to_value(file)?,
-            parties: e.parties.clone(),
-        })
+        .update_engagement(
+            &p.actor,
+            &e.id,
+            e.version,
+            EngagementData {
+                name: file.name.clone(),
+                phase,
+                level,
+                document: to_value(file)?,
+                parties: e.parties.clone(),
+            },
+        )
         .await?)
 }
 
 /// Runs `check` on the file as it would be saved; input errors become 422 with details.
-fn validate(
-    state: &AppState,
-    file: &EngagementFile,
-    date: NaiveDate,
-) -> ApiResult<check::Report> {
+fn validate(state: &AppState, file: &EngagementFile, date: NaiveDate) -> ApiResult<check::Report> {
     let text = serde_saphyr::to_string(file).map_err(|_| ApiError::internal())?;
     match check::check(file, &text, &state.content, date) {
         Ok(r) => Ok(r),
@@ -144,7 +145,14 @@ fn validate(
                 "invalid_engagement",
                 "api.invalid_engagement",
             )
-            .arg("detail", errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>().join(", "))
+            .arg(
+                "detail",
+                errors
+                    .iter()
+                    .map(|e| e.field.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
             .details(Value::Array(details)))
         }
     }
@@ -200,13 +208,19 @@ fn parse_offering(v: &Value) -> ApiResult<Offering> {
         .map_err(|e| crate::api::invalid_json(&format!("offering.{}", e.path()), e.inner()))
 }
 
-async fn published_assessment(state: &AppState, offering_id: &str) -> ApiResult<Option<(Record, AssessmentData)>> {
+async fn published_assessment(
+    state: &AppState,
+    offering_id: &str,
+) -> ApiResult<Option<(Record, AssessmentData)>> {
     let list = state
         .store
-        .list_records("assessment", &RecordFilter {
-            parent_id: Some(offering_id.to_owned()),
-            ..Default::default()
-        })
+        .list_records(
+            "assessment",
+            &RecordFilter {
+                parent_id: Some(offering_id.to_owned()),
+                ..Default::default()
+            },
+        )
         .await?;
     let mut best: Option<(Record, AssessmentData)> = None;
     for r in list {
@@ -256,9 +270,15 @@ fn require_kind(p: &Principal, kind: OrgKind) -> ApiResult<()> {
 
 /// Published offerings, and the caller's own.
 #[utoipa::path(get, path = "/api/v1/offerings", tag = "workflow", responses((status = 200, body = Vec<OfferingView>)))]
-pub async fn list_offerings(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Vec<OfferingView>>> {
+pub async fn list_offerings(
+    State(state): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<Vec<OfferingView>>> {
     let org = p.org()?;
-    let all = state.store.list_records("offering", &RecordFilter::default()).await?;
+    let all = state
+        .store
+        .list_records("offering", &RecordFilter::default())
+        .await?;
     let mut out = Vec::new();
     for r in all {
         let d: OfferingData = parse_data(&r)?;
@@ -281,16 +301,19 @@ pub async fn create_offering(
     parse_offering(&body.offering)?;
     let r = state
         .store
-        .create_record(&p.actor, NewRecord {
-            kind: "offering".into(),
-            owner_org_id: p.org()?.id.clone(),
-            engagement_id: None,
-            parent_id: None,
-            data: to_value(&OfferingData {
-                offering: body.offering,
-                published: body.published,
-            })?,
-        })
+        .create_record(
+            &p.actor,
+            NewRecord {
+                kind: "offering".into(),
+                owner_org_id: p.org()?.id.clone(),
+                engagement_id: None,
+                parent_id: None,
+                data: to_value(&OfferingData {
+                    offering: body.offering,
+                    published: body.published,
+                })?,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(offering_view(&state, &r).await?)).into_response())
 }
@@ -380,23 +403,30 @@ pub async fn invite_assessor(
     }
     let r = state
         .store
-        .create_record(&p.actor, NewRecord {
-            kind: "assessment".into(),
-            owner_org_id: offering.owner_org_id.clone(),
-            engagement_id: None,
-            parent_id: Some(offering.id.clone()),
-            data: to_value(&AssessmentData {
-                offering_id: offering.id,
-                assessor_org_id: body.assessor_org_id,
-                level: body.level,
-                results: BTreeMap::new(),
-                conclusion: None,
-                published: false,
-                grants: Vec::new(),
-            })?,
-        })
+        .create_record(
+            &p.actor,
+            NewRecord {
+                kind: "assessment".into(),
+                owner_org_id: offering.owner_org_id.clone(),
+                engagement_id: None,
+                parent_id: Some(offering.id.clone()),
+                data: to_value(&AssessmentData {
+                    offering_id: offering.id,
+                    assessor_org_id: body.assessor_org_id,
+                    level: body.level,
+                    results: BTreeMap::new(),
+                    conclusion: None,
+                    published: false,
+                    grants: Vec::new(),
+                })?,
+            },
+        )
         .await?;
-    Ok((StatusCode::CREATED, Json(assessment_json(&state, &r, true)?)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(assessment_json(&state, &r, true)?),
+    )
+        .into_response())
 }
 
 fn assessment_json(state: &AppState, r: &Record, details: bool) -> ApiResult<Value> {
@@ -477,9 +507,15 @@ pub async fn get_assessment(
 
 /// Assessments the caller's organisation runs or owns.
 #[utoipa::path(get, path = "/api/v1/assessments", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
-pub async fn list_assessments(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Vec<Value>>> {
+pub async fn list_assessments(
+    State(state): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<Vec<Value>>> {
     let org = p.org()?;
-    let all = state.store.list_records("assessment", &RecordFilter::default()).await?;
+    let all = state
+        .store
+        .list_records("assessment", &RecordFilter::default())
+        .await?;
     let mut out = Vec::new();
     for r in all {
         let a: AssessmentData = parse_data(&r)?;
@@ -525,21 +561,34 @@ pub async fn record_results(
     }
     p.require(Role::Member)?;
     if a.conclusion.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "api.assessment_concluded"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "api.assessment_concluded",
+        ));
     }
     for (control, entry) in body.results {
         if state.content.catalog.control(&control).is_none() {
             return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
         }
-        let response = a.results.get(&control).and_then(|r| r.provider_response.clone());
-        a.results.insert(control, ControlAssessment {
-            result: entry.result,
-            notes: entry.notes,
-            evidence: entry.evidence,
-            provider_response: response,
-        });
+        let response = a
+            .results
+            .get(&control)
+            .and_then(|r| r.provider_response.clone());
+        a.results.insert(
+            control,
+            ControlAssessment {
+                result: entry.result,
+                notes: entry.notes,
+                evidence: entry.evidence,
+                provider_response: response,
+            },
+        );
     }
-    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    let r = state
+        .store
+        .update_record(&p.actor, &id, body.version, to_value(&a)?)
+        .await?;
     Ok(Json(assessment_json(&state, &r, true)?))
 }
 
@@ -568,7 +617,10 @@ pub async fn respond(
         return Err(ApiError::bad_request("api.unknown_control").arg("id", body.control));
     };
     entry.provider_response = Some(body.response);
-    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    let r = state
+        .store
+        .update_record(&p.actor, &id, body.version, to_value(&a)?)
+        .await?;
     Ok(Json(assessment_json(&state, &r, true)?))
 }
 
@@ -609,16 +661,28 @@ pub async fn conclude(
         outcome: body.outcome,
         level: body.level.unwrap_or(a.level),
         date,
-        valid_until: body.valid_until.unwrap_or_else(|| workflow::default_validity(date)),
+        valid_until: body
+            .valid_until
+            .unwrap_or_else(|| workflow::default_validity(date)),
     };
     let problems = workflow::check_conclusion(&state.content.catalog, &a.results, &conclusion);
     if !problems.is_empty() {
         return Err(invalid("api.conclusion_refused")
-            .arg("codes", problems.iter().map(|p| p.code).collect::<Vec<_>>().join(", "))
+            .arg(
+                "codes",
+                problems
+                    .iter()
+                    .map(|p| p.code)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
             .details(to_value(&problems)?));
     }
     a.conclusion = Some(conclusion);
-    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    let r = state
+        .store
+        .update_record(&p.actor, &id, body.version, to_value(&a)?)
+        .await?;
     Ok(Json(assessment_json(&state, &r, true)?))
 }
 
@@ -645,7 +709,10 @@ pub async fn publish(
         return Err(invalid("api.not_passed"));
     }
     a.published = true;
-    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    let r = state
+        .store
+        .update_record(&p.actor, &id, body.version, to_value(&a)?)
+        .await?;
     Ok(Json(assessment_json(&state, &r, true)?))
 }
 
@@ -677,7 +744,10 @@ pub async fn grant(
     if !a.grants.contains(&e.id) {
         a.grants.push(e.id);
     }
-    let r = state.store.update_record(&p.actor, &id, body.version, to_value(&a)?).await?;
+    let r = state
+        .store
+        .update_record(&p.actor, &id, body.version, to_value(&a)?)
+        .await?;
     Ok(Json(assessment_json(&state, &r, true)?))
 }
 
@@ -708,12 +778,20 @@ pub async fn use_offering(
     let r = offering_record(&state, &p, &body.offering_id).await?;
     let d: OfferingData = parse_data(&r)?;
     let offering = parse_offering(&d.offering)?;
-    let provider_org = state.store.get_org(&r.owner_org_id).await?.ok_or_else(ApiError::not_found)?;
+    let provider_org = state
+        .store
+        .get_org(&r.owner_org_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let assessment = published_assessment(&state, &r.id).await?;
     let (mut file, _) = export_text(&e)?;
     let file_assessment = match &assessment {
         Some((ar, a)) => {
-            let assessor_name = state.store.get_org(&a.assessor_org_id).await?.map(|o| o.name);
+            let assessor_name = state
+                .store
+                .get_org(&a.assessor_org_id)
+                .await?
+                .map(|o| o.name);
             a.conclusion
                 .as_ref()
                 .filter(|c| c.outcome == Outcome::Pass)
@@ -735,8 +813,12 @@ pub async fn use_offering(
         assessment: file_assessment,
         sla,
     });
-    let mut parties: Vec<(Party, String)> =
-        e.parties.iter().filter(|(p, _)| *p != Party::Provider).cloned().collect();
+    let mut parties: Vec<(Party, String)> = e
+        .parties
+        .iter()
+        .filter(|(p, _)| *p != Party::Provider)
+        .cloned()
+        .collect();
     parties.push((Party::Provider, provider_org.id.clone()));
     if let Some((_, a)) = &assessment
         && !parties.iter().any(|(p, _)| *p == Party::Assessor)
@@ -746,13 +828,18 @@ pub async fn use_offering(
     let (phase, level) = summarise(&file)?;
     let updated = state
         .store
-        .update_engagement(&p.actor, &e.id, e.version, EngagementData {
-            name: file.name.clone(),
-            phase,
-            level,
-            document: to_value(&file)?,
-            parties,
-        })
+        .update_engagement(
+            &p.actor,
+            &e.id,
+            e.version,
+            EngagementData {
+                name: file.name.clone(),
+                phase,
+                level,
+                document: to_value(&file)?,
+                parties,
+            },
+        )
         .await?;
     let use_data = to_value(&UseData {
         offering_id: r.id.clone(),
@@ -760,25 +847,34 @@ pub async fn use_offering(
     })?;
     let existing = state
         .store
-        .list_records("offering_use", &RecordFilter {
-            engagement_id: Some(e.id.clone()),
-            ..Default::default()
-        })
+        .list_records(
+            "offering_use",
+            &RecordFilter {
+                engagement_id: Some(e.id.clone()),
+                ..Default::default()
+            },
+        )
         .await?;
     match existing.first() {
         Some(u) => {
-            state.store.update_record(&p.actor, &u.id, u.version, use_data).await?;
+            state
+                .store
+                .update_record(&p.actor, &u.id, u.version, use_data)
+                .await?;
         }
         None => {
             state
                 .store
-                .create_record(&p.actor, NewRecord {
-                    kind: "offering_use".into(),
-                    owner_org_id: e.customer_org_id.clone(),
-                    engagement_id: Some(e.id.clone()),
-                    parent_id: Some(r.id.clone()),
-                    data: use_data,
-                })
+                .create_record(
+                    &p.actor,
+                    NewRecord {
+                        kind: "offering_use".into(),
+                        owner_org_id: e.customer_org_id.clone(),
+                        engagement_id: Some(e.id.clone()),
+                        parent_id: Some(r.id.clone()),
+                        data: use_data,
+                    },
+                )
                 .await?;
         }
     }
@@ -831,7 +927,10 @@ pub async fn transition(
         })
         .collect();
     if body.to == Phase::Closed {
-        let exit = exit_record(&state, &e).await?.map(|(_, x)| x).unwrap_or_default();
+        let exit = exit_record(&state, &e)
+            .await?
+            .map(|(_, x)| x)
+            .unwrap_or_default();
         for code in workflow::exit_blockers(&exit) {
             blockers.push(json!({
                 "code": code,
@@ -841,10 +940,12 @@ pub async fn transition(
         }
     }
     if !blockers.is_empty() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "blocked", "api.blocked")
-            .arg("count", blockers.len())
-            .arg("to", body.to.id())
-            .details(Value::Array(blockers)));
+        return Err(
+            ApiError::new(StatusCode::CONFLICT, "blocked", "api.blocked")
+                .arg("count", blockers.len())
+                .arg("to", body.to.id())
+                .details(Value::Array(blockers)),
+        );
     }
     file.phase = body.to;
     let updated = save_file(&state, &p, &e, &file).await?;
@@ -858,7 +959,9 @@ pub async fn transition(
             data: json!({ "from": from, "to": body.to, "at": cloudward_store::now(), "by": p.actor.id }),
         })
         .await?;
-    Ok(Json(json!({ "phase": body.to, "version": updated.version })))
+    Ok(Json(
+        json!({ "phase": body.to, "version": updated.version }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -886,7 +989,9 @@ pub async fn put_contract(
     file.contract = body.contract;
     validate(&state, &file, today())?;
     let updated = save_file(&state, &p, &e, &file).await?;
-    Ok(Json(json!({ "version": updated.version, "contract": file.contract })))
+    Ok(Json(
+        json!({ "version": updated.version, "contract": file.contract }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -913,7 +1018,9 @@ pub async fn put_risks(
     file.risks = body.risks;
     let report = validate(&state, &file, today())?;
     let updated = save_file(&state, &p, &e, &file).await?;
-    Ok(Json(json!({ "version": updated.version, "risks": report.risks })))
+    Ok(Json(
+        json!({ "version": updated.version, "risks": report.risks }),
+    ))
 }
 
 fn stale(current: i64, given: i64) -> ApiError {
@@ -979,15 +1086,22 @@ pub async fn create_notice(
     };
     let r = state
         .store
-        .create_record(&p.actor, NewRecord {
-            kind: "notice".into(),
-            owner_org_id: p.org()?.id.clone(),
-            engagement_id: Some(e.id),
-            parent_id: None,
-            data: to_value(&data)?,
-        })
+        .create_record(
+            &p.actor,
+            NewRecord {
+                kind: "notice".into(),
+                owner_org_id: p.org()?.id.clone(),
+                engagement_id: Some(e.id),
+                parent_id: None,
+                data: to_value(&data)?,
+            },
+        )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "version": r.version, "notice": data }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": r.id, "version": r.version, "notice": data })),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/notices", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
@@ -999,10 +1113,13 @@ pub async fn list_notices(
     let e = visible(&state, &p, &id).await?;
     let list = state
         .store
-        .list_records("notice", &RecordFilter {
-            engagement_id: Some(e.id),
-            ..Default::default()
-        })
+        .list_records(
+            "notice",
+            &RecordFilter {
+                engagement_id: Some(e.id),
+                ..Default::default()
+            },
+        )
         .await?;
     Ok(Json(
         list.iter()
@@ -1027,14 +1144,23 @@ pub async fn ack_notice(
         .ok_or_else(ApiError::not_found)?;
     let mut n: NoticeData = parse_data(&r)?;
     if n.acknowledged_at.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "api.already_acknowledged"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "api.already_acknowledged",
+        ));
     }
     let now = cloudward_store::now();
     let late = now > n.ack_due;
     n.acknowledged_at = Some(now);
     n.acknowledged_by = Some(p.actor.id.clone());
-    let r = state.store.update_record(&p.actor, &r.id, r.version, to_value(&n)?).await?;
-    Ok(Json(json!({ "id": r.id, "version": r.version, "notice": n, "late": late })))
+    let r = state
+        .store
+        .update_record(&p.actor, &r.id, r.version, to_value(&n)?)
+        .await?;
+    Ok(Json(
+        json!({ "id": r.id, "version": r.version, "notice": n, "late": late }),
+    ))
 }
 
 /// Supervision alerts of an engagement: an assessment expired or expiring while its
@@ -1052,10 +1178,13 @@ pub async fn alerts(
     let in_use = matches!(e.phase.as_str(), "operation" | "exit");
     let uses = state
         .store
-        .list_records("offering_use", &RecordFilter {
-            engagement_id: Some(e.id.clone()),
-            ..Default::default()
-        })
+        .list_records(
+            "offering_use",
+            &RecordFilter {
+                engagement_id: Some(e.id.clone()),
+                ..Default::default()
+            },
+        )
         .await?;
     if let Some(u) = uses.first() {
         let u: UseData = parse_data(u)?;
@@ -1076,7 +1205,9 @@ pub async fn alerts(
                 "assessment_id": u.assessment_id, "valid_until": c.valid_until,
                 "days_left": (c.valid_until - date).num_days(),
             })),
-            None if in_use => out.push(json!({ "code": "offering-unassessed", "severity": "blocker" })),
+            None if in_use => {
+                out.push(json!({ "code": "offering-unassessed", "severity": "blocker" }))
+            }
             _ => {}
         }
     }
@@ -1087,10 +1218,13 @@ pub async fn alerts(
     };
     for r in state
         .store
-        .list_records("notice", &RecordFilter {
-            engagement_id: Some(e.id.clone()),
-            ..Default::default()
-        })
+        .list_records(
+            "notice",
+            &RecordFilter {
+                engagement_id: Some(e.id.clone()),
+                ..Default::default()
+            },
+        )
         .await?
     {
         let n: NoticeData = parse_data(&r)?;
@@ -1116,10 +1250,13 @@ pub struct DateQuery {
 async fn exit_record(state: &AppState, e: &Engagement) -> ApiResult<Option<(Record, ExitRecord)>> {
     let list = state
         .store
-        .list_records("exit", &RecordFilter {
-            engagement_id: Some(e.id.clone()),
-            ..Default::default()
-        })
+        .list_records(
+            "exit",
+            &RecordFilter {
+                engagement_id: Some(e.id.clone()),
+                ..Default::default()
+            },
+        )
         .await?;
     match list.into_iter().next() {
         Some(r) => {
@@ -1162,7 +1299,9 @@ pub async fn get_exit(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case", tag = "step")]
 pub enum ExitStep {
-    Plan { plan: String },
+    Plan {
+        plan: String,
+    },
     Scope {
         #[schema(value_type = Vec<Object>)]
         scope: Vec<ScopeItem>,
@@ -1201,7 +1340,10 @@ pub async fn exit_step(
         return Err(invalid("api.not_in_exit"));
     }
     let existing = exit_record(&state, &e).await?;
-    let mut x = existing.as_ref().map(|(_, x)| x.clone()).unwrap_or_default();
+    let mut x = existing
+        .as_ref()
+        .map(|(_, x)| x.clone())
+        .unwrap_or_default();
     let customer = seat == Seat::Customer;
     match step {
         ExitStep::Plan { plan } if customer => x.plan = Some(plan),
@@ -1214,7 +1356,9 @@ pub async fn exit_step(
             x.confirmed_at = Some(cloudward_store::now());
             x.confirmed_by = Some(p.actor.id.clone());
         }
-        ExitStep::ProviderManifest { manifest } if !customer => x.provider_manifest = Some(manifest),
+        ExitStep::ProviderManifest { manifest } if !customer => {
+            x.provider_manifest = Some(manifest)
+        }
         ExitStep::Attestation { attestation } if !customer => {
             x.attestation = Some(attestation);
             // A new attestation needs a new confirmation.
@@ -1224,17 +1368,25 @@ pub async fn exit_step(
         _ => return Err(ApiError::forbidden()),
     }
     let r = match existing {
-        Some((r, _)) => state.store.update_record(&p.actor, &r.id, r.version, to_value(&x)?).await?,
+        Some((r, _)) => {
+            state
+                .store
+                .update_record(&p.actor, &r.id, r.version, to_value(&x)?)
+                .await?
+        }
         None => {
             state
                 .store
-                .create_record(&p.actor, NewRecord {
-                    kind: "exit".into(),
-                    owner_org_id: e.customer_org_id.clone(),
-                    engagement_id: Some(e.id.clone()),
-                    parent_id: None,
-                    data: to_value(&x)?,
-                })
+                .create_record(
+                    &p.actor,
+                    NewRecord {
+                        kind: "exit".into(),
+                        owner_org_id: e.customer_org_id.clone(),
+                        engagement_id: Some(e.id.clone()),
+                        parent_id: None,
+                        data: to_value(&x)?,
+                    },
+                )
                 .await?
         }
     };
@@ -1243,8 +1395,14 @@ pub async fn exit_step(
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/offerings", get(list_offerings).post(create_offering))
-        .route("/api/v1/offerings/{id}", get(get_offering).put(update_offering))
+        .route(
+            "/api/v1/offerings",
+            get(list_offerings).post(create_offering),
+        )
+        .route(
+            "/api/v1/offerings/{id}",
+            get(get_offering).put(update_offering),
+        )
         .route("/api/v1/offerings/{id}/assessments", post(invite_assessor))
         .route("/api/v1/assessments", get(list_assessments))
         .route("/api/v1/assessments/{id}", get(get_assessment))
@@ -1257,8 +1415,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/engagements/{id}/transition", post(transition))
         .route("/api/v1/engagements/{id}/contract", put(put_contract))
         .route("/api/v1/engagements/{id}/risks", put(put_risks))
-        .route("/api/v1/engagements/{id}/notices", get(list_notices).post(create_notice))
-        .route("/api/v1/engagements/{id}/notices/{notice}/ack", post(ack_notice))
+        .route(
+            "/api/v1/engagements/{id}/notices",
+            get(list_notices).post(create_notice),
+        )
+        .route(
+            "/api/v1/engagements/{id}/notices/{notice}/ack",
+            post(ack_notice),
+        )
         .route("/api/v1/engagements/{id}/alerts", get(alerts))
-        .route("/api/v1/engagements/{id}/exit", get(get_exit).post(exit_step))
+        .route(
+            "/api/v1/engagements/{id}/exit",
+            get(get_exit).post(exit_step),
+        )
 }

@@ -373,6 +373,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         version: i64,
         data: serde_json::Value,
     ) -> Result<Record>;
+    /// Creates and updates several records in one transaction (each with its audit entry):
+    /// all or nothing. Updates check versions as `update_record` does.
+    async fn apply_records(
+        &self,
+        by: &Actor,
+        creates: Vec<NewRecord>,
+        updates: Vec<(String, i64, serde_json::Value)>,
+    ) -> Result<Vec<Record>>;
     /// Stores a file's bytes (once per content); the audit entry names its SHA-256.
     async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()>;
     async fn get_blob(&self, sha256: &str) -> Result<Option<Blob>>;

@@ -988,6 +988,107 @@ macro_rules! sql_store {
                 })
             }
 
+            async fn apply_records(
+                &self,
+                by: &Actor,
+                creates: Vec<NewRecord>,
+                updates: Vec<(String, i64, serde_json::Value)>,
+            ) -> Result<Vec<Record>> {
+                let (_g, mut tx) = self.begin().await?;
+                let mut out = Vec::with_capacity(creates.len() + updates.len());
+                let mut checkpoint = None;
+                for new in creates {
+                    let at = now();
+                    let r = Record {
+                        id: new_id(),
+                        kind: new.kind,
+                        owner_org_id: new.owner_org_id,
+                        engagement_id: new.engagement_id,
+                        parent_id: new.parent_id,
+                        data: new.data,
+                        version: 1,
+                        created_by: by.id.clone(),
+                        created_at: at.clone(),
+                        updated_at: at,
+                    };
+                    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO records ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
+                        .bind(&r.id)
+                        .bind(&r.kind)
+                        .bind(&r.owner_org_id)
+                        .bind(&r.engagement_id)
+                        .bind(&r.parent_id)
+                        .bind(r.data.to_string())
+                        .bind(r.version)
+                        .bind(&r.created_by)
+                        .bind(&r.created_at)
+                        .bind(&r.updated_at)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(unique("the record"))?;
+                    let action = format!("{}.create", r.kind);
+                    let cp = self
+                        .append(&mut tx, by, Event {
+                            action: &action,
+                            object_type: &r.kind,
+                            object_id: &r.id,
+                            engagement_id: r.engagement_id.as_deref(),
+                            before: None,
+                            after: Some(r.data.clone()),
+                        })
+                        .await?;
+                    checkpoint = cp.or(checkpoint);
+                    out.push(r);
+                }
+                for (id, version, data) in updates {
+                    let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
+                    )))
+                    .bind(&id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(before) = row.map(RecordRow::into_record).transpose()? else {
+                        return Err(StoreError::NotFound);
+                    };
+                    let at = now();
+                    let done = sqlx::query(
+                        "UPDATE records SET data = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+                    )
+                    .bind(data.to_string())
+                    .bind(&at)
+                    .bind(&id)
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "the {} is at version {}, not {version}: read it again and retry",
+                            before.kind, before.version
+                        )));
+                    }
+                    let action = format!("{}.update", before.kind);
+                    let cp = self
+                        .append(&mut tx, by, Event {
+                            action: &action,
+                            object_type: &before.kind,
+                            object_id: &id,
+                            engagement_id: before.engagement_id.as_deref(),
+                            before: Some(before.data.clone()),
+                            after: Some(data.clone()),
+                        })
+                        .await?;
+                    checkpoint = cp.or(checkpoint);
+                    out.push(Record {
+                        data,
+                        version: before.version + 1,
+                        updated_at: at,
+                        ..before
+                    });
+                }
+                // Every checkpoint is in the database; the file copy gets the last.
+                self.commit(tx, checkpoint).await?;
+                Ok(out)
+            }
+
             async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()> {
                 let (_g, mut tx) = self.begin().await?;
                 let exists: Option<(String,)> = sqlx::query_as("SELECT sha256 FROM blobs WHERE sha256 = $1")

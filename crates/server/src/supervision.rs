@@ -1,0 +1,594 @@
+//! Continuous supervision of an engagement in operation: scan runs (uploaded as `cloudward
+//! scan --format json`, from `cloudward push` in CI, or run by the server on uploaded
+//! files), the posture per control and its trend, and findings tracked across runs —
+//! assigned, accepted with a reason and an expiry, or fixed; the next run closes what is
+//! fixed and reopens what is not.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use cloudward_domain::workflow::{self, FindingState, Transition};
+use cloudward_store::{NewRecord, Record, RecordFilter, Role};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::api::{ApiJson, visible};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::workflow::{Seat, acting};
+
+/// What a run keeps: the scan's summary, not its findings (those are tracked one by one).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RunData {
+    pub at: String,
+    pub uploaded_by: String,
+    /// `upload` or `server`
+    pub source: String,
+    #[schema(value_type = Object)]
+    pub inputs: Value,
+    pub level: Option<String>,
+    pub failed: i64,
+    pub passed: i64,
+    pub unknown: i64,
+    pub resources: i64,
+    pub controls_failed: Vec<String>,
+    pub controls_passed: Vec<String>,
+    pub controls_not_evaluated: Vec<String>,
+    #[schema(value_type = Object)]
+    pub by_family: BTreeMap<String, i64>,
+    #[schema(value_type = Object)]
+    pub by_severity: BTreeMap<String, i64>,
+    /// What this run did to tracked findings.
+    pub opened: usize,
+    pub reopened: usize,
+    pub closed: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FindingData {
+    /// `rule_id|address`: the identity of a finding across runs.
+    pub key: String,
+    pub rule_id: String,
+    pub severity: String,
+    pub controls: Vec<String>,
+    pub address: String,
+    pub resource_type: String,
+    pub message: String,
+    /// open, accepted, fixed, closed
+    #[schema(value_type = String)]
+    pub state: FindingState,
+    #[serde(default)]
+    pub assignee: Option<String>,
+    #[serde(default)]
+    pub accepted_reason: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub accepted_until: Option<NaiveDate>,
+    pub first_seen: String,
+    /// (run id, what happened)
+    #[serde(default)]
+    pub history: Vec<(String, String)>,
+}
+
+fn bad_scan(detail: &str) -> ApiError {
+    ApiError::bad_request("api.bad_scan").arg("detail", detail)
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn counts(v: &Value) -> BTreeMap<String, i64> {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, n)| n.as_i64().map(|n| (k.clone(), n)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One failing finding of a report.
+struct Failing {
+    key: String,
+    rule_id: String,
+    severity: String,
+    controls: Vec<String>,
+    address: String,
+    resource_type: String,
+    message: String,
+}
+
+/// Reads a `cloudward scan --format json` report.
+fn parse_report(report: &Value) -> ApiResult<(Value, Vec<Failing>)> {
+    if report.get("tool").and_then(Value::as_str) != Some("cloudward") {
+        return Err(bad_scan(
+            "$.tool must be \"cloudward\": upload the output of `cloudward scan --format json`",
+        ));
+    }
+    let summary = report
+        .get("summary")
+        .filter(|s| s.is_object())
+        .ok_or_else(|| bad_scan("$.summary is missing"))?;
+    let findings = report
+        .get("findings")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad_scan("$.findings is missing"))?;
+    let mut out = Vec::with_capacity(findings.len());
+    for (i, f) in findings.iter().enumerate() {
+        let field = |name: &str| {
+            f.pointer(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    bad_scan(&format!(
+                        "$.findings[{i}]{} is missing",
+                        name.replace('/', ".")
+                    ))
+                })
+        };
+        let rule_id = field("/rule_id")?;
+        let address = field("/resource/address")?;
+        out.push(Failing {
+            key: format!("{rule_id}|{address}"),
+            severity: field("/severity")?,
+            resource_type: field("/resource/type")?,
+            message: field("/message").unwrap_or_default(),
+            controls: strings(f.get("controls").unwrap_or(&Value::Null)),
+            rule_id,
+            address,
+        });
+    }
+    Ok((summary.clone(), out))
+}
+
+/// Stores a run and reconciles the engagement's tracked findings, in one transaction.
+pub(crate) async fn ingest(
+    state: &AppState,
+    p: &Principal,
+    engagement_id: &str,
+    owner_org_id: &str,
+    report: &Value,
+    source: &str,
+) -> ApiResult<(Record, RunData)> {
+    let (summary, failing) = parse_report(report)?;
+    let today = chrono::Utc::now().date_naive();
+    let now = cloudward_store::now();
+    let run_id_hint = format!("run@{now}");
+    let existing = state
+        .store
+        .list_records(
+            "finding",
+            &RecordFilter {
+                engagement_id: Some(engagement_id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut by_key: BTreeMap<String, (Record, FindingData)> = BTreeMap::new();
+    for r in existing {
+        let f: FindingData =
+            serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
+        by_key.insert(f.key.clone(), (r, f));
+    }
+    let present: BTreeSet<&str> = failing.iter().map(|f| f.key.as_str()).collect();
+    let (mut opened, mut reopened, mut closed) = (0, 0, 0);
+    let mut updates = Vec::new();
+    for (key, (r, f)) in &by_key {
+        let is_present = present.contains(key.as_str());
+        let (next, t) = workflow::reconcile(f.state, is_present, f.accepted_until, today);
+        if t == Transition::Unchanged {
+            continue;
+        }
+        let mut f = f.clone();
+        f.state = next;
+        match t {
+            Transition::Unchanged => {}
+            Transition::Reopened | Transition::AcceptanceExpired => {
+                reopened += 1;
+                f.history
+                    .push((run_id_hint.clone(), format!("{t:?}").to_lowercase()));
+            }
+            Transition::Closed => {
+                closed += 1;
+                f.history.push((run_id_hint.clone(), "closed".into()));
+            }
+        }
+        updates.push((
+            r.id.clone(),
+            r.version,
+            serde_json::to_value(&f).map_err(|_| ApiError::internal())?,
+        ));
+    }
+    let mut creates = Vec::new();
+    let mut seen = BTreeSet::new();
+    for f in &failing {
+        if by_key.contains_key(&f.key) || !seen.insert(f.key.clone()) {
+            continue;
+        }
+        opened += 1;
+        let data = FindingData {
+            key: f.key.clone(),
+            rule_id: f.rule_id.clone(),
+            severity: f.severity.clone(),
+            controls: f.controls.clone(),
+            address: f.address.clone(),
+            resource_type: f.resource_type.clone(),
+            message: f.message.clone(),
+            state: FindingState::Open,
+            assignee: None,
+            accepted_reason: None,
+            accepted_until: None,
+            first_seen: now.clone(),
+            history: vec![(run_id_hint.clone(), "opened".into())],
+        };
+        creates.push(NewRecord {
+            kind: "finding".into(),
+            owner_org_id: owner_org_id.to_owned(),
+            engagement_id: Some(engagement_id.to_owned()),
+            parent_id: None,
+            data: serde_json::to_value(&data).map_err(|_| ApiError::internal())?,
+        });
+    }
+    let controls = summary.get("controls").cloned().unwrap_or(Value::Null);
+    let run = RunData {
+        at: now.clone(),
+        uploaded_by: p.actor.id.clone(),
+        source: source.to_owned(),
+        inputs: report.get("inputs").cloned().unwrap_or(Value::Null),
+        level: report
+            .get("level")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        failed: summary.get("failed").and_then(Value::as_i64).unwrap_or(0),
+        passed: summary.get("passed").and_then(Value::as_i64).unwrap_or(0),
+        unknown: summary.get("unknown").and_then(Value::as_i64).unwrap_or(0),
+        resources: summary
+            .get("resources")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        controls_failed: strings(&controls["failed"]),
+        controls_passed: strings(&controls["passed"]),
+        controls_not_evaluated: strings(&controls["not_evaluated"]),
+        by_family: counts(&summary["by_family"]),
+        by_severity: counts(&summary["by_severity"]),
+        opened,
+        reopened,
+        closed,
+    };
+    creates.insert(
+        0,
+        NewRecord {
+            kind: "scan_run".into(),
+            owner_org_id: owner_org_id.to_owned(),
+            engagement_id: Some(engagement_id.to_owned()),
+            parent_id: None,
+            data: serde_json::to_value(&run).map_err(|_| ApiError::internal())?,
+        },
+    );
+    let mut written = state
+        .store
+        .apply_records(&p.actor, creates, updates)
+        .await?;
+    if written.is_empty() {
+        return Err(ApiError::internal());
+    }
+    Ok((written.swap_remove(0), run))
+}
+
+/// Upload a scan (the output of `cloudward scan --format json`) for an engagement.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/scans", tag = "supervision",
+    request_body(content = Object, description = "cloudward scan --format json"),
+    responses((status = 201, body = Object), (status = 400, description = "not a cloudward scan report")))]
+pub async fn upload(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(report): ApiJson<Value>,
+) -> ApiResult<Response> {
+    let (e, _) = acting(
+        &state,
+        &p,
+        &id,
+        &[Seat::Customer, Seat::SecurityServiceProvider],
+        Role::Member,
+    )
+    .await?;
+    let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "upload").await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "run": run }))).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerScan {
+    /// The files to scan: Terraform (`.tf`, `.tfvars`), plan or state JSON, or inventory
+    /// JSON/JSONL, by name.
+    pub files: Vec<ScanFile>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanFile {
+    /// A relative path, e.g. `modules/net/main.tf`.
+    pub name: String,
+    pub content: String,
+}
+
+/// Let the server scan uploaded Terraform, plan or inventory files at the engagement's level.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/scans/run", tag = "supervision", request_body = ServerScan,
+    responses((status = 201, body = Object)))]
+pub async fn run_scan(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ServerScan>,
+) -> ApiResult<Response> {
+    let (e, _) = acting(
+        &state,
+        &p,
+        &id,
+        &[Seat::Customer, Seat::SecurityServiceProvider],
+        Role::Member,
+    )
+    .await?;
+    if body.files.is_empty() {
+        return Err(bad_scan("$.files is empty"));
+    }
+    let level = e.level.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        crate::scanning::scan_files(&body.files, level.as_deref())
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "server").await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "run": run }))).into_response())
+}
+
+/// Posture: the latest run per control and per family, and the trend over runs.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/posture", tag = "supervision", responses((status = 200, body = Object)))]
+pub async fn posture(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let e = visible(&state, &p, &id).await?;
+    let runs = state
+        .store
+        .list_records(
+            "scan_run",
+            &RecordFilter {
+                engagement_id: Some(e.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut trend = Vec::new();
+    let mut latest: Option<(String, RunData)> = None;
+    for r in &runs {
+        let run: RunData =
+            serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
+        trend.push(json!({
+            "id": r.id, "at": run.at, "source": run.source,
+            "failed": run.failed, "passed": run.passed,
+            "controls_failed": run.controls_failed.len(),
+            "controls_passed": run.controls_passed.len(),
+            "opened": run.opened, "reopened": run.reopened, "closed": run.closed,
+        }));
+        latest = Some((r.id.clone(), run));
+    }
+    let findings = state
+        .store
+        .list_records(
+            "finding",
+            &RecordFilter {
+                engagement_id: Some(e.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut open_by_state: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &findings {
+        if let Some(s) = r.data.get("state").and_then(Value::as_str) {
+            *open_by_state.entry(s.to_owned()).or_default() += 1;
+        }
+    }
+    let controls = latest.as_ref().map(|(_, run)| {
+        let mut m: BTreeMap<&str, &str> = BTreeMap::new();
+        for c in &run.controls_not_evaluated {
+            m.insert(c, "not_evaluated");
+        }
+        for c in &run.controls_passed {
+            m.insert(c, "passed");
+        }
+        for c in &run.controls_failed {
+            m.insert(c, "failed");
+        }
+        m.into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect::<BTreeMap<String, String>>()
+    });
+    let by_family = latest.as_ref().map(|(_, run)| {
+        let mut fam: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+        for (list, what) in [
+            (&run.controls_failed, "failed"),
+            (&run.controls_passed, "passed"),
+            (&run.controls_not_evaluated, "not_evaluated"),
+        ] {
+            for c in list {
+                let family = state
+                    .content
+                    .catalog
+                    .control(c)
+                    .map(|c| c.family.clone())
+                    .unwrap_or_else(|| c.split('-').next().unwrap_or(c).to_owned());
+                *fam.entry(family).or_default().entry(what).or_default() += 1;
+            }
+        }
+        fam
+    });
+    Ok(Json(json!({
+        "latest_run": latest.as_ref().map(|(id, _)| id),
+        "controls": controls,
+        "by_family": by_family,
+        "findings": open_by_state,
+        "trend": trend,
+    })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FindingQuery {
+    /// open, accepted, fixed, closed
+    pub state: Option<String>,
+    pub lang: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/findings", tag = "supervision", params(FindingQuery), responses((status = 200, body = Vec<Object>)))]
+pub async fn list_findings(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<FindingQuery>,
+) -> ApiResult<Json<Vec<Value>>> {
+    let e = visible(&state, &p, &id).await?;
+    let list = state
+        .store
+        .list_records(
+            "finding",
+            &RecordFilter {
+                engagement_id: Some(e.id),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(Json(
+        list.iter()
+            .filter(|r| {
+                q.state
+                    .as_deref()
+                    .is_none_or(|s| r.data.get("state").and_then(Value::as_str) == Some(s))
+            })
+            .map(|r| json!({ "id": r.id, "version": r.version, "finding": r.data }))
+            .collect(),
+    ))
+}
+
+/// What to do with a finding.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "action")]
+pub enum FindingAction {
+    Assign {
+        version: i64,
+        assignee: String,
+    },
+    Accept {
+        version: i64,
+        reason: String,
+        #[schema(value_type = String)]
+        until: NaiveDate,
+    },
+    Fix {
+        version: i64,
+    },
+}
+
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/findings/{finding}", tag = "supervision", request_body = FindingAction,
+    responses((status = 200, body = Object)))]
+pub async fn act_on_finding(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, finding)): Path<(String, String)>,
+    ApiJson(action): ApiJson<FindingAction>,
+) -> ApiResult<Json<Value>> {
+    let (e, _) = acting(
+        &state,
+        &p,
+        &id,
+        &[Seat::Customer, Seat::SecurityServiceProvider],
+        Role::Member,
+    )
+    .await?;
+    let r = state
+        .store
+        .get_record(&finding)
+        .await?
+        .filter(|r| r.kind == "finding" && r.engagement_id.as_deref() == Some(e.id.as_str()))
+        .ok_or_else(ApiError::not_found)?;
+    let mut f: FindingData =
+        serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
+    if f.state == FindingState::Closed {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "api.finding_closed",
+        ));
+    }
+    let version = match action {
+        FindingAction::Assign { version, assignee } => {
+            f.assignee = Some(assignee);
+            version
+        }
+        FindingAction::Accept {
+            version,
+            reason,
+            until,
+        } => {
+            if reason.trim().is_empty() {
+                return Err(ApiError::bad_request("api.accept_needs_reason"));
+            }
+            if until <= chrono::Utc::now().date_naive() {
+                return Err(ApiError::bad_request("api.accept_needs_future"));
+            }
+            f.state = FindingState::Accepted;
+            f.accepted_reason = Some(reason);
+            f.accepted_until = Some(until);
+            version
+        }
+        FindingAction::Fix { version } => {
+            f.state = FindingState::Fixed;
+            version
+        }
+    };
+    let r = state
+        .store
+        .update_record(
+            &p.actor,
+            &r.id,
+            version,
+            serde_json::to_value(&f).map_err(|_| ApiError::internal())?,
+        )
+        .await?;
+    Ok(Json(
+        json!({ "id": r.id, "version": r.version, "finding": f }),
+    ))
+}
+
+pub fn routes(limit: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/engagements/{id}/scans",
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/v1/engagements/{id}/scans/run",
+            post(run_scan).layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+        .route("/api/v1/engagements/{id}/posture", get(posture))
+        .route("/api/v1/engagements/{id}/findings", get(list_findings))
+        .route(
+            "/api/v1/engagements/{id}/findings/{finding}",
+            post(act_on_finding),
+        )
+}
