@@ -10,7 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 mod metrics;
-mod scanning;
+pub mod scanning;
 pub mod supervision;
 pub mod workflow;
 

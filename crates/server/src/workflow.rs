@@ -121,7 +121,12 @@ pub(crate) async fn save_file(
 }
 
 /// Runs `check` on the file as it would be saved; input errors become 422 with details.
-fn validate(state: &AppState, file: &EngagementFile, date: NaiveDate) -> ApiResult<check::Report> {
+fn validate(
+    state: &AppState,
+    file: &EngagementFile,
+    date: NaiveDate,
+    lang: cloudward_domain::Lang,
+) -> ApiResult<check::Report> {
     let text = serde_saphyr::to_string(file).map_err(|_| ApiError::internal())?;
     match check::check(file, &text, &state.content, date) {
         Ok(r) => Ok(r),
@@ -136,7 +141,7 @@ fn validate(state: &AppState, file: &EngagementFile, date: NaiveDate) -> ApiResu
                 .map(|e| {
                     json!({
                         "field": e.field,
-                        "message": state.messages.render(e.key, cloudward_domain::Lang::En, &e.args),
+                        "message": state.messages.render(e.key, lang, &e.args),
                     })
                 })
                 .collect();
@@ -914,7 +919,7 @@ pub async fn transition(
             .arg("to", body.to.id()));
     }
     let lang = crate::request_lang(uri.query(), &headers);
-    let report = validate(&state, &file, today())?;
+    let report = validate(&state, &file, today(), lang)?;
     let mut blockers: Vec<Value> = report
         .blockers
         .iter()
@@ -979,6 +984,8 @@ pub async fn put_contract(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
     ApiJson(body): ApiJson<ContractBody>,
 ) -> ApiResult<Json<Value>> {
     let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
@@ -987,7 +994,12 @@ pub async fn put_contract(
     }
     let (mut file, _) = export_text(&e)?;
     file.contract = body.contract;
-    validate(&state, &file, today())?;
+    validate(
+        &state,
+        &file,
+        today(),
+        crate::request_lang(uri.query(), &headers),
+    )?;
     let updated = save_file(&state, &p, &e, &file).await?;
     Ok(Json(
         json!({ "version": updated.version, "contract": file.contract }),
@@ -1008,6 +1020,8 @@ pub async fn put_risks(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
     ApiJson(body): ApiJson<RisksBody>,
 ) -> ApiResult<Json<Value>> {
     let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
@@ -1016,7 +1030,12 @@ pub async fn put_risks(
     }
     let (mut file, _) = export_text(&e)?;
     file.risks = body.risks;
-    let report = validate(&state, &file, today())?;
+    let report = validate(
+        &state,
+        &file,
+        today(),
+        crate::request_lang(uri.query(), &headers),
+    )?;
     let updated = save_file(&state, &p, &e, &file).await?;
     Ok(Json(
         json!({ "version": updated.version, "risks": report.risks }),
@@ -1390,7 +1409,55 @@ pub async fn exit_step(
                 .await?
         }
     };
+    record_exit_outputs(&state, &p, &e, &x, &r.id).await?;
     Ok(Json(exit_view(&x, r.version)))
+}
+
+/// Completed exit steps are outputs of the exit phase in the engagement file, so that the
+/// file's own gates (and `cloudward check` on an export) see them too.
+async fn record_exit_outputs(
+    state: &AppState,
+    p: &Principal,
+    e: &Engagement,
+    x: &ExitRecord,
+    record_id: &str,
+) -> ApiResult<()> {
+    let verified = match (&x.provider_manifest, &x.customer_manifest) {
+        (Some(a), Some(b)) => workflow::compare_manifests(a, b).verified(),
+        _ => false,
+    };
+    let done = [
+        ("exit-plan", x.plan.is_some()),
+        ("data-scope-list", !x.scope.is_empty()),
+        ("data-handover-record", verified),
+        (
+            "deletion-confirmation",
+            x.attestation.is_some() && x.confirmed_at.is_some(),
+        ),
+    ];
+    let current = state
+        .store
+        .visible_engagement(&e.id, &e.customer_org_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let (mut file, _) = export_text(&current)?;
+    let mut changed = false;
+    for (output, is_done) in done {
+        if is_done && !file.lifecycle.outputs.contains_key(output) {
+            file.lifecycle.outputs.insert(
+                output.to_owned(),
+                cloudward_domain::engagement::OutputRecord {
+                    reference: format!("cloudward:exit/{record_id}#{output}"),
+                    date: Some(today()),
+                },
+            );
+            changed = true;
+        }
+    }
+    if changed {
+        save_file(state, p, &current, &file).await?;
+    }
+    Ok(())
 }
 
 pub fn routes() -> Router<AppState> {
