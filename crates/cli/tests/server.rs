@@ -484,3 +484,88 @@ fn secrets_never_reach_the_log() {
         }
     }
 }
+
+#[test]
+fn push_uploads_a_scan_from_ci_with_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), None, true);
+    let admin = server.login("customer-admin");
+    let r = admin
+        .client
+        .post(format!("{}/api/v1/tokens", admin.base))
+        .header("x-csrf-token", &admin.csrf)
+        .json(&json!({ "name": "ci", "role": "member" }))
+        .send()
+        .unwrap();
+    let token: Value = r.json().unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let list: Value = admin.get("/api/v1/engagements").json().unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let report = dir.path().join("scan.json");
+    common::cw()
+        .args([
+            "scan",
+            "tests/fixtures/scan/plan/plan.json",
+            "--format",
+            "json",
+            "-o",
+        ])
+        .arg(&report)
+        .assert()
+        .code(1);
+    let out = common::cw()
+        .arg("push")
+        .arg(&report)
+        .args(["--server", &server.base, "--engagement", &id])
+        .env("CLOUDWARD_TOKEN", &token)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with("run "), "{text}");
+    assert!(text.contains("findings opened"), "{text}");
+    let posture: Value = admin
+        .get(&format!("/api/v1/engagements/{id}/posture"))
+        .json()
+        .unwrap();
+    assert_eq!(posture["trend"].as_array().unwrap().len(), 1);
+    // A wrong token or a file that is not a report is refused with exit 2.
+    common::cw()
+        .arg("push")
+        .arg(&report)
+        .args([
+            "--server",
+            &server.base,
+            "--engagement",
+            &id,
+            "--token",
+            "cwt_wrong",
+        ])
+        .assert()
+        .code(2);
+    let not_a_report = dir.path().join("x.json");
+    std::fs::write(&not_a_report, "{\"tool\": \"other\"}").unwrap();
+    let out = common::cw()
+        .arg("push")
+        .arg(&not_a_report)
+        .args([
+            "--server",
+            &server.base,
+            "--engagement",
+            &id,
+            "--token",
+            &token,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cloudward"),
+        "names what was expected"
+    );
+    server.terminate();
+}

@@ -137,6 +137,12 @@ pub struct Sla {
     /// Guaranteed time to restore service after an outage, in hours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_hours: Option<f64>,
+    /// Hours the customer has, by contract, to acknowledge the provider's incident report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_ack_hours: Option<u32>,
+    /// Hours the customer has, by contract, to acknowledge a change notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_ack_hours: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -1091,7 +1091,14 @@ pub async fn create_notice(
         return Err(ApiError::bad_request("api.bad_name"));
     }
     let now = chrono::Utc::now();
-    let hours = state.config.ack_hours(body.kind);
+    // The contract's deadline when the file records one, the server's default otherwise.
+    let (file, _) = export_text(&e)?;
+    let sla = file.provider.as_ref().and_then(|p| p.sla.as_ref());
+    let hours = match body.kind {
+        NoticeKind::Incident => sla.and_then(|s| s.incident_ack_hours),
+        NoticeKind::Change => sla.and_then(|s| s.change_ack_hours),
+    }
+    .map_or_else(|| state.config.ack_hours(body.kind), i64::from);
     let data = NoticeData {
         kind: body.kind,
         title: body.title,

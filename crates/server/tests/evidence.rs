@@ -1,0 +1,139 @@
+//! Evidence files: stored by content in the database or on disk, typed by their bytes,
+//! limited in size, and readable only through an engagement the caller can see.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod common;
+
+use cloudward_server::evidence::EvidenceStorage;
+use common::{TestServer, User};
+use serde_json::Value;
+
+fn upload(s: &TestServer, u: &User, target: &str, body: Vec<u8>) -> reqwest::blocking::Response {
+    u.client
+        .post(format!(
+            "{}/api/v1/engagements/{}/evidence?{target}&name=report.pdf",
+            s.base, s.engagements["EA"]
+        ))
+        .header("x-csrf-token", &u.csrf)
+        .body(body)
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn evidence_is_typed_limited_and_kept_within_the_engagement() {
+    for storage in [EvidenceStorage::Database, EvidenceStorage::Disk] {
+        let s = TestServer::start(&common::Db::Sqlite, |c| {
+            c.evidence_storage = storage;
+            c.evidence_limit = 64 * 1024;
+        });
+        let member = s.login("a-member");
+        let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+        let r = upload(&s, &member, "target_kind=control&target=DP-04", pdf.clone());
+        assert_eq!(r.status(), 201);
+        let ev: Value = r.json().unwrap();
+        assert_eq!(
+            ev["evidence"]["media_type"], "application/pdf",
+            "sniffed, not declared"
+        );
+        let sha = ev["evidence"]["sha256"].as_str().unwrap().to_owned();
+        let on_disk = s
+            .dir
+            .path()
+            .join("evidence")
+            .join(&sha[..2])
+            .join(&sha[2..]);
+        assert_eq!(
+            on_disk.exists(),
+            storage == EvidenceStorage::Disk,
+            "{storage:?}"
+        );
+        // The same bytes again are stored once, filed twice.
+        assert_eq!(
+            upload(
+                &s,
+                &member,
+                "target_kind=clause&target=exit-deletion",
+                pdf.clone()
+            )
+            .status(),
+            201
+        );
+        let list: Value = member
+            .get(&format!(
+                "/api/v1/engagements/{}/evidence",
+                s.engagements["EA"]
+            ))
+            .json()
+            .unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 2);
+        // Bad targets, unknown binary types and oversized files are refused.
+        assert_eq!(
+            upload(&s, &member, "target_kind=control&target=XX-99", pdf.clone()).status(),
+            400
+        );
+        assert_eq!(
+            upload(&s, &member, "target_kind=vendor&target=x", pdf.clone()).status(),
+            400
+        );
+        let r = upload(
+            &s,
+            &member,
+            "target_kind=risk&target=R1",
+            vec![0x7f, b'E', b'L', b'F', 0, 1, 2, 0],
+        );
+        assert_eq!(r.status(), 415);
+        let r = upload(
+            &s,
+            &member,
+            "target_kind=risk&target=R1",
+            vec![b'a'; 100 * 1024],
+        );
+        assert_eq!(r.status(), 413);
+        let v: Value = r.json().unwrap();
+        assert_eq!(v["error"]["code"], "too_large");
+        // Parties read it; a read-only user cannot file; other tenants see nothing.
+        let id = ev["id"].as_str().unwrap();
+        let r = s
+            .login("pa-admin")
+            .get(&format!("/api/v1/evidence/{id}/content"));
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(r.bytes().unwrap().to_vec(), pdf);
+        assert_eq!(
+            upload(
+                &s,
+                &s.login("a-viewer"),
+                "target_kind=risk&target=R1",
+                b"x".to_vec()
+            )
+            .status(),
+            403
+        );
+        let outsider = s.login("b-admin");
+        assert_eq!(
+            outsider
+                .get(&format!("/api/v1/evidence/{id}/content"))
+                .status(),
+            404
+        );
+        assert_eq!(
+            outsider
+                .get(&format!(
+                    "/api/v1/engagements/{}/evidence",
+                    s.engagements["EA"]
+                ))
+                .status(),
+            404
+        );
+        assert_eq!(
+            upload(&s, &outsider, "target_kind=risk&target=R1", b"x".to_vec()).status(),
+            404
+        );
+    }
+}
