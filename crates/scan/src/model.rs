@@ -50,29 +50,39 @@ pub fn provider_of(rtype: &str) -> &str {
 #[derive(Debug, Default)]
 pub struct Estate {
     pub resources: Vec<Resource>,
-    by_type: HashMap<String, Vec<usize>>,
+    by_type: HashMap<String, Vec<u32>>,
 }
 
 impl Estate {
     pub fn new(resources: Vec<Resource>) -> Estate {
-        let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_type: HashMap<String, Vec<u32>> = HashMap::new();
         for (i, r) in resources.iter().enumerate() {
-            by_type.entry(r.rtype.clone()).or_default().push(i);
+            match by_type.get_mut(&*r.rtype) {
+                Some(ids) => ids.push(i as u32),
+                None => {
+                    by_type.insert(r.rtype.to_string(), vec![i as u32]);
+                }
+            }
         }
         Estate { resources, by_type }
     }
 
     pub fn of_type<'a>(&'a self, rtype: &str) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.by_type
-            .get(rtype)
-            .into_iter()
-            .flat_map(move |ids| ids.iter().filter_map(move |i| self.resources.get(*i)))
+        self.by_type.get(rtype).into_iter().flat_map(move |ids| {
+            ids.iter()
+                .filter_map(move |i| self.resources.get(*i as usize))
+        })
     }
 
-    pub fn providers(&self) -> Vec<String> {
-        let mut p: Vec<String> = self.resources.iter().map(|r| r.provider.clone()).collect();
-        p.sort();
-        p.dedup();
-        p
+    /// How many resources are of type `rtype`.
+    pub fn count_of_type(&self, rtype: &str) -> usize {
+        self.by_type.get(rtype).map_or(0, Vec::len)
+    }
+
+    /// The providers of the resources, sorted, each once.
+    pub fn providers(&self) -> Vec<&str> {
+        let set: std::collections::BTreeSet<&str> =
+            self.resources.iter().map(|r| &*r.provider).collect();
+        set.into_iter().collect()
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{Value as Json, json};
 
 use crate::engine::{Finding, Outcome};
 use crate::input::{InputError, InputType};
+use crate::model::Estate;
 use crate::rules::{Rule, Severity};
 
 /// Everything a report needs besides the outcome.
@@ -18,6 +19,8 @@ pub struct Meta<'a> {
     pub inputs: &'a [(String, InputType)],
     pub errors: &'a [InputError],
     pub notes: &'a [InputError],
+    /// What was scanned: findings refer to its resources by index.
+    pub estate: &'a Estate,
 }
 
 /// A finding as the JSON report writes it, borrowing everything: no allocation per finding.
@@ -27,7 +30,7 @@ struct FindingOut<'a> {
     severity: crate::rules::Severity,
     status: crate::engine::Status,
     controls: &'a [String],
-    resource: &'a crate::engine::ResourceRef,
+    resource: crate::engine::ResourceRef<'a>,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<&'a str>,
@@ -35,19 +38,24 @@ struct FindingOut<'a> {
     reason: Option<&'a crate::eval::UnknownReason>,
 }
 
-fn finding_out<'a>(f: &'a Finding, rules: &'a [Rule], lang: Lang) -> FindingOut<'a> {
+fn finding_out<'a>(
+    f: &'a Finding,
+    rules: &'a [Rule],
+    estate: &'a Estate,
+    lang: Lang,
+) -> FindingOut<'a> {
     FindingOut {
-        rule_id: &f.rule_id,
+        rule_id: f.rule_id(rules),
         severity: f.severity,
         status: f.status,
-        controls: &f.controls,
-        resource: &f.resource,
+        controls: f.controls(rules),
+        resource: f.reference(rules, estate),
         message: rules
-            .get(f.rule)
+            .get(f.rule_index())
             .map(|r| r.title.get(lang))
             .unwrap_or_default(),
         suppressed: f.suppressed.as_deref(),
-        reason: f.reason.as_ref(),
+        reason: f.reason.as_deref(),
     }
 }
 
@@ -99,9 +107,9 @@ pub fn write_json(
         write!(out, ",\n  \"{name}\": [")?;
         for (i, f) in list.iter().enumerate() {
             write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
-            serde_json::to_writer(&mut *out, &finding_out(f, rules, meta.lang))
+            serde_json::to_writer(&mut *out, &finding_out(f, rules, meta.estate, meta.lang))
                 .map_err(std::io::Error::other)?;
-            used.insert(f.rule);
+            used.insert(f.rule_index());
         }
         write!(out, "{}]", if list.is_empty() { "" } else { "\n  " })?;
     }
@@ -168,35 +176,43 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-fn sarif_result(f: &Finding, rules: &[Rule], rule_index: Option<usize>, lang: Lang) -> Json {
-    let rule = rules.get(f.rule);
+fn sarif_result(
+    f: &Finding,
+    rules: &[Rule],
+    estate: &Estate,
+    rule_index: Option<usize>,
+    lang: Lang,
+) -> Json {
+    let rule = rules.get(f.rule_index());
+    let resource = f.reference(rules, estate);
+    let rule_id = f.rule_id(rules);
     let mut location = json!({
-        "logicalLocations": [{ "fullyQualifiedName": f.resource.address, "kind": "resource" }]
+        "logicalLocations": [{ "fullyQualifiedName": resource.address, "kind": "resource" }]
     });
-    if !f.resource.file.is_empty()
+    if !resource.file.is_empty()
         && let Some(obj) = location.as_object_mut()
     {
         let mut physical =
-            json!({ "artifactLocation": { "uri": f.resource.file.replace('\\', "/") } });
-        if f.resource.line > 0
+            json!({ "artifactLocation": { "uri": resource.file.replace('\\', "/") } });
+        if resource.line > 0
             && let Some(p) = physical.as_object_mut()
         {
-            p.insert("region".into(), json!({ "startLine": f.resource.line }));
+            p.insert("region".into(), json!({ "startLine": resource.line }));
         }
         obj.insert("physicalLocation".into(), physical);
     }
     let text = format!(
         "{}: {}",
-        f.resource.address,
+        resource.address,
         rule.map(|r| r.title.get(lang)).unwrap_or_default()
     );
     let mut result = json!({
-        "ruleId": f.rule_id,
+        "ruleId": rule_id,
         "level": sarif_level(f.severity),
         "message": { "text": text },
         "locations": [location],
-        "partialFingerprints": { "cloudward/v1": format!("{}|{}", f.rule_id, f.resource.address) },
-        "properties": { "controls": &*f.controls },
+        "partialFingerprints": { "cloudward/v1": format!("{}|{}", rule_id, resource.address) },
+        "properties": { "controls": f.controls(rules) },
     });
     if let Some(obj) = result.as_object_mut() {
         if let Some(i) = rule_index {
@@ -243,7 +259,7 @@ pub fn sarif(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
         .findings
         .iter()
         .chain(&outcome.suppressed)
-        .map(|f| sarif_result(f, rules, index_of(f.rule), lang))
+        .map(|f| sarif_result(f, rules, meta.estate, index_of(f.rule_index()), lang))
         .collect();
     let notifications: Vec<Json> = meta
         .errors
@@ -309,16 +325,25 @@ pub fn junit(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
     let (mut tests, mut failures, mut skipped) = (0usize, 0usize, 0usize);
     for &i in selected {
         let Some(rule) = rules.get(i) else { continue };
-        let fails: Vec<&Finding> = outcome.findings.iter().filter(|f| f.rule == i).collect();
-        let unknown: Vec<&Finding> = outcome.unknown.iter().filter(|f| f.rule == i).collect();
+        let fails: Vec<&Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.rule_index() == i)
+            .collect();
+        let unknown: Vec<&Finding> = outcome
+            .unknown
+            .iter()
+            .filter(|f| f.rule_index() == i)
+            .collect();
         let mut cases = String::new();
         for f in &fails {
+            let resource = f.reference(rules, meta.estate);
             cases.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
                 xml(&rule.id),
-                xml(&f.resource.address),
-                xml(&f.resource.file),
-                f.resource.line,
+                xml(&resource.address),
+                xml(resource.file),
+                resource.line,
                 f.severity.id(),
                 xml(rule.title.get(lang)),
                 xml(rule.remediation.text.get(lang)),
@@ -328,7 +353,7 @@ pub fn junit(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
             cases.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"unknown: a value could not be resolved\"/>\n    </testcase>\n",
                 xml(&rule.id),
-                xml(&f.resource.address),
+                xml(&f.address(rules, meta.estate)),
             ));
         }
         let mut n = fails.len() + unknown.len();

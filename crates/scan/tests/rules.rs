@@ -60,12 +60,12 @@ fn run_one(
         .findings
         .iter()
         .filter(|f| f.status == Status::Fail)
-        .map(|f| f.resource.address.clone())
+        .map(|f| f.address(rules, &estate).into_owned())
         .collect();
     let unknown = out
         .unknown
         .iter()
-        .map(|f| f.resource.address.clone())
+        .map(|f| f.address(rules, &estate).into_owned())
         .collect();
     (fails, unknown, typed)
 }
