@@ -312,7 +312,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     let mut others: Vec<&str> = loaded
         .resources
         .iter()
-        .map(|r| r.provider.as_str())
+        .map(|r| &*r.provider)
         .filter(|p| !covered.contains(p))
         .collect();
     others.sort();
@@ -321,7 +321,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         let n = loaded
             .resources
             .iter()
-            .filter(|r| others.contains(&r.provider.as_str()))
+            .filter(|r| others.contains(&&*r.provider))
             .count();
         loaded.notes.push(input::InputError {
             file: String::new(),

@@ -1,30 +1,42 @@
 //! The resource model every input reader produces and every rule reads.
 
-use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::value::Value;
 
-/// One resource instance, from any input.
+/// Pairs of strings (references, suppressions): usually none, never with spare capacity.
+pub type Pairs = Box<[(Box<str>, Box<str>)]>;
+
+/// One resource instance, from any input. Kept compact: a scan holds millions of them.
 #[derive(Debug, Clone)]
 pub struct Resource {
     /// Terraform address (`module.m.alicloud_disk.d[0]`) or the inventory id.
-    pub address: String,
-    /// Resource type, e.g. `alicloud_oss_bucket`.
-    pub rtype: String,
+    pub address: Box<str>,
+    /// Resource type, e.g. `alicloud_oss_bucket` (interned: shared by every resource of the type).
+    pub rtype: Arc<str>,
     /// The provider: `alicloud`, `tencentcloud`, `huaweicloud`, `aws`, … (from the type's prefix
-    /// unless the input says otherwise).
-    pub provider: String,
-    /// Region, when known.
-    pub region: Option<String>,
+    /// unless the input says otherwise). Interned.
+    pub provider: Arc<str>,
+    /// Region, when known. Interned.
+    pub region: Option<Arc<str>>,
     /// Shared by every resource of the file.
-    pub file: std::sync::Arc<str>,
+    pub file: Arc<str>,
     pub line: u64,
     /// The attributes, a `Value::Map`.
     pub attrs: Value,
     /// References to other resources: (top-level attribute, target address without instance key).
-    pub refs: Vec<(String, String)>,
+    pub refs: Pairs,
     /// Rule ids suppressed on this resource with their reasons (`# cloudward:ignore`).
-    pub ignored: Vec<(String, String)>,
+    pub ignored: Pairs,
+}
+
+/// Boxed pairs from owned strings.
+pub fn pairs(v: impl IntoIterator<Item = (String, String)>) -> Pairs {
+    v.into_iter()
+        .map(|(a, b)| (a.into_boxed_str(), b.into_boxed_str()))
+        .collect()
 }
 
 impl Resource {
@@ -50,17 +62,17 @@ pub fn provider_of(rtype: &str) -> &str {
 #[derive(Debug, Default)]
 pub struct Estate {
     pub resources: Vec<Resource>,
-    by_type: HashMap<String, Vec<u32>>,
+    by_type: FxHashMap<Arc<str>, Vec<u32>>,
 }
 
 impl Estate {
     pub fn new(resources: Vec<Resource>) -> Estate {
-        let mut by_type: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_type: FxHashMap<Arc<str>, Vec<u32>> = FxHashMap::default();
         for (i, r) in resources.iter().enumerate() {
             match by_type.get_mut(&*r.rtype) {
                 Some(ids) => ids.push(i as u32),
                 None => {
-                    by_type.insert(r.rtype.to_string(), vec![i as u32]);
+                    by_type.insert(r.rtype.clone(), vec![i as u32]);
                 }
             }
         }

@@ -12,8 +12,8 @@ use hcl::expr::{Expression, ObjectKey, Operation, TraversalOperator};
 use hcl::structure::{Block, Body, Structure};
 
 use super::{InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, read_text};
-use crate::model::{Resource, provider_of};
-use crate::value::{Map, Value};
+use crate::model::{Resource, pairs, provider_of};
+use crate::value::{Map, Value, intern};
 
 /// Meta-arguments of a resource block, not attributes.
 const META: [&str; 6] = [
@@ -30,7 +30,7 @@ fn to_value(v: &hcl::Value) -> Value {
         hcl::Value::Null => Value::Null,
         hcl::Value::Bool(b) => Value::Bool(*b),
         hcl::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
-        hcl::Value::String(s) => Value::String(s.clone()),
+        hcl::Value::String(s) => Value::String(s.as_str().into()),
         hcl::Value::Array(a) => Value::List(a.iter().map(to_value).collect()),
         hcl::Value::Object(o) => {
             Value::Map(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect())
@@ -50,7 +50,7 @@ fn to_hcl(v: &Value) -> Option<hcl::Value> {
                 hcl::Value::from(*n)
             }
         }
-        Value::String(s) => hcl::Value::String(s.clone()),
+        Value::String(s) => hcl::Value::String(s.to_string()),
         Value::List(l) => hcl::Value::Array(l.iter().map(to_hcl).collect::<Option<Vec<_>>>()?),
         Value::Map(m) => {
             let mut o = hcl::Map::new();
@@ -386,16 +386,16 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                 if id == "dynamic" {
                     let Some(name) = label(b, 0) else { continue };
                     let values = dynamic_blocks(b, name, ctx);
-                    let slot = m.get_or_insert_with(name, || Value::List(Vec::new()));
+                    let slot = m.get_or_insert_with(name, || Value::List(Box::new([])));
                     match (slot, values) {
-                        (Value::List(l), Some(vs)) => l.extend(vs),
+                        (l @ Value::List(_), Some(vs)) => l.extend(vs),
                         (slot, _) => *slot = Value::Unknown,
                     }
                     continue;
                 }
                 let v = Value::Map(body_value(&b.body, ctx, false));
-                match m.get_or_insert_with(id, || Value::List(Vec::new())) {
-                    Value::List(l) => l.push(v),
+                match m.get_or_insert_with(id, || Value::List(Box::new([]))) {
+                    l @ Value::List(_) => l.push(v),
                     other => *other = Value::Unknown,
                 }
             }
@@ -423,7 +423,10 @@ fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
             .enumerate()
             .map(|(i, v)| (Value::Number(i as f64), v))
             .collect(),
-        Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        Value::Map(m) => m
+            .into_iter()
+            .map(|(k, v)| (Value::String(k.into_boxed_str()), v))
+            .collect(),
         _ => return None,
     };
     let mut out = Vec::new();
@@ -972,18 +975,18 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 .map(str::to_owned)
                 .or_else(|| provider_region.clone());
             let attrs = Value::Map(attrs);
-            let provider = provider_of(&rb.rtype).to_owned();
-            let region = region.or_else(|| super::region_from_attrs(&provider, &attrs));
+            let provider = provider_of(&rb.rtype);
+            let region = region.or_else(|| super::region_from_attrs(provider, &attrs));
             loaded.resources.push(Resource {
-                address,
-                rtype: rb.rtype.clone(),
-                provider,
-                region,
-                file: rb.file.path.as_str().into(),
+                address: address.into_boxed_str(),
+                rtype: intern(&rb.rtype),
+                provider: intern(provider),
+                region: region.as_deref().map(intern),
+                file: intern(&rb.file.path),
                 line,
                 attrs,
-                refs: refs_raw.clone(),
-                ignored: ignored.clone(),
+                refs: pairs(refs_raw.iter().cloned()),
+                ignored: pairs(ignored.iter().cloned()),
             });
         }
     }
@@ -1019,7 +1022,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 });
                 continue;
             }
-            let child_dir = normalize(&input.dir.join(&source));
+            let child_dir = normalize(&input.dir.join(&*source));
             let canonical = child_dir
                 .canonicalize()
                 .unwrap_or_else(|_| child_dir.clone());

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
+
+use rustc_hash::FxHashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -15,8 +17,8 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{InputError, Loaded, MAX_FILE_BYTES};
-use crate::model::{Resource, base_address, provider_of};
-use crate::value::Value;
+use crate::model::{Resource, base_address, pairs, provider_of};
+use crate::value::{Interned, Value, intern};
 
 /// Marks as unknown every attribute that `after_unknown` flags with `true`.
 fn apply_unknown(values: &mut Value, unknown: &Value) {
@@ -131,7 +133,7 @@ struct State {
     /// The root module of `planned_values` or `values`, once read.
     root: Option<Root>,
     /// `after_unknown` of each change that marks anything unknown, by address.
-    unknowns: HashMap<String, Value>,
+    unknowns: FxHashMap<String, Value>,
     configuration: Option<serde_json::Value>,
     file: Arc<str>,
 }
@@ -361,13 +363,13 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Resource>, A::Error> {
         let (mut address, mut managed, mut rtype, mut values) = (None, None, None, None);
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "address" => address = Some(map.next_value::<String>()?),
-                "mode" => managed = Some(map.next_value::<String>()? == "managed"),
-                "type" => rtype = Some(map.next_value::<String>()?),
-                "values" => values = Some(map.next_value::<Value>()?),
-                _ => {
+        while let Some(key) = map.next_key::<Field>()? {
+            match key {
+                Field::Address => address = Some(map.next_value::<Box<str>>()?),
+                Field::Mode => managed = Some(&*map.next_value_seed(Interned)? == "managed"),
+                Field::Type => rtype = Some(map.next_value_seed(Interned)?),
+                Field::Values => values = Some(map.next_value::<Value>()?),
+                Field::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -379,7 +381,7 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
         if !managed {
             return Ok(None);
         }
-        let provider = provider_of(&rtype).to_owned();
+        let provider = intern(provider_of(&rtype));
         Ok(Some(Resource {
             address,
             rtype,
@@ -388,10 +390,22 @@ impl<'de> Visitor<'de> for ResourceSeed<'_> {
             file: self.0.clone(),
             line: 0,
             attrs: values.unwrap_or_default(),
-            refs: Vec::new(),
-            ignored: Vec::new(),
+            refs: Box::new([]),
+            ignored: Box::new([]),
         }))
     }
+}
+
+/// The fields of a resource read; the others are skipped unread.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum Field {
+    Address,
+    Mode,
+    Type,
+    Values,
+    #[serde(other)]
+    Other,
 }
 
 /// `resource_changes`: only what marks attributes unknown is kept.
@@ -463,13 +477,13 @@ fn permute<T>(v: &mut [T], order: &[u32]) {
 
 /// The line of the first `"address": "…"` of every address that `wanted` holds, in one
 /// streaming pass over the file, a chunk at a time.
-fn address_lines(path: &Path, wanted: &mut HashMap<&str, u64>) -> std::io::Result<()> {
+fn address_lines(path: &Path, wanted: &mut FxHashMap<&str, u64>) -> std::io::Result<()> {
     address_lines_in_chunks(path, wanted, 1 << 20)
 }
 
 fn address_lines_in_chunks(
     path: &Path,
-    wanted: &mut HashMap<&str, u64>,
+    wanted: &mut FxHashMap<&str, u64>,
     chunk: u64,
 ) -> std::io::Result<()> {
     const NEEDLE: &[u8] = b"\"address\"";
@@ -630,7 +644,7 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
     }
     drop(order);
     for r in &mut resources {
-        if let Some(u) = st.unknowns.get(&r.address) {
+        if let Some(u) = st.unknowns.get(&*r.address) {
             apply_unknown(&mut r.attrs, u);
         }
         let base = base_address(&r.address);
@@ -644,25 +658,25 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
             .attrs
             .get("region")
             .and_then(Value::as_str)
-            .map(str::to_owned)
+            .map(intern)
             .or_else(|| {
                 cfg.regions
                     .get(key)
                     .or_else(|| cfg.regions.get(key_local))
-                    .cloned()
+                    .map(|r| intern(r))
             })
-            .or_else(|| super::region_from_attrs(&r.provider, &r.attrs));
+            .or_else(|| super::region_from_attrs(&r.provider, &r.attrs).map(|r| intern(&r)));
         if let Some(refs) = cfg.refs.get(base) {
-            r.refs = refs.clone();
+            r.refs = pairs(refs.iter().cloned());
         }
     }
-    let mut lines: HashMap<&str, u64> = resources.iter().map(|r| (r.address.as_str(), 0)).collect();
+    let mut lines: FxHashMap<&str, u64> = resources.iter().map(|r| (&*r.address, 0)).collect();
     if let Err(e) = address_lines(path, &mut lines) {
         return loaded.errors.push(err(e.to_string()));
     }
     let lines: Vec<u64> = resources
         .iter()
-        .map(|r| lines.get(r.address.as_str()).copied().unwrap_or(0))
+        .map(|r| lines.get(&*r.address).copied().unwrap_or(0))
         .collect();
     for (r, line) in resources.iter_mut().zip(lines) {
         r.line = line;
@@ -695,7 +709,7 @@ mod tests {
         let text = "{\n\"address\": \"a.b\",\n  \"x\": 1,\n\"address\"  :\n \"m.c[\\\"k\\\"]\",\n\"address\":\"a.b\", \"address\": \"not.wanted\",\n\n\"address\": \"z.last\"}\n";
         std::fs::write(&path, text).unwrap();
         for chunk in [1, 2, 3, 5, 7, 11, 64, 1 << 20] {
-            let mut wanted: HashMap<&str, u64> =
+            let mut wanted: FxHashMap<&str, u64> =
                 [("a.b", 0), ("m.c[\"k\"]", 0), ("z.last", 0), ("absent", 0)]
                     .into_iter()
                     .collect();
