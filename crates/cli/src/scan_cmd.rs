@@ -526,7 +526,10 @@ fn human(
                 "- {} {} — {}",
                 f.rule_id(rules),
                 f.address(rules, meta.estate),
-                f.suppressed.as_deref().unwrap_or_default()
+                f.suppressed
+                    .as_deref()
+                    .map(String::as_str)
+                    .unwrap_or_default()
             )?;
         }
     }

@@ -54,7 +54,7 @@ fn finding_out<'a>(
             .get(f.rule_index())
             .map(|r| r.title.get(lang))
             .unwrap_or_default(),
-        suppressed: f.suppressed.as_deref(),
+        suppressed: f.suppressed.as_deref().map(String::as_str),
         reason: f.reason.as_deref(),
     }
 }

@@ -475,16 +475,85 @@ fn permute<T>(v: &mut [T], order: &[u32]) {
     }
 }
 
-/// The line of the first `"address": "…"` of every address that `wanted` holds, in one
-/// streaming pass over the file, a chunk at a time.
-fn address_lines(path: &Path, wanted: &mut FxHashMap<&str, u64>) -> std::io::Result<()> {
-    address_lines_in_chunks(path, wanted, 1 << 20)
+/// Resource indices by address: open addressing over the addresses the resources
+/// already hold, 4 bytes a slot (a map of string slices would take 24 and more).
+struct AddressIndex<'r> {
+    resources: &'r [Resource],
+    slots: Vec<u32>,
+    /// (resource, earlier resource with the same address).
+    duplicates: Vec<(u32, u32)>,
 }
 
+const EMPTY: u32 = u32::MAX;
+
+impl<'r> AddressIndex<'r> {
+    fn new(resources: &'r [Resource]) -> AddressIndex<'r> {
+        let size = (resources.len() * 2).next_power_of_two().max(16);
+        let mut index = AddressIndex {
+            resources,
+            slots: vec![EMPTY; size],
+            duplicates: Vec::new(),
+        };
+        for (i, r) in resources.iter().enumerate() {
+            match index.slot(&r.address) {
+                Ok(first) => index.duplicates.push((i as u32, first)),
+                Err(free) => {
+                    if let Some(s) = index.slots.get_mut(free) {
+                        *s = i as u32;
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The resource with this address, or the free slot where it would go.
+    fn slot(&self, address: &str) -> Result<u32, usize> {
+        use std::hash::BuildHasher;
+        let mask = self.slots.len() - 1;
+        let mut at = rustc_hash::FxBuildHasher.hash_one(address) as usize & mask;
+        loop {
+            match self.slots.get(at) {
+                Some(&EMPTY) | None => return Err(at),
+                Some(&i) => {
+                    if self.resources.get(i as usize).map(|r| &*r.address) == Some(address) {
+                        return Ok(i);
+                    }
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
+/// The line of the first `"address": "…"` of every resource's address, in one streaming
+/// pass over the file; 0 where there is none.
+fn address_lines(path: &Path, resources: &[Resource]) -> std::io::Result<Vec<u64>> {
+    let index = AddressIndex::new(resources);
+    let mut lines = vec![0u64; resources.len()];
+    address_lines_in_chunks(path, 1 << 20, &mut |address, line| {
+        if let Ok(i) = index.slot(address)
+            && let Some(slot) = lines.get_mut(i as usize)
+            && *slot == 0
+        {
+            *slot = line;
+        }
+    })?;
+    for &(dup, first) in &index.duplicates {
+        let line = lines.get(first as usize).copied().unwrap_or(0);
+        if let Some(slot) = lines.get_mut(dup as usize) {
+            *slot = line;
+        }
+    }
+    Ok(lines)
+}
+
+/// Calls `found` with every `"address": "…"` value of the file and its line, reading
+/// `chunk` bytes at a time.
 fn address_lines_in_chunks(
     path: &Path,
-    wanted: &mut FxHashMap<&str, u64>,
     chunk: u64,
+    found: &mut dyn FnMut(&str, u64),
 ) -> std::io::Result<()> {
     const NEEDLE: &[u8] = b"\"address\"";
     let finder = memchr::memmem::Finder::new(NEEDLE);
@@ -544,10 +613,8 @@ fn address_lines_in_chunks(
                     .ok()
                     .map(std::borrow::Cow::Borrowed)
             };
-            if let Some(slot) = text.and_then(|t| wanted.get_mut(&*t))
-                && *slot == 0
-            {
-                *slot = line;
+            if let Some(text) = text {
+                found(&text, line);
             }
             from = k + 1;
         }
@@ -670,14 +737,10 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
             r.refs = pairs(refs.iter().cloned());
         }
     }
-    let mut lines: FxHashMap<&str, u64> = resources.iter().map(|r| (&*r.address, 0)).collect();
-    if let Err(e) = address_lines(path, &mut lines) {
-        return loaded.errors.push(err(e.to_string()));
-    }
-    let lines: Vec<u64> = resources
-        .iter()
-        .map(|r| lines.get(&*r.address).copied().unwrap_or(0))
-        .collect();
+    let lines = match address_lines(path, &resources) {
+        Ok(l) => l,
+        Err(e) => return loaded.errors.push(err(e.to_string())),
+    };
     for (r, line) in resources.iter_mut().zip(lines) {
         r.line = line;
     }
@@ -703,6 +766,31 @@ mod tests {
     }
 
     #[test]
+    fn address_index_finds_every_address_and_its_duplicates() {
+        let resource = |address: &str| Resource {
+            address: address.into(),
+            rtype: intern("t"),
+            provider: intern("p"),
+            region: None,
+            file: intern("f"),
+            line: 0,
+            attrs: Value::Null,
+            refs: Box::new([]),
+            ignored: Box::new([]),
+        };
+        let resources: Vec<Resource> = (0..1000)
+            .map(|i| resource(&format!("a.r{i}")))
+            .chain([resource("a.r7")])
+            .collect();
+        let index = AddressIndex::new(&resources);
+        for i in 0..1000u32 {
+            assert_eq!(index.slot(&format!("a.r{i}")), Ok(i));
+        }
+        assert!(index.slot("a.r1000").is_err());
+        assert_eq!(index.duplicates, vec![(1000, 7)]);
+    }
+
+    #[test]
     fn address_lines_survive_any_chunk_boundary() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.json");
@@ -713,7 +801,14 @@ mod tests {
                 [("a.b", 0), ("m.c[\"k\"]", 0), ("z.last", 0), ("absent", 0)]
                     .into_iter()
                     .collect();
-            address_lines_in_chunks(&path, &mut wanted, chunk).unwrap();
+            address_lines_in_chunks(&path, chunk, &mut |address, line| {
+                if let Some(slot) = wanted.get_mut(address)
+                    && *slot == 0
+                {
+                    *slot = line;
+                }
+            })
+            .unwrap();
             assert_eq!(wanted.get("a.b"), Some(&2), "chunk {chunk}");
             assert_eq!(wanted.get("m.c[\"k\"]"), Some(&4), "chunk {chunk}");
             assert_eq!(wanted.get("z.last"), Some(&8), "chunk {chunk}");
