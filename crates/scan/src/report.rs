@@ -63,6 +63,39 @@ fn errors_json(errors: &[InputError]) -> Json {
     Json::Array(errors.iter().map(|e| json!({ "file": e.file, "line": e.line, "column": e.column, "message": e.message })).collect())
 }
 
+/// Writes findings as JSON array elements: batches are serialised in parallel into
+/// buffers, a bounded window at a time, and written in order.
+fn write_findings(
+    out: &mut dyn std::io::Write,
+    list: &[Finding],
+    rules: &[Rule],
+    meta: &Meta,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    const BATCH: usize = 4096;
+    const WINDOW: usize = 16 * BATCH;
+    for (w, window) in list.chunks(WINDOW).enumerate() {
+        let buffers: Vec<std::io::Result<Vec<u8>>> = window
+            .par_chunks(BATCH)
+            .enumerate()
+            .map(|(b, batch)| {
+                let mut buf = Vec::with_capacity(batch.len() * 256);
+                for (i, f) in batch.iter().enumerate() {
+                    let first = w == 0 && b == 0 && i == 0;
+                    buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                    serde_json::to_writer(&mut buf, &finding_out(f, rules, meta.estate, meta.lang))
+                        .map_err(std::io::Error::other)?;
+                }
+                Ok(buf)
+            })
+            .collect();
+        for buf in buffers {
+            out.write_all(&buf?)?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the JSON report, one finding at a time, so that a scan of a million resources
 /// never holds the whole report in memory. Remediation is given once per rule, under
 /// `rules`.
@@ -105,12 +138,8 @@ pub fn write_json(
         ("baselined", &outcome.baselined),
     ] {
         write!(out, ",\n  \"{name}\": [")?;
-        for (i, f) in list.iter().enumerate() {
-            write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
-            serde_json::to_writer(&mut *out, &finding_out(f, rules, meta.estate, meta.lang))
-                .map_err(std::io::Error::other)?;
-            used.insert(f.rule_index());
-        }
+        used.extend(list.iter().map(Finding::rule_index));
+        write_findings(out, list, rules, meta)?;
         write!(out, "{}]", if list.is_empty() { "" } else { "\n  " })?;
     }
     write!(out, ",\n  \"rules\": {{")?;
@@ -379,4 +408,62 @@ pub fn junit(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cloudward scan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n{suites}</testsuites>\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{ACCOUNT, Status};
+    use crate::model::Resource;
+    use crate::value::{Value, intern};
+
+    #[test]
+    fn findings_written_in_parallel_batches_keep_order_and_separators() {
+        let resources: Vec<Resource> = (0..3)
+            .map(|i| Resource {
+                address: format!("t.r{i}").into(),
+                rtype: intern("t"),
+                provider: intern("p"),
+                region: None,
+                file: intern("main.tf"),
+                line: i,
+                attrs: Value::Null,
+                refs: Box::new([]),
+                ignored: Box::new([]),
+            })
+            .collect();
+        let estate = Estate::new(resources);
+        let meta = Meta {
+            version: "0",
+            level: ProtectionLevel::General,
+            level_given: false,
+            lang: Lang::En,
+            inputs: &[],
+            errors: &[],
+            notes: &[],
+            estate: &estate,
+        };
+        // More than one window of batches, not a multiple of either.
+        for n in [0, 1, 4097, 70_001] {
+            let list: Vec<Finding> = (0..n)
+                .map(|i| Finding {
+                    rule: 0,
+                    subject: if i % 7 == 6 { ACCOUNT } else { (i % 3) as u32 },
+                    severity: Severity::High,
+                    status: Status::Fail,
+                    suppressed: None,
+                    reason: None,
+                })
+                .collect();
+            let mut expected = Vec::new();
+            for (i, f) in list.iter().enumerate() {
+                expected.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                serde_json::to_writer(&mut expected, &finding_out(f, &[], &estate, Lang::En))
+                    .unwrap();
+            }
+            let mut written = Vec::new();
+            write_findings(&mut written, &list, &[], &meta).unwrap();
+            assert_eq!(written, expected, "{n} findings");
+        }
+    }
 }

@@ -5,9 +5,9 @@
 //! as they stream past, straight into one vector. The lines of their addresses come from a
 //! second streaming pass over the file.
 
-use std::collections::HashMap;
 use std::fmt;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use std::io::Read;
 use std::path::Path;
@@ -57,9 +57,9 @@ impl Value {
 /// config key and its references by attribute; per provider config key, the region.
 #[derive(Default)]
 struct Config {
-    provider_key: HashMap<String, String>,
-    refs: HashMap<String, Vec<(String, String)>>,
-    regions: HashMap<String, String>,
+    provider_key: FxHashMap<String, String>,
+    refs: FxHashMap<String, Vec<(String, String)>>,
+    regions: FxHashMap<String, String>,
 }
 
 fn walk_config(module: &serde_json::Value, prefix: &str, cfg: &mut Config) {
@@ -527,13 +527,21 @@ impl<'r> AddressIndex<'r> {
 }
 
 /// The line of the first `"address": "…"` of every resource's address, in one streaming
-/// pass over the file; 0 where there is none.
+/// pass over the file; 0 where there is none. `resources` are in the file's order.
 fn address_lines(path: &Path, resources: &[Resource]) -> std::io::Result<Vec<u64>> {
     let index = AddressIndex::new(resources);
     let mut lines = vec![0u64; resources.len()];
+    let mut next = 0usize;
     address_lines_in_chunks(path, 1 << 20, &mut |address, line| {
-        if let Ok(i) = index.slot(address)
-            && let Some(slot) = lines.get_mut(i as usize)
+        // Mostly the address is the next resource's: no look-up, no random access.
+        let i = match resources.get(next) {
+            Some(r) if &*r.address == address => {
+                next += 1;
+                Some(next - 1)
+            }
+            _ => index.slot(address).ok().map(|i| i as usize),
+        };
+        if let Some(slot) = i.and_then(|i| lines.get_mut(i))
             && *slot == 0
         {
             *slot = line;
@@ -696,6 +704,14 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
         ));
     };
     let mut resources = std::mem::take(&mut st.resources);
+    // Lines while the resources are still in the file's order.
+    let lines = match address_lines(path, &resources) {
+        Ok(l) => l,
+        Err(e) => return loaded.errors.push(err(e.to_string())),
+    };
+    for (r, line) in resources.iter_mut().zip(lines) {
+        r.line = line;
+    }
     // Modules depth first, children last to first: the order resources have always had.
     let mut order: Vec<u32> = Vec::with_capacity(resources.len());
     let mut stack = vec![root];
@@ -710,7 +726,7 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
         permute(&mut resources, &order);
     }
     drop(order);
-    for r in &mut resources {
+    resources.par_iter_mut().for_each(|r| {
         if let Some(u) = st.unknowns.get(&*r.address) {
             apply_unknown(&mut r.attrs, u);
         }
@@ -736,14 +752,7 @@ pub fn read(path: &Path, loaded: &mut Loaded) {
         if let Some(refs) = cfg.refs.get(base) {
             r.refs = pairs(refs.iter().cloned());
         }
-    }
-    let lines = match address_lines(path, &resources) {
-        Ok(l) => l,
-        Err(e) => return loaded.errors.push(err(e.to_string())),
-    };
-    for (r, line) in resources.iter_mut().zip(lines) {
-        r.line = line;
-    }
+    });
     if loaded.resources.is_empty() {
         loaded.resources = resources;
     } else {
