@@ -180,6 +180,11 @@ impl Map {
         self.entries.iter().map(|(_, v)| v)
     }
 
+    /// Builds from unsorted entries; a later duplicate key wins.
+    pub fn from_entries(entries: Vec<(Key, Value)>) -> Map {
+        Map::from_pairs(entries)
+    }
+
     /// Builds from unsorted pairs; a later duplicate key wins.
     fn from_pairs(mut entries: Vec<(Key, Value)>) -> Map {
         entries.reverse();

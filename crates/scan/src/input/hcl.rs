@@ -13,7 +13,7 @@ use hcl::structure::{Block, Body, Structure};
 
 use super::{InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, read_text};
 use crate::model::{Resource, pairs, provider_of};
-use crate::value::{Map, Value, intern};
+use crate::value::{Key, Map, Value, intern};
 
 /// Meta-arguments of a resource block, not attributes.
 const META: [&str; 6] = [
@@ -368,15 +368,32 @@ fn refs_in(expr: &Expression, types: &[&str], prefix: &str, out: &mut Vec<String
 }
 
 /// Evaluates a block body into a map: attributes by expression, nested blocks as lists.
+/// Built as a vector of a handful of entries and sorted once at the end (inserting into
+/// a map's boxed slice would reallocate it every time).
 fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
-    let mut m = Map::new();
+    fn entry<'m>(
+        m: &'m mut Vec<(Key, Value)>,
+        key: &str,
+        default: impl FnOnce() -> Value,
+    ) -> &'m mut Value {
+        let i = match m.iter().position(|(k, _)| **k == *key) {
+            Some(i) => i,
+            None => {
+                m.push((Key::new(key), default()));
+                m.len() - 1
+            }
+        };
+        &mut m[i].1
+    }
+    let mut m: Vec<(Key, Value)> = Vec::new();
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => {
                 if top && META.contains(&a.key.as_str()) {
                     continue;
                 }
-                m.insert(&a.key, eval(&a.expr, ctx));
+                let v = eval(&a.expr, ctx);
+                *entry(&mut m, &a.key, || Value::Null) = v;
             }
             Structure::Block(b) => {
                 let id = b.identifier.as_str();
@@ -386,7 +403,7 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                 if id == "dynamic" {
                     let Some(name) = label(b, 0) else { continue };
                     let values = dynamic_blocks(b, name, ctx);
-                    let slot = m.get_or_insert_with(name, || Value::List(Box::new([])));
+                    let slot = entry(&mut m, name, || Value::List(Box::new([])));
                     match (slot, values) {
                         (l @ Value::List(_), Some(vs)) => l.extend(vs),
                         (slot, _) => *slot = Value::Unknown,
@@ -394,14 +411,14 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                     continue;
                 }
                 let v = Value::Map(body_value(&b.body, ctx, false));
-                match m.get_or_insert_with(id, || Value::List(Box::new([]))) {
+                match entry(&mut m, id, || Value::List(Box::new([]))) {
                     l @ Value::List(_) => l.push(v),
                     other => *other = Value::Unknown,
                 }
             }
         }
     }
-    m
+    Map::from_entries(m)
 }
 
 /// Expands a `dynamic` block when its `for_each` is known.
