@@ -1008,7 +1008,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
         }
     }
 
-    // Local modules.
+    // Local modules: what to report and which children to read, in order; the children
+    // are then read in parallel, a few at a time, and their results taken in that order.
+    let mut steps: Vec<Step> = Vec::new();
     for f in &files {
         for b in f
             .body
@@ -1029,14 +1031,14 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 continue;
             };
             if !(source.starts_with("./") || source.starts_with("../")) {
-                loaded.notes.push(InputError {
+                steps.push(Step::Note(InputError {
                     file: f.path.clone(),
                     line,
                     column: None,
                     message: format!(
                         "module.{name}: source {source} is not a local path; not scanned"
                     ),
-                });
+                }));
                 continue;
             }
             let child_dir = normalize(&input.dir.join(&*source));
@@ -1044,23 +1046,23 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 .canonicalize()
                 .unwrap_or_else(|_| child_dir.clone());
             if input.ancestors.contains(&canonical) {
-                loaded.errors.push(InputError {
+                steps.push(Step::Error(InputError {
                     file: f.path.clone(),
                     line,
                     column: None,
                     message: format!("module.{name}: source {source} includes a module that includes it (a cycle); not scanned"),
-                });
+                }));
                 continue;
             }
             if input.depth + 1 > MAX_MODULE_DEPTH {
-                loaded.errors.push(InputError {
+                steps.push(Step::Error(InputError {
                     file: f.path.clone(),
                     line,
                     column: None,
                     message: format!(
                         "module.{name}: modules nest deeper than {MAX_MODULE_DEPTH}; not scanned"
                     ),
-                });
+                }));
                 continue;
             }
             let mut keys: Vec<(String, Context)> = Vec::new();
@@ -1111,10 +1113,55 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     regions: regions.clone(),
                     depth: input.depth + 1,
                 };
-                read_module(&child, None, loaded);
+                steps.push(Step::Child(child));
             }
         }
     }
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads().max(1) * 2;
+    let mut steps = steps.into_iter().peekable();
+    while steps.peek().is_some() {
+        let window: Vec<Step> = steps.by_ref().take(threads).collect();
+        let read: Vec<Option<Loaded>> = window
+            .par_iter()
+            .map(|step| match step {
+                Step::Child(child) => {
+                    let mut l = Loaded::default();
+                    read_module(child, None, &mut l);
+                    Some(l)
+                }
+                _ => None,
+            })
+            .collect();
+        for (step, child) in window.into_iter().zip(read) {
+            match (step, child) {
+                (Step::Note(n), _) => loaded.notes.push(n),
+                (Step::Error(e), _) => loaded.errors.push(e),
+                (Step::Child(_), Some(l)) => {
+                    let Loaded {
+                        mut resources,
+                        mut errors,
+                        mut notes,
+                        mut inputs,
+                        mut ignore_ids,
+                    } = l;
+                    loaded.resources.append(&mut resources);
+                    loaded.errors.append(&mut errors);
+                    loaded.notes.append(&mut notes);
+                    loaded.inputs.append(&mut inputs);
+                    loaded.ignore_ids.append(&mut ignore_ids);
+                }
+                (Step::Child(_), None) => {}
+            }
+        }
+    }
+}
+
+/// One thing the local modules of a module lead to.
+enum Step {
+    Note(InputError),
+    Error(InputError),
+    Child(ModuleInput),
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system.
