@@ -312,7 +312,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     let mut others: Vec<&str> = loaded
         .resources
         .iter()
-        .map(|r| r.provider.as_str())
+        .map(|r| &*r.provider)
         .filter(|p| !covered.contains(p))
         .collect();
     others.sort();
@@ -321,7 +321,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         let n = loaded
             .resources
             .iter()
-            .filter(|r| others.contains(&r.provider.as_str()))
+            .filter(|r| others.contains(&&*r.provider))
             .count();
         loaded.notes.push(input::InputError {
             file: String::new(),
@@ -348,7 +348,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     bar.finish_and_clear();
 
     if let Some(path) = &args.write_baseline {
-        let b = Baseline::of(&outcome.findings);
+        let b = Baseline::of(&outcome.findings, &rules, &estate);
         let text = serde_json::to_string_pretty(&b).map_err(std::io::Error::other)?;
         std::fs::write(path, text + "\n").map_err(|e| {
             Failure::Input(ctx.tr(
@@ -369,6 +369,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         inputs: &loaded.inputs,
         errors: &loaded.errors,
         notes: &loaded.notes,
+        estate: &estate,
     };
     // The report goes straight to its destination through a buffer, never whole in memory.
     match &args.output {
@@ -467,15 +468,16 @@ fn human(
         ctx.t("scan.controls"),
     ];
     let row = |f: &engine::Finding| {
-        let rule = rules.get(f.rule);
+        let rule = rules.get(f.rule_index());
+        let resource = f.reference(rules, meta.estate);
         vec![
             f.severity.id().to_owned(),
-            f.rule_id.clone(),
-            f.resource.address.clone(),
-            location(&f.resource.file, f.resource.line),
+            f.rule_id(rules).to_owned(),
+            resource.address.into_owned(),
+            location(resource.file, resource.line),
             rule.map(|r| r.title.get(lang).to_owned())
                 .unwrap_or_default(),
-            f.controls.join(", "),
+            f.controls(rules).join(", "),
         ]
     };
     let heading = |out: &mut dyn Write, text: String| -> std::io::Result<()> {
@@ -498,7 +500,7 @@ fn human(
             }
             t.write(Format::Markdown, out)
         } else {
-            grouped(ctx, findings, rules, out)
+            grouped(ctx, findings, rules, meta, out)
         }
     };
     if o.findings.is_empty() {
@@ -522,9 +524,12 @@ fn human(
             writeln!(
                 out,
                 "- {} {} — {}",
-                f.rule_id,
-                f.resource.address,
-                f.suppressed.clone().unwrap_or_default()
+                f.rule_id(rules),
+                f.address(rules, meta.estate),
+                f.suppressed
+                    .as_deref()
+                    .map(String::as_str)
+                    .unwrap_or_default()
             )?;
         }
     }
@@ -584,14 +589,15 @@ fn grouped(
     ctx: &Ctx,
     findings: &[engine::Finding],
     rules: &[Rule],
+    meta: &Meta,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let mut current: Option<usize> = None;
     for f in findings {
-        if current != Some(f.rule) {
-            current = Some(f.rule);
+        if current != Some(f.rule_index()) {
+            current = Some(f.rule_index());
             let title = rules
-                .get(f.rule)
+                .get(f.rule_index())
                 .map(|r| r.title.get(ctx.lang))
                 .unwrap_or_default();
             let sev = ctx.t(&format!("severity.{}", f.severity.id()));
@@ -601,12 +607,13 @@ fn grouped(
             writeln!(
                 out,
                 "  {sev}{pad} {:<14} {title}  [{}]",
-                f.rule_id,
-                f.controls.join(", ")
+                f.rule_id(rules),
+                f.controls(rules).join(", ")
             )?;
         }
-        let loc = location(&f.resource.file, f.resource.line);
-        let why = match &f.reason {
+        let resource = f.reference(rules, meta.estate);
+        let loc = location(resource.file, resource.line);
+        let why = match f.reason.as_deref() {
             Some(cloudward_scan::eval::UnknownReason::Value { path }) => {
                 format!(" — {}", ctx.tr("unknown.value", &[("path", path.clone())]))
             }
@@ -622,9 +629,9 @@ fn grouped(
             None => String::new(),
         };
         if loc.is_empty() {
-            writeln!(out, "           - {}{why}", f.resource.address)?;
+            writeln!(out, "           - {}{why}", resource.address)?;
         } else {
-            writeln!(out, "           - {}  ({loc}){why}", f.resource.address)?;
+            writeln!(out, "           - {}  ({loc}){why}", resource.address)?;
         }
     }
     Ok(())

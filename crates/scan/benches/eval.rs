@@ -20,15 +20,15 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 fn resource(i: usize, rtype: &str, attrs: serde_json::Value) -> Resource {
     Resource {
-        address: format!("{rtype}.r{i}"),
-        rtype: rtype.to_owned(),
-        provider: rtype.split('_').next().unwrap_or("").to_owned(),
+        address: format!("{rtype}.r{i}").into(),
+        rtype: rtype.into(),
+        provider: rtype.split('_').next().unwrap_or("").into(),
         region: Some("cn-hangzhou".into()),
         file: "main.tf".into(),
         line: 1,
         attrs: Value::from_json(&attrs),
-        refs: Vec::new(),
-        ignored: Vec::new(),
+        refs: Box::new([]),
+        ignored: Box::new([]),
     }
 }
 
@@ -83,7 +83,7 @@ fn benches(c: &mut Criterion) {
     };
     let bucket_rules: Vec<&Rule> = rules
         .iter()
-        .filter(|r| r.resources.contains(&res.rtype))
+        .filter(|r| r.resources.iter().any(|t| **t == *res.rtype))
         .collect();
     c.bench_function("eval: one OSS bucket against every OSS rule", |b| {
         b.iter(|| {

@@ -1,6 +1,7 @@
 //! Running rules over an estate: which rules apply (level, provider, type), evaluation in
 //! parallel, suppressions and the baseline, and the summary by severity and control.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cloudward_domain::ProtectionLevel;
@@ -19,79 +20,116 @@ pub enum Status {
     Unknown,
 }
 
+/// What a finding is about, as reports write it: borrowed from the estate and the rules
+/// when the report is written, never stored per finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ResourceRef {
-    pub address: String,
+pub struct ResourceRef<'a> {
+    pub address: Cow<'a, str>,
     #[serde(rename = "type")]
-    pub rtype: String,
-    pub provider: String,
-    pub file: String,
+    pub rtype: &'a str,
+    pub provider: &'a str,
+    pub file: &'a str,
     pub line: u64,
-    pub region: Option<String>,
+    pub region: Option<&'a str>,
 }
 
-impl ResourceRef {
-    fn of(r: &Resource) -> ResourceRef {
+impl<'a> ResourceRef<'a> {
+    fn of(r: &'a Resource) -> ResourceRef<'a> {
         ResourceRef {
-            address: r.address.clone(),
-            rtype: r.rtype.clone(),
-            provider: r.provider.clone(),
-            file: r.file.to_string(),
+            address: Cow::Borrowed(&r.address),
+            rtype: &r.rtype,
+            provider: &r.provider,
+            file: &r.file,
             line: r.line,
-            region: r.region.clone(),
+            region: r.region.as_deref(),
         }
     }
 
-    fn account(provider: &str) -> ResourceRef {
+    fn account(provider: &'a str) -> ResourceRef<'a> {
         ResourceRef {
-            address: format!("{provider} (account)"),
-            rtype: "account".into(),
-            provider: provider.to_owned(),
-            file: String::new(),
+            address: Cow::Owned(format!("{provider} (account)")),
+            rtype: "account",
+            provider,
+            file: "",
             line: 0,
             region: None,
         }
     }
 }
 
-/// What an evaluation was about; turned into a [`ResourceRef`] only for results that are
-/// reported, so that passing evaluations allocate nothing.
-#[derive(Debug, Clone, Copy)]
-enum Target<'a> {
-    Resource(&'a Resource),
-    Account(&'a str),
-}
+/// The subject of a finding about a provider's account rather than one resource.
+pub const ACCOUNT: u32 = u32::MAX;
 
-impl Target<'_> {
-    fn reference(&self) -> ResourceRef {
-        match self {
-            Target::Resource(r) => ResourceRef::of(r),
-            Target::Account(p) => ResourceRef::account(p),
-        }
-    }
-}
-
-/// A rule that failed (or could not be decided) on a resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A rule that failed (or could not be decided) on a resource. The rule and the resource
+/// are indices into the rule list and the estate: a million findings copy no strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// Index of the rule in the rule list.
-    #[serde(skip)]
-    pub rule: usize,
-    pub rule_id: String,
+    pub rule: u32,
+    /// Index of the resource in the estate, or [`ACCOUNT`] for an account-wide rule (the
+    /// account is the rule's provider's).
+    pub subject: u32,
     pub severity: Severity,
-    #[serde(skip)]
-    pub controls: std::sync::Arc<[String]>,
-    pub resource: ResourceRef,
     pub status: Status,
-    /// Why it is suppressed, when an inline comment suppresses it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<String>,
-    /// Position of the evaluation (resources in input order), for a cheap stable sort.
-    #[serde(skip)]
-    pub seq: usize,
+    /// Why it is suppressed, when an inline comment suppresses it (boxed: rare, and a
+    /// finding stays 32 bytes).
+    #[allow(clippy::box_collection)]
+    pub suppressed: Option<Box<String>>,
     /// For an unknown result: what could not be known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<UnknownReason>,
+    pub reason: Option<Box<UnknownReason>>,
+}
+
+impl Finding {
+    /// Index of the rule in the rule list.
+    pub fn rule_index(&self) -> usize {
+        self.rule as usize
+    }
+
+    /// The resource, unless the finding is about an account.
+    pub fn resource<'a>(&self, estate: &'a Estate) -> Option<&'a Resource> {
+        if self.subject == ACCOUNT {
+            None
+        } else {
+            estate.resources.get(self.subject as usize)
+        }
+    }
+
+    /// The id of the rule.
+    pub fn rule_id<'a>(&self, rules: &'a [Rule]) -> &'a str {
+        rules
+            .get(self.rule_index())
+            .map(|r| r.id.as_str())
+            .unwrap_or_default()
+    }
+
+    /// The controls of the rule.
+    pub fn controls<'a>(&self, rules: &'a [Rule]) -> &'a [String] {
+        rules
+            .get(self.rule_index())
+            .map(|r| &*r.controls)
+            .unwrap_or_default()
+    }
+
+    /// What the finding is about, as reports write it.
+    pub fn reference<'a>(&self, rules: &'a [Rule], estate: &'a Estate) -> ResourceRef<'a> {
+        match self.resource(estate) {
+            Some(r) => ResourceRef::of(r),
+            None => ResourceRef::account(
+                rules
+                    .get(self.rule_index())
+                    .map(|r| r.provider.as_str())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// The address of what the finding is about.
+    pub fn address<'a>(&self, rules: &'a [Rule], estate: &'a Estate) -> Cow<'a, str> {
+        match self.resource(estate) {
+            Some(r) => Cow::Borrowed(&r.address),
+            None => self.reference(rules, estate).address,
+        }
+    }
 }
 
 /// Findings accepted earlier, by rule id and resource address.
@@ -110,12 +148,12 @@ pub struct BaselineEntry {
 }
 
 impl Baseline {
-    pub fn of(findings: &[Finding]) -> Baseline {
+    pub fn of(findings: &[Finding], rules: &[Rule], estate: &Estate) -> Baseline {
         let mut entries: Vec<BaselineEntry> = findings
             .iter()
             .map(|f| BaselineEntry {
-                rule_id: f.rule_id.clone(),
-                address: f.resource.address.clone(),
+                rule_id: f.rule_id(rules).to_owned(),
+                address: f.address(rules, estate).into_owned(),
             })
             .collect();
         entries.sort();
@@ -126,7 +164,6 @@ impl Baseline {
         }
     }
 }
-
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ControlSummary {
     pub passed: Vec<String>,
@@ -178,132 +215,121 @@ pub fn run(
     baseline: Option<&Baseline>,
 ) -> Outcome {
     let ctx = Ctx { estate, regions };
-    let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut by_type: HashMap<&str, Vec<u32>> = HashMap::new();
     let mut account = Vec::new();
+    // Evaluations per rule: every resource of each of its types (passes are only counted).
+    let mut evaluations = vec![0usize; rules.len()];
     for &i in selected {
         let Some(rule) = rules.get(i) else { continue };
         match rule.scope {
             Scope::Resource => {
                 for t in &rule.resources {
-                    by_type.entry(t.as_str()).or_default().push(i);
+                    by_type.entry(t.as_str()).or_default().push(i as u32);
+                    evaluations[i] += estate.count_of_type(t);
                 }
             }
             Scope::Account => account.push(i),
         }
     }
-    // (rule, result, resource index or provider) for every evaluation, in parallel.
-    let per_resource: Vec<(usize, Tri, usize)> = estate
+    // (rule, result, resource index) of every evaluation that did not pass, in parallel,
+    // in input order.
+    let per_resource: Vec<(u32, Tri, u32)> = estate
         .resources
         .par_iter()
         .enumerate()
         .flat_map_iter(|(ri, res)| {
-            let ids = by_type
-                .get(res.rtype.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
+            let ids = by_type.get(&*res.rtype).map(Vec::as_slice).unwrap_or(&[]);
             let ctx = &ctx;
             ids.iter().filter_map(move |&i| {
-                rules
-                    .get(i)
-                    .map(|rule| (i, eval(&rule.cond, res, &res.attrs, ctx), ri))
+                let rule = rules.get(i as usize)?;
+                match eval(&rule.cond, res, &res.attrs, ctx) {
+                    Tri::True => None,
+                    tri => Some((i, tri, ri as u32)),
+                }
             })
         })
         .collect();
     let providers = estate.providers();
-    let mut per_account: Vec<(usize, Tri, String)> = Vec::new();
+    let mut per_account: Vec<(usize, Tri)> = Vec::new();
     for &i in &account {
         let Some(rule) = rules.get(i) else { continue };
-        if !providers.contains(&rule.provider) {
+        if !providers.contains(&rule.provider.as_str()) {
             continue;
         }
         // Account rules read other resources only; any resource of the provider anchors them.
         let anchor = estate
             .resources
             .iter()
-            .find(|r| r.provider == rule.provider);
+            .find(|r| *r.provider == *rule.provider);
         if let Some(anchor) = anchor {
-            per_account.push((
-                i,
-                eval(&rule.cond, anchor, &anchor.attrs, &ctx),
-                rule.provider.clone(),
-            ));
+            evaluations[i] += 1;
+            per_account.push((i, eval(&rule.cond, anchor, &anchor.attrs, &ctx)));
         }
     }
 
-    let baseline: HashSet<(String, String)> = baseline
+    let baseline: HashSet<(&str, &str)> = baseline
         .map(|b| {
             b.findings
                 .iter()
-                .map(|e| (e.rule_id.clone(), e.address.clone()))
+                .map(|e| (e.rule_id.as_str(), e.address.as_str()))
                 .collect()
         })
         .unwrap_or_default();
     let mut out = Outcome::default();
-    let mut evaluated: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new(); // control → (pass, fail, unknown)
-    let mut record = |rule: &Rule,
-                      tri: Tri,
-                      target: Target<'_>,
-                      ignored: Option<String>,
-                      out: &mut Outcome,
-                      idx: usize,
-                      seq: usize| {
-        for c in rule.controls.iter() {
-            let e = evaluated.entry(c.clone()).or_default();
-            match tri {
-                Tri::True => e.0 += 1,
-                Tri::False => e.1 += 1,
-                Tri::Unknown => e.2 += 1,
-            }
-        }
-        out.summary.evaluations += 1;
-        let finding = |status| Finding {
-            rule: idx,
-            rule_id: rule.id.clone(),
+    // Room for every failure up front: a million findings must not grow by doubling.
+    let fails = per_resource
+        .iter()
+        .filter(|(_, tri, _)| *tri == Tri::False)
+        .count();
+    out.findings.reserve_exact(fails + per_account.len());
+    // Per rule: (failed, unknown) evaluations, and findings that count.
+    let mut failed = vec![0usize; rules.len()];
+    let mut unknown = vec![0usize; rules.len()];
+    let mut counted = vec![0usize; rules.len()];
+    let all = per_resource.into_iter().chain(
+        per_account
+            .into_iter()
+            .map(|(i, tri)| (i as u32, tri, ACCOUNT)),
+    );
+    for (i, tri, subject) in all {
+        let idx = i as usize;
+        let Some(rule) = rules.get(idx) else { continue };
+        let res = if subject == ACCOUNT {
+            None
+        } else {
+            estate.resources.get(subject as usize)
+        };
+        let finding = |status, suppressed| Finding {
+            rule: i,
+            subject,
             severity: rule.severity,
-            controls: rule.controls.clone(),
-            resource: target.reference(),
             status,
-            suppressed: ignored.clone(),
+            suppressed,
             reason: None,
-            seq,
         };
         match tri {
-            Tri::True => out.summary.passed += 1,
-            Tri::Unknown => out.unknown.push(finding(Status::Unknown)),
+            Tri::True => {}
+            Tri::Unknown => {
+                unknown[idx] += 1;
+                let ignored = suppression(res, rule);
+                out.unknown.push(finding(Status::Unknown, ignored));
+            }
             Tri::False => {
-                let f = finding(Status::Fail);
+                failed[idx] += 1;
+                let ignored = suppression(res, rule);
+                let f = finding(Status::Fail, ignored);
                 if f.suppressed.is_some() {
                     out.suppressed.push(f);
-                } else if baseline.contains(&(f.rule_id.clone(), f.resource.address.clone())) {
+                } else if !baseline.is_empty()
+                    && baseline.contains(&(rule.id.as_str(), &*f.address(rules, estate)))
+                {
                     out.baselined.push(f);
                 } else {
+                    counted[idx] += 1;
                     out.findings.push(f);
                 }
             }
         }
-    };
-    for (i, tri, ri) in per_resource {
-        let (Some(rule), Some(res)) = (rules.get(i), estate.resources.get(ri)) else {
-            continue;
-        };
-        let ignored = res
-            .ignored
-            .iter()
-            .find(|(id, _)| id == &rule.id || id == "*")
-            .map(|(_, reason)| reason.clone());
-        record(rule, tri, Target::Resource(res), ignored, &mut out, i, ri);
-    }
-    for (i, tri, provider) in per_account {
-        let Some(rule) = rules.get(i) else { continue };
-        record(
-            rule,
-            tri,
-            Target::Account(&provider),
-            None,
-            &mut out,
-            i,
-            usize::MAX,
-        );
     }
     // Rules by id once; then findings sort on integers: severity, rule, input order.
     let mut by_id: Vec<usize> = (0..rules.len()).collect();
@@ -312,47 +338,39 @@ pub fn run(
     for (pos, i) in by_id.into_iter().enumerate() {
         rank[i] = pos;
     }
-    out.findings.sort_by_key(|f| {
+    // Rule and resource make the key unique: an unstable sort needs no scratch memory.
+    out.findings.sort_unstable_by_key(|f| {
         (
             std::cmp::Reverse(f.severity),
-            rank.get(f.rule).copied().unwrap_or(0),
-            f.seq,
+            rank.get(f.rule_index()).copied().unwrap_or(0),
+            f.subject,
         )
     });
-    let by_address: HashMap<(&str, &str), &Resource> = if out.unknown.is_empty() {
-        HashMap::new()
-    } else {
-        estate
-            .resources
-            .iter()
-            .map(|r| ((r.address.as_str(), r.rtype.as_str()), r))
-            .collect()
-    };
     for f in &mut out.unknown {
-        let Some(rule) = rules.get(f.rule) else {
+        let Some(rule) = rules.get(f.rule_index()) else {
             continue;
         };
-        let res = by_address
-            .get(&(f.resource.address.as_str(), f.resource.rtype.as_str()))
-            .copied();
-        f.reason = match res {
-            Some(r) => explain(&rule.cond, r, &r.attrs, &ctx),
-            None => estate
+        let res = f.resource(estate).or_else(|| {
+            estate
                 .resources
                 .iter()
-                .find(|r| r.provider == f.resource.provider)
-                .and_then(|r| explain(&rule.cond, r, &r.attrs, &ctx)),
-        };
+                .find(|r| *r.provider == *rule.provider)
+        });
+        f.reason = res
+            .and_then(|r| explain(&rule.cond, r, &r.attrs, &ctx))
+            .map(Box::new);
     }
     out.unknown.sort_by(|a, b| {
-        a.rule_id
-            .cmp(&b.rule_id)
-            .then(a.resource.address.cmp(&b.resource.address))
+        a.rule_id(rules)
+            .cmp(b.rule_id(rules))
+            .then_with(|| a.address(rules, estate).cmp(&b.address(rules, estate)))
     });
 
     let s = &mut out.summary;
     s.resources = estate.resources.len();
     s.rules = selected.len();
+    s.evaluations = evaluations.iter().sum();
+    s.passed = s.evaluations - failed.iter().sum::<usize>() - unknown.iter().sum::<usize>();
     s.failed = out.findings.len();
     s.unknown = out.unknown.len();
     s.suppressed = out.suppressed.len();
@@ -360,32 +378,48 @@ pub fn run(
     for sev in Severity::IDS {
         s.by_severity.insert(sev.to_owned(), 0);
     }
-    for f in &out.findings {
-        *s.by_severity.entry(f.severity.id().to_owned()).or_default() += 1;
-        let families: BTreeSet<&str> = f
+    for (i, rule) in rules.iter().enumerate() {
+        let n = counted[i];
+        if n == 0 {
+            continue;
+        }
+        *s.by_severity
+            .entry(rule.severity.id().to_owned())
+            .or_default() += n;
+        let families: BTreeSet<&str> = rule
             .controls
             .iter()
             .filter_map(|c| c.split('-').next())
             .collect();
         for fam in families {
-            *s.by_family.entry(fam.to_owned()).or_default() += 1;
+            *s.by_family.entry(fam.to_owned()).or_default() += n;
         }
     }
-    // Suppressed and baselined failures are accepted, not fixed: the control still fails.
-    let failed_controls: BTreeSet<&str> = out
-        .findings
-        .iter()
-        .chain(&out.suppressed)
-        .chain(&out.baselined)
-        .flat_map(|f| f.controls.iter().map(String::as_str))
-        .collect();
+    // control → (pass, fail) evaluations. Suppressed and baselined failures are accepted,
+    // not fixed: the control still fails.
+    let mut evaluated: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut failed_controls: BTreeSet<&str> = BTreeSet::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let (fail, unk) = (failed[i], unknown[i]);
+        let pass = evaluations[i] - fail - unk;
+        for c in rule.controls.iter() {
+            if evaluations[i] > 0 {
+                let e = evaluated.entry(c.as_str()).or_default();
+                e.0 += pass;
+                e.1 += fail;
+            }
+            if fail > 0 {
+                failed_controls.insert(c.as_str());
+            }
+        }
+    }
     let all_controls: BTreeSet<&str> = selected
         .iter()
         .filter_map(|i| rules.get(*i))
         .flat_map(|r| r.controls.iter().map(String::as_str))
         .collect();
     for c in all_controls {
-        let (pass, fail, _) = evaluated.get(c).copied().unwrap_or_default();
+        let (pass, fail) = evaluated.get(c).copied().unwrap_or_default();
         if failed_controls.contains(c) {
             s.controls.failed.push(c.to_owned());
         } else if pass > 0 || fail > 0 {
@@ -395,4 +429,22 @@ pub fn run(
         }
     }
     out
+}
+
+/// The reason of an inline suppression of `rule` on `res`.
+#[allow(clippy::box_collection)] // one word in the finding, not three
+fn suppression(res: Option<&Resource>, rule: &Rule) -> Option<Box<String>> {
+    res?.ignored
+        .iter()
+        .find(|(id, _)| **id == *rule.id || &**id == "*")
+        .map(|(_, reason)| Box::new(reason.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn findings_stay_small() {
+        // A million resources can fail a million times.
+        assert_eq!(std::mem::size_of::<super::Finding>(), 32);
+    }
 }

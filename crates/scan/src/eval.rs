@@ -212,7 +212,7 @@ fn refers_to(other: &Resource, via: &str, target: &Resource) -> bool {
     if other
         .refs
         .iter()
-        .any(|(attr, addr)| attr == via && (addr == base || addr == &target.address))
+        .any(|(attr, addr)| **attr == *via && (**addr == *base || *addr == target.address))
     {
         return true;
     }
@@ -224,7 +224,7 @@ fn refers_to(other: &Resource, via: &str, target: &Resource) -> bool {
                 .iter()
                 .filter_map(|k| target.attrs.get(k).and_then(Value::as_str))
                 .any(|t| t == s)
-                || s == target.address
+                || s == &*target.address
         })
     })
 }
@@ -394,7 +394,9 @@ pub fn explain(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Option<U
         Cond::RegionMainland => match &res.region {
             None => Some(UnknownReason::RegionMissing),
             Some(r) if ctx.regions.jurisdiction(&res.provider, r) == Jurisdiction::Unknown => {
-                Some(UnknownReason::Jurisdiction { region: r.clone() })
+                Some(UnknownReason::Jurisdiction {
+                    region: r.to_string(),
+                })
             }
             Some(_) => None,
         },

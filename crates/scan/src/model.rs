@@ -1,30 +1,42 @@
 //! The resource model every input reader produces and every rule reads.
 
-use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::value::Value;
 
-/// One resource instance, from any input.
+/// Pairs of strings (references, suppressions): usually none, never with spare capacity.
+pub type Pairs = Box<[(Box<str>, Box<str>)]>;
+
+/// One resource instance, from any input. Kept compact: a scan holds millions of them.
 #[derive(Debug, Clone)]
 pub struct Resource {
     /// Terraform address (`module.m.alicloud_disk.d[0]`) or the inventory id.
-    pub address: String,
-    /// Resource type, e.g. `alicloud_oss_bucket`.
-    pub rtype: String,
+    pub address: Box<str>,
+    /// Resource type, e.g. `alicloud_oss_bucket` (interned: shared by every resource of the type).
+    pub rtype: Arc<str>,
     /// The provider: `alicloud`, `tencentcloud`, `huaweicloud`, `aws`, … (from the type's prefix
-    /// unless the input says otherwise).
-    pub provider: String,
-    /// Region, when known.
-    pub region: Option<String>,
+    /// unless the input says otherwise). Interned.
+    pub provider: Arc<str>,
+    /// Region, when known. Interned.
+    pub region: Option<Arc<str>>,
     /// Shared by every resource of the file.
-    pub file: std::sync::Arc<str>,
+    pub file: Arc<str>,
     pub line: u64,
     /// The attributes, a `Value::Map`.
     pub attrs: Value,
     /// References to other resources: (top-level attribute, target address without instance key).
-    pub refs: Vec<(String, String)>,
+    pub refs: Pairs,
     /// Rule ids suppressed on this resource with their reasons (`# cloudward:ignore`).
-    pub ignored: Vec<(String, String)>,
+    pub ignored: Pairs,
+}
+
+/// Boxed pairs from owned strings.
+pub fn pairs(v: impl IntoIterator<Item = (String, String)>) -> Pairs {
+    v.into_iter()
+        .map(|(a, b)| (a.into_boxed_str(), b.into_boxed_str()))
+        .collect()
 }
 
 impl Resource {
@@ -50,29 +62,39 @@ pub fn provider_of(rtype: &str) -> &str {
 #[derive(Debug, Default)]
 pub struct Estate {
     pub resources: Vec<Resource>,
-    by_type: HashMap<String, Vec<usize>>,
+    by_type: FxHashMap<Arc<str>, Vec<u32>>,
 }
 
 impl Estate {
     pub fn new(resources: Vec<Resource>) -> Estate {
-        let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_type: FxHashMap<Arc<str>, Vec<u32>> = FxHashMap::default();
         for (i, r) in resources.iter().enumerate() {
-            by_type.entry(r.rtype.clone()).or_default().push(i);
+            match by_type.get_mut(&*r.rtype) {
+                Some(ids) => ids.push(i as u32),
+                None => {
+                    by_type.insert(r.rtype.clone(), vec![i as u32]);
+                }
+            }
         }
         Estate { resources, by_type }
     }
 
     pub fn of_type<'a>(&'a self, rtype: &str) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.by_type
-            .get(rtype)
-            .into_iter()
-            .flat_map(move |ids| ids.iter().filter_map(move |i| self.resources.get(*i)))
+        self.by_type.get(rtype).into_iter().flat_map(move |ids| {
+            ids.iter()
+                .filter_map(move |i| self.resources.get(*i as usize))
+        })
     }
 
-    pub fn providers(&self) -> Vec<String> {
-        let mut p: Vec<String> = self.resources.iter().map(|r| r.provider.clone()).collect();
-        p.sort();
-        p.dedup();
-        p
+    /// How many resources are of type `rtype`.
+    pub fn count_of_type(&self, rtype: &str) -> usize {
+        self.by_type.get(rtype).map_or(0, Vec::len)
+    }
+
+    /// The providers of the resources, sorted, each once.
+    pub fn providers(&self) -> Vec<&str> {
+        let set: std::collections::BTreeSet<&str> =
+            self.resources.iter().map(|r| &*r.provider).collect();
+        set.into_iter().collect()
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{Value as Json, json};
 
 use crate::engine::{Finding, Outcome};
 use crate::input::{InputError, InputType};
+use crate::model::Estate;
 use crate::rules::{Rule, Severity};
 
 /// Everything a report needs besides the outcome.
@@ -18,6 +19,8 @@ pub struct Meta<'a> {
     pub inputs: &'a [(String, InputType)],
     pub errors: &'a [InputError],
     pub notes: &'a [InputError],
+    /// What was scanned: findings refer to its resources by index.
+    pub estate: &'a Estate,
 }
 
 /// A finding as the JSON report writes it, borrowing everything: no allocation per finding.
@@ -27,7 +30,7 @@ struct FindingOut<'a> {
     severity: crate::rules::Severity,
     status: crate::engine::Status,
     controls: &'a [String],
-    resource: &'a crate::engine::ResourceRef,
+    resource: crate::engine::ResourceRef<'a>,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressed: Option<&'a str>,
@@ -35,24 +38,62 @@ struct FindingOut<'a> {
     reason: Option<&'a crate::eval::UnknownReason>,
 }
 
-fn finding_out<'a>(f: &'a Finding, rules: &'a [Rule], lang: Lang) -> FindingOut<'a> {
+fn finding_out<'a>(
+    f: &'a Finding,
+    rules: &'a [Rule],
+    estate: &'a Estate,
+    lang: Lang,
+) -> FindingOut<'a> {
     FindingOut {
-        rule_id: &f.rule_id,
+        rule_id: f.rule_id(rules),
         severity: f.severity,
         status: f.status,
-        controls: &f.controls,
-        resource: &f.resource,
+        controls: f.controls(rules),
+        resource: f.reference(rules, estate),
         message: rules
-            .get(f.rule)
+            .get(f.rule_index())
             .map(|r| r.title.get(lang))
             .unwrap_or_default(),
-        suppressed: f.suppressed.as_deref(),
-        reason: f.reason.as_ref(),
+        suppressed: f.suppressed.as_deref().map(String::as_str),
+        reason: f.reason.as_deref(),
     }
 }
 
 fn errors_json(errors: &[InputError]) -> Json {
     Json::Array(errors.iter().map(|e| json!({ "file": e.file, "line": e.line, "column": e.column, "message": e.message })).collect())
+}
+
+/// Writes findings as JSON array elements: batches are serialised in parallel into
+/// buffers, a bounded window at a time, and written in order.
+fn write_findings(
+    out: &mut dyn std::io::Write,
+    list: &[Finding],
+    rules: &[Rule],
+    meta: &Meta,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    const BATCH: usize = 4096;
+    const WINDOW: usize = 16 * BATCH;
+    for (w, window) in list.chunks(WINDOW).enumerate() {
+        let buffers: Vec<std::io::Result<Vec<u8>>> = window
+            .par_chunks(BATCH)
+            .enumerate()
+            .map(|(b, batch)| {
+                let mut buf = Vec::with_capacity(batch.len() * 256);
+                for (i, f) in batch.iter().enumerate() {
+                    let first = w == 0 && b == 0 && i == 0;
+                    buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
+                    serde_json::to_writer(&mut buf, &finding_out(f, rules, meta.estate, meta.lang))
+                        .map_err(std::io::Error::other)?;
+                }
+                Ok(buf)
+            })
+            .collect();
+        for buf in buffers {
+            out.write_all(&buf?)?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the JSON report, one finding at a time, so that a scan of a million resources
@@ -97,12 +138,8 @@ pub fn write_json(
         ("baselined", &outcome.baselined),
     ] {
         write!(out, ",\n  \"{name}\": [")?;
-        for (i, f) in list.iter().enumerate() {
-            write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
-            serde_json::to_writer(&mut *out, &finding_out(f, rules, meta.lang))
-                .map_err(std::io::Error::other)?;
-            used.insert(f.rule);
-        }
+        used.extend(list.iter().map(Finding::rule_index));
+        write_findings(out, list, rules, meta)?;
         write!(out, "{}]", if list.is_empty() { "" } else { "\n  " })?;
     }
     write!(out, ",\n  \"rules\": {{")?;
@@ -168,35 +205,43 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-fn sarif_result(f: &Finding, rules: &[Rule], rule_index: Option<usize>, lang: Lang) -> Json {
-    let rule = rules.get(f.rule);
+fn sarif_result(
+    f: &Finding,
+    rules: &[Rule],
+    estate: &Estate,
+    rule_index: Option<usize>,
+    lang: Lang,
+) -> Json {
+    let rule = rules.get(f.rule_index());
+    let resource = f.reference(rules, estate);
+    let rule_id = f.rule_id(rules);
     let mut location = json!({
-        "logicalLocations": [{ "fullyQualifiedName": f.resource.address, "kind": "resource" }]
+        "logicalLocations": [{ "fullyQualifiedName": resource.address, "kind": "resource" }]
     });
-    if !f.resource.file.is_empty()
+    if !resource.file.is_empty()
         && let Some(obj) = location.as_object_mut()
     {
         let mut physical =
-            json!({ "artifactLocation": { "uri": f.resource.file.replace('\\', "/") } });
-        if f.resource.line > 0
+            json!({ "artifactLocation": { "uri": resource.file.replace('\\', "/") } });
+        if resource.line > 0
             && let Some(p) = physical.as_object_mut()
         {
-            p.insert("region".into(), json!({ "startLine": f.resource.line }));
+            p.insert("region".into(), json!({ "startLine": resource.line }));
         }
         obj.insert("physicalLocation".into(), physical);
     }
     let text = format!(
         "{}: {}",
-        f.resource.address,
+        resource.address,
         rule.map(|r| r.title.get(lang)).unwrap_or_default()
     );
     let mut result = json!({
-        "ruleId": f.rule_id,
+        "ruleId": rule_id,
         "level": sarif_level(f.severity),
         "message": { "text": text },
         "locations": [location],
-        "partialFingerprints": { "cloudward/v1": format!("{}|{}", f.rule_id, f.resource.address) },
-        "properties": { "controls": &*f.controls },
+        "partialFingerprints": { "cloudward/v1": format!("{}|{}", rule_id, resource.address) },
+        "properties": { "controls": f.controls(rules) },
     });
     if let Some(obj) = result.as_object_mut() {
         if let Some(i) = rule_index {
@@ -243,7 +288,7 @@ pub fn sarif(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
         .findings
         .iter()
         .chain(&outcome.suppressed)
-        .map(|f| sarif_result(f, rules, index_of(f.rule), lang))
+        .map(|f| sarif_result(f, rules, meta.estate, index_of(f.rule_index()), lang))
         .collect();
     let notifications: Vec<Json> = meta
         .errors
@@ -309,16 +354,25 @@ pub fn junit(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
     let (mut tests, mut failures, mut skipped) = (0usize, 0usize, 0usize);
     for &i in selected {
         let Some(rule) = rules.get(i) else { continue };
-        let fails: Vec<&Finding> = outcome.findings.iter().filter(|f| f.rule == i).collect();
-        let unknown: Vec<&Finding> = outcome.unknown.iter().filter(|f| f.rule == i).collect();
+        let fails: Vec<&Finding> = outcome
+            .findings
+            .iter()
+            .filter(|f| f.rule_index() == i)
+            .collect();
+        let unknown: Vec<&Finding> = outcome
+            .unknown
+            .iter()
+            .filter(|f| f.rule_index() == i)
+            .collect();
         let mut cases = String::new();
         for f in &fails {
+            let resource = f.reference(rules, meta.estate);
             cases.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
                 xml(&rule.id),
-                xml(&f.resource.address),
-                xml(&f.resource.file),
-                f.resource.line,
+                xml(&resource.address),
+                xml(resource.file),
+                resource.line,
                 f.severity.id(),
                 xml(rule.title.get(lang)),
                 xml(rule.remediation.text.get(lang)),
@@ -328,7 +382,7 @@ pub fn junit(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
             cases.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"unknown: a value could not be resolved\"/>\n    </testcase>\n",
                 xml(&rule.id),
-                xml(&f.resource.address),
+                xml(&f.address(rules, meta.estate)),
             ));
         }
         let mut n = fails.len() + unknown.len();
@@ -354,4 +408,62 @@ pub fn junit(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cloudward scan\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\">\n{suites}</testsuites>\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{ACCOUNT, Status};
+    use crate::model::Resource;
+    use crate::value::{Value, intern};
+
+    #[test]
+    fn findings_written_in_parallel_batches_keep_order_and_separators() {
+        let resources: Vec<Resource> = (0..3)
+            .map(|i| Resource {
+                address: format!("t.r{i}").into(),
+                rtype: intern("t"),
+                provider: intern("p"),
+                region: None,
+                file: intern("main.tf"),
+                line: i,
+                attrs: Value::Null,
+                refs: Box::new([]),
+                ignored: Box::new([]),
+            })
+            .collect();
+        let estate = Estate::new(resources);
+        let meta = Meta {
+            version: "0",
+            level: ProtectionLevel::General,
+            level_given: false,
+            lang: Lang::En,
+            inputs: &[],
+            errors: &[],
+            notes: &[],
+            estate: &estate,
+        };
+        // More than one window of batches, not a multiple of either.
+        for n in [0, 1, 4097, 70_001] {
+            let list: Vec<Finding> = (0..n)
+                .map(|i| Finding {
+                    rule: 0,
+                    subject: if i % 7 == 6 { ACCOUNT } else { (i % 3) as u32 },
+                    severity: Severity::High,
+                    status: Status::Fail,
+                    suppressed: None,
+                    reason: None,
+                })
+                .collect();
+            let mut expected = Vec::new();
+            for (i, f) in list.iter().enumerate() {
+                expected.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+                serde_json::to_writer(&mut expected, &finding_out(f, &[], &estate, Lang::En))
+                    .unwrap();
+            }
+            let mut written = Vec::new();
+            write_findings(&mut written, &list, &[], &meta).unwrap();
+            assert_eq!(written, expected, "{n} findings");
+        }
+    }
 }

@@ -2,18 +2,20 @@
 //! known statically (an unresolved Terraform expression, a computed attribute).
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use rustc_hash::FxHashSet;
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 thread_local! {
-    /// Attribute names repeat across millions of resources: each is stored once.
-    static KEYS: RefCell<HashSet<Arc<str>>> = RefCell::new(HashSet::new());
+    /// Attribute names, types, providers and regions repeat across millions of resources:
+    /// each is stored once (per thread).
+    static KEYS: RefCell<FxHashSet<Arc<str>>> = RefCell::new(FxHashSet::default());
 }
 
-fn intern(key: &str) -> Arc<str> {
+/// The shared copy of a string that repeats (attribute names, resource types, regions).
+pub fn intern(key: &str) -> Arc<str> {
     KEYS.with(|k| {
         let mut set = k.borrow_mut();
         match set.get(key) {
@@ -27,11 +29,81 @@ fn intern(key: &str) -> Arc<str> {
     })
 }
 
+thread_local! {
+    static NAMES: RefCell<FxHashSet<Key>> = RefCell::new(FxHashSet::default());
+}
+
+/// An attribute name: interned for good (names are few and repeat across millions of
+/// maps), one word wide, so that a map entry is 32 bytes rather than 40.
+#[derive(Clone, Copy)]
+pub struct Key(&'static String);
+
+impl Key {
+    pub fn new(name: &str) -> Key {
+        NAMES.with(|k| {
+            let mut set = k.borrow_mut();
+            match set.get(name) {
+                Some(a) => *a,
+                None => {
+                    let a = Key(Box::leak(Box::new(name.to_owned())));
+                    set.insert(a);
+                    a
+                }
+            }
+        })
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.0
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        std::ptr::eq(self.0, other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.as_str().hash(state)
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Key) -> std::cmp::Ordering {
+        self.0.as_str().cmp(other.0.as_str())
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0.as_str(), f)
+    }
+}
+
 /// A compact map from attribute names to values: a vector sorted by key, with interned
 /// keys. Far smaller than a B-tree for the handful of attributes a resource has.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Map {
-    entries: Vec<(Arc<str>, Value)>,
+    entries: Box<[(Key, Value)]>,
 }
 
 impl Map {
@@ -62,8 +134,14 @@ impl Map {
                     slot.1 = value;
                 }
             }
-            Err(i) => self.entries.insert(i, (intern(key), value)),
+            Err(i) => self.insert_at(i, Key::new(key), value),
         }
+    }
+
+    fn insert_at(&mut self, i: usize, key: Key, value: Value) {
+        let mut entries = std::mem::take(&mut self.entries).into_vec();
+        entries.insert(i, (key, value));
+        self.entries = entries.into_boxed_slice();
     }
 
     /// The value at `key`, inserted by `default` when absent.
@@ -71,7 +149,7 @@ impl Map {
         let i = match self.find(key) {
             Ok(i) => i,
             Err(i) => {
-                self.entries.insert(i, (intern(key), default()));
+                self.insert_at(i, Key::new(key), default());
                 i
             }
         };
@@ -102,13 +180,19 @@ impl Map {
         self.entries.iter().map(|(_, v)| v)
     }
 
+    /// Builds from unsorted entries; a later duplicate key wins.
+    pub fn from_entries(entries: Vec<(Key, Value)>) -> Map {
+        Map::from_pairs(entries)
+    }
+
     /// Builds from unsorted pairs; a later duplicate key wins.
-    fn from_pairs(mut entries: Vec<(Arc<str>, Value)>) -> Map {
+    fn from_pairs(mut entries: Vec<(Key, Value)>) -> Map {
         entries.reverse();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.sort_by_key(|a| a.0);
         entries.dedup_by(|a, b| a.0 == b.0);
-        entries.shrink_to_fit();
-        Map { entries }
+        Map {
+            entries: entries.into_boxed_slice(),
+        }
     }
 }
 
@@ -116,7 +200,7 @@ impl<K: AsRef<str>> FromIterator<(K, Value)> for Map {
     fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Map {
         Map::from_pairs(
             iter.into_iter()
-                .map(|(k, v)| (intern(k.as_ref()), v))
+                .map(|(k, v)| (Key::new(k.as_ref()), v))
                 .collect(),
         )
     }
@@ -124,12 +208,13 @@ impl<K: AsRef<str>> FromIterator<(K, Value)> for Map {
 
 impl IntoIterator for Map {
     type Item = (String, Value);
-    type IntoIter = std::iter::Map<
-        std::vec::IntoIter<(Arc<str>, Value)>,
-        fn((Arc<str>, Value)) -> (String, Value),
-    >;
+    type IntoIter =
+        std::iter::Map<std::vec::IntoIter<(Key, Value)>, fn((Key, Value)) -> (String, Value)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter().map(|(k, v)| (k.to_string(), v))
+        self.entries
+            .into_vec()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
     }
 }
 
@@ -139,8 +224,8 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(f64),
-    String(String),
-    List(Vec<Value>),
+    String(Box<str>),
+    List(Box<[Value]>),
     Map(Map),
     Unknown,
 }
@@ -218,7 +303,7 @@ impl Value {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
-            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::String(s) => Value::String(s.as_str().into()),
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
             serde_json::Value::Object(o) => Value::Map(
                 o.iter()
@@ -236,7 +321,7 @@ impl Value {
             Value::Number(n) => serde_json::Number::from_f64(*n)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
-            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
             Value::Map(m) => serde_json::Value::Object(
                 m.iter().map(|(k, v)| (k.to_owned(), v.to_json())).collect(),
@@ -286,23 +371,23 @@ impl<'de> Deserialize<'de> for Value {
                 Ok(Value::Number(v))
             }
             fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-                Ok(Value::String(v.to_owned()))
+                Ok(Value::String(v.into()))
             }
             fn visit_string<E>(self, v: String) -> Result<Value, E> {
-                Ok(Value::String(v))
+                Ok(Value::String(v.into_boxed_str()))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
                 let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
                 while let Some(v) = seq.next_element()? {
                     out.push(v);
                 }
-                Ok(Value::List(out))
+                Ok(Value::List(out.into_boxed_slice()))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
                 let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(0).min(256));
-                while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                while let Some(k) = map.next_key_seed(KeySeed)? {
                     let v: Value = map.next_value()?;
-                    pairs.push((intern(&k), v));
+                    pairs.push((k, v));
                 }
                 Ok(Value::Map(Map::from_pairs(pairs)))
             }
@@ -311,9 +396,73 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
+/// Deserialises an attribute name as its [`Key`], without allocating.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+        Ok(Key::new(v))
+    }
+}
+
+/// Deserialises a string as its interned copy, without allocating one of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct Interned;
+
+impl<'de> DeserializeSeed<'de> for Interned {
+    type Value = Arc<str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Arc<str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Interned {
+    type Value = Arc<str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Arc<str>, E> {
+        Ok(intern(v))
+    }
+}
+
+impl Value {
+    /// Appends to a list value (nothing for other values).
+    pub fn push(&mut self, item: Value) {
+        self.extend(std::iter::once(item));
+    }
+
+    /// Appends to a list value (nothing for other values).
+    pub fn extend(&mut self, items: impl IntoIterator<Item = Value>) {
+        if let Value::List(l) = self {
+            let mut v = std::mem::take(l).into_vec();
+            v.extend(items);
+            *l = v.into_boxed_slice();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_stay_small() {
+        // A million resources hold several million values: a word more each shows.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<(Key, Value)>(), 32);
+    }
 
     #[test]
     fn map_keeps_keys_sorted_and_unique() {
@@ -334,16 +483,16 @@ mod tests {
         m.insert("a", Value::Number(2.0));
         assert_eq!(m.len(), 3);
         assert_eq!(m.get("a"), Some(&Value::Number(2.0)));
-        *m.get_or_insert_with("d", || Value::List(vec![])) = Value::Unknown;
+        *m.get_or_insert_with("d", || Value::List(Box::new([]))) = Value::Unknown;
         assert!(m.get("d").is_some_and(Value::is_unknown));
         let v: Value =
             serde_json::from_str(r#"{"z": 1, "y": {"x": [1, "s"]}}"#).unwrap_or_default();
         assert_eq!(
             v.get("y").and_then(|y| y.get("x")),
-            Some(&Value::List(vec![
+            Some(&Value::List(Box::new([
                 Value::Number(1.0),
                 Value::String("s".into())
-            ]))
+            ])))
         );
     }
 }

@@ -51,8 +51,8 @@ fn run_one(
     let typed: Vec<String> = loaded
         .resources
         .iter()
-        .filter(|r| rule.resources.contains(&r.rtype))
-        .map(|r| r.address.clone())
+        .filter(|r| rule.resources.iter().any(|t| **t == *r.rtype))
+        .map(|r| r.address.to_string())
         .collect();
     let estate = Estate::new(loaded.resources);
     let out = engine::run(rules, &[index], &estate, &content.regions, None);
@@ -60,12 +60,12 @@ fn run_one(
         .findings
         .iter()
         .filter(|f| f.status == Status::Fail)
-        .map(|f| f.resource.address.clone())
+        .map(|f| f.address(rules, &estate).into_owned())
         .collect();
     let unknown = out
         .unknown
         .iter()
-        .map(|f| f.resource.address.clone())
+        .map(|f| f.address(rules, &estate).into_owned())
         .collect();
     (fails, unknown, typed)
 }

@@ -99,6 +99,7 @@ pub fn scan_files(files: &[ScanFile], level: Option<&str>) -> ApiResult<Value> {
         inputs: &shown,
         errors: &loaded.errors,
         notes: &loaded.notes,
+        estate: &estate,
     };
     let mut buf = Vec::new();
     report::write_json(&mut buf, &outcome, &rules, &meta).map_err(|_| ApiError::internal())?;

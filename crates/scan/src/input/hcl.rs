@@ -12,8 +12,8 @@ use hcl::expr::{Expression, ObjectKey, Operation, TraversalOperator};
 use hcl::structure::{Block, Body, Structure};
 
 use super::{InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, read_text};
-use crate::model::{Resource, provider_of};
-use crate::value::{Map, Value};
+use crate::model::{Resource, pairs, provider_of};
+use crate::value::{Key, Map, Value, intern};
 
 /// Meta-arguments of a resource block, not attributes.
 const META: [&str; 6] = [
@@ -30,7 +30,7 @@ fn to_value(v: &hcl::Value) -> Value {
         hcl::Value::Null => Value::Null,
         hcl::Value::Bool(b) => Value::Bool(*b),
         hcl::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
-        hcl::Value::String(s) => Value::String(s.clone()),
+        hcl::Value::String(s) => Value::String(s.as_str().into()),
         hcl::Value::Array(a) => Value::List(a.iter().map(to_value).collect()),
         hcl::Value::Object(o) => {
             Value::Map(o.iter().map(|(k, v)| (k.clone(), to_value(v))).collect())
@@ -50,7 +50,7 @@ fn to_hcl(v: &Value) -> Option<hcl::Value> {
                 hcl::Value::from(*n)
             }
         }
-        Value::String(s) => hcl::Value::String(s.clone()),
+        Value::String(s) => hcl::Value::String(s.to_string()),
         Value::List(l) => hcl::Value::Array(l.iter().map(to_hcl).collect::<Option<Vec<_>>>()?),
         Value::Map(m) => {
             let mut o = hcl::Map::new();
@@ -368,15 +368,32 @@ fn refs_in(expr: &Expression, types: &[&str], prefix: &str, out: &mut Vec<String
 }
 
 /// Evaluates a block body into a map: attributes by expression, nested blocks as lists.
+/// Built as a vector of a handful of entries and sorted once at the end (inserting into
+/// a map's boxed slice would reallocate it every time).
 fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
-    let mut m = Map::new();
+    fn entry<'m>(
+        m: &'m mut Vec<(Key, Value)>,
+        key: &str,
+        default: impl FnOnce() -> Value,
+    ) -> &'m mut Value {
+        let i = match m.iter().position(|(k, _)| **k == *key) {
+            Some(i) => i,
+            None => {
+                m.push((Key::new(key), default()));
+                m.len() - 1
+            }
+        };
+        &mut m[i].1
+    }
+    let mut m: Vec<(Key, Value)> = Vec::new();
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => {
                 if top && META.contains(&a.key.as_str()) {
                     continue;
                 }
-                m.insert(&a.key, eval(&a.expr, ctx));
+                let v = eval(&a.expr, ctx);
+                *entry(&mut m, &a.key, || Value::Null) = v;
             }
             Structure::Block(b) => {
                 let id = b.identifier.as_str();
@@ -386,22 +403,22 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                 if id == "dynamic" {
                     let Some(name) = label(b, 0) else { continue };
                     let values = dynamic_blocks(b, name, ctx);
-                    let slot = m.get_or_insert_with(name, || Value::List(Vec::new()));
+                    let slot = entry(&mut m, name, || Value::List(Box::new([])));
                     match (slot, values) {
-                        (Value::List(l), Some(vs)) => l.extend(vs),
+                        (l @ Value::List(_), Some(vs)) => l.extend(vs),
                         (slot, _) => *slot = Value::Unknown,
                     }
                     continue;
                 }
                 let v = Value::Map(body_value(&b.body, ctx, false));
-                match m.get_or_insert_with(id, || Value::List(Vec::new())) {
-                    Value::List(l) => l.push(v),
+                match entry(&mut m, id, || Value::List(Box::new([]))) {
+                    l @ Value::List(_) => l.push(v),
                     other => *other = Value::Unknown,
                 }
             }
         }
     }
-    m
+    Map::from_entries(m)
 }
 
 /// Expands a `dynamic` block when its `for_each` is known.
@@ -423,7 +440,10 @@ fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
             .enumerate()
             .map(|(i, v)| (Value::Number(i as f64), v))
             .collect(),
-        Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        Value::Map(m) => m
+            .into_iter()
+            .map(|(k, v)| (Value::String(k.into_boxed_str()), v))
+            .collect(),
         _ => return None,
     };
     let mut out = Vec::new();
@@ -972,23 +992,25 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 .map(str::to_owned)
                 .or_else(|| provider_region.clone());
             let attrs = Value::Map(attrs);
-            let provider = provider_of(&rb.rtype).to_owned();
-            let region = region.or_else(|| super::region_from_attrs(&provider, &attrs));
+            let provider = provider_of(&rb.rtype);
+            let region = region.or_else(|| super::region_from_attrs(provider, &attrs));
             loaded.resources.push(Resource {
-                address,
-                rtype: rb.rtype.clone(),
-                provider,
-                region,
-                file: rb.file.path.as_str().into(),
+                address: address.into_boxed_str(),
+                rtype: intern(&rb.rtype),
+                provider: intern(provider),
+                region: region.as_deref().map(intern),
+                file: intern(&rb.file.path),
                 line,
                 attrs,
-                refs: refs_raw.clone(),
-                ignored: ignored.clone(),
+                refs: pairs(refs_raw.iter().cloned()),
+                ignored: pairs(ignored.iter().cloned()),
             });
         }
     }
 
-    // Local modules.
+    // Local modules: what to report and which children to read, in order; the children
+    // are then read in parallel, a few at a time, and their results taken in that order.
+    let mut steps: Vec<Step> = Vec::new();
     for f in &files {
         for b in f
             .body
@@ -1009,38 +1031,38 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 continue;
             };
             if !(source.starts_with("./") || source.starts_with("../")) {
-                loaded.notes.push(InputError {
+                steps.push(Step::Note(InputError {
                     file: f.path.clone(),
                     line,
                     column: None,
                     message: format!(
                         "module.{name}: source {source} is not a local path; not scanned"
                     ),
-                });
+                }));
                 continue;
             }
-            let child_dir = normalize(&input.dir.join(&source));
+            let child_dir = normalize(&input.dir.join(&*source));
             let canonical = child_dir
                 .canonicalize()
                 .unwrap_or_else(|_| child_dir.clone());
             if input.ancestors.contains(&canonical) {
-                loaded.errors.push(InputError {
+                steps.push(Step::Error(InputError {
                     file: f.path.clone(),
                     line,
                     column: None,
                     message: format!("module.{name}: source {source} includes a module that includes it (a cycle); not scanned"),
-                });
+                }));
                 continue;
             }
             if input.depth + 1 > MAX_MODULE_DEPTH {
-                loaded.errors.push(InputError {
+                steps.push(Step::Error(InputError {
                     file: f.path.clone(),
                     line,
                     column: None,
                     message: format!(
                         "module.{name}: modules nest deeper than {MAX_MODULE_DEPTH}; not scanned"
                     ),
-                });
+                }));
                 continue;
             }
             let mut keys: Vec<(String, Context)> = Vec::new();
@@ -1091,10 +1113,55 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     regions: regions.clone(),
                     depth: input.depth + 1,
                 };
-                read_module(&child, None, loaded);
+                steps.push(Step::Child(child));
             }
         }
     }
+    use rayon::prelude::*;
+    let threads = rayon::current_num_threads().max(1) * 2;
+    let mut steps = steps.into_iter().peekable();
+    while steps.peek().is_some() {
+        let window: Vec<Step> = steps.by_ref().take(threads).collect();
+        let read: Vec<Option<Loaded>> = window
+            .par_iter()
+            .map(|step| match step {
+                Step::Child(child) => {
+                    let mut l = Loaded::default();
+                    read_module(child, None, &mut l);
+                    Some(l)
+                }
+                _ => None,
+            })
+            .collect();
+        for (step, child) in window.into_iter().zip(read) {
+            match (step, child) {
+                (Step::Note(n), _) => loaded.notes.push(n),
+                (Step::Error(e), _) => loaded.errors.push(e),
+                (Step::Child(_), Some(l)) => {
+                    let Loaded {
+                        mut resources,
+                        mut errors,
+                        mut notes,
+                        mut inputs,
+                        mut ignore_ids,
+                    } = l;
+                    loaded.resources.append(&mut resources);
+                    loaded.errors.append(&mut errors);
+                    loaded.notes.append(&mut notes);
+                    loaded.inputs.append(&mut inputs);
+                    loaded.ignore_ids.append(&mut ignore_ids);
+                }
+                (Step::Child(_), None) => {}
+            }
+        }
+    }
+}
+
+/// One thing the local modules of a module lead to.
+enum Step {
+    Note(InputError),
+    Error(InputError),
+    Child(ModuleInput),
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{InputError, Lines, Loaded, line_of, read_text};
 use crate::model::{Resource, provider_of};
-use crate::value::Value;
+use crate::value::{Value, intern};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,9 +37,9 @@ fn to_resource(item: Item, file: &str, line: u64) -> Resource {
         Value::Map(m) => m,
         _ => Default::default(),
     };
-    attrs.get_or_insert_with("id", || Value::String(item.id.clone()));
+    attrs.get_or_insert_with("id", || Value::String(item.id.as_str().into()));
     if let Some(n) = &item.name {
-        attrs.get_or_insert_with("name", || Value::String(n.clone()));
+        attrs.get_or_insert_with("name", || Value::String(n.as_str().into()));
     }
     let region = item.region.or_else(|| {
         attrs
@@ -50,15 +50,15 @@ fn to_resource(item: Item, file: &str, line: u64) -> Resource {
     let attrs = Value::Map(attrs);
     let region = region.or_else(|| super::region_from_attrs(&provider, &attrs));
     Resource {
-        address: item.id,
-        rtype: item.rtype,
-        provider,
-        region,
+        address: item.id.into_boxed_str(),
+        rtype: intern(&item.rtype),
+        provider: intern(&provider),
+        region: region.as_deref().map(intern),
         file: file.into(),
         line,
         attrs,
-        refs: Vec::new(),
-        ignored: Vec::new(),
+        refs: Box::new([]),
+        ignored: Box::new([]),
     }
 }
 
