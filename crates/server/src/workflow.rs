@@ -790,6 +790,14 @@ pub async fn use_offering(
         .ok_or_else(ApiError::not_found)?;
     let assessment = published_assessment(&state, &r.id).await?;
     let (mut file, _) = export_text(&e)?;
+    // The offering must be the kind of service the engagement decided on in planning.
+    if offering.service_category != file.service_category
+        || offering.deployment_model != file.deployment_model
+    {
+        return Err(invalid("api.offering_mismatch")
+            .arg("offering", format!("{} / {}", offering.service_category.id(), offering.deployment_model.id()))
+            .arg("engagement", format!("{} / {}", file.service_category.id(), file.deployment_model.id())));
+    }
     let file_assessment = match &assessment {
         Some((ar, a)) => {
             let assessor_name = state

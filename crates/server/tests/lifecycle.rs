@@ -199,6 +199,16 @@ fn run(db: common::Db) {
         Some(("2020-01-10", "2023-01-10")),
     );
     let unassessed = offering(&s, &provider, &assessor, "New IaaS", None);
+    let saas = ok(
+        provider.post(
+            "/api/v1/offerings",
+            &json!({ "published": true, "offering": {
+                "name": "Mail SaaS", "service_category": "saas", "deployment_model": "public",
+                "claimed_level": "general",
+            }}),
+        ),
+        201,
+    );
 
     // Customers see the conclusion and summary of a published assessment, not its details.
     let offerings: Value = customer.get("/api/v1/offerings").json().unwrap();
@@ -247,6 +257,9 @@ fn run(db: common::Db) {
     );
     ok(transition(&customer, &id, "selection"), 200);
 
+    // An offering of another category or deployment model does not fit the decision.
+    let r = customer.post(&format!("/api/v1/engagements/{id}/offering"), &json!({ "offering_id": saas["id"] }));
+    assert_eq!(r.status(), 422);
     // Assess first, use after: an unassessed or expired offering blocks deployment.
     use_offering(&customer, &id, &unassessed);
     let err = ok(transition(&customer, &id, "operation"), 409);

@@ -28,12 +28,30 @@ enum Seat {
     PlatformAdmin,
 }
 
-fn expected(seat: Seat, endpoint: &str) -> u16 {
+fn expected(seat: Seat, endpoint: &str, is_ssp: bool) -> u16 {
     use Seat::*;
     match (seat, endpoint) {
         (Outsider, _) => 404,
         (PlatformAdmin, _) => 403,
-        (_, "get" | "export" | "check" | "classification" | "responsibility") => 200,
+        (
+            _,
+            "get" | "export" | "check" | "classification" | "responsibility" | "alerts"
+            | "posture" | "findings" | "notices" | "exit" | "evidence",
+        ) => 200,
+        // Not the next phase: past access control, refused as invalid.
+        (CustomerAdmin | CustomerMember, "transition") => 422,
+        (_, "transition") => 403,
+        // An empty title, from the provider: past access control, refused as bad input.
+        (RowParty, "notice") if !is_ssp => 400,
+        (_, "notice") => 403,
+        // Not a scan report, from the customer or its security service provider.
+        (CustomerAdmin | CustomerMember, "scan") => 400,
+        (RowParty, "scan") if is_ssp => 400,
+        (_, "scan") => 403,
+        // Exit steps are for the exit phase; the engagements here are in operation.
+        (CustomerAdmin | CustomerMember, "exit_step") => 422,
+        (RowParty, "exit_step") if !is_ssp => 422,
+        (_, "exit_step") => 403,
         // A stale version: the caller got past access control into the version check.
         (CustomerAdmin | CustomerMember, "put") => 409,
         (_, "put") => 403,
@@ -127,7 +145,8 @@ fn run(db: common::Db) {
         for (eng, seat) in [("EA", *on_a), ("EB", *on_b)] {
             for ep in ENDPOINTS {
                 let got = call(u, ep, &s.engagements[eng]);
-                let want = expected(seat, ep);
+                let is_ssp = u.name == "ss-admin";
+                let want = expected(seat, ep, is_ssp);
                 if got != want {
                     failures.push(format!("{} {ep} {eng}: got {got}, want {want}", u.name));
                 }
