@@ -455,6 +455,47 @@ async fn records_and_blobs(b: Backend) {
         s.get_record(&offering.id).await.unwrap().unwrap().data["name"],
         "ECS v2"
     );
+    // A batch is all or nothing: a stale update rolls back the creations with it.
+    let before = s
+        .list_records("note", &RecordFilter::default())
+        .await
+        .unwrap()
+        .len();
+    let new = |n: i64| NewRecord {
+        kind: "note".into(),
+        owner_org_id: c1.id.clone(),
+        engagement_id: Some(e.id.clone()),
+        parent_id: None,
+        data: json!({ "n": n }),
+    };
+    let failed = s
+        .apply_records(
+            &admin(),
+            vec![new(1), new(2)],
+            vec![(offering.id.clone(), 1, json!({}))],
+        )
+        .await;
+    assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+    assert_eq!(
+        s.list_records("note", &RecordFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+    let done = s
+        .apply_records(
+            &admin(),
+            vec![new(1), new(2)],
+            vec![(offering.id.clone(), 2, json!({ "name": "ECS v3" }))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.len(), 3);
+    assert_eq!(
+        s.get_record(&offering.id).await.unwrap().unwrap().version,
+        3
+    );
     // Records of an engagement go with it.
     s.delete_engagement(&admin(), &e.id, None).await.unwrap();
     assert!(s.get_record(&scan.id).await.unwrap().is_none());
