@@ -132,6 +132,10 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
             .local_addr()
             .map_err(|e| Failure::Input(e.to_string()))?;
         writeln!(out, "cloudward listening on http://{addr}")?;
+        writeln!(
+            out,
+            "console: http://{addr}/  ·  API: http://{addr}/api/openapi.json"
+        )?;
         if !logins.is_empty() {
             writeln!(
                 out,

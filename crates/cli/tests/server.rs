@@ -69,7 +69,13 @@ fn serve_logging(
         .to_owned();
     let mut passwords = HashMap::new();
     if demo {
-        lines.next().unwrap().unwrap();
+        // Skip to the logins.
+        while !lines
+            .next()
+            .unwrap()
+            .unwrap()
+            .starts_with("demo data ready")
+        {}
         for _ in 0..7 {
             let line = lines.next().unwrap().unwrap();
             let mut parts = line.split_whitespace();

@@ -667,7 +667,17 @@ pub async fn confirm(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ConfirmRequest>,
 ) -> ApiResult<Json<Confirmation>> {
-    let e = visible(&state, &p, &id).await?;
+    Ok(Json(do_confirm(&state, &p, &id, &req.element).await?))
+}
+
+/// Confirms a row of the matrix for the caller's party (API and console).
+pub(crate) async fn do_confirm(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    element: &str,
+) -> ApiResult<Confirmation> {
+    let e = visible(state, p, id).await?;
     p.require(Role::Member)?;
     let org = p.org()?;
     let actor = if org.id == e.customer_org_id {
@@ -686,14 +696,14 @@ pub async fn confirm(
         return Err(ApiError::forbidden());
     };
     let (file, _) = export_text(&e)?;
-    let matrix = matrix_of(&state, &file);
-    let Some(el) = matrix.elements.iter().find(|el| el.id == req.element) else {
-        return Err(ApiError::bad_request("api.unknown_element").arg("element", &req.element));
+    let matrix = matrix_of(state, &file);
+    let Some(el) = matrix.elements.iter().find(|el| el.id == element) else {
+        return Err(ApiError::bad_request("api.unknown_element").arg("element", element));
     };
     if !el.assignment.parties.contains(&actor) {
         return Err(
             ApiError::new(StatusCode::FORBIDDEN, "forbidden", "api.not_your_row")
-                .arg("element", &req.element)
+                .arg("element", element)
                 .arg("party", actor.id()),
         );
     }
@@ -711,7 +721,7 @@ pub async fn confirm(
             },
         )
         .await?;
-    Ok(Json(c))
+    Ok(c)
 }
 
 pub fn routes() -> Router<AppState> {

@@ -40,6 +40,10 @@ pub struct Principal {
     pub platform_admin: bool,
     /// The session's hash, for logout; `None` for token callers.
     pub session: Option<String>,
+    /// The session's CSRF token (forms of the console carry it).
+    pub csrf: Option<String>,
+    /// The user's chosen language.
+    pub lang: Option<String>,
 }
 
 impl Principal {
@@ -111,6 +115,19 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Principal> {
+        authenticate(parts, state, true).await
+    }
+}
+
+/// Who is calling. With `csrf_header`, a state change made with the session cookie must
+/// carry the session's CSRF token in `X-CSRF-Token` (the API); the console checks the token
+/// in its forms instead.
+pub async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    csrf_header: bool,
+) -> ApiResult<Principal> {
+    {
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let value = auth.to_str().unwrap_or("");
             let Some(token) = value.strip_prefix("Bearer ") else {
@@ -138,6 +155,8 @@ impl FromRequestParts<AppState> for Principal {
                 role: Role::parse(&t.role).unwrap_or(Role::ReadOnly),
                 platform_admin: false,
                 session: None,
+                csrf: None,
+                lang: None,
             });
         }
         let Some(raw) = cookie(&parts.headers, SESSION_COOKIE) else {
@@ -156,7 +175,7 @@ impl FromRequestParts<AppState> for Principal {
         }
         // Cookies ride along on cross-site requests; a state change also needs the
         // session's CSRF token, which only our own pages and clients can read.
-        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        if csrf_header && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
             let given = parts
                 .headers
                 .get(CSRF_HEADER)
@@ -184,6 +203,8 @@ impl FromRequestParts<AppState> for Principal {
             role: Role::parse(&user.role).unwrap_or(Role::ReadOnly),
             platform_admin: user.platform_admin,
             session: Some(hash),
+            csrf: Some(session.csrf_token),
+            lang: user.lang,
         })
     }
 }
@@ -308,7 +329,7 @@ impl From<&Org> for OrgView {
     }
 }
 
-fn session_cookie(state: &AppState, value: &str, max_age: i64) -> ApiResult<HeaderValue> {
+pub fn session_cookie(state: &AppState, value: &str, max_age: i64) -> ApiResult<HeaderValue> {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
@@ -341,21 +362,57 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    if let Err(wait) = state.limiter.attempt(peer.ip()) {
-        let mut r = ApiError::new(
+    let ok = match password_login(&state, peer.ip(), &req.username, req.password).await {
+        Ok(ok) => ok,
+        Err(e) => return Ok(with_retry_after(e)),
+    };
+    let body = me_of(&ok.user, ok.org.as_ref(), Some(ok.csrf));
+    let mut r = Json(body).into_response();
+    r.headers_mut().insert(header::SET_COOKIE, ok.cookie);
+    Ok(r)
+}
+
+/// A rate-limit refusal carries `Retry-After`.
+pub fn with_retry_after(e: ApiError) -> Response {
+    let wait = e
+        .args
+        .iter()
+        .find(|(k, _)| *k == "seconds")
+        .map(|(_, v)| v.clone());
+    let mut r = e.into_response();
+    if let Some(v) = wait.and_then(|w| HeaderValue::from_str(&w).ok()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// A successful password login: the session cookie to set, and who logged in.
+#[derive(Debug)]
+pub struct LoginOk {
+    pub user: User,
+    pub org: Option<Org>,
+    pub csrf: String,
+    pub cookie: HeaderValue,
+}
+
+/// Rate limit, lock-out, Argon2id verification and a new session: the API's login and the
+/// console's login form both go through here.
+pub async fn password_login(
+    state: &AppState,
+    ip: IpAddr,
+    username: &str,
+    password: String,
+) -> ApiResult<LoginOk> {
+    if let Err(wait) = state.limiter.attempt(ip) {
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "api.rate_limited",
         )
-        .arg("seconds", wait)
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Ok(r);
+        .arg("seconds", wait));
     }
-    let Some(user) = state.store.find_user(&req.username).await? else {
-        verify_blocking(req.password, dummy_hash().to_owned()).await;
+    let Some(user) = state.store.find_user(username).await? else {
+        verify_blocking(password, dummy_hash().to_owned()).await;
         return Err(bad_credentials());
     };
     let now = chrono::Utc::now();
@@ -367,7 +424,7 @@ pub async fn login(
     {
         return Err(locked());
     }
-    if !verify_blocking(req.password, user.password_hash.clone()).await {
+    if !verify_blocking(password, user.password_hash.clone()).await {
         let failed = user.failed_logins + 1;
         let lock = (failed >= state.config.lockout_after)
             .then(|| format_time(now + chrono::Duration::minutes(state.config.lockout_minutes)));
@@ -402,13 +459,12 @@ pub async fn login(
         Some(id) => state.store.get_org(id).await?,
         None => None,
     };
-    let body = me_of(&user, org.as_ref(), Some(csrf));
-    let mut r = Json(body).into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie(&state, &raw, minutes * 60)?,
-    );
-    Ok(r)
+    Ok(LoginOk {
+        cookie: session_cookie(state, &raw, minutes * 60)?,
+        user,
+        org,
+        csrf,
+    })
 }
 
 fn me_of(user: &User, org: Option<&Org>, csrf: Option<String>) -> MeResponse {

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod evidence;
@@ -183,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .merge(workflow::routes())
         .merge(evidence::routes(state.config.evidence_limit))
         .merge(supervision::routes(state.config.evidence_limit))
+        .merge(console::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))

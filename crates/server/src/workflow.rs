@@ -932,16 +932,28 @@ pub async fn transition(
     uri: axum::http::Uri,
     ApiJson(body): ApiJson<TransitionBody>,
 ) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    let lang = crate::request_lang(uri.query(), &headers);
+    Ok(Json(do_transition(&state, &p, &id, body.to, lang).await?))
+}
+
+/// Moves an engagement to `to` if it is the next phase and nothing blocks it; the API and
+/// the console both call this.
+pub(crate) async fn do_transition(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    to: Phase,
+    lang: cloudward_domain::Lang,
+) -> ApiResult<Value> {
+    let (e, _) = acting(state, p, id, &[Seat::Customer], Role::Member).await?;
     let (mut file, _) = export_text(&e)?;
     let from = file.phase;
-    if from.next() != Some(body.to) {
+    if from.next() != Some(to) {
         return Err(invalid("api.bad_transition")
             .arg("from", from.id())
-            .arg("to", body.to.id()));
+            .arg("to", to.id()));
     }
-    let lang = crate::request_lang(uri.query(), &headers);
-    let report = validate(&state, &file, today(), lang)?;
+    let report = validate(state, &file, today(), lang)?;
     let mut blockers: Vec<Value> = report
         .blockers
         .iter()
@@ -953,8 +965,8 @@ pub async fn transition(
             })
         })
         .collect();
-    if body.to == Phase::Closed {
-        let exit = exit_record(&state, &e)
+    if to == Phase::Closed {
+        let exit = exit_record(state, &e)
             .await?
             .map(|(_, x)| x)
             .unwrap_or_default();
@@ -970,12 +982,12 @@ pub async fn transition(
         return Err(
             ApiError::new(StatusCode::CONFLICT, "blocked", "api.blocked")
                 .arg("count", blockers.len())
-                .arg("to", body.to.id())
+                .arg("to", to.id())
                 .details(Value::Array(blockers)),
         );
     }
-    file.phase = body.to;
-    let updated = save_file(&state, &p, &e, &file).await?;
+    file.phase = to;
+    let updated = save_file(state, p, &e, &file).await?;
     state
         .store
         .create_record(&p.actor, NewRecord {
@@ -983,12 +995,10 @@ pub async fn transition(
             owner_org_id: e.customer_org_id.clone(),
             engagement_id: Some(e.id.clone()),
             parent_id: None,
-            data: json!({ "from": from, "to": body.to, "at": cloudward_store::now(), "by": p.actor.id }),
+            data: json!({ "from": from, "to": to, "at": cloudward_store::now(), "by": p.actor.id }),
         })
         .await?;
-    Ok(Json(
-        json!({ "phase": body.to, "version": updated.version }),
-    ))
+    Ok(json!({ "phase": to, "version": updated.version }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,0 +1,235 @@
+//! The web console: server-rendered pages (askama templates, checked at compile time) over
+//! the same store and domain functions as the API. Every page works without JavaScript;
+//! forms carry the session's CSRF token; text comes from the message table in the user's
+//! language (Chinese by default; before login `?lang=` and `Accept-Language`).
+
+mod charts;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use cloudward_domain::Lang;
+use cloudward_domain::i18n::Messages;
+
+use crate::AppState;
+use crate::auth::Principal;
+
+pub const LANG_COOKIE: &str = "cloudward_lang";
+
+/// Text of the console in one language.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub lang: Lang,
+    messages: Arc<Messages>,
+}
+
+impl Ui {
+    pub fn new(lang: Lang, messages: Arc<Messages>) -> Ui {
+        Ui { lang, messages }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.messages.render(key, self.lang, &[])
+    }
+
+    pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
+        self.messages
+            .render(key, self.lang, &[(name, value.to_owned())])
+    }
+
+    /// `zh` or `en`, for `<html lang>`.
+    pub fn code(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn is_zh(&self) -> bool {
+        self.lang == Lang::Zh
+    }
+
+    /// A bilingual text of the content in this language.
+    pub fn text(&self, t: &cloudward_domain::Text) -> String {
+        t.get(self.lang).to_owned()
+    }
+}
+
+/// The language before login: `?lang=`, the language cookie, `Accept-Language`, Chinese.
+pub fn anonymous_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    if let Some(q) = query
+        && q.split('&').any(|p| p.starts_with("lang="))
+    {
+        return crate::request_lang(query, headers);
+    }
+    if let Some(l) = cookie_lang(headers) {
+        return l;
+    }
+    crate::request_lang(None, headers)
+}
+
+fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == LANG_COOKIE)
+        .and_then(|(_, v)| Lang::parse(v))
+}
+
+/// A logged-in console user; anything else is sent to the login page.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub p: Principal,
+    pub ui: Ui,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Viewer, Response> {
+        let path = parts.uri.path().to_owned();
+        match crate::auth::authenticate(parts, state, false).await {
+            Ok(p) if p.session.is_some() => {
+                let lang = p
+                    .lang
+                    .as_deref()
+                    .and_then(Lang::parse)
+                    .unwrap_or_else(|| anonymous_lang(parts.uri.query(), &parts.headers));
+                let csrf = p.csrf.clone().unwrap_or_default();
+                Ok(Viewer {
+                    ui: Ui::new(lang, state.messages.clone()),
+                    p,
+                    csrf,
+                })
+            }
+            Ok(_) => Err(Redirect::to("/login").into_response()),
+            Err(e) => {
+                let reason = if e.code == "session_expired" {
+                    "&expired=1"
+                } else {
+                    ""
+                };
+                let next = urlencode(&path);
+                Err(Redirect::to(&format!("/login?next={next}{reason}")).into_response())
+            }
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A form's CSRF token must be the session's; otherwise the refusal page.
+pub fn check_csrf(v: &Viewer, given: Option<&String>) -> Option<Response> {
+    let ok = given.is_some_and(|g| {
+        !v.csrf.is_empty()
+            && g.len() == v.csrf.len()
+            && g.bytes()
+                .zip(v.csrf.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    (!ok).then(|| error_page(&v.ui, StatusCode::FORBIDDEN, &v.ui.t("ui.csrf_refused")))
+}
+
+/// A page that says what went wrong, in the user's language.
+pub fn error_page(ui: &Ui, status: StatusCode, message: &str) -> Response {
+    let page = pages::ErrorPage {
+        ui: ui.clone(),
+        nav: None,
+        status: status.as_u16(),
+        message: message.to_owned(),
+    };
+    (status, render(&page)).into_response()
+}
+
+pub fn render<T: askama::Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => {
+            let mut r = Html(html).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
+                ),
+            );
+            r.headers_mut().insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/console.css"),
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/console.js"),
+    )
+        .into_response()
+}
+
+async fn root(State(_): State<AppState>) -> Redirect {
+    Redirect::to("/dashboard")
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(root))
+        .route("/static/console.css", get(stylesheet))
+        .route("/static/console.js", get(script))
+        .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/language", post(pages::set_language))
+        .route("/dashboard", get(pages::dashboard))
+        .route("/engagements/{id}", get(pages::engagement))
+        .route("/engagements/{id}/transition", post(pages::transition))
+        .route(
+            "/engagements/{id}/responsibility",
+            get(pages::responsibility),
+        )
+        .route(
+            "/engagements/{id}/responsibility/confirm",
+            post(pages::confirm),
+        )
+        .route("/catalog", get(pages::catalog))
+        .route("/catalog/{id}", get(pages::control))
+        .route("/audit", get(pages::audit))
+}

@@ -1,0 +1,1108 @@
+//! The console's pages and form handlers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use cloudward_domain::Lang;
+use cloudward_domain::check::{self, Finding};
+use cloudward_domain::engagement::Phase;
+use cloudward_store::{EngagementFilter, OrgKind, Party, RecordFilter};
+use serde::Deserialize;
+
+use super::{LANG_COOKIE, Ui, Viewer, anonymous_lang, charts, check_csrf, error_page, render};
+use crate::AppState;
+use crate::auth::random_token;
+use crate::error::ApiError;
+
+const LOGIN_CSRF_COOKIE: &str = "cloudward_login_csrf";
+
+/// The navigation bar of a logged-in page.
+#[derive(Debug, Clone)]
+pub struct Nav {
+    pub user: String,
+    pub org: String,
+    pub role: String,
+    pub csrf: String,
+    pub active: &'static str,
+    pub path: String,
+}
+
+fn nav(v: &Viewer, active: &'static str, path: &str) -> Nav {
+    let role = if v.p.platform_admin {
+        v.ui.t("ui.role.platform_admin")
+    } else {
+        v.ui.t(&format!("ui.role.{}", v.p.role.id()))
+    };
+    Nav {
+        user: v.p.username.clone().unwrap_or_default(),
+        org: v
+            .p
+            .org
+            .as_ref()
+            .map(|o| {
+                format!(
+                    "{} · {}",
+                    o.name,
+                    v.ui.t(&format!("ui.org_kind.{}", o.kind))
+                )
+            })
+            .unwrap_or_default(),
+        role,
+        csrf: v.csrf.clone(),
+        active,
+        path: path.to_owned(),
+    }
+}
+
+fn api_error_page(v: &Viewer, e: &ApiError) -> Response {
+    let msg = v.ui_render(e);
+    error_page(&v.ui, e.status, &msg)
+}
+
+impl Viewer {
+    fn ui_render(&self, e: &ApiError) -> String {
+        let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        self.ui.messages_render(e.key, &args)
+    }
+}
+
+impl Ui {
+    fn messages_render(&self, key: &str, args: &[(&str, String)]) -> String {
+        self.messages.render(key, self.lang, args)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub ui: Ui,
+    pub nav: Option<Nav>,
+    pub status: u16,
+    pub message: String,
+}
+
+// ---------------------------------------------------------------- login
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    csrf: String,
+    next: String,
+    username: String,
+    message: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+    lang: Option<String>,
+}
+
+/// Only paths of this site: no open redirect.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/dashboard".to_owned(),
+    }
+}
+
+fn login_page(
+    ui: Ui,
+    next: String,
+    username: String,
+    message: Option<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let token = random_token().unwrap_or_default();
+    let page = LoginPage {
+        ui,
+        nav: None,
+        csrf: token.clone(),
+        next,
+        username,
+        message,
+        notice,
+    };
+    let mut r = (status, render(&page)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_CSRF_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600"
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    Query(q): Query<LoginQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let _ = q.lang;
+    let ui = Ui::new(
+        anonymous_lang(uri.query(), &headers),
+        state.messages.clone(),
+    );
+    let notice = q.expired.is_some().then(|| ui.t("ui.session_expired"));
+    login_page(
+        ui,
+        safe_next(q.next.as_deref()),
+        String::new(),
+        None,
+        notice,
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf_token: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let ui = Ui::new(
+        anonymous_lang(uri.query(), &headers),
+        state.messages.clone(),
+    );
+    let next = safe_next(form.next.as_deref());
+    // Double submit: the form's token must be the one this browser was given with the form.
+    if cookie(&headers, LOGIN_CSRF_COOKIE).as_deref() != Some(form.csrf_token.as_str())
+        || form.csrf_token.is_empty()
+    {
+        let msg = ui.t("ui.csrf_refused");
+        return login_page(
+            ui,
+            next,
+            form.username,
+            Some(msg),
+            None,
+            StatusCode::FORBIDDEN,
+        );
+    }
+    match crate::auth::password_login(&state, peer.ip(), &form.username, form.password).await {
+        Ok(ok) => {
+            let mut r = Redirect::to(&next).into_response();
+            r.headers_mut().append(header::SET_COOKIE, ok.cookie);
+            r
+        }
+        Err(e) => {
+            let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+            let msg = ui.messages_render(e.key, &args);
+            login_page(ui, next, form.username, Some(msg), None, e.status)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+pub async fn logout(State(state): State<AppState>, v: Viewer, Form(f): Form<CsrfForm>) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    if let Some(hash) = &v.p.session
+        && let Err(e) = state.store.delete_session(&v.p.actor, hash).await
+    {
+        return api_error_page(&v, &ApiError::from(e));
+    }
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(c) = crate::auth::session_cookie(&state, "", 0) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    r
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangForm {
+    lang: String,
+    csrf_token: Option<String>,
+    back: Option<String>,
+}
+
+/// Switches the language: for a logged-in user it is kept with the account; before login in
+/// a cookie.
+pub async fn set_language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<LangForm>,
+) -> Response {
+    let Some(lang) = Lang::parse(&f.lang) else {
+        let ui = Ui::new(
+            anonymous_lang(uri.query(), &headers),
+            state.messages.clone(),
+        );
+        return error_page(&ui, StatusCode::BAD_REQUEST, &ui.t("ui.bad_language"));
+    };
+    let (mut parts, _) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers.clone();
+    parts.method = axum::http::Method::POST;
+    if let Ok(p) = crate::auth::authenticate(&parts, &state, false).await
+        && let (Some(user), Some(csrf)) = (&p.user_id, &p.csrf)
+    {
+        if f.csrf_token.as_deref() != Some(csrf.as_str()) {
+            let ui = Ui::new(lang, state.messages.clone());
+            return error_page(&ui, StatusCode::FORBIDDEN, &ui.t("ui.csrf_refused"));
+        }
+        if let Err(e) = state.store.set_user_lang(&p.actor, user, lang.code()).await {
+            let ui = Ui::new(lang, state.messages.clone());
+            let e = ApiError::from(e);
+            return error_page(&ui, e.status, &ui.t("api.internal"));
+        }
+    }
+    let mut r = Redirect::to(&safe_next(f.back.as_deref())).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; SameSite=Strict; Path=/; Max-Age=31536000",
+        lang.code()
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+// ---------------------------------------------------------------- dashboard
+
+pub struct Row {
+    id: String,
+    name: String,
+    phase: String,
+    level: String,
+    blockers: usize,
+    warnings: usize,
+    open_findings: usize,
+    seat: String,
+}
+
+pub struct Expiring {
+    engagement: String,
+    id: String,
+    expires: String,
+    days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    rows: Vec<Row>,
+    phase_chart: String,
+    level_chart: String,
+    expiring: Vec<Expiring>,
+    total_blockers: usize,
+    total_findings: usize,
+    assessments: Vec<(String, String, String)>,
+}
+
+pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
+    let ui = v.ui.clone();
+    let Some(org) = v.p.org.clone() else {
+        // Platform administrators have no engagements: their page is the audit check.
+        return Redirect::to("/audit").into_response();
+    };
+    let filter = EngagementFilter {
+        limit: 200,
+        ..Default::default()
+    };
+    let (items, _) = match state.store.list_engagements(&org.id, &filter).await {
+        Ok(x) => x,
+        Err(e) => return api_error_page(&v, &ApiError::from(e)),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let mut rows = Vec::new();
+    let mut by_phase: BTreeMap<usize, (String, u64)> = BTreeMap::new();
+    let mut by_level: BTreeMap<usize, (String, u64)> = BTreeMap::new();
+    let mut expiring = Vec::new();
+    for (i, p) in ["planning", "selection", "operation", "exit", "closed"]
+        .iter()
+        .enumerate()
+    {
+        by_phase.insert(i, (ui.t(&format!("phase.{p}")), 0));
+    }
+    for (i, l) in ["general", "enhanced", "advanced"].iter().enumerate() {
+        by_level.insert(i, (ui.t(&format!("level.{l}")), 0));
+    }
+    for e in items {
+        let (file, text) = match crate::api::export_text(&e) {
+            Ok(x) => x,
+            Err(err) => return api_error_page(&v, &err),
+        };
+        let (blockers, warnings) = match check::check(&file, &text, &state.content, today) {
+            Ok(r) => (r.blockers.len(), r.warnings.len()),
+            Err(_) => (0, 0),
+        };
+        if let Some(i) = ["planning", "selection", "operation", "exit", "closed"]
+            .iter()
+            .position(|p| *p == e.phase)
+            && let Some(slot) = by_phase.get_mut(&i)
+        {
+            slot.1 += 1;
+        }
+        if let Some(i) = ["general", "enhanced", "advanced"]
+            .iter()
+            .position(|l| Some(*l) == e.level.as_deref())
+            && let Some(slot) = by_level.get_mut(&i)
+        {
+            slot.1 += 1;
+        }
+        if let Some(a) = file.provider.as_ref().and_then(|p| p.assessment.as_ref()) {
+            let days = (a.expires - today).num_days();
+            if days <= 90 && matches!(file.phase, Phase::Selection | Phase::Operation) {
+                expiring.push(Expiring {
+                    engagement: e.name.clone(),
+                    id: e.id.clone(),
+                    expires: a.expires.to_string(),
+                    days,
+                });
+            }
+        }
+        let open_findings = state
+            .store
+            .list_records(
+                "finding",
+                &RecordFilter {
+                    engagement_id: Some(e.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map(|l| {
+                l.iter()
+                    .filter(|r| r.data.get("state").and_then(|s| s.as_str()) == Some("open"))
+                    .count()
+            })
+            .unwrap_or(0);
+        let seat = match crate::workflow::seat(&v.p, &e) {
+            Some(crate::workflow::Seat::Customer) => ui.t("ui.org_kind.customer"),
+            Some(crate::workflow::Seat::Provider) => ui.t("ui.org_kind.provider"),
+            Some(crate::workflow::Seat::Assessor) => ui.t("ui.org_kind.assessor"),
+            Some(crate::workflow::Seat::SecurityServiceProvider) => {
+                ui.t("ui.org_kind.security_service_provider")
+            }
+            None => String::new(),
+        };
+        rows.push(Row {
+            phase: ui.t(&format!("phase.{}", e.phase)),
+            level: e
+                .level
+                .as_deref()
+                .map(|l| ui.t(&format!("level.{l}")))
+                .unwrap_or_else(|| "—".into()),
+            id: e.id,
+            name: e.name,
+            blockers,
+            warnings,
+            open_findings,
+            seat,
+        });
+    }
+    let mut assessments = Vec::new();
+    if matches!(
+        OrgKind::parse(&org.kind),
+        Some(OrgKind::Assessor | OrgKind::Provider)
+    ) && let Ok(list) = state
+        .store
+        .list_records("assessment", &RecordFilter::default())
+        .await
+    {
+        for r in list {
+            let assessor = r.data.get("assessor_org_id").and_then(|s| s.as_str());
+            if r.owner_org_id != org.id && assessor != Some(org.id.as_str()) {
+                continue;
+            }
+            let level = r.data.get("level").and_then(|s| s.as_str()).unwrap_or("");
+            let status = match r.data.get("conclusion").and_then(|c| c.get("outcome")) {
+                Some(o) => ui.t(&format!("ui.outcome.{}", o.as_str().unwrap_or(""))),
+                None => ui.t("ui.in_progress"),
+            };
+            assessments.push((r.id.clone(), ui.t(&format!("level.{level}")), status));
+        }
+    }
+    let total_blockers = rows.iter().map(|r| r.blockers).sum();
+    let total_findings = rows.iter().map(|r| r.open_findings).sum();
+    let page = DashboardPage {
+        phase_chart: charts::bars(
+            &ui.t("ui.by_phase"),
+            &by_phase.into_values().collect::<Vec<_>>(),
+        ),
+        level_chart: charts::bars(
+            &ui.t("ui.by_level"),
+            &by_level.into_values().collect::<Vec<_>>(),
+        ),
+        nav: Some(nav(&v, "dashboard", "/dashboard")),
+        ui,
+        rows,
+        expiring,
+        total_blockers,
+        total_findings,
+        assessments,
+    };
+    render(&page)
+}
+
+// ---------------------------------------------------------------- engagement
+
+pub struct Item {
+    code: String,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "engagement.html")]
+pub struct EngagementPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    name: String,
+    customer: String,
+    phase: String,
+    next_phase: Option<(String, String)>,
+    level: String,
+    category: String,
+    model: String,
+    parties: Vec<(String, String)>,
+    blockers: Vec<Item>,
+    warnings: Vec<Item>,
+    recommendations: Vec<Item>,
+    can_transition: bool,
+    refusal: Option<(String, Vec<Item>)>,
+    done: Option<String>,
+    posture_chart: Option<String>,
+    trend_chart: Option<String>,
+}
+
+/// The latest scan per family and the failed findings of each run, as SVG.
+async fn posture_charts(
+    state: &AppState,
+    ui: &Ui,
+    engagement: &str,
+) -> (Option<String>, Option<String>) {
+    let runs = state
+        .store
+        .list_records(
+            "scan_run",
+            &RecordFilter {
+                engagement_id: Some(engagement.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_or_default();
+    let Some(last) = runs.last() else {
+        return (None, None);
+    };
+    let list = |key: &str| -> Vec<String> {
+        last.data
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut by_family: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for (k, key) in [
+        "controls_failed",
+        "controls_passed",
+        "controls_not_evaluated",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for c in list(key) {
+            let family = state
+                .content
+                .catalog
+                .control(&c)
+                .map(|c| c.family.clone())
+                .unwrap_or_default();
+            if let Some(slot) = by_family.entry(family).or_default().get_mut(k) {
+                *slot += 1;
+            }
+        }
+    }
+    let families: Vec<(String, [u64; 3])> = by_family.into_iter().collect();
+    let posture = charts::stacked(
+        &ui.t("ui.posture_by_family"),
+        &families,
+        [
+            &ui.t("ui.failed"),
+            &ui.t("ui.passed"),
+            &ui.t("ui.not_evaluated"),
+        ],
+    );
+    let trend: Vec<(String, u64)> = runs
+        .iter()
+        .map(|r| {
+            let at = r.data.get("at").and_then(|v| v.as_str()).unwrap_or("");
+            let failed = r.data.get("failed").and_then(|v| v.as_u64()).unwrap_or(0);
+            (at.get(..16).unwrap_or(at).replace('T', " "), failed)
+        })
+        .collect();
+    (Some(posture), Some(charts::bars(&ui.t("ui.trend"), &trend)))
+}
+
+fn items(ui: &Ui, state: &AppState, list: &[Finding]) -> Vec<Item> {
+    list.iter()
+        .map(|f| Item {
+            code: f.code.to_owned(),
+            message: state.messages.render(&f.key(), ui.lang, &f.args),
+        })
+        .collect()
+}
+
+async fn engagement_page(
+    state: &AppState,
+    v: &Viewer,
+    id: &str,
+    refusal: Option<(String, Vec<Item>)>,
+    done: Option<String>,
+) -> Response {
+    let ui = v.ui.clone();
+    let e = match crate::api::visible(state, &v.p, id).await {
+        Ok(e) => e,
+        Err(err) => return api_error_page(v, &err),
+    };
+    let (file, text) = match crate::api::export_text(&e) {
+        Ok(x) => x,
+        Err(err) => return api_error_page(v, &err),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let report = check::check(&file, &text, &state.content, today).ok();
+    let mut parties = Vec::new();
+    for (party, org_id) in &e.parties {
+        let name = match state.store.get_org(org_id).await {
+            Ok(Some(o)) => o.name,
+            _ => org_id.clone(),
+        };
+        let key = match party {
+            Party::Provider => "ui.org_kind.provider",
+            Party::Assessor => "ui.org_kind.assessor",
+            Party::SecurityServiceProvider => "ui.org_kind.security_service_provider",
+        };
+        parties.push((ui.t(key), name));
+    }
+    let (posture_chart, trend_chart) = posture_charts(state, &ui, &e.id).await;
+    let can_transition = crate::workflow::seat(&v.p, &e) == Some(crate::workflow::Seat::Customer)
+        && v.p.role >= cloudward_store::Role::Member;
+    let page = EngagementPage {
+        nav: Some(nav(v, "dashboard", &format!("/engagements/{id}"))),
+        id: e.id.clone(),
+        name: e.name.clone(),
+        customer: file.customer.clone(),
+        phase: ui.t(&format!("phase.{}", file.phase.id())),
+        next_phase: file
+            .phase
+            .next()
+            .map(|p| (p.id().to_owned(), ui.t(&format!("phase.{}", p.id())))),
+        level: e
+            .level
+            .as_deref()
+            .map(|l| ui.t(&format!("level.{l}")))
+            .unwrap_or_else(|| "—".into()),
+        category: file.service_category.id().to_uppercase(),
+        model: ui.t(&format!("deployment.{}", file.deployment_model.id())),
+        parties,
+        blockers: report
+            .as_ref()
+            .map(|r| items(&ui, state, &r.blockers))
+            .unwrap_or_default(),
+        warnings: report
+            .as_ref()
+            .map(|r| items(&ui, state, &r.warnings))
+            .unwrap_or_default(),
+        recommendations: report
+            .as_ref()
+            .map(|r| items(&ui, state, &r.recommendations))
+            .unwrap_or_default(),
+        can_transition,
+        refusal,
+        done,
+        posture_chart,
+        trend_chart,
+        ui,
+    };
+    render(&page)
+}
+
+pub async fn engagement(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    engagement_page(&state, &v, &id, None, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransitionForm {
+    csrf_token: Option<String>,
+    to: String,
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<TransitionForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let Some(to) = ["planning", "selection", "operation", "exit", "closed"]
+        .iter()
+        .position(|p| *p == f.to)
+        .and_then(|i| {
+            [
+                Phase::Planning,
+                Phase::Selection,
+                Phase::Operation,
+                Phase::Exit,
+                Phase::Closed,
+            ]
+            .get(i)
+            .copied()
+        })
+    else {
+        return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_phase"));
+    };
+    match crate::workflow::do_transition(&state, &v.p, &id, to, v.ui.lang).await {
+        Ok(_) => {
+            let done = v.ui.t1(
+                "ui.moved_to",
+                "phase",
+                &v.ui.t(&format!("phase.{}", to.id())),
+            );
+            engagement_page(&state, &v, &id, None, Some(done)).await
+        }
+        Err(e) if e.code == "blocked" => {
+            let list: Vec<Item> = e
+                .details
+                .as_ref()
+                .and_then(|d| d.as_array())
+                .map(|a| {
+                    a.iter()
+                        .map(|b| Item {
+                            code: b["code"].as_str().unwrap_or("").to_owned(),
+                            message: b["message"].as_str().unwrap_or("").to_owned(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let count = list.len().to_string();
+            let phase = v.ui.t(&format!("phase.{}", to.id()));
+            let title =
+                v.ui.messages_render("ui.refused", &[("count", count), ("phase", phase)]);
+            let mut r = engagement_page(&state, &v, &id, Some((title, list)), None).await;
+            *r.status_mut() = StatusCode::CONFLICT;
+            r
+        }
+        Err(e) => api_error_page(&v, &e),
+    }
+}
+
+// ---------------------------------------------------------------- responsibility
+
+pub struct MatrixRow {
+    element: String,
+    layer: String,
+    family: String,
+    responsible: Vec<String>,
+    confirmed: Vec<String>,
+    can_confirm: bool,
+}
+
+#[derive(Template)]
+#[template(path = "responsibility.html")]
+pub struct ResponsibilityPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    name: String,
+    rows: Vec<MatrixRow>,
+    confirmed: usize,
+    to_confirm: usize,
+    message: Option<String>,
+}
+
+async fn responsibility_page(
+    state: &AppState,
+    v: &Viewer,
+    id: &str,
+    message: Option<String>,
+) -> Response {
+    let ui = v.ui.clone();
+    let e = match crate::api::visible(state, &v.p, id).await {
+        Ok(e) => e,
+        Err(err) => return api_error_page(v, &err),
+    };
+    let (file, _) = match crate::api::export_text(&e) {
+        Ok(x) => x,
+        Err(err) => return api_error_page(v, &err),
+    };
+    let overrides: Vec<_> = file.responsibility.iter().map(check::to_override).collect();
+    let matrix = cloudward_domain::responsibility::Matrix::build(
+        &state.content.matrix,
+        file.service_category,
+        &overrides,
+    );
+    let confirmations = state.store.confirmations(&e.id).await.unwrap_or_default();
+    let mine = match crate::workflow::seat(&v.p, &e) {
+        Some(crate::workflow::Seat::Customer) => Some("customer"),
+        Some(crate::workflow::Seat::Provider) => Some("provider"),
+        Some(crate::workflow::Seat::SecurityServiceProvider) => Some("security-service-provider"),
+        _ => None,
+    };
+    let member = v.p.role >= cloudward_store::Role::Member;
+    let (mut confirmed, mut to_confirm) = (0, 0);
+    let rows = matrix
+        .elements
+        .iter()
+        .map(|el| {
+            let responsible: Vec<&str> = el.assignment.parties.iter().map(|a| a.id()).collect();
+            let done: Vec<&str> = confirmations
+                .iter()
+                .filter(|c| c.element == el.id)
+                .map(|c| c.party.as_str())
+                .collect();
+            to_confirm += responsible.len();
+            confirmed += responsible.iter().filter(|r| done.contains(r)).count();
+            let layer = state
+                .content
+                .matrix
+                .layer(&el.layer)
+                .map(|l| ui.text(&l.name))
+                .unwrap_or_else(|| el.layer.clone());
+            let family = state
+                .content
+                .catalog
+                .family(&el.family)
+                .map(|f| format!("{} {}", f.id, ui.text(&f.name)))
+                .unwrap_or_else(|| el.family.clone());
+            MatrixRow {
+                element: el.id.clone(),
+                layer,
+                family,
+                can_confirm: member
+                    && mine.is_some_and(|m| responsible.contains(&m) && !done.contains(&m)),
+                responsible: responsible
+                    .iter()
+                    .map(|r| ui.t(&format!("ui.actor.{r}")))
+                    .collect(),
+                confirmed: done
+                    .iter()
+                    .map(|r| ui.t(&format!("ui.actor.{r}")))
+                    .collect(),
+            }
+        })
+        .collect();
+    let page = ResponsibilityPage {
+        nav: Some(nav(
+            v,
+            "dashboard",
+            &format!("/engagements/{id}/responsibility"),
+        )),
+        id: e.id.clone(),
+        name: e.name.clone(),
+        rows,
+        confirmed,
+        to_confirm,
+        message,
+        ui,
+    };
+    render(&page)
+}
+
+pub async fn responsibility(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    responsibility_page(&state, &v, &id, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConfirmForm {
+    csrf_token: Option<String>,
+    element: String,
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    match crate::api::do_confirm(&state, &v.p, &id, &f.element).await {
+        Ok(_) => {
+            let msg = v.ui.t1("ui.confirmed_row", "element", &f.element);
+            responsibility_page(&state, &v, &id, Some(msg)).await
+        }
+        Err(e) => api_error_page(&v, &e),
+    }
+}
+
+// ---------------------------------------------------------------- catalog
+
+pub struct ControlRow {
+    id: String,
+    family: String,
+    level: String,
+    title: String,
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+pub struct CatalogPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    q: String,
+    family: String,
+    level: String,
+    families: Vec<(String, String)>,
+    rows: Vec<ControlRow>,
+    total: usize,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CatalogQuery {
+    q: Option<String>,
+    family: Option<String>,
+    level: Option<String>,
+}
+
+pub async fn catalog(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<CatalogQuery>,
+) -> Response {
+    let ui = v.ui.clone();
+    let cat = &state.content.catalog;
+    let needle = q.q.clone().unwrap_or_default().trim().to_lowercase();
+    let family = q.family.clone().unwrap_or_default();
+    let level = q.level.clone().unwrap_or_default();
+    let rows: Vec<ControlRow> = cat
+        .controls
+        .iter()
+        .filter(|c| needle.is_empty() || c.matches(&needle))
+        .filter(|c| family.is_empty() || c.family == family)
+        .filter(|c| level.is_empty() || c.level.id() == level)
+        .map(|c| ControlRow {
+            id: c.id.clone(),
+            family: c.family.clone(),
+            level: ui.t(&format!("control_level.{}", c.level.id())),
+            title: ui.text(&c.title),
+        })
+        .collect();
+    let page = CatalogPage {
+        nav: Some(nav(&v, "catalog", "/catalog")),
+        q: q.q.unwrap_or_default(),
+        families: cat
+            .families
+            .iter()
+            .map(|f| (f.id.clone(), format!("{} {}", f.id, ui.text(&f.name))))
+            .collect(),
+        total: rows.len(),
+        rows,
+        family,
+        level,
+        ui,
+    };
+    render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "control.html")]
+pub struct ControlPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    family: String,
+    level: String,
+    title: String,
+    statement: String,
+    guidance: String,
+    other_title: String,
+    other_statement: String,
+    nist: Vec<String>,
+}
+
+pub async fn control(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let ui = v.ui.clone();
+    let Some(c) = state.content.catalog.control(&id) else {
+        return error_page(&ui, StatusCode::NOT_FOUND, &ui.t("api.not_found"));
+    };
+    let other = match ui.lang {
+        Lang::Zh => Lang::En,
+        Lang::En => Lang::Zh,
+    };
+    let family = state
+        .content
+        .catalog
+        .family(&c.family)
+        .map(|f| format!("{} {}", f.id, ui.text(&f.name)))
+        .unwrap_or_else(|| c.family.clone());
+    let page = ControlPage {
+        nav: Some(nav(&v, "catalog", &format!("/catalog/{id}"))),
+        id: c.id.clone(),
+        family,
+        level: ui.t(&format!("control_level.{}", c.level.id())),
+        title: ui.text(&c.title),
+        statement: ui.text(&c.statement),
+        guidance: ui.text(&c.guidance),
+        other_title: c.title.get(other).to_owned(),
+        other_statement: c.statement.get(other).to_owned(),
+        nist: c.refs.nist.clone(),
+        ui,
+    };
+    render(&page)
+}
+
+// ---------------------------------------------------------------- audit
+
+pub struct AuditRow {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    object: String,
+    hash: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    rows: Vec<AuditRow>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    verification: Option<(bool, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    page: Option<i64>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let ui = v.ui.clone();
+    let per_page = 50;
+    let page = q.page.unwrap_or(1).max(1);
+    let mut names: HashMap<String, String> = HashMap::new();
+    let (entries, total, verification) = if v.p.platform_admin {
+        let v_res = cloudward_store::verify(state.store.as_ref(), &state.config.data_dir).await;
+        let verification = match v_res {
+            Ok(r) => Some(match &r.broken {
+                None => (
+                    true,
+                    ui.t1("ui.audit_intact", "count", &r.entries.to_string()),
+                ),
+                Some(b) => (
+                    false,
+                    format!("{} {}: {}", ui.t("ui.audit_broken"), b.seq, b.reason),
+                ),
+            }),
+            Err(_) => None,
+        };
+        let head = state.store.audit_head().await.unwrap_or(0);
+        let after = (head - page * per_page).max(0);
+        let mut list = state
+            .store
+            .audit_entries(after, per_page)
+            .await
+            .unwrap_or_default();
+        list.reverse();
+        (list, head, verification)
+    } else {
+        let Some(org) = &v.p.org else {
+            return error_page(&ui, StatusCode::FORBIDDEN, &ui.t("api.no_organisation"));
+        };
+        match state
+            .store
+            .audit_for_org(&org.id, per_page, (page - 1) * per_page)
+            .await
+        {
+            Ok((l, t)) => (l, t, None),
+            Err(e) => return api_error_page(&v, &ApiError::from(e)),
+        }
+    };
+    let mut rows = Vec::new();
+    for e in entries {
+        let actor = match names.get(&e.actor) {
+            Some(n) => n.clone(),
+            None => {
+                let n = match state.store.get_user(&e.actor).await {
+                    Ok(Some(u)) => u.username,
+                    _ => e.actor.clone(),
+                };
+                names.insert(e.actor.clone(), n.clone());
+                n
+            }
+        };
+        rows.push(AuditRow {
+            seq: e.seq,
+            at: e.at.replace('T', " ").trim_end_matches('Z').to_owned(),
+            actor,
+            action: e.action,
+            object: format!(
+                "{} {}",
+                e.object_type,
+                e.object_id.chars().take(12).collect::<String>()
+            ),
+            hash: e.hash.chars().take(16).collect(),
+        });
+    }
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    let page_view = AuditPage {
+        nav: Some(nav(&v, "audit", "/audit")),
+        rows,
+        total,
+        page,
+        pages,
+        verification,
+        ui,
+    };
+    render(&page_view)
+}

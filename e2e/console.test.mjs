@@ -1,0 +1,225 @@
+// End-to-end tests of the cloudward console in headless Chromium, against the real
+// `cloudward serve --demo`. Run by scripts/test (which installs Debian's chromium and
+// builds the binary). Screenshots go to target/test-output/console/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "..");
+const bin = process.env.CLOUDWARD_BIN ?? join(root, "target/debug/cloudward");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const shots = join(root, "target/test-output/console");
+mkdirSync(shots, { recursive: true });
+
+/** Starts a server on a free port; resolves with its address and the demo passwords. */
+function serve(extraArgs = []) {
+  const dir = mkdtempSync(join(tmpdir(), "cloudward-e2e-"));
+  const child = spawn(bin, ["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir", dir, ...extraArgs], {
+    env: { ...process.env, CLOUDWARD_LOG: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((ok, fail) => {
+    const lines = createInterface({ input: child.stdout });
+    const passwords = {};
+    let base = null;
+    child.on("exit", (code) => fail(new Error(`server exited with ${code}`)));
+    lines.on("line", (line) => {
+      const m = line.match(/^cloudward listening on (http:\/\/\S+)/);
+      if (m) base = m[1];
+      const u = line.match(/^\s+(\S+)\s+(\S+)\s+\(/);
+      if (u) passwords[u[1]] = u[2];
+      if (base && Object.keys(passwords).length === 7) ok({ child, base, passwords, dir });
+    });
+  });
+}
+
+let server, browser;
+
+before(async () => {
+  server = await serve();
+  browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.child.kill("SIGTERM");
+});
+
+async function login(page, base, user, password) {
+  await page.goto(`${base}/login`);
+  await page.fill("#username", user);
+  await page.fill("#password", password);
+  await page.click("button[type=submit].primary");
+  await page.waitForLoadState("load");
+}
+
+/** Every form control has a label; images and charts have text. */
+async function accessible(page) {
+  const unlabelled = await page.$$eval("input:not([type=hidden]), select", (els) =>
+    els.filter((e) => !(e.id && document.querySelector(`label[for="${e.id}"]`)) && !e.getAttribute("aria-label")).map((e) => e.name),
+  );
+  assert.deepEqual(unlabelled, [], `unlabelled controls on ${page.url()}`);
+  const svgs = await page.$$eval("svg", (els) => els.filter((s) => !s.querySelector("title")).length);
+  assert.equal(svgs, 0, "every chart has a title");
+  assert.ok(await page.$("main#main"), "a main landmark");
+}
+
+test("each role logs in and sees its dashboard, in Chinese by default", async () => {
+  const roles = ["customer-admin", "customer-member", "customer-viewer", "provider-admin", "assessor-admin", "ssp-admin"];
+  for (const role of roles) {
+    const context = await browser.newContext({ locale: "zh-CN" });
+    const page = await context.newPage();
+    await login(page, server.base, role, server.passwords[role]);
+    assert.match(page.url(), /\/dashboard$/, role);
+    assert.equal(await page.textContent("h1"), "工作台");
+    const rows = await page.$$("table tbody tr");
+    // The security service provider serves only one of the two demo engagements.
+    assert.equal(rows.length, role === "ssp-admin" ? 1 : 2, `${role}'s engagements`);
+    await accessible(page);
+    await page.screenshot({ path: join(shots, `dashboard-${role}.png`), fullPage: true });
+    await context.close();
+  }
+  // The platform administrator's page is the audit log, with the chain verified.
+  const context = await browser.newContext({ locale: "zh-CN" });
+  const page = await context.newPage();
+  await login(page, server.base, "platform-admin", server.passwords["platform-admin"]);
+  assert.match(page.url(), /\/audit$/);
+  assert.match(await page.textContent("#verification"), /审计链完整/);
+  await page.screenshot({ path: join(shots, "audit.png"), fullPage: true });
+  await context.close();
+});
+
+test("a wrong password is refused with a message; English follows the browser", async () => {
+  const context = await browser.newContext({ locale: "en-GB" });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/login`);
+  assert.equal(await page.textContent("h1"), "Log in to cloudward");
+  await page.fill("#username", "customer-member");
+  await page.fill("#password", "not the password");
+  await page.click("button[type=submit].primary");
+  assert.match(await page.textContent("#login-error"), /wrong user name or password/);
+  await page.screenshot({ path: join(shots, "login-refused.png") });
+  await context.close();
+});
+
+test("the customer walks its engagement to exit; closing is refused with the blockers", async () => {
+  const context = await browser.newContext({ locale: "zh-CN" });
+  const page = await context.newPage();
+  page.on("dialog", (d) => d.accept());
+  await login(page, server.base, "customer-member", server.passwords["customer-member"]);
+  await page.click("text=市医疗保障结算系统");
+  assert.equal(await page.textContent("#phase"), "运行监管");
+  await page.screenshot({ path: join(shots, "engagement.png"), fullPage: true });
+  await page.click("#advance");
+  await page.waitForLoadState("load");
+  assert.equal(await page.textContent("#phase"), "退出服务");
+  await page.click("#advance");
+  await page.waitForLoadState("load");
+  const refusal = await page.textContent("#refusal");
+  assert.match(refusal, /exit-no-deletion-attestation/);
+  assert.equal(await page.textContent("#phase"), "退出服务", "still in exit");
+  await page.screenshot({ path: join(shots, "refusal.png"), fullPage: true });
+  // Switch to English: the choice stays with the account.
+  await page.click("button[name=lang][value=en]");
+  await page.waitForLoadState("load");
+  assert.equal(await page.textContent("#phase"), "Exit");
+  await page.goto(`${server.base}/dashboard`);
+  assert.equal(await page.textContent("h1"), "Dashboard");
+  await context.close();
+});
+
+test("a form with a forged CSRF token is refused", async () => {
+  const context = await browser.newContext({ locale: "zh-CN" });
+  const page = await context.newPage();
+  page.on("dialog", (d) => d.accept());
+  await login(page, server.base, "customer-admin", server.passwords["customer-admin"]);
+  await page.click("text=区政府门户在线留言系统");
+  await page.$eval("form[action$='/transition'] input[name=csrf_token]", (e) => (e.value = "forged"));
+  const [response] = await Promise.all([page.waitForNavigation(), page.click("#advance")]);
+  assert.equal(response.status(), 403);
+  assert.match(await page.textContent("[role=alert]"), /表单已过期或来源不明/);
+  await context.close();
+});
+
+test("the provider confirms its rows of the responsibility matrix", async () => {
+  const context = await browser.newContext({ locale: "zh-CN" });
+  const page = await context.newPage();
+  await login(page, server.base, "provider-admin", server.passwords["provider-admin"]);
+  await page.click("text=区政府门户在线留言系统");
+  await page.click("a[href$='/responsibility']");
+  const before = await page.$$("form[action$='/confirm']");
+  assert.ok(before.length > 0, "the provider has rows to confirm");
+  await page.click("form[action$='/confirm'] button");
+  await page.waitForLoadState("load");
+  assert.match(await page.textContent("[role=status]"), /已确认/);
+  const afterCount = (await page.$$("form[action$='/confirm']")).length;
+  assert.equal(afterCount, before.length - 1);
+  await accessible(page);
+  await page.screenshot({ path: join(shots, "responsibility.png"), fullPage: true });
+  await context.close();
+});
+
+test("the catalog browser searches in both languages", async () => {
+  const context = await browser.newContext({ locale: "zh-CN" });
+  const page = await context.newPage();
+  await login(page, server.base, "assessor-admin", server.passwords["assessor-admin"]);
+  await page.goto(`${server.base}/catalog`);
+  assert.match(await page.textContent("#count"), /共 220 项控制/);
+  await page.fill("#q", "备份");
+  await page.click("form[role=search] button");
+  const found = await page.$$("table tbody tr");
+  assert.ok(found.length > 0 && found.length < 220, `found ${found.length}`);
+  await page.selectOption("#level", "advanced");
+  await page.fill("#q", "");
+  await page.click("form[role=search] button");
+  assert.match(await page.textContent("#count"), /共 14 项控制/);
+  await accessible(page);
+  await page.screenshot({ path: join(shots, "catalog.png"), fullPage: true });
+  await page.click("table tbody tr a");
+  assert.ok((await page.textContent("h1")).length > 3);
+  await context.close();
+});
+
+test("an expired session sends the browser back to the login page with a notice", async () => {
+  const config = join(server.dir, "short.yaml");
+  writeFileSync(config, "session_minutes: 0\n");
+  const short = await serve(["--config", config]);
+  try {
+    const context = await browser.newContext({ locale: "zh-CN" });
+    const page = await context.newPage();
+    await page.goto(`${short.base}/login`);
+    await page.fill("#username", "customer-member");
+    await page.fill("#password", short.passwords["customer-member"]);
+    await page.click("button[type=submit].primary");
+    await page.waitForLoadState("load");
+    assert.match(page.url(), /\/login\?next=\/dashboard$/, "the browser dropped the expired cookie");
+    await context.close();
+    // A session cookie the server has expired, sent anyway, lands on the notice.
+    const raw = await fetch(`${short.base}/login`);
+    const csrf = (await raw.text()).match(/name="csrf_token" value="([^"]+)"/)[1];
+    const cookie = raw.headers.get("set-cookie").split(";")[0];
+    const res = await fetch(`${short.base}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+      body: new URLSearchParams({ username: "customer-member", password: short.passwords["customer-member"], csrf_token: csrf, next: "/dashboard" }),
+    });
+    const session = res.headers.get("set-cookie").split(";")[0];
+    const context2 = await browser.newContext({ locale: "zh-CN" });
+    const [name, value] = session.split("=");
+    await context2.addCookies([{ name, value, url: short.base }]);
+    const page2 = await context2.newPage();
+    await page2.goto(`${short.base}/dashboard`);
+    assert.match(page2.url(), /expired=1/);
+    assert.match(await page2.textContent("[role=status]"), /会话已过期/);
+    await page2.screenshot({ path: join(shots, "session-expired.png") });
+    await context2.close();
+  } finally {
+    short.child.kill("SIGTERM");
+  }
+});
