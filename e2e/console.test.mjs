@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -221,5 +221,99 @@ test("an expired session sends the browser back to the login page with a notice"
     await context2.close();
   } finally {
     short.child.kill("SIGTERM");
+  }
+});
+
+test("all four parties walk a new engagement from planning to closed", async () => {
+  const contexts = [];
+  const as = async (role) => {
+    const context = await browser.newContext({ locale: "zh-CN" });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on("dialog", (d) => d.accept());
+    await login(page, server.base, role, server.passwords[role]);
+    return page;
+  };
+  const submit = async (page, selector) => {
+    await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  };
+  try {
+    // Planning: the customer creates the engagement from its file and moves it on.
+    // (customer-member chose English in an earlier test; the administrator has not.)
+    const customer = await as("customer-admin");
+    await customer.click("#new-engagement");
+    await customer.fill("#file", readFileSync(join(import.meta.dirname, "fixtures/walk.yaml"), "utf8"));
+    await submit(customer, "#import");
+    const engagementUrl = customer.url();
+    assert.equal(await customer.textContent("#phase"), "规划准备");
+    await submit(customer, "#advance");
+    assert.equal(await customer.textContent("#phase"), "选择服务商与部署");
+    // Assess first, use after: deploying without an assessed offering is refused.
+    await submit(customer, "#advance");
+    assert.match(await customer.textContent("#refusal"), /assessment-missing/);
+    await customer.screenshot({ path: join(shots, "walk-refused-unassessed.png"), fullPage: true });
+
+    // The provider publishes an offering and invites the assessor.
+    const provider = await as("provider-admin");
+    await provider.goto(`${server.base}/offerings`);
+    await provider.fill("#o-name", "政务 SaaS 留言平台");
+    await provider.selectOption("#o-cat", "saas");
+    await provider.selectOption("#o-model", "public");
+    await provider.selectOption("#o-level", "general");
+    await submit(provider, "#create-offering");
+    const row = provider.locator("tr", { hasText: "政务 SaaS 留言平台" });
+    await row.locator("select[name=level]").selectOption("general");
+    await Promise.all([provider.waitForNavigation(), row.locator("button").click()]);
+    assert.match(await provider.textContent("[role=status]"), /已邀请/);
+
+    // The assessor records results in its workspace and concludes.
+    const assessor = await as("assessor-admin");
+    await assessor.click("table a[href^='/assessments/']");
+    await assessor.selectOption("#all", "satisfied");
+    await submit(assessor, "#save-results");
+    await assessor.screenshot({ path: join(shots, "assessment-workspace.png") });
+    await submit(assessor, "#conclude");
+    assert.match(await assessor.textContent("#conclusion"), /通过/);
+
+    // The provider publishes the pass.
+    await provider.goto(assessor.url());
+    await submit(provider, "#publish");
+
+    // The customer picks the offering; now deployment passes the gate.
+    await customer.goto(engagementUrl);
+    const offering = await customer.$eval("#offering", (s) =>
+      [...s.options].find((o) => o.textContent.includes("政务 SaaS 留言平台")).value,
+    );
+    await customer.selectOption("#offering", offering);
+    await submit(customer, "#use-offering");
+    await submit(customer, "#advance");
+    assert.equal(await customer.textContent("#phase"), "运行监管");
+    await submit(customer, "#advance");
+    assert.equal(await customer.textContent("#phase"), "退出服务");
+
+    // Exit: closing is refused until the data is back, verified, deleted and confirmed.
+    await submit(customer, "#advance");
+    assert.match(await customer.textContent("#refusal"), /exit-no-deletion-attestation/);
+    await customer.fill("#x-plan", "退出计划 v1");
+    await submit(customer, "#x-plan-save");
+    await customer.fill("#x-scope", "data: 留言数据库\nmetadata: 访问日志");
+    await customer.check("#x-returned");
+    await submit(customer, "#x-scope-save");
+    await customer.fill("#x-cm", "messages.sql aa11\naccess.log bb22");
+    await submit(customer, "#x-cm-save");
+    await provider.goto(engagementUrl);
+    await provider.fill("#x-pm", "messages.sql aa11\naccess.log bb22");
+    await submit(provider, "#x-pm-save");
+    await provider.fill("#x-stmt", "全部副本与备份已删除");
+    for (const c of ["primary", "replicas", "backups"]) await provider.check(`#x-c-${c}`);
+    await submit(provider, "#x-attest");
+    await customer.goto(engagementUrl);
+    await submit(customer, "#x-confirm");
+    assert.match(await customer.textContent("#exit"), /退出步骤均已完成/);
+    await customer.screenshot({ path: join(shots, "exit-checklist.png"), fullPage: true });
+    await submit(customer, "#advance");
+    assert.equal(await customer.textContent("#phase"), "已关闭");
+  } finally {
+    for (const c of contexts) await c.close();
   }
 });

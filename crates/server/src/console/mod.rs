@@ -4,6 +4,7 @@
 //! language (Chinese by default; before login `?lang=` and `Accept-Language`).
 
 mod charts;
+mod flow;
 mod pages;
 
 use std::sync::Arc;
@@ -53,6 +54,10 @@ impl Ui {
 
     pub fn is_zh(&self) -> bool {
         self.lang == Lang::Zh
+    }
+
+    pub fn messages_render(&self, key: &str, args: &[(&str, String)]) -> String {
+        self.messages.render(key, self.lang, args)
     }
 
     /// A bilingual text of the content in this language.
@@ -219,7 +224,20 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(pages::logout))
         .route("/language", post(pages::set_language))
         .route("/dashboard", get(pages::dashboard))
+        .route("/engagements/new", get(flow::new_engagement))
+        .route("/engagements/import", post(flow::import))
         .route("/engagements/{id}", get(pages::engagement))
+        .route("/engagements/{id}/offering", post(flow::use_offering))
+        .route("/engagements/{id}/exit", post(flow::exit_step))
+        .route(
+            "/offerings",
+            get(flow::offerings).post(flow::create_offering),
+        )
+        .route("/offerings/{id}/invite", post(flow::invite))
+        .route("/assessments/{id}", get(flow::assessment))
+        .route("/assessments/{id}/results", post(flow::save_results))
+        .route("/assessments/{id}/conclusion", post(flow::conclude))
+        .route("/assessments/{id}/publish", post(flow::publish))
         .route("/engagements/{id}/transition", post(pages::transition))
         .route(
             "/engagements/{id}/responsibility",

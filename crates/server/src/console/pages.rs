@@ -31,7 +31,7 @@ pub struct Nav {
     pub path: String,
 }
 
-fn nav(v: &Viewer, active: &'static str, path: &str) -> Nav {
+pub(super) fn nav(v: &Viewer, active: &'static str, path: &str) -> Nav {
     let role = if v.p.platform_admin {
         v.ui.t("ui.role.platform_admin")
     } else {
@@ -67,12 +67,6 @@ impl Viewer {
     fn ui_render(&self, e: &ApiError) -> String {
         let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
         self.ui.messages_render(e.key, &args)
-    }
-}
-
-impl Ui {
-    fn messages_render(&self, key: &str, args: &[(&str, String)]) -> String {
-        self.messages.render(key, self.lang, args)
     }
 }
 
@@ -324,6 +318,7 @@ pub struct DashboardPage {
     total_blockers: usize,
     total_findings: usize,
     assessments: Vec<(String, String, String)>,
+    is_customer: bool,
 }
 
 pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
@@ -468,6 +463,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         total_blockers,
         total_findings,
         assessments,
+        is_customer: OrgKind::parse(&org.kind) == Some(OrgKind::Customer),
     };
     render(&page)
 }
@@ -501,6 +497,12 @@ pub struct EngagementPage {
     done: Option<String>,
     posture_chart: Option<String>,
     trend_chart: Option<String>,
+    flow: super::flow::FlowView,
+    is_customer: bool,
+    is_provider: bool,
+    is_member: bool,
+    csrf: String,
+    phase_id: String,
 }
 
 /// The latest scan per family and the failed findings of each run, as SVG.
@@ -617,6 +619,8 @@ async fn engagement_page(
         parties.push((ui.t(key), name));
     }
     let (posture_chart, trend_chart) = posture_charts(state, &ui, &e.id).await;
+    let flow = super::flow::flow_view(state, v, &e).await;
+    let seat = crate::workflow::seat(&v.p, &e);
     let can_transition = crate::workflow::seat(&v.p, &e) == Some(crate::workflow::Seat::Customer)
         && v.p.role >= cloudward_store::Role::Member;
     let page = EngagementPage {
@@ -654,6 +658,12 @@ async fn engagement_page(
         done,
         posture_chart,
         trend_chart,
+        flow,
+        is_customer: seat == Some(crate::workflow::Seat::Customer),
+        is_provider: seat == Some(crate::workflow::Seat::Provider),
+        is_member: v.p.role >= cloudward_store::Role::Member,
+        csrf: v.csrf.clone(),
+        phase_id: file.phase.id().to_owned(),
         ui,
     };
     render(&page)

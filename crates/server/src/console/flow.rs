@@ -1,0 +1,638 @@
+//! Console pages for the workflow: offerings and the assessment workspace, importing an
+//! engagement, picking an offering, and the exit checklist. The form handlers call the
+//! API's handlers, so the console and the API apply exactly the same rules.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cloudward_domain::ProtectionLevel;
+use cloudward_domain::workflow::{ControlResult, Manifest, Outcome, ScopeItem};
+use cloudward_store::OrgKind;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::pages::{Nav, nav};
+use super::{Ui, Viewer, check_csrf, error_page, render};
+use crate::AppState;
+use crate::api::ApiJson;
+use crate::error::ApiError;
+use crate::workflow::{self as wf, ExitStep};
+
+fn refused(v: &Viewer, e: &ApiError) -> Response {
+    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut msg = v.ui.messages_render(e.key, &args);
+    if let Some(details) = e.details.as_ref().and_then(|d| d.as_array()) {
+        for d in details {
+            if let Some(m) = d.get("message").and_then(|m| m.as_str()) {
+                msg.push_str(" · ");
+                msg.push_str(m);
+            } else if let Some(c) = d.get("code").and_then(|c| c.as_str()) {
+                msg.push_str(" · ");
+                msg.push_str(c);
+            }
+        }
+    }
+    error_page(&v.ui, e.status, &msg)
+}
+
+fn back(to: &str, note: &str) -> Response {
+    Redirect::to(&format!("{to}?done={}", super::urlencode(note))).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+// ---------------------------------------------------------------- offerings
+
+pub struct OfferingRow {
+    id: String,
+    name: String,
+    provider: String,
+    service: String,
+    claimed: String,
+    assessment: String,
+    own: bool,
+}
+
+#[derive(Template)]
+#[template(path = "offerings.html")]
+pub struct OfferingsPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    rows: Vec<OfferingRow>,
+    is_provider: bool,
+    assessors: Vec<(String, String)>,
+    done: Option<String>,
+}
+
+pub async fn offerings(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(d): Query<Done>,
+) -> Response {
+    let ui = v.ui.clone();
+    let list = match wf::list_offerings(State(state.clone()), v.p.clone()).await {
+        Ok(axum::Json(l)) => l,
+        Err(e) => return refused(&v, &e),
+    };
+    let my_org = v.p.org.as_ref().map(|o| o.id.clone()).unwrap_or_default();
+    let mut rows = Vec::new();
+    for o in list {
+        let provider = match state.store.get_org(&o.provider_org_id).await {
+            Ok(Some(org)) => org.name,
+            _ => String::new(),
+        };
+        let assessment = match &o.assessment {
+            Some(a) => format!(
+                "{} · {} · {}",
+                ui.t(&format!(
+                    "ui.outcome.{}",
+                    a["conclusion"]["outcome"].as_str().unwrap_or("")
+                )),
+                ui.t(&format!(
+                    "level.{}",
+                    a["conclusion"]["level"].as_str().unwrap_or("")
+                )),
+                a["conclusion"]["valid_until"].as_str().unwrap_or("")
+            ),
+            None => ui.t("ui.not_assessed"),
+        };
+        rows.push(OfferingRow {
+            name: o.offering["name"].as_str().unwrap_or("").to_owned(),
+            service: format!(
+                "{} · {}",
+                o.offering["service_category"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_uppercase(),
+                ui.t(&format!(
+                    "deployment.{}",
+                    o.offering["deployment_model"].as_str().unwrap_or("")
+                ))
+            ),
+            claimed: ui.t(&format!(
+                "level.{}",
+                o.offering["claimed_level"].as_str().unwrap_or("")
+            )),
+            own: o.provider_org_id == my_org,
+            id: o.id,
+            provider,
+            assessment,
+        });
+    }
+    let is_provider = v.p.org_kind() == Some(OrgKind::Provider);
+    let assessors = if is_provider {
+        state
+            .store
+            .list_orgs()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| o.kind == OrgKind::Assessor.id())
+            .map(|o| (o.id, o.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    render(&OfferingsPage {
+        nav: Some(nav(&v, "offerings", "/offerings")),
+        ui,
+        rows,
+        is_provider,
+        assessors,
+        done: d.done,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OfferingForm {
+    csrf_token: Option<String>,
+    name: String,
+    service_category: String,
+    deployment_model: String,
+    #[serde(default)]
+    regions: String,
+    claimed_level: String,
+    #[serde(default)]
+    published: Option<String>,
+}
+
+pub async fn create_offering(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(f): Form<OfferingForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let regions: Vec<&str> = f
+        .regions
+        .split([',', ' ', '，'])
+        .filter(|r| !r.is_empty())
+        .collect();
+    let body = wf::OfferingBody {
+        offering: json!({
+            "name": f.name.trim(), "service_category": f.service_category,
+            "deployment_model": f.deployment_model, "regions": regions,
+            "claimed_level": f.claimed_level,
+        }),
+        published: f.published.is_some(),
+        version: None,
+    };
+    match wf::create_offering(State(state), v.p.clone(), ApiJson(body)).await {
+        Ok(_) => back("/offerings", &v.ui.t("ui.saved")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    csrf_token: Option<String>,
+    assessor_org_id: String,
+    level: String,
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<InviteForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let Some(level) = ProtectionLevel::parse(&f.level) else {
+        return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_level"));
+    };
+    let body = wf::InviteAssessor {
+        assessor_org_id: f.assessor_org_id,
+        level,
+    };
+    match wf::invite_assessor(State(state), v.p.clone(), Path(id), ApiJson(body)).await {
+        Ok(_) => back("/offerings", &v.ui.t("ui.assessor_invited")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+// ---------------------------------------------------------------- assessment workspace
+
+pub struct ResultRow {
+    id: String,
+    title: String,
+    result: String,
+    notes: String,
+    response: String,
+}
+
+#[derive(Template)]
+#[template(path = "assessment.html")]
+pub struct AssessmentPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    version: i64,
+    level: String,
+    conclusion: Option<String>,
+    published: bool,
+    summary: Vec<(String, u64)>,
+    rows: Vec<ResultRow>,
+    is_assessor: bool,
+    is_provider: bool,
+    done: Option<String>,
+}
+
+pub async fn assessment(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(d): Query<Done>,
+) -> Response {
+    let ui = v.ui.clone();
+    let a = match wf::get_assessment(State(state.clone()), v.p.clone(), Path(id.clone())).await {
+        Ok(axum::Json(a)) => a,
+        Err(e) => return refused(&v, &e),
+    };
+    let my_org = v.p.org.as_ref().map(|o| o.id.as_str()).unwrap_or("");
+    let is_assessor = a["assessor_org_id"] == my_org;
+    let is_provider = a["provider_org_id"] == my_org;
+    let level = a["level"].as_str().and_then(ProtectionLevel::parse);
+    let results = a.get("results").cloned().unwrap_or(Value::Null);
+    let rows = match level {
+        Some(l) if results.is_object() => state
+            .content
+            .catalog
+            .applicable(l)
+            .map(|c| {
+                let r = &results[c.id.as_str()];
+                ResultRow {
+                    id: c.id.clone(),
+                    title: ui.text(&c.title),
+                    result: r["result"].as_str().unwrap_or("").to_owned(),
+                    notes: r["notes"].as_str().unwrap_or("").to_owned(),
+                    response: r["provider_response"].as_str().unwrap_or("").to_owned(),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let conclusion = a["conclusion"].as_object().map(|c| {
+        format!(
+            "{} · {} · {} → {}",
+            ui.t(&format!(
+                "ui.outcome.{}",
+                c["outcome"].as_str().unwrap_or("")
+            )),
+            ui.t(&format!("level.{}", c["level"].as_str().unwrap_or(""))),
+            c["date"].as_str().unwrap_or(""),
+            c["valid_until"].as_str().unwrap_or("")
+        )
+    });
+    let summary = a["summary"]["total"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, n)| (ui.t(&format!("ui.result.{k}")), n.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    render(&AssessmentPage {
+        nav: Some(nav(&v, "offerings", &format!("/assessments/{id}"))),
+        version: a["version"].as_i64().unwrap_or(0),
+        level: ui.t(&format!("level.{}", a["level"].as_str().unwrap_or(""))),
+        published: a["published"].as_bool().unwrap_or(false),
+        conclusion,
+        summary,
+        rows,
+        is_assessor,
+        is_provider,
+        done: d.done,
+        id,
+        ui,
+    })
+}
+
+pub async fn save_results(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let version = f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let all = f.get("all").map(String::as_str);
+    let mut results = BTreeMap::new();
+    for (key, value) in &f {
+        let Some(control) = key.strip_prefix("result.") else {
+            continue;
+        };
+        let value = match all {
+            Some(a) if value.is_empty() => a,
+            _ => value.as_str(),
+        };
+        let result = match value {
+            "satisfied" => ControlResult::Satisfied,
+            "partially_satisfied" => ControlResult::PartiallySatisfied,
+            "not_satisfied" => ControlResult::NotSatisfied,
+            "not_applicable" => ControlResult::NotApplicable,
+            _ => continue,
+        };
+        results.insert(
+            control.to_owned(),
+            wf::ResultEntry {
+                result,
+                notes: f
+                    .get(&format!("notes.{control}"))
+                    .cloned()
+                    .unwrap_or_default(),
+                evidence: Vec::new(),
+            },
+        );
+    }
+    let body = wf::ResultBody { version, results };
+    match wf::record_results(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+        Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.saved")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConcludeForm {
+    csrf_token: Option<String>,
+    version: i64,
+    outcome: String,
+}
+
+pub async fn conclude(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<ConcludeForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let outcome = if f.outcome == "pass" {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    };
+    let body = wf::ConcludeBody {
+        version: f.version,
+        outcome,
+        level: None,
+        date: None,
+        valid_until: None,
+    };
+    match wf::conclude(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+        Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.concluded")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VersionForm {
+    csrf_token: Option<String>,
+    version: i64,
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<VersionForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let body = wf::VersionBody { version: f.version };
+    match wf::publish(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+        Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.published")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+// ---------------------------------------------------------------- engagements
+
+#[derive(Template)]
+#[template(path = "new_engagement.html")]
+pub struct NewEngagementPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    template: String,
+}
+
+pub async fn new_engagement(v: Viewer) -> Response {
+    let template = cloudward_content::embedded_file("templates/engagement.yaml")
+        .unwrap_or_default()
+        .to_owned();
+    render(&NewEngagementPage {
+        nav: Some(nav(&v, "dashboard", "/engagements/new")),
+        ui: v.ui.clone(),
+        template,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ImportForm {
+    csrf_token: Option<String>,
+    file: String,
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(f): Form<ImportForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let query = crate::api::ImportQuery {
+        provider: None,
+        assessor: None,
+        security_service_provider: None,
+        lang: None,
+    };
+    match crate::api::import(State(state), v.p.clone(), Query(query), Bytes::from(f.file)).await {
+        Ok(r) => {
+            let body = axum::body::to_bytes(r.into_body(), 1 << 20)
+                .await
+                .unwrap_or_default();
+            let id = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v["id"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            Redirect::to(&format!("/engagements/{id}")).into_response()
+        }
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UseForm {
+    csrf_token: Option<String>,
+    offering_id: String,
+}
+
+pub async fn use_offering(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<UseForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let body = wf::UseOffering {
+        offering_id: f.offering_id,
+    };
+    match wf::use_offering(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+        Ok(_) => back(&format!("/engagements/{id}"), &v.ui.t("ui.offering_chosen")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+/// One exit step from a form: plan, scope (one item per line), manifests (`path sha256`
+/// per line), attestation, confirmation.
+pub async fn exit_step(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let text = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let manifest = |k: &str| -> Manifest {
+        text(k)
+            .lines()
+            .filter_map(|l| {
+                let mut parts = l.split_whitespace();
+                Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+            })
+            .collect()
+    };
+    let step = match f.get("step").map(String::as_str) {
+        Some("plan") => ExitStep::Plan { plan: text("plan") },
+        Some("scope") => ExitStep::Scope {
+            scope: text("scope")
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    let (kind, name) = match l.trim().split_once(':') {
+                        Some((k, n)) if k.trim() == "metadata" || k.trim() == "data" => {
+                            (k.trim().to_owned(), n.trim().to_owned())
+                        }
+                        _ => ("data".to_owned(), l.trim().to_owned()),
+                    };
+                    ScopeItem {
+                        name,
+                        kind,
+                        returned: f.contains_key("returned"),
+                    }
+                })
+                .collect(),
+        },
+        Some("provider_manifest") => ExitStep::ProviderManifest {
+            manifest: manifest("manifest"),
+        },
+        Some("customer_manifest") => ExitStep::CustomerManifest {
+            manifest: manifest("manifest"),
+        },
+        Some("attestation") => {
+            let covers = ["primary", "replicas", "backups", "snapshots", "logs"]
+                .into_iter()
+                .filter(|c| f.contains_key(&format!("covers.{c}")))
+                .map(str::to_owned)
+                .collect();
+            ExitStep::Attestation {
+                attestation: cloudward_domain::workflow::DeletionAttestation {
+                    statement: text("statement"),
+                    date: chrono::Utc::now().date_naive(),
+                    covers,
+                    evidence: Vec::new(),
+                },
+            }
+        }
+        Some("confirm") => ExitStep::Confirm,
+        _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
+    };
+    match wf::exit_step(State(state), v.p.clone(), Path(id.clone()), ApiJson(step)).await {
+        Ok(_) => back(&format!("/engagements/{id}"), &v.ui.t("ui.saved")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+/// What the engagement page shows of the workflow: offerings to pick, the exit checklist.
+pub struct FlowView {
+    pub offerings: Vec<(String, String)>,
+    pub exit_blockers: Vec<String>,
+    pub exit_integrity: Option<String>,
+}
+
+pub async fn flow_view(state: &AppState, v: &Viewer, e: &cloudward_store::Engagement) -> FlowView {
+    let ui = &v.ui;
+    let mut offerings = Vec::new();
+    if e.phase == "selection"
+        && let Ok(axum::Json(list)) = wf::list_offerings(State(state.clone()), v.p.clone()).await
+    {
+        for o in list.into_iter().filter(|o| o.published) {
+            let assessed = o
+                .assessment
+                .as_ref()
+                .map(|a| {
+                    format!(
+                        " · {} {}",
+                        ui.t("ui.assessed_until"),
+                        a["conclusion"]["valid_until"].as_str().unwrap_or("")
+                    )
+                })
+                .unwrap_or_else(|| format!(" · {}", ui.t("ui.not_assessed")));
+            offerings.push((
+                o.id.clone(),
+                format!("{}{assessed}", o.offering["name"].as_str().unwrap_or("")),
+            ));
+        }
+    }
+    let mut exit_blockers = Vec::new();
+    let mut exit_integrity = None;
+    if e.phase == "exit"
+        && let Ok(axum::Json(x)) =
+            wf::get_exit(State(state.clone()), v.p.clone(), Path(e.id.clone())).await
+    {
+        exit_blockers = x["blockers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|b| b.as_str())
+                    .map(|c| format!("{c}: {}", ui.t(&format!("finding.{c}"))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        exit_integrity = x["integrity"].as_object().map(|i| {
+            ui.t1(
+                "ui.integrity",
+                "detail",
+                &format!(
+                    "{} ✓ · {} ✗ · {} ?",
+                    i["matched"],
+                    i["mismatched"].as_array().map_or(0, Vec::len),
+                    i["missing"].as_array().map_or(0, Vec::len)
+                ),
+            )
+        });
+    }
+    FlowView {
+        offerings,
+        exit_blockers,
+        exit_integrity,
+    }
+}
