@@ -124,6 +124,19 @@ test("the customer walks its engagement to exit; closing is refused with the blo
   assert.match(refusal, /exit-no-deletion-attestation/);
   assert.equal(await page.textContent("#phase"), "退出服务", "still in exit");
   await page.screenshot({ path: join(shots, "refusal.png"), fullPage: true });
+  // The risk register: a heat map, and likelihood and impact edited under the file's rules.
+  await page.click("#risks-link");
+  assert.ok(await page.$("svg.heat title"), "a heat map with a title");
+  await page.selectOption("select[name='likelihood.R1']", "5");
+  await page.selectOption("select[name='impact.R1']", "4");
+  await Promise.all([page.waitForNavigation(), page.click("#save-risks")]);
+  assert.match(await page.textContent("[role=status]"), /已保存/);
+  assert.match(await page.textContent("svg.heat"), /R1/);
+  assert.match(await page.textContent("table"), /20 · 高/);
+  await accessible(page);
+  await page.screenshot({ path: join(shots, "risks.png"), fullPage: true });
+  await page.goBack();
+  await page.goBack();
   // Switch to English: the choice stays with the account.
   await page.click("button[name=lang][value=en]");
   await page.waitForLoadState("load");

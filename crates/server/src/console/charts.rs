@@ -112,8 +112,104 @@ pub fn stacked(title: &str, items: &[(String, [u64; 3])], legend: [&str; 3]) -> 
     svg
 }
 
+/// A 5×5 risk matrix: likelihood across, impact up; each risk id in its cell, the cell
+/// shaded by its score (high from 15, medium from 8, as the register rates).
+pub fn heatmap(title: &str, points: &[(String, u8, u8)], x_label: &str, y_label: &str) -> String {
+    let cell = 64;
+    let left = 40;
+    let top = 10;
+    let size = cell * 5;
+    let w = left + size + 10;
+    let h = top + size + 44;
+    let desc = points
+        .iter()
+        .map(|(id, l, i)| format!("{id}: {l}×{i}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart heat" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><desc>{d}</desc>"#,
+        t = escape(title),
+        d = escape(&desc),
+    );
+    for likelihood in 1..=5u32 {
+        for impact in 1..=5u32 {
+            let score = likelihood * impact;
+            let class = if score >= 15 {
+                "heat-high"
+            } else if score >= 8 {
+                "heat-medium"
+            } else {
+                "heat-low"
+            };
+            let x = left + (likelihood as usize - 1) * cell;
+            let y = top + (5 - impact as usize) * cell;
+            let _ = write!(
+                svg,
+                r#"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" class="{class}"/>"#
+            );
+            let here: Vec<&str> = points
+                .iter()
+                .filter(|(_, l, i)| u32::from(*l) == likelihood && u32::from(*i) == impact)
+                .map(|(id, _, _)| id.as_str())
+                .collect();
+            for (k, id) in here.iter().enumerate() {
+                let _ = write!(
+                    svg,
+                    r#"<text x="{tx}" y="{ty}" text-anchor="middle" class="heat-id">{id}</text>"#,
+                    tx = x + cell / 2,
+                    ty = y + 18 + k * 15,
+                    id = escape(id),
+                );
+            }
+        }
+    }
+    for n in 1..=5usize {
+        let _ = write!(
+            svg,
+            r#"<text x="{x}" y="{y}" text-anchor="middle" class="chart-label">{n}</text><text x="{lx}" y="{ly}" text-anchor="end" class="chart-label">{n}</text>"#,
+            x = left + (n - 1) * cell + cell / 2,
+            y = top + size + 16,
+            lx = left - 8,
+            ly = top + (5 - n) * cell + cell / 2 + 4,
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{x}" y="{y}" text-anchor="middle" class="chart-label">{xl}</text><text x="12" y="{yy}" text-anchor="middle" class="chart-label" transform="rotate(-90 12 {yy})">{yl}</text></svg>"#,
+        x = left + size / 2,
+        y = top + size + 36,
+        xl = escape(x_label),
+        yy = top + size / 2,
+        yl = escape(y_label),
+    );
+    svg
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_heat_map_places_risks_in_their_cells() {
+        let svg = heatmap(
+            "r",
+            &[("R1".into(), 5, 5), ("R2".into(), 1, 1)],
+            "likelihood",
+            "impact",
+        );
+        // R1 at likelihood 5, impact 5: the top-right cell.
+        assert!(
+            svg.contains(r#"<text x="328" y="28" text-anchor="middle" class="heat-id">R1</text>"#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"<text x="72" y="284" text-anchor="middle" class="heat-id">R2</text>"#)
+        );
+        assert_eq!(svg.matches("heat-high").count(), 6, "scores of 15 and more");
+    }
+
     use super::*;
 
     #[test]

@@ -244,6 +244,10 @@ pub fn routes() -> Router<AppState> {
             get(pages::responsibility),
         )
         .route(
+            "/engagements/{id}/risks",
+            get(pages::risks).post(pages::save_risks),
+        )
+        .route(
             "/engagements/{id}/responsibility/confirm",
             post(pages::confirm),
         )

@@ -669,12 +669,18 @@ async fn engagement_page(
     render(&page)
 }
 
+#[derive(Debug, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
 pub async fn engagement(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
 ) -> Response {
-    engagement_page(&state, &v, &id, None, None).await
+    engagement_page(&state, &v, &id, None, q.done).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1115,4 +1121,178 @@ pub async fn audit(
         ui,
     };
     render(&page_view)
+}
+
+// ---------------------------------------------------------------- risk register
+
+pub struct RiskRow {
+    id: String,
+    name: String,
+    likelihood: u8,
+    impact: u8,
+    score: String,
+    rating: String,
+    residual: String,
+    treated: bool,
+}
+
+#[derive(Template)]
+#[template(path = "risks.html")]
+pub struct RisksPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    name: String,
+    version: i64,
+    rows: Vec<RiskRow>,
+    heatmap: String,
+    can_edit: bool,
+    message: Option<String>,
+}
+
+pub async fn risks(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let ui = v.ui.clone();
+    let e = match crate::api::visible(&state, &v.p, &id).await {
+        Ok(e) => e,
+        Err(err) => return api_error_page(&v, &err),
+    };
+    let (file, text) = match crate::api::export_text(&e) {
+        Ok(x) => x,
+        Err(err) => return api_error_page(&v, &err),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let report = match check::check(&file, &text, &state.content, today) {
+        Ok(r) => r,
+        Err(_) => {
+            return error_page(
+                &ui,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ui.t("api.invalid_engagement"),
+            );
+        }
+    };
+    let rating = |r: Option<check::Rating>| match r {
+        Some(check::Rating::High) => ui.t("ui.rating.high"),
+        Some(check::Rating::Medium) => ui.t("ui.rating.medium"),
+        Some(check::Rating::Low) => ui.t("ui.rating.low"),
+        None => "—".to_owned(),
+    };
+    let mut points = Vec::new();
+    let rows = report
+        .risks
+        .iter()
+        .map(|r| {
+            if let (Some(l), Some(i)) = (r.likelihood, r.impact) {
+                points.push((r.id.clone(), l, i));
+            }
+            RiskRow {
+                id: r.id.clone(),
+                name: r.name.as_ref().map(|n| ui.text(n)).unwrap_or_default(),
+                likelihood: r.likelihood.unwrap_or(0),
+                impact: r.impact.unwrap_or(0),
+                score: r.score.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
+                rating: rating(r.rating),
+                residual: match (r.residual_score, r.residual_rating) {
+                    (Some(s), rt) => format!("{s} · {}", rating(rt)),
+                    _ => "—".into(),
+                },
+                treated: r.treated,
+            }
+        })
+        .collect();
+    let page = RisksPage {
+        nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/risks"))),
+        heatmap: charts::heatmap(
+            &ui.t("ui.heat_map"),
+            &points,
+            &ui.t("ui.likelihood"),
+            &ui.t("ui.impact"),
+        ),
+        can_edit: crate::workflow::seat(&v.p, &e) == Some(crate::workflow::Seat::Customer)
+            && v.p.role >= cloudward_store::Role::Member,
+        id: e.id.clone(),
+        name: e.name.clone(),
+        version: e.version,
+        rows,
+        message: q.done,
+        ui,
+    };
+    render(&page)
+}
+
+/// Saves likelihood and impact per risk through the API's rules.
+pub async fn save_risks(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let e = match crate::api::visible(&state, &v.p, &id).await {
+        Ok(e) => e,
+        Err(err) => return api_error_page(&v, &err),
+    };
+    let mut risks: Vec<serde_json::Value> =
+        e.document["risks"].as_array().cloned().unwrap_or_default();
+    for (key, value) in &f {
+        let Some(rid) = key.strip_prefix("likelihood.") else {
+            continue;
+        };
+        let (Ok(l), Ok(i)) = (
+            value.parse::<u8>(),
+            f.get(&format!("impact.{rid}"))
+                .map_or(Ok(0), |s| s.parse::<u8>()),
+        ) else {
+            continue;
+        };
+        if l == 0 || i == 0 {
+            continue;
+        }
+        match risks.iter_mut().find(|r| r["id"] == rid) {
+            Some(r) => {
+                r["likelihood"] = l.into();
+                r["impact"] = i.into();
+            }
+            None => risks.push(serde_json::json!({ "id": rid, "likelihood": l, "impact": i })),
+        }
+    }
+    let body = serde_json::json!({ "version": f.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0), "risks": risks });
+    let body: crate::workflow::RisksBody = match serde_json::from_value(body) {
+        Ok(b) => b,
+        Err(_) => {
+            return error_page(
+                &v.ui,
+                StatusCode::BAD_REQUEST,
+                &v.ui.t("api.invalid_engagement"),
+            );
+        }
+    };
+    let headers = HeaderMap::new();
+    let uri: Uri = format!("/?lang={}", v.ui.lang.code())
+        .parse()
+        .unwrap_or_default();
+    match crate::workflow::put_risks(
+        State(state),
+        v.p.clone(),
+        Path(id.clone()),
+        headers,
+        uri,
+        crate::api::ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/engagements/{id}/risks?done={}",
+            super::urlencode(&v.ui.t("ui.saved"))
+        ))
+        .into_response(),
+        Err(e) => api_error_page(&v, &e),
+    }
 }
