@@ -210,8 +210,6 @@ mod tests {
         assert_eq!(svg.matches("heat-high").count(), 6, "scores of 15 and more");
     }
 
-    use super::*;
-
     #[test]
     fn bars_scale_to_the_largest_and_escape_labels() {
         let svg = bars("by phase", &[("a<b".into(), 2), ("c".into(), 4)]);
