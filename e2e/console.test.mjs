@@ -330,3 +330,47 @@ test("all four parties walk a new engagement from planning to closed", async () 
     for (const c of contexts) await c.close();
   }
 });
+
+test("administrators manage organisations, users and API tokens", async () => {
+  const root = await browser.newContext({ locale: "zh-CN" });
+  const page = await root.newPage();
+  await login(page, server.base, "platform-admin", server.passwords["platform-admin"]);
+  await page.click("#admin-link");
+  await page.fill("#org-name", "某市大数据局");
+  await page.selectOption("#org-kind", "customer");
+  await Promise.all([page.waitForNavigation(), page.click("#create-org")]);
+  assert.match(await page.textContent("table"), /某市大数据局/);
+  await accessible(page);
+  await page.screenshot({ path: join(shots, "admin-orgs.png"), fullPage: true });
+  await root.close();
+
+  const context = await browser.newContext({ locale: "zh-CN" });
+  const admin = await context.newPage();
+  await login(admin, server.base, "customer-admin", server.passwords["customer-admin"]);
+  await admin.click("#admin-link");
+  await admin.fill("#u-name", "new-analyst");
+  await admin.fill("#u-pw", "a long enough password");
+  await admin.selectOption("#u-role", "read_only");
+  await Promise.all([admin.waitForNavigation(), admin.click("#create-user")]);
+  assert.match(await admin.textContent("table"), /new-analyst/);
+  await admin.click("#tokens-link");
+  await admin.fill("#t-name", "ci-pipeline");
+  await Promise.all([admin.waitForNavigation(), admin.click("#create-token")]);
+  const token = await admin.textContent("#new-token");
+  assert.match(token, /^cwt_/);
+  await admin.screenshot({ path: join(shots, "admin-tokens.png"), fullPage: true });
+  // Shown once: the list afterwards has the prefix only.
+  await admin.goto(`${server.base}/admin/tokens`);
+  assert.ok(!(await admin.content()).includes(token));
+  assert.match(await admin.textContent("table"), new RegExp(token.slice(0, 12)));
+  await Promise.all([admin.waitForNavigation(), admin.click("form[action$='/revoke'] button")]);
+  assert.match(await admin.textContent("[role=status]"), /令牌已撤销/);
+  // The new read-only user logs in and can see, not change.
+  const viewer = await browser.newContext({ locale: "zh-CN" });
+  const vp = await viewer.newPage();
+  await login(vp, server.base, "new-analyst", "a long enough password");
+  assert.match(vp.url(), /\/dashboard$/);
+  assert.equal(await vp.$("#advance"), null);
+  await viewer.close();
+  await context.close();
+});

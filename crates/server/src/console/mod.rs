@@ -3,6 +3,7 @@
 //! forms carry the session's CSRF token; text comes from the message table in the user's
 //! language (Chinese by default; before login `?lang=` and `Accept-Language`).
 
+mod admin;
 mod charts;
 mod flow;
 mod pages;
@@ -251,6 +252,16 @@ pub fn routes() -> Router<AppState> {
             "/engagements/{id}/responsibility/confirm",
             post(pages::confirm),
         )
+        .route("/admin/orgs", get(admin::orgs).post(admin::create_org))
+        .route(
+            "/admin/orgs/{id}/users",
+            get(admin::users).post(admin::create_user),
+        )
+        .route(
+            "/admin/tokens",
+            get(admin::tokens).post(admin::create_token),
+        )
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/catalog", get(pages::catalog))
         .route("/catalog/{id}", get(pages::control))
         .route("/audit", get(pages::audit))

@@ -29,6 +29,9 @@ pub struct Nav {
     pub csrf: String,
     pub active: &'static str,
     pub path: String,
+    /// Platform or organisation administrators: where administration starts for them.
+    pub admin: bool,
+    pub admin_home: String,
 }
 
 pub(super) fn nav(v: &Viewer, active: &'static str, path: &str) -> Nav {
@@ -55,6 +58,11 @@ pub(super) fn nav(v: &Viewer, active: &'static str, path: &str) -> Nav {
         csrf: v.csrf.clone(),
         active,
         path: path.to_owned(),
+        admin: v.p.platform_admin || v.p.role == cloudward_store::Role::OrgAdmin,
+        admin_home: match (&v.p.org, v.p.platform_admin) {
+            (_, true) | (None, _) => "/admin/orgs".to_owned(),
+            (Some(o), false) => format!("/admin/orgs/{}/users", o.id),
+        },
     }
 }
 
