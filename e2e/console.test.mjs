@@ -374,3 +374,73 @@ test("administrators manage organisations, users and API tokens", async () => {
   await viewer.close();
   await context.close();
 });
+
+test("supervision: findings from a scan, provider notices and evidence", async () => {
+  // A scan run by the server on a plan, through the API with the customer's session.
+  const api = await fetch(`${server.base}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "customer-admin", password: server.passwords["customer-admin"] }),
+  });
+  const { csrf_token } = await api.json();
+  const session = api.headers.get("set-cookie").split(";")[0];
+  const list = await (await fetch(`${server.base}/api/v1/engagements`, { headers: { cookie: session } })).json();
+  const id = list.items.find((e) => e.name === "区政府门户在线留言系统").id;
+  const plan = readFileSync(join(root, "crates/cli/tests/fixtures/scan/plan/plan.json"), "utf8");
+  const run = await fetch(`${server.base}/api/v1/engagements/${id}/scans/run`, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie: session, "x-csrf-token": csrf_token },
+    body: JSON.stringify({ files: [{ name: "plan.json", content: plan }] }),
+  });
+  assert.equal(run.status, 201);
+
+  const contexts = [];
+  const as = async (role) => {
+    const context = await browser.newContext({ locale: "zh-CN" });
+    contexts.push(context);
+    const page = await context.newPage();
+    await login(page, server.base, role, server.passwords[role]);
+    await page.goto(`${server.base}/engagements/${id}/supervision`);
+    return page;
+  };
+  try {
+    const customer = await as("customer-admin");
+    const open = (await customer.$$("#findings tbody tr")).length;
+    assert.ok(open > 5, `${open} findings`);
+    await Promise.all([customer.waitForNavigation(), customer.click("#findings tbody tr:first-child form.inline button")]);
+    assert.match(await customer.textContent("#findings tbody tr:first-child"), /已修复待验证/);
+    const second = customer.locator("#findings tbody tr").nth(1);
+    await second.locator("input[name=reason]").fill("补偿性控制已到位");
+    await second.locator("input[name=until]").fill("2099-12-31");
+    await Promise.all([customer.waitForNavigation(), second.locator("form.inline-form button").click()]);
+    assert.match(await customer.textContent("#findings tbody tr:nth-child(2)"), /已接受/);
+
+    // The provider sends an incident report; the customer acknowledges it.
+    const provider = await as("provider-admin");
+    await provider.selectOption("#n-kind", "incident");
+    await provider.fill("#n-title", "华北区域网络抖动");
+    await Promise.all([provider.waitForNavigation(), provider.click("#notify")]);
+    await customer.reload();
+    await Promise.all([customer.waitForNavigation(), customer.click("#notices form button")]);
+    assert.match(await customer.textContent("[role=status]"), /已确认/);
+
+    // Evidence: uploaded with a plain form, downloadable by the engagement's parties.
+    const file = join(server.dir, "policy.txt");
+    writeFileSync(file, "访问控制策略 v2：所有管理操作启用多因素认证。");
+    await customer.selectOption("#e-kind", "control");
+    await customer.fill("#e-target", "AC-07");
+    await customer.fill("#e-date", "2026-11-01");
+    await customer.setInputFiles("#e-file", file);
+    await Promise.all([customer.waitForNavigation(), customer.click("#upload")]);
+    const row = await customer.textContent("#evidence tbody tr");
+    assert.match(row, /policy\.txt/);
+    assert.match(row, /2026-11-01/);
+    const href = await customer.getAttribute("#evidence tbody a", "href");
+    const body = await provider.evaluate(async (url) => (await fetch(url)).text(), href);
+    assert.match(body, /多因素认证/);
+    await accessible(customer);
+    await customer.screenshot({ path: join(shots, "supervision.png"), fullPage: true });
+  } finally {
+    for (const c of contexts) await c.close();
+  }
+});

@@ -184,7 +184,7 @@ pub fn router(state: AppState) -> Router {
         .merge(workflow::routes())
         .merge(evidence::routes(state.config.evidence_limit))
         .merge(supervision::routes(state.config.evidence_limit))
-        .merge(console::routes())
+        .merge(console::routes(state.config.evidence_limit))
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))

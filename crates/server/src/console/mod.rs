@@ -7,6 +7,7 @@ mod admin;
 mod charts;
 mod flow;
 mod pages;
+mod supervise;
 
 use std::sync::Arc;
 
@@ -216,7 +217,7 @@ async fn root(State(_): State<AppState>) -> Redirect {
     Redirect::to("/dashboard")
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(evidence_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(root))
         .route("/static/console.css", get(stylesheet))
@@ -251,6 +252,20 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/engagements/{id}/responsibility/confirm",
             post(pages::confirm),
+        )
+        .route("/engagements/{id}/supervision", get(supervise::page))
+        .route("/engagements/{id}/findings/{finding}", post(supervise::act))
+        .route("/engagements/{id}/notices", post(supervise::notify))
+        .route(
+            "/engagements/{id}/notices/{notice}/ack",
+            post(supervise::acknowledge),
+        )
+        .route(
+            "/engagements/{id}/evidence",
+            post(supervise::upload).layer(axum::extract::DefaultBodyLimit::max(
+                // The file plus the form's other fields.
+                evidence_limit.saturating_add(64 * 1024),
+            )),
         )
         .route("/admin/orgs", get(admin::orgs).post(admin::create_org))
         .route(

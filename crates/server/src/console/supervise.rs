@@ -1,0 +1,410 @@
+//! Console supervision of an engagement: findings from the scans (fix, accept with a reason
+//! and an expiry), provider notices (recorded by the provider, acknowledged by the
+//! customer) and evidence files (uploaded with a plain multipart form, downloaded by those
+//! who see the engagement).
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use cloudward_domain::workflow::NoticeKind;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::pages::{Nav, nav};
+use super::{Ui, Viewer, check_csrf, error_page, render};
+use crate::AppState;
+use crate::api::ApiJson;
+use crate::error::ApiError;
+use crate::workflow::{Seat, seat};
+
+fn refused(v: &Viewer, e: &ApiError) -> Response {
+    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    error_page(&v.ui, e.status, &v.ui.messages_render(e.key, &args))
+}
+
+fn back(id: &str, note: &str) -> Response {
+    Redirect::to(&format!(
+        "/engagements/{id}/supervision?done={}",
+        super::urlencode(note)
+    ))
+    .into_response()
+}
+
+pub struct FindingRow {
+    id: String,
+    version: i64,
+    rule: String,
+    severity: String,
+    address: String,
+    message: String,
+    state: String,
+    open: bool,
+}
+
+pub struct NoticeRow {
+    id: String,
+    kind: String,
+    title: String,
+    due: String,
+    acknowledged: String,
+    pending: bool,
+}
+
+pub struct EvidenceRow {
+    id: String,
+    name: String,
+    target: String,
+    media_type: String,
+    size: i64,
+    effective: String,
+    sha: String,
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+pub struct SupervisionPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    name: String,
+    findings: Vec<FindingRow>,
+    notices: Vec<NoticeRow>,
+    evidence: Vec<EvidenceRow>,
+    can_triage: bool,
+    can_notify: bool,
+    can_ack: bool,
+    can_upload: bool,
+    done: Option<String>,
+    csrf: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(d): Query<Done>,
+) -> Response {
+    let ui = v.ui.clone();
+    let e = match crate::api::visible(&state, &v.p, &id).await {
+        Ok(e) => e,
+        Err(err) => return refused(&v, &err),
+    };
+    let s = seat(&v.p, &e);
+    let member = v.p.role >= cloudward_store::Role::Member;
+    let findings = match crate::supervision::list_findings(
+        State(state.clone()),
+        v.p.clone(),
+        Path(id.clone()),
+        Query(crate::supervision::FindingQuery {
+            state: None,
+            lang: None,
+        }),
+    )
+    .await
+    {
+        Ok(axum::Json(list)) => list,
+        Err(err) => return refused(&v, &err),
+    };
+    let findings = findings
+        .iter()
+        .map(|f| {
+            let d = &f["finding"];
+            let st = d["state"].as_str().unwrap_or("");
+            FindingRow {
+                id: f["id"].as_str().unwrap_or("").to_owned(),
+                version: f["version"].as_i64().unwrap_or(0),
+                rule: d["rule_id"].as_str().unwrap_or("").to_owned(),
+                severity: d["severity"].as_str().unwrap_or("").to_owned(),
+                address: d["address"].as_str().unwrap_or("").to_owned(),
+                message: d["message"].as_str().unwrap_or("").to_owned(),
+                state: ui.t(&format!("ui.finding_state.{st}")),
+                open: st == "open",
+            }
+        })
+        .collect();
+    let notices =
+        match crate::workflow::list_notices(State(state.clone()), v.p.clone(), Path(id.clone()))
+            .await
+        {
+            Ok(axum::Json(list)) => list,
+            Err(err) => return refused(&v, &err),
+        };
+    let notices = notices
+        .iter()
+        .map(|n| {
+            let d = &n["notice"];
+            let acked = d["acknowledged_at"].as_str();
+            NoticeRow {
+                id: n["id"].as_str().unwrap_or("").to_owned(),
+                kind: ui.t(&format!("ui.notice.{}", d["kind"].as_str().unwrap_or(""))),
+                title: d["title"].as_str().unwrap_or("").to_owned(),
+                due: d["ack_due"]
+                    .as_str()
+                    .unwrap_or("")
+                    .replace('T', " ")
+                    .chars()
+                    .take(16)
+                    .collect(),
+                acknowledged: acked
+                    .map(|a| a.replace('T', " ").chars().take(16).collect())
+                    .unwrap_or_default(),
+                pending: acked.is_none(),
+            }
+        })
+        .collect();
+    let evidence =
+        match crate::evidence::list(State(state.clone()), v.p.clone(), Path(id.clone())).await {
+            Ok(axum::Json(list)) => list,
+            Err(err) => return refused(&v, &err),
+        };
+    let evidence = evidence
+        .iter()
+        .map(|r| {
+            let d: &Value = &r["evidence"];
+            EvidenceRow {
+                id: r["id"].as_str().unwrap_or("").to_owned(),
+                name: d["name"].as_str().unwrap_or("").to_owned(),
+                target: format!(
+                    "{} {}",
+                    ui.t(&format!(
+                        "ui.target.{}",
+                        d["target_kind"].as_str().unwrap_or("")
+                    )),
+                    d["target"].as_str().unwrap_or("")
+                ),
+                media_type: d["media_type"].as_str().unwrap_or("").to_owned(),
+                size: d["size"].as_i64().unwrap_or(0),
+                effective: d["effective_date"].as_str().unwrap_or("").to_owned(),
+                sha: d["sha256"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(16)
+                    .collect(),
+            }
+        })
+        .collect();
+    render(&SupervisionPage {
+        nav: Some(nav(
+            &v,
+            "dashboard",
+            &format!("/engagements/{id}/supervision"),
+        )),
+        name: e.name.clone(),
+        findings,
+        notices,
+        evidence,
+        can_triage: member && matches!(s, Some(Seat::Customer | Seat::SecurityServiceProvider)),
+        can_notify: member && s == Some(Seat::Provider),
+        can_ack: member && s == Some(Seat::Customer),
+        can_upload: member && s.is_some(),
+        done: d.done,
+        csrf: v.csrf.clone(),
+        id,
+        ui,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FindingForm {
+    csrf_token: Option<String>,
+    version: i64,
+    action: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    until: String,
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path((id, finding)): Path<(String, String)>,
+    Form(f): Form<FindingForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let action = match f.action.as_str() {
+        "fix" => crate::supervision::FindingAction::Fix { version: f.version },
+        "accept" => match NaiveDate::parse_from_str(&f.until, "%Y-%m-%d") {
+            Ok(until) => crate::supervision::FindingAction::Accept {
+                version: f.version,
+                reason: f.reason,
+                until,
+            },
+            Err(_) => {
+                return error_page(
+                    &v.ui,
+                    StatusCode::BAD_REQUEST,
+                    &v.ui.t1("input.bad_date", "value", &f.until),
+                );
+            }
+        },
+        _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
+    };
+    match crate::supervision::act_on_finding(
+        State(state),
+        v.p.clone(),
+        Path((id.clone(), finding)),
+        ApiJson(action),
+    )
+    .await
+    {
+        Ok(_) => back(&id, &v.ui.t("ui.saved")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NoticeForm {
+    csrf_token: Option<String>,
+    kind: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub async fn notify(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<NoticeForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let kind = if f.kind == "incident" {
+        NoticeKind::Incident
+    } else {
+        NoticeKind::Change
+    };
+    let body = crate::workflow::NewNotice {
+        kind,
+        title: f.title,
+        description: f.description,
+    };
+    match crate::workflow::create_notice(State(state), v.p.clone(), Path(id.clone()), ApiJson(body))
+        .await
+    {
+        Ok(_) => back(&id, &v.ui.t("ui.saved")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    csrf_token: Option<String>,
+}
+
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path((id, notice)): Path<(String, String)>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    match crate::workflow::ack_notice(State(state), v.p.clone(), Path((id.clone(), notice))).await {
+        Ok(_) => back(&id, &v.ui.t("ui.acknowledged")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+/// The evidence form: `multipart/form-data`, so that it works without JavaScript.
+pub async fn upload(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Response {
+    let (mut csrf, mut kind, mut target, mut date, mut name, mut bytes) = (
+        None,
+        String::new(),
+        String::new(),
+        None,
+        String::new(),
+        Bytes::new(),
+    );
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                let status = e.status();
+                let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "api.too_large"
+                } else {
+                    "api.unreadable_body"
+                };
+                return error_page(
+                    &v.ui,
+                    status,
+                    &v.ui
+                        .t1(key, "limit", &state.config.evidence_limit.to_string()),
+                );
+            }
+        };
+        let field_name = field.name().unwrap_or("").to_owned();
+        if field_name == "file" {
+            name = field.file_name().unwrap_or("evidence").to_owned();
+            bytes = match field.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    let status = e.status();
+                    return error_page(
+                        &v.ui,
+                        status,
+                        &v.ui.t1(
+                            "api.too_large",
+                            "limit",
+                            &state.config.evidence_limit.to_string(),
+                        ),
+                    );
+                }
+            };
+            continue;
+        }
+        let value = field.text().await.unwrap_or_default();
+        match field_name.as_str() {
+            "csrf_token" => csrf = Some(value),
+            "target_kind" => kind = value,
+            "target" => target = value,
+            "effective_date" if !value.is_empty() => {
+                date = NaiveDate::parse_from_str(&value, "%Y-%m-%d").ok()
+            }
+            _ => {}
+        }
+    }
+    if let Some(r) = check_csrf(&v, csrf.as_ref()) {
+        return r;
+    }
+    let query = crate::evidence::UploadQuery {
+        target_kind: kind,
+        target,
+        name,
+        effective_date: date,
+        lang: None,
+    };
+    match crate::evidence::upload(
+        State(state),
+        v.p.clone(),
+        Path(id.clone()),
+        Query(query),
+        bytes,
+    )
+    .await
+    {
+        Ok(_) => back(&id, &v.ui.t("ui.saved")),
+        Err(e) => refused(&v, &e),
+    }
+}
