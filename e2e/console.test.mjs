@@ -444,3 +444,47 @@ test("supervision: findings from a scan, provider notices and evidence", async (
     for (const c of contexts) await c.close();
   }
 });
+
+test("the wizard classifies, creates, and leads through the file and the contract", async () => {
+  const context = await browser.newContext({ locale: "zh-CN" });
+  const page = await context.newPage();
+  try {
+    await login(page, server.base, "customer-admin", server.passwords["customer-admin"]);
+    await page.click("#wizard");
+    // Classified information is refused outright.
+    await page.fill("#w-name", "涉密测试");
+    await page.check("#w-info-classified");
+    await Promise.all([page.waitForNavigation(), page.click("#classify")]);
+    assert.match(await page.textContent("#wizard-error"), /涉密/);
+    await page.uncheck("#w-info-classified");
+    await page.uncheck("#w-info-public");
+    await page.check("#w-info-sensitive");
+    await page.selectOption("#w-business", "critical");
+    await page.selectOption("#w-model", "public");
+    await Promise.all([page.waitForNavigation(), page.click("#classify")]);
+    const result = await page.textContent("#classification");
+    assert.match(result, /高级保护/);
+    assert.match(result, /不符合/, "a public cloud is not allowed at advanced protection");
+    await page.selectOption("#w-model", "private");
+    await page.fill("#w-name", "市不动产登记系统");
+    await Promise.all([page.waitForNavigation(), page.click("#create")]);
+    assert.match(page.url(), /\/edit$/);
+    await accessible(page);
+    const text = await page.inputValue("#file");
+    assert.match(text, /市不动产登记系统/);
+    await page.fill("#file", text.replace("requirements: {}", "requirements:\n  latency:\n    tolerance_ms: 200\n    expected_ms: 30"));
+    await Promise.all([page.waitForNavigation(), page.click("#save-file")]);
+    assert.match(await page.textContent("[role=status]"), /已保存/);
+    await page.click("#contract-link");
+    await page.check("#present-exit-deletion");
+    await page.fill("input[name='reference.exit-deletion']", "合同第 12 条");
+    await Promise.all([page.waitForNavigation(), page.click("#save-contract")]);
+    assert.match(await page.textContent("[role=status]"), /已保存/);
+    await page.click("#contract-link");
+    assert.equal(await page.inputValue("input[name='reference.exit-deletion']"), "合同第 12 条");
+    await accessible(page);
+    await page.screenshot({ path: join(shots, "contract.png"), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});

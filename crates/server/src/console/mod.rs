@@ -8,6 +8,7 @@ mod charts;
 mod flow;
 mod pages;
 mod supervise;
+mod wizard;
 
 use std::sync::Arc;
 
@@ -227,6 +228,18 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
         .route("/language", post(pages::set_language))
         .route("/dashboard", get(pages::dashboard))
         .route("/engagements/new", get(flow::new_engagement))
+        .route(
+            "/engagements/wizard",
+            get(wizard::start).post(wizard::submit),
+        )
+        .route(
+            "/engagements/{id}/edit",
+            get(wizard::edit).post(wizard::save),
+        )
+        .route(
+            "/engagements/{id}/contract",
+            get(wizard::contract).post(wizard::save_contract),
+        )
         .route("/engagements/import", post(flow::import))
         .route("/engagements/{id}", get(pages::engagement))
         .route("/engagements/{id}/offering", post(flow::use_offering))

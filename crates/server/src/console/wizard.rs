@@ -1,0 +1,358 @@
+//! The engagement wizard: classification first (information, business → protection level
+//! and the deployment models it allows), then the requirement analysis and everything else
+//! in the engagement file's editor, the responsibility matrix, the contract checklist and
+//! the choice of an assessed offering — each a page of its own, linked from the engagement.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use cloudward_domain::classify::{self, BusinessType, InfoType, Refusal};
+use cloudward_domain::engagement::Commitment;
+use serde_json::json;
+
+use super::pages::{Nav, nav};
+use super::{Ui, Viewer, check_csrf, error_page, render};
+use crate::AppState;
+use crate::api::ApiJson;
+use crate::error::ApiError;
+
+fn refused(v: &Viewer, e: &ApiError) -> Response {
+    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut msg = v.ui.messages_render(e.key, &args);
+    if let Some(details) = e.details.as_ref().and_then(|d| d.as_array()) {
+        for d in details {
+            if let Some(m) = d.get("message").and_then(|m| m.as_str()) {
+                msg.push_str(" · ");
+                msg.push_str(m);
+            }
+        }
+    }
+    error_page(&v.ui, e.status, &msg)
+}
+
+#[derive(Template)]
+#[template(path = "wizard.html")]
+pub struct WizardPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    name: String,
+    customer: String,
+    info: Vec<String>,
+    business: String,
+    service: String,
+    model: String,
+    /// (level, allowed models, whether the chosen model is allowed)
+    result: Option<(String, String, bool)>,
+    error: Option<String>,
+}
+
+pub async fn start(v: Viewer) -> Response {
+    render(&WizardPage {
+        nav: Some(nav(&v, "dashboard", "/engagements/wizard")),
+        ui: v.ui.clone(),
+        name: String::new(),
+        customer: v.p.org.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        info: vec!["public".into()],
+        business: "general".into(),
+        service: "saas".into(),
+        model: "public".into(),
+        result: None,
+        error: None,
+    })
+}
+
+/// Step 1: classify (and show), or create the engagement with these answers.
+pub async fn submit(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let csrf = get("csrf_token");
+    if let Some(r) = check_csrf(&v, Some(&csrf)) {
+        return r;
+    }
+    let info: Vec<String> = f
+        .iter()
+        .filter(|(n, _)| n == "information")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let infos: Vec<InfoType> = info
+        .iter()
+        .filter_map(|i| match i.as_str() {
+            "public" => Some(InfoType::Public),
+            "sensitive" => Some(InfoType::Sensitive),
+            "classified" => Some(InfoType::Classified),
+            _ => None,
+        })
+        .collect();
+    let business = match get("business").as_str() {
+        "important" => BusinessType::Important,
+        "critical" => BusinessType::Critical,
+        _ => BusinessType::General,
+    };
+    let (model, service) = (get("deployment_model"), get("service_category"));
+    let mut page = WizardPage {
+        nav: Some(nav(&v, "dashboard", "/engagements/wizard")),
+        ui: v.ui.clone(),
+        name: get("name"),
+        customer: get("customer"),
+        info,
+        business: business.id().to_owned(),
+        service: service.clone(),
+        model: model.clone(),
+        result: None,
+        error: None,
+    };
+    match classify::classify(&infos, business) {
+        Err(Refusal::Classified) => {
+            page.error = Some(v.ui.t("check.refused"));
+            let mut r = render(&page);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return r;
+        }
+        Err(Refusal::NoInformation) => {
+            page.error = Some(v.ui.t("input.empty_information"));
+            let mut r = render(&page);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return r;
+        }
+        Ok(req) => {
+            let allowed: Vec<&str> = req.deployment_models.iter().map(|m| m.id()).collect();
+            let ok = allowed.contains(&model.as_str());
+            page.result = Some((
+                v.ui.t(&format!("level.{}", req.level.id())),
+                allowed
+                    .iter()
+                    .map(|m| v.ui.t(&format!("deployment.{m}")))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                ok,
+            ));
+        }
+    }
+    if get("action") != "create" {
+        return render(&page);
+    }
+    let document = json!({
+        "name": page.name.trim(), "customer": page.customer.trim(), "phase": "planning",
+        "information": page.info, "business": page.business,
+        "service_category": service, "deployment_model": model,
+    });
+    let body = crate::api::CreateEngagement {
+        document,
+        parties: BTreeMap::new(),
+    };
+    match crate::api::create(State(state), v.p.clone(), ApiJson(body)).await {
+        Ok(r) => {
+            let bytes = axum::body::to_bytes(r.into_body(), 1 << 20)
+                .await
+                .unwrap_or_default();
+            let id = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v["id"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            Redirect::to(&format!("/engagements/{id}/edit")).into_response()
+        }
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "edit.html")]
+pub struct EditPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    name: String,
+    version: i64,
+    text: String,
+}
+
+/// The engagement file in the browser: the requirement analysis and everything the wizard
+/// pages do not cover, under the file's rules.
+pub async fn edit(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let e = match crate::api::writable(&state, &v.p, &id).await {
+        Ok(e) => e,
+        Err(err) => return refused(&v, &err),
+    };
+    let (_, text) = match crate::api::export_text(&e) {
+        Ok(x) => x,
+        Err(err) => return refused(&v, &err),
+    };
+    render(&EditPage {
+        nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/edit"))),
+        ui: v.ui.clone(),
+        name: e.name.clone(),
+        version: e.version,
+        id,
+        text,
+    })
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let text = f.get("file").cloned().unwrap_or_default();
+    let file = match cloudward_domain::engagement::parse(&text) {
+        Ok(file) => file,
+        Err(e) => {
+            let at = e
+                .location()
+                .map(|l| format!("{}:{}", l.line(), l.column()))
+                .unwrap_or_default();
+            let msg =
+                v.ui.messages_render("api.invalid_file", &[("at", at), ("detail", e.to_string())]);
+            return error_page(&v.ui, StatusCode::BAD_REQUEST, &msg);
+        }
+    };
+    let Ok(document) = serde_json::to_value(&file) else {
+        return error_page(
+            &v.ui,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &v.ui.t("api.internal"),
+        );
+    };
+    let body = crate::api::UpdateEngagement {
+        version: f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0),
+        document,
+        parties: None,
+    };
+    match crate::api::update(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+        Ok(_) => Redirect::to(&format!(
+            "/engagements/{id}?done={}",
+            super::urlencode(&v.ui.t("ui.saved"))
+        ))
+        .into_response(),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+pub struct ClauseRow {
+    id: String,
+    name: String,
+    description: String,
+    required: bool,
+    present: bool,
+    reference: String,
+}
+
+#[derive(Template)]
+#[template(path = "contract.html")]
+pub struct ContractPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    name: String,
+    version: i64,
+    rows: Vec<ClauseRow>,
+    can_edit: bool,
+}
+
+/// The contract checklist: the guide's clauses, which the level requires, and where each is
+/// in the contract.
+pub async fn contract(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let ui = v.ui.clone();
+    let e = match crate::api::visible(&state, &v.p, &id).await {
+        Ok(e) => e,
+        Err(err) => return refused(&v, &err),
+    };
+    let (file, _) = match crate::api::export_text(&e) {
+        Ok(x) => x,
+        Err(err) => return refused(&v, &err),
+    };
+    let level = classify::classify(&file.information, file.business)
+        .ok()
+        .map(|r| r.level);
+    let rows = state
+        .content
+        .guide
+        .contract_clauses
+        .iter()
+        .map(|c| {
+            let have = file.contract.get(&c.id);
+            ClauseRow {
+                id: c.id.clone(),
+                name: ui.text(&c.name),
+                description: ui.text(&c.description),
+                required: level.is_some_and(|l| l >= c.required_from),
+                present: have.is_some_and(|h| h.present),
+                reference: have.and_then(|h| h.reference.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    render(&ContractPage {
+        nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/contract"))),
+        can_edit: crate::workflow::seat(&v.p, &e) == Some(crate::workflow::Seat::Customer)
+            && v.p.role >= cloudward_store::Role::Member,
+        name: e.name.clone(),
+        version: e.version,
+        id,
+        rows,
+        ui,
+    })
+}
+
+pub async fn save_contract(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let mut contract = BTreeMap::new();
+    for c in &state.content.guide.contract_clauses {
+        let reference = f
+            .get(&format!("reference.{}", c.id))
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
+        let present = f.contains_key(&format!("present.{}", c.id));
+        if present || reference.is_some() {
+            contract.insert(c.id.clone(), Commitment { present, reference });
+        }
+    }
+    let body = crate::workflow::ContractBody {
+        version: f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0),
+        contract,
+    };
+    let uri: axum::http::Uri = format!("/?lang={}", v.ui.lang.code())
+        .parse()
+        .unwrap_or_default();
+    match crate::workflow::put_contract(
+        State(state),
+        v.p.clone(),
+        Path(id.clone()),
+        axum::http::HeaderMap::new(),
+        uri,
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/engagements/{id}?done={}",
+            super::urlencode(&v.ui.t("ui.saved"))
+        ))
+        .into_response(),
+        Err(e) => refused(&v, &e),
+    }
+}
