@@ -484,6 +484,13 @@ test("the wizard classifies, creates, and leads through the file and the contrac
     assert.equal(await page.inputValue("input[name='reference.exit-deletion']"), "合同第 12 条");
     await accessible(page);
     await page.screenshot({ path: join(shots, "contract.png"), fullPage: true });
+    // The matrix editor: a row given to one party, kept as an override in the file.
+    await page.goto(page.url().replace(/\/contract$/, "/responsibility"));
+    const row = page.locator("tbody tr").first();
+    await row.locator("select[name=owner]").selectOption("security-service-provider");
+    await Promise.all([page.waitForNavigation(), row.locator("form[action$='/owner'] button").click()]);
+    assert.equal(await page.locator("tbody tr").first().locator("select[name=owner]").inputValue(), "security-service-provider");
+    await accessible(page);
   } finally {
     await context.close();
   }

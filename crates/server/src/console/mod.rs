@@ -237,6 +237,10 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             get(wizard::edit).post(wizard::save),
         )
         .route(
+            "/engagements/{id}/responsibility/owner",
+            post(wizard::set_owner),
+        )
+        .route(
             "/engagements/{id}/contract",
             get(wizard::contract).post(wizard::save_contract),
         )

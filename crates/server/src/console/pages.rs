@@ -767,6 +767,8 @@ pub struct MatrixRow {
     responsible: Vec<String>,
     confirmed: Vec<String>,
     can_confirm: bool,
+    /// The single owner, when one party has the row alone.
+    owner: String,
 }
 
 #[derive(Template)]
@@ -780,6 +782,8 @@ pub struct ResponsibilityPage {
     confirmed: usize,
     to_confirm: usize,
     message: Option<String>,
+    can_edit: bool,
+    csrf: String,
 }
 
 async fn responsibility_page(
@@ -842,6 +846,14 @@ async fn responsibility_page(
                 family,
                 can_confirm: member
                     && mine.is_some_and(|m| responsible.contains(&m) && !done.contains(&m)),
+                owner: if responsible.len() == 1 {
+                    responsible
+                        .first()
+                        .map(|r| (*r).to_owned())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                },
                 responsible: responsible
                     .iter()
                     .map(|r| ui.t(&format!("ui.actor.{r}")))
@@ -865,6 +877,8 @@ async fn responsibility_page(
         confirmed,
         to_confirm,
         message,
+        can_edit: mine == Some("customer") && member,
+        csrf: v.csrf.clone(),
         ui,
     };
     render(&page)

@@ -356,3 +356,43 @@ pub async fn save_contract(
         Err(e) => refused(&v, &e),
     }
 }
+
+/// The matrix editor: one party takes a row, as an override in the engagement file (shared
+/// rows with their split are written in the file editor).
+pub async fn set_owner(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let (Some(element), Some(owner)) = (f.get("element"), f.get("owner")) else {
+        return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step"));
+    };
+    if !["customer", "provider", "security-service-provider"].contains(&owner.as_str()) {
+        return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step"));
+    }
+    let e = match crate::api::writable(&state, &v.p, &id).await {
+        Ok(e) => e,
+        Err(err) => return refused(&v, &err),
+    };
+    let mut document = e.document.clone();
+    let mut overrides: Vec<serde_json::Value> = document["responsibility"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    overrides.retain(|o| o["element"] != element.as_str());
+    overrides.push(json!({ "element": element, "owner": owner }));
+    document["responsibility"] = serde_json::Value::Array(overrides);
+    let body = crate::api::UpdateEngagement {
+        version: e.version,
+        document,
+        parties: None,
+    };
+    match crate::api::update(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+        Ok(_) => Redirect::to(&format!("/engagements/{id}/responsibility")).into_response(),
+        Err(e) => refused(&v, &e),
+    }
+}
