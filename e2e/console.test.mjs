@@ -468,11 +468,30 @@ test("the wizard classifies, creates, and leads through the file and the contrac
     await page.selectOption("#w-model", "private");
     await page.fill("#w-name", "市不动产登记系统");
     await Promise.all([page.waitForNavigation(), page.click("#create")]);
-    assert.match(page.url(), /\/edit$/);
+    // Step 2: the requirement analysis, aspect by aspect.
+    assert.match(page.url(), /\/requirements$/);
+    const engagementUrl = page.url().replace(/\/requirements$/, "");
     await accessible(page);
+    await page.fill("[id='latency.tolerance_ms']", "200");
+    await page.fill("[id='latency.expected_ms']", "30");
+    await page.fill("[id='continuity.rto_hours']", "4");
+    await page.selectOption("[id='portability.exit_plan']", "yes");
+    await page.fill("[id='data_location.regions']", "cn-north-4, cn-east-3");
+    await Promise.all([page.waitForNavigation(), page.click("#save-analysis")]);
+    assert.match(await page.textContent("[role=status]"), /已保存/);
+    await page.click("#analysis-link");
+    assert.equal(await page.inputValue("[id='latency.tolerance_ms']"), "200");
+    assert.equal(await page.inputValue("[id='data_location.regions']"), "cn-north-4, cn-east-3");
+    await page.screenshot({ path: join(shots, "requirements.png"), fullPage: true });
+    // A wrong number names the field.
+    await page.fill("[id='latency.expected_ms']", "fast");
+    await Promise.all([page.waitForNavigation(), page.click("#save-analysis")]);
+    assert.match(await page.textContent("[role=alert]"), /requirements\.latency\.expected_ms/);
+    await page.goto(`${engagementUrl}/edit`);
     const text = await page.inputValue("#file");
     assert.match(text, /市不动产登记系统/);
-    await page.fill("#file", text.replace("requirements: {}", "requirements:\n  latency:\n    tolerance_ms: 200\n    expected_ms: 30"));
+    assert.match(text, /tolerance_ms: 200/, "the analysis is in the file");
+    await page.fill("#file", text.replace("name: 市不动产登记系统", "name: 市不动产统一登记系统"));
     await Promise.all([page.waitForNavigation(), page.click("#save-file")]);
     assert.match(await page.textContent("[role=status]"), /已保存/);
     await page.click("#contract-link");

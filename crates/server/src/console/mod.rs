@@ -7,6 +7,7 @@ mod admin;
 mod charts;
 mod flow;
 mod pages;
+mod requirements;
 mod supervise;
 mod wizard;
 
@@ -235,6 +236,10 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
         .route(
             "/engagements/{id}/edit",
             get(wizard::edit).post(wizard::save),
+        )
+        .route(
+            "/engagements/{id}/requirements",
+            get(requirements::page).post(requirements::save),
         )
         .route(
             "/engagements/{id}/responsibility/owner",

@@ -160,7 +160,7 @@ pub async fn submit(
                 .ok()
                 .and_then(|v| v["id"].as_str().map(str::to_owned))
                 .unwrap_or_default();
-            Redirect::to(&format!("/engagements/{id}/edit")).into_response()
+            Redirect::to(&format!("/engagements/{id}/requirements")).into_response()
         }
         Err(e) => refused(&v, &e),
     }
