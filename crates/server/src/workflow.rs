@@ -795,8 +795,22 @@ pub async fn use_offering(
         || offering.deployment_model != file.deployment_model
     {
         return Err(invalid("api.offering_mismatch")
-            .arg("offering", format!("{} / {}", offering.service_category.id(), offering.deployment_model.id()))
-            .arg("engagement", format!("{} / {}", file.service_category.id(), file.deployment_model.id())));
+            .arg(
+                "offering",
+                format!(
+                    "{} / {}",
+                    offering.service_category.id(),
+                    offering.deployment_model.id()
+                ),
+            )
+            .arg(
+                "engagement",
+                format!(
+                    "{} / {}",
+                    file.service_category.id(),
+                    file.deployment_model.id()
+                ),
+            ));
     }
     let file_assessment = match &assessment {
         Some((ar, a)) => {

@@ -258,7 +258,10 @@ fn run(db: common::Db) {
     ok(transition(&customer, &id, "selection"), 200);
 
     // An offering of another category or deployment model does not fit the decision.
-    let r = customer.post(&format!("/api/v1/engagements/{id}/offering"), &json!({ "offering_id": saas["id"] }));
+    let r = customer.post(
+        &format!("/api/v1/engagements/{id}/offering"),
+        &json!({ "offering_id": saas["id"] }),
+    );
     assert_eq!(r.status(), 422);
     // Assess first, use after: an unassessed or expired offering blocks deployment.
     use_offering(&customer, &id, &unassessed);

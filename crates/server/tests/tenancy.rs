@@ -35,8 +35,8 @@ fn expected(seat: Seat, endpoint: &str, is_ssp: bool) -> u16 {
         (PlatformAdmin, _) => 403,
         (
             _,
-            "get" | "export" | "check" | "classification" | "responsibility" | "alerts"
-            | "posture" | "findings" | "notices" | "exit" | "evidence",
+            "get" | "export" | "check" | "classification" | "responsibility" | "alerts" | "posture"
+            | "findings" | "notices" | "exit" | "evidence",
         ) => 200,
         // Not the next phase: past access control, refused as invalid.
         (CustomerAdmin | CustomerMember, "transition") => 422,
