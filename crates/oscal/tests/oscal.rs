@@ -451,3 +451,27 @@ fn malformed_and_wrong_version_documents_name_the_path() {
         "$.profile.imports[0].include-controls[0].with-ids[3]"
     );
 }
+
+// ---------------------------------------------------------------- snapshots
+
+/// Small exports, byte for byte: a change of UUIDs, order or shape shows in review.
+#[test]
+fn snapshots() {
+    insta::assert_snapshot!(
+        "profile-general.json",
+        export::profile(&content().catalog, ProtectionLevel::General, TS, "0.1.0").to_json()
+    );
+    let messages = cloudward_content::messages();
+    let (file, report) = engagement_example("exit-phase.yaml");
+    let render =
+        |f: &check::Finding| messages.render(&f.key(), cloudward_domain::Lang::En, &f.args);
+    insta::assert_snapshot!(
+        "poam-exit-phase.json",
+        export::poam(&file, &report, &render, None, TS, "0.1.0").to_json()
+    );
+    let a: AssessmentFile = serde_saphyr::from_str(&text("assessment.yaml")).unwrap();
+    insta::assert_snapshot!(
+        "assessment-results.json",
+        export::assessment_results(&a, TS, "0.1.0").to_json()
+    );
+}
