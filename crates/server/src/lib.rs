@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 mod metrics;
+pub mod oscal;
 pub mod scanning;
 pub mod supervision;
 pub mod workflow;
@@ -183,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .merge(workflow::routes())
         .merge(evidence::routes(state.config.evidence_limit))
         .merge(supervision::routes(state.config.evidence_limit))
+        .merge(oscal::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))
