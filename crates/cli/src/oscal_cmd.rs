@@ -63,8 +63,22 @@ fn read_text(ctx: &Ctx, path: &Path) -> Result<String, Failure> {
     })
 }
 
-/// An OSCAL (or scan report) error in the user's language: file, JSON path, what is
-/// accepted.
+/// A scan report that does not read: file, JSON path, what is expected.
+fn scan_error(ctx: &Ctx, file: &Path, e: &Error) -> Failure {
+    match e {
+        Error::Invalid { path, detail } => Failure::Input(ctx.tr(
+            "oscal.error_scan",
+            &[
+                ("file", file.display().to_string()),
+                ("path", path.clone()),
+                ("detail", detail.clone()),
+            ],
+        )),
+        other => error(ctx, file, other),
+    }
+}
+
+/// An OSCAL error in the user's language: file, JSON path, what is accepted.
 pub fn error(ctx: &Ctx, file: &Path, e: &Error) -> Failure {
     let f = file.display().to_string();
     let msg = match e {
@@ -252,8 +266,8 @@ fn export_cmd(ctx: &Ctx, cmd: ExportCommand, out: &mut dyn Write) -> Result<(), 
                 }
                 (None, Some(path)) => {
                     let text = read_text(ctx, &path)?;
-                    let report =
-                        cloudward_oscal::scan::parse(&text).map_err(|e| error(ctx, &path, &e))?;
+                    let report = cloudward_oscal::scan::parse(&text)
+                        .map_err(|e| scan_error(ctx, &path, &e))?;
                     let name = path
                         .file_stem()
                         .map(|s| s.to_string_lossy().into_owned())
@@ -278,7 +292,10 @@ fn export_cmd(ctx: &Ctx, cmd: ExportCommand, out: &mut dyn Write) -> Result<(), 
             let scan = match &scan {
                 Some(path) => {
                     let text = read_text(ctx, path)?;
-                    Some(cloudward_oscal::scan::parse(&text).map_err(|e| error(ctx, path, &e))?)
+                    Some(
+                        cloudward_oscal::scan::parse(&text)
+                            .map_err(|e| scan_error(ctx, path, &e))?,
+                    )
                 }
                 None => None,
             };

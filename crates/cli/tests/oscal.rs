@@ -488,6 +488,14 @@ fn bad_documents_name_the_file_and_path() {
         .stderr(predicate::str::contains(
             "catalog, profile, assessment-results",
         ));
+    // A scan report that is not one.
+    cw().args(["oscal", "export", "results", "--scan"])
+        .arg(&ssp)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "ssp.json: $: not a cloudward scan report",
+        ));
     let not_json = d.join("x.json");
     std::fs::write(&not_json, "{ \"catalog\": [").unwrap();
     cw().args(["oscal", "import"])

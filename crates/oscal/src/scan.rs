@@ -84,7 +84,11 @@ pub fn parse(text: &str) -> Result<ScanReport, Error> {
             }
         } else {
             Error::Invalid {
-                path: format!("$.{path}").replace("$..", "$."),
+                path: if path == "." {
+                    "$".to_owned()
+                } else {
+                    format!("$.{path}")
+                },
                 detail: inner
                     .to_string()
                     .split(" at line ")
@@ -97,10 +101,7 @@ pub fn parse(text: &str) -> Result<ScanReport, Error> {
     if report.tool != "cloudward" {
         return Err(Error::Invalid {
             path: "$.tool".into(),
-            detail: format!(
-                "'{}': not a cloudward scan report; expected the output of `cloudward scan --format json`",
-                report.tool
-            ),
+            detail: format!("the tool is '{}', not cloudward", report.tool),
         });
     }
     Ok(report)
