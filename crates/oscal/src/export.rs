@@ -247,6 +247,7 @@ pub fn profile(cat: &Catalog, level: ProtectionLevel, timestamp: &str, version: 
             include_controls: vec![SelectControls {
                 with_child_controls: None,
                 with_ids: ids,
+                matching: vec![],
             }],
             exclude_controls: vec![],
         }],

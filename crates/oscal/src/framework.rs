@@ -473,6 +473,14 @@ pub fn resolve(profile: &Profile, catalog: &Catalog) -> Result<Framework, Error>
                     with_children(id, &children, &mut out);
                 }
             }
+            for m in &s.matching {
+                for c in full.controls.iter().filter(|c| glob(&m.pattern, &c.id)) {
+                    out.insert(c.id.clone());
+                    if s.with_child_controls.as_deref() == Some("yes") {
+                        with_children(&c.id, &children, &mut out);
+                    }
+                }
+            }
         }
         Ok(out)
     };
@@ -509,6 +517,36 @@ pub fn resolve(profile: &Profile, catalog: &Catalog) -> Result<Framework, Error>
             .collect(),
         controls,
     })
+}
+
+/// `*` (any run) and `?` (one character) against a whole id.
+fn glob(pattern: &str, id: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let s: Vec<char> = id.chars().collect();
+    // Iterative matching with one backtrack point for the last `*`.
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < s.len() {
+        match p.get(i) {
+            Some('*') => {
+                star = Some((i, j));
+                i += 1;
+            }
+            Some(c) if *c == '?' || *c == s[j] => {
+                i += 1;
+                j += 1;
+            }
+            _ => match star {
+                Some((si, sj)) => {
+                    i = si + 1;
+                    j = sj + 1;
+                    star = Some((si, sj + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
 }
 
 /// A control id in the form OSCAL catalogs of SP 800-53 use: `AC-2(1)` → `ac-2.1`,
@@ -603,6 +641,16 @@ mod tests {
         assert_eq!(normalise_id("SC-10"), "sc-10");
         assert_eq!(normalise_id("AC-2(10)"), "ac-2.10");
         assert_eq!(normalise_id("ac-2.1"), "ac-2.1");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("ac-*", "ac-2.1"));
+        assert!(glob("ac-?", "ac-2"));
+        assert!(!glob("ac-?", "ac-20"));
+        assert!(glob("*.1", "sc-7.1"));
+        assert!(!glob("au-*", "ac-2"));
+        assert!(glob("*", ""));
     }
 
     #[test]

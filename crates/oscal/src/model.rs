@@ -235,6 +235,15 @@ pub struct SelectControls {
     pub with_child_controls: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub with_ids: Vec<String>,
+    /// Glob patterns (`*`, `?`) over control ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matching: Vec<Matching>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Matching {
+    pub pattern: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

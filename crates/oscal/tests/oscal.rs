@@ -41,8 +41,15 @@ fn content() -> &'static Content {
     C.get_or_init(|| cloudward_content::embedded_content().unwrap())
 }
 
-/// Validates `doc` against the NIST schema of its model; panics with every error.
+/// Validates `doc` against the NIST schema of its model, and checks that it reads back
+/// through our types unchanged; panics with every error.
 fn validate(doc: &Document) {
+    assert_eq!(
+        &read(&doc.to_json()).unwrap(),
+        doc,
+        "{} reads back the same",
+        doc.model()
+    );
     let file = match doc.model() {
         "catalog" => "oscal_catalog_schema.json",
         "profile" => "oscal_profile_schema.json",
@@ -374,6 +381,24 @@ fn nist_moderate_profile_resolves_against_its_catalog() {
     assert_eq!(fw.source_model, "profile");
     assert_eq!(fw.controls.len(), wanted);
     assert!(fw.title.contains("MODERATE"));
+    // Selection by pattern, and with the enhancements.
+    let mut v: Value =
+        serde_json::from_str(&text("NIST_SP-800-53_rev5_MODERATE-baseline_profile.json")).unwrap();
+    v["profile"]["imports"][0]["include-controls"] = serde_json::json!([
+        { "matching": [{ "pattern": "ac-1?" }] },
+        { "with-ids": ["au-6"], "with-child-controls": "yes" }
+    ]);
+    let fw =
+        Framework::from_document(&read(&v.to_string()).unwrap(), Some(&nist_catalog())).unwrap();
+    let ids: Vec<&str> = fw.controls.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "ac-11", "ac-12", "ac-14", "ac-17", "ac-18", "ac-19", "au-6", "au-6.1", "au-6.3"
+        ]
+    );
+    let doc = read(&text("NIST_SP-800-53_rev5_MODERATE-baseline_profile.json")).unwrap();
+    let fw = Framework::from_document(&doc, Some(&nist_catalog())).unwrap();
     // Our catalog's NIST references against it.
     let m = framework::map(&content().catalog, &fw);
     assert!(
