@@ -112,8 +112,11 @@ pub enum OscalCommand {
         #[arg(long, value_name = "NAME")]
         framework: String,
         /// Only the referenced ids the framework lacks
-        #[arg(long)]
+        #[arg(long, conflicts_with = "reverse")]
         missing: bool,
+        /// One row per framework control, with our controls that reference it
+        #[arg(long)]
+        reverse: bool,
     },
     /// List the imported frameworks
     Frameworks,

@@ -22,7 +22,17 @@ pub fn run(ctx: &Ctx, cmd: OscalCommand, out: &mut dyn Write) -> Result<(), Fail
     match cmd {
         OscalCommand::Export(e) => export_cmd(ctx, e, out),
         OscalCommand::Import(args) => import(ctx, &args, out),
-        OscalCommand::Map { framework, missing } => map(ctx, &framework, missing, out),
+        OscalCommand::Map {
+            framework,
+            missing,
+            reverse,
+        } => {
+            if reverse {
+                map_reverse(ctx, &framework, out)
+            } else {
+                map(ctx, &framework, missing, out)
+            }
+        }
         OscalCommand::Frameworks => frameworks(ctx, out),
     }
 }
@@ -626,6 +636,70 @@ fn map(ctx: &Ctx, name: &str, only_missing: bool, out: &mut dyn Write) -> Result
                     ("missing_ids", m.missing.join(", ")),
                     ("unmapped", m.unmapped.len().to_string()),
                     ("total", fw.controls.len().to_string()),
+                ]
+            )
+        )?;
+    }
+    Ok(())
+}
+
+/// `oscal map --reverse`: each framework control and our controls that reference it.
+fn map_reverse(ctx: &Ctx, name: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    let fw = load(ctx, name)?;
+    let content = ctx.content()?;
+    let m = framework::map(&content.catalog, &fw);
+    let mut ours: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for r in &m.rows {
+        if let Some(f) = &r.framework_control {
+            let list = ours.entry(f.as_str()).or_default();
+            if !list.contains(&r.control.as_str()) {
+                list.push(&r.control);
+            }
+        }
+    }
+    if ctx.format == Format::Json {
+        let v: Vec<serde_json::Value> = fw
+            .controls
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "framework_control": c.id,
+                    "label": c.label,
+                    "title": c.title,
+                    "controls": ours.get(c.id.as_str()).cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let mut table = Table::new(vec![
+        ctx.tr("oscal.col_theirs", &[("name", name.to_owned())]),
+        ctx.t("col.title"),
+        ctx.t("oscal.col_ours"),
+    ]);
+    let absent = ctx.t("oscal.absent");
+    for c in &fw.controls {
+        table.push(vec![
+            c.label.clone(),
+            c.title.clone(),
+            ours.get(c.id.as_str())
+                .map(|l| l.join(", "))
+                .unwrap_or_else(|| absent.clone()),
+        ]);
+    }
+    table.write(ctx.format, out)?;
+    if ctx.format == Format::Table {
+        writeln!(
+            out,
+            "{}",
+            ctx.tr(
+                "oscal.map_reverse_summary",
+                &[
+                    ("covered", ours.len().to_string()),
+                    ("total", fw.controls.len().to_string()),
+                    ("name", name.to_owned()),
                 ]
             )
         )?;

@@ -343,6 +343,32 @@ fn nist_moderate_imports_and_maps() {
             .iter()
             .any(|r| r["framework_control"] == "ia-2")
     );
+    let rev = stdout_json(
+        &[
+            "oscal",
+            "map",
+            "--framework",
+            "nist-moderate",
+            "--reverse",
+            "--format",
+            "json",
+        ],
+        d,
+    );
+    assert_eq!(rev.as_array().unwrap().len(), 287);
+    let ia2 = rev
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["framework_control"] == "ia-2")
+        .unwrap();
+    assert!(
+        ia2["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "AC-01")
+    );
     cw().args([
         "oscal",
         "map",
