@@ -857,8 +857,13 @@ pub fn assessment_results(a: &AssessmentFile, timestamp: &str, version: &str) ->
 
 // ------------------------------------------------------------------ POA&M
 
-fn check_item(base: &str, f: &CheckFinding, text: &str, severity: &str) -> (Risk, PoamItem) {
-    let key = format!("{}/{}", f.code, f.ids.join(","));
+fn check_item(
+    base: &str,
+    key: &str,
+    f: &CheckFinding,
+    text: &str,
+    severity: &str,
+) -> (Risk, PoamItem) {
     let risk_uuid = uuid_for(&format!("{base}/risk/{key}"));
     let mut props = vec![prop("code", f.code), prop("severity", severity)];
     for id in &f.ids {
@@ -898,9 +903,15 @@ pub fn poam(
     let base = format!("poam/{}", file.name);
     let mut risks = Vec::new();
     let mut items = Vec::new();
+    let mut seen = BTreeMap::<String, usize>::new();
     for (list, sev) in [(&report.blockers, "blocker"), (&report.warnings, "warning")] {
         for f in list {
-            let (r, i) = check_item(&base, f, &render(f), sev);
+            // The same code on the same ids twice still gets two UUIDs.
+            let key = format!("{}/{}", f.code, f.ids.join(","));
+            let n = seen.entry(key.clone()).or_default();
+            *n += 1;
+            let key = if *n == 1 { key } else { format!("{key}#{n}") };
+            let (r, i) = check_item(&base, &key, f, &render(f), sev);
             risks.push(r);
             items.push(i);
         }

@@ -64,6 +64,27 @@ fn validate(doc: &Document) {
         .build(&schema)
         .unwrap_or_else(|e| panic!("{file} does not compile: {e}"));
     let instance: Value = serde_json::from_str(&doc.to_json()).unwrap();
+    // Every object's UUID is its own.
+    fn uuids<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "uuid" {
+                        out.extend(x.as_str());
+                    }
+                    uuids(x, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| uuids(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    uuids(&instance, &mut all);
+    let count = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), count, "{}: a UUID is used twice", doc.model());
     let errors: Vec<String> = validator
         .iter_errors(&instance)
         .take(20)
