@@ -37,6 +37,16 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "CLOUDWARD_CATALOG")]
     pub catalog: Option<PathBuf>,
 
+    /// Where `oscal import` stores frameworks and `--framework NAME` finds them
+    /// [default: ./cloudward-frameworks]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "CLOUDWARD_FRAMEWORKS_DIR"
+    )]
+    pub frameworks_dir: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -82,6 +92,129 @@ pub enum Command {
     Audit(AuditCommand),
     /// Upload a scan report (`cloudward scan --format json`) to a server, e.g. from CI
     Push(PushArgs),
+    /// OSCAL: export the catalog, profiles, offerings, engagements, assessments and scans;
+    /// import catalogs, profiles and assessment results
+    #[command(subcommand, after_help = EXIT_HELP)]
+    Oscal(OscalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OscalCommand {
+    /// Write an OSCAL JSON document
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Import an OSCAL catalog or profile as a framework (stored under --frameworks-dir),
+    /// or read OSCAL assessment results into cloudward's assessment shape
+    Import(ImportArgs),
+    /// Our controls against an imported framework, through their NIST SP 800-53 references
+    Map {
+        /// The framework's name, as given to `oscal import --name`
+        #[arg(long, value_name = "NAME")]
+        framework: String,
+        /// Only the referenced ids the framework lacks
+        #[arg(long, conflicts_with = "reverse")]
+        missing: bool,
+        /// One row per framework control, with our controls that reference it
+        #[arg(long)]
+        reverse: bool,
+    },
+    /// List the imported frameworks
+    Frameworks,
+}
+
+/// Options every export shares.
+#[derive(Debug, Args)]
+pub struct ExportOpts {
+    /// Write to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The document's last-modified time: YYYY-MM-DD or RFC 3339 [default: now]; give it
+    /// for reproducible output
+    #[arg(long, value_name = "TIME")]
+    pub timestamp: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The control catalog: families as groups, statements in Chinese and English
+    Catalog {
+        #[command(flatten)]
+        opts: ExportOpts,
+    },
+    /// The profile of a protection level: the controls that apply at it
+    Profile {
+        /// general, enhanced or advanced
+        #[arg(long, value_name = "L")]
+        level: String,
+        #[command(flatten)]
+        opts: ExportOpts,
+    },
+    /// A provider's offering (YAML or JSON, the server's offering shape) as a component
+    /// definition
+    Component {
+        /// The offering file
+        file: PathBuf,
+        #[command(flatten)]
+        opts: ExportOpts,
+    },
+    /// An engagement file as a system security plan
+    Ssp {
+        /// The engagement file
+        file: PathBuf,
+        /// Evaluate as of this date (YYYY-MM-DD) [default: the timestamp's date]
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+        #[command(flatten)]
+        opts: ExportOpts,
+    },
+    /// An assessment (YAML or JSON, see docs/oscal.md) or a scan report as assessment results
+    Results {
+        /// The assessment file
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "scan",
+            required_unless_present = "scan"
+        )]
+        assessment: Option<PathBuf>,
+        /// A report of `cloudward scan --format json`
+        #[arg(long, value_name = "FILE")]
+        scan: Option<PathBuf>,
+        #[command(flatten)]
+        opts: ExportOpts,
+    },
+    /// An engagement's open blockers and warnings (and a scan's failing findings) as a
+    /// plan of action and milestones
+    Poam {
+        /// The engagement file
+        file: PathBuf,
+        /// Add the failing findings of this scan report
+        #[arg(long, value_name = "FILE")]
+        scan: Option<PathBuf>,
+        /// Evaluate as of this date (YYYY-MM-DD) [default: the timestamp's date]
+        #[arg(long, value_name = "DATE")]
+        date: Option<String>,
+        #[command(flatten)]
+        opts: ExportOpts,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// An OSCAL JSON document: catalog, profile or assessment-results
+    pub file: PathBuf,
+    /// The framework's name (letters, digits, `-`, `_`, `.`); required for a catalog or profile
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The catalog a profile imports, to resolve it against
+    #[arg(long, value_name = "FILE")]
+    pub catalog_file: Option<PathBuf>,
+    /// Replace a framework of the same name
+    #[arg(long)]
+    pub force: bool,
+    /// For assessment results: write the assessment (YAML) to FILE instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -310,6 +443,9 @@ pub enum CatalogCommand {
     Show {
         /// Control id, such as AC-10
         id: String,
+        /// Show a control of an imported framework instead (see `oscal import`)
+        #[arg(long, value_name = "NAME")]
+        framework: Option<String>,
     },
     /// Find controls whose id, title, statement or guidance contains TEXT (zh or en)
     Search {
@@ -339,6 +475,10 @@ pub struct ListArgs {
     /// Only controls this party implements, alone or shared: provider or customer
     #[arg(long, value_name = "P")]
     pub party: Option<String>,
+    /// List an imported framework's controls instead (see `oscal import`); --family
+    /// then names one of its groups
+    #[arg(long, value_name = "NAME")]
+    pub framework: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -14,16 +14,25 @@ use crate::{Ctx, Failure};
 pub fn run(ctx: &Ctx, cmd: CatalogCommand, out: &mut dyn Write) -> Result<(), Failure> {
     match cmd {
         CatalogCommand::List(args) => {
+            if let Some(name) = &args.framework {
+                return crate::oscal_cmd::list(ctx, name, &args, None, out);
+            }
             let content = ctx.content()?;
             let filter = filter(ctx, &args, &content.catalog, None)?;
             list(ctx, &content.catalog, &filter, out)
         }
         CatalogCommand::Search { text, filter: args } => {
+            if let Some(name) = &args.framework {
+                return crate::oscal_cmd::list(ctx, name, &args, Some(&text), out);
+            }
             let content = ctx.content()?;
             let filter = filter(ctx, &args, &content.catalog, Some(text))?;
             list(ctx, &content.catalog, &filter, out)
         }
-        CatalogCommand::Show { id } => {
+        CatalogCommand::Show { id, framework } => {
+            if let Some(name) = &framework {
+                return crate::oscal_cmd::show(ctx, name, &id, out);
+            }
             let content = ctx.content()?;
             show(ctx, &content.catalog, &id, out)
         }

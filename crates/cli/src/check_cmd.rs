@@ -99,7 +99,7 @@ fn input_errors(ctx: &Ctx, path: &Path, errors: &[InputError]) -> Failure {
     Failure::Input(lines.join("\n"))
 }
 
-fn evaluate(
+pub(crate) fn evaluate(
     ctx: &Ctx,
     path: &Path,
     date: NaiveDate,
@@ -113,7 +113,7 @@ fn evaluate(
     }
 }
 
-fn parse_date(ctx: &Ctx, value: Option<&str>) -> Result<NaiveDate, Failure> {
+pub(crate) fn parse_date(ctx: &Ctx, value: Option<&str>) -> Result<NaiveDate, Failure> {
     match value {
         None => Ok(chrono::Local::now().date_naive()),
         Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")

@@ -4,6 +4,7 @@ mod args;
 mod catalog_cmd;
 mod check_cmd;
 mod classify_cmd;
+mod oscal_cmd;
 mod output;
 mod scan_cmd;
 mod serve_cmd;
@@ -49,6 +50,8 @@ pub struct Ctx {
     pub format: Format,
     pub messages: Messages,
     pub catalog_dir: Option<std::path::PathBuf>,
+    /// `--frameworks-dir`: where imported frameworks are stored.
+    pub frameworks_dir: Option<std::path::PathBuf>,
 }
 
 impl Ctx {
@@ -143,6 +146,7 @@ fn formats_of(command: &Command) -> &'static [&'static str] {
         Command::Serve(_) | Command::Admin(_) => &["table"],
         Command::Push(_) => &["table", "json"],
         Command::Audit(_) => &["table", "json"],
+        Command::Oscal(_) => &["table", "json", "csv", "markdown", "html"],
     }
 }
 
@@ -165,6 +169,7 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Admin(cmd) => serve_cmd::admin(ctx, &cmd, out),
         Command::Audit(cmd) => serve_cmd::audit(ctx, &cmd, out),
         Command::Push(args) => serve_cmd::push(ctx, &args, out),
+        Command::Oscal(cmd) => oscal_cmd::run(ctx, cmd, out),
     }
 }
 
@@ -196,6 +201,7 @@ fn main() -> ExitCode {
         format: Format::Table,
         messages,
         catalog_dir: cli.catalog.clone(),
+        frameworks_dir: cli.frameworks_dir.clone(),
     };
     match Format::parse(&cli.format) {
         Some(format) => ctx.format = format,

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 mod metrics;
+pub mod oscal;
 pub mod scanning;
 pub mod supervision;
 pub mod workflow;
@@ -185,6 +186,7 @@ pub fn router(state: AppState) -> Router {
         .merge(evidence::routes(state.config.evidence_limit))
         .merge(supervision::routes(state.config.evidence_limit))
         .merge(console::routes(state.config.evidence_limit))
+        .merge(oscal::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))

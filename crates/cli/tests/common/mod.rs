@@ -12,6 +12,7 @@ pub fn cw() -> Command {
         .env_remove("LC_MESSAGES")
         .env("LANG", "C")
         .env_remove("CLOUDWARD_CATALOG")
+        .env_remove("CLOUDWARD_FRAMEWORKS_DIR")
         .env("COLUMNS", "120");
     cmd
 }
