@@ -159,6 +159,8 @@ impl AppState {
         evidence::upload, evidence::list, evidence::download,
         supervision::upload, supervision::run_scan, supervision::posture,
         supervision::list_findings, supervision::act_on_finding,
+        oscal::catalog, oscal::profile, oscal::ssp, oscal::poam, oscal::component,
+        oscal::results, oscal::import_results,
     ),
     tags(
         (name = "engagements", description = "Engagements and their evaluation"),
@@ -166,6 +168,7 @@ impl AppState {
         (name = "admin", description = "Organisations, users, tokens, audit"),
         (name = "workflow", description = "Offerings, assessments, lifecycle, notices, evidence, exit"),
         (name = "supervision", description = "Scans, posture, findings"),
+        (name = "oscal", description = "OSCAL 1.2.1 exports and import"),
     )
 )]
 #[derive(Debug)]
@@ -186,7 +189,7 @@ pub fn router(state: AppState) -> Router {
         .merge(evidence::routes(state.config.evidence_limit))
         .merge(supervision::routes(state.config.evidence_limit))
         .merge(console::routes(state.config.evidence_limit))
-        .merge(oscal::routes())
+        .merge(oscal::routes(state.config.evidence_limit))
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))

@@ -1,7 +1,9 @@
-//! OSCAL exports over HTTP: the catalog, the profile of a level, and an engagement as a
-//! system security plan or a POA&M — the documents `cloudward oscal export` writes, from
-//! the same functions. Engagements are read through `visible`, so another tenant's id
-//! answers 404 as everywhere else.
+//! OSCAL over HTTP: the catalog, the profile of a level, an engagement as a system security
+//! plan or a POA&M, an offering as a component definition and an assessment as assessment
+//! results — the documents `cloudward oscal export` writes, from the same functions — and
+//! the import of another tool's assessment results into an assessment, kept as evidence.
+//! Everything is read through the same access checks as the rest of the API, so another
+//! tenant's id answers 404.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -57,7 +59,9 @@ fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
-async fn catalog(
+/// The control catalog as an OSCAL catalog.
+#[utoipa::path(get, path = "/api/v1/oscal/catalog", tag = "oscal", responses((status = 200, body = Object)))]
+pub async fn catalog(
     State(state): State<AppState>,
     _p: Principal,
     Query(q): Query<OscalQuery>,
@@ -70,7 +74,9 @@ async fn catalog(
     )))
 }
 
-async fn profile(
+/// The profile of a protection level (general, enhanced, advanced).
+#[utoipa::path(get, path = "/api/v1/oscal/profiles/{level}", tag = "oscal", responses((status = 200, body = Object)))]
+pub async fn profile(
     State(state): State<AppState>,
     _p: Principal,
     Path(level): Path<String>,
@@ -121,7 +127,9 @@ async fn evaluated(
     }
 }
 
-async fn ssp(
+/// An engagement as a system security plan.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/oscal/ssp", tag = "oscal", responses((status = 200, body = Object)))]
+pub async fn ssp(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
@@ -138,7 +146,9 @@ async fn ssp(
     )))
 }
 
-async fn poam(
+/// An engagement's open blockers and warnings as a plan of action and milestones.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/oscal/poam", tag = "oscal", responses((status = 200, body = Object)))]
+pub async fn poam(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
@@ -160,8 +170,173 @@ async fn poam(
     )))
 }
 
-pub fn routes() -> Router<AppState> {
+/// An offering (published, or the caller's own) as a component definition.
+#[utoipa::path(get, path = "/api/v1/offerings/{id}/oscal/component", tag = "oscal", responses((status = 200, body = Object)))]
+pub async fn component(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<OscalQuery>,
+) -> ApiResult<Response> {
+    let ts = timestamp(&q)?;
+    let axum::Json(view) = crate::workflow::get_offering(State(state.clone()), p, Path(id)).await?;
+    let offering: cloudward_domain::workflow::Offering =
+        serde_json::from_value(view.offering).map_err(|_| ApiError::internal())?;
+    Ok(json(&export::component(
+        &state.content,
+        &offering,
+        &ts,
+        version(),
+    )))
+}
+
+/// An assessment's results per control as OSCAL assessment results (for those who may see
+/// its details: its provider, its assessor, and customers the provider granted).
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/oscal/results", tag = "oscal", responses((status = 200, body = Object)))]
+pub async fn results(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<OscalQuery>,
+) -> ApiResult<Response> {
+    let ts = timestamp(&q)?;
+    let axum::Json(a) = crate::workflow::get_assessment(State(state.clone()), p, Path(id)).await?;
+    if a.get("results").is_none() {
+        return Err(ApiError::forbidden());
+    }
+    let offering = match state
+        .store
+        .get_record(a["offering_id"].as_str().unwrap_or(""))
+        .await?
+    {
+        Some(r) => r.data["offering"]["name"].as_str().unwrap_or("").to_owned(),
+        None => String::new(),
+    };
+    let assessor = match state
+        .store
+        .get_org(a["assessor_org_id"].as_str().unwrap_or(""))
+        .await?
+    {
+        Some(o) => Some(o.name),
+        None => None,
+    };
+    let file = cloudward_oscal::results::AssessmentFile {
+        offering,
+        assessor,
+        conclusion: serde_json::from_value(a["conclusion"].clone()).ok(),
+        results: serde_json::from_value(a["results"].clone()).map_err(|_| ApiError::internal())?,
+    };
+    Ok(json(&export::assessment_results(&file, &ts, version())))
+}
+
+/// The assessor imports another tool's OSCAL assessment results into its assessment: the
+/// file is kept as evidence (by its SHA-256, named in the audit log) and each control's
+/// result is recorded with that evidence.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/oscal/import", tag = "oscal",
+    request_body(content = Object, description = "an OSCAL 1.x assessment-results document"),
+    responses((status = 200, body = Object), (status = 400, description = "not OSCAL assessment results; the JSON path is named")))]
+pub async fn import_results(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    use sha2::Digest as _;
+    let axum::Json(a) =
+        crate::workflow::get_assessment(State(state.clone()), p.clone(), Path(id.clone())).await?;
+    let org = p.org()?;
+    if a["assessor_org_id"] != org.id.as_str() {
+        return Err(ApiError::forbidden());
+    }
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("api.not_utf8"))?;
+    let doc = cloudward_oscal::read::read(text)
+        .map_err(|e| ApiError::bad_request("oscal.import_failed").arg("detail", e.to_string()))?;
+    let imported = cloudward_oscal::results::from_document(&doc)
+        .map_err(|e| ApiError::bad_request("oscal.import_failed").arg("detail", e.to_string()))?;
+    let sha = hex::encode(sha2::Sha256::digest(&body));
+    let size = i64::try_from(body.len()).map_err(|_| ApiError::internal())?;
+    state
+        .store
+        .put_blob(
+            &p.actor,
+            None,
+            cloudward_store::Blob {
+                sha256: sha.clone(),
+                size,
+                media_type: "application/json".into(),
+                content: Some(body.to_vec()),
+            },
+        )
+        .await?;
+    let evidence = state
+        .store
+        .create_record(
+            &p.actor,
+            cloudward_store::NewRecord {
+                kind: "assessment_evidence".into(),
+                owner_org_id: org.id.clone(),
+                engagement_id: None,
+                parent_id: Some(id.clone()),
+                data: serde_json::json!({
+                    "sha256": sha, "size": size, "media_type": "application/json",
+                    "name": "oscal-assessment-results.json",
+                    "uploaded_by": p.actor.id, "uploaded_at": cloudward_store::now(),
+                    "source": "oscal", "controls": imported.results.len(),
+                }),
+            },
+        )
+        .await?;
+    // Controls of other catalogs (NIST's `ac-6.1`, say) stay in the evidence file; only
+    // ours become results.
+    let (known, unknown): (Vec<_>, Vec<_>) = imported
+        .results
+        .into_iter()
+        .partition(|(control, _)| state.content.catalog.control(control).is_some());
+    let unknown: Vec<String> = unknown.into_iter().map(|(c, _)| c).collect();
+    let results: std::collections::BTreeMap<String, crate::workflow::ResultEntry> = known
+        .into_iter()
+        .map(|(control, r)| {
+            (
+                control,
+                crate::workflow::ResultEntry {
+                    result: r.result,
+                    notes: r.notes,
+                    evidence: vec![evidence.id.clone()],
+                },
+            )
+        })
+        .collect();
+    let version = a["version"].as_i64().unwrap_or(0);
+    if a["conclusion"].is_object() {
+        return Ok(axum::Json(serde_json::json!({
+            "evidence_id": evidence.id, "sha256": evidence.data["sha256"],
+            "recorded": 0, "not_in_catalog": unknown,
+        }))
+        .into_response());
+    }
+    let recorded = results.len();
+    let axum::Json(updated) = crate::workflow::record_results(
+        State(state),
+        p,
+        Path(id),
+        crate::api::ApiJson(crate::workflow::ResultBody { version, results }),
+    )
+    .await?;
+    Ok(axum::Json(serde_json::json!({
+        "evidence_id": evidence.id, "sha256": evidence.data["sha256"],
+        "recorded": recorded, "not_in_catalog": unknown, "assessment": updated,
+    }))
+    .into_response())
+}
+
+pub fn routes(limit: usize) -> Router<AppState> {
     Router::new()
+        .route("/api/v1/offerings/{id}/oscal/component", get(component))
+        .route("/api/v1/assessments/{id}/oscal/results", get(results))
+        .route(
+            "/api/v1/assessments/{id}/oscal/import",
+            axum::routing::post(import_results).layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
         .route("/api/v1/oscal/catalog", get(catalog))
         .route("/api/v1/oscal/profiles/{level}", get(profile))
         .route("/api/v1/engagements/{id}/oscal/ssp", get(ssp))
