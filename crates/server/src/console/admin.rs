@@ -8,17 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, render};
+use super::{Ui, Viewer, check_csrf, refused, render};
 use crate::AppState;
 use crate::admin as api;
 use crate::api::ApiJson;
 use crate::auth::OrgView;
-use crate::error::ApiError;
-
-fn refused(v: &Viewer, e: &ApiError) -> Response {
-    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-    error_page(&v.ui, e.status, &v.ui.messages_render(e.key, &args))
-}
 
 #[derive(Debug, Deserialize)]
 pub struct Done {

@@ -16,32 +16,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, render};
+use super::{Ui, Viewer, check_csrf, error_page, refused, render};
 use crate::AppState;
 use crate::api::ApiJson;
-use crate::error::ApiError;
 use crate::workflow::{self as wf, ExitStep};
 
-fn refused(v: &Viewer, e: &ApiError) -> Response {
-    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-    let mut msg = v.ui.messages_render(e.key, &args);
-    if let Some(details) = e.details.as_ref().and_then(|d| d.as_array()) {
-        for d in details {
-            if let Some(m) = d.get("message").and_then(|m| m.as_str()) {
-                msg.push_str(" · ");
-                msg.push_str(m);
-            } else if let Some(c) = d.get("code").and_then(|c| c.as_str()) {
-                msg.push_str(" · ");
-                msg.push_str(c);
-            }
-        }
-    }
-    error_page(&v.ui, e.status, &msg)
-}
-
-fn back(to: &str, note: &str) -> Response {
-    Redirect::to(&format!("{to}?done={}", super::urlencode(note))).into_response()
-}
+use super::back_to as back;
 
 #[derive(Debug, Deserialize)]
 pub struct Done {

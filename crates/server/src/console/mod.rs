@@ -159,6 +159,30 @@ pub fn check_csrf(v: &Viewer, given: Option<&String>) -> Option<Response> {
     (!ok).then(|| error_page(&v.ui, StatusCode::FORBIDDEN, &v.ui.t("ui.csrf_refused")))
 }
 
+/// The page of an API refusal: its message and those (or the codes) of its details.
+pub fn refused(v: &Viewer, e: &crate::error::ApiError) -> Response {
+    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut msg = v.ui.messages_render(e.key, &args);
+    if let Some(details) = e.details.as_ref().and_then(|d| d.as_array()) {
+        for d in details {
+            let part = d
+                .get("message")
+                .and_then(|m| m.as_str())
+                .or_else(|| d.get("code").and_then(|c| c.as_str()));
+            if let Some(part) = part {
+                msg.push_str(" · ");
+                msg.push_str(part);
+            }
+        }
+    }
+    error_page(&v.ui, e.status, &msg)
+}
+
+/// Back to a page, with a note it shows (`?done=`).
+pub fn back_to(path: &str, note: &str) -> Response {
+    Redirect::to(&format!("{path}?done={}", urlencode(note))).into_response()
+}
+
 /// A page that says what went wrong, in the user's language.
 pub fn error_page(ui: &Ui, status: StatusCode, message: &str) -> Response {
     let page = pages::ErrorPage {

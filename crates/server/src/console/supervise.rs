@@ -7,30 +7,20 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use cloudward_domain::workflow::NoticeKind;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, render};
+use super::{Ui, Viewer, check_csrf, error_page, refused, render};
 use crate::AppState;
 use crate::api::ApiJson;
-use crate::error::ApiError;
 use crate::workflow::{Seat, seat};
 
-fn refused(v: &Viewer, e: &ApiError) -> Response {
-    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-    error_page(&v.ui, e.status, &v.ui.messages_render(e.key, &args))
-}
-
 fn back(id: &str, note: &str) -> Response {
-    Redirect::to(&format!(
-        "/engagements/{id}/supervision?done={}",
-        super::urlencode(note)
-    ))
-    .into_response()
+    super::back_to(&format!("/engagements/{id}/supervision"), note)
 }
 
 pub struct FindingRow {

@@ -14,24 +14,9 @@ use cloudward_domain::engagement::Commitment;
 use serde_json::json;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, render};
+use super::{Ui, Viewer, check_csrf, error_page, refused, render};
 use crate::AppState;
 use crate::api::ApiJson;
-use crate::error::ApiError;
-
-fn refused(v: &Viewer, e: &ApiError) -> Response {
-    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-    let mut msg = v.ui.messages_render(e.key, &args);
-    if let Some(details) = e.details.as_ref().and_then(|d| d.as_array()) {
-        for d in details {
-            if let Some(m) = d.get("message").and_then(|m| m.as_str()) {
-                msg.push_str(" · ");
-                msg.push_str(m);
-            }
-        }
-    }
-    error_page(&v.ui, e.status, &msg)
-}
 
 #[derive(Template)]
 #[template(path = "wizard.html")]
