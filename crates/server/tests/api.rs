@@ -440,12 +440,11 @@ fn import_and_export_speak_the_engagement_file() {
         .json()
         .unwrap();
     assert_eq!(en["level"], zh["level"]);
-    if let (Some(a), Some(b)) = (
-        en["warnings"][0]["message"].as_str(),
-        zh["warnings"][0]["message"].as_str(),
-    ) {
-        assert_ne!(a, b);
-    }
+    let (a, b) = (
+        en["warnings"][0]["message"].as_str().unwrap(),
+        zh["warnings"][0]["message"].as_str().unwrap(),
+    );
+    assert_ne!(a, b, "the same finding in two languages");
 }
 
 #[test]

@@ -381,6 +381,20 @@ fn run(db: common::Db) {
         &format!("/api/v1/engagements/{id}/findings/{}", accepted["id"].as_str().unwrap()),
         &json!({ "action": "accept", "version": accepted["version"], "reason": "compensating control", "until": "2099-01-01" }),
     ), 200);
+    // A finding can be assigned; the assignee is kept with it.
+    let third = &findings[2];
+    let assigned = ok(
+        customer.post(
+            &format!(
+                "/api/v1/engagements/{id}/findings/{}",
+                third["id"].as_str().unwrap()
+            ),
+            &json!({ "action": "assign", "version": third["version"], "assignee": "ops-team" }),
+        ),
+        200,
+    );
+    assert_eq!(assigned["finding"]["assignee"], "ops-team");
+    assert_eq!(assigned["finding"]["state"], "open");
     // A fixed finding that still fails reopens; the accepted one stays accepted.
     let run2 = ok(
         ssp.post(
