@@ -159,31 +159,7 @@ pub async fn upload(
             "api.evidence_type",
         ));
     };
-    let sha = hex::encode(sha2::Sha256::digest(&body));
-    let size = i64::try_from(body.len()).map_err(|_| ApiError::internal())?;
-    let content = match state.config.evidence_storage {
-        EvidenceStorage::Database => Some(body.to_vec()),
-        EvidenceStorage::Disk => {
-            let path = disk_path(&state, &sha);
-            if !path.exists() {
-                write_atomically(path, body.to_vec()).await?;
-            }
-            None
-        }
-    };
-    state
-        .store
-        .put_blob(
-            &p.actor,
-            Some(&e.id),
-            Blob {
-                sha256: sha.clone(),
-                size,
-                media_type: media_type.to_owned(),
-                content,
-            },
-        )
-        .await?;
+    let (sha, size) = keep_blob(&state, &p, Some(&e.id), body.to_vec(), media_type).await?;
     let now = cloudward_store::now();
     let data = EvidenceData {
         sha256: sha,
@@ -216,6 +192,67 @@ pub async fn upload(
         Json(json!({ "id": r.id, "evidence": data })),
     )
         .into_response())
+}
+
+/// Keeps bytes by their SHA-256 (in the database or on disk, as configured) and records
+/// the filing in the audit log; returns the hash and the size.
+pub(crate) async fn keep_blob(
+    state: &AppState,
+    p: &Principal,
+    engagement_id: Option<&str>,
+    bytes: Vec<u8>,
+    media_type: &str,
+) -> ApiResult<(String, i64)> {
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let size = i64::try_from(bytes.len()).map_err(|_| ApiError::internal())?;
+    let content = match state.config.evidence_storage {
+        EvidenceStorage::Database => Some(bytes),
+        EvidenceStorage::Disk => {
+            let path = disk_path(state, &sha);
+            if !path.exists() {
+                write_atomically(path, bytes).await?;
+            }
+            None
+        }
+    };
+    state
+        .store
+        .put_blob(
+            &p.actor,
+            engagement_id,
+            Blob {
+                sha256: sha.clone(),
+                size,
+                media_type: media_type.to_owned(),
+                content,
+            },
+        )
+        .await?;
+    Ok((sha, size))
+}
+
+/// The bytes kept under a hash and their media type; refuses bytes that no longer match it.
+pub(crate) async fn read_blob(state: &AppState, sha256: &str) -> ApiResult<(String, Vec<u8>)> {
+    let blob = state
+        .store
+        .get_blob(sha256)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let bytes = match blob.content {
+        Some(b) => b,
+        None => tokio::fs::read(disk_path(state, sha256))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, sha256 = %sha256, "stored file missing on disk");
+                ApiError::internal()
+            })?,
+    };
+    // The stored bytes must still be what was filed.
+    if hex::encode(sha2::Sha256::digest(&bytes)) != sha256 {
+        tracing::error!(sha256 = %sha256, "stored file does not match its hash");
+        return Err(ApiError::internal());
+    }
+    Ok((blob.media_type, bytes))
 }
 
 async fn write_atomically(path: PathBuf, bytes: Vec<u8>) -> ApiResult<()> {
@@ -282,32 +319,14 @@ pub async fn download(
     visible(&state, &p, &engagement).await?;
     let data: EvidenceData =
         serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
-    let blob = state
-        .store
-        .get_blob(&data.sha256)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let bytes = match blob.content {
-        Some(b) => b,
-        None => tokio::fs::read(disk_path(&state, &data.sha256))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, sha256 = %data.sha256, "evidence file missing on disk");
-                ApiError::internal()
-            })?,
-    };
-    // The stored bytes must still be what was filed.
-    if hex::encode(sha2::Sha256::digest(&bytes)) != data.sha256 {
-        tracing::error!(sha256 = %data.sha256, "evidence file does not match its hash");
-        return Err(ApiError::internal());
-    }
+    let (media_type, bytes) = read_blob(&state, &data.sha256).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         data.name.replace(['"', '\\', '\r', '\n'], "_")
     );
     Ok((
         [
-            (header::CONTENT_TYPE, blob.media_type),
+            (header::CONTENT_TYPE, media_type),
             (header::CONTENT_DISPOSITION, disposition),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         ],

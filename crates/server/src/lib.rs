@@ -159,6 +159,7 @@ impl AppState {
         evidence::upload, evidence::list, evidence::download,
         supervision::upload, supervision::run_scan, supervision::posture,
         supervision::list_findings, supervision::act_on_finding,
+        supervision::get_run, supervision::get_run_report, oscal::scan_results,
         oscal::catalog, oscal::profile, oscal::ssp, oscal::poam, oscal::component,
         oscal::results, oscal::import_results,
     ),

@@ -229,6 +229,29 @@ pub async fn results(
     Ok(json(&export::assessment_results(&file, &ts, version())))
 }
 
+/// A stored scan run as OSCAL assessment results: each failing check an observation about
+/// a resource, each control the scan looked at a finding (as `cloudward oscal export
+/// results --scan` writes it from the same report).
+#[utoipa::path(get, path = "/api/v1/scans/{id}/oscal/results", tag = "oscal", responses((status = 200, body = Object), (status = 404, description = "no such run, not visible, or stored before reports were kept")))]
+pub async fn scan_results(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<OscalQuery>,
+) -> ApiResult<Response> {
+    let ts = timestamp(&q)?;
+    let (r, run) = crate::supervision::visible_run(&state, &p, &id).await?;
+    let bytes = crate::supervision::run_report(&state, &run).await?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::internal())?;
+    let report = cloudward_oscal::scan::parse(text).map_err(|e| {
+        tracing::error!(error = %e, run = %r.id, "stored scan report unreadable");
+        ApiError::internal()
+    })?;
+    Ok(json(&cloudward_oscal::scan::assessment_results(
+        &report, &r.id, &ts,
+    )))
+}
+
 /// The assessor imports another tool's OSCAL assessment results into its assessment: the
 /// file is kept as evidence (by its SHA-256, named in the audit log) and each control's
 /// result is recorded with that evidence.
@@ -241,7 +264,6 @@ pub async fn import_results(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    use sha2::Digest as _;
     let axum::Json(a) =
         crate::workflow::get_assessment(State(state.clone()), p.clone(), Path(id.clone())).await?;
     let org = p.org()?;
@@ -253,21 +275,8 @@ pub async fn import_results(
         .map_err(|e| ApiError::bad_request("oscal.import_failed").arg("detail", e.to_string()))?;
     let imported = cloudward_oscal::results::from_document(&doc)
         .map_err(|e| ApiError::bad_request("oscal.import_failed").arg("detail", e.to_string()))?;
-    let sha = hex::encode(sha2::Sha256::digest(&body));
-    let size = i64::try_from(body.len()).map_err(|_| ApiError::internal())?;
-    state
-        .store
-        .put_blob(
-            &p.actor,
-            None,
-            cloudward_store::Blob {
-                sha256: sha.clone(),
-                size,
-                media_type: "application/json".into(),
-                content: Some(body.to_vec()),
-            },
-        )
-        .await?;
+    let (sha, size) =
+        crate::evidence::keep_blob(&state, &p, None, body.to_vec(), "application/json").await?;
     let evidence = state
         .store
         .create_record(
@@ -337,6 +346,7 @@ pub fn routes(limit: usize) -> Router<AppState> {
             "/api/v1/assessments/{id}/oscal/import",
             axum::routing::post(import_results).layer(axum::extract::DefaultBodyLimit::max(limit)),
         )
+        .route("/api/v1/scans/{id}/oscal/results", get(scan_results))
         .route("/api/v1/oscal/catalog", get(catalog))
         .route("/api/v1/oscal/profiles/{level}", get(profile))
         .route("/api/v1/engagements/{id}/oscal/ssp", get(ssp))

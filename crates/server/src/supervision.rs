@@ -49,6 +49,9 @@ pub struct RunData {
     pub opened: usize,
     pub reopened: usize,
     pub closed: usize,
+    /// The whole report, kept by its SHA-256 (absent for runs stored before reports were kept).
+    #[serde(default)]
+    pub report_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -244,6 +247,10 @@ pub(crate) async fn ingest(
         });
     }
     let controls = summary.get("controls").cloned().unwrap_or(Value::Null);
+    let bytes = serde_json::to_vec(report).map_err(|_| ApiError::internal())?;
+    let (report_sha256, _) =
+        crate::evidence::keep_blob(state, p, Some(engagement_id), bytes, "application/json")
+            .await?;
     let run = RunData {
         at: now.clone(),
         uploaded_by: p.actor.id.clone(),
@@ -268,6 +275,7 @@ pub(crate) async fn ingest(
         opened,
         reopened,
         closed,
+        report_sha256: Some(report_sha256),
     };
     creates.insert(
         0,
@@ -355,6 +363,69 @@ pub async fn run_scan(
     .map_err(|_| ApiError::internal())??;
     let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "server").await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "run": run }))).into_response())
+}
+
+/// A stored scan run, if the caller sees its engagement.
+pub(crate) async fn visible_run(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(Record, RunData)> {
+    let r = state
+        .store
+        .get_record(id)
+        .await?
+        .filter(|r| r.kind == "scan_run")
+        .ok_or_else(ApiError::not_found)?;
+    let engagement = r.engagement_id.clone().ok_or_else(ApiError::not_found)?;
+    visible(state, p, &engagement).await?;
+    let run: RunData = serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
+    Ok((r, run))
+}
+
+/// The report a run kept, as uploaded (or as the server's scan wrote it).
+pub(crate) async fn run_report(state: &AppState, run: &RunData) -> ApiResult<Vec<u8>> {
+    let Some(sha) = &run.report_sha256 else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "api.run_without_report",
+        ));
+    };
+    let (_, bytes) = crate::evidence::read_blob(state, sha).await?;
+    Ok(bytes)
+}
+
+/// A scan run: its summary and what it did to tracked findings.
+#[utoipa::path(get, path = "/api/v1/scans/{id}", tag = "supervision", responses((status = 200, body = Object), (status = 404, description = "no such run, or not visible")))]
+pub async fn get_run(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (r, run) = visible_run(&state, &p, &id).await?;
+    Ok(Json(json!({
+        "id": r.id, "engagement_id": r.engagement_id, "run": run,
+    })))
+}
+
+/// The full report of a scan run (`cloudward scan --format json`).
+#[utoipa::path(get, path = "/api/v1/scans/{id}/report", tag = "supervision", responses((status = 200, body = Object), (status = 404, description = "no such run, not visible, or stored before reports were kept")))]
+pub async fn get_run_report(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (_, run) = visible_run(&state, &p, &id).await?;
+    let bytes = run_report(&state, &run).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Posture: the latest run per control and per family, and the trend over runs.
@@ -586,6 +657,8 @@ pub fn routes(limit: usize) -> Router<AppState> {
             post(run_scan).layer(axum::extract::DefaultBodyLimit::max(limit)),
         )
         .route("/api/v1/engagements/{id}/posture", get(posture))
+        .route("/api/v1/scans/{id}", get(get_run))
+        .route("/api/v1/scans/{id}/report", get(get_run_report))
         .route("/api/v1/engagements/{id}/findings", get(list_findings))
         .route(
             "/api/v1/engagements/{id}/findings/{finding}",

@@ -450,6 +450,44 @@ fn run(db: common::Db) {
         201,
     );
     assert_eq!(run3["run"]["closed"], 1, "{run3}");
+    // A stored run keeps its whole report: as uploaded, and as OSCAL assessment results
+    // with one observation per failing check (the fixed one gone).
+    let run3_id = run3["id"].as_str().unwrap();
+    let kept: Value = customer
+        .get(&format!("/api/v1/scans/{run3_id}/report"))
+        .json()
+        .unwrap();
+    assert_eq!(kept, upload);
+    let ar: Value = customer
+        .get(&format!(
+            "/api/v1/scans/{run3_id}/oscal/results?timestamp=2026-11-28"
+        ))
+        .json()
+        .unwrap();
+    let result = &ar["assessment-results"]["results"][0];
+    let observations = result["observations"].as_array().unwrap();
+    assert_eq!(
+        observations.len(),
+        upload["findings"].as_array().unwrap().len()
+    );
+    assert!(
+        observations
+            .iter()
+            .all(|o| o["title"] != format!("{rule} on {address}").as_str()),
+        "the fixed resource is not observed failing"
+    );
+    assert!(result["findings"].as_array().unwrap().iter().any(|f| {
+        f["target"]["target-id"] == "SC-11_smt" && f["target"]["status"]["state"] == "not-satisfied"
+    }));
+    for what in ["", "/report", "/oscal/results"] {
+        assert_eq!(
+            outsider
+                .get(&format!("/api/v1/scans/{run3_id}{what}"))
+                .status(),
+            404,
+            "{what}"
+        );
+    }
     let posture: Value = customer
         .get(&format!("/api/v1/engagements/{id}/posture"))
         .json()
