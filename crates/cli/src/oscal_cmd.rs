@@ -785,28 +785,7 @@ pub fn list(
         },
         None => None,
     };
-    let needle = text.map(str::to_lowercase);
-    let controls: Vec<&FrameworkControl> = fw
-        .controls
-        .iter()
-        .filter(|c| group.as_ref().is_none_or(|g| c.group.as_deref() == Some(g)))
-        .filter(|c| {
-            needle.as_ref().is_none_or(|n| {
-                [
-                    Some(c.id.as_str()),
-                    Some(c.label.as_str()),
-                    Some(c.title.as_str()),
-                    Some(c.statement.as_str()),
-                    Some(c.guidance.as_str()),
-                    c.title_zh.as_deref(),
-                    c.statement_zh.as_deref(),
-                ]
-                .into_iter()
-                .flatten()
-                .any(|t| t.to_lowercase().contains(n.as_str()))
-            })
-        })
-        .collect();
+    let controls: Vec<&FrameworkControl> = fw.search(group.as_deref(), text);
     if ctx.format == Format::Json {
         serde_json::to_writer_pretty(&mut *out, &controls).map_err(std::io::Error::other)?;
         writeln!(out)?;

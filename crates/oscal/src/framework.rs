@@ -67,6 +67,36 @@ impl Framework {
         self.groups.iter().find(|g| g.id.eq_ignore_ascii_case(id))
     }
 
+    /// The controls of a group (when given) whose id, label, title, statement or guidance
+    /// (in either language) contain `text`, case-insensitively; in document order.
+    pub fn search(&self, group: Option<&str>, text: Option<&str>) -> Vec<&FrameworkControl> {
+        let needle = text
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase);
+        self.controls
+            .iter()
+            .filter(|c| group.is_none_or(|g| c.group.as_deref() == Some(g)))
+            .filter(|c| {
+                needle.as_ref().is_none_or(|n| {
+                    [
+                        Some(c.id.as_str()),
+                        Some(c.label.as_str()),
+                        Some(c.title.as_str()),
+                        Some(c.statement.as_str()),
+                        Some(c.guidance.as_str()),
+                        c.title_zh.as_deref(),
+                        c.statement_zh.as_deref(),
+                        c.guidance_zh.as_deref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|t| t.to_lowercase().contains(n.as_str()))
+                })
+            })
+            .collect()
+    }
+
     /// The framework from a catalog document.
     pub fn from_catalog(catalog: &Catalog) -> Framework {
         let mut fw = Framework {

@@ -10,6 +10,7 @@ pub mod console;
 pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod frameworks;
 mod metrics;
 pub mod oscal;
 pub mod scanning;
@@ -162,6 +163,8 @@ impl AppState {
         supervision::get_run, supervision::get_run_report, oscal::scan_results,
         oscal::catalog, oscal::profile, oscal::ssp, oscal::poam, oscal::component,
         oscal::results, oscal::import_results,
+        frameworks::import, frameworks::list, frameworks::document, frameworks::controls,
+        frameworks::control, frameworks::mapping, frameworks::delete,
     ),
     tags(
         (name = "engagements", description = "Engagements and their evaluation"),
@@ -191,6 +194,7 @@ pub fn router(state: AppState) -> Router {
         .merge(supervision::routes(state.config.evidence_limit))
         .merge(console::routes(state.config.evidence_limit))
         .merge(oscal::routes(state.config.evidence_limit))
+        .merge(frameworks::routes(state.config.evidence_limit))
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))

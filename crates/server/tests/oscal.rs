@@ -184,3 +184,197 @@ fn offerings_and_assessments_in_oscal() {
         "{v}"
     );
 }
+
+fn example(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/oscal/examples")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Frameworks imported through the server: the platform's for everyone, an organisation's
+/// for itself only; a profile resolved against an imported framework; browsing, search,
+/// the mapping of our references, and deletion by the owner only.
+#[test]
+fn frameworks_over_http() {
+    for db in databases() {
+        let s = TestServer::start(&db, |_| {});
+        let root = s.login("root");
+        let a_admin = s.login("a-admin");
+        let a_member = s.login("a-member");
+        let b_admin = s.login("b-admin");
+        let catalog =
+            example("NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog-min.json");
+        let r = root.post_bytes("/api/v1/frameworks?name=sp800-53-moderate", catalog.clone());
+        assert_eq!(r.status(), 201);
+        let platform: Value = r.json().unwrap();
+        assert_eq!(platform["owner_org_id"], Value::Null);
+        assert_eq!(platform["control_count"], 287);
+        let pid = platform["id"].as_str().unwrap();
+        // The same name again is a conflict, unless replacing.
+        assert_eq!(
+            root.post_bytes("/api/v1/frameworks?name=sp800-53-moderate", catalog.clone())
+                .status(),
+            409
+        );
+        // Members do not import; a malformed document names its JSON path.
+        assert_eq!(
+            a_member
+                .post_bytes("/api/v1/frameworks?name=x", catalog.clone())
+                .status(),
+            403
+        );
+        let r = a_admin.post_bytes(
+            "/api/v1/frameworks?name=broken",
+            br#"{"catalog": {"uuid": "x", "metadata": {"title": 5}}}"#.to_vec(),
+        );
+        assert_eq!(r.status(), 400);
+        let e: Value = r.json().unwrap();
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("$.catalog"),
+            "{e}"
+        );
+        assert_eq!(
+            a_admin
+                .post_bytes("/api/v1/frameworks?name=../x", catalog.clone())
+                .status(),
+            400
+        );
+        // A profile needs the framework it selects from; resolved against it.
+        let profile = example("NIST_SP-800-53_rev5_MODERATE-baseline_profile.json");
+        assert_eq!(
+            a_admin
+                .post_bytes("/api/v1/frameworks?name=moderate", profile.clone())
+                .status(),
+            400
+        );
+        let r = a_admin.post_bytes(
+            &format!("/api/v1/frameworks?name=moderate&catalog={pid}"),
+            profile,
+        );
+        assert_eq!(r.status(), 201);
+        let own: Value = r.json().unwrap();
+        assert_eq!(own["source_model"], "profile");
+        assert_eq!(own["control_count"], 287);
+        let oid = own["id"].as_str().unwrap();
+        // A's framework is A's; the platform's is everyone's.
+        let names = |u: &common::User| -> Vec<String> {
+            let v: Value = u.get("/api/v1/frameworks").json().unwrap();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(names(&a_member), ["moderate", "sp800-53-moderate"]);
+        assert_eq!(names(&b_admin), ["sp800-53-moderate"]);
+        for what in ["", "/controls", "/controls/ac-2", "/mapping"] {
+            assert_eq!(
+                b_admin
+                    .get(&format!("/api/v1/frameworks/{oid}{what}"))
+                    .status(),
+                404,
+                "{what}"
+            );
+        }
+        // Search in a group; one control with its enhancements and our controls naming it.
+        let found: Value = a_member
+            .get(&format!(
+                "/api/v1/frameworks/{oid}/controls?q=account%20management&group=ac"
+            ))
+            .json()
+            .unwrap();
+        let ids: Vec<&str> = found["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&"ac-2"), "{ids:?}");
+        assert!(ids.iter().all(|i| i.starts_with("ac-")), "{ids:?}");
+        assert_eq!(
+            a_member
+                .get(&format!("/api/v1/frameworks/{oid}/controls?group=zz"))
+                .status(),
+            400
+        );
+        let cm2: Value = a_member
+            .get(&format!("/api/v1/frameworks/{oid}/controls/CM-2"))
+            .json()
+            .unwrap();
+        assert_eq!(cm2["control"]["id"], "cm-2");
+        assert!(
+            cm2["enhancements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["id"] == "cm-2.2"),
+            "{cm2}"
+        );
+        assert!(
+            cm2["referenced_by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["family"] == "CM"),
+            "{cm2}"
+        );
+        let mapping: Value = a_member
+            .get(&format!("/api/v1/frameworks/{pid}/mapping"))
+            .json()
+            .unwrap();
+        assert!(
+            mapping["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["reference"] == "CM-2" && r["framework_control"] == "cm-2"),
+            "{mapping}"
+        );
+        // The stored document is an OSCAL catalog that reads back to the same controls.
+        let doc: Value = a_member
+            .get(&format!("/api/v1/frameworks/{oid}"))
+            .json()
+            .unwrap();
+        assert_eq!(doc["catalog"]["metadata"]["title"], own["title"]);
+        // Deleting: the owner's administrator; the platform's only by the platform.
+        assert_eq!(
+            a_member
+                .delete(&format!("/api/v1/frameworks/{oid}"))
+                .status(),
+            403
+        );
+        assert_eq!(
+            b_admin
+                .delete(&format!("/api/v1/frameworks/{oid}"))
+                .status(),
+            404
+        );
+        assert_eq!(
+            a_admin
+                .delete(&format!("/api/v1/frameworks/{pid}"))
+                .status(),
+            403
+        );
+        assert_eq!(
+            a_admin
+                .delete(&format!("/api/v1/frameworks/{oid}"))
+                .status(),
+            204
+        );
+        assert_eq!(names(&a_member), ["sp800-53-moderate"]);
+        let r = root.post_bytes(
+            "/api/v1/frameworks?name=sp800-53-moderate&replace=true",
+            catalog,
+        );
+        assert_eq!(r.status(), 201);
+        assert_eq!(
+            root.get(&format!("/api/v1/frameworks/{pid}")).status(),
+            404,
+            "replaced"
+        );
+    }
+}

@@ -272,6 +272,36 @@ pub struct RecordFilter {
     pub parent_id: Option<String>,
 }
 
+/// An imported framework, without its document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct FrameworkInfo {
+    pub id: String,
+    /// `None`: the platform's, visible to every organisation.
+    pub owner_org_id: Option<String>,
+    pub name: String,
+    pub title: String,
+    pub version: String,
+    /// `catalog` or `profile`
+    pub source_model: String,
+    pub group_count: i64,
+    pub control_count: i64,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFramework {
+    pub owner_org_id: Option<String>,
+    pub name: String,
+    pub title: String,
+    pub version: String,
+    pub source_model: String,
+    pub group_count: i64,
+    pub control_count: i64,
+    /// The OSCAL catalog (JSON) the framework is kept as.
+    pub document: String,
+}
+
 /// An evidence file's bytes, stored once per content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blob {
@@ -384,6 +414,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores a file's bytes (once per content); the audit entry names its SHA-256.
     async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()>;
     async fn get_blob(&self, sha256: &str) -> Result<Option<Blob>>;
+
+    /// Stores an imported framework; with `replace`, one of the same owner and name goes
+    /// (else that is a conflict).
+    async fn create_framework(
+        &self,
+        by: &Actor,
+        new: NewFramework,
+        replace: bool,
+    ) -> Result<FrameworkInfo>;
+    /// The platform's frameworks and, given an organisation, its own; by name.
+    async fn list_frameworks(&self, org_id: Option<&str>) -> Result<Vec<FrameworkInfo>>;
+    /// A framework and its document.
+    async fn get_framework(&self, id: &str) -> Result<Option<(FrameworkInfo, String)>>;
+    async fn delete_framework(&self, by: &Actor, id: &str) -> Result<bool>;
 
     /// Entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>>;

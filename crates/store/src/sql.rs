@@ -15,9 +15,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::audit::{AuditEntry, Checkpoint, GENESIS, HashAlg, Signer, object_digest};
 use crate::{
-    Actor, ApiToken, Blob, Confirmation, Engagement, EngagementData, EngagementFilter, NewRecord,
-    NewToken, NewUser, Org, OrgKind, Party, Record, RecordFilter, Result, Session, Store,
-    StoreError, User, new_id, now,
+    Actor, ApiToken, Blob, Confirmation, Engagement, EngagementData, EngagementFilter,
+    FrameworkInfo, NewFramework, NewRecord, NewToken, NewUser, Org, OrgKind, Party, Record,
+    RecordFilter, Result, Session, Store, StoreError, User, new_id, now,
 };
 
 /// What a change does, for its audit entry.
@@ -89,6 +89,9 @@ fn engagement_json(e: &Engagement) -> serde_json::Value {
         "parties": e.parties.iter().map(|(p, o)| (p.id(), o)).collect::<std::collections::BTreeMap<_, _>>(),
     })
 }
+
+const FRAMEWORK_COLUMNS: &str = "id, owner_org_id, name, title, version, source_model, group_count, \
+     control_count, created_by, created_at";
 
 #[derive(sqlx::FromRow)]
 struct RecordRow {
@@ -1117,6 +1120,141 @@ macro_rules! sql_store {
                     })
                     .await?;
                 self.commit(tx, cp).await
+            }
+
+            async fn create_framework(
+                &self,
+                by: &Actor,
+                new: NewFramework,
+                replace: bool,
+            ) -> Result<FrameworkInfo> {
+                let info = FrameworkInfo {
+                    id: new_id(),
+                    owner_org_id: new.owner_org_id,
+                    name: new.name,
+                    title: new.title,
+                    version: new.version,
+                    source_model: new.source_model,
+                    group_count: new.group_count,
+                    control_count: new.control_count,
+                    created_by: by.id.clone(),
+                    created_at: now(),
+                };
+                let (_g, mut tx) = self.begin().await?;
+                let old: Option<(String,)> = sqlx::query_as(
+                    "SELECT id FROM frameworks WHERE COALESCE(owner_org_id, '') = COALESCE(CAST($1 AS TEXT), '') AND name = $2",
+                )
+                .bind(&info.owner_org_id)
+                .bind(&info.name)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let mut cp = None;
+                if let Some((old_id,)) = &old {
+                    if !replace {
+                        return Err(StoreError::Conflict(format!(
+                            "a framework named {} already exists",
+                            info.name
+                        )));
+                    }
+                    sqlx::query("DELETE FROM frameworks WHERE id = $1")
+                        .bind(old_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    cp = self
+                        .append(&mut tx, by, Event {
+                            action: "framework.delete",
+                            object_type: "framework",
+                            object_id: old_id,
+                            engagement_id: None,
+                            before: Some(serde_json::json!({ "name": info.name })),
+                            after: None,
+                        })
+                        .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO frameworks (id, owner_org_id, name, title, version, source_model, group_count, \
+                     control_count, document, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&info.id)
+                .bind(&info.owner_org_id)
+                .bind(&info.name)
+                .bind(&info.title)
+                .bind(&info.version)
+                .bind(&info.source_model)
+                .bind(info.group_count)
+                .bind(info.control_count)
+                .bind(&new.document)
+                .bind(&info.created_by)
+                .bind(&info.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(unique("a framework of that name"))?;
+                // The document's digest is in the entry: the log names what was imported.
+                let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(new.document.as_bytes()));
+                let mut after = serde_json::to_value(&info).unwrap_or_default();
+                after["document_sha256"] = serde_json::Value::String(digest);
+                let cp2 = self
+                    .append(&mut tx, by, Event {
+                        action: "framework.import",
+                        object_type: "framework",
+                        object_id: &info.id,
+                        engagement_id: None,
+                        before: None,
+                        after: Some(after),
+                    })
+                    .await?;
+                self.commit(tx, cp2.or(cp)).await?;
+                Ok(info)
+            }
+
+            async fn list_frameworks(&self, org_id: Option<&str>) -> Result<Vec<FrameworkInfo>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {FRAMEWORK_COLUMNS} FROM frameworks \
+                     WHERE owner_org_id IS NULL OR owner_org_id = $1 ORDER BY name, id"
+                )))
+                .bind(org_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn get_framework(&self, id: &str) -> Result<Option<(FrameworkInfo, String)>> {
+                let info: Option<FrameworkInfo> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {FRAMEWORK_COLUMNS} FROM frameworks WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(info) = info else { return Ok(None) };
+                let (document,): (String,) = sqlx::query_as("SELECT document FROM frameworks WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(Some((info, document)))
+            }
+
+            async fn delete_framework(&self, by: &Actor, id: &str) -> Result<bool> {
+                let (_g, mut tx) = self.begin().await?;
+                let name: Option<(String,)> = sqlx::query_as("SELECT name FROM frameworks WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((name,)) = name else { return Ok(false) };
+                sqlx::query("DELETE FROM frameworks WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: "framework.delete",
+                        object_type: "framework",
+                        object_id: id,
+                        engagement_id: None,
+                        before: Some(serde_json::json!({ "name": name })),
+                        after: None,
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(true)
             }
 
             async fn get_blob(&self, sha256: &str) -> Result<Option<Blob>> {

@@ -520,6 +520,77 @@ async fn records_and_blobs(b: Backend) {
     assert!(verify(s, b.dir.path()).await.unwrap().ok());
 }
 
+fn framework(owner: Option<&str>, name: &str, title: &str) -> NewFramework {
+    NewFramework {
+        owner_org_id: owner.map(str::to_owned),
+        name: name.into(),
+        title: title.into(),
+        version: "1".into(),
+        source_model: "catalog".into(),
+        group_count: 1,
+        control_count: 2,
+        document: format!("{{\"catalog\":{{\"title\":\"{title}\"}}}}"),
+    }
+}
+
+/// Frameworks: the platform's are everyone's, an organisation's its own; a name once per
+/// owner unless replaced; imports and deletions are audited.
+async fn frameworks(b: Backend) {
+    let s = &*b.store;
+    let (c1, c2, _) = orgs(s).await;
+    let platform = s
+        .create_framework(&admin(), framework(None, "nist", "NIST"), false)
+        .await
+        .unwrap();
+    let own = s
+        .create_framework(&admin(), framework(Some(&c1.id), "iso", "ISO"), false)
+        .await
+        .unwrap();
+    // The same name under another owner is another framework.
+    s.create_framework(&admin(), framework(Some(&c2.id), "nist", "Two's"), false)
+        .await
+        .unwrap();
+    let names = |v: Vec<FrameworkInfo>| v.into_iter().map(|f| f.title).collect::<Vec<_>>();
+    assert_eq!(
+        names(s.list_frameworks(Some(&c1.id)).await.unwrap()),
+        ["ISO", "NIST"]
+    );
+    assert_eq!(names(s.list_frameworks(None).await.unwrap()), ["NIST"]);
+    let err = s
+        .create_framework(&admin(), framework(None, "nist", "again"), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    let replaced = s
+        .create_framework(&admin(), framework(None, "nist", "NIST v2"), true)
+        .await
+        .unwrap();
+    assert!(s.get_framework(&platform.id).await.unwrap().is_none());
+    let (info, doc) = s.get_framework(&replaced.id).await.unwrap().unwrap();
+    assert_eq!(info.title, "NIST v2");
+    assert!(doc.contains("NIST v2"));
+    assert!(s.delete_framework(&admin(), &own.id).await.unwrap());
+    assert!(!s.delete_framework(&admin(), &own.id).await.unwrap());
+    let entries = s.audit_entries(0, 1000).await.unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.object_type == "framework")
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "framework.import",
+            "framework.import",
+            "framework.import",
+            "framework.delete",
+            "framework.import",
+            "framework.delete"
+        ]
+    );
+    assert!(verify(s, b.dir.path()).await.unwrap().ok());
+}
+
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -555,4 +626,5 @@ suite!(
     confirmations,
     audit_chain_verifies_and_is_append_only,
     records_and_blobs,
+    frameworks,
 );

@@ -55,6 +55,14 @@ impl User {
             .send()
             .unwrap()
     }
+    /// POSTs raw bytes (a file) as JSON.
+    pub fn post_bytes(&self, path: &str, body: Vec<u8>) -> Response {
+        self.auth(self.client.post(format!("{}{path}", self.base)))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap()
+    }
     pub fn delete(&self, path: &str) -> Response {
         self.auth(self.client.delete(format!("{}{path}", self.base)))
             .send()

@@ -1,0 +1,328 @@
+//! Imported frameworks on the server: an OSCAL catalog, or a profile resolved against a
+//! framework already imported, kept as the OSCAL catalog `cloudward oscal import` writes.
+//! The platform administrator imports frameworks for every organisation; an organisation's
+//! administrator imports its own, which no other organisation sees (another's id is 404).
+//! Anyone who sees a framework browses and searches its controls and maps our catalog's
+//! references onto it.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use cloudward_oscal::framework::{self, Framework, FrameworkControl};
+use cloudward_oscal::model::Document;
+use cloudward_store::{FrameworkInfo, NewFramework, Role};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// The framework's short name: letters, digits, `-`, `_`, `.` (at most 64).
+    pub name: String,
+    /// For a profile: the id of the imported framework it selects from.
+    pub catalog: Option<String>,
+    /// Replace a framework of the same name and owner (else 409).
+    #[serde(default)]
+    pub replace: bool,
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ControlQuery {
+    /// Text searched in ids, labels, titles, statements and guidance, either language.
+    pub q: Option<String>,
+    /// A group (family) id.
+    pub group: Option<String>,
+    pub lang: Option<String>,
+}
+
+/// A framework name as the CLI accepts it.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.')
+}
+
+/// A framework the caller may see, with its document.
+pub(crate) async fn visible_framework(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(FrameworkInfo, String)> {
+    let (info, doc) = state
+        .store
+        .get_framework(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    match &info.owner_org_id {
+        None => Ok((info, doc)),
+        Some(owner) if p.org.as_ref().is_some_and(|o| &o.id == owner) => Ok((info, doc)),
+        Some(_) => Err(ApiError::not_found()),
+    }
+}
+
+/// A visible framework, read back from its stored catalog.
+pub(crate) async fn load(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(FrameworkInfo, Framework)> {
+    let (info, doc) = visible_framework(state, p, id).await?;
+    let catalog = cloudward_oscal::read::read_catalog(&doc).map_err(|e| {
+        tracing::error!(error = %e, framework = %info.id, "stored framework unreadable");
+        ApiError::internal()
+    })?;
+    Ok((info, Framework::from_catalog(&catalog)))
+}
+
+/// The frameworks the caller sees: the platform's and its organisation's.
+pub(crate) async fn visible_list(state: &AppState, p: &Principal) -> ApiResult<Vec<FrameworkInfo>> {
+    let org = p.org.as_ref().map(|o| o.id.as_str());
+    Ok(state.store.list_frameworks(org).await?)
+}
+
+fn import_failed(e: &cloudward_oscal::read::Error) -> ApiError {
+    ApiError::bad_request("api.framework_import_failed").arg("detail", e.to_string())
+}
+
+/// Reads, resolves and stores a framework for the caller (the platform's for the platform
+/// administrator, else the caller's organisation's, which needs its administrator).
+pub(crate) async fn import_document(
+    state: &AppState,
+    p: &Principal,
+    q: &ImportQuery,
+    body: &[u8],
+) -> ApiResult<FrameworkInfo> {
+    let owner = if p.platform_admin {
+        None
+    } else {
+        p.require(Role::OrgAdmin)?;
+        Some(p.org()?.id.clone())
+    };
+    if !valid_name(&q.name) {
+        return Err(ApiError::bad_request("api.bad_framework_name").arg("value", &q.name));
+    }
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("api.not_utf8"))?;
+    let doc = cloudward_oscal::read::read(text).map_err(|e| import_failed(&e))?;
+    let base = match (&doc, q.catalog.as_deref()) {
+        (Document::Profile(_), Some(id)) => {
+            let (_, stored) = visible_framework(state, p, id)
+                .await
+                .map_err(|_| ApiError::bad_request("api.unknown_framework").arg("value", id))?;
+            Some(cloudward_oscal::read::read_catalog(&stored).map_err(|_| ApiError::internal())?)
+        }
+        (Document::Profile(_), None) => {
+            return Err(ApiError::bad_request("api.profile_needs_catalog"));
+        }
+        _ => None,
+    };
+    let fw = Framework::from_document(&doc, base.as_ref()).map_err(|e| import_failed(&e))?;
+    let last_modified = match &doc {
+        Document::Catalog(c) => c.metadata.last_modified.clone(),
+        Document::Profile(p) => p.metadata.last_modified.clone(),
+        _ => String::new(),
+    };
+    let stored = Document::Catalog(fw.to_catalog(&q.name, &last_modified)).to_json();
+    let count = |n: usize| i64::try_from(n).map_err(|_| ApiError::internal());
+    Ok(state
+        .store
+        .create_framework(
+            &p.actor,
+            NewFramework {
+                owner_org_id: owner,
+                name: q.name.clone(),
+                title: fw.title.clone(),
+                version: fw.version.clone(),
+                source_model: fw.source_model.clone(),
+                group_count: count(fw.groups.len())?,
+                control_count: count(fw.controls.len())?,
+                document: stored,
+            },
+            q.replace,
+        )
+        .await?)
+}
+
+/// Import an OSCAL catalog, or a profile resolved against an imported framework (`catalog`).
+#[utoipa::path(post, path = "/api/v1/frameworks", tag = "oscal", params(ImportQuery),
+    request_body(content = Object, description = "an OSCAL 1.x catalog or profile"),
+    responses((status = 201, body = Object), (status = 400, description = "not an OSCAL catalog or profile; the JSON path is named"),
+        (status = 403, description = "not an organisation administrator or the platform administrator"),
+        (status = 409, description = "a framework of that name exists (use replace=true)")))]
+pub async fn import(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let info = import_document(&state, &p, &q, &body).await?;
+    Ok((StatusCode::CREATED, Json(info)).into_response())
+}
+
+/// The frameworks the caller sees.
+#[utoipa::path(get, path = "/api/v1/frameworks", tag = "oscal", responses((status = 200, body = Vec<Object>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<Vec<FrameworkInfo>>> {
+    Ok(Json(visible_list(&state, &p).await?))
+}
+
+/// A framework as the OSCAL catalog it is kept as.
+#[utoipa::path(get, path = "/api/v1/frameworks/{id}", tag = "oscal", responses((status = 200, body = Object), (status = 404, description = "no such framework, or not visible")))]
+pub async fn document(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (_, doc) = visible_framework(&state, &p, &id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        doc,
+    )
+        .into_response())
+}
+
+/// A framework's groups and the controls matching a search.
+#[utoipa::path(get, path = "/api/v1/frameworks/{id}/controls", tag = "oscal", params(ControlQuery), responses((status = 200, body = Object)))]
+pub async fn controls(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<ControlQuery>,
+) -> ApiResult<Json<Value>> {
+    let (info, fw) = load(&state, &p, &id).await?;
+    let group = checked_group(&fw, q.group.as_deref())?;
+    let controls = fw.search(group.as_deref(), q.q.as_deref());
+    Ok(Json(json!({
+        "framework": info, "groups": fw.groups, "controls": controls,
+    })))
+}
+
+/// The group id a filter names, or a 400 listing those there are.
+pub(crate) fn checked_group(fw: &Framework, group: Option<&str>) -> ApiResult<Option<String>> {
+    match group.filter(|g| !g.is_empty()) {
+        None => Ok(None),
+        Some(g) => match fw.group(g) {
+            Some(found) => Ok(Some(found.id.clone())),
+            None => Err(ApiError::bad_request("api.bad_filter")
+                .arg("name", "group")
+                .arg("value", g)
+                .arg(
+                    "accepted",
+                    fw.groups
+                        .iter()
+                        .map(|g| g.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )),
+        },
+    }
+}
+
+/// Our controls whose references name a framework control.
+pub(crate) fn ours_for<'a>(
+    state: &'a AppState,
+    control: &FrameworkControl,
+) -> Vec<&'a cloudward_domain::catalog::Control> {
+    let key = framework::normalise_id(&control.id);
+    state
+        .content
+        .catalog
+        .controls
+        .iter()
+        .filter(|c| {
+            c.refs
+                .nist
+                .iter()
+                .any(|r| framework::normalise_id(r) == key)
+        })
+        .collect()
+}
+
+/// One control of a framework, its enhancements, and our controls that reference it.
+#[utoipa::path(get, path = "/api/v1/frameworks/{id}/controls/{control}", tag = "oscal", responses((status = 200, body = Object), (status = 404, description = "no such framework or control")))]
+pub async fn control(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, control)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (_, fw) = load(&state, &p, &id).await?;
+    let c = fw.control(&control).ok_or_else(ApiError::not_found)?;
+    let enhancements: Vec<&FrameworkControl> = fw
+        .controls
+        .iter()
+        .filter(|e| e.parent.as_deref() == Some(c.id.as_str()))
+        .collect();
+    let ours: Vec<Value> = ours_for(&state, c)
+        .into_iter()
+        .map(|o| json!({ "id": o.id, "title": o.title, "family": o.family }))
+        .collect();
+    Ok(Json(json!({
+        "control": c, "enhancements": enhancements, "referenced_by": ours,
+    })))
+}
+
+/// Our catalog's references (`refs.nist`) against the framework: each reference and the
+/// framework control it names, the references it lacks, and its controls we do not cover.
+#[utoipa::path(get, path = "/api/v1/frameworks/{id}/mapping", tag = "oscal", responses((status = 200, body = Object)))]
+pub async fn mapping(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<framework::Mapping>> {
+    let (_, fw) = load(&state, &p, &id).await?;
+    Ok(Json(framework::map(&state.content.catalog, &fw)))
+}
+
+/// Checks the caller may delete a framework it sees, and deletes it.
+pub(crate) async fn delete_visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    let (info, _) = visible_framework(state, p, id).await?;
+    match &info.owner_org_id {
+        None => p.require_platform_admin()?,
+        Some(_) => p.require(Role::OrgAdmin)?,
+    }
+    if state.store.delete_framework(&p.actor, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// Delete a framework (the platform's: the platform administrator; an organisation's: its
+/// administrator).
+#[utoipa::path(delete, path = "/api/v1/frameworks/{id}", tag = "oscal", responses((status = 204), (status = 403), (status = 404)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    delete_visible(&state, &p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn routes(limit: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/frameworks",
+            get(list)
+                .post(import)
+                .layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+        .route("/api/v1/frameworks/{id}", get(document).delete(delete))
+        .route("/api/v1/frameworks/{id}/controls", get(controls))
+        .route("/api/v1/frameworks/{id}/controls/{control}", get(control))
+        .route("/api/v1/frameworks/{id}/mapping", get(mapping))
+}
