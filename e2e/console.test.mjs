@@ -514,3 +514,59 @@ test("the wizard classifies, creates, and leads through the file and the contrac
     await context.close();
   }
 });
+
+test("imported frameworks: the platform imports NIST SP 800-53, a customer browses and maps it", async () => {
+  const nist = join(root, "crates/oscal/tests/data/NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog-min.json");
+  const admin = await browser.newContext({ locale: "en-US" });
+  let page = await admin.newPage();
+  await login(page, server.base, "platform-admin", server.passwords["platform-admin"]);
+  await page.goto(`${server.base}/frameworks`);
+  assert.ok(await page.$("#no-frameworks"), "none imported yet");
+  await page.fill("#f-name", "sp800-53");
+  await page.setInputFiles("#f-file", nist);
+  await page.click("#import-framework");
+  await page.waitForLoadState("load");
+  assert.match(await page.textContent(".alert.ok"), /sp800-53.*287/);
+  assert.equal(await page.$$eval("#frameworks tbody tr", (rows) => rows.length), 1);
+  await accessible(page);
+  await page.screenshot({ path: join(shots, "frameworks.png"), fullPage: true });
+  // Not a catalog or a profile: refused, with what is wrong.
+  const bad = join(server.dir, "not-oscal.json");
+  writeFileSync(bad, '{"catalog": {"uuid": 1}}');
+  await page.fill("#f-name", "broken");
+  await page.setInputFiles("#f-file", bad);
+  await page.click("#import-framework");
+  await page.waitForLoadState("load");
+  assert.match(await page.textContent("main"), /\$\.catalog/);
+  await admin.close();
+
+  // A customer's viewer sees it (platform frameworks are everyone's) but cannot import.
+  const viewer = await browser.newContext({ locale: "zh-CN" });
+  page = await viewer.newPage();
+  await login(page, server.base, "customer-viewer", server.passwords["customer-viewer"]);
+  await page.goto(`${server.base}/frameworks`);
+  assert.equal(await page.$("#import-framework"), null, "a viewer does not import");
+  await page.goto(`${server.base}/catalog`);
+  await page.selectOption("#framework", { label: "sp800-53" });
+  await page.fill("#q", "account management");
+  await page.click("form[role=search] button");
+  await page.waitForLoadState("load");
+  assert.match(page.url(), /framework=/);
+  await page.selectOption("#group", "ac");
+  await page.click("form[role=search] button");
+  await page.waitForLoadState("load");
+  const labels = await page.$$eval("table tbody tr td:first-child", (tds) => tds.map((t) => t.textContent.trim()));
+  assert.ok(labels.includes("AC-2"), labels.join(" "));
+  assert.ok(labels.every((l) => l.startsWith("AC-")), labels.join(" "));
+  await accessible(page);
+  await page.screenshot({ path: join(shots, "framework-catalog.png"), fullPage: true });
+  await page.click("text=AC-2 >> nth=0");
+  await page.waitForLoadState("load");
+  assert.match(await page.textContent("h1"), /^AC-2 /);
+  // Our controls that reference AC-2, linked to our catalog.
+  const ours = await page.$$eval("#referenced-by a", (as) => as.map((a) => a.getAttribute("href")));
+  assert.ok(ours.length > 0 && ours.every((h) => h.startsWith("/catalog/")), ours.join(" "));
+  await accessible(page);
+  await page.screenshot({ path: join(shots, "framework-control.png"), fullPage: true });
+  await viewer.close();
+});

@@ -187,7 +187,7 @@ fn offerings_and_assessments_in_oscal() {
 
 fn example(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/oscal/examples")
+        .join("../oscal/tests/data")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

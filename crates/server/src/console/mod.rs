@@ -6,6 +6,7 @@
 mod admin;
 mod charts;
 mod flow;
+mod frameworks;
 mod pages;
 mod requirements;
 mod supervise;
@@ -178,6 +179,57 @@ pub fn refused(v: &Viewer, e: &crate::error::ApiError) -> Response {
     error_page(&v.ui, e.status, &msg)
 }
 
+/// A multipart form: its text fields, and the file of its `file` field (name and bytes).
+#[derive(Debug)]
+pub struct Upload {
+    pub fields: std::collections::BTreeMap<String, String>,
+    pub file_name: String,
+    pub bytes: axum::body::Bytes,
+}
+
+impl Upload {
+    pub fn field(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// Reads a `multipart/form-data` form (forms with a file work without JavaScript); a body
+/// over `limit` or an unreadable one is an error page.
+pub async fn read_upload(
+    ui: &Ui,
+    mut form: axum::extract::Multipart,
+    limit: usize,
+) -> Result<Upload, Response> {
+    let fail = |status: StatusCode| {
+        let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "api.too_large"
+        } else {
+            "api.unreadable_body"
+        };
+        error_page(ui, status, &ui.t1(key, "limit", &limit.to_string()))
+    };
+    let mut up = Upload {
+        fields: std::collections::BTreeMap::new(),
+        file_name: String::new(),
+        bytes: axum::body::Bytes::new(),
+    };
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(up),
+            Err(e) => return Err(fail(e.status())),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "file" {
+            up.file_name = field.file_name().unwrap_or("").to_owned();
+            up.bytes = field.bytes().await.map_err(|e| fail(e.status()))?;
+        } else {
+            let value = field.text().await.map_err(|e| fail(e.status()))?;
+            up.fields.insert(name, value);
+        }
+    }
+}
+
 /// Back to a page, with a note it shows (`?done=`).
 pub fn back_to(path: &str, note: &str) -> Response {
     Redirect::to(&format!("{path}?done={}", urlencode(note))).into_response()
@@ -324,6 +376,17 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
         )
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/catalog", get(pages::catalog))
+        .route(
+            "/frameworks",
+            get(frameworks::list).post(frameworks::import).layer(
+                axum::extract::DefaultBodyLimit::max(evidence_limit.saturating_add(64 * 1024)),
+            ),
+        )
+        .route("/frameworks/{id}/delete", post(frameworks::delete))
+        .route(
+            "/frameworks/{id}/controls/{control}",
+            get(frameworks::control),
+        )
         .route("/catalog/{id}", get(pages::control))
         .route("/audit", get(pages::audit))
 }

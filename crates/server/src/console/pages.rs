@@ -936,6 +936,8 @@ pub struct CatalogPage {
     families: Vec<(String, String)>,
     rows: Vec<ControlRow>,
     total: usize,
+    /// Imported frameworks (id, name) the browser can switch to.
+    frameworks: Vec<(String, String)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -943,6 +945,9 @@ pub struct CatalogQuery {
     q: Option<String>,
     family: Option<String>,
     level: Option<String>,
+    /// An imported framework to browse instead of our catalog.
+    framework: Option<String>,
+    group: Option<String>,
 }
 
 pub async fn catalog(
@@ -950,6 +955,13 @@ pub async fn catalog(
     v: Viewer,
     Query(q): Query<CatalogQuery>,
 ) -> Response {
+    if let Some(id) = q.framework.as_deref().filter(|f| !f.is_empty()) {
+        return super::frameworks::browse(&state, &v, id, q.q, q.group).await;
+    }
+    let frameworks = match crate::frameworks::visible_list(&state, &v.p).await {
+        Ok(l) => l.into_iter().map(|f| (f.id, f.name)).collect(),
+        Err(e) => return super::refused(&v, &e),
+    };
     let ui = v.ui.clone();
     let cat = &state.content.catalog;
     let needle = q.q.clone().unwrap_or_default().trim().to_lowercase();
@@ -980,6 +992,7 @@ pub async fn catalog(
         rows,
         family,
         level,
+        frameworks,
         ui,
     };
     render(&page)

@@ -4,7 +4,6 @@
 //! who see the engagement).
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, refused, render};
+use super::{Ui, Viewer, check_csrf, error_page, read_upload, refused, render};
 use crate::AppState;
 use crate::api::ApiJson;
 use crate::workflow::{Seat, seat};
@@ -315,72 +314,24 @@ pub async fn upload(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Response {
-    let (mut csrf, mut kind, mut target, mut date, mut name, mut bytes) = (
-        None,
-        String::new(),
-        String::new(),
-        None,
-        String::new(),
-        Bytes::new(),
-    );
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                let status = e.status();
-                let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    "api.too_large"
-                } else {
-                    "api.unreadable_body"
-                };
-                return error_page(
-                    &v.ui,
-                    status,
-                    &v.ui
-                        .t1(key, "limit", &state.config.evidence_limit.to_string()),
-                );
-            }
-        };
-        let field_name = field.name().unwrap_or("").to_owned();
-        if field_name == "file" {
-            name = field.file_name().unwrap_or("evidence").to_owned();
-            bytes = match field.bytes().await {
-                Ok(b) => b,
-                Err(e) => {
-                    let status = e.status();
-                    return error_page(
-                        &v.ui,
-                        status,
-                        &v.ui.t1(
-                            "api.too_large",
-                            "limit",
-                            &state.config.evidence_limit.to_string(),
-                        ),
-                    );
-                }
-            };
-            continue;
-        }
-        let value = field.text().await.unwrap_or_default();
-        match field_name.as_str() {
-            "csrf_token" => csrf = Some(value),
-            "target_kind" => kind = value,
-            "target" => target = value,
-            "effective_date" if !value.is_empty() => {
-                date = NaiveDate::parse_from_str(&value, "%Y-%m-%d").ok()
-            }
-            _ => {}
-        }
-    }
-    if let Some(r) = check_csrf(&v, csrf.as_ref()) {
+    let up = match read_upload(&v.ui, form, state.config.evidence_limit).await {
+        Ok(up) => up,
+        Err(r) => return r,
+    };
+    if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
         return r;
     }
+    let date = NaiveDate::parse_from_str(&up.field("effective_date"), "%Y-%m-%d").ok();
+    let name = if up.file_name.is_empty() {
+        "evidence".to_owned()
+    } else {
+        up.file_name.clone()
+    };
     let query = crate::evidence::UploadQuery {
-        target_kind: kind,
-        target,
+        target_kind: up.field("target_kind"),
+        target: up.field("target"),
         name,
         effective_date: date,
         lang: None,
@@ -390,7 +341,7 @@ pub async fn upload(
         v.p.clone(),
         Path(id.clone()),
         Query(query),
-        bytes,
+        up.bytes,
     )
     .await
     {
