@@ -509,7 +509,26 @@ test("the wizard classifies, creates, and leads through the file and the contrac
     await row.locator("select[name=owner]").selectOption("security-service-provider");
     await Promise.all([page.waitForNavigation(), row.locator("form[action$='/owner'] button").click()]);
     assert.equal(await page.locator("tbody tr").first().locator("select[name=owner]").inputValue(), "security-service-provider");
+    // A row shared by two parties, each with its part in words.
+    const second = page.locator("tbody tr").nth(1);
+    await second.locator("details.share summary").click();
+    const share = second.locator("form[action$='/share']");
+    await share.locator("input[name=share_customer]").check();
+    await share.locator("input[name=part_customer]").fill("应用层账号的开通与审批");
+    await share.locator("input[name=share_provider]").check();
+    await share.locator("input[name=part_provider]").fill("平台身份服务的运行");
+    await share.locator("input[name=share_security-service-provider]").uncheck();
+    await Promise.all([page.waitForNavigation(), share.locator("button").click()]);
+    const parts = await page.locator("tbody tr").nth(1).locator("ul.parts li").allTextContents();
+    assert.deepEqual(parts, ["客户：应用层账号的开通与审批", "云服务商：平台身份服务的运行"]);
     await accessible(page);
+    await page.screenshot({ path: join(shots, "responsibility-shared.png"), fullPage: true });
+    // One party alone is not a share: refused with what to do instead.
+    const again = page.locator("tbody tr").nth(1).locator("form[action$='/share']");
+    await page.locator("tbody tr").nth(1).locator("details.share summary").click();
+    await again.locator("input[name=share_provider]").uncheck();
+    await Promise.all([page.waitForNavigation(), again.locator("button").click()]);
+    assert.match(await page.textContent("main"), /至少两方/);
   } finally {
     await context.close();
   }

@@ -322,6 +322,10 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             post(wizard::set_owner),
         )
         .route(
+            "/engagements/{id}/responsibility/share",
+            post(wizard::set_owner),
+        )
+        .route(
             "/engagements/{id}/contract",
             get(wizard::contract).post(wizard::save_contract),
         )

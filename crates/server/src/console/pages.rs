@@ -769,6 +769,17 @@ pub struct MatrixRow {
     can_confirm: bool,
     /// The single owner, when one party has the row alone.
     owner: String,
+    /// Each owner's part, when several share the row (party, part).
+    parts: Vec<(String, String)>,
+    /// The share form: every party, whether it shares the row, and its part.
+    share: Vec<ShareSlot>,
+}
+
+pub struct ShareSlot {
+    actor: &'static str,
+    label: String,
+    checked: bool,
+    part: String,
 }
 
 #[derive(Template)]
@@ -861,6 +872,38 @@ async fn responsibility_page(
                 confirmed: done
                     .iter()
                     .map(|r| ui.t(&format!("ui.actor.{r}")))
+                    .collect(),
+                parts: if responsible.len() > 1 {
+                    el.assignment
+                        .parties
+                        .iter()
+                        .map(|a| {
+                            (
+                                ui.t(&format!("ui.actor.{}", a.id())),
+                                el.assignment
+                                    .parts
+                                    .get(a)
+                                    .map(|t| ui.text(t))
+                                    .unwrap_or_else(|| ui.t("ui.part_missing")),
+                            )
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                share: cloudward_domain::responsibility::Actor::ALL
+                    .iter()
+                    .map(|a| ShareSlot {
+                        actor: a.id(),
+                        label: ui.t(&format!("ui.actor.{}", a.id())),
+                        checked: responsible.len() > 1 && el.assignment.parties.contains(a),
+                        part: el
+                            .assignment
+                            .parts
+                            .get(a)
+                            .map(|t| ui.text(t))
+                            .unwrap_or_default(),
+                    })
                     .collect(),
             }
         })

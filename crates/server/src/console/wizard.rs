@@ -353,12 +353,47 @@ pub async fn set_owner(
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
     }
-    let (Some(element), Some(owner)) = (f.get("element"), f.get("owner")) else {
+    let Some(element) = f.get("element") else {
         return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step"));
     };
-    if !["customer", "provider", "security-service-provider"].contains(&owner.as_str()) {
-        return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step"));
-    }
+    let change = if f.get("mode").map(String::as_str) == Some("shared") {
+        // Several parties, each with its part in words.
+        let mut parties = Vec::new();
+        let mut split = serde_json::Map::new();
+        for a in cloudward_domain::responsibility::Actor::IDS {
+            if f.get(&format!("share_{a}")).is_some_and(|v| v == "on") {
+                let part = f
+                    .get(&format!("part_{a}"))
+                    .map(|p| p.trim().to_owned())
+                    .unwrap_or_default();
+                if part.is_empty() {
+                    let msg = v.ui.t1(
+                        "ui.part_required",
+                        "party",
+                        &v.ui.t(&format!("ui.actor.{a}")),
+                    );
+                    return error_page(&v.ui, StatusCode::BAD_REQUEST, &msg);
+                }
+                parties.push(a);
+                split.insert(a.to_owned(), serde_json::Value::String(part));
+            }
+        }
+        if parties.len() < 2 {
+            return error_page(
+                &v.ui,
+                StatusCode::BAD_REQUEST,
+                &v.ui.t("ui.share_needs_two"),
+            );
+        }
+        json!({ "element": element, "parties": parties, "split": split })
+    } else {
+        match f.get("owner") {
+            Some(owner) if cloudward_domain::responsibility::Actor::parse(owner).is_some() => {
+                json!({ "element": element, "owner": owner })
+            }
+            _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
+        }
+    };
     let e = match crate::api::writable(&state, &v.p, &id).await {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
@@ -369,7 +404,7 @@ pub async fn set_owner(
         .cloned()
         .unwrap_or_default();
     overrides.retain(|o| o["element"] != element.as_str());
-    overrides.push(json!({ "element": element, "owner": owner }));
+    overrides.push(change);
     document["responsibility"] = serde_json::Value::Array(overrides);
     let body = crate::api::UpdateEngagement {
         version: e.version,
