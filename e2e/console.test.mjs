@@ -126,6 +126,7 @@ test("the customer walks its engagement to exit; closing is refused with the blo
   await page.screenshot({ path: join(shots, "refusal.png"), fullPage: true });
   // The risk register: a heat map, and likelihood and impact edited under the file's rules.
   await page.click("#risks-link");
+  const engagementUrl = page.url().replace(/\/risks.*$/, "");
   assert.ok(await page.$("svg.heat title"), "a heat map with a title");
   await page.selectOption("select[name='likelihood.R1']", "5");
   await page.selectOption("select[name='impact.R1']", "4");
@@ -133,10 +134,35 @@ test("the customer walks its engagement to exit; closing is refused with the blo
   assert.match(await page.textContent("[role=status]"), /已保存/);
   assert.match(await page.textContent("svg.heat"), /R1/);
   assert.match(await page.textContent("table"), /20 · 高/);
+  // A treatment (a control, a clause the guide suggests, the residual risk) and a risk of
+  // the engagement's own.
+  let treat = page.locator("tr.treatment-row").filter({ has: page.locator("input[name='treat.R1']") });
+  await treat.locator("summary").click();
+  await treat.locator("input[name='controls.R1']").fill("DP-04, AC-11");
+  const suggested = treat.locator("fieldset.choices div:has(.suggested) input[type=checkbox]").first();
+  const clause = await suggested.getAttribute("name");
+  await suggested.check();
+  await treat.locator("select[name='residual_likelihood.R1']").selectOption("2");
+  await treat.locator("select[name='residual_impact.R1']").selectOption("2");
+  await page.fill("#new-id", "C1");
+  await page.fill("#new-name", "供应商锁定");
+  await page.selectOption("#new-likelihood", "3");
+  await page.selectOption("#new-impact", "4");
+  await Promise.all([page.waitForNavigation(), page.click("#save-risks")]);
+  assert.match(await page.textContent("[role=status]"), /已保存/);
+  assert.match(await page.textContent("table"), /C1\s*供应商锁定/);
+  treat = page.locator("tr.treatment-row").filter({ has: page.locator("input[name='treat.R1']") });
+  await treat.locator("summary").click();
+  assert.equal(await treat.locator("input[name='controls.R1']").inputValue(), "DP-04, AC-11");
+  assert.ok(await treat.locator(`input[name='${clause}']`).isChecked(), "the clause stays chosen");
+  assert.equal(await treat.locator("select[name='residual_impact.R1']").inputValue(), "2");
   await accessible(page);
   await page.screenshot({ path: join(shots, "risks.png"), fullPage: true });
-  await page.goBack();
-  await page.goBack();
+  // A control the catalog does not have: refused, naming it.
+  await treat.locator("input[name='controls.R1']").fill("XX-99");
+  await Promise.all([page.waitForNavigation(), page.click("#save-risks")]);
+  assert.match(await page.textContent("main"), /XX-99/);
+  await page.goto(engagementUrl);
   // Switch to English: the choice stays with the account.
   await page.click("button[name=lang][value=en]");
   await page.waitForLoadState("load");

@@ -66,18 +66,6 @@ pub(super) fn nav(v: &Viewer, active: &'static str, path: &str) -> Nav {
     }
 }
 
-fn api_error_page(v: &Viewer, e: &ApiError) -> Response {
-    let msg = v.ui_render(e);
-    error_page(&v.ui, e.status, &msg)
-}
-
-impl Viewer {
-    fn ui_render(&self, e: &ApiError) -> String {
-        let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-        self.ui.messages_render(e.key, &args)
-    }
-}
-
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
@@ -237,7 +225,7 @@ pub async fn logout(State(state): State<AppState>, v: Viewer, Form(f): Form<Csrf
     if let Some(hash) = &v.p.session
         && let Err(e) = state.store.delete_session(&v.p.actor, hash).await
     {
-        return api_error_page(&v, &ApiError::from(e));
+        return super::refused(&v, &ApiError::from(e));
     }
     let mut r = Redirect::to("/login").into_response();
     if let Ok(c) = crate::auth::session_cookie(&state, "", 0) {
@@ -341,7 +329,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     };
     let (items, _) = match state.store.list_engagements(&org.id, &filter).await {
         Ok(x) => x,
-        Err(e) => return api_error_page(&v, &ApiError::from(e)),
+        Err(e) => return super::refused(&v, &ApiError::from(e)),
     };
     let today = chrono::Utc::now().date_naive();
     let mut rows = Vec::new();
@@ -360,7 +348,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     for e in items {
         let (file, text) = match crate::api::export_text(&e) {
             Ok(x) => x,
-            Err(err) => return api_error_page(&v, &err),
+            Err(err) => return super::refused(&v, &err),
         };
         let (blockers, warnings) = match check::check(&file, &text, &state.content, today) {
             Ok(r) => (r.blockers.len(), r.warnings.len()),
@@ -605,11 +593,11 @@ async fn engagement_page(
     let ui = v.ui.clone();
     let e = match crate::api::visible(state, &v.p, id).await {
         Ok(e) => e,
-        Err(err) => return api_error_page(v, &err),
+        Err(err) => return super::refused(v, &err),
     };
     let (file, text) = match crate::api::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return api_error_page(v, &err),
+        Err(err) => return super::refused(v, &err),
     };
     let today = chrono::Utc::now().date_naive();
     let report = check::check(&file, &text, &state.content, today).ok();
@@ -754,7 +742,7 @@ pub async fn transition(
             *r.status_mut() = StatusCode::CONFLICT;
             r
         }
-        Err(e) => api_error_page(&v, &e),
+        Err(e) => super::refused(&v, &e),
     }
 }
 
@@ -806,11 +794,11 @@ async fn responsibility_page(
     let ui = v.ui.clone();
     let e = match crate::api::visible(state, &v.p, id).await {
         Ok(e) => e,
-        Err(err) => return api_error_page(v, &err),
+        Err(err) => return super::refused(v, &err),
     };
     let (file, _) = match crate::api::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return api_error_page(v, &err),
+        Err(err) => return super::refused(v, &err),
     };
     let overrides: Vec<_> = file.responsibility.iter().map(check::to_override).collect();
     let matrix = cloudward_domain::responsibility::Matrix::build(
@@ -955,7 +943,7 @@ pub async fn confirm(
             let msg = v.ui.t1("ui.confirmed_row", "element", &f.element);
             responsibility_page(&state, &v, &id, Some(msg)).await
         }
-        Err(e) => api_error_page(&v, &e),
+        Err(e) => super::refused(&v, &e),
     }
 }
 
@@ -1159,7 +1147,7 @@ pub async fn audit(
             .await
         {
             Ok((l, t)) => (l, t, None),
-            Err(e) => return api_error_page(&v, &ApiError::from(e)),
+            Err(e) => return super::refused(&v, &ApiError::from(e)),
         }
     };
     let mut rows = Vec::new();
@@ -1212,6 +1200,21 @@ pub struct RiskRow {
     rating: String,
     residual: String,
     treated: bool,
+    /// The treatment as the form shows it.
+    controls: String,
+    clauses: Vec<Choice>,
+    activities: Vec<Choice>,
+    residual_likelihood: u8,
+    residual_impact: u8,
+}
+
+/// A checkbox of the treatment form: what it names, whether chosen, whether the guide
+/// suggests it for this risk.
+pub struct Choice {
+    id: String,
+    label: String,
+    checked: bool,
+    suggested: bool,
 }
 
 #[derive(Template)]
@@ -1237,11 +1240,11 @@ pub async fn risks(
     let ui = v.ui.clone();
     let e = match crate::api::visible(&state, &v.p, &id).await {
         Ok(e) => e,
-        Err(err) => return api_error_page(&v, &err),
+        Err(err) => return super::refused(&v, &err),
     };
     let (file, text) = match crate::api::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return api_error_page(&v, &err),
+        Err(err) => return super::refused(&v, &err),
     };
     let today = chrono::Utc::now().date_naive();
     let report = match check::check(&file, &text, &state.content, today) {
@@ -1268,7 +1271,42 @@ pub async fn risks(
             if let (Some(l), Some(i)) = (r.likelihood, r.impact) {
                 points.push((r.id.clone(), l, i));
             }
+            let entry = file.risks.iter().find(|x| x.id.value == r.id);
+            let treatment = entry.map(|x| &x.treatment);
+            let guide = state.content.guide.risks.iter().find(|g| g.id == r.id);
             RiskRow {
+                controls: treatment.map(|t| t.controls.join(", ")).unwrap_or_default(),
+                clauses: state
+                    .content
+                    .guide
+                    .contract_clauses
+                    .iter()
+                    .map(|c| Choice {
+                        checked: treatment.is_some_and(|t| t.clauses.contains(&c.id)),
+                        suggested: guide.is_some_and(|g| g.clauses.contains(&c.id)),
+                        label: ui.text(&c.name),
+                        id: c.id.clone(),
+                    })
+                    .collect(),
+                activities: state
+                    .content
+                    .guide
+                    .phases
+                    .iter()
+                    .flat_map(|p| &p.activities)
+                    .map(|a| Choice {
+                        checked: treatment.is_some_and(|t| t.activities.contains(&a.id)),
+                        suggested: guide.is_some_and(|g| g.activities.contains(&a.id)),
+                        label: ui.text(&a.name),
+                        id: a.id.clone(),
+                    })
+                    .collect(),
+                residual_likelihood: entry
+                    .and_then(|x| x.residual.as_ref())
+                    .map_or(0, |x| x.likelihood),
+                residual_impact: entry
+                    .and_then(|x| x.residual.as_ref())
+                    .map_or(0, |x| x.impact),
                 id: r.id.clone(),
                 name: r.name.as_ref().map(|n| ui.text(n)).unwrap_or_default(),
                 likelihood: r.likelihood.unwrap_or(0),
@@ -1315,10 +1353,36 @@ pub async fn save_risks(
     }
     let e = match crate::api::visible(&state, &v.p, &id).await {
         Ok(e) => e,
-        Err(err) => return api_error_page(&v, &err),
+        Err(err) => return super::refused(&v, &err),
     };
     let mut risks: Vec<serde_json::Value> =
         e.document["risks"].as_array().cloned().unwrap_or_default();
+    let score = |key: String| f.get(&key).and_then(|s| s.parse::<u8>().ok()).unwrap_or(0);
+    // An engagement's own risk, added with its name.
+    let new_id = f.get("new_id").map(|s| s.trim()).unwrap_or_default();
+    if !new_id.is_empty() {
+        let name = f.get("new_name").map(|s| s.trim()).unwrap_or_default();
+        let valid = new_id.len() <= 32
+            && new_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid || name.is_empty() || risks.iter().any(|r| r["id"] == new_id) {
+            return error_page(
+                &v.ui,
+                StatusCode::BAD_REQUEST,
+                &v.ui.t("ui.new_risk_invalid"),
+            );
+        }
+        let (l, i) = (score("new_likelihood".into()), score("new_impact".into()));
+        if l == 0 || i == 0 {
+            return error_page(
+                &v.ui,
+                StatusCode::BAD_REQUEST,
+                &v.ui.t("ui.new_risk_invalid"),
+            );
+        }
+        risks.push(serde_json::json!({ "id": new_id, "name": name, "likelihood": l, "impact": i }));
+    }
     for (key, value) in &f {
         let Some(rid) = key.strip_prefix("likelihood.") else {
             continue;
@@ -1333,12 +1397,58 @@ pub async fn save_risks(
         if l == 0 || i == 0 {
             continue;
         }
-        match risks.iter_mut().find(|r| r["id"] == rid) {
-            Some(r) => {
-                r["likelihood"] = l.into();
-                r["impact"] = i.into();
+        let r = match risks.iter().position(|r| r["id"] == rid) {
+            Some(n) => &mut risks[n],
+            None => {
+                risks.push(serde_json::json!({ "id": rid }));
+                let last = risks.len() - 1;
+                &mut risks[last]
             }
-            None => risks.push(serde_json::json!({ "id": rid, "likelihood": l, "impact": i })),
+        };
+        r["likelihood"] = l.into();
+        r["impact"] = i.into();
+        // The treatment, when its part of the form came with the rest.
+        if f.contains_key(&format!("treat.{rid}")) {
+            let controls: Vec<&str> = f
+                .get(&format!("controls.{rid}"))
+                .map(|c| {
+                    c.split(|ch: char| ch == ',' || ch == '，' || ch.is_whitespace())
+                        .filter(|x| !x.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let chosen = |prefix: &str, ids: Vec<&String>| -> Vec<String> {
+                ids.into_iter()
+                    .filter(|id| f.contains_key(&format!("{prefix}.{rid}.{id}")))
+                    .cloned()
+                    .collect()
+            };
+            let guide = &state.content.guide;
+            let clauses = chosen(
+                "clause",
+                guide.contract_clauses.iter().map(|c| &c.id).collect(),
+            );
+            let activities = chosen(
+                "activity",
+                guide
+                    .phases
+                    .iter()
+                    .flat_map(|p| &p.activities)
+                    .map(|a| &a.id)
+                    .collect(),
+            );
+            r["treatment"] = serde_json::json!({
+                "controls": controls, "clauses": clauses, "activities": activities,
+            });
+            let (rl, ri) = (
+                score(format!("residual_likelihood.{rid}")),
+                score(format!("residual_impact.{rid}")),
+            );
+            if rl > 0 && ri > 0 {
+                r["residual"] = serde_json::json!({ "likelihood": rl, "impact": ri });
+            } else if let Some(o) = r.as_object_mut() {
+                o.remove("residual");
+            }
         }
     }
     let body = serde_json::json!({ "version": f.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0), "risks": risks });
@@ -1371,6 +1481,6 @@ pub async fn save_risks(
             super::urlencode(&v.ui.t("ui.saved"))
         ))
         .into_response(),
-        Err(e) => api_error_page(&v, &e),
+        Err(e) => super::refused(&v, &e),
     }
 }
