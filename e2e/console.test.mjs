@@ -438,8 +438,23 @@ test("supervision: findings from a scan, provider notices and evidence", async (
     const second = customer.locator("#findings tbody tr").nth(1);
     await second.locator("input[name=reason]").fill("补偿性控制已到位");
     await second.locator("input[name=until]").fill("2099-12-31");
-    await Promise.all([customer.waitForNavigation(), second.locator("form.inline-form button").click()]);
+    await Promise.all([customer.waitForNavigation(), second.locator("form:has(input[name=reason]) button").click()]);
     assert.match(await customer.textContent("#findings tbody tr:nth-child(2)"), /已接受/);
+    // A finding assigned to someone of the organisation; the filters find it again.
+    const third = customer.locator("#findings tbody tr").nth(2);
+    const rule = await third.locator("code").first().textContent();
+    await third.locator("form.assign input[name=assignee]").fill("customer-member");
+    await Promise.all([customer.waitForNavigation(), third.locator("form.assign button").click()]);
+    assert.equal(await customer.locator("#findings tbody tr").nth(2).locator("form.assign input[name=assignee]").inputValue(), "customer-member");
+    await customer.selectOption("#f-assignee", "customer-member");
+    await Promise.all([customer.waitForNavigation(), customer.click("#finding-filters button")]);
+    const mine = await customer.$$eval("#findings tbody tr td:first-child code", (cs) => cs.map((c) => c.textContent));
+    assert.deepEqual(mine, [rule]);
+    await customer.selectOption("#f-assignee", "");
+    await customer.selectOption("#f-state", "accepted");
+    await Promise.all([customer.waitForNavigation(), customer.click("#finding-filters button")]);
+    assert.equal((await customer.$$("#findings tbody tr")).length, 1);
+    await customer.goto(`${server.base}/engagements/${id}/supervision`);
 
     // The provider sends an incident report; the customer acknowledges it.
     const provider = await as("provider-admin");

@@ -523,6 +523,8 @@ pub async fn posture(
 pub struct FindingQuery {
     /// open, accepted, fixed, closed
     pub state: Option<String>,
+    /// Only findings assigned to this name; `-` for those assigned to no one.
+    pub assignee: Option<String>,
     pub lang: Option<String>,
 }
 
@@ -550,6 +552,14 @@ pub async fn list_findings(
                 q.state
                     .as_deref()
                     .is_none_or(|s| r.data.get("state").and_then(Value::as_str) == Some(s))
+            })
+            .filter(|r| {
+                let assignee = r.data.get("assignee").and_then(Value::as_str);
+                match q.assignee.as_deref() {
+                    None | Some("") => true,
+                    Some("-") => assignee.is_none_or(str::is_empty),
+                    Some(a) => assignee == Some(a),
+                }
             })
             .map(|r| json!({ "id": r.id, "version": r.version, "finding": r.data }))
             .collect(),

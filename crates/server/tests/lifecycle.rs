@@ -394,6 +394,19 @@ fn run(db: common::Db) {
         200,
     );
     assert_eq!(assigned["finding"]["assignee"], "ops-team");
+    let theirs: Value = customer
+        .get(&format!(
+            "/api/v1/engagements/{id}/findings?assignee=ops-team"
+        ))
+        .json()
+        .unwrap();
+    assert_eq!(theirs.as_array().unwrap().len(), 1);
+    assert_eq!(theirs[0]["id"], third["id"]);
+    let nobody: Value = customer
+        .get(&format!("/api/v1/engagements/{id}/findings?assignee=-"))
+        .json()
+        .unwrap();
+    assert_eq!(nobody.as_array().unwrap().len() as u64, opened - 1);
     assert_eq!(assigned["finding"]["state"], "open");
     // A fixed finding that still fails reopens; the accepted one stays accepted.
     let run2 = ok(

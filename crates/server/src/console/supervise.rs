@@ -31,6 +31,7 @@ pub struct FindingRow {
     message: String,
     state: String,
     open: bool,
+    assignee: String,
 }
 
 pub struct NoticeRow {
@@ -68,11 +69,19 @@ pub struct SupervisionPage {
     can_upload: bool,
     done: Option<String>,
     csrf: String,
+    /// The findings filters as given, and the names to assign to (the organisation's users
+    /// and the assignees so far).
+    state_filter: String,
+    assignee_filter: String,
+    assignees: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Done {
     done: Option<String>,
+    /// Findings filters.
+    state: Option<String>,
+    assignee: Option<String>,
 }
 
 pub async fn page(
@@ -93,7 +102,8 @@ pub async fn page(
         v.p.clone(),
         Path(id.clone()),
         Query(crate::supervision::FindingQuery {
-            state: None,
+            state: d.state.clone().filter(|s| !s.is_empty()),
+            assignee: d.assignee.clone(),
             lang: None,
         }),
     )
@@ -102,7 +112,7 @@ pub async fn page(
         Ok(axum::Json(list)) => list,
         Err(err) => return refused(&v, &err),
     };
-    let findings = findings
+    let findings: Vec<FindingRow> = findings
         .iter()
         .map(|f| {
             let d = &f["finding"];
@@ -116,6 +126,7 @@ pub async fn page(
                 message: d["message"].as_str().unwrap_or("").to_owned(),
                 state: ui.t(&format!("ui.finding_state.{st}")),
                 open: st == "open",
+                assignee: d["assignee"].as_str().unwrap_or("").to_owned(),
             }
         })
         .collect();
@@ -181,7 +192,21 @@ pub async fn page(
             }
         })
         .collect();
+    // Names to assign to: the users of the viewer's organisation and those assigned so far.
+    let mut assignees: std::collections::BTreeSet<String> = findings
+        .iter()
+        .map(|f| f.assignee.clone())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if let Some(org) = &v.p.org
+        && let Ok(users) = state.store.list_users(&org.id).await
+    {
+        assignees.extend(users.into_iter().map(|u| u.username));
+    }
     render(&SupervisionPage {
+        state_filter: d.state.unwrap_or_default(),
+        assignee_filter: d.assignee.unwrap_or_default(),
+        assignees: assignees.into_iter().collect(),
         nav: Some(nav(
             &v,
             "dashboard",
@@ -211,6 +236,8 @@ pub struct FindingForm {
     reason: String,
     #[serde(default)]
     until: String,
+    #[serde(default)]
+    assignee: String,
 }
 
 pub async fn act(
@@ -224,6 +251,10 @@ pub async fn act(
     }
     let action = match f.action.as_str() {
         "fix" => crate::supervision::FindingAction::Fix { version: f.version },
+        "assign" => crate::supervision::FindingAction::Assign {
+            version: f.version,
+            assignee: f.assignee.trim().to_owned(),
+        },
         "accept" => match NaiveDate::parse_from_str(&f.until, "%Y-%m-%d") {
             Ok(until) => crate::supervision::FindingAction::Accept {
                 version: f.version,
