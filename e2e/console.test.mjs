@@ -310,12 +310,24 @@ test("all four parties walk a new engagement from planning to closed", async () 
     await assessor.click("table a[href^='/assessments/']");
     await assessor.selectOption("#all", "satisfied");
     await submit(assessor, "#save-results");
+    // A file attached to one result, listed with it and readable by the provider.
+    const review = join(server.dir, "ac-review.txt");
+    writeFileSync(review, "AC-07 复核记录：连续 5 次失败后锁定 15 分钟。");
+    await assessor.selectOption("#ev-control", "AC-07");
+    await assessor.setInputFiles("#ev-file", review);
+    await submit(assessor, "#attach");
+    assert.match(await assessor.textContent("[role=status]"), /已保存/);
+    const fileLink = assessor.locator("tr", { has: assessor.locator("a[href='/catalog/AC-07']") }).locator("a.file");
+    assert.equal(await fileLink.textContent(), "ac-review.txt");
+    await accessible(assessor);
     await assessor.screenshot({ path: join(shots, "assessment-workspace.png") });
     await submit(assessor, "#conclude");
     assert.match(await assessor.textContent("#conclusion"), /通过/);
 
-    // The provider publishes the pass.
+    // The provider publishes the pass; it reads the assessor's file.
     await provider.goto(assessor.url());
+    const href = await provider.getAttribute("a.file", "href");
+    assert.match(await provider.evaluate(async (url) => (await fetch(url)).text(), href), /锁定 15 分钟/);
     await submit(provider, "#publish");
 
     // The customer picks the offering; now deployment passes the gate.

@@ -320,11 +320,16 @@ pub async fn download(
     let data: EvidenceData =
         serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
     let (media_type, bytes) = read_blob(&state, &data.sha256).await?;
+    Ok(attachment(&data.name, media_type, bytes))
+}
+
+/// A stored file as a download under its name.
+fn attachment(name: &str, media_type: String, bytes: Vec<u8>) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
-        data.name.replace(['"', '\\', '\r', '\n'], "_")
+        name.replace(['"', '\\', '\r', '\n'], "_")
     );
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, media_type),
             (header::CONTENT_DISPOSITION, disposition),
@@ -332,7 +337,156 @@ pub async fn download(
         ],
         bytes,
     )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- an assessment's evidence
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentUploadQuery {
+    /// The control whose result the file supports (it must have a result).
+    pub control: String,
+    pub name: String,
+    pub lang: Option<String>,
+}
+
+/// The assessor attaches a file to its result for a control (until it concludes): kept by
+/// SHA-256 (named in the audit log) and listed with the result.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/evidence", tag = "workflow", params(AssessmentUploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Object), (status = 400, description = "unknown control, or no result for it yet"),
+        (status = 409, description = "the assessment is concluded"), (status = 413), (status = 415)))]
+pub async fn upload_for_assessment(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<AssessmentUploadQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    use crate::workflow::{AssessmentAccess, assessment_access};
+    let (r, mut a, access) = assessment_access(&state, &p, &id).await?;
+    if !matches!(access, AssessmentAccess::Assessor) {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    if a.conclusion.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "api.assessment_concluded",
+        ));
+    }
+    let control = state
+        .content
+        .catalog
+        .control(&q.control)
+        .map(|c| c.id.clone())
+        .ok_or_else(|| ApiError::bad_request("api.unknown_control").arg("id", &q.control))?;
+    let Some(result) = a.results.get_mut(&control) else {
+        return Err(ApiError::bad_request("api.no_result_for_control").arg("id", &control));
+    };
+    if body.is_empty() {
+        return Err(ApiError::bad_request("api.empty_file"));
+    }
+    let Some(media_type) = sniff(&body) else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "api.evidence_type",
+        ));
+    };
+    let (sha, size) = keep_blob(&state, &p, None, body.to_vec(), media_type).await?;
+    let data = json!({
+        "sha256": sha, "size": size, "media_type": media_type, "name": q.name,
+        "control": control, "source": "upload",
+        "uploaded_by": p.actor.id, "uploaded_at": cloudward_store::now(),
+    });
+    let evidence = state
+        .store
+        .create_record(
+            &p.actor,
+            NewRecord {
+                kind: "assessment_evidence".into(),
+                owner_org_id: p.org()?.id.clone(),
+                engagement_id: None,
+                parent_id: Some(id.clone()),
+                data: data.clone(),
+            },
+        )
+        .await?;
+    result.evidence.push(evidence.id.clone());
+    let updated = state
+        .store
+        .update_record(&p.actor, &id, r.version, crate::workflow::to_value(&a)?)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": evidence.id, "evidence": data, "assessment_version": updated.version })),
+    )
         .into_response())
+}
+
+/// The files of an assessment (for those who see its details).
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/evidence", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+pub async fn list_for_assessment(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    assessment_files(&state, &p, &id).await.map(Json)
+}
+
+/// An assessment's files, if the caller sees its details.
+pub(crate) async fn assessment_files(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<Vec<serde_json::Value>> {
+    use crate::workflow::{AssessmentAccess, assessment_access};
+    let (_, _, access) = assessment_access(state, p, id).await?;
+    if matches!(access, AssessmentAccess::Summary) {
+        return Err(ApiError::forbidden());
+    }
+    let list = state
+        .store
+        .list_records(
+            "assessment_evidence",
+            &RecordFilter {
+                parent_id: Some(id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(list
+        .iter()
+        .map(|r| json!({ "id": r.id, "evidence": r.data }))
+        .collect())
+}
+
+/// Download a file of an assessment (for those who see its details).
+#[utoipa::path(get, path = "/api/v1/assessment-evidence/{id}/content", tag = "workflow", responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
+pub async fn download_for_assessment(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    use crate::workflow::{AssessmentAccess, assessment_access};
+    let r = state
+        .store
+        .get_record(&id)
+        .await?
+        .filter(|r| r.kind == "assessment_evidence")
+        .ok_or_else(ApiError::not_found)?;
+    let parent = r.parent_id.clone().ok_or_else(ApiError::not_found)?;
+    let (_, _, access) = assessment_access(&state, &p, &parent).await?;
+    if matches!(access, AssessmentAccess::Summary) {
+        return Err(ApiError::not_found());
+    }
+    let sha = r.data["sha256"].as_str().unwrap_or_default().to_owned();
+    let name = r.data["name"].as_str().unwrap_or("evidence").to_owned();
+    let (media_type, bytes) = read_blob(&state, &sha).await?;
+    Ok(attachment(&name, media_type, bytes))
 }
 
 pub fn routes(limit: usize) -> Router<AppState> {
@@ -344,4 +498,14 @@ pub fn routes(limit: usize) -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(limit)),
         )
         .route("/api/v1/evidence/{id}/content", get(download))
+        .route(
+            "/api/v1/assessments/{id}/evidence",
+            get(list_for_assessment)
+                .post(upload_for_assessment)
+                .layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/v1/assessment-evidence/{id}/content",
+            get(download_for_assessment),
+        )
 }

@@ -158,6 +158,7 @@ impl AppState {
         workflow::create_notice, workflow::list_notices, workflow::ack_notice, workflow::alerts,
         workflow::get_exit, workflow::exit_step,
         evidence::upload, evidence::list, evidence::download,
+        evidence::upload_for_assessment, evidence::list_for_assessment, evidence::download_for_assessment,
         supervision::upload, supervision::run_scan, supervision::posture,
         supervision::list_findings, supervision::act_on_finding,
         supervision::get_run, supervision::get_run_report, oscal::scan_results,

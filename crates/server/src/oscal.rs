@@ -305,12 +305,19 @@ pub async fn import_results(
     let results: std::collections::BTreeMap<String, crate::workflow::ResultEntry> = known
         .into_iter()
         .map(|(control, r)| {
+            let had: Vec<String> = a["results"][&control]["evidence"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect();
             (
                 control,
                 crate::workflow::ResultEntry {
                     result: r.result,
                     notes: r.notes,
-                    evidence: vec![evidence.id.clone()],
+                    // The file joins the evidence the control already has.
+                    evidence: Some(had.into_iter().chain([evidence.id.clone()]).collect()),
                 },
             )
         })

@@ -80,14 +80,14 @@ fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-fn parse_data<T: serde::de::DeserializeOwned>(r: &Record) -> ApiResult<T> {
+pub(crate) fn parse_data<T: serde::de::DeserializeOwned>(r: &Record) -> ApiResult<T> {
     serde_json::from_value(r.data.clone()).map_err(|e| {
         tracing::error!(record = %r.id, error = %e, "record does not match its type");
         ApiError::internal()
     })
 }
 
-fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
+pub(crate) fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
     serde_json::to_value(v).map_err(|_| ApiError::internal())
 }
 
@@ -197,15 +197,15 @@ struct OfferingData {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct AssessmentData {
-    offering_id: String,
-    assessor_org_id: String,
-    level: ProtectionLevel,
-    results: BTreeMap<String, ControlAssessment>,
-    conclusion: Option<Conclusion>,
-    published: bool,
+pub(crate) struct AssessmentData {
+    pub(crate) offering_id: String,
+    pub(crate) assessor_org_id: String,
+    pub(crate) level: ProtectionLevel,
+    pub(crate) results: BTreeMap<String, ControlAssessment>,
+    pub(crate) conclusion: Option<Conclusion>,
+    pub(crate) published: bool,
     /// Engagements whose customers may read the details.
-    grants: Vec<String>,
+    pub(crate) grants: Vec<String>,
 }
 
 fn parse_offering(v: &Value) -> ApiResult<Offering> {
@@ -456,7 +456,7 @@ fn assessment_json(state: &AppState, r: &Record, details: bool) -> ApiResult<Val
 }
 
 /// Who may see an assessment, and how much.
-enum AssessmentAccess {
+pub(crate) enum AssessmentAccess {
     Provider,
     Assessor,
     /// A customer with a grant through one of its engagements.
@@ -465,7 +465,7 @@ enum AssessmentAccess {
     Summary,
 }
 
-async fn assessment_access(
+pub(crate) async fn assessment_access(
     state: &AppState,
     p: &Principal,
     id: &str,
@@ -548,8 +548,10 @@ pub struct ResultEntry {
     pub result: ControlResult,
     #[serde(default)]
     pub notes: String,
+    /// Ids of the assessment's evidence (`POST …/evidence`); omitted, the control keeps
+    /// the evidence it has.
     #[serde(default)]
-    pub evidence: Vec<String>,
+    pub evidence: Option<Vec<String>>,
 }
 
 /// The assessor records results per control (until it concludes).
@@ -576,16 +578,31 @@ pub async fn record_results(
         if state.content.catalog.control(&control).is_none() {
             return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
         }
-        let response = a
-            .results
-            .get(&control)
-            .and_then(|r| r.provider_response.clone());
+        let previous = a.results.get(&control);
+        let response = previous.and_then(|r| r.provider_response.clone());
+        let evidence = match entry.evidence {
+            None => previous.map(|r| r.evidence.clone()).unwrap_or_default(),
+            Some(ids) => {
+                for e in &ids {
+                    let known = state.store.get_record(e).await?.is_some_and(|r| {
+                        r.kind == "assessment_evidence"
+                            && r.parent_id.as_deref() == Some(id.as_str())
+                    });
+                    if !known {
+                        return Err(
+                            ApiError::bad_request("api.unknown_assessment_evidence").arg("id", e)
+                        );
+                    }
+                }
+                ids
+            }
+        };
         a.results.insert(
             control,
             ControlAssessment {
                 result: entry.result,
                 notes: entry.notes,
-                evidence: entry.evidence,
+                evidence,
                 provider_response: response,
             },
         );

@@ -137,3 +137,114 @@ fn evidence_is_typed_limited_and_kept_within_the_engagement() {
         );
     }
 }
+
+/// The assessor attaches files to its results: only to a control with a result, only
+/// until it concludes; the files stay with the result when it is saved again; the
+/// provider reads them, another tenant does not.
+#[test]
+fn assessors_attach_files_to_their_results() {
+    use serde_json::json;
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let provider = s.login("pa-admin");
+    let assessor = s.login("as-admin");
+    let outsider = s.login("b-admin");
+    let o: Value = provider
+        .post(
+            "/api/v1/offerings",
+            &json!({ "published": false, "offering": {
+                "name": "Gov IaaS", "service_category": "iaas", "deployment_model": "community",
+                "claimed_level": "general" } }),
+        )
+        .json()
+        .unwrap();
+    let a: Value = provider
+        .post(
+            &format!(
+                "/api/v1/offerings/{}/assessments",
+                o["id"].as_str().unwrap()
+            ),
+            &json!({ "assessor_org_id": s.orgs["AS"], "level": "general" }),
+        )
+        .json()
+        .unwrap();
+    let aid = a["id"].as_str().unwrap();
+    let attach = |control: &str, body: &[u8]| {
+        assessor.post_bytes(
+            &format!("/api/v1/assessments/{aid}/evidence?control={control}&name=config-review.txt"),
+            body.to_vec(),
+        )
+    };
+    // No result yet: refused, naming the control.
+    let r = attach("AC-07", b"lockout after 5 attempts, seen in the console");
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("AC-07"));
+    assert_eq!(attach("ZZ-01", b"x").status(), 400);
+    let r = assessor.put(
+        &format!("/api/v1/assessments/{aid}/results"),
+        &json!({ "version": 1, "results": { "AC-07": { "result": "satisfied", "notes": "seen" } } }),
+    );
+    assert_eq!(r.status(), 200);
+    let r = attach("AC-07", b"lockout after 5 attempts, seen in the console");
+    assert_eq!(r.status(), 201);
+    let e: Value = r.json().unwrap();
+    let eid = e["id"].as_str().unwrap();
+    assert_eq!(e["evidence"]["control"], "AC-07");
+    // Saving the result again without naming evidence keeps the file with it.
+    let r = assessor.put(
+        &format!("/api/v1/assessments/{aid}/results"),
+        &json!({ "version": e["assessment_version"], "results": { "AC-07": { "result": "satisfied", "notes": "seen twice" } } }),
+    );
+    assert_eq!(r.status(), 200);
+    let a: Value = r.json().unwrap();
+    assert_eq!(a["results"]["AC-07"]["evidence"], json!([eid]), "{a}");
+    // Naming a file that is not this assessment's is refused.
+    assert_eq!(
+        assessor
+            .put(
+                &format!("/api/v1/assessments/{aid}/results"),
+                &json!({ "version": a["version"], "results": { "AC-07": { "result": "satisfied", "evidence": ["nope"] } } }),
+            )
+            .status(),
+        400
+    );
+    // The provider lists and reads it; another tenant does not see it.
+    let files: Value = provider
+        .get(&format!("/api/v1/assessments/{aid}/evidence"))
+        .json()
+        .unwrap();
+    assert_eq!(files[0]["id"], eid);
+    let body = provider
+        .get(&format!("/api/v1/assessment-evidence/{eid}/content"))
+        .text()
+        .unwrap();
+    assert!(body.contains("lockout"));
+    assert_eq!(
+        outsider
+            .get(&format!("/api/v1/assessment-evidence/{eid}/content"))
+            .status(),
+        404
+    );
+    assert_eq!(
+        outsider
+            .get(&format!("/api/v1/assessments/{aid}/evidence"))
+            .status(),
+        404
+    );
+    // The provider does not attach to the assessor's results.
+    assert_eq!(
+        provider
+            .post_bytes(
+                &format!("/api/v1/assessments/{aid}/evidence?control=AC-07&name=x.txt"),
+                b"mine".to_vec()
+            )
+            .status(),
+        403
+    );
+    // Once concluded, no more files.
+    let concluded = assessor.post(
+        &format!("/api/v1/assessments/{aid}/conclusion"),
+        &json!({ "version": a["version"], "outcome": "fail" }),
+    );
+    assert_eq!(concluded.status(), 200, "{}", concluded.text().unwrap());
+    assert_eq!(attach("AC-07", b"late").status(), 409);
+}

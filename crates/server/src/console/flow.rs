@@ -208,6 +208,8 @@ pub struct ResultRow {
     result: String,
     notes: String,
     response: String,
+    /// The assessor's files for this control (id, name).
+    files: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -215,6 +217,8 @@ pub struct ResultRow {
 pub struct AssessmentPage {
     ui: Ui,
     nav: Option<Nav>,
+    /// Controls with a result: those a file can be attached to.
+    with_results: Vec<String>,
     id: String,
     version: i64,
     level: String,
@@ -243,7 +247,24 @@ pub async fn assessment(
     let is_provider = a["provider_org_id"] == my_org;
     let level = a["level"].as_str().and_then(ProtectionLevel::parse);
     let results = a.get("results").cloned().unwrap_or(Value::Null);
-    let rows = match level {
+    // Files' names by id, for those who see the results.
+    let files: BTreeMap<String, String> = if results.is_object() {
+        match crate::evidence::assessment_files(&state, &v.p, &id).await {
+            Ok(list) => list
+                .into_iter()
+                .map(|f| {
+                    (
+                        f["id"].as_str().unwrap_or("").to_owned(),
+                        f["evidence"]["name"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect(),
+            Err(e) => return refused(&v, &e),
+        }
+    } else {
+        BTreeMap::new()
+    };
+    let rows: Vec<ResultRow> = match level {
         Some(l) if results.is_object() => state
             .content
             .catalog
@@ -256,6 +277,18 @@ pub async fn assessment(
                     result: r["result"].as_str().unwrap_or("").to_owned(),
                     notes: r["notes"].as_str().unwrap_or("").to_owned(),
                     response: r["provider_response"].as_str().unwrap_or("").to_owned(),
+                    files: r["evidence"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| e.as_str())
+                        .map(|e| {
+                            (
+                                e.to_owned(),
+                                files.get(e).cloned().unwrap_or_else(|| e.to_owned()),
+                            )
+                        })
+                        .collect(),
                 }
             })
             .collect(),
@@ -288,6 +321,11 @@ pub async fn assessment(
         published: a["published"].as_bool().unwrap_or(false),
         conclusion,
         summary,
+        with_results: rows
+            .iter()
+            .filter(|r| !r.result.is_empty())
+            .map(|r| r.id.clone())
+            .collect(),
         rows,
         is_assessor,
         is_provider,
@@ -332,7 +370,7 @@ pub async fn save_results(
                     .get(&format!("notes.{control}"))
                     .cloned()
                     .unwrap_or_default(),
-                evidence: Vec::new(),
+                evidence: None,
             },
         );
     }
@@ -614,5 +652,42 @@ pub async fn flow_view(state: &AppState, v: &Viewer, e: &cloudward_store::Engage
         offerings,
         exit_blockers,
         exit_integrity,
+    }
+}
+
+/// The assessor attaches a file to its result for a control (a multipart form).
+pub async fn attach(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    form: axum::extract::Multipart,
+) -> Response {
+    let up = match super::read_upload(&v.ui, form, state.config.evidence_limit).await {
+        Ok(up) => up,
+        Err(r) => return r,
+    };
+    if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
+        return r;
+    }
+    let q = crate::evidence::AssessmentUploadQuery {
+        control: up.field("control"),
+        name: if up.file_name.is_empty() {
+            "evidence".to_owned()
+        } else {
+            up.file_name.clone()
+        },
+        lang: None,
+    };
+    match crate::evidence::upload_for_assessment(
+        State(state),
+        v.p.clone(),
+        Path(id.clone()),
+        Query(q),
+        up.bytes,
+    )
+    .await
+    {
+        Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.saved")),
+        Err(e) => refused(&v, &e),
     }
 }

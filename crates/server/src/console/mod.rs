@@ -340,6 +340,12 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
         .route("/offerings/{id}/invite", post(flow::invite))
         .route("/assessments/{id}", get(flow::assessment))
         .route("/assessments/{id}/results", post(flow::save_results))
+        .route(
+            "/assessments/{id}/evidence",
+            post(flow::attach).layer(axum::extract::DefaultBodyLimit::max(
+                evidence_limit.saturating_add(64 * 1024),
+            )),
+        )
         .route("/assessments/{id}/conclusion", post(flow::conclude))
         .route("/assessments/{id}/publish", post(flow::publish))
         .route("/engagements/{id}/transition", post(pages::transition))
