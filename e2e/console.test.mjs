@@ -493,6 +493,17 @@ test("supervision: findings from a scan, provider notices and evidence", async (
     assert.match(body, /多因素认证/);
     await accessible(customer);
     await customer.screenshot({ path: join(shots, "supervision.png"), fullPage: true });
+
+    // The dashboard shows supervision across engagements: the scanned one with its
+    // failing controls, and the chart by family.
+    await customer.goto(`${server.base}/dashboard`);
+    const postureRow = customer.locator("#portfolio tbody tr", { hasText: "区政府门户在线留言系统" });
+    const failing = Number(await postureRow.locator("td.num").first().textContent());
+    assert.ok(failing > 0, `${failing} failing controls`);
+    assert.match(await customer.textContent("#portfolio svg.chart title"), /按控制族/);
+    assert.ok(await postureRow.locator("svg.sparkline title").count(), "a trend with a title");
+    await accessible(customer);
+    await customer.screenshot({ path: join(shots, "dashboard-portfolio.png"), fullPage: true });
   } finally {
     for (const c of contexts) await c.close();
   }

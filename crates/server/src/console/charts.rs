@@ -187,6 +187,39 @@ pub fn heatmap(title: &str, points: &[(String, u8, u8)], x_label: &str, y_label:
     svg
 }
 
+/// A small line of values over time (oldest first), e.g. failing checks per scan run.
+pub fn sparkline(title: &str, values: &[u64]) -> String {
+    let (w, h) = (120usize, 28usize);
+    let max = values.iter().copied().max().unwrap_or(0).max(1);
+    let step = if values.len() > 1 {
+        (w - 4) as f64 / (values.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let points = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let x = 2.0 + step * i as f64;
+            let y = 2.0 + (h - 4) as f64 * (1.0 - *v as f64 / max as f64);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let desc = values
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(" → ");
+    let last = points.rsplit(' ').next().unwrap_or("2,2").to_owned();
+    let (lx, ly) = last.split_once(',').unwrap_or(("2", "2"));
+    format!(
+        r#"<svg class="sparkline" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><desc>{d}</desc><polyline points="{points}" class="spark-line"/><circle cx="{lx}" cy="{ly}" r="2.5" class="spark-dot"/></svg>"#,
+        t = escape(title),
+        d = escape(&desc),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +263,15 @@ mod tests {
             svg.contains(r#"width="100""#) && svg.contains(r#"width="200""#),
             "{svg}"
         );
+    }
+
+    #[test]
+    fn sparkline_has_a_title_and_its_values_in_words() {
+        let svg = sparkline("Failing <checks>", &[12, 9, 7]);
+        assert!(svg.contains("<title>Failing &lt;checks&gt;</title>"));
+        assert!(svg.contains("<desc>12 → 9 → 7</desc>"));
+        // The highest value is at the top, the last point carries the dot.
+        assert!(svg.contains(r#"points="2.0,2.0 60.0,"#), "{svg}");
+        assert!(svg.contains(r#"cx="118.0""#), "{svg}");
     }
 }

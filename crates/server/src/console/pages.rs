@@ -315,6 +315,20 @@ pub struct DashboardPage {
     total_findings: usize,
     assessments: Vec<(String, String, String)>,
     is_customer: bool,
+    /// Supervision across the engagements with scans: per family over every latest run,
+    /// and one row per engagement.
+    portfolio_chart: Option<String>,
+    posture: Vec<PostureRow>,
+}
+
+pub struct PostureRow {
+    id: String,
+    name: String,
+    last_scan: String,
+    failing: usize,
+    passing: usize,
+    open_findings: usize,
+    trend: String,
 }
 
 pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
@@ -336,6 +350,8 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     let mut by_phase: BTreeMap<usize, (String, u64)> = BTreeMap::new();
     let mut by_level: BTreeMap<usize, (String, u64)> = BTreeMap::new();
     let mut expiring = Vec::new();
+    let mut portfolio: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    let mut posture = Vec::new();
     for (i, p) in ["planning", "selection", "operation", "exit", "closed"]
         .iter()
         .enumerate()
@@ -395,6 +411,37 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
                     .count()
             })
             .unwrap_or(0);
+        let runs = state
+            .store
+            .list_records(
+                "scan_run",
+                &RecordFilter {
+                    engagement_id: Some(e.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_or_default();
+        if let Some(last) = runs.last() {
+            count_families(&state, &last.data, &mut portfolio);
+            let at = last.data["at"].as_str().unwrap_or("");
+            let failed: Vec<u64> = runs
+                .iter()
+                .rev()
+                .take(12)
+                .rev()
+                .map(|r| r.data["failed"].as_u64().unwrap_or(0))
+                .collect();
+            posture.push(PostureRow {
+                id: e.id.clone(),
+                name: e.name.clone(),
+                last_scan: at.get(..16).unwrap_or(at).replace('T', " "),
+                failing: run_controls(&last.data, "controls_failed").len(),
+                passing: run_controls(&last.data, "controls_passed").len(),
+                open_findings,
+                trend: charts::sparkline(&ui.t1("ui.failing_trend_of", "name", &e.name), &failed),
+            });
+        }
         let seat = match crate::workflow::seat(&v.p, &e) {
             Some(crate::workflow::Seat::Customer) => ui.t("ui.org_kind.customer"),
             Some(crate::workflow::Seat::Provider) => ui.t("ui.org_kind.provider"),
@@ -443,6 +490,17 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     }
     let total_blockers = rows.iter().map(|r| r.blockers).sum();
     let total_findings = rows.iter().map(|r| r.open_findings).sum();
+    let portfolio_chart = (!posture.is_empty()).then(|| {
+        charts::stacked(
+            &ui.t("ui.portfolio_posture"),
+            &portfolio.into_iter().collect::<Vec<_>>(),
+            [
+                &ui.t("ui.failed"),
+                &ui.t("ui.passed"),
+                &ui.t("ui.not_evaluated"),
+            ],
+        )
+    });
     let page = DashboardPage {
         phase_chart: charts::bars(
             &ui.t("ui.by_phase"),
@@ -460,6 +518,8 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         total_findings,
         assessments,
         is_customer: OrgKind::parse(&org.kind) == Some(OrgKind::Customer),
+        portfolio_chart,
+        posture,
     };
     render(&page)
 }
@@ -521,38 +581,8 @@ async fn posture_charts(
     let Some(last) = runs.last() else {
         return (None, None);
     };
-    let list = |key: &str| -> Vec<String> {
-        last.data
-            .get(key)
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let mut by_family: BTreeMap<String, [u64; 3]> = BTreeMap::new();
-    for (k, key) in [
-        "controls_failed",
-        "controls_passed",
-        "controls_not_evaluated",
-    ]
-    .iter()
-    .enumerate()
-    {
-        for c in list(key) {
-            let family = state
-                .content
-                .catalog
-                .control(&c)
-                .map(|c| c.family.clone())
-                .unwrap_or_default();
-            if let Some(slot) = by_family.entry(family).or_default().get_mut(k) {
-                *slot += 1;
-            }
-        }
-    }
+    count_families(state, &last.data, &mut by_family);
     let families: Vec<(String, [u64; 3])> = by_family.into_iter().collect();
     let posture = charts::stacked(
         &ui.t("ui.posture_by_family"),
@@ -572,6 +602,46 @@ async fn posture_charts(
         })
         .collect();
     (Some(posture), Some(charts::bars(&ui.t("ui.trend"), &trend)))
+}
+
+/// The control ids a run lists under `key` (`controls_failed`, …).
+fn run_controls(run: &serde_json::Value, key: &str) -> Vec<String> {
+    run.get(key)
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Adds a run's controls to per-family counts: failed, passed, not evaluated.
+fn count_families(
+    state: &AppState,
+    run: &serde_json::Value,
+    by_family: &mut BTreeMap<String, [u64; 3]>,
+) {
+    for (k, key) in [
+        "controls_failed",
+        "controls_passed",
+        "controls_not_evaluated",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for c in run_controls(run, key) {
+            let family = state
+                .content
+                .catalog
+                .control(&c)
+                .map(|c| c.family.clone())
+                .unwrap_or_default();
+            if let Some(slot) = by_family.entry(family).or_default().get_mut(k) {
+                *slot += 1;
+            }
+        }
+    }
 }
 
 fn items(ui: &Ui, state: &AppState, list: &[Finding]) -> Vec<Item> {
