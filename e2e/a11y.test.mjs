@@ -270,6 +270,13 @@ test("axe: the customer's pages, the wizard, the exit checklist and a refusal", 
     await member.page.goto(`${server.base}/engagements/${health}${path}`);
     await audit.check(member.page, `${label} (customer-member)`);
   }
+  // What the disclosures fold away: a risk's treatment, a matrix row's share form.
+  await member.page.goto(`${server.base}/engagements/${health}/risks`);
+  await member.page.click("details.treatment summary >> nth=0");
+  await audit.check(member.page, "risk register, a treatment open (customer-member)");
+  await member.page.goto(`${server.base}/engagements/${health}/responsibility`);
+  await member.page.click("details.share summary >> nth=0");
+  await audit.check(member.page, "responsibility matrix, a share form open (customer-member)");
   // Into exit: the checklist, then closing refused with its blockers.
   await member.page.goto(`${server.base}/engagements/${health}`);
   await Promise.all([member.page.waitForNavigation(), member.page.click("#advance")]);
@@ -362,6 +369,18 @@ test("axe: the audit viewer and the administration pages", async (t) => {
   await audit.check(platform.page, "organisations (platform-admin)");
   await platform.page.goto(`${server.base}/audit?page=2`);
   await audit.check(platform.page, "audit log, page 2 (platform-admin)");
+  // Imported frameworks: the list and its import form, the browser, one control.
+  await platform.page.goto(`${server.base}/frameworks`);
+  await audit.check(platform.page, "frameworks, none yet (platform-admin)");
+  await platform.page.fill("#f-name", "basic");
+  await platform.page.setInputFiles("#f-file", join(root, "crates/oscal/tests/data/basic-catalog.json"));
+  await Promise.all([platform.page.waitForNavigation(), platform.page.click("#import-framework")]);
+  await platform.page.waitForSelector("#frameworks");
+  await audit.check(platform.page, "frameworks (platform-admin)");
+  await Promise.all([platform.page.waitForNavigation(), platform.page.click("#frameworks tbody a")]);
+  await audit.check(platform.page, "a framework in the catalog browser (platform-admin)");
+  await Promise.all([platform.page.waitForNavigation(), platform.page.click("table tbody a")]);
+  await audit.check(platform.page, "a framework control (platform-admin)");
   await platform.context.close();
 
   const admin = await auditContext("en-GB");
@@ -482,8 +501,11 @@ async function keyTo(page, key, want, what, max = 60) {
 async function walkWholePage(page) {
   const tabbable = await page.evaluate(
     () =>
-      [...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, [tabindex]")].filter((e) => {
+      [...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]")].filter((e) => {
         if (e.disabled || e.tabIndex < 0) return false;
+        // A closed disclosure shows only its summary; what it folds away is not a tab stop.
+        const closed = e.closest("details:not([open])");
+        if (closed && !(e.tagName === "SUMMARY" && e.parentElement === closed)) return false;
         const r = e.getBoundingClientRect();
         return r.width > 0 || r.height > 0 || e.classList.contains("skip");
       }).length,
