@@ -75,6 +75,25 @@ impl Assignment {
     pub fn is_uncovered(&self) -> bool {
         self.parties.is_empty()
     }
+
+    /// The assignment in one line, the same whatever the order it was written in: what a
+    /// party confirms, so that a confirmation can tell when the row has changed since.
+    pub fn terms(&self) -> String {
+        let mut parties: Vec<&str> = self.parties.iter().map(|a| a.id()).collect();
+        parties.sort_unstable();
+        let mut out = parties.join("+");
+        for (a, t) in &self.parts {
+            out.push_str("; ");
+            out.push_str(a.id());
+            out.push_str(": ");
+            out.push_str(&t.zh);
+            if t.en != t.zh {
+                out.push_str(" / ");
+                out.push_str(&t.en);
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]

@@ -570,8 +570,24 @@ pub struct ResponsibilityRow {
     pub parts: BTreeMap<String, cloudward_domain::Text>,
     #[schema(value_type = Vec<Object>)]
     pub confirmations: Vec<Confirmation>,
-    /// Responsible parties that have not confirmed yet.
+    /// Confirmations of the row as it read before it changed: they no longer count.
+    #[schema(value_type = Vec<Object>)]
+    pub stale: Vec<Confirmation>,
+    /// Responsible parties that have not confirmed the row as it reads now.
     pub pending: Vec<String>,
+}
+
+/// A row's confirmations: those of the row as it reads now, and those made before it
+/// changed (older confirmations without terms count as current).
+pub(crate) fn row_confirmations(
+    all: &[Confirmation],
+    el: &cloudward_domain::responsibility::Element,
+) -> (Vec<Confirmation>, Vec<Confirmation>) {
+    let terms = el.assignment.terms();
+    all.iter()
+        .filter(|c| c.element == el.id)
+        .cloned()
+        .partition(|c| c.terms.as_deref().is_none_or(|t| t == terms))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -606,11 +622,7 @@ pub async fn responsibility(
         .elements
         .iter()
         .map(|el| {
-            let mine: Vec<Confirmation> = confirmations
-                .iter()
-                .filter(|c| c.element == el.id)
-                .cloned()
-                .collect();
+            let (mine, stale) = row_confirmations(&confirmations, el);
             let responsible: Vec<String> = el
                 .assignment
                 .parties
@@ -636,6 +648,7 @@ pub async fn responsibility(
                     .map(|(a, t)| (a.id().to_owned(), t.clone()))
                     .collect(),
                 confirmations: mine,
+                stale,
                 pending,
             }
         })
@@ -718,6 +731,7 @@ pub(crate) async fn do_confirm(
                 org_id: org.id.clone(),
                 user_id: p.actor.id.clone(),
                 confirmed_at: cloudward_store::now(),
+                terms: Some(el.assignment.terms()),
             },
         )
         .await?;

@@ -354,6 +354,64 @@ fn engagements_can_be_created_updated_filtered_confirmed_and_deleted() {
         assert_eq!(row["pending"], json!([]));
         assert_eq!(row["confirmations"][0]["org_id"], s.orgs["PA"].as_str());
         assert_eq!(m["confirmed"], 2);
+        // The row changes (now shared): the provider's confirmation no longer counts.
+        let e: Value = member
+            .get(&format!("/api/v1/engagements/{id}"))
+            .json()
+            .unwrap();
+        let mut document = e["document"].clone();
+        let mut overrides = document["responsibility"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        overrides.push(
+            json!({ "element": provider_row, "parties": ["customer", "provider"],
+            "split": { "customer": "accounts of the application", "provider": "the platform" } }),
+        );
+        document["responsibility"] = Value::Array(overrides);
+        let r = member.put(
+            &format!("/api/v1/engagements/{id}"),
+            &json!({ "version": e["version"], "document": document }),
+        );
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        let rows_of = |m: &Value| -> Value {
+            m["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["element"] == provider_row.as_str())
+                .unwrap()
+                .clone()
+        };
+        let m: Value = member
+            .get(&format!("/api/v1/engagements/{id}/responsibility"))
+            .json()
+            .unwrap();
+        let row = rows_of(&m);
+        assert_eq!(row["pending"], json!(["customer", "provider"]));
+        assert_eq!(row["confirmations"], json!([]));
+        assert_eq!(row["stale"][0]["party"], "provider");
+        assert_eq!(m["confirmed"], 1);
+        // Confirmed again, as it reads now.
+        assert_eq!(
+            pa.post(&confirm, &json!({ "element": provider_row }))
+                .status(),
+            200
+        );
+        let m: Value = member
+            .get(&format!("/api/v1/engagements/{id}/responsibility"))
+            .json()
+            .unwrap();
+        let row = rows_of(&m);
+        assert_eq!(row["pending"], json!(["customer"]));
+        assert_eq!(row["stale"], json!([]));
+        assert!(
+            row["confirmations"][0]["terms"]
+                .as_str()
+                .unwrap()
+                .starts_with("customer+provider; customer: accounts"),
+            "{row}"
+        );
         // Classification.
         let c: Value = member
             .get(&format!("/api/v1/engagements/{id}/classification"))
@@ -368,7 +426,7 @@ fn engagements_can_be_created_updated_filtered_confirmed_and_deleted() {
         let admin = s.login("a-admin");
         assert_eq!(
             admin
-                .delete(&format!("/api/v1/engagements/{id}?version=2"))
+                .delete(&format!("/api/v1/engagements/{id}?version=3"))
                 .status(),
             204
         );

@@ -235,6 +235,10 @@ pub struct Confirmation {
     pub org_id: String,
     pub user_id: String,
     pub confirmed_at: String,
+    /// The row's assignment as confirmed (its parties and their parts), so that a later
+    /// change of the row shows the confirmation as stale; `None` for older confirmations.
+    #[serde(default)]
+    pub terms: Option<String>,
 }
 
 /// A workflow document: an offering, an assessment, an evidence file's metadata, a scan

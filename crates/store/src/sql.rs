@@ -841,13 +841,14 @@ macro_rules! sql_store {
                     .bind(&c.party)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("INSERT INTO matrix_confirmations (engagement_id, element, party, org_id, user_id, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                sqlx::query("INSERT INTO matrix_confirmations (engagement_id, element, party, org_id, user_id, confirmed_at, terms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(&c.engagement_id)
                     .bind(&c.element)
                     .bind(&c.party)
                     .bind(&c.org_id)
                     .bind(&c.user_id)
                     .bind(&c.confirmed_at)
+                    .bind(&c.terms)
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("the confirmation"))?;
@@ -867,7 +868,7 @@ macro_rules! sql_store {
             }
 
             async fn confirmations(&self, engagement_id: &str) -> Result<Vec<Confirmation>> {
-                Ok(sqlx::query_as("SELECT engagement_id, element, party, org_id, user_id, confirmed_at FROM matrix_confirmations WHERE engagement_id = $1 ORDER BY element, party")
+                Ok(sqlx::query_as("SELECT engagement_id, element, party, org_id, user_id, confirmed_at, terms FROM matrix_confirmations WHERE engagement_id = $1 ORDER BY element, party")
                     .bind(engagement_id)
                     .fetch_all(&self.pool)
                     .await?)

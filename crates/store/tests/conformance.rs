@@ -333,10 +333,18 @@ async fn confirmations(b: Backend) {
         org_id: p.id.clone(),
         user_id: "u".into(),
         confirmed_at: now(),
+        terms: Some("provider".into()),
     };
     s.confirm(&admin(), c.clone()).await.unwrap();
     s.confirm(&admin(), c.clone()).await.unwrap();
-    assert_eq!(s.confirmations(&e.id).await.unwrap(), vec![c]);
+    assert_eq!(s.confirmations(&e.id).await.unwrap(), vec![c.clone()]);
+    // Confirmed again on other terms: the one confirmation now says those.
+    let again = Confirmation {
+        terms: Some("customer+provider".into()),
+        ..c
+    };
+    s.confirm(&admin(), again.clone()).await.unwrap();
+    assert_eq!(s.confirmations(&e.id).await.unwrap(), vec![again]);
 }
 
 async fn audit_chain_verifies_and_is_append_only(b: Backend) {

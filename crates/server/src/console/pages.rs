@@ -827,6 +827,8 @@ pub struct MatrixRow {
     can_confirm: bool,
     /// The single owner, when one party has the row alone.
     owner: String,
+    /// Parties whose confirmation predates a change of the row.
+    stale: Vec<String>,
     /// Each owner's part, when several share the row (party, part).
     parts: Vec<(String, String)>,
     /// The share form: every party, whether it shares the row, and its part.
@@ -890,10 +892,11 @@ async fn responsibility_page(
         .iter()
         .map(|el| {
             let responsible: Vec<&str> = el.assignment.parties.iter().map(|a| a.id()).collect();
-            let done: Vec<&str> = confirmations
+            let (current, stale) = crate::api::row_confirmations(&confirmations, el);
+            let done: Vec<&str> = current
                 .iter()
-                .filter(|c| c.element == el.id)
                 .map(|c| c.party.as_str())
+                .filter_map(|p| cloudward_domain::responsibility::Actor::parse(p).map(|a| a.id()))
                 .collect();
             to_confirm += responsible.len();
             confirmed += responsible.iter().filter(|r| done.contains(r)).count();
@@ -930,6 +933,11 @@ async fn responsibility_page(
                 confirmed: done
                     .iter()
                     .map(|r| ui.t(&format!("ui.actor.{r}")))
+                    .collect(),
+                stale: stale
+                    .iter()
+                    .filter(|c| !done.contains(&c.party.as_str()))
+                    .map(|c| ui.t(&format!("ui.actor.{}", c.party)))
                     .collect(),
                 parts: if responsible.len() > 1 {
                     el.assignment
