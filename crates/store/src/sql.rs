@@ -875,47 +875,11 @@ macro_rules! sql_store {
             }
 
             async fn create_record(&self, by: &Actor, new: NewRecord) -> Result<Record> {
-                let at = now();
-                let r = Record {
-                    id: new_id(),
-                    kind: new.kind,
-                    owner_org_id: new.owner_org_id,
-                    engagement_id: new.engagement_id,
-                    parent_id: new.parent_id,
-                    data: new.data,
-                    version: 1,
-                    created_by: by.id.clone(),
-                    created_at: at.clone(),
-                    updated_at: at,
-                };
-                let (_g, mut tx) = self.begin().await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO records ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
-                    .bind(&r.id)
-                    .bind(&r.kind)
-                    .bind(&r.owner_org_id)
-                    .bind(&r.engagement_id)
-                    .bind(&r.parent_id)
-                    .bind(r.data.to_string())
-                    .bind(r.version)
-                    .bind(&r.created_by)
-                    .bind(&r.created_at)
-                    .bind(&r.updated_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(unique("the record"))?;
-                let action = format!("{}.create", r.kind);
-                let cp = self
-                    .append(&mut tx, by, Event {
-                        action: &action,
-                        object_type: &r.kind,
-                        object_id: &r.id,
-                        engagement_id: r.engagement_id.as_deref(),
-                        before: None,
-                        after: Some(r.data.clone()),
-                    })
-                    .await?;
-                self.commit(tx, cp).await?;
-                Ok(r)
+                // One write path for records: the batch of one.
+                self.apply_records(by, vec![new], Vec::new())
+                    .await?
+                    .pop()
+                    .ok_or_else(|| StoreError::Other("a created record went missing".into()))
             }
 
             async fn get_record(&self, id: &str) -> Result<Option<Record>> {
@@ -952,44 +916,10 @@ macro_rules! sql_store {
                 version: i64,
                 data: serde_json::Value,
             ) -> Result<Record> {
-                let (_g, mut tx) = self.begin().await?;
-                let Some(before) = self.get_record(id).await? else {
-                    return Err(StoreError::NotFound);
-                };
-                let at = now();
-                let done = sqlx::query(
-                    "UPDATE records SET data = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
-                )
-                .bind(data.to_string())
-                .bind(&at)
-                .bind(id)
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "the {} is at version {}, not {version}: read it again and retry",
-                        before.kind, before.version
-                    )));
-                }
-                let action = format!("{}.update", before.kind);
-                let cp = self
-                    .append(&mut tx, by, Event {
-                        action: &action,
-                        object_type: &before.kind,
-                        object_id: id,
-                        engagement_id: before.engagement_id.as_deref(),
-                        before: Some(before.data.clone()),
-                        after: Some(data.clone()),
-                    })
-                    .await?;
-                self.commit(tx, cp).await?;
-                Ok(Record {
-                    data,
-                    version: before.version + 1,
-                    updated_at: at,
-                    ..before
-                })
+                self.apply_records(by, Vec::new(), vec![(id.to_owned(), version, data)])
+                    .await?
+                    .pop()
+                    .ok_or(StoreError::NotFound)
             }
 
             async fn apply_records(
