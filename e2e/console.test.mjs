@@ -77,7 +77,7 @@ test("each role logs in and sees its dashboard, in Chinese by default", async ()
     await login(page, server.base, role, server.passwords[role]);
     assert.match(page.url(), /\/dashboard$/, role);
     assert.equal(await page.textContent("h1"), "工作台");
-    const rows = await page.$$("table tbody tr");
+    const rows = await page.$$("#engagements tbody tr");
     // The security service provider serves only one of the two demo engagements.
     assert.equal(rows.length, role === "ssp-admin" ? 1 : 2, `${role}'s engagements`);
     await accessible(page);

@@ -148,6 +148,11 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
         }
         out.flush()?;
         let state = AppState::new(store, config).map_err(Failure::Input)?;
+        if args.demo {
+            cloudward_server::demo::seed_supervision(&state)
+                .await
+                .map_err(Failure::Input)?;
+        }
         cloudward_server::serve(listener, state)
             .await
             .map_err(|e| Failure::Input(e.to_string()))

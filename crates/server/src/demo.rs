@@ -1,4 +1,5 @@
-//! `cloudward serve --demo`: four organisations, a user for each role, two engagements.
+//! `cloudward serve --demo`: four organisations, a user for each role, two engagements,
+//! and two scans of a demo estate for the engagement in operation.
 //! Passwords are random and printed at each start (there is no default password); a demo
 //! started again keeps its data and gets new passwords.
 
@@ -175,4 +176,88 @@ pub async fn seed(store: &dyn Store) -> Result<Vec<DemoLogin>, String> {
         }
     }
     Ok(logins)
+}
+
+/// The demo estate the server scans for the engagement in operation: as it is, and the
+/// part that a month earlier was worse.
+const ESTATE: &str = include_str!("demo_estate.tf");
+const ESTATE_BEFORE: &str = include_str!("demo_estate_before.tf");
+
+/// Two scans of the demo estate for each demo engagement in operation that has none yet —
+/// the earlier one with a public bucket and SSH open to the world, the later one without —
+/// so that posture, trend and findings have something to show from the first start.
+pub async fn seed_supervision(state: &crate::AppState) -> Result<(), String> {
+    use crate::scanning::scan_files;
+    use crate::supervision::ScanFile;
+    let err = |e: cloudward_store::StoreError| e.to_string();
+    let store = &state.store;
+    let Some(user) = store.find_user("customer-admin").await.map_err(err)? else {
+        return Ok(());
+    };
+    let org = match &user.org_id {
+        Some(id) => store.get_org(id).await.map_err(err)?,
+        None => None,
+    };
+    let Some(org) = org else {
+        return Ok(());
+    };
+    let filter = cloudward_store::EngagementFilter {
+        limit: 200,
+        ..Default::default()
+    };
+    let (items, _) = store
+        .list_engagements(&org.id, &filter)
+        .await
+        .map_err(err)?;
+    let principal = crate::auth::Principal {
+        actor: Actor {
+            id: user.id.clone(),
+            org_id: Some(org.id.clone()),
+        },
+        user_id: Some(user.id.clone()),
+        username: Some(user.username.clone()),
+        role: Role::parse(&user.role).unwrap_or(Role::Member),
+        org: Some(org),
+        platform_admin: false,
+        session: None,
+        csrf: None,
+        lang: None,
+    };
+    for e in items.iter().filter(|e| e.phase == "operation") {
+        let runs = store
+            .list_records(
+                "scan_run",
+                &cloudward_store::RecordFilter {
+                    engagement_id: Some(e.id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(err)?;
+        if !runs.is_empty() {
+            continue;
+        }
+        let file = |name: &str, content: &str| ScanFile {
+            name: name.to_owned(),
+            content: content.to_owned(),
+        };
+        for files in [
+            vec![file("main.tf", ESTATE), file("exports.tf", ESTATE_BEFORE)],
+            vec![file("main.tf", ESTATE)],
+        ] {
+            let report = scan_files(&files, e.level.as_deref())
+                .map_err(|e| format!("the demo estate does not scan: {}", e.key))?;
+            crate::supervision::ingest(
+                state,
+                &principal,
+                &e.id,
+                &e.customer_org_id,
+                &report,
+                "server",
+            )
+            .await
+            .map_err(|e| format!("the demo scan was not stored: {}", e.key))?;
+        }
+    }
+    Ok(())
 }
