@@ -507,6 +507,14 @@ fn push_uploads_a_scan_from_ci_with_a_token() {
     let token = token["token"].as_str().unwrap().to_owned();
     let list: Value = admin.get("/api/v1/engagements").json().unwrap();
     let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let runs = |admin: &Session| -> usize {
+        let posture: Value = admin
+            .get(&format!("/api/v1/engagements/{id}/posture"))
+            .json()
+            .unwrap();
+        posture["trend"].as_array().unwrap().len()
+    };
+    let before = runs(&admin);
     let report = dir.path().join("scan.json");
     common::cw()
         .args([
@@ -534,11 +542,7 @@ fn push_uploads_a_scan_from_ci_with_a_token() {
     );
     assert!(text.starts_with("run "), "{text}");
     assert!(text.contains("findings opened"), "{text}");
-    let posture: Value = admin
-        .get(&format!("/api/v1/engagements/{id}/posture"))
-        .json()
-        .unwrap();
-    assert_eq!(posture["trend"].as_array().unwrap().len(), 1);
+    assert_eq!(runs(&admin), before + 1, "the push is one more run");
     // A wrong token or a file that is not a report is refused with exit 2.
     common::cw()
         .arg("push")
