@@ -6,17 +6,12 @@
 // target/test-output/a11y/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { browserPath, login as loginAs, root, serve } from "./harness.mjs";
 
-const root = resolve(import.meta.dirname, "..");
-const bin = process.env.CLOUDWARD_BIN ?? join(root, "target/debug/cloudward");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const out = join(root, "target/test-output/a11y");
 mkdirSync(out, { recursive: true });
 
@@ -29,32 +24,10 @@ const axeVersion = JSON.parse(readFileSync(require.resolve("axe-core/package.jso
 // or widens the set for a run (comma-separated axe tags).
 const TAGS = (process.env.AXE_TAGS ?? "wcag2a,wcag2aa,wcag21a,wcag21aa,wcag22aa,best-practice").split(",");
 
-/** Starts a server on a free port; resolves with its address and the demo passwords. */
-function serve(extraArgs = []) {
-  const dir = mkdtempSync(join(tmpdir(), "cloudward-a11y-"));
-  const child = spawn(bin, ["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir", dir, ...extraArgs], {
-    env: { ...process.env, CLOUDWARD_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((ok, fail) => {
-    const lines = createInterface({ input: child.stdout });
-    const passwords = {};
-    let base = null;
-    child.on("exit", (code) => fail(new Error(`server exited with ${code}`)));
-    lines.on("line", (line) => {
-      const m = line.match(/^cloudward listening on (http:\/\/\S+)/);
-      if (m) base = m[1];
-      const u = line.match(/^\s+(\S+)\s+(\S+)\s+\(/);
-      if (u) passwords[u[1]] = u[2];
-      if (base && Object.keys(passwords).length === 7) ok({ child, base, passwords, dir });
-    });
-  });
-}
-
 let server, browser;
 
 before(async () => {
-  server = await serve();
+  server = await serve([], "cloudward-a11y-");
   browser = await chromium.launch({ executablePath: browserPath, args: ["--no-sandbox"] });
 });
 
@@ -64,11 +37,7 @@ after(async () => {
 });
 
 async function login(page, user) {
-  await page.goto(`${server.base}/login`);
-  await page.fill("#username", user);
-  await page.fill("#password", server.passwords[user]);
-  await page.click("button[type=submit].primary");
-  await page.waitForLoadState("load");
+  await loginAs(page, server.base, user, server.passwords[user]);
 }
 
 /** A browser context for auditing. The console's Content-Security-Policy allows only its

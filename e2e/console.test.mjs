@@ -3,40 +3,13 @@
 // builds the binary). Screenshots go to target/test-output/console/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { browserPath, login, root, serve } from "./harness.mjs";
 
-const root = resolve(import.meta.dirname, "..");
-const bin = process.env.CLOUDWARD_BIN ?? join(root, "target/debug/cloudward");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const shots = join(root, "target/test-output/console");
 mkdirSync(shots, { recursive: true });
-
-/** Starts a server on a free port; resolves with its address and the demo passwords. */
-function serve(extraArgs = []) {
-  const dir = mkdtempSync(join(tmpdir(), "cloudward-e2e-"));
-  const child = spawn(bin, ["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir", dir, ...extraArgs], {
-    env: { ...process.env, CLOUDWARD_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((ok, fail) => {
-    const lines = createInterface({ input: child.stdout });
-    const passwords = {};
-    let base = null;
-    child.on("exit", (code) => fail(new Error(`server exited with ${code}`)));
-    lines.on("line", (line) => {
-      const m = line.match(/^cloudward listening on (http:\/\/\S+)/);
-      if (m) base = m[1];
-      const u = line.match(/^\s+(\S+)\s+(\S+)\s+\(/);
-      if (u) passwords[u[1]] = u[2];
-      if (base && Object.keys(passwords).length === 7) ok({ child, base, passwords, dir });
-    });
-  });
-}
 
 let server, browser;
 
@@ -50,13 +23,6 @@ after(async () => {
   server?.child.kill("SIGTERM");
 });
 
-async function login(page, base, user, password) {
-  await page.goto(`${base}/login`);
-  await page.fill("#username", user);
-  await page.fill("#password", password);
-  await page.click("button[type=submit].primary");
-  await page.waitForLoadState("load");
-}
 
 /** Every form control has a label; images and charts have text. */
 async function accessible(page) {
