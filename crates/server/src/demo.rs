@@ -227,10 +227,7 @@ pub async fn seed_supervision(state: &crate::AppState) -> Result<(), String> {
         let runs = store
             .list_records(
                 "scan_run",
-                &cloudward_store::RecordFilter {
-                    engagement_id: Some(e.id.clone()),
-                    ..Default::default()
-                },
+                &cloudward_store::RecordFilter::engagement(&e.id),
             )
             .await
             .map_err(err)?;

@@ -287,13 +287,7 @@ pub async fn list(
     let e = visible(&state, &p, &id).await?;
     let list = state
         .store
-        .list_records(
-            "evidence",
-            &RecordFilter {
-                engagement_id: Some(e.id),
-                ..Default::default()
-            },
-        )
+        .list_records("evidence", &RecordFilter::engagement(&e.id))
         .await?;
     Ok(Json(
         list.iter()
@@ -364,19 +358,7 @@ pub async fn upload_for_assessment(
     Query(q): Query<AssessmentUploadQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    use crate::workflow::{AssessmentAccess, assessment_access};
-    let (r, mut a, access) = assessment_access(&state, &p, &id).await?;
-    if !matches!(access, AssessmentAccess::Assessor) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
-    if a.conclusion.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "api.assessment_concluded",
-        ));
-    }
+    let (r, mut a) = crate::workflow::assessor_editing(&state, &p, &id).await?;
     let control = state
         .content
         .catalog

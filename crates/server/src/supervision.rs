@@ -173,13 +173,7 @@ pub(crate) async fn ingest(
     let run_id_hint = format!("run@{now}");
     let existing = state
         .store
-        .list_records(
-            "finding",
-            &RecordFilter {
-                engagement_id: Some(engagement_id.to_owned()),
-                ..Default::default()
-            },
-        )
+        .list_records("finding", &RecordFilter::engagement(engagement_id))
         .await?;
     let mut by_key: BTreeMap<String, (Record, FindingData)> = BTreeMap::new();
     for r in existing {
@@ -438,13 +432,7 @@ pub async fn posture(
     let e = visible(&state, &p, &id).await?;
     let runs = state
         .store
-        .list_records(
-            "scan_run",
-            &RecordFilter {
-                engagement_id: Some(e.id.clone()),
-                ..Default::default()
-            },
-        )
+        .list_records("scan_run", &RecordFilter::engagement(&e.id))
         .await?;
     let mut trend = Vec::new();
     let mut latest: Option<(String, RunData)> = None;
@@ -462,13 +450,7 @@ pub async fn posture(
     }
     let findings = state
         .store
-        .list_records(
-            "finding",
-            &RecordFilter {
-                engagement_id: Some(e.id.clone()),
-                ..Default::default()
-            },
-        )
+        .list_records("finding", &RecordFilter::engagement(&e.id))
         .await?;
     let mut open_by_state: BTreeMap<String, usize> = BTreeMap::new();
     for r in &findings {
@@ -538,13 +520,7 @@ pub async fn list_findings(
     let e = visible(&state, &p, &id).await?;
     let list = state
         .store
-        .list_records(
-            "finding",
-            &RecordFilter {
-                engagement_id: Some(e.id),
-                ..Default::default()
-            },
-        )
+        .list_records("finding", &RecordFilter::engagement(&e.id))
         .await?;
     Ok(Json(
         list.iter()

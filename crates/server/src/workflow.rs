@@ -497,6 +497,28 @@ pub(crate) async fn assessment_access(
     Ok((r, a, AssessmentAccess::Summary))
 }
 
+/// An assessment its assessor may still change: the caller is a member (or more) of the
+/// assessing organisation, and the assessment is not concluded (409 once it is).
+pub(crate) async fn assessor_editing(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(Record, AssessmentData)> {
+    let (r, a, access) = assessment_access(state, p, id).await?;
+    if !matches!(access, AssessmentAccess::Assessor) {
+        return Err(ApiError::forbidden());
+    }
+    p.require(Role::Member)?;
+    if a.conclusion.is_some() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "api.assessment_concluded",
+        ));
+    }
+    Ok((r, a))
+}
+
 /// An assessment: everything for its provider, its assessor and granted customers; the
 /// conclusion and summary for other customers once published.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "workflow", responses((status = 200, body = Object)))]
@@ -562,18 +584,7 @@ pub async fn record_results(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResultBody>,
 ) -> ApiResult<Json<Value>> {
-    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
-    if !matches!(access, AssessmentAccess::Assessor) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
-    if a.conclusion.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "api.assessment_concluded",
-        ));
-    }
+    let (_, mut a) = assessor_editing(&state, &p, &id).await?;
     for (control, entry) in body.results {
         if state.content.catalog.control(&control).is_none() {
             return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
@@ -673,11 +684,8 @@ pub async fn conclude(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ConcludeBody>,
 ) -> ApiResult<Json<Value>> {
-    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
-    if !matches!(access, AssessmentAccess::Assessor) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
+    // A conclusion is final: what the provider publishes does not change under it.
+    let (_, mut a) = assessor_editing(&state, &p, &id).await?;
     let date = body.date.unwrap_or_else(today);
     let conclusion = Conclusion {
         outcome: body.outcome,
@@ -891,13 +899,7 @@ pub async fn use_offering(
     })?;
     let existing = state
         .store
-        .list_records(
-            "offering_use",
-            &RecordFilter {
-                engagement_id: Some(e.id.clone()),
-                ..Default::default()
-            },
-        )
+        .list_records("offering_use", &RecordFilter::engagement(&e.id))
         .await?;
     match existing.first() {
         Some(u) => {
@@ -1188,13 +1190,7 @@ pub async fn list_notices(
     let e = visible(&state, &p, &id).await?;
     let list = state
         .store
-        .list_records(
-            "notice",
-            &RecordFilter {
-                engagement_id: Some(e.id),
-                ..Default::default()
-            },
-        )
+        .list_records("notice", &RecordFilter::engagement(&e.id))
         .await?;
     Ok(Json(
         list.iter()
@@ -1253,13 +1249,7 @@ pub async fn alerts(
     let in_use = matches!(e.phase.as_str(), "operation" | "exit");
     let uses = state
         .store
-        .list_records(
-            "offering_use",
-            &RecordFilter {
-                engagement_id: Some(e.id.clone()),
-                ..Default::default()
-            },
-        )
+        .list_records("offering_use", &RecordFilter::engagement(&e.id))
         .await?;
     if let Some(u) = uses.first() {
         let u: UseData = parse_data(u)?;
@@ -1293,13 +1283,7 @@ pub async fn alerts(
     };
     for r in state
         .store
-        .list_records(
-            "notice",
-            &RecordFilter {
-                engagement_id: Some(e.id.clone()),
-                ..Default::default()
-            },
-        )
+        .list_records("notice", &RecordFilter::engagement(&e.id))
         .await?
     {
         let n: NoticeData = parse_data(&r)?;
@@ -1325,13 +1309,7 @@ pub struct DateQuery {
 async fn exit_record(state: &AppState, e: &Engagement) -> ApiResult<Option<(Record, ExitRecord)>> {
     let list = state
         .store
-        .list_records(
-            "exit",
-            &RecordFilter {
-                engagement_id: Some(e.id.clone()),
-                ..Default::default()
-            },
-        )
+        .list_records("exit", &RecordFilter::engagement(&e.id))
         .await?;
     match list.into_iter().next() {
         Some(r) => {

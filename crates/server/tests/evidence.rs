@@ -247,4 +247,10 @@ fn assessors_attach_files_to_their_results() {
     );
     assert_eq!(concluded.status(), 200, "{}", concluded.text().unwrap());
     assert_eq!(attach("AC-07", b"late").status(), 409);
+    // And the conclusion is final.
+    let again = assessor.post(
+        &format!("/api/v1/assessments/{aid}/conclusion"),
+        &json!({ "version": a["version"].as_i64().unwrap() + 1, "outcome": "pass" }),
+    );
+    assert_eq!(again.status(), 409);
 }

@@ -276,6 +276,16 @@ pub struct RecordFilter {
     pub parent_id: Option<String>,
 }
 
+impl RecordFilter {
+    /// The records of one engagement.
+    pub fn engagement(id: &str) -> RecordFilter {
+        RecordFilter {
+            engagement_id: Some(id.to_owned()),
+            ..Default::default()
+        }
+    }
+}
+
 /// An imported framework, without its document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct FrameworkInfo {

@@ -397,13 +397,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         }
         let open_findings = state
             .store
-            .list_records(
-                "finding",
-                &RecordFilter {
-                    engagement_id: Some(e.id.clone()),
-                    ..Default::default()
-                },
-            )
+            .list_records("finding", &RecordFilter::engagement(&e.id))
             .await
             .map(|l| {
                 l.iter()
@@ -413,13 +407,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
             .unwrap_or(0);
         let runs = state
             .store
-            .list_records(
-                "scan_run",
-                &RecordFilter {
-                    engagement_id: Some(e.id.clone()),
-                    ..Default::default()
-                },
-            )
+            .list_records("scan_run", &RecordFilter::engagement(&e.id))
             .await
             .unwrap_or_default();
         if let Some(last) = runs.last() {
@@ -569,13 +557,7 @@ async fn posture_charts(
 ) -> (Option<String>, Option<String>) {
     let runs = state
         .store
-        .list_records(
-            "scan_run",
-            &RecordFilter {
-                engagement_id: Some(engagement.to_owned()),
-                ..Default::default()
-            },
-        )
+        .list_records("scan_run", &RecordFilter::engagement(engagement))
         .await
         .unwrap_or_default();
     let Some(last) = runs.last() else {
