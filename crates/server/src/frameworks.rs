@@ -5,6 +5,8 @@
 //! Anyone who sees a framework browses and searches its controls and maps our catalog's
 //! references onto it.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -73,18 +75,36 @@ pub(crate) async fn visible_framework(
     }
 }
 
-/// A visible framework, read back from its stored catalog.
+/// How many frameworks stay read in memory.
+const CACHED: usize = 8;
+
+/// A visible framework, read back from its stored catalog (kept read for the next request).
 pub(crate) async fn load(
     state: &AppState,
     p: &Principal,
     id: &str,
-) -> ApiResult<(FrameworkInfo, Framework)> {
+) -> ApiResult<(FrameworkInfo, Arc<Framework>)> {
     let (info, doc) = visible_framework(state, p, id).await?;
+    if let Some(fw) = state
+        .frameworks
+        .lock()
+        .ok()
+        .and_then(|c| c.get(id).cloned())
+    {
+        return Ok((info, fw));
+    }
     let catalog = cloudward_oscal::read::read_catalog(&doc).map_err(|e| {
         tracing::error!(error = %e, framework = %info.id, "stored framework unreadable");
         ApiError::internal()
     })?;
-    Ok((info, Framework::from_catalog(&catalog)))
+    let fw = Arc::new(Framework::from_catalog(&catalog));
+    if let Ok(mut cache) = state.frameworks.lock() {
+        if cache.len() >= CACHED {
+            cache.clear();
+        }
+        cache.insert(id.to_owned(), fw.clone());
+    }
+    Ok((info, fw))
 }
 
 /// The frameworks the caller sees: the platform's and its organisation's.

@@ -17,6 +17,7 @@ pub mod scanning;
 pub mod supervision;
 pub mod workflow;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -113,6 +114,10 @@ pub struct AppState {
     pub messages: Arc<Messages>,
     pub config: Arc<Config>,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// Imported frameworks read back from their documents, by id (a stored framework never
+    /// changes: replacing one gives it a new id).
+    pub(crate) frameworks:
+        Arc<std::sync::Mutex<HashMap<String, Arc<cloudward_oscal::framework::Framework>>>>,
     metrics: Arc<metrics::Metrics>,
 }
 
@@ -134,6 +139,7 @@ impl AppState {
             messages: Arc::new(cloudward_content::messages()),
             limiter: Arc::new(auth::LoginLimiter::new(config.login_rate_per_minute)),
             config: Arc::new(config),
+            frameworks: Arc::default(),
             metrics: Arc::new(metrics::Metrics::default()),
         })
     }
