@@ -617,5 +617,8 @@ test("imported frameworks: the platform imports NIST SP 800-53, a customer brows
   assert.ok(ours.length > 0 && ours.every((h) => h.startsWith("/catalog/")), ours.join(" "));
   await accessible(page);
   await page.screenshot({ path: join(shots, "framework-control.png"), fullPage: true });
+  // And back: our control links to the framework's.
+  await page.goto(`${server.base}${ours[0]}`);
+  assert.match(await page.textContent("#in-frameworks"), /sp800-53 AC-2/);
   await viewer.close();
 });

@@ -1103,6 +1103,8 @@ pub struct ControlPage {
     other_title: String,
     other_statement: String,
     nist: Vec<String>,
+    /// The references found in imported frameworks: (framework, label, link).
+    in_frameworks: Vec<(String, String, String)>,
 }
 
 pub async fn control(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
@@ -1131,9 +1133,41 @@ pub async fn control(State(state): State<AppState>, v: Viewer, Path(id): Path<St
         other_title: c.title.get(other).to_owned(),
         other_statement: c.statement.get(other).to_owned(),
         nist: c.refs.nist.clone(),
+        in_frameworks: in_frameworks(&state, &v, &c.refs.nist).await,
         ui,
     };
     render(&page)
+}
+
+/// Where the imported frameworks the viewer sees have the NIST references of a control:
+/// (framework name, control label, link).
+async fn in_frameworks(
+    state: &AppState,
+    v: &Viewer,
+    refs: &[String],
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    if refs.is_empty() {
+        return out;
+    }
+    let Ok(list) = crate::frameworks::visible_list(state, &v.p).await else {
+        return out;
+    };
+    for info in list {
+        let Ok((_, fw)) = crate::frameworks::load(state, &v.p, &info.id).await else {
+            continue;
+        };
+        for r in refs {
+            if let Some(fc) = fw.control(r) {
+                out.push((
+                    info.name.clone(),
+                    fc.label.clone(),
+                    format!("/frameworks/{}/controls/{}", info.id, fc.id),
+                ));
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------- audit
