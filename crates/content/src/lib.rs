@@ -43,13 +43,19 @@ pub fn embedded_content() -> Result<Content, Vec<Problem>> {
 }
 
 /// The embedded message table. An unreadable table is a build defect that the tests
-/// catch; at run time it degrades to showing message keys.
+/// catch; at run time it degrades to showing message keys (the server refuses to start
+/// instead: see [`messages_checked`]).
 pub fn messages() -> Messages {
-    CONTENT
+    messages_checked().unwrap_or_default()
+}
+
+/// The embedded message table, or why it does not read.
+pub fn messages_checked() -> Result<Messages, String> {
+    let text = CONTENT
         .get_file(MESSAGES_FILE)
         .and_then(|f| f.contents_utf8())
-        .and_then(|t| Messages::parse(t).ok())
-        .unwrap_or_default()
+        .ok_or_else(|| format!("{MESSAGES_FILE} is not embedded"))?;
+    Messages::parse(text).map_err(|e| format!("{MESSAGES_FILE}: {e}"))
 }
 
 /// The raw text of an embedded file, by its path inside the content folder.

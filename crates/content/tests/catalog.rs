@@ -322,3 +322,12 @@ fn uncovered_topic_is_reported() {
         "{p:?}"
     );
 }
+
+/// The message table reads as a whole (a value with ", " left unquoted breaks all of it,
+/// and the server then refuses to start).
+#[test]
+fn the_message_table_reads() {
+    let m = cloudward_content::messages_checked().unwrap_or_else(|e| panic!("{e}"));
+    assert!(m.get("ui.login").is_some());
+    assert!(m.get("api.not_found").is_some());
+}

@@ -136,7 +136,8 @@ impl AppState {
         Ok(AppState {
             store,
             content: Arc::new(content),
-            messages: Arc::new(cloudward_content::messages()),
+            // Without its messages the console would show bare keys: refuse to start.
+            messages: Arc::new(cloudward_content::messages_checked()?),
             limiter: Arc::new(auth::LoginLimiter::new(config.login_rate_per_minute)),
             config: Arc::new(config),
             frameworks: Arc::default(),
