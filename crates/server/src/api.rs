@@ -738,6 +738,21 @@ pub(crate) async fn do_confirm(
     Ok(c)
 }
 
+/// A stored record of one kind, by id; any other id (or kind) is 404. Callers then check
+/// that the caller may see it.
+pub(crate) async fn record_of(
+    state: &AppState,
+    kind: &str,
+    id: &str,
+) -> ApiResult<cloudward_store::Record> {
+    state
+        .store
+        .get_record(id)
+        .await?
+        .filter(|r| r.kind == kind)
+        .ok_or_else(ApiError::not_found)
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/engagements", get(list).post(create))

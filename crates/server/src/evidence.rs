@@ -303,12 +303,7 @@ pub async fn download(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let r = state
-        .store
-        .get_record(&id)
-        .await?
-        .filter(|r| r.kind == "evidence")
-        .ok_or_else(ApiError::not_found)?;
+    let r = crate::api::record_of(&state, "evidence", &id).await?;
     let engagement = r.engagement_id.clone().ok_or_else(ApiError::not_found)?;
     visible(&state, &p, &engagement).await?;
     let data: EvidenceData =
@@ -454,12 +449,7 @@ pub async fn download_for_assessment(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     use crate::workflow::{AssessmentAccess, assessment_access};
-    let r = state
-        .store
-        .get_record(&id)
-        .await?
-        .filter(|r| r.kind == "assessment_evidence")
-        .ok_or_else(ApiError::not_found)?;
+    let r = crate::api::record_of(&state, "assessment_evidence", &id).await?;
     let parent = r.parent_id.clone().ok_or_else(ApiError::not_found)?;
     let (_, _, access) = assessment_access(&state, &p, &parent).await?;
     if matches!(access, AssessmentAccess::Summary) {

@@ -365,12 +365,7 @@ pub(crate) async fn visible_run(
     p: &Principal,
     id: &str,
 ) -> ApiResult<(Record, RunData)> {
-    let r = state
-        .store
-        .get_record(id)
-        .await?
-        .filter(|r| r.kind == "scan_run")
-        .ok_or_else(ApiError::not_found)?;
+    let r = crate::api::record_of(state, "scan_run", id).await?;
     let engagement = r.engagement_id.clone().ok_or_else(ApiError::not_found)?;
     visible(state, p, &engagement).await?;
     let run: RunData = serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;

@@ -325,12 +325,7 @@ pub async fn create_offering(
 
 async fn offering_record(state: &AppState, p: &Principal, id: &str) -> ApiResult<Record> {
     let org = p.org()?;
-    let r = state
-        .store
-        .get_record(id)
-        .await?
-        .filter(|r| r.kind == "offering")
-        .ok_or_else(ApiError::not_found)?;
+    let r = crate::api::record_of(state, "offering", id).await?;
     let d: OfferingData = parse_data(&r)?;
     if !d.published && r.owner_org_id != org.id {
         return Err(ApiError::not_found());
@@ -471,12 +466,7 @@ pub(crate) async fn assessment_access(
     id: &str,
 ) -> ApiResult<(Record, AssessmentData, AssessmentAccess)> {
     let org = p.org()?;
-    let r = state
-        .store
-        .get_record(id)
-        .await?
-        .filter(|r| r.kind == "assessment")
-        .ok_or_else(ApiError::not_found)?;
+    let r = crate::api::record_of(state, "assessment", id).await?;
     let a: AssessmentData = parse_data(&r)?;
     if r.owner_org_id == org.id {
         return Ok((r, a, AssessmentAccess::Provider));
