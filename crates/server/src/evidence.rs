@@ -179,6 +179,7 @@ pub async fn upload(
         .create_record(
             &p.actor,
             NewRecord {
+                id: None,
                 kind: "evidence".into(),
                 owner_org_id: p.org()?.id.clone(),
                 engagement_id: Some(e.id),
@@ -379,27 +380,28 @@ pub async fn upload_for_assessment(
         "control": control, "source": "upload",
         "uploaded_by": p.actor.id, "uploaded_at": cloudward_store::now(),
     });
-    let evidence = state
+    // The file's record and the result that lists it are written together.
+    let evidence_id = cloudward_store::new_id();
+    result.evidence.push(evidence_id.clone());
+    let written = state
         .store
-        .create_record(
+        .apply_records(
             &p.actor,
-            NewRecord {
+            vec![NewRecord {
+                id: Some(evidence_id.clone()),
                 kind: "assessment_evidence".into(),
                 owner_org_id: p.org()?.id.clone(),
                 engagement_id: None,
                 parent_id: Some(id.clone()),
                 data: data.clone(),
-            },
+            }],
+            vec![(id.clone(), r.version, crate::workflow::to_value(&a)?)],
         )
         .await?;
-    result.evidence.push(evidence.id.clone());
-    let updated = state
-        .store
-        .update_record(&p.actor, &id, r.version, crate::workflow::to_value(&a)?)
-        .await?;
+    let assessment_version = written.last().map_or(r.version + 1, |u| u.version);
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": evidence.id, "evidence": data, "assessment_version": updated.version })),
+        Json(json!({ "id": evidence_id, "evidence": data, "assessment_version": assessment_version })),
     )
         .into_response())
 }

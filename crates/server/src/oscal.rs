@@ -282,6 +282,7 @@ pub async fn import_results(
         .create_record(
             &p.actor,
             cloudward_store::NewRecord {
+                id: None,
                 kind: "assessment_evidence".into(),
                 owner_org_id: org.id.clone(),
                 engagement_id: None,

@@ -233,6 +233,7 @@ pub(crate) async fn ingest(
             history: vec![(run_id_hint.clone(), "opened".into())],
         };
         creates.push(NewRecord {
+            id: None,
             kind: "finding".into(),
             owner_org_id: owner_org_id.to_owned(),
             engagement_id: Some(engagement_id.to_owned()),
@@ -274,6 +275,7 @@ pub(crate) async fn ingest(
     creates.insert(
         0,
         NewRecord {
+            id: None,
             kind: "scan_run".into(),
             owner_org_id: owner_org_id.to_owned(),
             engagement_id: Some(engagement_id.to_owned()),

@@ -309,6 +309,7 @@ pub async fn create_offering(
         .create_record(
             &p.actor,
             NewRecord {
+                id: None,
                 kind: "offering".into(),
                 owner_org_id: p.org()?.id.clone(),
                 engagement_id: None,
@@ -406,6 +407,7 @@ pub async fn invite_assessor(
         .create_record(
             &p.actor,
             NewRecord {
+                id: None,
                 kind: "assessment".into(),
                 owner_org_id: offering.owner_org_id.clone(),
                 engagement_id: None,
@@ -904,6 +906,7 @@ pub async fn use_offering(
                 .create_record(
                     &p.actor,
                     NewRecord {
+                        id: None,
                         kind: "offering_use".into(),
                         owner_org_id: e.customer_org_id.clone(),
                         engagement_id: Some(e.id.clone()),
@@ -1000,6 +1003,7 @@ pub(crate) async fn do_transition(
     state
         .store
         .create_record(&p.actor, NewRecord {
+id: None,
             kind: "transition".into(),
             owner_org_id: e.customer_org_id.clone(),
             engagement_id: Some(e.id.clone()),
@@ -1156,6 +1160,7 @@ pub async fn create_notice(
         .create_record(
             &p.actor,
             NewRecord {
+                id: None,
                 kind: "notice".into(),
                 owner_org_id: p.org()?.id.clone(),
                 engagement_id: Some(e.id),
@@ -1423,6 +1428,7 @@ pub async fn exit_step(
                 .create_record(
                     &p.actor,
                     NewRecord {
+                        id: None,
                         kind: "exit".into(),
                         owner_org_id: e.customer_org_id.clone(),
                         engagement_id: Some(e.id.clone()),

@@ -261,6 +261,9 @@ pub struct Record {
 
 #[derive(Debug, Clone)]
 pub struct NewRecord {
+    /// An id chosen beforehand (from [`new_id`]), when other writes of the same batch refer
+    /// to it; a new one otherwise.
+    pub id: Option<String>,
     pub kind: String,
     pub owner_org_id: String,
     pub engagement_id: Option<String>,

@@ -934,7 +934,7 @@ macro_rules! sql_store {
                 for new in creates {
                     let at = now();
                     let r = Record {
-                        id: new_id(),
+                        id: new.id.unwrap_or_else(new_id),
                         kind: new.kind,
                         owner_org_id: new.owner_org_id,
                         engagement_id: new.engagement_id,

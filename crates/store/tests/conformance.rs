@@ -405,6 +405,7 @@ async fn records_and_blobs(b: Backend) {
         .create_record(
             &admin(),
             NewRecord {
+                id: None,
                 kind: "offering".into(),
                 owner_org_id: p.id.clone(),
                 engagement_id: None,
@@ -418,6 +419,7 @@ async fn records_and_blobs(b: Backend) {
         .create_record(
             &admin(),
             NewRecord {
+                id: None,
                 kind: "scan".into(),
                 owner_org_id: c1.id.clone(),
                 engagement_id: Some(e.id.clone()),
@@ -470,6 +472,7 @@ async fn records_and_blobs(b: Backend) {
         .unwrap()
         .len();
     let new = |n: i64| NewRecord {
+        id: None,
         kind: "note".into(),
         owner_org_id: c1.id.clone(),
         engagement_id: Some(e.id.clone()),
@@ -504,6 +507,20 @@ async fn records_and_blobs(b: Backend) {
         s.get_record(&offering.id).await.unwrap().unwrap().version,
         3
     );
+    // An id chosen beforehand is kept, so other writes of the batch can refer to it.
+    let chosen = new_id();
+    let r = s
+        .create_record(
+            &admin(),
+            NewRecord {
+                id: Some(chosen.clone()),
+                ..new(3)
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.id, chosen);
+    assert!(s.get_record(&chosen).await.unwrap().is_some());
     // Records of an engagement go with it.
     s.delete_engagement(&admin(), &e.id, None).await.unwrap();
     assert!(s.get_record(&scan.id).await.unwrap().is_none());
