@@ -285,6 +285,7 @@ pub async fn import_results(
                 id: None,
                 kind: "assessment_evidence".into(),
                 owner_org_id: org.id.clone(),
+                party_org_id: None,
                 engagement_id: None,
                 parent_id: Some(id.clone()),
                 data: serde_json::json!({

@@ -312,6 +312,7 @@ pub async fn create_offering(
                 id: None,
                 kind: "offering".into(),
                 owner_org_id: p.org()?.id.clone(),
+                party_org_id: None,
                 engagement_id: None,
                 parent_id: None,
                 data: to_value(&OfferingData {
@@ -410,6 +411,7 @@ pub async fn invite_assessor(
                 id: None,
                 kind: "assessment".into(),
                 owner_org_id: offering.owner_org_id.clone(),
+                party_org_id: Some(body.assessor_org_id.clone()),
                 engagement_id: None,
                 parent_id: Some(offering.id.clone()),
                 data: to_value(&AssessmentData {
@@ -531,18 +533,42 @@ pub async fn list_assessments(
     p: Principal,
 ) -> ApiResult<Json<Vec<Value>>> {
     let org = p.org()?;
-    let all = state
+    organisation_assessments(&state, &org.id)
+        .await?
+        .iter()
+        .map(|r| assessment_json(&state, r, false))
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Json)
+}
+
+/// The assessments an organisation owns (as provider) or runs (as assessor), oldest first.
+pub(crate) async fn organisation_assessments(
+    state: &AppState,
+    org_id: &str,
+) -> ApiResult<Vec<Record>> {
+    let mut out = state
         .store
-        .list_records("assessment", &RecordFilter::default())
+        .list_records(
+            "assessment",
+            &RecordFilter {
+                owner_org_id: Some(org_id.to_owned()),
+                ..Default::default()
+            },
+        )
         .await?;
-    let mut out = Vec::new();
-    for r in all {
-        let a: AssessmentData = parse_data(&r)?;
-        if r.owner_org_id == org.id || a.assessor_org_id == org.id {
-            out.push(assessment_json(&state, &r, false)?);
-        }
-    }
-    Ok(Json(out))
+    let runs = state
+        .store
+        .list_records(
+            "assessment",
+            &RecordFilter {
+                party_org_id: Some(org_id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    out.extend(runs.into_iter().filter(|r| r.owner_org_id != org_id));
+    out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -909,6 +935,7 @@ pub async fn use_offering(
                         id: None,
                         kind: "offering_use".into(),
                         owner_org_id: e.customer_org_id.clone(),
+                        party_org_id: None,
                         engagement_id: Some(e.id.clone()),
                         parent_id: Some(r.id.clone()),
                         data: use_data,
@@ -1006,6 +1033,7 @@ pub(crate) async fn do_transition(
 id: None,
             kind: "transition".into(),
             owner_org_id: e.customer_org_id.clone(),
+            party_org_id: None,
             engagement_id: Some(e.id.clone()),
             parent_id: None,
             data: json!({ "from": from, "to": to, "at": cloudward_store::now(), "by": p.actor.id }),
@@ -1163,6 +1191,7 @@ pub async fn create_notice(
                 id: None,
                 kind: "notice".into(),
                 owner_org_id: p.org()?.id.clone(),
+                party_org_id: None,
                 engagement_id: Some(e.id),
                 parent_id: None,
                 data: to_value(&data)?,
@@ -1431,6 +1460,7 @@ pub async fn exit_step(
                         id: None,
                         kind: "exit".into(),
                         owner_org_id: e.customer_org_id.clone(),
+                        party_org_id: None,
                         engagement_id: Some(e.id.clone()),
                         parent_id: None,
                         data: to_value(&x)?,

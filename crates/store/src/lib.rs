@@ -249,6 +249,8 @@ pub struct Record {
     pub kind: String,
     /// The organisation that owns it (a provider's offering, a customer's scan …).
     pub owner_org_id: String,
+    /// A second organisation it concerns (an assessment's assessor).
+    pub party_org_id: Option<String>,
     pub engagement_id: Option<String>,
     /// An enclosing record (an assessment's offering, a finding's engagement scan …).
     pub parent_id: Option<String>,
@@ -266,6 +268,8 @@ pub struct NewRecord {
     pub id: Option<String>,
     pub kind: String,
     pub owner_org_id: String,
+    /// A second organisation it concerns (an assessment's assessor).
+    pub party_org_id: Option<String>,
     pub engagement_id: Option<String>,
     pub parent_id: Option<String>,
     pub data: serde_json::Value,
@@ -275,6 +279,7 @@ pub struct NewRecord {
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
     pub owner_org_id: Option<String>,
+    pub party_org_id: Option<String>,
     pub engagement_id: Option<String>,
     pub parent_id: Option<String>,
 }

@@ -98,6 +98,7 @@ struct RecordRow {
     id: String,
     kind: String,
     owner_org_id: String,
+    party_org_id: Option<String>,
     engagement_id: Option<String>,
     parent_id: Option<String>,
     data: String,
@@ -115,6 +116,7 @@ impl RecordRow {
             id: self.id,
             kind: self.kind,
             owner_org_id: self.owner_org_id,
+            party_org_id: self.party_org_id,
             engagement_id: self.engagement_id,
             parent_id: self.parent_id,
             data,
@@ -126,7 +128,7 @@ impl RecordRow {
     }
 }
 
-const RECORD_COLUMNS: &str = "id, kind, owner_org_id, engagement_id, parent_id, data, version, created_by, created_at, updated_at";
+const RECORD_COLUMNS: &str = "id, kind, owner_org_id, engagement_id, parent_id, data, version, created_by, created_at, updated_at, party_org_id";
 
 const ENGAGEMENT_COLUMNS: &str =
     "id, customer_org_id, name, phase, level, document, version, created_at, updated_at";
@@ -898,12 +900,14 @@ macro_rules! sql_store {
                      AND (CAST($2 AS TEXT) IS NULL OR owner_org_id = $2) \
                      AND (CAST($3 AS TEXT) IS NULL OR engagement_id = $3) \
                      AND (CAST($4 AS TEXT) IS NULL OR parent_id = $4) \
+                     AND (CAST($5 AS TEXT) IS NULL OR party_org_id = $5) \
                      ORDER BY created_at, id"
                 )))
                 .bind(kind)
                 .bind(&filter.owner_org_id)
                 .bind(&filter.engagement_id)
                 .bind(&filter.parent_id)
+                .bind(&filter.party_org_id)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(RecordRow::into_record).collect()
@@ -937,6 +941,7 @@ macro_rules! sql_store {
                         id: new.id.unwrap_or_else(new_id),
                         kind: new.kind,
                         owner_org_id: new.owner_org_id,
+                        party_org_id: new.party_org_id,
                         engagement_id: new.engagement_id,
                         parent_id: new.parent_id,
                         data: new.data,
@@ -945,7 +950,7 @@ macro_rules! sql_store {
                         created_at: at.clone(),
                         updated_at: at,
                     };
-                    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO records ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")))
+                    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO records ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
                         .bind(&r.id)
                         .bind(&r.kind)
                         .bind(&r.owner_org_id)
@@ -956,6 +961,7 @@ macro_rules! sql_store {
                         .bind(&r.created_by)
                         .bind(&r.created_at)
                         .bind(&r.updated_at)
+                        .bind(&r.party_org_id)
                         .execute(&mut *tx)
                         .await
                         .map_err(unique("the record"))?;

@@ -392,7 +392,7 @@ async fn audit_chain_verifies_and_is_append_only(b: Backend) {
 
 async fn records_and_blobs(b: Backend) {
     let s = &*b.store;
-    let (c1, _, p) = orgs(s).await;
+    let (c1, c2, p) = orgs(s).await;
     let e = s
         .create_engagement(
             &admin(),
@@ -408,6 +408,7 @@ async fn records_and_blobs(b: Backend) {
                 id: None,
                 kind: "offering".into(),
                 owner_org_id: p.id.clone(),
+                party_org_id: None,
                 engagement_id: None,
                 parent_id: None,
                 data: json!({ "name": "ECS" }),
@@ -422,6 +423,7 @@ async fn records_and_blobs(b: Backend) {
                 id: None,
                 kind: "scan".into(),
                 owner_org_id: c1.id.clone(),
+                party_org_id: None,
                 engagement_id: Some(e.id.clone()),
                 parent_id: None,
                 data: json!({ "failed": 3 }),
@@ -432,7 +434,7 @@ async fn records_and_blobs(b: Backend) {
     let f = |owner: Option<&str>, eng: Option<&str>| RecordFilter {
         owner_org_id: owner.map(str::to_owned),
         engagement_id: eng.map(str::to_owned),
-        parent_id: None,
+        ..Default::default()
     };
     assert_eq!(
         s.list_records("offering", &f(Some(&p.id), None))
@@ -475,6 +477,7 @@ async fn records_and_blobs(b: Backend) {
         id: None,
         kind: "note".into(),
         owner_org_id: c1.id.clone(),
+        party_org_id: None,
         engagement_id: Some(e.id.clone()),
         parent_id: None,
         data: json!({ "n": n }),
@@ -521,6 +524,30 @@ async fn records_and_blobs(b: Backend) {
         .unwrap();
     assert_eq!(r.id, chosen);
     assert!(s.get_record(&chosen).await.unwrap().is_some());
+    // A second organisation a record concerns lists it too.
+    let shared = s
+        .create_record(
+            &admin(),
+            NewRecord {
+                party_org_id: Some(c2.id.clone()),
+                ..new(4)
+            },
+        )
+        .await
+        .unwrap();
+    let theirs = s
+        .list_records(
+            "note",
+            &RecordFilter {
+                party_org_id: Some(c2.id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].id, shared.id);
+    assert_eq!(theirs[0].party_org_id.as_deref(), Some(c2.id.as_str()));
     // Records of an engagement go with it.
     s.delete_engagement(&admin(), &e.id, None).await.unwrap();
     assert!(s.get_record(&scan.id).await.unwrap().is_none());

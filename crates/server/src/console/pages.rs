@@ -458,16 +458,9 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     if matches!(
         OrgKind::parse(&org.kind),
         Some(OrgKind::Assessor | OrgKind::Provider)
-    ) && let Ok(list) = state
-        .store
-        .list_records("assessment", &RecordFilter::default())
-        .await
+    ) && let Ok(list) = crate::workflow::organisation_assessments(&state, &org.id).await
     {
         for r in list {
-            let assessor = r.data.get("assessor_org_id").and_then(|s| s.as_str());
-            if r.owner_org_id != org.id && assessor != Some(org.id.as_str()) {
-                continue;
-            }
             let level = r.data.get("level").and_then(|s| s.as_str()).unwrap_or("");
             let status = match r.data.get("conclusion").and_then(|c| c.get("outcome")) {
                 Some(o) => ui.t(&format!("ui.outcome.{}", o.as_str().unwrap_or(""))),
