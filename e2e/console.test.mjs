@@ -414,6 +414,7 @@ test("supervision: findings from a scan, provider notices and evidence", async (
     await Promise.all([customer.waitForNavigation(), customer.click("#findings tbody tr:first-child form.inline button")]);
     assert.match(await customer.textContent("#findings tbody tr:first-child"), /已修复待验证/);
     const second = customer.locator("#findings tbody tr").nth(1);
+    await second.locator("details.accept summary").click();
     await second.locator("input[name=reason]").fill("补偿性控制已到位");
     await second.locator("input[name=until]").fill("2099-12-31");
     await Promise.all([customer.waitForNavigation(), second.locator("form:has(input[name=reason]) button").click()]);
