@@ -81,6 +81,12 @@ test("the customer walks its engagement to exit; closing is refused with the blo
   await page.click("text=市医疗保障结算系统");
   assert.equal(await page.textContent("#phase"), "运行监管");
   await page.screenshot({ path: join(shots, "engagement.png"), fullPage: true });
+  // Interchange: the plan and the latest scan as OSCAL, from links on the page.
+  const fetchJson = (selector) =>
+    page.$eval(selector, async (a) => (await fetch(a.getAttribute("href"))).json());
+  assert.ok((await fetchJson("#download-ssp"))["system-security-plan"], "an OSCAL SSP");
+  const results = await fetchJson("#download-scan-results");
+  assert.ok(results["assessment-results"].results[0].observations.length > 0, "the scan's failing checks");
   await page.click("#advance");
   await page.waitForLoadState("load");
   assert.equal(await page.textContent("#phase"), "退出服务");
@@ -276,6 +282,8 @@ test("all four parties walk a new engagement from planning to closed", async () 
     await assessor.click("table a[href^='/assessments/']");
     await assessor.selectOption("#all", "satisfied");
     await submit(assessor, "#save-results");
+    const exported = await assessor.$eval("#download-results", async (a) => (await fetch(a.getAttribute("href"))).json());
+    assert.ok(exported["assessment-results"].results[0].findings.length > 100, "every result as an OSCAL finding");
     // A file attached to one result, listed with it and readable by the provider.
     const review = join(server.dir, "ac-review.txt");
     writeFileSync(review, "AC-07 复核记录：连续 5 次失败后锁定 15 分钟。");

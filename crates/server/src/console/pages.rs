@@ -534,6 +534,8 @@ pub struct EngagementPage {
     done: Option<String>,
     posture_chart: Option<String>,
     trend_chart: Option<String>,
+    /// The latest scan run with its report kept, for the downloads.
+    latest_run: Option<String>,
     flow: super::flow::FlowView,
     is_customer: bool,
     is_provider: bool,
@@ -547,15 +549,21 @@ async fn posture_charts(
     state: &AppState,
     ui: &Ui,
     engagement: &str,
-) -> (Option<String>, Option<String>) {
+) -> (Option<String>, Option<String>, Option<String>) {
     let runs = state
         .store
         .list_records("scan_run", &RecordFilter::engagement(engagement))
         .await
         .unwrap_or_default();
     let Some(last) = runs.last() else {
-        return (None, None);
+        return (None, None, None);
     };
+    // Runs stored before reports were kept have no report to download.
+    let latest_run = last
+        .data
+        .get("report_sha256")
+        .and_then(|v| v.as_str())
+        .map(|_| last.id.clone());
     let mut by_family: BTreeMap<String, [u64; 3]> = BTreeMap::new();
     count_families(state, &last.data, &mut by_family);
     let families: Vec<(String, [u64; 3])> = by_family.into_iter().collect();
@@ -576,7 +584,11 @@ async fn posture_charts(
             (at.get(..16).unwrap_or(at).replace('T', " "), failed)
         })
         .collect();
-    (Some(posture), Some(charts::bars(&ui.t("ui.trend"), &trend)))
+    (
+        Some(posture),
+        Some(charts::bars(&ui.t("ui.trend"), &trend)),
+        latest_run,
+    )
 }
 
 /// The control ids a run lists under `key` (`controls_failed`, …).
@@ -659,7 +671,7 @@ async fn engagement_page(
         };
         parties.push((ui.t(key), name));
     }
-    let (posture_chart, trend_chart) = posture_charts(state, &ui, &e.id).await;
+    let (posture_chart, trend_chart, latest_run) = posture_charts(state, &ui, &e.id).await;
     let flow = super::flow::flow_view(state, v, &e).await;
     let seat = crate::workflow::seat(&v.p, &e);
     let can_transition = crate::workflow::seat(&v.p, &e) == Some(crate::workflow::Seat::Customer)
@@ -699,6 +711,7 @@ async fn engagement_page(
         done,
         posture_chart,
         trend_chart,
+        latest_run,
         flow,
         is_customer: seat == Some(crate::workflow::Seat::Customer),
         is_provider: seat == Some(crate::workflow::Seat::Provider),
