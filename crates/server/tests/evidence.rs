@@ -148,26 +148,8 @@ fn assessors_attach_files_to_their_results() {
     let provider = s.login("pa-admin");
     let assessor = s.login("as-admin");
     let outsider = s.login("b-admin");
-    let o: Value = provider
-        .post(
-            "/api/v1/offerings",
-            &json!({ "published": false, "offering": {
-                "name": "Gov IaaS", "service_category": "iaas", "deployment_model": "community",
-                "claimed_level": "general" } }),
-        )
-        .json()
-        .unwrap();
-    let a: Value = provider
-        .post(
-            &format!(
-                "/api/v1/offerings/{}/assessments",
-                o["id"].as_str().unwrap()
-            ),
-            &json!({ "assessor_org_id": s.orgs["AS"], "level": "general" }),
-        )
-        .json()
-        .unwrap();
-    let aid = a["id"].as_str().unwrap();
+    let (_, aid) = common::offering_under_assessment(&s, &provider);
+    let aid = aid.as_str();
     let attach = |control: &str, body: &[u8]| {
         assessor.post_bytes(
             &format!("/api/v1/assessments/{aid}/evidence?control={control}&name=config-review.txt"),

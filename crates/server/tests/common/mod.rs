@@ -260,3 +260,26 @@ async fn world(
     engagements.insert("EB", eb.id);
     (orgs, engagements)
 }
+
+/// A draft IaaS offering of `provider` with an assessment at the general level invited to
+/// the assessor organisation `AS`: (offering id, assessment id).
+pub fn offering_under_assessment(s: &TestServer, provider: &User) -> (String, String) {
+    let o: Value = provider
+        .post(
+            "/api/v1/offerings",
+            &json!({ "published": false, "offering": {
+                "name": "Gov IaaS", "service_category": "iaas", "deployment_model": "community",
+                "claimed_level": "general" } }),
+        )
+        .json()
+        .unwrap();
+    let oid = o["id"].as_str().unwrap().to_owned();
+    let a: Value = provider
+        .post(
+            &format!("/api/v1/offerings/{oid}/assessments"),
+            &json!({ "assessor_org_id": s.orgs["AS"], "level": "general" }),
+        )
+        .json()
+        .unwrap();
+    (oid, a["id"].as_str().unwrap().to_owned())
+}
