@@ -660,3 +660,181 @@ fn notes_for_what_was_not_checked() {
         .assert()
         .stderr(predicate::str::contains("cn-hongkong"));
 }
+
+/// Runs `cloudward scan -q PATH` under a 1.5 GB address-space limit, so that an input
+/// that grew without bound ends the scan (the allocator aborts) instead of the machine.
+fn scan_limited(path: &Path) -> (i32, String) {
+    let bin = assert_cmd::cargo::cargo_bin("cloudward");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1500000; exec \"$0\" scan -q \"$1\"")
+        .arg(bin)
+        .arg(path)
+        .env("LANG", "C")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn expressions_that_grow_without_bound_are_refused_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = |first: &str, step: &dyn Fn(usize) -> String| {
+        let mut s = format!("locals {{\n  v0 = {first}\n");
+        for i in 1..48 {
+            s.push_str(&format!("  v{i} = {}\n", step(i - 1)));
+        }
+        s.push_str("}\nresource \"alicloud_oss_bucket\" \"b\" {\n  bucket = \"b\"\n}\n");
+        s
+    };
+    // Each step doubles the one before: a 1 KB file that once took the process past 2 GB.
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "concat.tf",
+            chain("[\"aaaaaaaa\"]", &|p| {
+                format!("concat(local.v{p}, local.v{p})")
+            }),
+        ),
+        (
+            "join.tf",
+            chain("\"aaaaaaaa\"", &|p| {
+                format!("join(\",\", [local.v{p}, local.v{p}])")
+            }),
+        ),
+        (
+            "merge.tf",
+            chain("{ a = 1 }", &|p| {
+                format!("merge({{ a = local.v{p} }}, {{ b = local.v{p} }})")
+            }),
+        ),
+        (
+            "template.tf",
+            chain("\"aaaaaaaa\"", &|p| {
+                format!("\"${{local.v{p}}}${{local.v{p}}}\"")
+            }),
+        ),
+        (
+            "for.tf",
+            chain("[1, 2, 3, 4, 5, 6, 7, 8]", &|p| {
+                format!("[for x in local.v{p} : local.v{p}]")
+            }),
+        ),
+    ];
+    for (name, text) in &cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        assert!(text.len() < 4096, "{name} is {} bytes", text.len());
+        let (code, stderr) = scan_limited(&path);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{name}:")) && stderr.contains("limit"),
+            "{name}: {stderr}"
+        );
+        // The line named is the local that crossed the limit.
+        let line: usize = stderr
+            .split(&format!("{name}:"))
+            .nth(1)
+            .and_then(|r| r.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: no line in {stderr}"));
+        let at = text.lines().nth(line - 1).unwrap();
+        assert!(
+            at.trim_start().starts_with('v'),
+            "{name}: line {line} is {at:?}"
+        );
+    }
+
+    // Eight nested dynamic blocks over ten items each: 10⁸ blocks, refused before any.
+    let mut block = "      v = 1\n".to_owned();
+    for level in 0..8 {
+        block = format!(
+            "dynamic \"b{level}\" {{\n  for_each = local.items\n  content {{\n{block}  }}\n}}\n"
+        );
+    }
+    let path = dir.path().join("dynamic.tf");
+    std::fs::write(
+        &path,
+        format!(
+            "locals {{\n  items = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n}}\nresource \"alicloud_security_group\" \"g\" {{\n  name = \"g\"\n{block}}}\n"
+        ),
+    )
+    .unwrap();
+    let (code, stderr) = scan_limited(&path);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("dynamic.tf:4:") && stderr.contains("alicloud_security_group.g"),
+        "{stderr}"
+    );
+
+    // A map of more keys than the parser handles in linear time is refused by its line.
+    let keys: String = (0..100_001)
+        .map(|i| format!("    k{i} = \"v\"\n"))
+        .collect();
+    let path = dir.path().join("for_each.tf");
+    std::fs::write(
+        &path,
+        format!(
+            "resource \"alicloud_oss_bucket\" \"b\" {{\n  for_each = {{\n{keys}  }}\n  bucket = each.key\n}}\n"
+        ),
+    )
+    .unwrap();
+    let (code, stderr) = scan_limited(&path);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("for_each.tf:2:") && stderr.contains("100001 entries"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn large_but_ordinary_configurations_still_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    // A tags map of 300 keys, a `for` over it, a local made from locals in a template,
+    // 2,000 resources in one file, and a resource with `count = 1000` that refers to a
+    // local: within every limit.
+    let tags: String = (0..300).map(|i| format!("    k{i} = \"v{i}\"\n")).collect();
+    let mut tf = format!(
+        "locals {{\n  tags = {{\n{tags}  }}\n  upper = {{ for k, v in local.tags : k => upper(v) }}\n  env = \"prod\"\n  name = \"app-${{local.env}}\"\n}}\n"
+    );
+    for i in 0..2_000 {
+        tf.push_str(&format!(
+            "resource \"alicloud_oss_bucket\" \"b{i}\" {{\n  bucket = \"b{i}\"\n  tags = local.upper\n}}\n"
+        ));
+    }
+    tf.push_str("resource \"alicloud_oss_bucket\" \"many\" {\n  count = 1000\n  bucket = \"${local.name}-${count.index}\"\n  tags = local.tags\n}\n");
+    std::fs::write(dir.path().join("main.tf"), tf).unwrap();
+    let (v, code) = scan_json(&[], &[dir.path().to_path_buf()]);
+    let errors = v["errors"].as_array().unwrap();
+    assert!(
+        errors.is_empty(),
+        "{}",
+        serde_json::to_string(&errors[..errors.len().min(3)]).unwrap()
+    );
+    assert_ne!(code, 2);
+    assert_eq!(v["summary"]["resources"], 3_000, "{}", v["summary"]);
+    // The template local resolved, through the local it refers to: a rule that wants
+    // the bucket names to read "app-prod-N" passes on every counted instance (an
+    // unresolved name would be "unknown") and fails on the others.
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(rules.path().join("name.yaml"), "rules:\n  - id: ORG-NAME-01\n    provider: alicloud\n    resources: [alicloud_oss_bucket]\n    severity: low\n    level: general\n    controls: [DP-02]\n    title: { zh: 名称, en: name }\n    require: { path: bucket, matches: '^app-prod-[0-9]+$' }\n    remediation: { zh: 无, en: none }\n").unwrap();
+    let (v, _) = scan_json(
+        &["--rules", rules.path().to_str().unwrap()],
+        &[dir.path().to_path_buf()],
+    );
+    for list in ["findings", "unknown"] {
+        assert!(
+            !has(&v, list, "ORG-NAME-01", "alicloud_oss_bucket.many[999]"),
+            "{list}"
+        );
+        assert!(
+            !has(&v, list, "ORG-NAME-01", "alicloud_oss_bucket.many[0]"),
+            "{list}"
+        );
+    }
+    assert!(has(&v, "findings", "ORG-NAME-01", "alicloud_oss_bucket.b1"));
+}

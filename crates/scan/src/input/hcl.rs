@@ -11,7 +11,11 @@ use hcl::eval::{Context, Evaluate};
 use hcl::expr::{Expression, ObjectKey, Operation, TraversalOperator};
 use hcl::structure::{Block, Body, Structure};
 
-use super::{InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, read_text};
+use super::budget::{self, Budget, MAX_VALUE_UNITS, Sizes, size_of};
+use super::{
+    InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, MAX_OBJECT_ENTRIES,
+    MAX_OBJECT_WORK, read_text,
+};
 use crate::model::{Resource, pairs, provider_of};
 use crate::value::{Key, Map, Value, intern};
 
@@ -256,44 +260,146 @@ fn base_context<'a>() -> Context<'a> {
     ctx
 }
 
-fn eval(expr: &Expression, ctx: &Context) -> Value {
-    match expr.evaluate(ctx) {
-        Ok(v) => to_value(&v),
-        Err(_) => Value::Unknown,
+/// Evaluates expressions within the read's [`Budget`]: an expression whose result could
+/// exceed [`MAX_VALUE_UNITS`] or what remains is not evaluated, and the refusal is kept
+/// until the caller, which knows the file and line, reports it.
+struct Ev<'b> {
+    budget: &'b Budget,
+    /// The largest refused bound since the last [`Ev::refusal`], 0 for none.
+    refused: std::cell::Cell<u64>,
+}
+
+impl<'b> Ev<'b> {
+    fn new(budget: &'b Budget) -> Ev<'b> {
+        Ev {
+            budget,
+            refused: std::cell::Cell::new(0),
+        }
+    }
+
+    fn refuse(&self, units: u64) {
+        self.refused.set(self.refused.get().max(units.max(1)));
+    }
+
+    /// Takes `units` for work that is not an expression (a copy of the context).
+    fn charge(&self, units: u64) -> bool {
+        let ok = self.budget.take(units);
+        if !ok {
+            self.refuse(units);
+        }
+        ok
+    }
+
+    /// What was refused since the last call, if anything to report: a value over the
+    /// limit each time, a spent budget once for the whole read.
+    fn refusal(&self) -> Option<u64> {
+        match self.refused.replace(0) {
+            0 => None,
+            n if n > MAX_VALUE_UNITS || self.budget.report_spent() => Some(n),
+            _ => None,
+        }
+    }
+
+    fn refused_any(&self) -> bool {
+        self.refused.get() > 0
+    }
+
+    /// The HCL value, or `None` when it is unknown or refused.
+    fn eval_hcl(&self, expr: &Expression, ctx: &Context, sizes: &Sizes) -> Option<hcl::Value> {
+        let b = budget::bound(expr, sizes);
+        if b > MAX_VALUE_UNITS || b > self.budget.remaining() {
+            self.refuse(b);
+            return None;
+        }
+        let v = expr.evaluate(ctx).ok()?;
+        self.charge(size_of(&v)).then_some(v)
+    }
+
+    fn eval(&self, expr: &Expression, ctx: &Context, sizes: &Sizes) -> Value {
+        self.eval_hcl(expr, ctx, sizes)
+            .map_or(Value::Unknown, |v| to_value(&v))
     }
 }
 
-/// The deepest bracket nesting in the text (outside strings and comments, roughly).
-fn nesting(text: &str) -> usize {
-    let (mut depth, mut max, mut in_str, mut esc) = (0usize, 0usize, false, false);
-    for line in text.lines() {
+/// The message of a refused evaluation.
+fn over_budget(what: &str, units: u64) -> String {
+    if units > MAX_VALUE_UNITS {
+        format!(
+            "{what}: evaluating it could produce about {} MiB, over the limit of {} MiB for one value (an expression that grows without bound?); not evaluated",
+            units >> 20,
+            MAX_VALUE_UNITS >> 20
+        )
+    } else {
+        format!(
+            "{what}: the configuration's evaluation budget is spent here (its values would take more memory than the input justifies); this and what follows is not evaluated"
+        )
+    }
+}
+
+/// What a file's brackets look like before it is parsed: the deepest nesting, and the
+/// entries (`key = value` or `key: value`) of its largest `{ }` and their sum of squares
+/// — the HCL parser keeps an object's keys in a vector and checks each new key against
+/// all before it, so an object of `n` keys costs `n²` (outside strings and comments,
+/// roughly).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Shape {
+    depth: usize,
+    /// The most entries of one `{ }`, and the line it opens on.
+    widest: (u64, u64),
+    /// Σ entries² over every `{ }`.
+    squares: u64,
+}
+
+fn shape(text: &str) -> Shape {
+    let mut out = Shape::default();
+    // For each open bracket: whether it is a brace, its entries so far, its line.
+    let mut stack: Vec<(bool, u64, u64)> = Vec::new();
+    let (mut in_str, mut esc) = (false, false);
+    for (n, line) in text.lines().enumerate() {
         let t = line.trim_start();
         if !in_str && (t.starts_with('#') || t.starts_with("//")) {
             continue;
         }
-        for c in line.chars() {
+        let bytes = line.as_bytes();
+        for (i, &c) in bytes.iter().enumerate() {
             if in_str {
                 if esc {
                     esc = false;
-                } else if c == '\\' {
+                } else if c == b'\\' {
                     esc = true;
-                } else if c == '"' {
+                } else if c == b'"' {
                     in_str = false;
                 }
                 continue;
             }
             match c {
-                '"' => in_str = true,
-                '{' | '[' | '(' => {
-                    depth += 1;
-                    max = max.max(depth);
+                b'"' => in_str = true,
+                b'{' | b'[' | b'(' => {
+                    stack.push((c == b'{', 0, n as u64 + 1));
+                    out.depth = out.depth.max(stack.len());
                 }
-                '}' | ']' | ')' => depth = depth.saturating_sub(1),
+                b'}' | b']' | b')' => {
+                    if let Some((true, k, l)) = stack.pop() {
+                        out.squares = out.squares.saturating_add(k.saturating_mul(k));
+                        if k > out.widest.0 {
+                            out.widest = (k, l);
+                        }
+                    }
+                }
+                b'=' | b':' => {
+                    let prev = i.checked_sub(1).map(|j| bytes[j]);
+                    let next = bytes.get(i + 1).copied();
+                    let operator = matches!(prev, Some(b'=' | b'!' | b'<' | b'>'))
+                        || matches!(next, Some(b'=' | b'>'));
+                    if !operator && let Some((true, k, _)) = stack.last_mut() {
+                        *k += 1;
+                    }
+                }
                 _ => {}
             }
         }
     }
-    max
+    out
 }
 
 struct ParsedFile {
@@ -362,21 +468,76 @@ fn refs_in(expr: &Expression, types: &[&str], prefix: &str, out: &mut Vec<String
         Expression::ForExpr(f) => {
             refs_in(&f.collection_expr, types, prefix, out);
             refs_in(&f.value_expr, types, prefix, out);
+            if let Some(k) = &f.key_expr {
+                refs_in(k, types, prefix, out);
+            }
+            if let Some(c) = &f.cond_expr {
+                refs_in(c, types, prefix, out);
+            }
+        }
+        Expression::TemplateExpr(t) => {
+            if let Ok(tpl) = hcl::template::Template::from_expr(t) {
+                template_refs(&tpl, types, prefix, out);
+            }
         }
         _ => {}
+    }
+}
+
+/// [`refs_in`] for the interpolations and directives of a string template.
+fn template_refs(
+    tpl: &hcl::template::Template,
+    types: &[&str],
+    prefix: &str,
+    out: &mut Vec<String>,
+) {
+    use hcl::template::{Directive, Element};
+    for e in tpl.elements() {
+        match e {
+            Element::Interpolation(i) => refs_in(&i.expr, types, prefix, out),
+            Element::Directive(d) => match d.as_ref() {
+                Directive::If(i) => {
+                    refs_in(&i.cond_expr, types, prefix, out);
+                    template_refs(&i.true_template, types, prefix, out);
+                    if let Some(f) = &i.false_template {
+                        template_refs(f, types, prefix, out);
+                    }
+                }
+                Directive::For(f) => {
+                    refs_in(&f.collection_expr, types, prefix, out);
+                    template_refs(&f.template, types, prefix, out);
+                }
+            },
+            _ => {}
+        }
     }
 }
 
 /// Evaluates a block body into a map: attributes by expression, nested blocks as lists.
 /// Built as a vector of a handful of entries and sorted once at the end (inserting into
 /// a map's boxed slice would reallocate it every time).
-fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
+fn body_value(body: &Body, ctx: &Context, sizes: &Sizes, ev: &Ev, top: bool) -> Map {
+    // A body of many attributes gets an index, so that it is not quadratic.
     fn entry<'m>(
         m: &'m mut Vec<(Key, Value)>,
+        index: &mut rustc_hash::FxHashMap<Key, usize>,
         key: &str,
         default: impl FnOnce() -> Value,
     ) -> &'m mut Value {
-        let i = match m.iter().position(|(k, _)| **k == *key) {
+        let found = if m.len() < 16 {
+            m.iter().position(|(k, _)| **k == *key)
+        } else {
+            if index.len() < m.len() {
+                index.extend(
+                    m.iter()
+                        .enumerate()
+                        .skip(index.len())
+                        .map(|(i, (k, _))| (*k, i)),
+                );
+            }
+            index.get(key).copied()
+        };
+        let i = match found {
             Some(i) => i,
             None => {
                 m.push((Key::new(key), default()));
@@ -385,6 +546,7 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
         };
         &mut m[i].1
     }
+    let mut index = rustc_hash::FxHashMap::default();
     let mut m: Vec<(Key, Value)> = Vec::new();
     for s in body.iter() {
         match s {
@@ -392,8 +554,8 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                 if top && META.contains(&a.key.as_str()) {
                     continue;
                 }
-                let v = eval(&a.expr, ctx);
-                *entry(&mut m, &a.key, || Value::Null) = v;
+                let v = ev.eval(&a.expr, ctx, sizes);
+                *entry(&mut m, &mut index, &a.key, || Value::Null) = v;
             }
             Structure::Block(b) => {
                 let id = b.identifier.as_str();
@@ -402,16 +564,16 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
                 }
                 if id == "dynamic" {
                     let Some(name) = label(b, 0) else { continue };
-                    let values = dynamic_blocks(b, name, ctx);
-                    let slot = entry(&mut m, name, || Value::List(Box::new([])));
+                    let values = dynamic_blocks(b, name, ctx, sizes, ev);
+                    let slot = entry(&mut m, &mut index, name, || Value::List(Box::new([])));
                     match (slot, values) {
                         (l @ Value::List(_), Some(vs)) => l.extend(vs),
                         (slot, _) => *slot = Value::Unknown,
                     }
                     continue;
                 }
-                let v = Value::Map(body_value(&b.body, ctx, false));
-                match entry(&mut m, id, || Value::List(Box::new([]))) {
+                let v = Value::Map(body_value(&b.body, ctx, sizes, ev, false));
+                match entry(&mut m, &mut index, id, || Value::List(Box::new([]))) {
                     l @ Value::List(_) => l.push(v),
                     other => *other = Value::Unknown,
                 }
@@ -421,9 +583,39 @@ fn body_value(body: &Body, ctx: &Context, top: bool) -> Map {
     Map::from_entries(m)
 }
 
-/// Expands a `dynamic` block when its `for_each` is known.
-fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
-    let for_each = eval(attr(&b.body, "for_each")?, ctx);
+/// An upper bound of what evaluating a block body costs: its attributes, its nested
+/// blocks, and each `dynamic` block as many times as its `for_each` can have items, with a
+/// copy of the context for each.
+fn body_bound(body: &Body, sizes: &Sizes) -> u64 {
+    let ctx_units = sizes.names.get(CTX_UNITS).copied().unwrap_or(0);
+    body.iter().fold(0u64, |n, s| {
+        n.saturating_add(match s {
+            Structure::Attribute(a) => budget::bound(&a.expr, sizes),
+            Structure::Block(b) if b.identifier.as_str() == "dynamic" => {
+                let items = attr(&b.body, "for_each")
+                    .map_or(1, |e| budget::bound(e, sizes) / budget::NODE + 1);
+                let content = b
+                    .body
+                    .blocks()
+                    .find(|c| c.identifier.as_str() == "content")
+                    .map_or(0, |c| body_bound(&c.body, sizes));
+                items.saturating_mul(content.saturating_add(ctx_units))
+            }
+            Structure::Block(b) => body_bound(&b.body, sizes),
+        })
+    })
+}
+
+/// Expands a `dynamic` block when its `for_each` is known. Each item evaluates its
+/// content in a copy of the context, which is charged to the budget.
+fn dynamic_blocks(
+    b: &Block,
+    name: &str,
+    ctx: &Context,
+    sizes: &Sizes,
+    ev: &Ev,
+) -> Option<Vec<Value>> {
+    let for_each = ev.eval(attr(&b.body, "for_each")?, ctx, sizes);
     let iterator = attr(&b.body, "iterator")
         .and_then(|e| match e {
             Expression::Variable(v) => Some(v.as_str().to_owned()),
@@ -446,8 +638,12 @@ fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
             .collect(),
         _ => return None,
     };
+    let ctx_units = sizes.names.get(CTX_UNITS).copied().unwrap_or(0);
     let mut out = Vec::new();
     for (key, value) in items {
+        if ev.refused_any() || !ev.charge(ctx_units) {
+            return None;
+        }
         let mut inner = ctx.clone();
         let mut it = hcl::Map::new();
         it.insert("key".to_owned(), to_hcl(&key)?);
@@ -455,10 +651,42 @@ fn dynamic_blocks(b: &Block, name: &str, ctx: &Context) -> Option<Vec<Value>> {
             "value".to_owned(),
             to_hcl(&value).unwrap_or(hcl::Value::Null),
         );
-        inner.declare_var(iterator.as_str(), hcl::Value::Object(it));
-        out.push(Value::Map(body_value(&content.body, &inner, false)));
+        let it = hcl::Value::Object(it);
+        let mut inner_sizes = sizes.clone();
+        inner_sizes.set(iterator.as_str(), size_of(&it));
+        inner.declare_var(iterator.as_str(), it);
+        out.push(Value::Map(body_value(
+            &content.body,
+            &inner,
+            &inner_sizes,
+            ev,
+            false,
+        )));
     }
     Some(out)
+}
+
+/// The key in [`Sizes`] under which the size of the evaluation context itself is kept
+/// (what a copy of it costs); no HCL name can contain a space.
+const CTX_UNITS: &str = "context size";
+
+/// The line of a top-level block with this keyword and first label.
+fn block_line(text: &str, keyword: &str, name: &str) -> Option<u64> {
+    block_spans(text)
+        .into_iter()
+        .find(|s| s.keyword == keyword && s.labels.first().map(String::as_str) == Some(name))
+        .map(|s| s.start)
+}
+
+/// The first line that assigns `key` (`key = …`), for reporting on an attribute.
+fn attr_line(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .position(|l| {
+            l.trim_start().strip_prefix(key).is_some_and(|rest| {
+                rest.trim_start().starts_with('=') && !rest.trim_start().starts_with("==")
+            })
+        })
+        .map(|i| i as u64 + 1)
 }
 
 /// A top-level block of a file: its keyword, labels and the lines it spans.
@@ -612,12 +840,35 @@ struct ModuleInput {
 fn parse_one(p: &Path) -> Result<ParsedFile, InputError> {
     let path = p.display().to_string();
     let text = read_text(p)?;
-    if nesting(&text) > MAX_NESTING {
+    let shape = shape(&text);
+    if shape.depth > MAX_NESTING {
         return Err(InputError {
             file: path,
             line: None,
             column: None,
             message: format!("nested more than {MAX_NESTING} levels deep; not read"),
+        });
+    }
+    if shape.widest.0 > MAX_OBJECT_ENTRIES as u64 {
+        return Err(InputError {
+            file: path,
+            line: Some(shape.widest.1),
+            column: None,
+            message: format!(
+                "a map or block of {} entries; the limit is {MAX_OBJECT_ENTRIES} (split it, or give the values in a plan or inventory file); not read",
+                shape.widest.0
+            ),
+        });
+    }
+    if shape.squares > MAX_OBJECT_WORK {
+        return Err(InputError {
+            file: path,
+            line: Some(shape.widest.1),
+            column: None,
+            message: format!(
+                "its maps and blocks hold too many entries for one file (the largest has {}); split the file; not read",
+                shape.widest.0
+            ),
         });
     }
     match hcl::parse(&text) {
@@ -671,7 +922,7 @@ fn parse_files(dir: &Path, only: Option<&Path>, loaded: &mut Loaded) -> Vec<Pars
     files
 }
 
-fn tfvars(path: &Path, loaded: &mut Loaded) -> BTreeMap<String, Value> {
+fn tfvars(path: &Path, budget: &Budget, loaded: &mut Loaded) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     let text = match read_text(path) {
         Ok(t) => t,
@@ -680,11 +931,20 @@ fn tfvars(path: &Path, loaded: &mut Loaded) -> BTreeMap<String, Value> {
             return out;
         }
     };
+    budget.grant_for_bytes(text.len() as u64);
     match hcl::parse(&text) {
         Ok(body) => {
-            let ctx = Context::new();
+            let (ctx, ev) = (Context::new(), Ev::new(budget));
             for a in body.attributes() {
-                out.insert(a.key.to_string(), eval(&a.expr, &ctx));
+                out.insert(a.key.to_string(), ev.eval(&a.expr, &ctx, &Sizes::default()));
+                if let Some(units) = ev.refusal() {
+                    loaded.errors.push(InputError {
+                        file: path.display().to_string(),
+                        line: None,
+                        column: None,
+                        message: over_budget(&a.key, units),
+                    });
+                }
             }
         }
         Err(hcl::Error::Parse(e)) => loaded.errors.push(InputError {
@@ -713,6 +973,7 @@ pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
             Some(path),
         )
     };
+    let budget = Budget::default();
     let mut vars = BTreeMap::new();
     if only.is_none() {
         let mut auto: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -727,11 +988,11 @@ pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
             .unwrap_or_default();
         auto.sort_by_key(|p| p.file_name().map(|n| n != "terraform.tfvars"));
         for f in auto {
-            vars.extend(tfvars(&f, loaded));
+            vars.extend(tfvars(&f, &budget, loaded));
         }
     }
     for f in var_files {
-        vars.extend(tfvars(f, loaded));
+        vars.extend(tfvars(f, &budget, loaded));
     }
     let ancestors = vec![dir.canonicalize().unwrap_or_else(|_| dir.clone())];
     let input = ModuleInput {
@@ -742,11 +1003,16 @@ pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
         depth: 0,
         ancestors,
     };
-    read_module(&input, only, loaded);
+    read_module(&input, only, &budget, loaded);
 }
 
-fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
+fn read_module(input: &ModuleInput, only: Option<&Path>, budget: &Budget, loaded: &mut Loaded) {
     let files = parse_files(&input.dir, only, loaded);
+    for f in &files {
+        budget.grant_for_bytes(f.text.len() as u64);
+    }
+    let ev = Ev::new(budget);
+    let mut sizes = Sizes::default();
 
     // Variables: given values, else defaults, else unknown.
     let mut vars = hcl::Map::new();
@@ -761,10 +1027,19 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             let value = match input.vars.get(name) {
                 Some(v) => v.clone(),
                 None => attr(&b.body, "default")
-                    .map(|e| eval(e, &empty))
+                    .map(|e| ev.eval(e, &empty, &Sizes::default()))
                     .unwrap_or(Value::Unknown),
             };
+            if let Some(units) = ev.refusal() {
+                loaded.errors.push(InputError {
+                    file: f.path.clone(),
+                    line: block_line(&f.text, "variable", name),
+                    column: None,
+                    message: over_budget(&format!("var.{name}"), units),
+                });
+            }
             if let Some(h) = to_hcl(&value) {
+                sizes.set(format!("var.{name}"), size_of(&h));
                 vars.insert(name.to_owned(), h);
             }
         }
@@ -772,33 +1047,69 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
     let mut ctx = base_context();
     ctx.declare_var("var", hcl::Value::Object(vars));
 
-    // Locals, in passes until nothing more resolves.
-    let local_exprs: Vec<(&str, &Expression)> = files
+    // Locals, in dependency order: each is evaluated once, with only the locals it
+    // refers to in its context (copying them all for each would be quadratic).
+    let local_exprs: Vec<(&ParsedFile, &str, &Expression, Vec<String>)> = files
         .iter()
         .flat_map(|f| {
             f.body
                 .blocks()
                 .filter(|b| b.identifier.as_str() == "locals")
+                .map(move |b| (f, b))
         })
-        .flat_map(|b| b.body.attributes().map(|a| (a.key.as_str(), &a.expr)))
+        .flat_map(|(f, b)| {
+            b.body.attributes().map(move |a| {
+                let mut deps = Vec::new();
+                refs_in(&a.expr, &["local"], "", &mut deps);
+                let deps = deps
+                    .into_iter()
+                    .filter_map(|d| d.strip_prefix("local.").map(str::to_owned))
+                    .collect();
+                (f, a.key.as_str(), &a.expr, deps)
+            })
+        })
         .collect();
-    let mut locals = hcl::Map::new();
-    for _ in 0..=local_exprs.len().min(64) {
+    let mut locals: hcl::Map<String, hcl::Value> = hcl::Map::new();
+    let mut settled = vec![false; local_exprs.len()];
+    loop {
         let mut progress = false;
-        for (name, expr) in &local_exprs {
-            if locals.contains_key(*name) {
+        for (i, (f, name, expr, deps)) in local_exprs.iter().enumerate() {
+            if settled[i] || !deps.iter().all(|d| locals.contains_key(d.as_str())) {
                 continue;
             }
-            ctx.declare_var("local", hcl::Value::Object(locals.clone()));
-            if let Ok(v) = expr.evaluate(&ctx) {
+            settled[i] = true;
+            progress = true;
+            let mut own = hcl::Map::new();
+            for d in deps {
+                if let Some(v) = locals.get(d.as_str()) {
+                    own.insert(d.clone(), v.clone());
+                }
+            }
+            ctx.declare_var("local", hcl::Value::Object(own));
+            let value = ev.eval_hcl(expr, &ctx, &sizes);
+            if let Some(units) = ev.refusal() {
+                loaded.errors.push(InputError {
+                    file: f.path.clone(),
+                    line: attr_line(&f.text, name),
+                    column: None,
+                    message: over_budget(&format!("local.{name}"), units),
+                });
+            }
+            if let Some(v) = value {
+                sizes.set(format!("local.{name}"), size_of(&v));
                 locals.insert((*name).to_owned(), v);
-                progress = true;
             }
         }
         if !progress {
             break;
         }
     }
+    // What a copy of the context costs: every variable and local in it.
+    let ctx_units = sizes
+        .names
+        .values()
+        .fold(budget::CONTEXT_UNITS, |n, v| n.saturating_add(*v));
+    sizes.set(CTX_UNITS, ctx_units);
     ctx.declare_var("local", hcl::Value::Object(locals));
     let mut path_obj = hcl::Map::new();
     path_obj.insert(
@@ -817,12 +1128,12 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             .filter(|b| b.identifier.as_str() == "provider")
         {
             let Some(name) = label(b, 0) else { continue };
-            let key = match attr(&b.body, "alias").map(|e| eval(e, &ctx)) {
+            let key = match attr(&b.body, "alias").map(|e| ev.eval(e, &ctx, &sizes)) {
                 Some(Value::String(a)) => format!("{name}.{a}"),
                 _ => name.to_owned(),
             };
             let region = attr(&b.body, "region")
-                .map(|e| eval(e, &ctx))
+                .map(|e| ev.eval(e, &ctx, &sizes))
                 .and_then(|v| v.as_str().map(str::to_owned));
             regions.insert(key, region);
         }
@@ -851,6 +1162,17 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
         .iter()
         .map(|f| (f.path.as_str(), block_spans(&f.text)))
         .collect();
+    // Looked up once per resource: an index, not a search of the file's blocks.
+    let mut resource_spans: HashMap<(&str, &str, &str), &Span> = HashMap::new();
+    for (path, ss) in &spans {
+        for sp in ss.iter().filter(|s| s.keyword == "resource") {
+            if let (Some(t), Some(n)) = (sp.labels.first(), sp.labels.get(1)) {
+                resource_spans
+                    .entry((*path, t.as_str(), n.as_str()))
+                    .or_insert(sp);
+            }
+        }
+    }
 
     // Lines of the files that hold suppression comments at all, split once.
     let file_lines: HashMap<&str, Vec<&str>> = files
@@ -861,13 +1183,8 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
 
     for rb in &blocks {
         let base = format!("{}{}.{}", input.prefix, rb.rtype, rb.name);
-        let span = spans.get(rb.file.path.as_str()).and_then(|ss| {
-            ss.iter().find(|s| {
-                s.keyword == "resource"
-                    && s.labels.first() == Some(&rb.rtype)
-                    && s.labels.get(1) == Some(&rb.name)
-            })
-        });
+        let span =
+            resource_spans.get(&(rb.file.path.as_str(), rb.rtype.as_str(), rb.name.as_str()));
         let (line, end) = span.map(|s| (s.start, s.end)).unwrap_or((0, 0));
         let found = match file_lines.get(rb.file.path.as_str()) {
             Some(lines) if line > 0 => suppressions(lines, line, end),
@@ -900,11 +1217,11 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
         };
         let provider_region = regions.get(&provider_key).cloned().flatten();
 
-        // Instances: count, for_each, or one.
-        // An instance's own context only when count/for_each add to it; otherwise the module's.
-        let mut instances: Vec<(String, Option<Context>)> = Vec::new();
-        let count = attr(&rb.block.body, "count").map(|e| eval(e, &ctx));
-        let for_each = attr(&rb.block.body, "for_each").map(|e| eval(e, &ctx));
+        // Instances: count, for_each, or one. Each instance's `count` or `each` is declared
+        // in one copy of the module's context for this resource, not in a copy per instance.
+        let mut instances: Vec<(String, Option<(&str, hcl::Value)>)> = Vec::new();
+        let count = attr(&rb.block.body, "count").map(|e| ev.eval(e, &ctx, &sizes));
+        let for_each = attr(&rb.block.body, "for_each").map(|e| ev.eval(e, &ctx, &sizes));
         let unresolved = |what: &str, loaded: &mut Loaded| {
             loaded.notes.push(InputError {
                 file: rb.file.path.clone(),
@@ -919,11 +1236,9 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             (Some(c), _) => match c.as_number() {
                 Some(n) if n >= 0.0 && (n as usize) <= MAX_INSTANCES => {
                     for i in 0..n as usize {
-                        let mut c = ctx.clone();
                         let mut o = hcl::Map::new();
                         o.insert("index".to_owned(), hcl::Value::from(i as i64));
-                        c.declare_var("count", hcl::Value::Object(o));
-                        instances.push((format!("{base}[{i}]"), Some(c)));
+                        instances.push((format!("{base}[{i}]"), Some(("count", o.into()))));
                     }
                 }
                 Some(n) if n > MAX_INSTANCES as f64 => {
@@ -943,38 +1258,39 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             },
             (None, Some(fe)) => {
                 let items: Option<Vec<(String, hcl::Value)>> = match &fe {
-                    Value::Map(m) => m
+                    Value::Map(m) if m.len() <= MAX_INSTANCES => m
                         .iter()
                         .map(|(k, v)| Some((k.to_owned(), to_hcl(v).unwrap_or(hcl::Value::Null))))
                         .collect(),
-                    Value::List(l) => l
+                    Value::List(l) if l.len() <= MAX_INSTANCES => l
                         .iter()
                         .map(|v| {
                             v.as_str()
                                 .map(|s| (s.to_owned(), hcl::Value::String(s.to_owned())))
                         })
                         .collect(),
+                    Value::Map(_) | Value::List(_) => {
+                        loaded.errors.push(InputError {
+                            file: rb.file.path.clone(),
+                            line: Some(line),
+                            column: None,
+                            message: format!(
+                                "{base}: for_each exceeds the limit of {MAX_INSTANCES} instances"
+                            ),
+                        });
+                        Some(Vec::new())
+                    }
                     _ => None,
                 };
                 match items {
-                    Some(items) if items.len() <= MAX_INSTANCES => {
+                    Some(items) => {
                         for (k, v) in items {
-                            let mut c = ctx.clone();
                             let mut o = hcl::Map::new();
                             o.insert("key".to_owned(), hcl::Value::String(k.clone()));
                             o.insert("value".to_owned(), v);
-                            c.declare_var("each", hcl::Value::Object(o));
-                            instances.push((format!("{base}[\"{k}\"]"), Some(c)));
+                            instances.push((format!("{base}[\"{k}\"]"), Some(("each", o.into()))));
                         }
                     }
-                    Some(_) => loaded.errors.push(InputError {
-                        file: rb.file.path.clone(),
-                        line: Some(line),
-                        column: None,
-                        message: format!(
-                            "{base}: for_each exceeds the limit of {MAX_INSTANCES} instances"
-                        ),
-                    }),
                     None => {
                         unresolved("for_each", loaded);
                         instances.push((base.clone(), None));
@@ -983,9 +1299,39 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             }
             (None, None) => instances.push((base.clone(), None)),
         }
+        let mut work: Option<Context> = None;
+        let mut work_sizes = sizes.clone();
+        // One bound for every instance: with the largest `count` or `each` any has.
+        if let Some(max) = instances
+            .iter()
+            .filter_map(|(_, own)| own.as_ref().map(|(_, v)| size_of(v)))
+            .max()
+        {
+            work_sizes.set("count", max);
+            work_sizes.set("each", max);
+        }
+        let per_instance = body_bound(&rb.block.body, &work_sizes);
+        if per_instance > MAX_VALUE_UNITS {
+            ev.refuse(per_instance);
+            instances.clear();
+        }
         for (address, own) in instances {
-            let c = own.as_ref().unwrap_or(&ctx);
-            let attrs = body_value(&rb.block.body, c, true);
+            if ev.refused_any() {
+                break;
+            }
+            let c = match own {
+                None => &ctx,
+                Some((name, value)) => {
+                    if work.is_none() && !ev.charge(ctx_units) {
+                        break;
+                    }
+                    let w = work.get_or_insert_with(|| ctx.clone());
+                    work_sizes.set(name, size_of(&value));
+                    w.declare_var(name, value);
+                    &*w
+                }
+            };
+            let attrs = body_value(&rb.block.body, c, &work_sizes, &ev, true);
             let region = attrs
                 .get("region")
                 .and_then(Value::as_str)
@@ -1004,6 +1350,14 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 attrs,
                 refs: pairs(refs_raw.iter().cloned()),
                 ignored: pairs(ignored.iter().cloned()),
+            });
+        }
+        if let Some(units) = ev.refusal() {
+            loaded.errors.push(InputError {
+                file: rb.file.path.clone(),
+                line: Some(line),
+                column: None,
+                message: over_budget(&base, units),
             });
         }
     }
@@ -1026,7 +1380,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     })
                 })
                 .map(|s| s.start);
-            let source = attr(&b.body, "source").map(|e| eval(e, &ctx));
+            let source = attr(&b.body, "source").map(|e| ev.eval(e, &ctx, &sizes));
             let Some(Value::String(source)) = source else {
                 continue;
             };
@@ -1066,12 +1420,15 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                 continue;
             }
             let mut keys: Vec<(String, Context)> = Vec::new();
-            let count = attr(&b.body, "count").map(|e| eval(e, &ctx));
-            let for_each = attr(&b.body, "for_each").map(|e| eval(e, &ctx));
+            let count = attr(&b.body, "count").map(|e| ev.eval(e, &ctx, &sizes));
+            let for_each = attr(&b.body, "for_each").map(|e| ev.eval(e, &ctx, &sizes));
             let base = format!("{}module.{name}", input.prefix);
             match (count.and_then(|c| c.as_number()), for_each) {
                 (Some(n), _) if n >= 0.0 && (n as usize) <= MAX_INSTANCES => {
                     for i in 0..n as usize {
+                        if !ev.charge(ctx_units) {
+                            break;
+                        }
                         let mut c = ctx.clone();
                         let mut o = hcl::Map::new();
                         o.insert("index".to_owned(), hcl::Value::from(i as i64));
@@ -1079,8 +1436,11 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                         keys.push((format!("{base}[{i}]."), c));
                     }
                 }
-                (None, Some(Value::Map(m))) => {
+                (None, Some(Value::Map(m))) if m.len() <= MAX_INSTANCES => {
                     for (k, v) in m {
+                        if !ev.charge(ctx_units) {
+                            break;
+                        }
                         let mut c = ctx.clone();
                         let mut o = hcl::Map::new();
                         o.insert("key".to_owned(), hcl::Value::String(k.clone()));
@@ -1101,7 +1461,16 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
                     ) {
                         continue;
                     }
-                    child_vars.insert(k.to_owned(), eval(&a.expr, &c));
+                    child_vars.insert(k.to_owned(), ev.eval(&a.expr, &c, &sizes));
+                }
+                if let Some(units) = ev.refusal() {
+                    steps.push(Step::Error(InputError {
+                        file: f.path.clone(),
+                        line,
+                        column: None,
+                        message: over_budget(&format!("module.{name}"), units),
+                    }));
+                    break;
                 }
                 let mut ancestors = input.ancestors.clone();
                 ancestors.push(canonical.clone());
@@ -1127,7 +1496,7 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, loaded: &mut Loaded) {
             .map(|step| match step {
                 Step::Child(child) => {
                     let mut l = Loaded::default();
-                    read_module(child, None, &mut l);
+                    read_module(child, None, budget, &mut l);
                     Some(l)
                 }
                 _ => None,
@@ -1193,9 +1562,12 @@ mod tests {
     }
 
     #[test]
-    fn nesting_counts_brackets_outside_strings() {
-        assert_eq!(nesting("a = { b = [1, \"{{{\"] }"), 2);
-        assert_eq!(nesting("# {{{{\nx = 1"), 0);
+    fn shape_counts_brackets_and_entries_outside_strings() {
+        assert_eq!(shape("a = { b = [1, \"{{{\"] }").depth, 2);
+        assert_eq!(shape("# {{{{\nx = 1").depth, 0);
+        let s = shape("x = {\n a = 1\n b = \"c = d\"\n c = 1 == 2\n d = [for k, v in y : k]\n}\n");
+        assert_eq!(s.widest, (4, 1));
+        assert_eq!(s.squares, 16);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::model::Resource;
 
+pub mod budget;
 pub mod hcl;
 pub mod inventory;
 pub mod plan;
@@ -16,6 +17,11 @@ pub mod plan;
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
 /// Deepest nesting of brackets accepted in an HCL file (JSON has serde_json's own limit).
 pub const MAX_NESTING: usize = 200;
+/// Most entries of one map or block in an HCL file: the HCL parser's cost grows with the
+/// square of a map's keys.
+pub const MAX_OBJECT_ENTRIES: usize = 10_000;
+/// Most parser work (Σ entries² over a file's maps and blocks) accepted for one HCL file.
+pub const MAX_OBJECT_WORK: u64 = 200_000_000;
 /// Deepest chain of local modules.
 pub const MAX_MODULE_DEPTH: usize = 16;
 /// Most instances one `count` / `for_each` may expand to.
