@@ -425,11 +425,7 @@ fn write_report(
 ) -> Result<(), Failure> {
     match ctx.format {
         Format::Json => report::write_json(out, o, rules, meta)?,
-        Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &report::sarif(o, rules, selected, meta))
-                .map_err(std::io::Error::other)?;
-            writeln!(out)?;
-        }
+        Format::Sarif => report::write_sarif(out, o, rules, selected, meta)?,
         Format::Junit => out.write_all(report::junit(o, rules, selected, meta).as_bytes())?,
         _ => human(ctx, o, rules, meta, out)?,
     }

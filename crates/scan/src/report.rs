@@ -257,7 +257,90 @@ fn sarif_result(
     result
 }
 
+/// Where the results go in the SARIF skeleton: a string no rule or message can produce.
+const RESULTS_SLOT: &str = "\u{0}cloudward-results\u{0}";
+
+/// Writes the SARIF log with its results streamed, a batch at a time, so that the log of
+/// a large estate is never held in memory whole (the rest of the log is small).
+pub fn write_sarif(
+    out: &mut dyn std::io::Write,
+    outcome: &Outcome,
+    rules: &[Rule],
+    selected: &[usize],
+    meta: &Meta,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let skeleton = sarif_document(
+        outcome,
+        rules,
+        selected,
+        meta,
+        Json::String(RESULTS_SLOT.into()),
+    );
+    let text = serde_json::to_string_pretty(&skeleton).map_err(std::io::Error::other)?;
+    let slot = serde_json::to_string(RESULTS_SLOT).map_err(std::io::Error::other)?;
+    let (head, tail) = text
+        .split_once(&slot)
+        .ok_or_else(|| std::io::Error::other("SARIF skeleton without its results slot"))?;
+    out.write_all(head.as_bytes())?;
+    out.write_all(b"[")?;
+    let index: std::collections::HashMap<usize, usize> =
+        selected.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+    let all: Vec<&Finding> = outcome.findings.iter().chain(&outcome.suppressed).collect();
+    const BATCH: usize = 4096;
+    const WINDOW: usize = 16 * BATCH;
+    for (w, window) in all.chunks(WINDOW).enumerate() {
+        let buffers: Vec<std::io::Result<Vec<u8>>> = window
+            .par_chunks(BATCH)
+            .enumerate()
+            .map(|(b, batch)| {
+                let mut buf = Vec::with_capacity(batch.len() * 512);
+                for (i, f) in batch.iter().enumerate() {
+                    let first = w == 0 && b == 0 && i == 0;
+                    buf.extend_from_slice(if first { b"\n        " } else { b",\n        " });
+                    let r = sarif_result(
+                        f,
+                        rules,
+                        meta.estate,
+                        index.get(&f.rule_index()).copied(),
+                        meta.lang,
+                    );
+                    serde_json::to_writer(&mut buf, &r).map_err(std::io::Error::other)?;
+                }
+                Ok(buf)
+            })
+            .collect();
+        for buf in buffers {
+            out.write_all(&buf?)?;
+        }
+    }
+    if !all.is_empty() {
+        out.write_all(b"\n      ")?;
+    }
+    out.write_all(b"]")?;
+    out.write_all(tail.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// The SARIF log as one value (for small outcomes and tests; see [`write_sarif`]).
 pub fn sarif(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta) -> Json {
+    let index_of = |rule: usize| selected.iter().position(|i| *i == rule);
+    let results: Vec<Json> = outcome
+        .findings
+        .iter()
+        .chain(&outcome.suppressed)
+        .map(|f| sarif_result(f, rules, meta.estate, index_of(f.rule_index()), meta.lang))
+        .collect();
+    sarif_document(outcome, rules, selected, meta, Json::Array(results))
+}
+
+fn sarif_document(
+    _outcome: &Outcome,
+    rules: &[Rule],
+    selected: &[usize],
+    meta: &Meta,
+    results: Json,
+) -> Json {
     let lang = meta.lang;
     let driver_rules: Vec<Json> = selected
         .iter()
@@ -282,13 +365,6 @@ pub fn sarif(outcome: &Outcome, rules: &[Rule], selected: &[usize], meta: &Meta)
                 },
             })
         })
-        .collect();
-    let index_of = |rule: usize| selected.iter().position(|i| *i == rule);
-    let results: Vec<Json> = outcome
-        .findings
-        .iter()
-        .chain(&outcome.suppressed)
-        .map(|f| sarif_result(f, rules, meta.estate, index_of(f.rule_index()), lang))
         .collect();
     let notifications: Vec<Json> = meta
         .errors
@@ -464,6 +540,60 @@ mod tests {
             let mut written = Vec::new();
             write_findings(&mut written, &list, &[], &meta).unwrap();
             assert_eq!(written, expected, "{n} findings");
+        }
+    }
+
+    #[test]
+    fn streamed_sarif_is_the_same_log_as_the_whole_value() {
+        let resources: Vec<Resource> = (0..3)
+            .map(|i| Resource {
+                address: format!("t.r{i}").into(),
+                rtype: intern("t"),
+                provider: intern("p"),
+                region: None,
+                file: intern("main.tf"),
+                line: i + 1,
+                attrs: Value::Null,
+                refs: Box::new([]),
+                ignored: Box::new([]),
+            })
+            .collect();
+        let estate = Estate::new(resources);
+        let errors = [InputError {
+            file: "bad.tf".into(),
+            line: Some(3),
+            column: Some(4),
+            message: "broken".into(),
+        }];
+        let meta = Meta {
+            version: "0",
+            level: ProtectionLevel::General,
+            level_given: false,
+            lang: Lang::En,
+            inputs: &[],
+            errors: &errors,
+            notes: &[],
+            estate: &estate,
+        };
+        for n in [0, 1, 70_001] {
+            let outcome = Outcome {
+                findings: (0..n)
+                    .map(|i| Finding {
+                        rule: 0,
+                        subject: if i % 7 == 6 { ACCOUNT } else { (i % 3) as u32 },
+                        severity: Severity::High,
+                        status: Status::Fail,
+                        suppressed: None,
+                        reason: None,
+                    })
+                    .collect(),
+                ..Outcome::default()
+            };
+            let mut written = Vec::new();
+            write_sarif(&mut written, &outcome, &[], &[], &meta).unwrap();
+            let parsed: Json = serde_json::from_slice(&written).unwrap();
+            assert_eq!(parsed, sarif(&outcome, &[], &[], &meta), "{n} results");
+            assert_eq!(parsed["runs"][0]["results"].as_array().unwrap().len(), n);
         }
     }
 }
