@@ -84,6 +84,9 @@ pub enum Command {
     Rules(RulesCommand),
     /// Run the governance server (API) on SQLite or PostgreSQL
     Serve(ServeArgs),
+    /// The server's scan of one upload (run by `serve`, not by people)
+    #[command(hide = true, name = "scan-worker")]
+    ScanWorker(ScanWorkerArgs),
     /// Administration: create users (the first platform administrator, say)
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -289,6 +292,34 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (behind TLS)
     #[arg(long, env = "CLOUDWARD_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// A server scan's time limit in seconds (wall clock and CPU) [default: 120]
+    #[arg(long, value_name = "SECONDS", env = "CLOUDWARD_SCAN_TIMEOUT")]
+    pub scan_timeout: Option<u64>,
+    /// A server scan's memory limit (address space) in MiB [default: 2048]
+    #[arg(long, value_name = "MIB", env = "CLOUDWARD_SCAN_MEMORY_MB")]
+    pub scan_memory_mb: Option<u64>,
+    /// Scans one organisation may run at the same time [default: 2]
+    #[arg(long, value_name = "N", env = "CLOUDWARD_SCANS_PER_ORG")]
+    pub scans_per_org: Option<usize>,
+    /// Run server scans in the server's process instead of a limited child process
+    #[arg(long, env = "CLOUDWARD_SCAN_IN_PROCESS")]
+    pub scan_in_process: bool,
+}
+
+/// The server's scan of one upload, in a child process that limits itself.
+#[derive(Debug, Args)]
+pub struct ScanWorkerArgs {
+    /// The folder the server wrote the upload to
+    pub dir: PathBuf,
+    /// The engagement's protection level
+    #[arg(long)]
+    pub level: Option<String>,
+    /// Address-space limit in MiB
+    #[arg(long, default_value_t = 2048)]
+    pub memory_mb: u64,
+    /// CPU-time limit in seconds
+    #[arg(long, default_value_t = 120)]
+    pub cpu_seconds: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -143,7 +143,7 @@ fn formats_of(command: &Command) -> &'static [&'static str] {
         Command::Scan(_) => &["table", "json", "sarif", "junit", "markdown"],
         Command::Schema { .. } => &["json"],
         Command::Init(_) => &["table"],
-        Command::Serve(_) | Command::Admin(_) => &["table"],
+        Command::Serve(_) | Command::Admin(_) | Command::ScanWorker(_) => &["table"],
         Command::Push(_) => &["table", "json"],
         Command::Audit(_) => &["table", "json"],
         Command::Oscal(_) => &["table", "json", "csv", "markdown", "html"],
@@ -166,6 +166,14 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Scan(args) => scan_cmd::run(ctx, &args, out),
         Command::Rules(cmd) => scan_cmd::rules_cmd(ctx, cmd, out),
         Command::Serve(args) => serve_cmd::serve(ctx, &args, out),
+        Command::ScanWorker(args) => cloudward_server::scanning::worker_main(
+            &args.dir,
+            args.level.as_deref(),
+            args.memory_mb,
+            args.cpu_seconds,
+            out,
+        )
+        .map_err(Failure::from),
         Command::Admin(cmd) => serve_cmd::admin(ctx, &cmd, out),
         Command::Audit(cmd) => serve_cmd::audit(ctx, &cmd, out),
         Command::Push(args) => serve_cmd::push(ctx, &args, out),

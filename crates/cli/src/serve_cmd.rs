@@ -108,6 +108,19 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
         config.login_rate_per_minute = v;
     }
     config.secure_cookies |= args.secure_cookies;
+    if let Some(v) = args.scan_timeout {
+        config.scan_timeout_seconds = v.max(1);
+    }
+    if let Some(v) = args.scan_memory_mb {
+        config.scan_memory_mb = v.max(64);
+    }
+    if let Some(v) = args.scans_per_org {
+        config.scans_per_org = v.max(1);
+    }
+    // Scans run in a child process of this same program, which limits itself.
+    if !args.scan_in_process && config.scan_worker.is_none() {
+        config.scan_worker = std::env::current_exe().ok();
+    }
     init_logging();
     let rt = runtime()?;
     rt.block_on(async {

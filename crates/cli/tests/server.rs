@@ -28,11 +28,26 @@ fn serve(data_dir: &Path, database: Option<&str>, demo: bool) -> Server {
     serve_logging(data_dir, database, demo, None)
 }
 
+/// The demo server on SQLite, with extra flags.
+fn serve_with(data_dir: &Path, extra: &mut Vec<&str>) -> Server {
+    serve_full(data_dir, None, true, None, extra)
+}
+
 fn serve_logging(
     data_dir: &Path,
     database: Option<&str>,
     demo: bool,
     log: Option<&Path>,
+) -> Server {
+    serve_full(data_dir, database, demo, log, &mut Vec::new())
+}
+
+fn serve_full(
+    data_dir: &Path,
+    database: Option<&str>,
+    demo: bool,
+    log: Option<&Path>,
+    extra: &mut Vec<&str>,
 ) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudward"));
     cmd.args([
@@ -57,6 +72,7 @@ fn serve_logging(
     if demo {
         cmd.arg("--demo");
     }
+    cmd.args(extra.drain(..));
     if let Some(db) = database {
         cmd.args(["--database", db]);
     }
@@ -577,5 +593,63 @@ fn push_uploads_a_scan_from_ci_with_a_token() {
         String::from_utf8_lossy(&out.stderr).contains("cloudward"),
         "names what was expected"
     );
+    server.terminate();
+}
+
+#[test]
+fn a_hostile_upload_costs_one_scan_not_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd_args = vec!["--scan-memory-mb", "128", "--scan-timeout", "300"];
+    let server = serve_with(dir.path(), &mut cmd_args);
+    let admin = server.login("customer-admin");
+    let list: Value = admin.get("/api/v1/engagements").json().unwrap();
+    let id = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["phase"] == "operation")
+        .unwrap_or_else(|| panic!("no engagement in operation: {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let scan = |name: &str, content: &str| {
+        admin
+            .client
+            .post(format!("{}/api/v1/engagements/{id}/scans/run", admin.base))
+            .header("x-csrf-token", &admin.csrf)
+            .json(&json!({ "files": [{ "name": name, "content": content }] }))
+            .timeout(std::time::Duration::from_secs(600))
+            .send()
+            .unwrap()
+    };
+    // A 1 KB chain of locals, each doubling the last: refused by the line that crosses
+    // the evaluation limit, before it takes any memory to speak of.
+    let mut doubling = String::from("locals {\n  l0 = [\"aaaaaaaaaaaaaaaa\"]\n");
+    for i in 1..40 {
+        doubling.push_str(&format!("  l{i} = concat(local.l{}, local.l{})\n", i - 1, i - 1));
+    }
+    doubling.push_str("}\n");
+    let r = scan("main.tf", &doubling);
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(message.contains("main.tf:") && message.contains("local.l"), "{message}");
+    // Within every evaluation limit, but more than the scan's memory: the child process
+    // that runs it dies at its limit, and the answer says so.
+    let heavy = format!(
+        "resource \"alicloud_oss_bucket\" \"b\" {{\n  count = 30000\n  bucket = \"b-${{count.index}}\"\n  tags = {{ note = \"{}\" }}\n}}\n",
+        "x".repeat(5000)
+    );
+    let r = scan("heavy.tf", &heavy);
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["error"]["code"], "scan_too_costly", "{v}");
+    // The service is still there for everyone, and the next scan runs.
+    assert_eq!(admin.get("/healthz").status(), 200);
+    let r = scan(
+        "ok.tf",
+        "resource \"alicloud_oss_bucket\" \"b\" {\n  bucket = \"b\"\n  acl = \"private\"\n}\n",
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
     server.terminate();
 }

@@ -187,7 +187,7 @@ const ESTATE_BEFORE: &str = include_str!("demo_estate_before.tf");
 /// the earlier one with a public bucket and SSH open to the world, the later one without —
 /// so that posture, trend and findings have something to show from the first start.
 pub async fn seed_supervision(state: &crate::AppState) -> Result<(), String> {
-    use crate::scanning::scan_files;
+    use crate::scanning::scan_trusted_files;
     use crate::supervision::ScanFile;
     let err = |e: cloudward_store::StoreError| e.to_string();
     let store = &state.store;
@@ -242,7 +242,7 @@ pub async fn seed_supervision(state: &crate::AppState) -> Result<(), String> {
             vec![file("main.tf", ESTATE), file("exports.tf", ESTATE_BEFORE)],
             vec![file("main.tf", ESTATE)],
         ] {
-            let report = scan_files(&files, e.level.as_deref())
+            let report = scan_trusted_files(&files, e.level.as_deref())
                 .map_err(|e| format!("the demo estate does not scan: {}", e.key))?;
             crate::supervision::ingest(
                 state,

@@ -64,6 +64,14 @@ pub struct Config {
     pub evidence_storage: evidence::EvidenceStorage,
     /// Largest evidence file, in bytes.
     pub evidence_limit: usize,
+    /// The program that runs server scans in a child process (`cloudward`, run as
+    /// `cloudward scan-worker`); unset, scans run in the server's own process.
+    pub scan_worker: Option<PathBuf>,
+    /// A server scan's limits: wall-clock and CPU seconds, and address space in MiB.
+    pub scan_timeout_seconds: u64,
+    pub scan_memory_mb: u64,
+    /// Scans one organisation may run at the same time.
+    pub scans_per_org: usize,
 }
 
 impl Default for Config {
@@ -84,6 +92,10 @@ impl Default for Config {
             change_ack_hours: 5 * 24,
             evidence_storage: evidence::EvidenceStorage::Database,
             evidence_limit: 25 * 1024 * 1024,
+            scan_worker: None,
+            scan_timeout_seconds: 120,
+            scan_memory_mb: 2048,
+            scans_per_org: 2,
         }
     }
 }
@@ -119,6 +131,8 @@ pub struct AppState {
     pub(crate) frameworks:
         Arc<std::sync::Mutex<HashMap<String, Arc<cloudward_oscal::framework::Framework>>>>,
     metrics: Arc<metrics::Metrics>,
+    /// Scans running, per organisation.
+    pub(crate) scans: Arc<scanning::ScanSlots>,
 }
 
 impl AppState {
@@ -142,6 +156,7 @@ impl AppState {
             config: Arc::new(config),
             frameworks: Arc::default(),
             metrics: Arc::new(metrics::Metrics::default()),
+            scans: Arc::new(scanning::ScanSlots::default()),
         })
     }
 }

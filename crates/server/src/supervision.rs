@@ -335,7 +335,8 @@ pub struct ScanFile {
 
 /// Let the server scan uploaded Terraform, plan or inventory files at the engagement's level.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/scans/run", tag = "supervision", request_body = ServerScan,
-    responses((status = 201, body = Object)))]
+    responses((status = 201, body = Object), (status = 400, description = "not an acceptable input: the readers' errors, by file and line"),
+        (status = 422, description = "the scan went past its time or memory limit"), (status = 429, description = "the organisation already runs its share of scans")))]
 pub async fn run_scan(
     State(state): State<AppState>,
     p: Principal,
@@ -353,12 +354,9 @@ pub async fn run_scan(
     if body.files.is_empty() {
         return Err(bad_scan("$.files is empty"));
     }
-    let level = e.level.clone();
-    let report = tokio::task::spawn_blocking(move || {
-        crate::scanning::scan_files(&body.files, level.as_deref())
-    })
-    .await
-    .map_err(|_| ApiError::internal())??;
+    let org = p.org.as_ref().map_or("", |o| o.id.as_str());
+    let report =
+        crate::scanning::scan_files(&state, org, &body.files, e.level.as_deref()).await?;
     let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "server").await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "run": run }))).into_response())
 }

@@ -688,7 +688,7 @@ fn cloudward_report(plan: &str) -> Value {
         name: "plan.json".into(),
         content: plan.into(),
     };
-    cloudward_server::scanning::scan_files(&[file], Some("advanced")).unwrap()
+    cloudward_server::scanning::scan_trusted_files(&[file], Some("advanced")).unwrap()
 }
 
 #[test]
