@@ -104,10 +104,26 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
     if let Some(v) = args.lockout_after {
         config.lockout_after = v.max(1);
     }
+    if let Some(v) = args.login_backoff_base {
+        config.login_backoff_base_seconds = v;
+    }
     if let Some(v) = args.login_rate {
         config.login_rate_per_minute = v;
     }
     config.secure_cookies |= args.secure_cookies;
+    config.hsts |= args.hsts;
+    if let Some(v) = args.header_read_timeout {
+        config.header_read_timeout_seconds = v.max(1);
+    }
+    if let Some(v) = args.request_timeout {
+        config.request_timeout_seconds = v.max(1);
+    }
+    if let Some(v) = args.upload_timeout {
+        config.upload_timeout_seconds = v.max(1);
+    }
+    if let Some(v) = args.max_connections {
+        config.max_connections = v.max(1);
+    }
     init_logging();
     let rt = runtime()?;
     rt.block_on(async {

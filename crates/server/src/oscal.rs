@@ -110,7 +110,7 @@ async fn evaluated(
     let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request("input.bad_date").arg("value", day))?;
     let (_, text) = export_text(&e)?;
-    let file = engagement::parse(&text).map_err(|_| ApiError::internal())?;
+    let file = engagement::parse(&text).map_err(ApiError::internal_from)?;
     match check::check(&file, &text, &state.content, date) {
         Ok(report) => Ok((file, report)),
         Err(CheckError::Classified) => Err(ApiError::new(
@@ -181,7 +181,7 @@ pub async fn component(
     let ts = timestamp(&q)?;
     let axum::Json(view) = crate::workflow::get_offering(State(state.clone()), p, Path(id)).await?;
     let offering: cloudward_domain::workflow::Offering =
-        serde_json::from_value(view.offering).map_err(|_| ApiError::internal())?;
+        serde_json::from_value(view.offering).map_err(ApiError::internal_from)?;
     Ok(json(&export::component(
         &state.content,
         &offering,
@@ -224,7 +224,7 @@ pub async fn results(
         offering,
         assessor,
         conclusion: serde_json::from_value(a["conclusion"].clone()).ok(),
-        results: serde_json::from_value(a["results"].clone()).map_err(|_| ApiError::internal())?,
+        results: serde_json::from_value(a["results"].clone()).map_err(ApiError::internal_from)?,
     };
     Ok(json(&export::assessment_results(&file, &ts, version())))
 }
@@ -242,7 +242,7 @@ pub async fn scan_results(
     let ts = timestamp(&q)?;
     let (r, run) = crate::supervision::visible_run(&state, &p, &id).await?;
     let bytes = crate::supervision::run_report(&state, &run).await?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::internal())?;
+    let text = std::str::from_utf8(&bytes).map_err(ApiError::internal_from)?;
     let report = cloudward_oscal::scan::parse(text).map_err(|e| {
         tracing::error!(error = %e, run = %r.id, "stored scan report unreadable");
         ApiError::internal()

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use cloudward_domain::Lang;
@@ -176,7 +176,11 @@ pub fn refused(v: &Viewer, e: &crate::error::ApiError) -> Response {
             }
         }
     }
-    error_page(&v.ui, e.status, &msg)
+    let mut r = error_page(&v.ui, e.status, &msg);
+    if let Some(d) = &e.detail {
+        r.extensions_mut().insert(crate::ErrorDetail(d.clone()));
+    }
+    r
 }
 
 /// A multipart form: its text fields, and the file of its `file` field (name and bytes).
@@ -248,23 +252,13 @@ pub fn error_page(ui: &Ui, status: StatusCode, message: &str) -> Response {
 
 pub fn render<T: askama::Template>(t: &T) -> Response {
     match t.render() {
-        Ok(html) => {
-            let mut r = Html(html).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
-                ),
-            );
-            r.headers_mut().insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            r
-        }
+        // The security headers (CSP and the rest) are set on every response by the router.
+        Ok(html) => Html(html).into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            let mut r = (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+            r.extensions_mut()
+                .insert(crate::ErrorDetail(format!("template failed: {e}")));
+            r
         }
     }
 }
