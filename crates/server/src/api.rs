@@ -448,11 +448,12 @@ pub async fn export(
 ) -> ApiResult<Response> {
     let e = visible(&state, &p, &id).await?;
     let (_, text) = export_text(&e)?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+    Ok(crate::download::attachment(
+        "engagement.yaml",
+        "engagement.yaml",
+        "application/yaml; charset=utf-8",
         text,
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

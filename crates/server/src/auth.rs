@@ -722,3 +722,74 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/auth/password", post(change_password))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_wait_doubles_per_failure_up_to_the_cap_and_then_lets_the_attempt_through() {
+        let t = LoginThrottle::new(3, SECOND, 4 * SECOND, 100);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(t.check("Alice", ip, t0), Ok(()));
+            t.failed("Alice", ip, t0);
+        }
+        // Case does not matter; other addresses are not slowed (yet).
+        assert_eq!(t.check("alice", ip, t0), Err(SECOND));
+        assert_eq!(t.check("alice", [10, 0, 0, 2].into(), t0), Ok(()));
+        assert_eq!(t.check("alice", ip, t0 + SECOND), Ok(()));
+        t.failed("alice", ip, t0 + SECOND);
+        assert_eq!(t.check("alice", ip, t0 + SECOND), Err(2 * SECOND));
+        let t1 = t0 + 3 * SECOND;
+        t.failed("alice", ip, t1);
+        assert_eq!(t.check("alice", ip, t1), Err(4 * SECOND));
+        t.failed("alice", ip, t1 + 4 * SECOND);
+        assert_eq!(
+            t.check("alice", ip, t1 + 4 * SECOND),
+            Err(4 * SECOND),
+            "capped"
+        );
+        assert_eq!(t.check("alice", ip, t1 + 8 * SECOND), Ok(()));
+        // A success from the address forgets its failures.
+        t.succeeded("alice", ip);
+        t.failed("alice", ip, t1 + 8 * SECOND);
+        assert_eq!(t.check("alice", ip, t1 + 8 * SECOND), Ok(()));
+    }
+
+    #[test]
+    fn many_addresses_slow_the_name_for_everyone_and_the_maps_stay_bounded() {
+        let t = LoginThrottle::new(1, SECOND, 60 * SECOND, 8);
+        let t0 = Instant::now();
+        for i in 0..10u8 {
+            t.failed("root", [10, 0, 0, i].into(), t0);
+        }
+        assert_eq!(t.check("root", [192, 168, 0, 1].into(), t0), Err(SECOND));
+        assert_eq!(
+            t.check("root", [192, 168, 0, 1].into(), t0 + SECOND),
+            Ok(())
+        );
+        assert!(t.by_address.lock().map(|m| m.len()).unwrap_or(0) <= 8);
+        for i in 0..50u8 {
+            t.failed(&format!("user{i}"), [10, 0, 1, i].into(), t0);
+        }
+        assert!(t.by_name.lock().map(|m| m.len()).unwrap_or(0) <= 8);
+        assert!(t.by_address.lock().map(|m| m.len()).unwrap_or(0) <= 8);
+    }
+
+    #[test]
+    fn the_limiter_counts_failures_only() {
+        let l = LoginLimiter::new(2);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..10 {
+            assert_eq!(l.check(ip), Ok(()));
+        }
+        l.failed(ip);
+        assert_eq!(l.check(ip), Ok(()));
+        l.failed(ip);
+        assert!(l.check(ip).is_err());
+    }
+}

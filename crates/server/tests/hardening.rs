@@ -313,3 +313,41 @@ fn an_existing_data_directory_is_tightened_at_start() {
     assert_eq!(mode(dir.path()), 0o700);
     assert_eq!(mode(&dir.path().join("cloudward.db")), 0o600);
 }
+
+#[test]
+fn a_request_whose_body_never_ends_gets_a_timeout() {
+    let s = TestServer::start(&common::Db::Sqlite, |c| c.request_timeout_seconds = 1);
+    let mut t = TcpStream::connect(addr(&s)).unwrap();
+    t.write_all(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: cloudward\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user",
+    )
+    .unwrap();
+    t.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut answer = Vec::new();
+    let _ = t.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
+}
+
+#[test]
+fn exports_are_attachments() {
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let u = s.login("a-member");
+    let ea = &s.engagements["EA"];
+    for (path, name) in [
+        (
+            format!("/api/v1/engagements/{ea}/export"),
+            "engagement.yaml",
+        ),
+        (format!("/api/v1/engagements/{ea}/oscal/ssp"), "ssp.json"),
+    ] {
+        let r = u.get(&path);
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(
+            r.headers()["content-disposition"],
+            format!("attachment; filename=\"{name}\"; filename*=UTF-8''{name}").as_str(),
+            "{path}"
+        );
+    }
+}
