@@ -389,3 +389,60 @@ fn file_names_with_control_characters_are_refused() {
         200
     );
 }
+
+/// The console's upload form refuses such a name too, and shows the form again with why.
+#[test]
+fn the_console_shows_the_upload_form_again_when_a_name_is_refused() {
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let member = s.login("a-member");
+    let boundary = "cloudwardboundary";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("csrf_token", member.csrf.as_str()),
+        ("target_kind", "control"),
+        ("target", "DP-04"),
+        ("effective_date", "2026-11-01"),
+    ] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"evil\u{202E}txt.html\"\r\nContent-Type: text/plain\r\n\r\nsome text\r\n--{boundary}--\r\n"
+        )
+        .as_bytes(),
+    );
+    let r = member
+        .client
+        .post(format!(
+            "{}/engagements/{}/evidence?lang=en",
+            s.base, s.engagements["EA"]
+        ))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"problem\""), "{html}");
+    assert!(html.contains("file name (name) is not valid"), "{html}");
+    assert!(
+        html.contains("multipart/form-data"),
+        "the form again: {html}"
+    );
+    let list: Value = member
+        .get(&format!(
+            "/api/v1/engagements/{}/evidence",
+            s.engagements["EA"]
+        ))
+        .json()
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing filed");
+}

@@ -183,6 +183,18 @@ pub fn refused(v: &Viewer, e: &crate::error::ApiError) -> Response {
     r
 }
 
+/// A refusal that is about what the form sent (a file's name, type or size): the console
+/// shows the form again with the message instead of a page of its own.
+pub fn is_form_problem(e: &crate::error::ApiError) -> bool {
+    matches!(e.status.as_u16(), 400 | 413 | 415 | 422)
+}
+
+/// The message of a refusal in the viewer's language.
+pub fn problem_text(v: &Viewer, e: &crate::error::ApiError) -> String {
+    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    v.ui.messages_render(e.key, &args)
+}
+
 /// A multipart form: its text fields, and the file of its `file` field (name and bytes).
 #[derive(Debug)]
 pub struct Upload {
