@@ -283,13 +283,18 @@ pub struct ServeArgs {
     /// Session lifetime in minutes [default: 480]
     #[arg(long, value_name = "MINUTES", env = "CLOUDWARD_SESSION_MINUTES")]
     pub session_minutes: Option<i64>,
-    /// Failed logins before an account is locked [default: 5]
+    /// Failed logins for a user name from one address before the next attempts from there
+    /// wait, ever longer (never a lock) [default: 5]
     #[arg(long, value_name = "N", env = "CLOUDWARD_LOCKOUT_AFTER")]
     pub lockout_after: Option<i64>,
-    /// Login attempts per client address per minute [default: 30]
+    /// The first wait after those failures, in seconds; it doubles with each further
+    /// failure, up to lockout_minutes [default: 30]
+    #[arg(long, value_name = "SECONDS", env = "CLOUDWARD_LOGIN_BACKOFF_BASE")]
+    pub login_backoff_base: Option<u64>,
+    /// Failed login attempts per client address per minute [default: 30]
     #[arg(long, value_name = "N", env = "CLOUDWARD_LOGIN_RATE")]
     pub login_rate: Option<u32>,
-    /// Mark the session cookie Secure (behind TLS)
+    /// Mark the session cookie Secure (behind TLS); also turns on HSTS
     #[arg(long, env = "CLOUDWARD_SECURE_COOKIES")]
     pub secure_cookies: bool,
     /// A server scan's time limit in seconds (wall clock and CPU) [default: 120]
@@ -304,6 +309,22 @@ pub struct ServeArgs {
     /// Run server scans in the server's process instead of a limited child process
     #[arg(long, env = "CLOUDWARD_SCAN_IN_PROCESS")]
     pub scan_in_process: bool,
+    /// Send Strict-Transport-Security (behind TLS)
+    #[arg(long, env = "CLOUDWARD_HSTS")]
+    pub hsts: bool,
+    /// Seconds a client has to send a request's headers; also the idle time after which a
+    /// kept-alive connection is closed [default: 10]
+    #[arg(long, value_name = "SECONDS", env = "CLOUDWARD_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds a request may take, its body included [default: 60]
+    #[arg(long, value_name = "SECONDS", env = "CLOUDWARD_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<u64>,
+    /// Seconds an upload, import or scan may take [default: 600]
+    #[arg(long, value_name = "SECONDS", env = "CLOUDWARD_UPLOAD_TIMEOUT")]
+    pub upload_timeout: Option<u64>,
+    /// Open connections at most; further clients wait [default: 1024]
+    #[arg(long, value_name = "N", env = "CLOUDWARD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
 }
 
 /// The server's scan of one upload, in a child process that limits itself.

@@ -104,6 +104,9 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
     if let Some(v) = args.lockout_after {
         config.lockout_after = v.max(1);
     }
+    if let Some(v) = args.login_backoff_base {
+        config.login_backoff_base_seconds = v;
+    }
     if let Some(v) = args.login_rate {
         config.login_rate_per_minute = v;
     }
@@ -120,6 +123,19 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
     // Scans run in a child process of this same program, which limits itself.
     if !args.scan_in_process && config.scan_worker.is_none() {
         config.scan_worker = std::env::current_exe().ok();
+    }
+    config.hsts |= args.hsts;
+    if let Some(v) = args.header_read_timeout {
+        config.header_read_timeout_seconds = v.max(1);
+    }
+    if let Some(v) = args.request_timeout {
+        config.request_timeout_seconds = v.max(1);
+    }
+    if let Some(v) = args.upload_timeout {
+        config.upload_timeout_seconds = v.max(1);
+    }
+    if let Some(v) = args.max_connections {
+        config.max_connections = v.max(1);
     }
     init_logging();
     let rt = runtime()?;

@@ -626,14 +626,21 @@ fn a_hostile_upload_costs_one_scan_not_the_service() {
     // the evaluation limit, before it takes any memory to speak of.
     let mut doubling = String::from("locals {\n  l0 = [\"aaaaaaaaaaaaaaaa\"]\n");
     for i in 1..40 {
-        doubling.push_str(&format!("  l{i} = concat(local.l{}, local.l{})\n", i - 1, i - 1));
+        doubling.push_str(&format!(
+            "  l{i} = concat(local.l{}, local.l{})\n",
+            i - 1,
+            i - 1
+        ));
     }
     doubling.push_str("}\n");
     let r = scan("main.tf", &doubling);
     assert_eq!(r.status(), 400);
     let v: Value = r.json().unwrap();
     let message = v["error"]["message"].as_str().unwrap();
-    assert!(message.contains("main.tf:") && message.contains("local.l"), "{message}");
+    assert!(
+        message.contains("main.tf:") && message.contains("local.l"),
+        "{message}"
+    );
     // Within every evaluation limit, but more than the scan's memory: the child process
     // that runs it dies at its limit, and the answer says so.
     let heavy = format!(

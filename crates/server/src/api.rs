@@ -296,7 +296,7 @@ async fn store_new(
 ) -> ApiResult<Response> {
     let (phase, level) = summarise(file)?;
     let parties = parties(state, given_parties).await?;
-    let document = serde_json::to_value(file).map_err(|_| ApiError::internal())?;
+    let document = serde_json::to_value(file).map_err(ApiError::internal_from)?;
     let e = state
         .store
         .create_engagement(
@@ -343,7 +343,7 @@ pub async fn update(
         Some(given) => parties(&state, given).await?,
         None => current.parties.clone(),
     };
-    let document = serde_json::to_value(&file).map_err(|_| ApiError::internal())?;
+    let document = serde_json::to_value(&file).map_err(ApiError::internal_from)?;
     let e = state
         .store
         .update_engagement(
@@ -433,8 +433,8 @@ pub async fn import(
 /// The engagement file of a stored engagement, as YAML text.
 pub(crate) fn export_text(e: &Engagement) -> ApiResult<(EngagementFile, String)> {
     let file: EngagementFile =
-        serde_json::from_value(e.document.clone()).map_err(|_| ApiError::internal())?;
-    let text = serde_saphyr::to_string(&file).map_err(|_| ApiError::internal())?;
+        serde_json::from_value(e.document.clone()).map_err(ApiError::internal_from)?;
+    let text = serde_saphyr::to_string(&file).map_err(ApiError::internal_from)?;
     Ok((file, text))
 }
 
@@ -448,11 +448,12 @@ pub async fn export(
 ) -> ApiResult<Response> {
     let e = visible(&state, &p, &id).await?;
     let (_, text) = export_text(&e)?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+    Ok(crate::download::attachment(
+        "engagement.yaml",
+        "engagement.yaml",
+        "application/yaml; charset=utf-8",
         text,
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -481,7 +482,7 @@ pub async fn check(
     };
     let (_, text) = export_text(&e)?;
     // Parse what `cloudward check` would read, so the two agree to the line.
-    let file = engagement::parse(&text).map_err(|_| ApiError::internal())?;
+    let file = engagement::parse(&text).map_err(ApiError::internal_from)?;
     let lang = crate::request_lang(uri.query(), &headers);
     match check::check(&file, &text, &state.content, date) {
         Ok(report) => Ok(Json(check::report_json(&report, &state.messages, lang))),

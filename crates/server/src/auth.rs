@@ -1,5 +1,5 @@
 //! Who is calling, and may they: sessions (cookie + CSRF header), API tokens (bearer),
-//! passwords (Argon2id), login rate limiting and lock-out.
+//! passwords (Argon2id), login rate limiting and throttling.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -82,7 +82,7 @@ pub fn sha256_hex(text: &str) -> String {
 /// 32 random bytes, URL-safe base64.
 pub fn random_token() -> ApiResult<String> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|_| ApiError::internal())?;
+    getrandom::fill(&mut bytes).map_err(ApiError::internal_from)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -234,8 +234,8 @@ fn dummy_hash() -> &'static str {
 pub async fn hash_blocking(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|_| ApiError::internal())
+        .map_err(ApiError::internal_from)?
+        .map_err(ApiError::internal_from)
 }
 
 async fn verify_blocking(password: String, hash: String) -> bool {
@@ -256,7 +256,8 @@ pub fn check_password_policy(password: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Login attempts per client address in a sliding minute.
+/// Failed login attempts per client address in a sliding minute. Only failures count, so a
+/// busy address (many users behind one proxy) logging in correctly is never refused.
 #[derive(Debug)]
 pub struct LoginLimiter {
     per_minute: u32,
@@ -271,11 +272,29 @@ impl LoginLimiter {
         }
     }
 
-    /// Counts an attempt; `Err(seconds)` to wait when over the limit.
-    pub fn attempt(&self, ip: IpAddr) -> Result<(), u64> {
+    /// `Err(seconds)` to wait when the address failed too often this minute.
+    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        let now = Instant::now();
+        let Ok(seen) = self.seen.lock() else {
+            return Ok(());
+        };
+        match seen.get(&ip) {
+            Some((start, n))
+                if now.duration_since(*start) < Duration::from_secs(60)
+                    && *n >= self.per_minute =>
+            {
+                let wait = 60u64.saturating_sub(now.duration_since(*start).as_secs());
+                Err(wait.max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed attempt of the address.
+    pub fn failed(&self, ip: IpAddr) {
         let now = Instant::now();
         let Ok(mut seen) = self.seen.lock() else {
-            return Ok(());
+            return;
         };
         if seen.len() > 100_000 {
             seen.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
@@ -284,13 +303,158 @@ impl LoginLimiter {
         if now.duration_since(slot.0) >= Duration::from_secs(60) {
             *slot = (now, 0);
         }
-        slot.1 += 1;
-        if slot.1 > self.per_minute {
-            let wait = 60u64.saturating_sub(now.duration_since(slot.0).as_secs());
-            return Err(wait.max(1));
-        }
-        Ok(())
+        slot.1 = slot.1.saturating_add(1);
     }
+}
+
+/// Failures of one key (a user name, or a user name from one address).
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+/// Failed logins per user name — known and unknown names alike, so that the answers do
+/// not tell them apart — and per (user name, client address). After `after` failures
+/// from one address, the next attempt from there waits `base · 2^k` (k: failures beyond
+/// `after`), at most `cap`; after `10 · after` failures from all addresses together, every
+/// attempt for the name waits likewise. Nothing locks: once the delay has passed, the
+/// right password works again. A success forgets the (name, address) failures. Both maps
+/// are bounded; failures older than a day are forgotten.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    after: u32,
+    everyone_after: u32,
+    base: Duration,
+    cap: Duration,
+    max_entries: usize,
+    by_address: Mutex<HashMap<(String, IpAddr), Failures>>,
+    by_name: Mutex<HashMap<String, Failures>>,
+    /// Added to the clock: lets tests move time forward.
+    skew: Mutex<Duration>,
+}
+
+const FORGET_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+impl LoginThrottle {
+    pub fn new(after: u32, base: Duration, cap: Duration, max_entries: usize) -> LoginThrottle {
+        let after = after.max(1);
+        LoginThrottle {
+            after,
+            everyone_after: after.saturating_mul(10),
+            base,
+            cap,
+            max_entries: max_entries.max(1),
+            by_address: Mutex::new(HashMap::new()),
+            by_name: Mutex::new(HashMap::new()),
+            skew: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    pub fn from_config(config: &crate::Config) -> LoginThrottle {
+        LoginThrottle::new(
+            u32::try_from(config.lockout_after.max(1)).unwrap_or(u32::MAX),
+            Duration::from_secs(config.login_backoff_base_seconds),
+            Duration::from_secs(u64::try_from(config.lockout_minutes.max(0)).unwrap_or(0) * 60),
+            100_000,
+        )
+    }
+
+    /// Moves this throttle's clock forward (for tests: a delay passes without waiting).
+    pub fn advance_clock(&self, by: Duration) {
+        if let Ok(mut skew) = self.skew.lock() {
+            *skew += by;
+        }
+    }
+
+    pub fn now(&self) -> Instant {
+        let skew = self.skew.lock().map(|s| *s).unwrap_or_default();
+        Instant::now() + skew
+    }
+
+    fn key(name: &str) -> String {
+        name.trim().to_lowercase()
+    }
+
+    fn delay(&self, beyond: u32) -> Duration {
+        let factor = 2u32.checked_pow(beyond).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.cap)
+    }
+
+    /// How long the failures `f` make the next attempt wait, from `now`.
+    fn wait(&self, f: Option<&Failures>, threshold: u32, now: Instant) -> Option<Duration> {
+        let f = f?;
+        if f.count < threshold || now.duration_since(f.last) >= FORGET_AFTER {
+            return None;
+        }
+        let until = f.last + self.delay(f.count - threshold);
+        (until > now).then(|| until - now)
+    }
+
+    /// `Err(wait)` when an attempt for `name` from `ip` must wait.
+    pub fn check(&self, name: &str, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let key = Self::key(name);
+        let mine = self
+            .by_address
+            .lock()
+            .ok()
+            .and_then(|m| self.wait(m.get(&(key.clone(), ip)), self.after, now));
+        let everyone = self
+            .by_name
+            .lock()
+            .ok()
+            .and_then(|m| self.wait(m.get(&key), self.everyone_after, now));
+        match mine.max(everyone) {
+            Some(w) => Err(w),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed attempt for `name` from `ip`.
+    pub fn failed(&self, name: &str, ip: IpAddr, now: Instant) {
+        let key = Self::key(name);
+        let max = self.max_entries;
+        if let Ok(mut m) = self.by_address.lock() {
+            bump(&mut m, (key.clone(), ip), now, max);
+        }
+        if let Ok(mut m) = self.by_name.lock() {
+            bump(&mut m, key, now, max);
+        }
+    }
+
+    /// A success from `ip` forgets that address's failures for the name.
+    pub fn succeeded(&self, name: &str, ip: IpAddr) {
+        if let Ok(mut m) = self.by_address.lock() {
+            m.remove(&(Self::key(name), ip));
+        }
+    }
+}
+
+/// One more failure under `key`; a full map first forgets old entries, then the entry
+/// failed least recently.
+fn bump<K: std::hash::Hash + Eq + Clone>(
+    m: &mut HashMap<K, Failures>,
+    key: K,
+    now: Instant,
+    max: usize,
+) {
+    if !m.contains_key(&key) && m.len() >= max {
+        m.retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
+        if m.len() >= max
+            && let Some(oldest) = m.iter().min_by_key(|(_, f)| f.last).map(|(k, _)| k.clone())
+        {
+            m.remove(&oldest);
+        }
+    }
+    let f = m.entry(key).or_insert(Failures {
+        count: 0,
+        last: now,
+    });
+    if now.duration_since(f.last) >= FORGET_AFTER {
+        f.count = 0;
+    }
+    f.count = f.count.saturating_add(1);
+    f.last = now;
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -338,11 +502,23 @@ pub fn session_cookie(state: &AppState, value: &str, max_age: i64) -> ApiResult<
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
     ))
-    .map_err(|_| ApiError::internal())
+    .map_err(ApiError::internal_from)
 }
 
-fn locked() -> ApiError {
-    ApiError::new(StatusCode::LOCKED, "locked", "api.locked")
+/// Seconds to wait, rounded up.
+fn seconds(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// Too many failures for this name: the same answer whether the name exists or not (the
+/// wait is in `Retry-After`, not in the body).
+fn throttled(wait: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "login_throttled",
+        "api.login_throttled",
+    )
+    .arg("seconds", seconds(wait).max(1))
 }
 
 fn bad_credentials() -> ApiError {
@@ -356,7 +532,7 @@ fn bad_credentials() -> ApiError {
 /// Log in with a password; sets the session cookie and returns the CSRF token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = MeResponse), (status = 401, description = "wrong user or password"),
-        (status = 423, description = "locked after too many failures"), (status = 429, description = "too many attempts")))]
+        (status = 429, description = "too many failed attempts for this name (`login_throttled`) or from this address (`rate_limited`); wait `Retry-After` seconds")))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -395,15 +571,15 @@ pub struct LoginOk {
     pub cookie: HeaderValue,
 }
 
-/// Rate limit, lock-out, Argon2id verification and a new session: the API's login and the
-/// console's login form both go through here.
+/// Rate limit, throttling, Argon2id verification and a new session: the API's login and
+/// the console's login form both go through here.
 pub async fn password_login(
     state: &AppState,
     ip: IpAddr,
     username: &str,
     password: String,
 ) -> ApiResult<LoginOk> {
-    if let Err(wait) = state.limiter.attempt(ip) {
+    if let Err(wait) = state.limiter.check(ip) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -411,33 +587,30 @@ pub async fn password_login(
         )
         .arg("seconds", wait));
     }
+    let throttle = &state.throttle;
+    if let Err(wait) = throttle.check(username, ip, throttle.now()) {
+        return Err(throttled(wait));
+    }
+    let failed = || {
+        throttle.failed(username, ip, throttle.now());
+        state.limiter.failed(ip);
+    };
     let Some(user) = state.store.find_user(username).await? else {
         verify_blocking(password, dummy_hash().to_owned()).await;
+        failed();
         return Err(bad_credentials());
     };
     let now = chrono::Utc::now();
-    if user
-        .locked_until
-        .as_deref()
-        .and_then(parse_time)
-        .is_some_and(|t| t > now)
-    {
-        return Err(locked());
-    }
     if !verify_blocking(password, user.password_hash.clone()).await {
-        let failed = user.failed_logins + 1;
-        let lock = (failed >= state.config.lockout_after)
-            .then(|| format_time(now + chrono::Duration::minutes(state.config.lockout_minutes)));
+        failed();
+        // Recorded (and audited) but never a lock: the throttle slows the next attempts.
         state
             .store
-            .login_failed(&user.id, failed, lock.as_deref())
+            .login_failed(&user.id, user.failed_logins.saturating_add(1), None)
             .await?;
-        return Err(if lock.is_some() {
-            locked()
-        } else {
-            bad_credentials()
-        });
+        return Err(bad_credentials());
     }
+    throttle.succeeded(username, ip);
     let raw = random_token()?;
     let csrf = random_token()?;
     let minutes = state.config.session_minutes;
@@ -548,4 +721,75 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/auth/password", post(change_password))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_wait_doubles_per_failure_up_to_the_cap_and_then_lets_the_attempt_through() {
+        let t = LoginThrottle::new(3, SECOND, 4 * SECOND, 100);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(t.check("Alice", ip, t0), Ok(()));
+            t.failed("Alice", ip, t0);
+        }
+        // Case does not matter; other addresses are not slowed (yet).
+        assert_eq!(t.check("alice", ip, t0), Err(SECOND));
+        assert_eq!(t.check("alice", [10, 0, 0, 2].into(), t0), Ok(()));
+        assert_eq!(t.check("alice", ip, t0 + SECOND), Ok(()));
+        t.failed("alice", ip, t0 + SECOND);
+        assert_eq!(t.check("alice", ip, t0 + SECOND), Err(2 * SECOND));
+        let t1 = t0 + 3 * SECOND;
+        t.failed("alice", ip, t1);
+        assert_eq!(t.check("alice", ip, t1), Err(4 * SECOND));
+        t.failed("alice", ip, t1 + 4 * SECOND);
+        assert_eq!(
+            t.check("alice", ip, t1 + 4 * SECOND),
+            Err(4 * SECOND),
+            "capped"
+        );
+        assert_eq!(t.check("alice", ip, t1 + 8 * SECOND), Ok(()));
+        // A success from the address forgets its failures.
+        t.succeeded("alice", ip);
+        t.failed("alice", ip, t1 + 8 * SECOND);
+        assert_eq!(t.check("alice", ip, t1 + 8 * SECOND), Ok(()));
+    }
+
+    #[test]
+    fn many_addresses_slow_the_name_for_everyone_and_the_maps_stay_bounded() {
+        let t = LoginThrottle::new(1, SECOND, 60 * SECOND, 8);
+        let t0 = Instant::now();
+        for i in 0..10u8 {
+            t.failed("root", [10, 0, 0, i].into(), t0);
+        }
+        assert_eq!(t.check("root", [192, 168, 0, 1].into(), t0), Err(SECOND));
+        assert_eq!(
+            t.check("root", [192, 168, 0, 1].into(), t0 + SECOND),
+            Ok(())
+        );
+        assert!(t.by_address.lock().map(|m| m.len()).unwrap_or(0) <= 8);
+        for i in 0..50u8 {
+            t.failed(&format!("user{i}"), [10, 0, 1, i].into(), t0);
+        }
+        assert!(t.by_name.lock().map(|m| m.len()).unwrap_or(0) <= 8);
+        assert!(t.by_address.lock().map(|m| m.len()).unwrap_or(0) <= 8);
+    }
+
+    #[test]
+    fn the_limiter_counts_failures_only() {
+        let l = LoginLimiter::new(2);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..10 {
+            assert_eq!(l.check(ip), Ok(()));
+        }
+        l.failed(ip);
+        assert_eq!(l.check(ip), Ok(()));
+        l.failed(ip);
+        assert!(l.check(ip).is_err());
+    }
 }

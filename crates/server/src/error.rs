@@ -16,6 +16,8 @@ pub struct ApiError {
     pub args: Vec<(&'static str, String)>,
     /// Structured detail for clients (the blockers of a refused transition, say).
     pub details: Option<serde_json::Value>,
+    /// For the log only, never sent: what went wrong underneath a server error.
+    pub detail: Option<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -28,6 +30,7 @@ impl ApiError {
             key,
             args: Vec::new(),
             details: None,
+            detail: None,
         }
     }
 
@@ -68,6 +71,14 @@ impl ApiError {
             "api.internal",
         )
     }
+
+    /// A server error caused by `cause`, which the log shows (with the request) and the
+    /// client never sees.
+    pub fn internal_from(cause: impl std::fmt::Display) -> ApiError {
+        let mut e = ApiError::internal();
+        e.detail = Some(cause.to_string());
+        e
+    }
 }
 
 impl From<StoreError> for ApiError {
@@ -78,10 +89,8 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "api.conflict")
                     .arg("detail", detail)
             }
-            other => {
-                tracing::error!(error = %other, "storage failed");
-                ApiError::internal()
-            }
+            // Logged with the request by `localise`.
+            other => ApiError::internal_from(format!("storage failed: {other}")),
         }
     }
 }
@@ -96,5 +105,26 @@ impl IntoResponse for ApiError {
             .into_response();
         r.extensions_mut().insert(self);
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_failure_is_a_500_that_keeps_its_cause_for_the_log() {
+        let e = ApiError::from(StoreError::Other("disk full".into()));
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.code, "internal");
+        assert!(
+            e.detail.as_deref().is_some_and(|d| d.contains("disk full")),
+            "{:?}",
+            e.detail
+        );
+        assert!(e.args.is_empty(), "the cause is not rendered to the client");
+        let e = ApiError::from(StoreError::NotFound);
+        assert_eq!(e.status, StatusCode::NOT_FOUND);
+        assert!(e.detail.is_none());
     }
 }

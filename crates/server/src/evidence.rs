@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -148,6 +148,7 @@ pub async fn upload(
         Role::Member,
     )
     .await?;
+    check_file_name(&q.name)?;
     check_target(&state, &q.target_kind, &q.target)?;
     if body.is_empty() {
         return Err(ApiError::bad_request("api.empty_file"));
@@ -185,7 +186,7 @@ pub async fn upload(
                 party_org_id: None,
                 engagement_id: Some(e.id),
                 parent_id: None,
-                data: serde_json::to_value(&data).map_err(|_| ApiError::internal())?,
+                data: serde_json::to_value(&data).map_err(ApiError::internal_from)?,
             },
         )
         .await?;
@@ -206,12 +207,13 @@ pub(crate) async fn keep_blob(
     media_type: &str,
 ) -> ApiResult<(String, i64)> {
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
-    let size = i64::try_from(bytes.len()).map_err(|_| ApiError::internal())?;
+    let size = i64::try_from(bytes.len()).map_err(ApiError::internal_from)?;
     let content = match state.config.evidence_storage {
         EvidenceStorage::Database => Some(bytes),
         EvidenceStorage::Disk => {
             let path = disk_path(state, &sha);
             if !path.exists() {
+                // The folder of the blobs and the blobs themselves: for the server alone.
                 write_atomically(path, bytes).await?;
             }
             None
@@ -260,19 +262,27 @@ pub(crate) async fn read_blob(state: &AppState, sha256: &str) -> ApiResult<(Stri
 async fn write_atomically(path: PathBuf, bytes: Vec<u8>) -> ApiResult<()> {
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir)?;
         }
         let tmp = path.with_extension("part");
         {
             use std::io::Write as _;
-            let mut f = std::fs::File::create(&tmp)?;
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            let mut f = o.open(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &path)
     })
     .await
-    .map_err(|_| ApiError::internal())?
+    .map_err(ApiError::internal_from)?
     .map_err(|e| {
         tracing::error!(error = %e, "evidence not written");
         ApiError::internal()
@@ -309,26 +319,30 @@ pub async fn download(
     let engagement = r.engagement_id.clone().ok_or_else(ApiError::not_found)?;
     visible(&state, &p, &engagement).await?;
     let data: EvidenceData =
-        serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
+        serde_json::from_value(r.data.clone()).map_err(ApiError::internal_from)?;
     let (media_type, bytes) = read_blob(&state, &data.sha256).await?;
     Ok(attachment(&data.name, media_type, bytes))
 }
 
-/// A stored file as a download under its name.
+/// A stored file as a download under its name (always an attachment).
 fn attachment(name: &str, media_type: String, bytes: Vec<u8>) -> Response {
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        name.replace(['"', '\\', '\r', '\n'], "_")
-    );
-    (
-        [
-            (header::CONTENT_TYPE, media_type),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::download::attachment(name, "evidence", &media_type, bytes)
+}
+
+/// A file's name as given at upload: 1–255 characters, none of them a control character
+/// (line breaks included) or a direction mark; 400 naming the field otherwise.
+pub fn check_file_name(name: &str) -> ApiResult<()> {
+    let n = name.chars().count();
+    let ok = (1..=255).contains(&n)
+        && !name.trim().is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_control() || crate::download::is_bidi_control(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("api.bad_file_name").arg("field", "name"))
+    }
 }
 
 // ---------------------------------------------------------------- an assessment's evidence
@@ -356,6 +370,7 @@ pub async fn upload_for_assessment(
     body: Bytes,
 ) -> ApiResult<Response> {
     let (r, mut a) = crate::workflow::assessor_editing(&state, &p, &id).await?;
+    check_file_name(&q.name)?;
     let control = state
         .content
         .catalog

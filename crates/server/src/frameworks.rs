@@ -141,7 +141,7 @@ pub(crate) async fn import_document(
             let (_, stored) = visible_framework(state, p, id)
                 .await
                 .map_err(|_| ApiError::bad_request("api.unknown_framework").arg("value", id))?;
-            Some(cloudward_oscal::read::read_catalog(&stored).map_err(|_| ApiError::internal())?)
+            Some(cloudward_oscal::read::read_catalog(&stored).map_err(ApiError::internal_from)?)
         }
         (Document::Profile(_), None) => {
             return Err(ApiError::bad_request("api.profile_needs_catalog"));
@@ -155,7 +155,7 @@ pub(crate) async fn import_document(
         _ => String::new(),
     };
     let stored = Document::Catalog(fw.to_catalog(&q.name, &last_modified)).to_json();
-    let count = |n: usize| i64::try_from(n).map_err(|_| ApiError::internal());
+    let count = |n: usize| i64::try_from(n).map_err(ApiError::internal_from);
     Ok(state
         .store
         .create_framework(

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod demo;
+pub mod download;
 pub mod error;
 pub mod evidence;
 pub mod frameworks;
@@ -18,13 +19,12 @@ pub mod supervision;
 pub mod workflow;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -50,10 +50,15 @@ pub struct Config {
     pub audit_hash: HashAlg,
     pub checkpoint_interval: i64,
     pub session_minutes: i64,
-    /// Failed logins before the account is locked, and for how long.
+    /// Failed logins for a user name from one address before further attempts from there
+    /// wait (an exponentially growing delay); ten times as many from all addresses together
+    /// slow the name down for everyone.
     pub lockout_after: i64,
+    /// The longest such delay, in minutes.
     pub lockout_minutes: i64,
-    /// Login attempts per client address per minute.
+    /// The first delay, in seconds; it doubles with every further failure.
+    pub login_backoff_base_seconds: u64,
+    /// Failed login attempts per client address per minute.
     pub login_rate_per_minute: u32,
     /// Mark the session cookie Secure (set when the server is behind TLS).
     pub secure_cookies: bool,
@@ -72,6 +77,17 @@ pub struct Config {
     pub scan_memory_mb: u64,
     /// Scans one organisation may run at the same time.
     pub scans_per_org: usize,
+    /// Seconds a client has to send a request's headers (also how long an idle kept-alive
+    /// connection stays open).
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a request may take, body included; 503 `timeout` after.
+    pub request_timeout_seconds: u64,
+    /// Seconds for requests that carry files or run scans (uploads, imports, scans).
+    pub upload_timeout_seconds: u64,
+    /// Open connections at most; further clients wait in the listen queue.
+    pub max_connections: usize,
+    /// Send `Strict-Transport-Security` (also on with `secure_cookies`).
+    pub hsts: bool,
 }
 
 impl Default for Config {
@@ -86,6 +102,7 @@ impl Default for Config {
             session_minutes: 8 * 60,
             lockout_after: 5,
             lockout_minutes: 15,
+            login_backoff_base_seconds: 30,
             login_rate_per_minute: 30,
             secure_cookies: false,
             incident_ack_hours: 24,
@@ -96,6 +113,11 @@ impl Default for Config {
             scan_timeout_seconds: 120,
             scan_memory_mb: 2048,
             scans_per_org: 2,
+            header_read_timeout_seconds: 10,
+            request_timeout_seconds: 60,
+            upload_timeout_seconds: 600,
+            max_connections: 1024,
+            hsts: false,
         }
     }
 }
@@ -126,6 +148,8 @@ pub struct AppState {
     pub messages: Arc<Messages>,
     pub config: Arc<Config>,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// Failed logins per user name (and address): the delay before the next attempt.
+    pub throttle: Arc<auth::LoginThrottle>,
     /// Imported frameworks read back from their documents, by id (a stored framework never
     /// changes: replacing one gives it a new id).
     pub(crate) frameworks:
@@ -153,6 +177,7 @@ impl AppState {
             // Without its messages the console would show bare keys: refuse to start.
             messages: Arc::new(cloudward_content::messages_checked()?),
             limiter: Arc::new(auth::LoginLimiter::new(config.login_rate_per_minute)),
+            throttle: Arc::new(auth::LoginThrottle::from_config(&config)),
             config: Arc::new(config),
             frameworks: Arc::default(),
             metrics: Arc::new(metrics::Metrics::default()),
@@ -220,10 +245,15 @@ pub fn router(state: AppState) -> Router {
         .merge(frameworks::routes(state.config.evidence_limit))
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(middleware::from_fn_with_state(state.clone(), localise))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
         ))
         .with_state(state)
 }
@@ -279,11 +309,109 @@ pub fn request_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
     Lang::Zh
 }
 
+/// Requests that carry files or run scans: they get `upload_timeout_seconds`.
+fn long_running(method: &axum::http::Method, path: &str) -> bool {
+    if method != axum::http::Method::POST {
+        return false;
+    }
+    let last = path.rsplit('/').next().unwrap_or("");
+    matches!(
+        last,
+        "evidence" | "scans" | "run" | "import" | "frameworks" | "results"
+    )
+}
+
+/// Bounds the time of a request, reading its body included: 503 `timeout` after.
+async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let seconds = if long_running(req.method(), req.uri().path()) {
+        state.config.upload_timeout_seconds
+    } else {
+        state.config.request_timeout_seconds
+    };
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(seconds.max(1)),
+        next.run(req),
+    )
+    .await
+    {
+        Ok(res) => res,
+        Err(_) => {
+            let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "api.timeout")
+                .arg("seconds", seconds);
+            e.detail = Some(format!("the request took longer than {seconds} s"));
+            e.into_response()
+        }
+    }
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
+magnetometer=(), microphone=(), payment=(), usb=()";
+
+/// Security headers on every response; `Cache-Control: no-store` on all but the static
+/// files (which say how long they may be cached).
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let is_static = req.uri().path().starts_with("/static/");
+    let mut res = next.run(req).await;
+    let cacheable =
+        is_static && res.status().is_success() && res.headers().contains_key(header::CACHE_CONTROL);
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    if !cacheable {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.hsts || state.config.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    res
+}
+
+/// The cause of a server error, kept with a response that is not an `ApiError` (a console
+/// page) so that `localise` can log it.
+#[derive(Debug, Clone)]
+pub struct ErrorDetail(pub String);
+
 /// Renders API errors (our own and the framework's rejections) as JSON in the request's
-/// language.
+/// language, and logs every server error with its request and cause.
 async fn localise(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let lang = request_lang(req.uri().query(), req.headers());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
     let mut res = next.run(req).await;
+    if res.status().is_server_error() {
+        let detail = res
+            .extensions()
+            .get::<ApiError>()
+            .and_then(|e| e.detail.clone())
+            .or_else(|| res.extensions().get::<ErrorDetail>().map(|d| d.0.clone()));
+        tracing::error!(
+            %method,
+            %path,
+            status = res.status().as_u16(),
+            error = detail.as_deref().unwrap_or("(no detail)"),
+            "server error"
+        );
+    }
     let error = match res.extensions().get::<ApiError>() {
         Some(e) => e.clone(),
         None if res.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -334,16 +462,78 @@ pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, ServeError
 
 /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight, signs a final
 /// audit checkpoint and closes the database.
+///
+/// Each connection must send a request's headers within `header_read_timeout_seconds`
+/// (which also closes kept-alive connections left idle that long); at most
+/// `max_connections` are open at once — further clients wait in the listen queue until one
+/// closes, so that stalled clients cannot exhaust the process's file descriptors.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result<(), ServeError> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
     let store = state.store.clone();
+    let header_timeout =
+        std::time::Duration::from_secs(state.config.header_read_timeout_seconds.max(1));
+    let drain = std::time::Duration::from_secs(state.config.upload_timeout_seconds.max(1));
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        state.config.max_connections.max(1),
+    ));
     let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| ServeError::Setup(e.to_string()))?;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            },
+        );
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("no longer accepting connections; finishing the requests in flight");
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still running after {} s; stopping anyway",
+            drain.as_secs()
+        );
+    }
     tracing::info!("shutting down: signing a last audit checkpoint");
     if let Err(e) = store.checkpoint_now().await {
         tracing::error!(error = %e, "final audit checkpoint failed");

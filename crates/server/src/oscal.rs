@@ -7,7 +7,7 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
@@ -47,12 +47,14 @@ fn timestamp(q: &OscalQuery) -> ApiResult<String> {
     }
 }
 
-fn json(doc: &Document) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+/// An OSCAL document as a download under `name`.
+fn json(doc: &Document, name: &str) -> Response {
+    crate::download::attachment(
+        name,
+        "oscal.json",
+        "application/json; charset=utf-8",
         doc.to_json(),
     )
-        .into_response()
 }
 
 fn version() -> &'static str {
@@ -67,11 +69,10 @@ pub async fn catalog(
     Query(q): Query<OscalQuery>,
 ) -> ApiResult<Response> {
     let ts = timestamp(&q)?;
-    Ok(json(&export::catalog(
-        &state.content.catalog,
-        &ts,
-        version(),
-    )))
+    Ok(json(
+        &export::catalog(&state.content.catalog, &ts, version()),
+        "catalog.json",
+    ))
 }
 
 /// The profile of a protection level (general, enhanced, advanced).
@@ -86,12 +87,10 @@ pub async fn profile(
     let Some(level) = ProtectionLevel::parse(&level) else {
         return Err(ApiError::not_found());
     };
-    Ok(json(&export::profile(
-        &state.content.catalog,
-        level,
-        &ts,
-        version(),
-    )))
+    Ok(json(
+        &export::profile(&state.content.catalog, level, &ts, version()),
+        "profile.json",
+    ))
 }
 
 /// The engagement, checked as `cloudward check` checks its exported file.
@@ -110,7 +109,7 @@ async fn evaluated(
     let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .map_err(|_| ApiError::bad_request("input.bad_date").arg("value", day))?;
     let (_, text) = export_text(&e)?;
-    let file = engagement::parse(&text).map_err(|_| ApiError::internal())?;
+    let file = engagement::parse(&text).map_err(ApiError::internal_from)?;
     match check::check(&file, &text, &state.content, date) {
         Ok(report) => Ok((file, report)),
         Err(CheckError::Classified) => Err(ApiError::new(
@@ -137,13 +136,10 @@ pub async fn ssp(
 ) -> ApiResult<Response> {
     let ts = timestamp(&q)?;
     let (file, report) = evaluated(&state, &p, &id, &q, &ts).await?;
-    Ok(json(&export::ssp(
-        &state.content,
-        &file,
-        &report,
-        &ts,
-        version(),
-    )))
+    Ok(json(
+        &export::ssp(&state.content, &file, &report, &ts, version()),
+        "ssp.json",
+    ))
 }
 
 /// An engagement's open blockers and warnings as a plan of action and milestones.
@@ -160,14 +156,10 @@ pub async fn poam(
     let (file, report) = evaluated(&state, &p, &id, &q, &ts).await?;
     let lang = crate::request_lang(uri.query(), &headers);
     let render = |f: &check::Finding| state.messages.render(&f.key(), lang, &f.args);
-    Ok(json(&export::poam(
-        &file,
-        &report,
-        &render,
-        None,
-        &ts,
-        version(),
-    )))
+    Ok(json(
+        &export::poam(&file, &report, &render, None, &ts, version()),
+        "poam.json",
+    ))
 }
 
 /// An offering (published, or the caller's own) as a component definition.
@@ -181,13 +173,11 @@ pub async fn component(
     let ts = timestamp(&q)?;
     let axum::Json(view) = crate::workflow::get_offering(State(state.clone()), p, Path(id)).await?;
     let offering: cloudward_domain::workflow::Offering =
-        serde_json::from_value(view.offering).map_err(|_| ApiError::internal())?;
-    Ok(json(&export::component(
-        &state.content,
-        &offering,
-        &ts,
-        version(),
-    )))
+        serde_json::from_value(view.offering).map_err(ApiError::internal_from)?;
+    Ok(json(
+        &export::component(&state.content, &offering, &ts, version()),
+        "component-definition.json",
+    ))
 }
 
 /// An assessment's results per control as OSCAL assessment results (for those who may see
@@ -224,9 +214,12 @@ pub async fn results(
         offering,
         assessor,
         conclusion: serde_json::from_value(a["conclusion"].clone()).ok(),
-        results: serde_json::from_value(a["results"].clone()).map_err(|_| ApiError::internal())?,
+        results: serde_json::from_value(a["results"].clone()).map_err(ApiError::internal_from)?,
     };
-    Ok(json(&export::assessment_results(&file, &ts, version())))
+    Ok(json(
+        &export::assessment_results(&file, &ts, version()),
+        "assessment-results.json",
+    ))
 }
 
 /// A stored scan run as OSCAL assessment results: each failing check an observation about
@@ -242,14 +235,15 @@ pub async fn scan_results(
     let ts = timestamp(&q)?;
     let (r, run) = crate::supervision::visible_run(&state, &p, &id).await?;
     let bytes = crate::supervision::run_report(&state, &run).await?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::internal())?;
+    let text = std::str::from_utf8(&bytes).map_err(ApiError::internal_from)?;
     let report = cloudward_oscal::scan::parse(text).map_err(|e| {
         tracing::error!(error = %e, run = %r.id, "stored scan report unreadable");
         ApiError::internal()
     })?;
-    Ok(json(&cloudward_oscal::scan::assessment_results(
-        &report, &r.id, &ts,
-    )))
+    Ok(json(
+        &cloudward_oscal::scan::assessment_results(&report, &r.id, &ts),
+        "scan-assessment-results.json",
+    ))
 }
 
 /// The assessor imports another tool's OSCAL assessment results into its assessment: the

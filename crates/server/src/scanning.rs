@@ -322,7 +322,10 @@ async fn run_worker(
     let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
         Ok(out) => out.map_err(|e| internal(&e))?,
         Err(_) => {
-            tracing::warn!(seconds = config.scan_timeout_seconds, "server scan killed at its time limit");
+            tracing::warn!(
+                seconds = config.scan_timeout_seconds,
+                "server scan killed at its time limit"
+            );
             return Err(too_costly());
         }
     };

@@ -355,8 +355,7 @@ pub async fn run_scan(
         return Err(bad_scan("$.files is empty"));
     }
     let org = p.org.as_ref().map_or("", |o| o.id.as_str());
-    let report =
-        crate::scanning::scan_files(&state, org, &body.files, e.level.as_deref()).await?;
+    let report = crate::scanning::scan_files(&state, org, &body.files, e.level.as_deref()).await?;
     let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "server").await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "run": run }))).into_response())
 }
@@ -409,14 +408,13 @@ pub async fn get_run_report(
 ) -> ApiResult<Response> {
     let (_, run) = visible_run(&state, &p, &id).await?;
     let bytes = run_report(&state, &run).await?;
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "application/json; charset=utf-8",
-        )],
+    let name = format!("cloudward-scan-{id}.json");
+    Ok(crate::download::attachment(
+        &name,
+        &name,
+        "application/json",
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 /// Posture: the latest run per control and per family, and the trend over runs.

@@ -88,7 +88,7 @@ pub(crate) fn parse_data<T: serde::de::DeserializeOwned>(r: &Record) -> ApiResul
 }
 
 pub(crate) fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
-    serde_json::to_value(v).map_err(|_| ApiError::internal())
+    serde_json::to_value(v).map_err(ApiError::internal_from)
 }
 
 fn invalid(key: &'static str) -> ApiError {
@@ -127,7 +127,7 @@ fn validate(
     date: NaiveDate,
     lang: cloudward_domain::Lang,
 ) -> ApiResult<check::Report> {
-    let text = serde_saphyr::to_string(file).map_err(|_| ApiError::internal())?;
+    let text = serde_saphyr::to_string(file).map_err(ApiError::internal_from)?;
     match check::check(file, &text, &state.content, date) {
         Ok(r) => Ok(r),
         Err(CheckError::Classified) => Err(ApiError::new(

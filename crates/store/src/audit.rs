@@ -206,14 +206,17 @@ impl Signer {
             Err(_) => return,
         };
         use std::io::Write as _;
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| {
-                writeln!(f, "{line}")?;
-                f.sync_all()
-            });
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let written = options.open(path).and_then(|mut f| {
+            writeln!(f, "{line}")?;
+            f.sync_all()
+        });
         if let Err(e) = written {
             tracing::error!(file = %path.display(), error = %e, "audit checkpoint copy not written");
         }

@@ -483,7 +483,7 @@ pub struct Options {
 /// Opens (creating and migrating) the store the options name, with the audit signing key
 /// from the data directory.
 pub async fn open(options: &Options) -> Result<Arc<dyn Store>> {
-    std::fs::create_dir_all(&options.data_dir).map_err(|e| {
+    secure_data_dir(&options.data_dir, options.database_url.is_none()).map_err(|e| {
         StoreError::Other(format!(
             "cannot create the data directory {}: {e}",
             options.data_dir.display()
@@ -508,6 +508,46 @@ pub async fn open(options: &Options) -> Result<Arc<dyn Store>> {
             SqliteStore::open(&options.data_dir.join("cloudward.db"), options.hash, signer).await?,
         )),
     }
+}
+
+/// Creates the data directory for the server alone (0700 on unix, an existing one
+/// tightened too), and makes the files it keeps there — the SQLite database (created here
+/// 0600 before SQLite opens it, so that its `-wal` and `-shm` files, which SQLite creates
+/// with the database's mode, are private too), the checkpoint copy, the evidence folder —
+/// readable by the server alone.
+pub fn secure_data_dir(dir: &std::path::Path, sqlite: bool) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let private = |path: &std::path::Path, mode: u32| -> std::io::Result<()> {
+            match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            }
+        };
+        private(dir, 0o700)?;
+        if sqlite {
+            let db = dir.join("cloudward.db");
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create(true).truncate(false);
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            o.open(&db)?;
+            for name in ["cloudward.db", "cloudward.db-wal", "cloudward.db-shm"] {
+                private(&dir.join(name), 0o600)?;
+            }
+        }
+        private(&dir.join("audit-checkpoints.jsonl"), 0o600)?;
+        private(&dir.join("audit-signing.key"), 0o600)?;
+        private(&dir.join("evidence"), 0o700)?;
+    }
+    #[cfg(not(unix))]
+    let _ = sqlite;
+    Ok(())
 }
 
 /// Verifies the whole chain of a store, with the checkpoints from the database and from the

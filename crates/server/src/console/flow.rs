@@ -23,7 +23,7 @@ use crate::workflow::{self as wf, ExitStep};
 
 use super::back_to as back;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct Done {
     done: Option<String>,
 }
@@ -229,6 +229,8 @@ pub struct AssessmentPage {
     is_assessor: bool,
     is_provider: bool,
     done: Option<String>,
+    /// A refused upload: the page again, with why.
+    problem: Option<String>,
 }
 
 pub async fn assessment(
@@ -236,6 +238,17 @@ pub async fn assessment(
     v: Viewer,
     Path(id): Path<String>,
     Query(d): Query<Done>,
+) -> Response {
+    show_assessment(state, v, id, d, None).await
+}
+
+/// The assessment's page, with a problem to show (a refused upload) if any.
+async fn show_assessment(
+    state: AppState,
+    v: Viewer,
+    id: String,
+    d: Done,
+    problem: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
     let a = match wf::get_assessment(State(state.clone()), v.p.clone(), Path(id.clone())).await {
@@ -330,6 +343,7 @@ pub async fn assessment(
         is_assessor,
         is_provider,
         done: d.done,
+        problem,
         id,
         ui,
     })
@@ -679,7 +693,7 @@ pub async fn attach(
         lang: None,
     };
     match crate::evidence::upload_for_assessment(
-        State(state),
+        State(state.clone()),
         v.p.clone(),
         Path(id.clone()),
         Query(q),
@@ -688,6 +702,16 @@ pub async fn attach(
     .await
     {
         Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.saved")),
+        // A file that is not accepted (its name, type or size): the form again, with why.
+        Err(e) if super::is_form_problem(&e) => {
+            let msg = super::problem_text(&v, &e);
+            let status = e.status;
+            let mut r = show_assessment(state, v, id, Done::default(), Some(msg)).await;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            r
+        }
         Err(e) => refused(&v, &e),
     }
 }

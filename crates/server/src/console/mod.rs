@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use cloudward_domain::Lang;
@@ -176,7 +176,23 @@ pub fn refused(v: &Viewer, e: &crate::error::ApiError) -> Response {
             }
         }
     }
-    error_page(&v.ui, e.status, &msg)
+    let mut r = error_page(&v.ui, e.status, &msg);
+    if let Some(d) = &e.detail {
+        r.extensions_mut().insert(crate::ErrorDetail(d.clone()));
+    }
+    r
+}
+
+/// A refusal that is about what the form sent (a file's name, type or size): the console
+/// shows the form again with the message instead of a page of its own.
+pub fn is_form_problem(e: &crate::error::ApiError) -> bool {
+    matches!(e.status.as_u16(), 400 | 413 | 415 | 422)
+}
+
+/// The message of a refusal in the viewer's language.
+pub fn problem_text(v: &Viewer, e: &crate::error::ApiError) -> String {
+    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    v.ui.messages_render(e.key, &args)
 }
 
 /// A multipart form: its text fields, and the file of its `file` field (name and bytes).
@@ -248,23 +264,13 @@ pub fn error_page(ui: &Ui, status: StatusCode, message: &str) -> Response {
 
 pub fn render<T: askama::Template>(t: &T) -> Response {
     match t.render() {
-        Ok(html) => {
-            let mut r = Html(html).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(
-                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
-                ),
-            );
-            r.headers_mut().insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            r
-        }
+        // The security headers (CSP and the rest) are set on every response by the router.
+        Ok(html) => Html(html).into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            let mut r = (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+            r.extensions_mut()
+                .insert(crate::ErrorDetail(format!("template failed: {e}")));
+            r
         }
     }
 }

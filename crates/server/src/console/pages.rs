@@ -96,11 +96,21 @@ pub struct LoginQuery {
     lang: Option<String>,
 }
 
-/// Only paths of this site: no open redirect.
-fn safe_next(next: Option<&str>) -> String {
+/// Only a local path of this site (no open redirect, nothing a header cannot carry):
+/// one leading `/`, not `//` or `/\\`, no backslash, no control or non-ASCII character;
+/// anything else is `/`.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/dashboard".to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.len() <= 2048
+                && n.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
     }
 }
 

@@ -68,6 +68,8 @@ pub struct SupervisionPage {
     can_ack: bool,
     can_upload: bool,
     done: Option<String>,
+    /// A refused upload: the page again, with why.
+    problem: Option<String>,
     csrf: String,
     /// The findings filters as given, and the names to assign to (the organisation's users
     /// and the assignees so far).
@@ -76,7 +78,7 @@ pub struct SupervisionPage {
     assignees: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct Done {
     done: Option<String>,
     /// Findings filters.
@@ -89,6 +91,17 @@ pub async fn page(
     v: Viewer,
     Path(id): Path<String>,
     Query(d): Query<Done>,
+) -> Response {
+    show(state, v, id, d, None).await
+}
+
+/// The supervision page, with a problem to show (a refused upload) if any.
+async fn show(
+    state: AppState,
+    v: Viewer,
+    id: String,
+    d: Done,
+    problem: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
     let e = match crate::api::visible(&state, &v.p, &id).await {
@@ -221,6 +234,7 @@ pub async fn page(
         can_ack: member && s == Some(Seat::Customer),
         can_upload: member && s.is_some(),
         done: d.done,
+        problem,
         csrf: v.csrf.clone(),
         id,
         ui,
@@ -368,7 +382,7 @@ pub async fn upload(
         lang: None,
     };
     match crate::evidence::upload(
-        State(state),
+        State(state.clone()),
         v.p.clone(),
         Path(id.clone()),
         Query(query),
@@ -377,6 +391,16 @@ pub async fn upload(
     .await
     {
         Ok(_) => back(&id, &v.ui.t("ui.saved")),
+        // A file that is not accepted (its name, type or size): the form again, with why.
+        Err(e) if super::is_form_problem(&e) => {
+            let msg = super::problem_text(&v, &e);
+            let status = e.status;
+            let mut r = show(state, v, id, Done::default(), Some(msg)).await;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            r
+        }
         Err(e) => refused(&v, &e),
     }
 }

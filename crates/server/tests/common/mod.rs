@@ -18,6 +18,8 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub orgs: HashMap<&'static str, String>,
     pub engagements: HashMap<&'static str, String>,
+    /// The server's state (its login throttle's clock can be moved forward).
+    pub state: AppState,
     rt: tokio::runtime::Runtime,
 }
 
@@ -135,13 +137,14 @@ impl TestServer {
         let listener = rt.block_on(cloudward_server::bind(&config)).unwrap();
         let addr = listener.local_addr().unwrap();
         let state = AppState::new(store.clone(), config).unwrap();
-        rt.spawn(cloudward_server::serve(listener, state));
+        rt.spawn(cloudward_server::serve(listener, state.clone()));
         TestServer {
             base: format!("http://{addr}"),
             store,
             dir,
             orgs,
             engagements,
+            state,
             rt,
         }
     }
@@ -282,4 +285,20 @@ pub fn offering_under_assessment(s: &TestServer, provider: &User) -> (String, St
         .json()
         .unwrap();
     (oid, a["id"].as_str().unwrap().to_owned())
+}
+
+/// An `application/x-www-form-urlencoded` body (a console form).
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, NON_ALPHANUMERIC),
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
