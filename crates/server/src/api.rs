@@ -277,7 +277,7 @@ pub async fn list(
 
 /// Create an engagement owned by the caller's (customer) organisation.
 #[utoipa::path(post, path = "/api/v1/engagements", tag = "engagements", request_body = CreateEngagement,
-    responses((status = 201, body = EngagementView), (status = 400, description = "invalid document, naming the field")))]
+    responses((status = 201, body = EngagementView), (status = 400, description = "invalid document, naming the field"), (status = 409, description = "the organisation holds its quota of engagements")))]
 pub async fn create(
     State(state): State<AppState>,
     p: Principal,
@@ -295,6 +295,16 @@ async fn store_new(
     given_parties: &BTreeMap<String, String>,
 ) -> ApiResult<Response> {
     let (phase, level) = summarise(file)?;
+    let org = &p.org()?.id;
+    let quota = state.config.max_engagements_per_org;
+    if state.store.count_owned_engagements(org).await? >= quota {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "quota_exceeded",
+            "api.engagement_quota",
+        )
+        .arg("limit", quota));
+    }
     let parties = parties(state, given_parties).await?;
     let document = serde_json::to_value(file).map_err(ApiError::internal_from)?;
     let e = state

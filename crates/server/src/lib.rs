@@ -77,6 +77,8 @@ pub struct Config {
     pub scan_memory_mb: u64,
     /// Scans one organisation may run at the same time.
     pub scans_per_org: usize,
+    /// Engagements one organisation may hold as the customer.
+    pub max_engagements_per_org: i64,
     /// Seconds a client has to send a request's headers (also how long an idle kept-alive
     /// connection stays open).
     pub header_read_timeout_seconds: u64,
@@ -113,6 +115,7 @@ impl Default for Config {
             scan_timeout_seconds: 120,
             scan_memory_mb: 2048,
             scans_per_org: 2,
+            max_engagements_per_org: 5000,
             header_read_timeout_seconds: 10,
             request_timeout_seconds: 60,
             upload_timeout_seconds: 600,

@@ -503,38 +503,67 @@ pub struct FindingQuery {
     /// Only findings assigned to this name; `-` for those assigned to no one.
     pub assignee: Option<String>,
     pub lang: Option<String>,
+    /// A page of at most this many findings (1–1000); without it, all of them.
+    pub limit: Option<usize>,
+    /// Findings to skip before the page.
+    pub offset: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/v1/engagements/{id}/findings", tag = "supervision", params(FindingQuery), responses((status = 200, body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/findings", tag = "supervision", params(FindingQuery),
+    responses((status = 200, body = Vec<Object>, headers(("X-Total-Count" = u64, description = "findings matching the filters, all pages")))))]
 pub async fn list_findings(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<FindingQuery>,
-) -> ApiResult<Json<Vec<Value>>> {
-    let e = visible(&state, &p, &id).await?;
+) -> ApiResult<Response> {
+    let (page, total) = findings_page(&state, &p, &id, &q).await?;
+    let mut response = Json(page).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
+        response.headers_mut().insert("x-total-count", v);
+    }
+    Ok(response)
+}
+
+/// A page of an engagement's findings that match the query, and how many match in all.
+pub(crate) async fn findings_page(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    q: &FindingQuery,
+) -> ApiResult<(Vec<Value>, usize)> {
+    let e = visible(state, p, id).await?;
+    if q.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
+        return Err(ApiError::bad_request("api.bad_limit"));
+    }
     let list = state
         .store
         .list_records("finding", &RecordFilter::engagement(&e.id))
         .await?;
-    Ok(Json(
-        list.iter()
-            .filter(|r| {
-                q.state
-                    .as_deref()
-                    .is_none_or(|s| r.data.get("state").and_then(Value::as_str) == Some(s))
-            })
-            .filter(|r| {
-                let assignee = r.data.get("assignee").and_then(Value::as_str);
-                match q.assignee.as_deref() {
-                    None | Some("") => true,
-                    Some("-") => assignee.is_none_or(str::is_empty),
-                    Some(a) => assignee == Some(a),
-                }
-            })
-            .map(|r| json!({ "id": r.id, "version": r.version, "finding": r.data }))
-            .collect(),
-    ))
+    let matching: Vec<&Record> = list
+        .iter()
+        .filter(|r| {
+            q.state
+                .as_deref()
+                .is_none_or(|s| r.data.get("state").and_then(Value::as_str) == Some(s))
+        })
+        .filter(|r| {
+            let assignee = r.data.get("assignee").and_then(Value::as_str);
+            match q.assignee.as_deref() {
+                None | Some("") => true,
+                Some("-") => assignee.is_none_or(str::is_empty),
+                Some(a) => assignee == Some(a),
+            }
+        })
+        .collect();
+    let total = matching.len();
+    let page: Vec<Value> = matching
+        .into_iter()
+        .skip(q.offset.unwrap_or(0))
+        .take(q.limit.unwrap_or(usize::MAX))
+        .map(|r| json!({ "id": r.id, "version": r.version, "finding": r.data }))
+        .collect();
+    Ok((page, total))
 }
 
 /// What to do with a finding.

@@ -602,3 +602,43 @@ fn health_readiness_metrics_and_openapi() {
         assert!(paths.contains_key(p), "{p} documented");
     }
 }
+
+#[test]
+fn engagements_per_organisation_have_a_quota() {
+    for db in common::databases() {
+        let s = TestServer::start(&db, |c| c.max_engagements_per_org = 2);
+        let a = s.login("a-member");
+        // A holds one engagement already; one more fits, the next does not.
+        let r = a.post(
+            "/api/v1/engagements",
+            &json!({ "document": common::document("second") }),
+        );
+        assert_eq!(r.status(), 201);
+        let r = a.post(
+            "/api/v1/engagements",
+            &json!({ "document": common::document("third") }),
+        );
+        assert_eq!(r.status(), 409);
+        let v: Value = r.json().unwrap();
+        assert_eq!(v["error"]["code"], "quota_exceeded");
+        assert!(v["error"]["message"].as_str().unwrap().contains('2'), "{v}");
+        // Nothing was stored, and another organisation's quota is its own.
+        let list: Value = a.get("/api/v1/engagements").json().unwrap();
+        assert_eq!(list["total"], 2);
+        let b = s.login("b-member");
+        let r = b.post(
+            "/api/v1/engagements",
+            &json!({ "document": common::document("b's second") }),
+        );
+        assert_eq!(r.status(), 201);
+        let list: Value = b.get("/api/v1/engagements").json().unwrap();
+        assert_eq!(list["total"], 2);
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["name"] != "second")
+        );
+    }
+}

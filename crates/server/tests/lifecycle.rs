@@ -365,6 +365,20 @@ fn run(db: common::Db) {
         .unwrap();
     let findings = findings.as_array().unwrap();
     assert_eq!(findings.len() as u64, opened);
+    // A page of them, with the total of every page.
+    let r = customer.get(&format!(
+        "/api/v1/engagements/{id}/findings?state=open&limit=1&offset=1"
+    ));
+    assert_eq!(r.headers()["x-total-count"], opened.to_string().as_str());
+    let page: Value = r.json().unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    assert_eq!(page[0]["id"], findings[1]["id"]);
+    assert_eq!(
+        customer
+            .get(&format!("/api/v1/engagements/{id}/findings?limit=0"))
+            .status(),
+        400
+    );
     let fixed = &findings[0];
     let accepted = &findings[1];
     ok(

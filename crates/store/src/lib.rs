@@ -401,6 +401,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         org_id: &str,
         filter: &EngagementFilter,
     ) -> Result<(Vec<Engagement>, i64)>;
+    /// How many engagements the organisation is the customer of (for its quota).
+    async fn count_owned_engagements(&self, org_id: &str) -> Result<i64>;
     /// Replaces the engagement's data if its version is still `version`; `Conflict` if not.
     async fn update_engagement(
         &self,

@@ -715,13 +715,24 @@ macro_rules! sql_store {
                 }
             }
 
+            async fn count_owned_engagements(&self, org_id: &str) -> Result<i64> {
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM engagements WHERE customer_org_id = $1")
+                        .bind(org_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(n)
+            }
+
             async fn list_engagements(
                 &self,
                 org_id: &str,
                 filter: &EngagementFilter,
             ) -> Result<(Vec<Engagement>, i64)> {
-                const WHERE: &str = "(e.customer_org_id = $1 OR EXISTS (SELECT 1 FROM engagement_parties p \
-                     WHERE p.engagement_id = e.id AND p.org_id = $1)) \
+                // The organisation's own engagements and those it is a party to, each through
+                // its index: an OR over both would scan every tenant's engagements.
+                const WHERE: &str = "e.id IN (SELECT o.id FROM engagements o WHERE o.customer_org_id = $1 \
+                     UNION SELECT p.engagement_id FROM engagement_parties p WHERE p.org_id = $1) \
                      AND (CAST($2 AS TEXT) IS NULL OR e.phase = $2) AND (CAST($3 AS TEXT) IS NULL OR e.level = $3)";
                 let (total,): (i64,) =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM engagements e WHERE {WHERE}")))

@@ -110,19 +110,15 @@ async fn show(
     };
     let s = seat(&v.p, &e);
     let member = v.p.role >= cloudward_store::Role::Member;
-    let findings = match crate::supervision::list_findings(
-        State(state.clone()),
-        v.p.clone(),
-        Path(id.clone()),
-        Query(crate::supervision::FindingQuery {
-            state: d.state.clone().filter(|s| !s.is_empty()),
-            assignee: d.assignee.clone(),
-            lang: None,
-        }),
-    )
-    .await
-    {
-        Ok(axum::Json(list)) => list,
+    let query = crate::supervision::FindingQuery {
+        state: d.state.clone().filter(|s| !s.is_empty()),
+        assignee: d.assignee.clone(),
+        lang: None,
+        limit: None,
+        offset: None,
+    };
+    let findings = match crate::supervision::findings_page(&state, &v.p, &id, &query).await {
+        Ok((list, _)) => list,
         Err(err) => return refused(&v, &err),
     };
     let findings: Vec<FindingRow> = findings
