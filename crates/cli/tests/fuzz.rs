@@ -11,6 +11,7 @@
 //! shrunk, and belongs in `regressions` below once fixed.
 
 #![allow(
+    clippy::panic,
     clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking"
@@ -304,6 +305,15 @@ fn fuzz_rule_yaml() {
     });
 }
 
+fn nested_dynamic(depth: usize) -> String {
+    let block = (0..depth).fold("      v = 1\n".to_owned(), |b, d| {
+        format!("dynamic \"d{d}\" {{\n  for_each = local.items\n  content {{\n{b}  }}\n}}\n")
+    });
+    format!(
+        "locals {{\n  items = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n}}\nresource \"alicloud_security_group\" \"g\" {{\n{block}}}\n"
+    )
+}
+
 /// Inputs that once failed, kept so they stay fixed.
 #[test]
 fn regressions() {
@@ -315,6 +325,8 @@ fn regressions() {
                 s + &format!("  l{i} = concat(local.l{}, local.l{})\n", i - 1, i - 1)
             }) + "}\n",
         ),
+        // Eight nested dynamic blocks (567 bytes) ran past 30 s.
+        ("dynamic.tf", nested_dynamic(8)),
     ] {
         read_and_scan(text.as_bytes(), file, None);
     }
