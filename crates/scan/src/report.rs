@@ -63,13 +63,14 @@ fn errors_json(errors: &[InputError]) -> Json {
     Json::Array(errors.iter().map(|e| json!({ "file": e.file, "line": e.line, "column": e.column, "message": e.message })).collect())
 }
 
-/// Writes findings as JSON array elements: batches are serialised in parallel into
-/// buffers, a bounded window at a time, and written in order.
-fn write_findings(
+/// Writes array elements: batches are serialised in parallel into buffers, a bounded
+/// window at a time, and written in order, each element on a line of its own after
+/// `indent`.
+fn write_batched<T: Sync>(
     out: &mut dyn std::io::Write,
-    list: &[Finding],
-    rules: &[Rule],
-    meta: &Meta,
+    list: &[T],
+    indent: &str,
+    one: impl Fn(&mut Vec<u8>, &T) -> std::io::Result<()> + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
     const BATCH: usize = 4096;
@@ -80,11 +81,11 @@ fn write_findings(
             .enumerate()
             .map(|(b, batch)| {
                 let mut buf = Vec::with_capacity(batch.len() * 256);
-                for (i, f) in batch.iter().enumerate() {
+                for (i, item) in batch.iter().enumerate() {
                     let first = w == 0 && b == 0 && i == 0;
-                    buf.extend_from_slice(if first { b"\n    " } else { b",\n    " });
-                    serde_json::to_writer(&mut buf, &finding_out(f, rules, meta.estate, meta.lang))
-                        .map_err(std::io::Error::other)?;
+                    buf.extend_from_slice(if first { b"\n" } else { b",\n" });
+                    buf.extend_from_slice(indent.as_bytes());
+                    one(&mut buf, item)?;
                 }
                 Ok(buf)
             })
@@ -94,6 +95,19 @@ fn write_findings(
         }
     }
     Ok(())
+}
+
+/// Writes findings as JSON array elements (see [`write_batched`]).
+fn write_findings(
+    out: &mut dyn std::io::Write,
+    list: &[Finding],
+    rules: &[Rule],
+    meta: &Meta,
+) -> std::io::Result<()> {
+    write_batched(out, list, "    ", |buf, f| {
+        serde_json::to_writer(buf, &finding_out(f, rules, meta.estate, meta.lang))
+            .map_err(std::io::Error::other)
+    })
 }
 
 /// Writes the JSON report, one finding at a time, so that a scan of a million resources
@@ -269,7 +283,6 @@ pub fn write_sarif(
     selected: &[usize],
     meta: &Meta,
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
     let skeleton = sarif_document(
         outcome,
         rules,
@@ -287,33 +300,16 @@ pub fn write_sarif(
     let index: std::collections::HashMap<usize, usize> =
         selected.iter().enumerate().map(|(i, r)| (*r, i)).collect();
     let all: Vec<&Finding> = outcome.findings.iter().chain(&outcome.suppressed).collect();
-    const BATCH: usize = 4096;
-    const WINDOW: usize = 16 * BATCH;
-    for (w, window) in all.chunks(WINDOW).enumerate() {
-        let buffers: Vec<std::io::Result<Vec<u8>>> = window
-            .par_chunks(BATCH)
-            .enumerate()
-            .map(|(b, batch)| {
-                let mut buf = Vec::with_capacity(batch.len() * 512);
-                for (i, f) in batch.iter().enumerate() {
-                    let first = w == 0 && b == 0 && i == 0;
-                    buf.extend_from_slice(if first { b"\n        " } else { b",\n        " });
-                    let r = sarif_result(
-                        f,
-                        rules,
-                        meta.estate,
-                        index.get(&f.rule_index()).copied(),
-                        meta.lang,
-                    );
-                    serde_json::to_writer(&mut buf, &r).map_err(std::io::Error::other)?;
-                }
-                Ok(buf)
-            })
-            .collect();
-        for buf in buffers {
-            out.write_all(&buf?)?;
-        }
-    }
+    write_batched(out, &all, "        ", |buf, f| {
+        let r = sarif_result(
+            f,
+            rules,
+            meta.estate,
+            index.get(&f.rule_index()).copied(),
+            meta.lang,
+        );
+        serde_json::to_writer(buf, &r).map_err(std::io::Error::other)
+    })?;
     if !all.is_empty() {
         out.write_all(b"\n      ")?;
     }

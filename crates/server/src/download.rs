@@ -66,9 +66,8 @@ pub fn content_disposition(name: &str, fallback: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-/// The media types a download keeps; anything else (HTML, SVG, XML, scripts, …) is sent
-/// as `application/octet-stream`, so that no browser renders or runs it.
-const KEPT: [&str; 12] = [
+/// The binary formats evidence may come in (recognised by their bytes).
+pub const BINARY_TYPES: [&str; 9] = [
     "application/pdf",
     "image/png",
     "image/jpeg",
@@ -78,10 +77,12 @@ const KEPT: [&str; 12] = [
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/gzip",
-    "application/json",
-    "application/yaml",
-    "text/plain",
 ];
+
+/// The media types a download keeps: [`BINARY_TYPES`] and these text types; anything
+/// else (HTML, SVG, XML, scripts, …) is sent as `application/octet-stream`, so that no
+/// browser renders or runs it.
+const KEPT_TEXT: [&str; 3] = ["application/json", "application/yaml", "text/plain"];
 
 pub fn safe_media_type(media_type: &str) -> String {
     let essence = media_type
@@ -90,7 +91,7 @@ pub fn safe_media_type(media_type: &str) -> String {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if KEPT.contains(&essence.as_str()) {
+    if BINARY_TYPES.contains(&essence.as_str()) || KEPT_TEXT.contains(&essence.as_str()) {
         media_type.to_owned()
     } else {
         "application/octet-stream".to_owned()

@@ -67,18 +67,10 @@ const EXIT_STEPS: [&str; 5] = ["plan", "scope", "manifest", "attestation", "conf
 fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if let Some(kind) = infer::get(bytes) {
         let mime = kind.mime_type();
-        const ACCEPTED: [&str; 9] = [
-            "application/pdf",
-            "image/png",
-            "image/jpeg",
-            "image/gif",
-            "image/webp",
-            "application/zip",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "application/gzip",
-        ];
-        return ACCEPTED.iter().find(|m| **m == mime).copied();
+        return crate::download::BINARY_TYPES
+            .iter()
+            .find(|m| **m == mime)
+            .copied();
     }
     let text = std::str::from_utf8(bytes).ok()?;
     if text.contains('\0') {
