@@ -489,22 +489,28 @@ mod tests {
     use crate::model::Resource;
     use crate::value::{Value, intern};
 
+    /// An estate of three resources on consecutive lines from `first_line`.
+    fn three_resources(first_line: u64) -> Estate {
+        Estate::new(
+            (0..3)
+                .map(|i| Resource {
+                    address: format!("t.r{i}").into(),
+                    rtype: intern("t"),
+                    provider: intern("p"),
+                    region: None,
+                    file: intern("main.tf"),
+                    line: first_line + i,
+                    attrs: Value::Null,
+                    refs: Box::new([]),
+                    ignored: Box::new([]),
+                })
+                .collect(),
+        )
+    }
+
     #[test]
     fn findings_written_in_parallel_batches_keep_order_and_separators() {
-        let resources: Vec<Resource> = (0..3)
-            .map(|i| Resource {
-                address: format!("t.r{i}").into(),
-                rtype: intern("t"),
-                provider: intern("p"),
-                region: None,
-                file: intern("main.tf"),
-                line: i,
-                attrs: Value::Null,
-                refs: Box::new([]),
-                ignored: Box::new([]),
-            })
-            .collect();
-        let estate = Estate::new(resources);
+        let estate = three_resources(0);
         let meta = Meta {
             version: "0",
             level: ProtectionLevel::General,
@@ -541,20 +547,7 @@ mod tests {
 
     #[test]
     fn streamed_sarif_is_the_same_log_as_the_whole_value() {
-        let resources: Vec<Resource> = (0..3)
-            .map(|i| Resource {
-                address: format!("t.r{i}").into(),
-                rtype: intern("t"),
-                provider: intern("p"),
-                region: None,
-                file: intern("main.tf"),
-                line: i + 1,
-                attrs: Value::Null,
-                refs: Box::new([]),
-                ignored: Box::new([]),
-            })
-            .collect();
-        let estate = Estate::new(resources);
+        let estate = three_resources(1);
         let errors = [InputError {
             file: "bad.tf".into(),
             line: Some(3),
