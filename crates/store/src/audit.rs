@@ -43,6 +43,35 @@ impl HashAlg {
     }
 }
 
+/// How an entry is turned into the bytes its hash covers. Each entry records its own, so
+/// a chain written before JCS still verifies after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Entries written before migration 0007: serde_json's compact output of the fields in
+    /// declaration order. Kept so that their hashes still verify; never written again.
+    Compact,
+    /// RFC 8785 (JSON Canonicalization Scheme): keys sorted, numbers and strings in one
+    /// form, whatever serde or serde_json features are enabled elsewhere in the build.
+    Jcs,
+}
+
+impl Encoding {
+    pub fn id(self) -> &'static str {
+        match self {
+            Encoding::Compact => "compact",
+            Encoding::Jcs => "jcs",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Encoding> {
+        match value {
+            "compact" => Some(Encoding::Compact),
+            "jcs" => Some(Encoding::Jcs),
+            _ => None,
+        }
+    }
+}
+
 /// One entry of the log, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AuditEntry {
@@ -61,11 +90,14 @@ pub struct AuditEntry {
     pub before_digest: Option<String>,
     pub after_digest: Option<String>,
     pub alg: String,
+    /// `jcs`, or `compact` for entries written before JCS (see [`Encoding`]).
+    pub encoding: String,
     pub prev_hash: String,
     pub hash: String,
 }
 
-/// The canonical encoding: compact JSON of these fields in this order.
+/// The fields an entry's hash covers. With [`Encoding::Jcs`] the encoding itself is
+/// covered too, so an entry cannot be relabelled as a legacy one.
 #[derive(Serialize)]
 struct Canonical<'a> {
     seq: i64,
@@ -79,13 +111,17 @@ struct Canonical<'a> {
     before_digest: Option<&'a str>,
     after_digest: Option<&'a str>,
     alg: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding: Option<&'a str>,
     prev_hash: &'a str,
 }
 
 impl AuditEntry {
-    /// The hash this entry must carry: over the previous hash and the canonical encoding.
+    /// The hash this entry must carry: over the previous hash and the canonical encoding;
+    /// `None` for an unknown algorithm or encoding.
     pub fn compute_hash(&self) -> Option<String> {
         let alg = HashAlg::parse(&self.alg)?;
+        let encoding = Encoding::parse(&self.encoding)?;
         let canonical = Canonical {
             seq: self.seq,
             at: &self.at,
@@ -98,19 +134,24 @@ impl AuditEntry {
             before_digest: self.before_digest.as_deref(),
             after_digest: self.after_digest.as_deref(),
             alg: &self.alg,
+            encoding: (encoding == Encoding::Jcs).then_some(self.encoding.as_str()),
             prev_hash: &self.prev_hash,
         };
         let mut bytes = self.prev_hash.as_bytes().to_vec();
         bytes.push(b'\n');
-        serde_json::to_writer(&mut bytes, &canonical).ok()?;
+        match encoding {
+            Encoding::Compact => serde_json::to_writer(&mut bytes, &canonical).ok()?,
+            Encoding::Jcs => bytes.extend(serde_json_canonicalizer::to_vec(&canonical).ok()?),
+        }
         Some(alg.digest(&bytes))
     }
 }
 
-/// Digest of an object's state for the log: the hash of its compact JSON (object keys
-/// sorted, as serde_json's map keeps them).
+/// Digest of an object's state for the log: the hash of its RFC 8785 (JCS) form, so that
+/// the same state always has the same digest. (Entries before JCS used serde_json's compact
+/// form; those digests are kept as written.)
 pub fn object_digest(alg: HashAlg, value: &serde_json::Value) -> String {
-    alg.digest(&serde_json::to_vec(value).unwrap_or_default())
+    alg.digest(&serde_json_canonicalizer::to_vec(value).unwrap_or_default())
 }
 
 /// A signed statement that the chain had `seq` entries ending in `hash`.
@@ -313,7 +354,10 @@ impl Verifier {
             Some("its previous-hash does not match the entry before it".to_owned())
         } else {
             match e.compute_hash() {
-                None => Some(format!("unknown hash algorithm {:?}", e.alg)),
+                None => Some(format!(
+                    "unknown hash algorithm {:?} or encoding {:?}",
+                    e.alg, e.encoding
+                )),
                 Some(h) if h != e.hash => {
                     Some("its content does not match its hash: the entry was changed".to_owned())
                 }
@@ -404,6 +448,10 @@ mod tests {
     use super::*;
 
     fn chain(n: i64, alg: HashAlg) -> Vec<AuditEntry> {
+        chain_in(n, alg, Encoding::Jcs)
+    }
+
+    fn chain_in(n: i64, alg: HashAlg, encoding: Encoding) -> Vec<AuditEntry> {
         let mut prev = GENESIS.to_owned();
         (1..=n)
             .map(|seq| {
@@ -419,6 +467,7 @@ mod tests {
                     before_digest: None,
                     after_digest: Some(alg.digest(seq.to_string().as_bytes())),
                     alg: alg.id().into(),
+                    encoding: encoding.id().into(),
                     prev_hash: prev.clone(),
                     hash: String::new(),
                 };
@@ -449,6 +498,91 @@ mod tests {
             assert_eq!(r.head_seq, 5);
         }
         assert_ne!(HashAlg::Sha256.digest(b"x"), HashAlg::Sm3.digest(b"x"));
+    }
+
+    /// Entry 2 of a log written by cloudward before JCS (the upgrade fixture in
+    /// tests/fixtures/main-672711d): its hash must still come out the same.
+    fn legacy_entry() -> AuditEntry {
+        AuditEntry {
+            seq: 2,
+            at: "2026-12-02T00:08:21.317Z".into(),
+            actor: "system".into(),
+            org_id: None,
+            engagement_id: None,
+            action: "org.create".into(),
+            object_type: "organisation".into(),
+            object_id: "bed248f2-c5c4-4b56-af89-8af7aa953c05".into(),
+            before_digest: None,
+            after_digest: Some(
+                "2bfb5ec88cf9fe0a029f441f2f155f739b8d78aed04205d916983098184a51e1".into(),
+            ),
+            alg: "sha256".into(),
+            encoding: "compact".into(),
+            prev_hash: "487cb45c09f4266ba17d2e30acfda80c6702dd6bcc7a4deeeb88818d46e82a76".into(),
+            hash: "bbe5576b8ac2e72f62e571a1ae41b3cc87dc58ffe3cc3d1e194fc557bcf82427".into(),
+        }
+    }
+
+    #[test]
+    fn entries_written_before_jcs_keep_their_hashes() {
+        let e = legacy_entry();
+        assert_eq!(e.compute_hash().as_deref(), Some(e.hash.as_str()));
+        // The same entry relabelled as JCS no longer matches, and the other way round:
+        // the encoding is part of what is verified.
+        let mut relabelled = e.clone();
+        relabelled.encoding = "jcs".into();
+        assert_ne!(relabelled.compute_hash().as_deref(), Some(e.hash.as_str()));
+        let mut c = chain(3, HashAlg::Sha256);
+        c[1].encoding = "compact".into();
+        assert_eq!(verify(&c, &[], None).broken.map(|b| b.seq), Some(2));
+        c[1].encoding = "base64".into();
+        let r = verify(&c, &[], None);
+        assert!(r.broken.is_some_and(|b| b.reason.contains("encoding")));
+    }
+
+    #[test]
+    fn a_chain_that_changes_encoding_midway_verifies() {
+        let mut c = chain_in(3, HashAlg::Sha256, Encoding::Compact);
+        let mut prev = c[2].hash.clone();
+        for mut e in chain_in(6, HashAlg::Sm3, Encoding::Jcs).into_iter().skip(3) {
+            e.prev_hash = prev;
+            e.hash = e.compute_hash().unwrap_or_default();
+            prev = e.hash.clone();
+            c.push(e);
+        }
+        let r = verify(&c, &[], None);
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(r.head_seq, 6);
+    }
+
+    /// The bytes a JCS entry's hash covers are fixed by RFC 8785, not by the build: keys in
+    /// code-point order, no whitespace. If this changes, existing chains stop verifying.
+    #[test]
+    fn a_jcs_entry_hashes_to_the_same_value_in_every_build() {
+        let mut e = legacy_entry();
+        e.encoding = "jcs".into();
+        e.org_id = Some("组织-1".into());
+        let expected_input = format!(
+            "{}\n{{\"action\":\"org.create\",\"actor\":\"system\",\"after_digest\":\"{}\",\
+             \"alg\":\"sha256\",\"at\":\"2026-12-02T00:08:21.317Z\",\"before_digest\":null,\
+             \"encoding\":\"jcs\",\"engagement_id\":null,\"object_id\":\"{}\",\
+             \"object_type\":\"organisation\",\"org_id\":\"组织-1\",\"prev_hash\":\"{}\",\
+             \"seq\":2}}",
+            e.prev_hash,
+            e.after_digest.as_deref().unwrap_or_default(),
+            e.object_id,
+            e.prev_hash
+        );
+        assert_eq!(
+            e.compute_hash(),
+            Some(HashAlg::Sha256.digest(expected_input.as_bytes()))
+        );
+        // Object digests, likewise: key order of the value does not matter.
+        let a = serde_json::json!({ "b": 1, "a": [1.5, "x"], "c": { "z": null, "y": true } });
+        assert_eq!(
+            object_digest(HashAlg::Sha256, &a),
+            HashAlg::Sha256.digest(br#"{"a":[1.5,"x"],"b":1,"c":{"y":true,"z":null}}"#)
+        );
     }
 
     #[test]

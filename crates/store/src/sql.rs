@@ -13,7 +13,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::audit::{AuditEntry, Checkpoint, GENESIS, HashAlg, Signer, object_digest};
+use crate::audit::{AuditEntry, Checkpoint, Encoding, GENESIS, HashAlg, Signer, object_digest};
 use crate::{
     Actor, ApiToken, Blob, Confirmation, Engagement, EngagementData, EngagementFilter,
     FrameworkInfo, NewFramework, NewRecord, NewToken, NewUser, Org, OrgKind, Party, Record,
@@ -135,7 +135,7 @@ const ENGAGEMENT_COLUMNS: &str =
 const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, platform_admin, failed_logins, locked_until, lang, created_at";
 const TOKEN_COLUMNS: &str =
     "id, org_id, name, role, token_hash, prefix, created_by, created_at, revoked_at";
-const AUDIT_COLUMNS: &str = "seq, at, actor, org_id, engagement_id, action, object_type, object_id, before_digest, after_digest, alg, prev_hash, hash";
+const AUDIT_COLUMNS: &str = "seq, at, actor, org_id, engagement_id, action, object_type, object_id, before_digest, after_digest, alg, encoding, prev_hash, hash";
 
 macro_rules! sql_store {
     ($name:ident, $db:ty, $backend:literal, $lock:expr) => {
@@ -187,6 +187,7 @@ macro_rules! sql_store {
                     before_digest: ev.before.as_ref().map(|v| object_digest(self.hash, v)),
                     after_digest: ev.after.as_ref().map(|v| object_digest(self.hash, v)),
                     alg: self.hash.id().to_owned(),
+                    encoding: Encoding::Jcs.id().to_owned(),
                     prev_hash,
                     hash: String::new(),
                 };
@@ -194,8 +195,8 @@ macro_rules! sql_store {
                     .compute_hash()
                     .ok_or_else(|| StoreError::Other("audit entry not encodable".into()))?;
                 sqlx::query(
-                    "INSERT INTO audit_log (seq, at, actor, org_id, engagement_id, action, object_type, object_id, before_digest, after_digest, alg, prev_hash, hash) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    "INSERT INTO audit_log (seq, at, actor, org_id, engagement_id, action, object_type, object_id, before_digest, after_digest, alg, encoding, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 )
                 .bind(e.seq)
                 .bind(&e.at)
@@ -208,6 +209,7 @@ macro_rules! sql_store {
                 .bind(&e.before_digest)
                 .bind(&e.after_digest)
                 .bind(&e.alg)
+                .bind(&e.encoding)
                 .bind(&e.prev_hash)
                 .bind(&e.hash)
                 .execute(&mut **tx)
