@@ -19,6 +19,7 @@ use crate::api::ApiJson;
 use crate::auth::{
     OrgView, Principal, check_password_policy, hash_blocking, random_token, sha256_hex,
 };
+use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,6 +44,7 @@ pub async fn list_orgs(
     State(state): State<AppState>,
     p: Principal,
 ) -> ApiResult<Json<Vec<OrgView>>> {
+    p.may(Action::OrgList, Rel::Unscoped)?;
     if p.platform_admin {
         let orgs = state.store.list_orgs().await?;
         return Ok(Json(orgs.iter().map(OrgView::from).collect()));
@@ -58,7 +60,7 @@ pub async fn create_org(
     p: Principal,
     ApiJson(req): ApiJson<CreateOrg>,
 ) -> ApiResult<Response> {
-    p.require_platform_admin()?;
+    p.may(Action::OrgCreate, Rel::Unscoped)?;
     let kind = kind_of(&req.kind)?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -73,8 +75,9 @@ pub async fn create_org(
 #[utoipa::path(get, path = "/api/v1/directory", tag = "admin", responses((status = 200, body = Vec<OrgView>)))]
 pub async fn directory(
     State(state): State<AppState>,
-    _p: Principal,
+    p: Principal,
 ) -> ApiResult<Json<Vec<OrgView>>> {
+    p.may(Action::Directory, Rel::Unscoped)?;
     let orgs = state.store.list_orgs().await?;
     Ok(Json(
         orgs.iter()
@@ -107,16 +110,13 @@ pub struct CreateUser {
     pub role: String,
 }
 
-/// Platform administrators, and the organisation's own administrators.
-fn may_manage(p: &Principal, org_id: &str) -> ApiResult<()> {
-    if p.platform_admin {
-        return Ok(());
-    }
-    match &p.org {
-        Some(o) if o.id == org_id => p.require(Role::OrgAdmin),
-        // Another organisation's users do not exist for the caller.
-        _ => Err(ApiError::not_found()),
-    }
+/// Platform administrators, and the organisation's own administrators (another
+/// organisation's users do not exist for the caller).
+fn may_manage(p: &Principal, action: Action, org_id: &str) -> ApiResult<()> {
+    p.may(
+        action,
+        authz::organisation_rel(p.org.as_ref().map(|o| o.id.as_str()), org_id),
+    )
 }
 
 /// The users of an organisation.
@@ -126,7 +126,7 @@ pub async fn list_users(
     p: Principal,
     Path(org_id): Path<String>,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    may_manage(&p, &org_id)?;
+    may_manage(&p, Action::UserList, &org_id)?;
     let users = state.store.list_users(&org_id).await?;
     let now = cloudward_store::now();
     Ok(Json(
@@ -154,7 +154,7 @@ pub async fn create_user(
     Path(org_id): Path<String>,
     ApiJson(req): ApiJson<CreateUser>,
 ) -> ApiResult<Response> {
-    may_manage(&p, &org_id)?;
+    may_manage(&p, Action::UserCreate, &org_id)?;
     if state.store.get_org(&org_id).await?.is_none() {
         return Err(ApiError::not_found());
     }
@@ -225,7 +225,7 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     p: Principal,
 ) -> ApiResult<Json<Vec<ApiToken>>> {
-    p.require(Role::OrgAdmin)?;
+    p.may(Action::TokenList, Rel::Unscoped)?;
     let org = p.org()?;
     Ok(Json(state.store.list_tokens(&org.id).await?))
 }
@@ -238,7 +238,7 @@ pub async fn create_token(
     p: Principal,
     ApiJson(req): ApiJson<CreateToken>,
 ) -> ApiResult<Response> {
-    p.require(Role::OrgAdmin)?;
+    p.may(Action::TokenCreate, Rel::Unscoped)?;
     let org = p.org()?.clone();
     let role = Role::parse(&req.role).ok_or_else(|| {
         ApiError::bad_request("api.bad_role")
@@ -283,7 +283,7 @@ pub async fn revoke_token(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    p.require(Role::OrgAdmin)?;
+    p.may(Action::TokenRevoke, Rel::Unscoped)?;
     let org = p.org()?;
     if state.store.revoke_token(&p.actor, &org.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -313,6 +313,7 @@ pub async fn audit_list(
     p: Principal,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
+    p.may(Action::AuditList, Rel::Unscoped)?;
     let org = p.org()?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -331,7 +332,7 @@ pub async fn audit_verify(
     State(state): State<AppState>,
     p: Principal,
 ) -> ApiResult<Json<Verification>> {
-    p.require_platform_admin()?;
+    p.may(Action::AuditVerify, Rel::Unscoped)?;
     Ok(Json(
         cloudward_store::verify(state.store.as_ref(), &state.config.data_dir).await?,
     ))

@@ -18,15 +18,14 @@ use cloudward_domain::check::{self, CheckError};
 use cloudward_domain::classify::{self, Refusal};
 use cloudward_domain::engagement::{self, EngagementFile};
 use cloudward_domain::responsibility::{Actor as MatrixActor, Matrix, Override};
-use cloudward_store::{
-    Confirmation, Engagement, EngagementData, EngagementFilter, OrgKind, Party, Role,
-};
+use cloudward_store::{Confirmation, Engagement, EngagementData, EngagementFilter, OrgKind, Party};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Principal;
+use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
 
 /// A JSON body whose errors name the field: `400` with the JSON path, `413` past the limit,
@@ -202,31 +201,34 @@ async fn parties(
     Ok(out)
 }
 
-/// The engagement if the caller may see it; 404 otherwise.
-pub(crate) async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Engagement> {
-    let org = p.org()?;
-    state
-        .store
-        .visible_engagement(id, &org.id)
-        .await?
-        .ok_or_else(ApiError::not_found)
+/// The engagement `id` for `action`, with how the caller relates to it. It is loaded with
+/// the caller's organisation (another tenant's engagement does not load), then the
+/// authorisation table decides: not there for the caller is 404, a seat or role without
+/// the right is 403.
+pub(crate) async fn engagement_for(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> ApiResult<(Engagement, Rel)> {
+    let org = p.org.as_ref().map(|o| o.id.as_str());
+    let e = match org {
+        Some(org) => state.store.visible_engagement(id, org).await?,
+        None => None,
+    };
+    let rel = authz::engagement_rel(org, e.as_ref());
+    p.may(action, rel)?;
+    e.map(|e| (e, rel)).ok_or_else(ApiError::not_found)
 }
 
-/// The engagement if the caller may change it: a member of its customer organisation.
-pub(crate) async fn writable(state: &AppState, p: &Principal, id: &str) -> ApiResult<Engagement> {
-    let e = visible(state, p, id).await?;
-    if p.org()?.id != e.customer_org_id {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
-    Ok(e)
-}
-
-fn require_customer(p: &Principal) -> ApiResult<()> {
-    if p.org_kind() != Some(OrgKind::Customer) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)
+/// [`engagement_for`] without the relation.
+pub(crate) async fn engagement(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> ApiResult<Engagement> {
+    Ok(engagement_for(state, p, id, action).await?.0)
 }
 
 /// List the engagements the caller's organisation may see.
@@ -237,6 +239,7 @@ pub async fn list(
     p: Principal,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<EngagementPage>> {
+    p.may(Action::EngagementList, Rel::Unscoped)?;
     let org = p.org()?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
@@ -283,7 +286,7 @@ pub async fn create(
     p: Principal,
     ApiJson(req): ApiJson<CreateEngagement>,
 ) -> ApiResult<Response> {
-    require_customer(&p)?;
+    p.may(Action::EngagementCreate, Rel::Unscoped)?;
     let file = parse_document(&req.document)?;
     store_new(&state, &p, &file, &req.parties).await
 }
@@ -332,7 +335,7 @@ pub async fn get_one(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::EngagementRead).await?;
     let etag = format!("\"{}\"", e.version);
     Ok(([(header::ETAG, etag)], Json(view(e, true))).into_response())
 }
@@ -346,7 +349,7 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateEngagement>,
 ) -> ApiResult<Json<EngagementView>> {
-    let current = writable(&state, &p, &id).await?;
+    let current = engagement(&state, &p, &id, Action::EngagementUpdate).await?;
     let file = parse_document(&req.document)?;
     let (phase, level) = summarise(&file)?;
     let parties = match &req.parties {
@@ -388,8 +391,7 @@ pub async fn delete(
     Path(id): Path<String>,
     Query(q): Query<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
-    writable(&state, &p, &id).await?;
-    p.require(Role::OrgAdmin)?;
+    engagement(&state, &p, &id, Action::EngagementDelete).await?;
     state
         .store
         .delete_engagement(&p.actor, &id, q.version)
@@ -416,7 +418,7 @@ pub async fn import(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    require_customer(&p)?;
+    p.may(Action::EngagementImport, Rel::Unscoped)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("api.not_utf8"))?;
     let file = engagement::parse(text).map_err(|e| {
         let at = e
@@ -456,7 +458,7 @@ pub async fn export(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::EngagementExport).await?;
     let (_, text) = export_text(&e)?;
     Ok(crate::download::attachment(
         "engagement.yaml",
@@ -484,7 +486,7 @@ pub async fn check(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::EngagementCheck).await?;
     let date = match q.date.as_deref() {
         None => chrono::Local::now().date_naive(),
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
@@ -541,7 +543,7 @@ pub async fn classification(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ClassificationView>> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::EngagementClassification).await?;
     let (file, _) = export_text(&e)?;
     let req = classify::classify(&file.information, file.business).map_err(|r| match r {
         Refusal::Classified => {
@@ -624,7 +626,7 @@ pub async fn responsibility(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ResponsibilityView>> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::EngagementResponsibility).await?;
     let (file, _) = export_text(&e)?;
     let matrix = matrix_of(&state, &file);
     let confirmations = state.store.confirmations(&e.id).await?;
@@ -701,23 +703,14 @@ pub(crate) async fn do_confirm(
     id: &str,
     element: &str,
 ) -> ApiResult<Confirmation> {
-    let e = visible(state, p, id).await?;
-    p.require(Role::Member)?;
+    let (e, rel) = engagement_for(state, p, id, Action::EngagementConfirm).await?;
     let org = p.org()?;
-    let actor = if org.id == e.customer_org_id {
-        Some(MatrixActor::Customer)
-    } else {
-        e.parties
-            .iter()
-            .find(|(_, o)| *o == org.id)
-            .and_then(|(party, _)| match party {
-                Party::Provider => Some(MatrixActor::Provider),
-                Party::SecurityServiceProvider => Some(MatrixActor::SecurityServiceProvider),
-                Party::Assessor => None,
-            })
-    };
-    let Some(actor) = actor else {
-        return Err(ApiError::forbidden());
+    let actor = match rel {
+        Rel::Customer => MatrixActor::Customer,
+        Rel::Provider => MatrixActor::Provider,
+        Rel::SecurityServiceProvider => MatrixActor::SecurityServiceProvider,
+        // The table admits no other relation to confirm.
+        _ => return Err(ApiError::forbidden()),
     };
     let (file, _) = export_text(&e)?;
     let matrix = matrix_of(state, &file);
@@ -749,19 +742,14 @@ pub(crate) async fn do_confirm(
     Ok(c)
 }
 
-/// A stored record of one kind, by id; any other id (or kind) is 404. Callers then check
-/// that the caller may see it.
+/// A stored record of one kind, by id (`None` for any other id or kind). Callers then ask
+/// the authorisation table, with the relation `None` means (not there for the caller).
 pub(crate) async fn record_of(
     state: &AppState,
     kind: &str,
     id: &str,
-) -> ApiResult<cloudward_store::Record> {
-    state
-        .store
-        .get_record(id)
-        .await?
-        .filter(|r| r.kind == kind)
-        .ok_or_else(ApiError::not_found)
+) -> ApiResult<Option<cloudward_store::Record>> {
+    Ok(state.store.get_record(id).await?.filter(|r| r.kind == kind))
 }
 
 pub fn routes() -> Router<AppState> {

@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::api::ApiJson;
+use crate::authz::{self, Action, Deny, Rel, Subject};
 use crate::error::{ApiError, ApiResult};
 
 pub const SESSION_COOKIE: &str = "cloudward_session";
@@ -58,20 +59,43 @@ impl Principal {
         self.org.as_ref().and_then(|o| OrgKind::parse(&o.kind))
     }
 
-    pub fn require(&self, role: Role) -> ApiResult<()> {
-        if self.role >= role {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden().arg("role", role.id()))
+    /// The caller as the authorisation table sees it.
+    pub fn subject(&self) -> Subject {
+        Subject {
+            org_kind: self.org_kind(),
+            role: self.role,
+            platform_admin: self.platform_admin,
+            token: self.user_id.is_none(),
         }
     }
 
-    pub fn require_platform_admin(&self) -> ApiResult<()> {
-        if self.platform_admin {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden())
+    /// Would `action` be allowed (for what a page offers: the same table decides).
+    pub fn can(&self, action: Action, rel: Rel) -> bool {
+        authz::decide(Some(&self.subject()), action, rel).is_ok()
+    }
+
+    /// How the caller relates to an engagement it has loaded.
+    pub fn rel_to(&self, e: &cloudward_store::Engagement) -> Rel {
+        authz::engagement_rel(self.org.as_ref().map(|o| o.id.as_str()), Some(e))
+    }
+
+    /// May the caller do `action` on an object it relates to as `rel`? The one place a
+    /// handler asks; the answer comes from [`authz::decide`].
+    pub fn may(&self, action: Action, rel: Rel) -> ApiResult<()> {
+        authz::decide(Some(&self.subject()), action, rel).map_err(denial)
+    }
+}
+
+/// The error a caller sees for a refusal.
+pub fn denial(d: Deny) -> ApiError {
+    match d {
+        Deny::Unauthenticated => ApiError::unauthenticated(),
+        Deny::NoOrganisation => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "api.no_organisation")
         }
+        Deny::NotFound => ApiError::not_found(),
+        Deny::Role(role) => ApiError::forbidden().arg("role", role.id()),
+        Deny::Forbidden => ApiError::forbidden(),
     }
 }
 
@@ -654,6 +678,7 @@ fn me_of(user: &User, org: Option<&Org>, csrf: Option<String>) -> MeResponse {
 /// End the session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
 pub async fn logout(State(state): State<AppState>, p: Principal) -> ApiResult<Response> {
+    p.may(Action::Logout, Rel::Unscoped)?;
     if let Some(hash) = &p.session {
         state.store.delete_session(&p.actor, hash).await?;
     }
@@ -666,6 +691,7 @@ pub async fn logout(State(state): State<AppState>, p: Principal) -> ApiResult<Re
 /// Who am I.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = MeResponse)))]
 pub async fn me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<MeResponse>> {
+    p.may(Action::Me, Rel::Unscoped)?;
     let csrf = match &p.session {
         Some(h) => state.store.get_session(h).await?.map(|s| s.csrf_token),
         None => None,
@@ -695,6 +721,7 @@ pub async fn change_password(
     p: Principal,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<Response> {
+    p.may(Action::ChangePassword, Rel::Unscoped)?;
     let Some(user_id) = &p.user_id else {
         return Err(ApiError::forbidden());
     };

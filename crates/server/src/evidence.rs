@@ -12,17 +12,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use cloudward_store::{Blob, NewRecord, RecordFilter, Role};
+use cloudward_store::{Blob, NewRecord, RecordFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::Digest as _;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::api::visible;
+use crate::api::engagement;
 use crate::auth::Principal;
+use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
-use crate::workflow::{Seat, acting};
+use crate::workflow::acting;
 
 /// Where evidence bytes are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -127,19 +128,7 @@ pub async fn upload(
     Query(q): Query<UploadQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let (e, _) = acting(
-        &state,
-        &p,
-        &id,
-        &[
-            Seat::Customer,
-            Seat::Provider,
-            Seat::Assessor,
-            Seat::SecurityServiceProvider,
-        ],
-        Role::Member,
-    )
-    .await?;
+    let (e, _) = acting(&state, &p, &id, Action::EvidenceUpload).await?;
     check_file_name(&q.name)?;
     check_target(&state, &q.target_kind, &q.target)?;
     if body.is_empty() {
@@ -288,7 +277,7 @@ pub async fn list(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::EvidenceList).await?;
     let list = state
         .store
         .list_records("evidence", &RecordFilter::engagement(&e.id))
@@ -308,8 +297,13 @@ pub async fn download(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let r = crate::api::record_of(&state, "evidence", &id).await?;
-    let engagement = r.engagement_id.clone().ok_or_else(ApiError::not_found)?;
-    visible(&state, &p, &engagement).await?;
+    // A file is seen by those who see its engagement; no file, no engagement to see.
+    let of = r
+        .as_ref()
+        .and_then(|r| r.engagement_id.clone())
+        .unwrap_or_default();
+    engagement(&state, &p, &of, Action::EvidenceDownload).await?;
+    let r = r.ok_or_else(ApiError::not_found)?;
     let data: EvidenceData =
         serde_json::from_value(r.data.clone()).map_err(ApiError::internal_from)?;
     let (media_type, bytes) = read_blob(&state, &data.sha256).await?;
@@ -361,7 +355,9 @@ pub async fn upload_for_assessment(
     Query(q): Query<AssessmentUploadQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let (r, mut a) = crate::workflow::assessor_editing(&state, &p, &id).await?;
+    let (r, mut a) =
+        crate::workflow::assessor_editing(&state, &p, &id, Action::AssessmentEvidenceUpload)
+            .await?;
     check_file_name(&q.name)?;
     let control = state
         .content
@@ -431,11 +427,7 @@ pub(crate) async fn assessment_files(
     p: &Principal,
     id: &str,
 ) -> ApiResult<Vec<serde_json::Value>> {
-    use crate::workflow::{AssessmentAccess, assessment_access};
-    let (_, _, access) = assessment_access(state, p, id).await?;
-    if matches!(access, AssessmentAccess::Summary) {
-        return Err(ApiError::forbidden());
-    }
+    crate::workflow::assessment_access(state, p, id, Action::AssessmentEvidenceList).await?;
     let list = state
         .store
         .list_records(
@@ -459,13 +451,15 @@ pub async fn download_for_assessment(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    use crate::workflow::{AssessmentAccess, assessment_access};
     let r = crate::api::record_of(&state, "assessment_evidence", &id).await?;
-    let parent = r.parent_id.clone().ok_or_else(ApiError::not_found)?;
-    let (_, _, access) = assessment_access(&state, &p, &parent).await?;
-    if matches!(access, AssessmentAccess::Summary) {
-        return Err(ApiError::not_found());
-    }
+    // Seen by those who see the assessment's details; no file, no assessment to see.
+    let parent = r
+        .as_ref()
+        .and_then(|r| r.parent_id.clone())
+        .unwrap_or_default();
+    crate::workflow::assessment_access(&state, &p, &parent, Action::AssessmentEvidenceDownload)
+        .await?;
+    let r = r.ok_or_else(ApiError::not_found)?;
     let sha = r.data["sha256"].as_str().unwrap_or_default().to_owned();
     let name = r.data["name"].as_str().unwrap_or("evidence").to_owned();
     let (media_type, bytes) = read_blob(&state, &sha).await?;

@@ -15,13 +15,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use cloudward_oscal::framework::{self, Framework, FrameworkControl};
 use cloudward_oscal::model::Document;
-use cloudward_store::{FrameworkInfo, NewFramework, Role};
+use cloudward_store::{FrameworkInfo, NewFramework};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::auth::Principal;
+use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -57,22 +58,21 @@ pub fn valid_name(name: &str) -> bool {
         && !name.starts_with('.')
 }
 
-/// A framework the caller may see, with its document.
+/// The framework `id` for `action`, with its document: the platform's, or the caller's
+/// organisation's (another organisation's is not found).
 pub(crate) async fn visible_framework(
     state: &AppState,
     p: &Principal,
     id: &str,
+    action: Action,
 ) -> ApiResult<(FrameworkInfo, String)> {
-    let (info, doc) = state
-        .store
-        .get_framework(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    match &info.owner_org_id {
-        None => Ok((info, doc)),
-        Some(owner) if p.org.as_ref().is_some_and(|o| &o.id == owner) => Ok((info, doc)),
-        Some(_) => Err(ApiError::not_found()),
-    }
+    let found = state.store.get_framework(id).await?;
+    let rel = authz::framework_rel(
+        p.org.as_ref().map(|o| o.id.as_str()),
+        found.as_ref().map(|(info, _)| info.owner_org_id.as_deref()),
+    );
+    p.may(action, rel)?;
+    found.ok_or_else(ApiError::not_found)
 }
 
 /// How many frameworks stay read in memory.
@@ -83,8 +83,9 @@ pub(crate) async fn load(
     state: &AppState,
     p: &Principal,
     id: &str,
+    action: Action,
 ) -> ApiResult<(FrameworkInfo, Arc<Framework>)> {
-    let (info, doc) = visible_framework(state, p, id).await?;
+    let (info, doc) = visible_framework(state, p, id, action).await?;
     if let Some(fw) = state
         .frameworks
         .lock()
@@ -109,6 +110,7 @@ pub(crate) async fn load(
 
 /// The frameworks the caller sees: the platform's and its organisation's.
 pub(crate) async fn visible_list(state: &AppState, p: &Principal) -> ApiResult<Vec<FrameworkInfo>> {
+    p.may(Action::FrameworkList, Rel::Unscoped)?;
     let org = p.org.as_ref().map(|o| o.id.as_str());
     Ok(state.store.list_frameworks(org).await?)
 }
@@ -125,10 +127,12 @@ pub(crate) async fn import_document(
     q: &ImportQuery,
     body: &[u8],
 ) -> ApiResult<FrameworkInfo> {
+    p.may(Action::FrameworkImport, Rel::Unscoped)?;
+    // The table lets a platform administrator import for the platform, and an
+    // organisation's administrator for the organisation.
     let owner = if p.platform_admin {
         None
     } else {
-        p.require(Role::OrgAdmin)?;
         Some(p.org()?.id.clone())
     };
     if !valid_name(&q.name) {
@@ -138,7 +142,7 @@ pub(crate) async fn import_document(
     let doc = cloudward_oscal::read::read(text).map_err(|e| import_failed(&e))?;
     let base = match (&doc, q.catalog.as_deref()) {
         (Document::Profile(_), Some(id)) => {
-            let (_, stored) = visible_framework(state, p, id)
+            let (_, stored) = visible_framework(state, p, id, Action::FrameworkRead)
                 .await
                 .map_err(|_| ApiError::bad_request("api.unknown_framework").arg("value", id))?;
             Some(cloudward_oscal::read::read_catalog(&stored).map_err(ApiError::internal_from)?)
@@ -207,7 +211,7 @@ pub async fn document(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (_, doc) = visible_framework(&state, &p, &id).await?;
+    let (_, doc) = visible_framework(&state, &p, &id, Action::FrameworkRead).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
         doc,
@@ -223,7 +227,7 @@ pub async fn controls(
     Path(id): Path<String>,
     Query(q): Query<ControlQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (info, fw) = load(&state, &p, &id).await?;
+    let (info, fw) = load(&state, &p, &id, Action::FrameworkControls).await?;
     let group = checked_group(&fw, q.group.as_deref())?;
     let controls = fw.search(group.as_deref(), q.q.as_deref());
     Ok(Json(json!({
@@ -279,7 +283,7 @@ pub async fn control(
     p: Principal,
     Path((id, control)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let (_, fw) = load(&state, &p, &id).await?;
+    let (_, fw) = load(&state, &p, &id, Action::FrameworkControl).await?;
     let c = fw.control(&control).ok_or_else(ApiError::not_found)?;
     let enhancements: Vec<&FrameworkControl> = fw
         .controls
@@ -303,17 +307,13 @@ pub async fn mapping(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<framework::Mapping>> {
-    let (_, fw) = load(&state, &p, &id).await?;
+    let (_, fw) = load(&state, &p, &id, Action::FrameworkMapping).await?;
     Ok(Json(framework::map(&state.content.catalog, &fw)))
 }
 
 /// Checks the caller may delete a framework it sees, and deletes it.
 pub(crate) async fn delete_visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
-    let (info, _) = visible_framework(state, p, id).await?;
-    match &info.owner_org_id {
-        None => p.require_platform_admin()?,
-        Some(_) => p.require(Role::OrgAdmin)?,
-    }
+    visible_framework(state, p, id, Action::FrameworkDelete).await?;
     if state.store.delete_framework(&p.actor, id).await? {
         Ok(())
     } else {

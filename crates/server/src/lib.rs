@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod console;
 pub mod demo;
 pub mod download;

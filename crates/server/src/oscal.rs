@@ -19,8 +19,9 @@ use cloudward_oscal::model::Document;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::{export_text, visible};
+use crate::api::{engagement, export_text};
 use crate::auth::Principal;
+use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize)]
@@ -100,8 +101,9 @@ async fn evaluated(
     id: &str,
     q: &OscalQuery,
     ts: &str,
+    action: Action,
 ) -> ApiResult<(engagement::EngagementFile, check::Report)> {
-    let e = visible(state, p, id).await?;
+    let e = engagement(state, p, id, action).await?;
     let day = q
         .date
         .as_deref()
@@ -135,7 +137,7 @@ pub async fn ssp(
     Query(q): Query<OscalQuery>,
 ) -> ApiResult<Response> {
     let ts = timestamp(&q)?;
-    let (file, report) = evaluated(&state, &p, &id, &q, &ts).await?;
+    let (file, report) = evaluated(&state, &p, &id, &q, &ts, Action::OscalSsp).await?;
     Ok(json(
         &export::ssp(&state.content, &file, &report, &ts, version()),
         "ssp.json",
@@ -153,7 +155,7 @@ pub async fn poam(
     uri: axum::http::Uri,
 ) -> ApiResult<Response> {
     let ts = timestamp(&q)?;
-    let (file, report) = evaluated(&state, &p, &id, &q, &ts).await?;
+    let (file, report) = evaluated(&state, &p, &id, &q, &ts, Action::OscalPoam).await?;
     let lang = crate::request_lang(uri.query(), &headers);
     let render = |f: &check::Finding| state.messages.render(&f.key(), lang, &f.args);
     Ok(json(
@@ -171,9 +173,9 @@ pub async fn component(
     Query(q): Query<OscalQuery>,
 ) -> ApiResult<Response> {
     let ts = timestamp(&q)?;
-    let axum::Json(view) = crate::workflow::get_offering(State(state.clone()), p, Path(id)).await?;
+    let r = crate::workflow::offering_record(&state, &p, &id, Action::OfferingComponent).await?;
     let offering: cloudward_domain::workflow::Offering =
-        serde_json::from_value(view.offering).map_err(ApiError::internal_from)?;
+        serde_json::from_value(r.data["offering"].clone()).map_err(ApiError::internal_from)?;
     Ok(json(
         &export::component(&state.content, &offering, &ts, version()),
         "component-definition.json",
@@ -190,31 +192,22 @@ pub async fn results(
     Query(q): Query<OscalQuery>,
 ) -> ApiResult<Response> {
     let ts = timestamp(&q)?;
-    let axum::Json(a) = crate::workflow::get_assessment(State(state.clone()), p, Path(id)).await?;
-    if a.get("results").is_none() {
-        return Err(ApiError::forbidden());
-    }
-    let offering = match state
-        .store
-        .get_record(a["offering_id"].as_str().unwrap_or(""))
-        .await?
-    {
+    let (_, a, _) =
+        crate::workflow::assessment_access(&state, &p, &id, Action::AssessmentOscalResults).await?;
+    let offering = match state.store.get_record(&a.offering_id).await? {
         Some(r) => r.data["offering"]["name"].as_str().unwrap_or("").to_owned(),
         None => String::new(),
     };
-    let assessor = match state
+    let assessor = state
         .store
-        .get_org(a["assessor_org_id"].as_str().unwrap_or(""))
+        .get_org(&a.assessor_org_id)
         .await?
-    {
-        Some(o) => Some(o.name),
-        None => None,
-    };
+        .map(|o| o.name);
     let file = cloudward_oscal::results::AssessmentFile {
         offering,
         assessor,
-        conclusion: serde_json::from_value(a["conclusion"].clone()).ok(),
-        results: serde_json::from_value(a["results"].clone()).map_err(ApiError::internal_from)?,
+        conclusion: a.conclusion,
+        results: a.results,
     };
     Ok(json(
         &export::assessment_results(&file, &ts, version()),
@@ -233,7 +226,7 @@ pub async fn scan_results(
     Query(q): Query<OscalQuery>,
 ) -> ApiResult<Response> {
     let ts = timestamp(&q)?;
-    let (r, run) = crate::supervision::visible_run(&state, &p, &id).await?;
+    let (r, run) = crate::supervision::visible_run(&state, &p, &id, Action::ScanRunOscal).await?;
     let bytes = crate::supervision::run_report(&state, &run).await?;
     let text = std::str::from_utf8(&bytes).map_err(ApiError::internal_from)?;
     let report = cloudward_oscal::scan::parse(text).map_err(|e| {
@@ -258,12 +251,11 @@ pub async fn import_results(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let axum::Json(a) =
-        crate::workflow::get_assessment(State(state.clone()), p.clone(), Path(id.clone())).await?;
+    // The assessor's members, on an assessment not yet concluded: decided before anything
+    // is kept.
+    let (r, a) =
+        crate::workflow::assessor_editing(&state, &p, &id, Action::AssessmentOscalImport).await?;
     let org = p.org()?;
-    if a["assessor_org_id"] != org.id.as_str() {
-        return Err(ApiError::forbidden());
-    }
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("api.not_utf8"))?;
     let doc = cloudward_oscal::read::read(text)
         .map_err(|e| ApiError::bad_request("oscal.import_failed").arg("detail", e.to_string()))?;
@@ -301,12 +293,11 @@ pub async fn import_results(
     let results: std::collections::BTreeMap<String, crate::workflow::ResultEntry> = known
         .into_iter()
         .map(|(control, r)| {
-            let had: Vec<String> = a["results"][&control]["evidence"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.as_str().map(str::to_owned))
-                .collect();
+            let had: Vec<String> = a
+                .results
+                .get(&control)
+                .map(|r| r.evidence.clone())
+                .unwrap_or_default();
             (
                 control,
                 crate::workflow::ResultEntry {
@@ -318,14 +309,7 @@ pub async fn import_results(
             )
         })
         .collect();
-    let version = a["version"].as_i64().unwrap_or(0);
-    if a["conclusion"].is_object() {
-        return Ok(axum::Json(serde_json::json!({
-            "evidence_id": evidence.id, "sha256": evidence.data["sha256"],
-            "recorded": 0, "not_in_catalog": unknown,
-        }))
-        .into_response());
-    }
+    let version = r.version;
     let recorded = results.len();
     let axum::Json(updated) = crate::workflow::record_results(
         State(state),

@@ -13,16 +13,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use cloudward_domain::workflow::{self, FindingState, Transition};
-use cloudward_store::{NewRecord, Record, RecordFilter, Role};
+use cloudward_store::{NewRecord, Record, RecordFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::api::{ApiJson, visible};
+use crate::api::{ApiJson, engagement};
 use crate::auth::Principal;
+use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
-use crate::workflow::{Seat, acting};
+use crate::workflow::acting;
 
 /// What a run keeps: the scan's summary, not its findings (those are tracked one by one).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -305,14 +306,7 @@ pub async fn upload(
     Path(id): Path<String>,
     ApiJson(report): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let (e, _) = acting(
-        &state,
-        &p,
-        &id,
-        &[Seat::Customer, Seat::SecurityServiceProvider],
-        Role::Member,
-    )
-    .await?;
+    let (e, _) = acting(&state, &p, &id, Action::ScanUpload).await?;
     let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "upload").await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "run": run }))).into_response())
 }
@@ -343,14 +337,7 @@ pub async fn run_scan(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ServerScan>,
 ) -> ApiResult<Response> {
-    let (e, _) = acting(
-        &state,
-        &p,
-        &id,
-        &[Seat::Customer, Seat::SecurityServiceProvider],
-        Role::Member,
-    )
-    .await?;
+    let (e, _) = acting(&state, &p, &id, Action::ScanRun).await?;
     if body.files.is_empty() {
         return Err(bad_scan("$.files is empty"));
     }
@@ -365,10 +352,16 @@ pub(crate) async fn visible_run(
     state: &AppState,
     p: &Principal,
     id: &str,
+    action: Action,
 ) -> ApiResult<(Record, RunData)> {
     let r = crate::api::record_of(state, "scan_run", id).await?;
-    let engagement = r.engagement_id.clone().ok_or_else(ApiError::not_found)?;
-    visible(state, p, &engagement).await?;
+    // No run, no engagement to see.
+    let of = r
+        .as_ref()
+        .and_then(|r| r.engagement_id.clone())
+        .unwrap_or_default();
+    engagement(state, p, &of, action).await?;
+    let r = r.ok_or_else(ApiError::not_found)?;
     let run: RunData = serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
     Ok((r, run))
 }
@@ -393,7 +386,7 @@ pub async fn get_run(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (r, run) = visible_run(&state, &p, &id).await?;
+    let (r, run) = visible_run(&state, &p, &id, Action::ScanRunRead).await?;
     Ok(Json(json!({
         "id": r.id, "engagement_id": r.engagement_id, "run": run,
     })))
@@ -406,7 +399,7 @@ pub async fn get_run_report(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (_, run) = visible_run(&state, &p, &id).await?;
+    let (_, run) = visible_run(&state, &p, &id, Action::ScanRunReport).await?;
     let bytes = run_report(&state, &run).await?;
     let name = format!("cloudward-scan-{id}.json");
     Ok(crate::download::attachment(
@@ -424,7 +417,7 @@ pub async fn posture(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::Posture).await?;
     let runs = state
         .store
         .list_records("scan_run", &RecordFilter::engagement(&e.id))
@@ -532,7 +525,7 @@ pub(crate) async fn findings_page(
     id: &str,
     q: &FindingQuery,
 ) -> ApiResult<(Vec<Value>, usize)> {
-    let e = visible(state, p, id).await?;
+    let e = engagement(state, p, id, Action::FindingList).await?;
     if q.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
         return Err(ApiError::bad_request("api.bad_limit"));
     }
@@ -593,14 +586,7 @@ pub async fn act_on_finding(
     Path((id, finding)): Path<(String, String)>,
     ApiJson(action): ApiJson<FindingAction>,
 ) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(
-        &state,
-        &p,
-        &id,
-        &[Seat::Customer, Seat::SecurityServiceProvider],
-        Role::Member,
-    )
-    .await?;
+    let (e, _) = acting(&state, &p, &id, Action::FindingAct).await?;
     let r = state
         .store
         .get_record(&finding)

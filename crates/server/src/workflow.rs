@@ -24,15 +24,16 @@ use cloudward_domain::workflow::{
     NoticeKind, Offering, Outcome, ScopeItem,
 };
 use cloudward_store::{
-    Engagement, EngagementData, NewRecord, OrgKind, Party, Record, RecordFilter, Role,
+    Engagement, EngagementData, NewRecord, OrgKind, Party, Record, RecordFilter,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::{ApiJson, export_text, summarise, visible};
+use crate::api::{ApiJson, engagement, engagement_for, export_text, summarise};
 use crate::auth::Principal;
+use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
 
 /// What the caller is on an engagement.
@@ -44,36 +45,37 @@ pub(crate) enum Seat {
     SecurityServiceProvider,
 }
 
-pub(crate) fn seat(p: &Principal, e: &Engagement) -> Option<Seat> {
-    let org = p.org.as_ref()?;
-    if org.id == e.customer_org_id {
-        return Some(Seat::Customer);
+impl Seat {
+    fn of(rel: Rel) -> Option<Seat> {
+        match rel {
+            Rel::Customer => Some(Seat::Customer),
+            Rel::Provider => Some(Seat::Provider),
+            Rel::Assessor => Some(Seat::Assessor),
+            Rel::SecurityServiceProvider => Some(Seat::SecurityServiceProvider),
+            _ => None,
+        }
     }
-    e.parties
-        .iter()
-        .find(|(_, o)| *o == org.id)
-        .map(|(party, _)| match party {
-            Party::Provider => Seat::Provider,
-            Party::Assessor => Seat::Assessor,
-            Party::SecurityServiceProvider => Seat::SecurityServiceProvider,
-        })
 }
 
-/// The engagement, if the caller sits on it in one of `seats` with at least `role`.
+/// Where the caller sits on an engagement it has loaded (for what a page offers; access
+/// itself is decided by [`Principal::may`]).
+pub(crate) fn seat(p: &Principal, e: &Engagement) -> Option<Seat> {
+    Seat::of(authz::engagement_rel(
+        p.org.as_ref().map(|o| o.id.as_str()),
+        Some(e),
+    ))
+}
+
+/// The engagement for `action`, with the caller's seat on it.
 pub(crate) async fn acting(
     state: &AppState,
     p: &Principal,
     id: &str,
-    seats: &[Seat],
-    role: Role,
+    action: Action,
 ) -> ApiResult<(Engagement, Seat)> {
-    let e = visible(state, p, id).await?;
-    let s = seat(p, &e).ok_or_else(ApiError::not_found)?;
-    if !seats.contains(&s) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(role)?;
-    Ok((e, s))
+    let (e, rel) = engagement_for(state, p, id, action).await?;
+    let seat = Seat::of(rel).ok_or_else(ApiError::not_found)?;
+    Ok((e, seat))
 }
 
 fn today() -> NaiveDate {
@@ -266,19 +268,13 @@ async fn offering_view(state: &AppState, r: &Record) -> ApiResult<OfferingView> 
     })
 }
 
-fn require_kind(p: &Principal, kind: OrgKind) -> ApiResult<()> {
-    if p.org_kind() != Some(kind) {
-        return Err(ApiError::forbidden());
-    }
-    Ok(())
-}
-
 /// Published offerings, and the caller's own.
 #[utoipa::path(get, path = "/api/v1/offerings", tag = "workflow", responses((status = 200, body = Vec<OfferingView>)))]
 pub async fn list_offerings(
     State(state): State<AppState>,
     p: Principal,
 ) -> ApiResult<Json<Vec<OfferingView>>> {
+    p.may(Action::OfferingList, Rel::Unscoped)?;
     let org = p.org()?;
     let all = state
         .store
@@ -301,8 +297,7 @@ pub async fn create_offering(
     p: Principal,
     ApiJson(body): ApiJson<OfferingBody>,
 ) -> ApiResult<Response> {
-    require_kind(&p, OrgKind::Provider)?;
-    p.require(Role::Member)?;
+    p.may(Action::OfferingCreate, Rel::Unscoped)?;
     parse_offering(&body.offering)?;
     let r = state
         .store
@@ -325,14 +320,25 @@ pub async fn create_offering(
     Ok((StatusCode::CREATED, Json(offering_view(&state, &r).await?)).into_response())
 }
 
-async fn offering_record(state: &AppState, p: &Principal, id: &str) -> ApiResult<Record> {
-    let org = p.org()?;
+/// The offering `id` for `action`: the provider's own, or another's once published.
+pub(crate) async fn offering_record(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> ApiResult<Record> {
     let r = crate::api::record_of(state, "offering", id).await?;
-    let d: OfferingData = parse_data(&r)?;
-    if !d.published && r.owner_org_id != org.id {
-        return Err(ApiError::not_found());
-    }
-    Ok(r)
+    let published = match &r {
+        Some(r) => parse_data::<OfferingData>(r)?.published,
+        None => false,
+    };
+    let org = p.org.as_ref().map(|o| o.id.as_str());
+    let rel = authz::offering_rel(
+        org,
+        r.as_ref().map(|r| (r.owner_org_id.as_str(), published)),
+    );
+    p.may(action, rel)?;
+    r.ok_or_else(ApiError::not_found)
 }
 
 #[utoipa::path(get, path = "/api/v1/offerings/{id}", tag = "workflow", responses((status = 200, body = OfferingView)))]
@@ -341,7 +347,7 @@ pub async fn get_offering(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<OfferingView>> {
-    let r = offering_record(&state, &p, &id).await?;
+    let r = offering_record(&state, &p, &id, Action::OfferingRead).await?;
     Ok(Json(offering_view(&state, &r).await?))
 }
 
@@ -352,11 +358,7 @@ pub async fn update_offering(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OfferingBody>,
 ) -> ApiResult<Json<OfferingView>> {
-    let r = offering_record(&state, &p, &id).await?;
-    if r.owner_org_id != p.org()?.id {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
+    let r = offering_record(&state, &p, &id, Action::OfferingUpdate).await?;
     parse_offering(&body.offering)?;
     let r = state
         .store
@@ -392,11 +394,7 @@ pub async fn invite_assessor(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<InviteAssessor>,
 ) -> ApiResult<Response> {
-    let offering = offering_record(&state, &p, &id).await?;
-    if offering.owner_org_id != p.org()?.id {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
+    let offering = offering_record(&state, &p, &id, Action::AssessorInvite).await?;
     let assessor = state.store.get_org(&body.assessor_org_id).await?;
     if assessor.as_ref().map(|o| o.kind.as_str()) != Some(OrgKind::Assessor.id()) {
         return Err(ApiError::bad_request("api.bad_party")
@@ -454,55 +452,58 @@ fn assessment_json(state: &AppState, r: &Record, details: bool) -> ApiResult<Val
     Ok(v)
 }
 
-/// Who may see an assessment, and how much.
-pub(crate) enum AssessmentAccess {
-    Provider,
-    Assessor,
-    /// A customer with a grant through one of its engagements.
-    Details,
-    /// Published: conclusion and summary only.
-    Summary,
-}
-
+/// The assessment `id` for `action`, with how the caller relates to it: its provider, its
+/// assessor, a customer it was granted to, anyone (summary, once published).
 pub(crate) async fn assessment_access(
     state: &AppState,
     p: &Principal,
     id: &str,
-) -> ApiResult<(Record, AssessmentData, AssessmentAccess)> {
-    let org = p.org()?;
-    let r = crate::api::record_of(state, "assessment", id).await?;
-    let a: AssessmentData = parse_data(&r)?;
-    if r.owner_org_id == org.id {
-        return Ok((r, a, AssessmentAccess::Provider));
-    }
-    if a.assessor_org_id == org.id {
-        return Ok((r, a, AssessmentAccess::Assessor));
-    }
-    if !a.published {
-        return Err(ApiError::not_found());
-    }
-    for e in &a.grants {
-        if let Some(e) = state.store.visible_engagement(e, &org.id).await?
-            && e.customer_org_id == org.id
-        {
-            return Ok((r, a, AssessmentAccess::Details));
+    action: Action,
+) -> ApiResult<(Record, AssessmentData, Rel)> {
+    let org = p.org.as_ref().map(|o| o.id.as_str());
+    let found = match crate::api::record_of(state, "assessment", id).await? {
+        Some(r) => {
+            let a: AssessmentData = parse_data(&r)?;
+            Some((r, a))
+        }
+        None => None,
+    };
+    let mut granted = false;
+    if let (Some(org), Some((_, a))) = (org, &found)
+        && a.published
+    {
+        for e in &a.grants {
+            if let Some(e) = state.store.visible_engagement(e, org).await?
+                && e.customer_org_id == org
+            {
+                granted = true;
+                break;
+            }
         }
     }
-    Ok((r, a, AssessmentAccess::Summary))
+    let rel = authz::assessment_rel(
+        org,
+        found.as_ref().map(|(r, a)| authz::AssessmentFacts {
+            provider_org_id: &r.owner_org_id,
+            assessor_org_id: &a.assessor_org_id,
+            published: a.published,
+            granted_to_caller: granted,
+        }),
+    );
+    p.may(action, rel)?;
+    let (r, a) = found.ok_or_else(ApiError::not_found)?;
+    Ok((r, a, rel))
 }
 
-/// An assessment its assessor may still change: the caller is a member (or more) of the
-/// assessing organisation, and the assessment is not concluded (409 once it is).
+/// An assessment its assessor may still change, for `action`: not concluded (409 once it
+/// is).
 pub(crate) async fn assessor_editing(
     state: &AppState,
     p: &Principal,
     id: &str,
+    action: Action,
 ) -> ApiResult<(Record, AssessmentData)> {
-    let (r, a, access) = assessment_access(state, p, id).await?;
-    if !matches!(access, AssessmentAccess::Assessor) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
+    let (r, a, _) = assessment_access(state, p, id, action).await?;
     if a.conclusion.is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -521,8 +522,8 @@ pub async fn get_assessment(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (r, _, access) = assessment_access(&state, &p, &id).await?;
-    let details = !matches!(access, AssessmentAccess::Summary);
+    let (r, _, rel) = assessment_access(&state, &p, &id, Action::AssessmentRead).await?;
+    let details = rel != Rel::AssessmentSummary;
     Ok(Json(assessment_json(&state, &r, details)?))
 }
 
@@ -532,6 +533,7 @@ pub async fn list_assessments(
     State(state): State<AppState>,
     p: Principal,
 ) -> ApiResult<Json<Vec<Value>>> {
+    p.may(Action::AssessmentList, Rel::Unscoped)?;
     let org = p.org()?;
     organisation_assessments(&state, &org.id)
         .await?
@@ -602,7 +604,7 @@ pub async fn record_results(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResultBody>,
 ) -> ApiResult<Json<Value>> {
-    let (_, mut a) = assessor_editing(&state, &p, &id).await?;
+    let (_, mut a) = assessor_editing(&state, &p, &id, Action::AssessmentResults).await?;
     for (control, entry) in body.results {
         if state.content.catalog.control(&control).is_none() {
             return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
@@ -659,11 +661,7 @@ pub async fn respond(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResponseBody>,
 ) -> ApiResult<Json<Value>> {
-    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
-    if !matches!(access, AssessmentAccess::Provider) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
+    let (_, mut a, _) = assessment_access(&state, &p, &id, Action::AssessmentRespond).await?;
     let Some(entry) = a.results.get_mut(&body.control) else {
         return Err(ApiError::bad_request("api.unknown_control").arg("id", body.control));
     };
@@ -703,7 +701,7 @@ pub async fn conclude(
     ApiJson(body): ApiJson<ConcludeBody>,
 ) -> ApiResult<Json<Value>> {
     // A conclusion is final: what the provider publishes does not change under it.
-    let (_, mut a) = assessor_editing(&state, &p, &id).await?;
+    let (_, mut a) = assessor_editing(&state, &p, &id, Action::AssessmentConclude).await?;
     let date = body.date.unwrap_or_else(today);
     let conclusion = Conclusion {
         outcome: body.outcome,
@@ -748,11 +746,7 @@ pub async fn publish(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<VersionBody>,
 ) -> ApiResult<Json<Value>> {
-    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
-    if !matches!(access, AssessmentAccess::Provider) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
+    let (_, mut a, _) = assessment_access(&state, &p, &id, Action::AssessmentPublish).await?;
     if a.conclusion.as_ref().map(|c| c.outcome) != Some(Outcome::Pass) {
         return Err(invalid("api.not_passed"));
     }
@@ -779,16 +773,9 @@ pub async fn grant(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<GrantBody>,
 ) -> ApiResult<Json<Value>> {
-    let (_, mut a, access) = assessment_access(&state, &p, &id).await?;
-    if !matches!(access, AssessmentAccess::Provider) {
-        return Err(ApiError::forbidden());
-    }
-    p.require(Role::Member)?;
+    let (_, mut a, _) = assessment_access(&state, &p, &id, Action::AssessmentGrant).await?;
     // Only engagements the provider serves.
-    let e = visible(&state, &p, &body.engagement_id).await?;
-    if seat(&p, &e) != Some(Seat::Provider) {
-        return Err(ApiError::forbidden());
-    }
+    let e = engagement(&state, &p, &body.engagement_id, Action::GrantTo).await?;
     if !a.grants.contains(&e.id) {
         a.grants.push(e.id);
     }
@@ -822,8 +809,8 @@ pub async fn use_offering(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UseOffering>,
 ) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
-    let r = offering_record(&state, &p, &body.offering_id).await?;
+    let (e, _) = acting(&state, &p, &id, Action::UseOffering).await?;
+    let r = offering_record(&state, &p, &body.offering_id, Action::OfferingRead).await?;
     let d: OfferingData = parse_data(&r)?;
     let offering = parse_offering(&d.offering)?;
     let provider_org = state
@@ -984,7 +971,7 @@ pub(crate) async fn do_transition(
     to: Phase,
     lang: cloudward_domain::Lang,
 ) -> ApiResult<Value> {
-    let (e, _) = acting(state, p, id, &[Seat::Customer], Role::Member).await?;
+    let (e, _) = acting(state, p, id, Action::Transition).await?;
     let (mut file, _) = export_text(&e)?;
     let from = file.phase;
     if from.next() != Some(to) {
@@ -1061,7 +1048,7 @@ pub async fn put_contract(
     uri: axum::http::Uri,
     ApiJson(body): ApiJson<ContractBody>,
 ) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    let (e, _) = acting(&state, &p, &id, Action::ContractPut).await?;
     if e.version != body.version {
         return Err(stale(e.version, body.version));
     }
@@ -1097,7 +1084,7 @@ pub async fn put_risks(
     uri: axum::http::Uri,
     ApiJson(body): ApiJson<RisksBody>,
 ) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    let (e, _) = acting(&state, &p, &id, Action::RisksPut).await?;
     if e.version != body.version {
         return Err(stale(e.version, body.version));
     }
@@ -1159,7 +1146,7 @@ pub async fn create_notice(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewNotice>,
 ) -> ApiResult<Response> {
-    let (e, _) = acting(&state, &p, &id, &[Seat::Provider], Role::Member).await?;
+    let (e, _) = acting(&state, &p, &id, Action::NoticeCreate).await?;
     if body.title.trim().is_empty() {
         return Err(ApiError::bad_request("api.bad_name"));
     }
@@ -1211,7 +1198,7 @@ pub async fn list_notices(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Value>>> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::NoticeList).await?;
     let list = state
         .store
         .list_records("notice", &RecordFilter::engagement(&e.id))
@@ -1230,7 +1217,7 @@ pub async fn ack_notice(
     p: Principal,
     Path((id, notice)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, &[Seat::Customer], Role::Member).await?;
+    let (e, _) = acting(&state, &p, &id, Action::NoticeAck).await?;
     let r = state
         .store
         .get_record(&notice)
@@ -1267,7 +1254,7 @@ pub async fn alerts(
     Path(id): Path<String>,
     Query(q): Query<DateQuery>,
 ) -> ApiResult<Json<Vec<Value>>> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::Alerts).await?;
     let date = q.date.unwrap_or_else(today);
     let mut out = Vec::new();
     let in_use = matches!(e.phase.as_str(), "operation" | "exit");
@@ -1363,7 +1350,7 @@ pub async fn get_exit(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let e = visible(&state, &p, &id).await?;
+    let e = engagement(&state, &p, &id, Action::ExitRead).await?;
     Ok(Json(match exit_record(&state, &e).await? {
         Some((r, x)) => exit_view(&x, r.version),
         None => exit_view(&ExitRecord::default(), 0),
@@ -1405,14 +1392,7 @@ pub async fn exit_step(
     Path(id): Path<String>,
     ApiJson(step): ApiJson<ExitStep>,
 ) -> ApiResult<Json<Value>> {
-    let (e, seat) = acting(
-        &state,
-        &p,
-        &id,
-        &[Seat::Customer, Seat::Provider],
-        Role::Member,
-    )
-    .await?;
+    let (e, seat) = acting(&state, &p, &id, Action::ExitStep).await?;
     if !matches!(e.phase.as_str(), "exit") {
         return Err(invalid("api.not_in_exit"));
     }
@@ -1421,7 +1401,18 @@ pub async fn exit_step(
         .as_ref()
         .map(|(_, x)| x.clone())
         .unwrap_or_default();
+    // Which steps are whose: the customer's, or the provider's.
     let customer = seat == Seat::Customer;
+    let step_action = match step {
+        ExitStep::ProviderManifest { .. } | ExitStep::Attestation { .. } => {
+            Action::ExitProviderStep
+        }
+        _ => Action::ExitCustomerStep,
+    };
+    p.may(
+        step_action,
+        authz::engagement_rel(p.org.as_ref().map(|o| o.id.as_str()), Some(&e)),
+    )?;
     match step {
         ExitStep::Plan { plan } if customer => x.plan = Some(plan),
         ExitStep::Scope { scope } if customer => x.scope = scope,

@@ -15,7 +15,11 @@ use cloudward_store::*;
 
 fn copy_fixture(to: &Path) {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/main-672711d");
-    for name in ["cloudward.db", "audit-signing.key", "audit-checkpoints.jsonl"] {
+    for name in [
+        "cloudward.db",
+        "audit-signing.key",
+        "audit-checkpoints.jsonl",
+    ] {
         std::fs::copy(from.join(name), to.join(name)).unwrap();
     }
 }

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::response::Response;
-use cloudward_store::{FrameworkInfo, Role};
+use cloudward_store::FrameworkInfo;
 use serde::Deserialize;
 
 use super::pages::{Nav, nav};
@@ -28,16 +28,21 @@ pub struct FrameworkRow {
 }
 
 fn can_import(v: &Viewer) -> bool {
-    v.p.platform_admin || (v.p.org.is_some() && v.p.role == Role::OrgAdmin)
+    v.p.can(
+        crate::authz::Action::FrameworkImport,
+        crate::authz::Rel::Unscoped,
+    )
 }
 
 fn row(v: &Viewer, f: FrameworkInfo) -> FrameworkRow {
-    let (scope, can_delete) = match &f.owner_org_id {
-        None => (v.ui.t("ui.framework_platform"), v.p.platform_admin),
-        Some(_) => (
-            v.ui.t("ui.framework_own"),
-            v.p.role == Role::OrgAdmin && !v.p.platform_admin,
-        ),
+    let rel = crate::authz::framework_rel(
+        v.p.org.as_ref().map(|o| o.id.as_str()),
+        Some(f.owner_org_id.as_deref()),
+    );
+    let can_delete = v.p.can(crate::authz::Action::FrameworkDelete, rel);
+    let scope = match &f.owner_org_id {
+        None => v.ui.t("ui.framework_platform"),
+        Some(_) => v.ui.t("ui.framework_own"),
     };
     FrameworkRow {
         source: v.ui.t(&format!("ui.framework_source.{}", f.source_model)),
@@ -171,7 +176,8 @@ pub async fn browse(
     q: Option<String>,
     group: Option<String>,
 ) -> Response {
-    let (info, fw) = match api::load(state, &v.p, id).await {
+    let (info, fw) = match api::load(state, &v.p, id, crate::authz::Action::FrameworkControls).await
+    {
         Ok(x) => x,
         Err(e) => return refused(v, &e),
     };
@@ -238,10 +244,11 @@ pub async fn control(
     v: Viewer,
     Path((id, control)): Path<(String, String)>,
 ) -> Response {
-    let (info, fw) = match api::load(&state, &v.p, &id).await {
-        Ok(x) => x,
-        Err(e) => return refused(&v, &e),
-    };
+    let (info, fw) =
+        match api::load(&state, &v.p, &id, crate::authz::Action::FrameworkControl).await {
+            Ok(x) => x,
+            Err(e) => return refused(&v, &e),
+        };
     let Some(c) = fw.control(&control) else {
         return refused(&v, &crate::error::ApiError::not_found());
     };

@@ -658,10 +658,11 @@ async fn engagement_page(
     done: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::visible(state, &v.p, id).await {
-        Ok(e) => e,
-        Err(err) => return super::refused(v, &err),
-    };
+    let e =
+        match crate::api::engagement(state, &v.p, id, crate::authz::Action::EngagementRead).await {
+            Ok(e) => e,
+            Err(err) => return super::refused(v, &err),
+        };
     let (file, text) = match crate::api::export_text(&e) {
         Ok(x) => x,
         Err(err) => return super::refused(v, &err),
@@ -684,8 +685,7 @@ async fn engagement_page(
     let (posture_chart, trend_chart, latest_run) = posture_charts(state, &ui, &e.id).await;
     let flow = super::flow::flow_view(state, v, &e).await;
     let seat = crate::workflow::seat(&v.p, &e);
-    let can_transition = crate::workflow::seat(&v.p, &e) == Some(crate::workflow::Seat::Customer)
-        && v.p.role >= cloudward_store::Role::Member;
+    let can_transition = v.p.can(crate::authz::Action::Transition, v.p.rel_to(&e));
     let page = EngagementPage {
         nav: Some(nav(v, "dashboard", &format!("/engagements/{id}"))),
         id: e.id.clone(),
@@ -862,7 +862,14 @@ async fn responsibility_page(
     message: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::visible(state, &v.p, id).await {
+    let e = match crate::api::engagement(
+        state,
+        &v.p,
+        id,
+        crate::authz::Action::EngagementResponsibility,
+    )
+    .await
+    {
         Ok(e) => e,
         Err(err) => return super::refused(v, &err),
     };
@@ -883,7 +890,8 @@ async fn responsibility_page(
         Some(crate::workflow::Seat::SecurityServiceProvider) => Some("security-service-provider"),
         _ => None,
     };
-    let member = v.p.role >= cloudward_store::Role::Member;
+    let may_confirm =
+        v.p.can(crate::authz::Action::EngagementConfirm, v.p.rel_to(&e));
     let (mut confirmed, mut to_confirm) = (0, 0);
     let rows = matrix
         .elements
@@ -914,7 +922,7 @@ async fn responsibility_page(
                 element: el.id.clone(),
                 layer,
                 family,
-                can_confirm: member
+                can_confirm: may_confirm
                     && mine.is_some_and(|m| responsible.contains(&m) && !done.contains(&m)),
                 owner: if responsible.len() == 1 {
                     responsible
@@ -984,7 +992,9 @@ async fn responsibility_page(
         confirmed,
         to_confirm,
         message,
-        can_edit: mine == Some("customer") && member,
+        can_edit: v
+            .p
+            .can(crate::authz::Action::EngagementUpdate, v.p.rel_to(&e)),
         csrf: v.csrf.clone(),
         ui,
     };
@@ -1170,7 +1180,14 @@ async fn in_frameworks(
         return out;
     };
     for info in list {
-        let Ok((_, fw)) = crate::frameworks::load(state, &v.p, &info.id).await else {
+        let Ok((_, fw)) = crate::frameworks::load(
+            state,
+            &v.p,
+            &info.id,
+            crate::authz::Action::FrameworkMapping,
+        )
+        .await
+        else {
             continue;
         };
         for r in refs {
@@ -1348,7 +1365,9 @@ pub async fn risks(
     Query(q): Query<DoneQuery>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::visible(&state, &v.p, &id).await {
+    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementRead)
+        .await
+    {
         Ok(e) => e,
         Err(err) => return super::refused(&v, &err),
     };
@@ -1439,8 +1458,7 @@ pub async fn risks(
             &ui.t("ui.likelihood"),
             &ui.t("ui.impact"),
         ),
-        can_edit: crate::workflow::seat(&v.p, &e) == Some(crate::workflow::Seat::Customer)
-            && v.p.role >= cloudward_store::Role::Member,
+        can_edit: v.p.can(crate::authz::Action::RisksPut, v.p.rel_to(&e)),
         id: e.id.clone(),
         name: e.name.clone(),
         version: e.version,
@@ -1461,7 +1479,7 @@ pub async fn save_risks(
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
     }
-    let e = match crate::api::visible(&state, &v.p, &id).await {
+    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::RisksPut).await {
         Ok(e) => e,
         Err(err) => return super::refused(&v, &err),
     };

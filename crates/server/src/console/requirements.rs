@@ -116,7 +116,9 @@ fn show(v: &Value, kind: Kind) -> String {
 
 pub async fn page(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::writable(&state, &v.p, &id).await {
+    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
+        .await
+    {
         Ok(e) => e,
         Err(err) => return error_page(&ui, err.status, &ui.t(err.key)),
     };
@@ -176,7 +178,9 @@ pub async fn save(
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
     }
-    let e = match crate::api::writable(&state, &v.p, &id).await {
+    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
+        .await
+    {
         Ok(e) => e,
         Err(err) => return error_page(&v.ui, err.status, &v.ui.t(err.key)),
     };

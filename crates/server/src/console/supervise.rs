@@ -16,7 +16,7 @@ use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, error_page, read_upload, refused, render};
 use crate::AppState;
 use crate::api::ApiJson;
-use crate::workflow::{Seat, seat};
+use crate::authz::Action;
 
 fn back(id: &str, note: &str) -> Response {
     super::back_to(&format!("/engagements/{id}/supervision"), note)
@@ -104,12 +104,11 @@ async fn show(
     problem: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::visible(&state, &v.p, &id).await {
+    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::Posture).await {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
-    let s = seat(&v.p, &e);
-    let member = v.p.role >= cloudward_store::Role::Member;
+    let rel = v.p.rel_to(&e);
     let query = crate::supervision::FindingQuery {
         state: d.state.clone().filter(|s| !s.is_empty()),
         assignee: d.assignee.clone(),
@@ -225,10 +224,10 @@ async fn show(
         findings,
         notices,
         evidence,
-        can_triage: member && matches!(s, Some(Seat::Customer | Seat::SecurityServiceProvider)),
-        can_notify: member && s == Some(Seat::Provider),
-        can_ack: member && s == Some(Seat::Customer),
-        can_upload: member && s.is_some(),
+        can_triage: v.p.can(Action::FindingAct, rel),
+        can_notify: v.p.can(Action::NoticeCreate, rel),
+        can_ack: v.p.can(Action::NoticeAck, rel),
+        can_upload: v.p.can(Action::EvidenceUpload, rel),
         done: d.done,
         problem,
         csrf: v.csrf.clone(),

@@ -165,7 +165,9 @@ pub struct EditPage {
 /// The engagement file in the browser: the requirement analysis and everything the wizard
 /// pages do not cover, under the file's rules.
 pub async fn edit(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let e = match crate::api::writable(&state, &v.p, &id).await {
+    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
+        .await
+    {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
@@ -256,7 +258,9 @@ pub async fn contract(
     Path(id): Path<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::visible(&state, &v.p, &id).await {
+    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementRead)
+        .await
+    {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
@@ -286,8 +290,7 @@ pub async fn contract(
         .collect();
     render(&ContractPage {
         nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/contract"))),
-        can_edit: crate::workflow::seat(&v.p, &e) == Some(crate::workflow::Seat::Customer)
-            && v.p.role >= cloudward_store::Role::Member,
+        can_edit: v.p.can(crate::authz::Action::ContractPut, v.p.rel_to(&e)),
         name: e.name.clone(),
         version: e.version,
         id,
@@ -394,7 +397,9 @@ pub async fn set_owner(
             _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
         }
     };
-    let e = match crate::api::writable(&state, &v.p, &id).await {
+    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
+        .await
+    {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
