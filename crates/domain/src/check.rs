@@ -19,6 +19,7 @@ use crate::engagement::{
 use crate::load::Content;
 use crate::regions::Jurisdiction;
 use crate::responsibility::{Actor, Assignment, Matrix, Override};
+use crate::workflow;
 use crate::{Lang, Text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -687,7 +688,7 @@ pub fn check(
         expires: None,
         days_left: None,
     };
-    let in_use = matches!(phase, Phase::Selection | Phase::Operation);
+    let in_use = workflow::relies_on_assessment(phase);
     let severity = if in_use {
         Severity::Blocker
     } else {
@@ -704,7 +705,7 @@ pub fn check(
         Some(a) => {
             let days_left = (a.expires - date).num_days();
             status = AssessmentStatus {
-                valid: a.level >= level && date >= a.passed && date <= a.expires,
+                valid: workflow::allows_use(a.level, a.passed, a.expires, level, date),
                 level: Some(a.level),
                 passed: Some(a.passed),
                 expires: Some(a.expires),
@@ -718,24 +719,23 @@ pub fn check(
                             .arg("level", level.id()),
                     );
                 }
-                if date > a.expires {
-                    f.push(
+                match workflow::validity(a.passed, a.expires, date) {
+                    workflow::Validity::Expired => f.push(
                         Finding::new("assessment-expired", severity)
                             .arg("expires", a.expires)
                             .arg("date", date),
-                    );
-                } else if date < a.passed {
-                    f.push(
+                    ),
+                    workflow::Validity::NotYetValid => f.push(
                         Finding::new("assessment-not-yet-valid", severity)
                             .arg("passed", a.passed)
                             .arg("date", date),
-                    );
-                } else if days_left <= 90 {
-                    f.push(
+                    ),
+                    workflow::Validity::Expiring { days_left } => f.push(
                         Finding::new("assessment-expiring", Severity::Warning)
                             .arg("expires", a.expires)
                             .arg("days", days_left),
-                    );
+                    ),
+                    workflow::Validity::Valid { .. } => {}
                 }
             }
         }

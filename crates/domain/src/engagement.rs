@@ -30,6 +30,18 @@ pub enum Phase {
 }
 
 impl Phase {
+    pub const ALL: [Phase; 5] = [
+        Phase::Planning,
+        Phase::Selection,
+        Phase::Operation,
+        Phase::Exit,
+        Phase::Closed,
+    ];
+
+    pub fn parse(value: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.id() == value)
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Phase::Planning => "planning",

@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ProtectionLevel;
 use crate::catalog::{Catalog, ServiceCategory};
 use crate::classify::DeploymentModel;
-use crate::engagement::ResponsibilityOverride;
+use crate::engagement::{Phase, ResponsibilityOverride, Sla};
 
 /// What a provider offers, as it publishes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,10 +179,67 @@ pub fn summarise(
     s
 }
 
+/// Days before the end of its validity that an assessment is reported as expiring.
+pub const EXPIRY_NOTICE_DAYS: i64 = 90;
+
+/// Whether an engagement in `phase` relies on its offering's assessment ("assess first, use
+/// after"): while the service is chosen and while it is used. Planning has not chosen yet;
+/// exit and closed no longer use it. `check`, the alerts and the dashboard all ask this.
+pub fn relies_on_assessment(phase: Phase) -> bool {
+    matches!(phase, Phase::Selection | Phase::Operation)
+}
+
+/// Where a date falls in an assessment's validity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Validity {
+    /// Before the assessment's date.
+    NotYetValid,
+    Valid {
+        days_left: i64,
+    },
+    /// Valid, ending within [`EXPIRY_NOTICE_DAYS`].
+    Expiring {
+        days_left: i64,
+    },
+    /// After its last valid day.
+    Expired,
+}
+
+/// Where `on` falls in an assessment valid from `from` to `until` (both days included).
+pub fn validity(from: NaiveDate, until: NaiveDate, on: NaiveDate) -> Validity {
+    let days_left = (until - on).num_days();
+    if on < from {
+        Validity::NotYetValid
+    } else if on > until {
+        Validity::Expired
+    } else if days_left <= EXPIRY_NOTICE_DAYS {
+        Validity::Expiring { days_left }
+    } else {
+        Validity::Valid { days_left }
+    }
+}
+
+/// Whether an assessment at `level`, valid from `from` to `until`, allows use at `needed`
+/// on `on`.
+pub fn allows_use(
+    level: ProtectionLevel,
+    from: NaiveDate,
+    until: NaiveDate,
+    needed: ProtectionLevel,
+    on: NaiveDate,
+) -> bool {
+    level >= needed
+        && !matches!(
+            validity(from, until, on),
+            Validity::NotYetValid | Validity::Expired
+        )
+}
+
 /// Whether a conclusion allows use at `needed` on `date` ("assess first, use after").
 pub fn usable(conclusion: Option<&Conclusion>, needed: ProtectionLevel, date: NaiveDate) -> bool {
     conclusion.is_some_and(|c| {
-        c.outcome == Outcome::Pass && c.level >= needed && c.date <= date && date <= c.valid_until
+        c.outcome == Outcome::Pass && allows_use(c.level, c.date, c.valid_until, needed, date)
     })
 }
 
@@ -247,6 +304,79 @@ pub fn default_ack_hours(kind: NoticeKind) -> i64 {
     match kind {
         NoticeKind::Change => 5 * 24,
         NoticeKind::Incident => 24,
+    }
+}
+
+/// Hours the customer has for a notice of `kind`: what the contract's SLA says for that
+/// kind, else `default` (the server's configuration, [`default_ack_hours`] unless changed).
+pub fn ack_hours(kind: NoticeKind, sla: Option<&Sla>, default: i64) -> i64 {
+    let agreed = sla.and_then(|s| match kind {
+        NoticeKind::Incident => s.incident_ack_hours,
+        NoticeKind::Change => s.change_ack_hours,
+    });
+    agreed.map_or(default, i64::from)
+}
+
+/// When a notice raised at `raised` must be acknowledged by.
+pub fn ack_deadline(raised: DateTime<Utc>, hours: i64) -> DateTime<Utc> {
+    raised + chrono::Duration::hours(hours)
+}
+
+/// An acknowledgement at `at` of a notice due at `due` is late when it comes after it.
+pub fn acknowledged_late(due: DateTime<Utc>, at: DateTime<Utc>) -> bool {
+    at > due
+}
+
+/// A notice not acknowledged by its deadline is overdue (an alert until acknowledged).
+pub fn notice_overdue(due: DateTime<Utc>, acknowledged: bool, now: DateTime<Utc>) -> bool {
+    !acknowledged && now > due
+}
+
+/// What a person does to a tracked finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingChange {
+    Assign,
+    /// Accept the risk for a reason, until a date.
+    Accept {
+        reason: String,
+        until: NaiveDate,
+    },
+    /// Report it fixed (the next scan closes or reopens it).
+    Fix,
+}
+
+/// Why a change to a finding is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingRefusal {
+    /// A closed finding is final: a new failure opens a new one.
+    Closed,
+    /// An acceptance needs a reason…
+    AcceptanceWithoutReason,
+    /// …and an end after today.
+    AcceptanceNotInFuture,
+}
+
+/// The finding's state after `change` on `today`, or why not.
+pub fn change_finding(
+    state: FindingState,
+    change: &FindingChange,
+    today: NaiveDate,
+) -> Result<FindingState, FindingRefusal> {
+    if state == FindingState::Closed {
+        return Err(FindingRefusal::Closed);
+    }
+    match change {
+        FindingChange::Assign => Ok(state),
+        FindingChange::Accept { reason, until } => {
+            if reason.trim().is_empty() {
+                Err(FindingRefusal::AcceptanceWithoutReason)
+            } else if *until <= today {
+                Err(FindingRefusal::AcceptanceNotInFuture)
+            } else {
+                Ok(FindingState::Accepted)
+            }
+        }
+        FindingChange::Fix => Ok(FindingState::Fixed),
     }
 }
 
@@ -412,6 +542,85 @@ mod tests {
             d("2026-06-01")
         ));
         assert!(!usable(None, ProtectionLevel::General, d("2026-06-01")));
+        // The validity's edges: both days count, the notice starts 90 days before the end.
+        let (from, until) = (d("2026-01-01"), d("2026-12-31"));
+        assert_eq!(
+            validity(from, until, d("2025-12-31")),
+            Validity::NotYetValid
+        );
+        assert_eq!(
+            validity(from, until, d("2026-01-01")),
+            Validity::Valid { days_left: 364 }
+        );
+        assert_eq!(
+            validity(from, until, d("2026-10-02")),
+            Validity::Expiring { days_left: 90 }
+        );
+        assert_eq!(
+            validity(from, until, d("2026-12-31")),
+            Validity::Expiring { days_left: 0 }
+        );
+        assert_eq!(validity(from, until, d("2027-01-01")), Validity::Expired);
+        assert!(!relies_on_assessment(Phase::Planning));
+        assert!(relies_on_assessment(Phase::Selection) && relies_on_assessment(Phase::Operation));
+        assert!(!relies_on_assessment(Phase::Exit) && !relies_on_assessment(Phase::Closed));
+    }
+
+    #[test]
+    fn finding_changes_and_notice_deadlines() {
+        let today = d("2026-11-28");
+        let accept = |reason: &str, until: &str| FindingChange::Accept {
+            reason: reason.into(),
+            until: d(until),
+        };
+        assert_eq!(
+            change_finding(
+                FindingState::Open,
+                &accept("compensating control", "2026-11-29"),
+                today
+            ),
+            Ok(FindingState::Accepted)
+        );
+        assert_eq!(
+            change_finding(FindingState::Open, &accept("  ", "2027-01-01"), today),
+            Err(FindingRefusal::AcceptanceWithoutReason)
+        );
+        assert_eq!(
+            change_finding(FindingState::Open, &accept("r", "2026-11-28"), today),
+            Err(FindingRefusal::AcceptanceNotInFuture)
+        );
+        for change in [
+            FindingChange::Assign,
+            FindingChange::Fix,
+            accept("r", "2027-01-01"),
+        ] {
+            assert_eq!(
+                change_finding(FindingState::Closed, &change, today),
+                Err(FindingRefusal::Closed)
+            );
+        }
+        assert_eq!(
+            change_finding(FindingState::Accepted, &FindingChange::Assign, today),
+            Ok(FindingState::Accepted)
+        );
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap_or_default();
+        let due = ack_deadline(
+            t("2026-11-28T10:00:00Z"),
+            ack_hours(NoticeKind::Incident, None, 24),
+        );
+        assert_eq!(due, t("2026-11-29T10:00:00Z"));
+        let sla = Sla {
+            availability_percent: None,
+            recovery_hours: None,
+            incident_ack_hours: None,
+            change_ack_hours: Some(48),
+        };
+        assert_eq!(ack_hours(NoticeKind::Change, Some(&sla), 120), 48);
+        assert_eq!(ack_hours(NoticeKind::Incident, Some(&sla), 24), 24);
+        assert!(!acknowledged_late(due, due) && acknowledged_late(due, t("2026-11-29T10:00:01Z")));
+        assert!(notice_overdue(due, false, t("2026-11-30T00:00:00Z")));
+        assert!(!notice_overdue(due, true, t("2026-11-30T00:00:00Z")));
+        assert!(!notice_overdue(due, false, due));
     }
 
     #[test]

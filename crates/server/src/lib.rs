@@ -108,8 +108,12 @@ impl Default for Config {
             login_backoff_base_seconds: 30,
             login_rate_per_minute: 30,
             secure_cookies: false,
-            incident_ack_hours: 24,
-            change_ack_hours: 5 * 24,
+            incident_ack_hours: cloudward_domain::workflow::default_ack_hours(
+                cloudward_domain::workflow::NoticeKind::Incident,
+            ),
+            change_ack_hours: cloudward_domain::workflow::default_ack_hours(
+                cloudward_domain::workflow::NoticeKind::Change,
+            ),
             evidence_storage: evidence::EvidenceStorage::Database,
             evidence_limit: 25 * 1024 * 1024,
             scan_worker: None,

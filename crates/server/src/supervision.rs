@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use cloudward_domain::workflow::{self, FindingState, Transition};
+use cloudward_domain::workflow::{self, FindingChange, FindingRefusal, FindingState, Transition};
 use cloudward_store::{NewRecord, Record, RecordFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -595,13 +595,27 @@ pub async fn act_on_finding(
         .ok_or_else(ApiError::not_found)?;
     let mut f: FindingData =
         serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
-    if f.state == FindingState::Closed {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "api.finding_closed",
-        ));
-    }
+    let change = match &action {
+        FindingAction::Assign { .. } => FindingChange::Assign,
+        FindingAction::Accept { reason, until, .. } => FindingChange::Accept {
+            reason: reason.clone(),
+            until: *until,
+        },
+        FindingAction::Fix { .. } => FindingChange::Fix,
+    };
+    f.state = workflow::change_finding(f.state, &change, chrono::Utc::now().date_naive()).map_err(
+        |refusal| match refusal {
+            FindingRefusal::Closed => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", "api.finding_closed")
+            }
+            FindingRefusal::AcceptanceWithoutReason => {
+                ApiError::bad_request("api.accept_needs_reason")
+            }
+            FindingRefusal::AcceptanceNotInFuture => {
+                ApiError::bad_request("api.accept_needs_future")
+            }
+        },
+    )?;
     let version = match action {
         FindingAction::Assign { version, assignee } => {
             f.assignee = Some(assignee);
@@ -612,21 +626,11 @@ pub async fn act_on_finding(
             reason,
             until,
         } => {
-            if reason.trim().is_empty() {
-                return Err(ApiError::bad_request("api.accept_needs_reason"));
-            }
-            if until <= chrono::Utc::now().date_naive() {
-                return Err(ApiError::bad_request("api.accept_needs_future"));
-            }
-            f.state = FindingState::Accepted;
             f.accepted_reason = Some(reason);
             f.accepted_until = Some(until);
             version
         }
-        FindingAction::Fix { version } => {
-            f.state = FindingState::Fixed;
-            version
-        }
+        FindingAction::Fix { version } => version,
     };
     let r = state
         .store

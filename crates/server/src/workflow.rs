@@ -78,6 +78,13 @@ pub(crate) async fn acting(
     Ok((e, seat))
 }
 
+/// A time the server stored (RFC 3339).
+fn stored_time(t: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(ApiError::internal_from)
+}
+
 fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
@@ -1154,17 +1161,13 @@ pub async fn create_notice(
     // The contract's deadline when the file records one, the server's default otherwise.
     let (file, _) = export_text(&e)?;
     let sla = file.provider.as_ref().and_then(|p| p.sla.as_ref());
-    let hours = match body.kind {
-        NoticeKind::Incident => sla.and_then(|s| s.incident_ack_hours),
-        NoticeKind::Change => sla.and_then(|s| s.change_ack_hours),
-    }
-    .map_or_else(|| state.config.ack_hours(body.kind), i64::from);
+    let hours = workflow::ack_hours(body.kind, sla, state.config.ack_hours(body.kind));
     let data = NoticeData {
         kind: body.kind,
         title: body.title,
         description: body.description,
         created_at: cloudward_store::now(),
-        ack_due: (now + chrono::Duration::hours(hours))
+        ack_due: workflow::ack_deadline(now, hours)
             .format("%Y-%m-%dT%H:%M:%S%.3fZ")
             .to_string(),
         acknowledged_at: None,
@@ -1232,9 +1235,9 @@ pub async fn ack_notice(
             "api.already_acknowledged",
         ));
     }
-    let now = cloudward_store::now();
-    let late = now > n.ack_due;
-    n.acknowledged_at = Some(now);
+    let at = chrono::Utc::now();
+    let late = workflow::acknowledged_late(stored_time(&n.ack_due)?, at);
+    n.acknowledged_at = Some(at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
     n.acknowledged_by = Some(p.actor.id.clone());
     let r = state
         .store
@@ -1257,7 +1260,9 @@ pub async fn alerts(
     let e = engagement(&state, &p, &id, Action::Alerts).await?;
     let date = q.date.unwrap_or_else(today);
     let mut out = Vec::new();
-    let in_use = matches!(e.phase.as_str(), "operation" | "exit");
+    // The same rule as `check` and the dashboard: an engagement relies on its assessment
+    // while it chooses and while it uses the service.
+    let in_use = Phase::parse(&e.phase).is_some_and(workflow::relies_on_assessment);
     let uses = state
         .store
         .list_records("offering_use", &RecordFilter::engagement(&e.id))
@@ -1272,25 +1277,34 @@ pub async fn alerts(
             None => None,
         };
         match conclusion {
-            Some(c) if date > c.valid_until && in_use => out.push(json!({
-                "code": "assessment-expired-in-use", "severity": "blocker",
-                "assessment_id": u.assessment_id, "valid_until": c.valid_until,
-            })),
-            Some(c) if (c.valid_until - date).num_days() <= 90 && in_use => out.push(json!({
-                "code": "assessment-expiring", "severity": "warning",
-                "assessment_id": u.assessment_id, "valid_until": c.valid_until,
-                "days_left": (c.valid_until - date).num_days(),
-            })),
+            Some(c) if in_use => match workflow::validity(c.date, c.valid_until, date) {
+                workflow::Validity::Expired => out.push(json!({
+                    "code": "assessment-expired-in-use", "severity": "blocker",
+                    "assessment_id": u.assessment_id, "valid_until": c.valid_until,
+                })),
+                workflow::Validity::NotYetValid => out.push(json!({
+                    "code": "assessment-not-yet-valid", "severity": "blocker",
+                    "assessment_id": u.assessment_id, "valid_from": c.date,
+                })),
+                workflow::Validity::Expiring { days_left } => out.push(json!({
+                    "code": "assessment-expiring", "severity": "warning",
+                    "assessment_id": u.assessment_id, "valid_until": c.valid_until,
+                    "days_left": days_left,
+                })),
+                workflow::Validity::Valid { .. } => {}
+            },
             None if in_use => {
                 out.push(json!({ "code": "offering-unassessed", "severity": "blocker" }))
             }
             _ => {}
         }
     }
-    let now = if q.date.is_some() {
-        format!("{date}T23:59:59.999Z")
-    } else {
-        cloudward_store::now()
+    // As of the end of the day asked for, else now.
+    let now = match q.date {
+        Some(_) => date
+            .and_hms_milli_opt(23, 59, 59, 999)
+            .map_or_else(chrono::Utc::now, |t| t.and_utc()),
+        None => chrono::Utc::now(),
     };
     for r in state
         .store
@@ -1298,7 +1312,7 @@ pub async fn alerts(
         .await?
     {
         let n: NoticeData = parse_data(&r)?;
-        if n.acknowledged_at.is_none() && now > n.ack_due {
+        if workflow::notice_overdue(stored_time(&n.ack_due)?, n.acknowledged_at.is_some(), now) {
             out.push(json!({
                 "code": "notice-overdue", "severity": "warning",
                 "notice_id": r.id, "ack_due": n.ack_due, "kind": n.kind,

@@ -301,6 +301,9 @@ pub struct Verification {
     pub head_seq: i64,
     pub head_hash: String,
     pub checkpoints: usize,
+    /// Verified from this signed checkpoint on (the entries before it on its word); `None`
+    /// for the whole chain.
+    pub since: Option<i64>,
     /// The first entry (or checkpoint) that does not verify, with why.
     pub broken: Option<Broken>,
 }
@@ -322,8 +325,9 @@ pub struct Broken {
 pub struct Verifier {
     expected_seq: i64,
     prev_hash: String,
-    /// (seq, hash) of every entry, to check checkpoints afterwards.
+    /// The hash of every entry fed, from entry `first_seq` on, to check checkpoints.
     hashes: Vec<String>,
+    first_seq: i64,
     broken: Option<Broken>,
 }
 
@@ -333,12 +337,51 @@ impl Default for Verifier {
             expected_seq: 1,
             prev_hash: GENESIS.to_owned(),
             hashes: Vec::new(),
+            first_seq: 1,
             broken: None,
         }
     }
 }
 
 impl Verifier {
+    /// A verifier that takes a signed checkpoint's word for the entries up to it and checks
+    /// the chain from there: the next entry must link to the checkpoint's hash. (The caller
+    /// has checked the signature: see [`latest_signed`].)
+    pub fn after(cp: &Checkpoint) -> Verifier {
+        Verifier {
+            expected_seq: cp.seq + 1,
+            prev_hash: cp.hash.clone(),
+            hashes: Vec::new(),
+            first_seq: cp.seq + 1,
+            broken: None,
+        }
+    }
+
+    /// Checks the entry a verifier made [`Verifier::after`] a checkpoint starts from: it is
+    /// the checkpoint's entry, and its content still hashes to the signed hash.
+    pub fn anchor(&mut self, e: Option<&AuditEntry>) -> bool {
+        let problem = match e {
+            None => Some("the entry of a signed checkpoint is missing: the log was cut"),
+            Some(e)
+                if e.seq + 1 != self.first_seq
+                    || e.hash != self.prev_hash
+                    || e.compute_hash().as_deref() != Some(self.prev_hash.as_str()) =>
+            {
+                Some("its content does not match its signed checkpoint: the entry was changed")
+            }
+            Some(_) => None,
+        };
+        if let Some(reason) = problem
+            && self.broken.is_none()
+        {
+            self.broken = Some(Broken {
+                seq: self.first_seq - 1,
+                reason: reason.to_owned(),
+            });
+        }
+        problem.is_none()
+    }
+
     /// Feeds the next entry; returns false once the chain is broken (feeding may stop).
     pub fn push(&mut self, e: &AuditEntry) -> bool {
         if self.broken.is_some() {
@@ -383,7 +426,9 @@ impl Verifier {
         let mut broken = self.broken;
         if broken.is_none() {
             for cp in checkpoints {
-                if let Some(reason) = check_checkpoint(cp, &self.hashes, head_seq, key) {
+                if let Some(reason) =
+                    check_checkpoint(cp, &self.hashes, self.first_seq, head_seq, key)
+                {
                     broken = Some(Broken {
                         seq: cp.seq.min(head_seq + 1),
                         reason,
@@ -393,22 +438,19 @@ impl Verifier {
             }
         }
         Verification {
-            entries: head_seq,
+            entries: head_seq - (self.first_seq - 1),
             head_seq,
             head_hash: self.prev_hash,
             checkpoints: checkpoints.len(),
+            since: (self.first_seq > 1).then_some(self.first_seq - 1),
             broken,
         }
     }
 }
 
-fn check_checkpoint(
-    cp: &Checkpoint,
-    hashes: &[String],
-    head_seq: i64,
-    key: Option<&VerifyingKey>,
-) -> Option<String> {
-    let signed_ok = (|| {
+/// Whether a checkpoint carries a valid signature (by `key`, when given).
+pub fn signed(cp: &Checkpoint, key: Option<&VerifyingKey>) -> bool {
+    (|| {
         let pk: [u8; 32] = hex::decode(&cp.public_key).ok()?.try_into().ok()?;
         let vk = VerifyingKey::from_bytes(&pk).ok()?;
         if key.is_some_and(|k| *k != vk) {
@@ -420,8 +462,29 @@ fn check_checkpoint(
             &Signature::from_bytes(&sig),
         )
         .ok()
-    })();
-    if signed_ok.is_none() {
+    })()
+    .is_some()
+}
+
+/// The signed checkpoint furthest along, to verify the chain from.
+pub fn latest_signed<'a>(
+    checkpoints: &'a [Checkpoint],
+    key: Option<&VerifyingKey>,
+) -> Option<&'a Checkpoint> {
+    checkpoints
+        .iter()
+        .filter(|cp| signed(cp, key))
+        .max_by_key(|cp| cp.seq)
+}
+
+fn check_checkpoint(
+    cp: &Checkpoint,
+    hashes: &[String],
+    first_seq: i64,
+    head_seq: i64,
+    key: Option<&VerifyingKey>,
+) -> Option<String> {
+    if !signed(cp, key) {
         return Some(format!(
             "checkpoint at entry {} has no valid signature by the server's key",
             cp.seq
@@ -433,7 +496,11 @@ fn check_checkpoint(
             cp.seq
         ));
     }
-    let idx = usize::try_from(cp.seq - 1).ok()?;
+    // Entries before the starting checkpoint were not read: its signature is what counts.
+    if cp.seq < first_seq {
+        return None;
+    }
+    let idx = usize::try_from(cp.seq - first_seq).ok()?;
     match hashes.get(idx) {
         Some(h) if *h == cp.hash => None,
         _ => Some(format!(
@@ -582,6 +649,54 @@ mod tests {
         assert_eq!(
             object_digest(HashAlg::Sha256, &a),
             HashAlg::Sha256.digest(br#"{"a":[1.5,"x"],"b":1,"c":{"y":true,"z":null}}"#)
+        );
+    }
+
+    #[test]
+    fn verification_can_start_from_the_last_signed_checkpoint() {
+        let c = chain(9, HashAlg::Sha256);
+        let signer = Signer::new(SigningKey::from_bytes(&[7u8; 32]), None, 3);
+        let key = signer.verifying_key();
+        let cps: Vec<Checkpoint> = [3usize, 6]
+            .iter()
+            .map(|&n| signer.sign(n as i64, &c[n - 1].hash, "2026-11-28T10:00:00.000Z"))
+            .collect();
+        let start = latest_signed(&cps, Some(&key))
+            .cloned()
+            .unwrap_or_else(|| cps[0].clone());
+        assert_eq!(start.seq, 6);
+        let quick = |entries: &[AuditEntry]| {
+            let mut v = Verifier::after(&start);
+            for e in entries.iter().filter(|e| e.seq > start.seq) {
+                v.push(e);
+            }
+            v.finish(&cps, Some(&key))
+        };
+        let r = quick(&c);
+        assert!(r.ok(), "{r:?}");
+        // The checkpoint's own entry is read again too.
+        let mut v = Verifier::after(&start);
+        assert!(v.anchor(Some(&c[5])));
+        let mut anchored = c[5].clone();
+        anchored.actor = "intruder".into();
+        let mut v = Verifier::after(&start);
+        assert!(!v.anchor(Some(&anchored)));
+        assert_eq!(v.finish(&cps, Some(&key)).broken.map(|b| b.seq), Some(6));
+        assert_eq!((r.since, r.entries, r.head_seq), (Some(6), 3, 9));
+        // An entry after the checkpoint changed: found.
+        let mut edited = c.clone();
+        edited[7].actor = "intruder".into();
+        assert_eq!(quick(&edited).broken.map(|b| b.seq), Some(8));
+        // An entry after it that no longer links to it: found.
+        let mut relinked = c.clone();
+        relinked[6].prev_hash = GENESIS.into();
+        assert_eq!(quick(&relinked).broken.map(|b| b.seq), Some(7));
+        // A forged checkpoint is not a starting point.
+        let mut forged = cps[1].clone();
+        forged.seq = 9;
+        assert_eq!(
+            latest_signed(std::slice::from_ref(&forged), Some(&key)),
+            None
         );
     }
 

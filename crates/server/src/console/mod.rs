@@ -49,6 +49,11 @@ impl Ui {
             .render(key, self.lang, &[(name, value.to_owned())])
     }
 
+    /// A message with several arguments.
+    pub fn targs(&self, key: &str, args: &[(&str, String)]) -> String {
+        self.messages.render(key, self.lang, args)
+    }
+
     /// `zh` or `en`, for `<html lang>`.
     pub fn code(&self) -> &'static str {
         match self.lang {

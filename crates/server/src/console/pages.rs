@@ -396,7 +396,15 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         }
         if let Some(a) = file.provider.as_ref().and_then(|p| p.assessment.as_ref()) {
             let days = (a.expires - today).num_days();
-            if days <= 90 && matches!(file.phase, Phase::Selection | Phase::Operation) {
+            // The rule `check` and the alerts apply: relied on, and expiring or expired.
+            let standing = cloudward_domain::workflow::validity(a.passed, a.expires, today);
+            if cloudward_domain::workflow::relies_on_assessment(file.phase)
+                && matches!(
+                    standing,
+                    cloudward_domain::workflow::Validity::Expiring { .. }
+                        | cloudward_domain::workflow::Validity::Expired
+                )
+            {
                 expiring.push(Expiring {
                     engagement: e.name.clone(),
                     id: e.id.clone(),
@@ -1229,6 +1237,8 @@ pub struct AuditPage {
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
     page: Option<i64>,
+    /// `full`: verify the whole chain, not only from the last signed checkpoint.
+    verify: Option<String>,
 }
 
 pub async fn audit(
@@ -1240,13 +1250,33 @@ pub async fn audit(
     let per_page = 50;
     let page = q.page.unwrap_or(1).max(1);
     let mut names: HashMap<String, String> = HashMap::new();
-    let (entries, total, verification) = if v.p.platform_admin {
-        let v_res = cloudward_store::verify(state.store.as_ref(), &state.config.data_dir).await;
+    let full = q.verify.as_deref() == Some("full");
+    let (entries, total, verification) = if v.p.can(
+        crate::authz::Action::AuditVerify,
+        crate::authz::Rel::Unscoped,
+    ) {
+        // Each view checks the chain from the last signed checkpoint; the whole chain on
+        // demand.
+        let v_res = if full {
+            cloudward_store::verify(state.store.as_ref(), &state.config.data_dir).await
+        } else {
+            cloudward_store::verify_since_checkpoint(state.store.as_ref(), &state.config.data_dir)
+                .await
+        };
         let verification = match v_res {
             Ok(r) => Some(match &r.broken {
                 None => (
                     true,
-                    ui.t1("ui.audit_intact", "count", &r.entries.to_string()),
+                    match r.since {
+                        Some(cp) => ui.targs(
+                            "ui.audit_intact_since",
+                            &[
+                                ("count", r.entries.to_string()),
+                                ("checkpoint", cp.to_string()),
+                            ],
+                        ),
+                        None => ui.t1("ui.audit_intact", "count", &r.entries.to_string()),
+                    },
                 ),
                 Some(b) => (
                     false,
@@ -1265,6 +1295,11 @@ pub async fn audit(
         list.reverse();
         (list, head, verification)
     } else {
+        if let Err(e) =
+            v.p.may(crate::authz::Action::AuditList, crate::authz::Rel::Unscoped)
+        {
+            return super::refused(&v, &e);
+        }
         let Some(org) = &v.p.org else {
             return error_page(&ui, StatusCode::FORBIDDEN, &ui.t("api.no_organisation"));
         };

@@ -70,20 +70,22 @@ pub async fn submit(
         .filter(|(n, _)| n == "information")
         .map(|(_, v)| v.clone())
         .collect();
-    let infos: Vec<InfoType> = info
-        .iter()
-        .filter_map(|i| match i.as_str() {
-            "public" => Some(InfoType::Public),
-            "sensitive" => Some(InfoType::Sensitive),
-            "classified" => Some(InfoType::Classified),
-            _ => None,
-        })
-        .collect();
-    let business = match get("business").as_str() {
-        "important" => BusinessType::Important,
-        "critical" => BusinessType::Critical,
-        _ => BusinessType::General,
+    // The form's values are the domain's ids; anything else is refused, never read as a
+    // weaker choice.
+    let infos: Option<Vec<InfoType>> = info.iter().map(|i| InfoType::parse(i)).collect();
+    let business_value = get("business");
+    let business = match business_value.as_str() {
+        // Not chosen yet: the form's default.
+        "" => Some(BusinessType::General),
+        b => BusinessType::parse(b),
     };
+    let bad_choice = match (&infos, business) {
+        (None, _) => Some("ui.information_types"),
+        (_, None) => Some("ui.business_type"),
+        _ => None,
+    };
+    let infos = infos.unwrap_or_default();
+    let business = business.unwrap_or(BusinessType::General);
     let (model, service) = (get("deployment_model"), get("service_category"));
     let mut page = WizardPage {
         nav: Some(nav(&v, "dashboard", "/engagements/wizard")),
@@ -97,6 +99,13 @@ pub async fn submit(
         result: None,
         error: None,
     };
+    if let Some(field) = bad_choice {
+        page.business = business_value;
+        page.error = Some(v.ui.t1("ui.bad_choice", "field", &v.ui.t(field)));
+        let mut r = render(&page);
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return r;
+    }
     match classify::classify(&infos, business) {
         Err(Refusal::Classified) => {
             page.error = Some(v.ui.t("check.refused"));
