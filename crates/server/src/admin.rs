@@ -10,17 +10,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use cloudward_store::{ApiToken, AuditEntry, NewToken, NewUser, OrgKind, Role, Verification};
+use cloudward_store::{AuditEntry, Verification};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::api::ApiJson;
-use crate::auth::{
-    OrgView, Principal, check_password_policy, hash_blocking, random_token, sha256_hex,
-};
+use crate::auth::{OrgView, Principal};
 use crate::authz::{self, Action, Rel};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
+use crate::services::organisations::{
+    self, NewMember, NewOrganisation, NewTokenView, TokenView, UserView,
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -30,26 +31,13 @@ pub struct CreateOrg {
     pub kind: String,
 }
 
-fn kind_of(value: &str) -> ApiResult<OrgKind> {
-    OrgKind::parse(value).ok_or_else(|| {
-        ApiError::bad_request("api.bad_org_kind")
-            .arg("value", value)
-            .arg("accepted", OrgKind::ALL.map(|k| k.id()).join(", "))
-    })
-}
-
 /// All organisations (platform administrators), or the caller's own.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "admin", responses((status = 200, body = Vec<OrgView>)))]
 pub async fn list_orgs(
     State(state): State<AppState>,
     p: Principal,
 ) -> ApiResult<Json<Vec<OrgView>>> {
-    p.may(Action::OrgList, Rel::Unscoped)?;
-    if p.platform_admin {
-        let orgs = state.store.list_orgs().await?;
-        return Ok(Json(orgs.iter().map(OrgView::from).collect()));
-    }
-    Ok(Json(vec![OrgView::from(p.org()?)]))
+    Ok(Json(organisations::list(&state, &p).await?))
 }
 
 /// Create an organisation (platform administrators).
@@ -60,14 +48,12 @@ pub async fn create_org(
     p: Principal,
     ApiJson(req): ApiJson<CreateOrg>,
 ) -> ApiResult<Response> {
-    p.may(Action::OrgCreate, Rel::Unscoped)?;
-    let kind = kind_of(&req.kind)?;
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_request("api.bad_name"));
-    }
-    let org = state.store.create_org(&p.actor, name, kind).await?;
-    Ok((StatusCode::CREATED, Json(OrgView::from(&org))).into_response())
+    let new = NewOrganisation {
+        name: req.name,
+        kind: organisations::org_kind(&req.kind)?,
+    };
+    let org = organisations::create(&state, &p, new).await?;
+    Ok((StatusCode::CREATED, Json(org)).into_response())
 }
 
 /// Organisations that can be named as an engagement's party: providers, assessors and
@@ -77,25 +63,7 @@ pub async fn directory(
     State(state): State<AppState>,
     p: Principal,
 ) -> ApiResult<Json<Vec<OrgView>>> {
-    p.may(Action::Directory, Rel::Unscoped)?;
-    let orgs = state.store.list_orgs().await?;
-    Ok(Json(
-        orgs.iter()
-            .filter(|o| o.kind != OrgKind::Customer.id())
-            .map(OrgView::from)
-            .collect(),
-    ))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: String,
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub org_id: Option<String>,
-    pub locked: bool,
-    pub created_at: String,
+    Ok(Json(organisations::directory(&state, &p).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -110,15 +78,6 @@ pub struct CreateUser {
     pub role: String,
 }
 
-/// Platform administrators, and the organisation's own administrators (another
-/// organisation's users do not exist for the caller).
-fn may_manage(p: &Principal, action: Action, org_id: &str) -> ApiResult<()> {
-    p.may(
-        action,
-        authz::organisation_rel(p.org.as_ref().map(|o| o.id.as_str()), org_id),
-    )
-}
-
 /// The users of an organisation.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/users", tag = "admin", responses((status = 200, body = Vec<UserView>)))]
 pub async fn list_users(
@@ -126,23 +85,7 @@ pub async fn list_users(
     p: Principal,
     Path(org_id): Path<String>,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    may_manage(&p, Action::UserList, &org_id)?;
-    let users = state.store.list_users(&org_id).await?;
-    let now = cloudward_store::now();
-    Ok(Json(
-        users
-            .into_iter()
-            .map(|u| UserView {
-                locked: u.locked_until.as_deref().is_some_and(|t| t > now.as_str()),
-                id: u.id,
-                username: u.username,
-                display_name: u.display_name,
-                role: u.role,
-                org_id: u.org_id,
-                created_at: u.created_at,
-            })
-            .collect(),
-    ))
+    Ok(Json(organisations::users(&state, &p, &org_id).await?))
 }
 
 /// Add a user to an organisation.
@@ -154,53 +97,20 @@ pub async fn create_user(
     Path(org_id): Path<String>,
     ApiJson(req): ApiJson<CreateUser>,
 ) -> ApiResult<Response> {
-    may_manage(&p, Action::UserCreate, &org_id)?;
-    if state.store.get_org(&org_id).await?.is_none() {
-        return Err(ApiError::not_found());
-    }
-    let role = Role::parse(&req.role).ok_or_else(|| {
-        ApiError::bad_request("api.bad_role")
-            .arg("value", &req.role)
-            .arg("accepted", "org_admin, member, read_only")
-    })?;
-    let username = req.username.trim().to_owned();
-    if username.is_empty()
-        || username.len() > 64
-        || !username
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
-    {
-        return Err(ApiError::bad_request("api.bad_username"));
-    }
-    check_password_policy(&req.password)?;
-    let hash = hash_blocking(req.password).await?;
-    let u = state
-        .store
-        .create_user(
-            &p.actor,
-            NewUser {
-                org_id: Some(org_id),
-                display_name: req.display_name.unwrap_or_else(|| username.clone()),
-                username,
-                password_hash: hash,
-                role,
-                platform_admin: false,
-            },
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UserView {
-            id: u.id,
-            username: u.username,
-            display_name: u.display_name,
-            role: u.role,
-            org_id: u.org_id,
-            locked: false,
-            created_at: u.created_at,
-        }),
-    )
-        .into_response())
+    // Who may is decided first: another organisation's users are not there to be told a
+    // role is wrong.
+    p.may(
+        Action::UserCreate,
+        authz::organisation_rel(p.org.as_ref().map(|o| o.id.as_str()), &org_id),
+    )?;
+    let new = NewMember {
+        username: req.username,
+        display_name: req.display_name,
+        password: req.password,
+        role: organisations::role(&req.role)?,
+    };
+    let user = organisations::add_user(&state, &p, &org_id, new).await?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -211,23 +121,13 @@ pub struct CreateToken {
     pub role: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NewTokenView {
-    /// Shown once; only its hash is kept.
-    pub token: String,
-    #[schema(value_type = Object)]
-    pub details: ApiToken,
-}
-
 /// The caller's organisation's tokens (organisation administrators).
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", responses((status = 200, body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin", responses((status = 200, body = Vec<TokenView>)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     p: Principal,
-) -> ApiResult<Json<Vec<ApiToken>>> {
-    p.may(Action::TokenList, Rel::Unscoped)?;
-    let org = p.org()?;
-    Ok(Json(state.store.list_tokens(&org.id).await?))
+) -> ApiResult<Json<Vec<TokenView>>> {
+    Ok(Json(organisations::tokens(&state, &p).await?))
 }
 
 /// Create an API token for automation (`Authorization: Bearer …`).
@@ -239,41 +139,9 @@ pub async fn create_token(
     ApiJson(req): ApiJson<CreateToken>,
 ) -> ApiResult<Response> {
     p.may(Action::TokenCreate, Rel::Unscoped)?;
-    let org = p.org()?.clone();
-    let role = Role::parse(&req.role).ok_or_else(|| {
-        ApiError::bad_request("api.bad_role")
-            .arg("value", &req.role)
-            .arg("accepted", "org_admin, member, read_only")
-    })?;
-    if role > p.role {
-        return Err(ApiError::forbidden());
-    }
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("api.bad_name"));
-    }
-    let secret = format!("cwt_{}", random_token()?);
-    let details = state
-        .store
-        .create_token(
-            &p.actor,
-            NewToken {
-                org_id: org.id,
-                name: name.to_owned(),
-                role,
-                token_hash: sha256_hex(&secret),
-                prefix: secret.chars().take(12).collect(),
-            },
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(NewTokenView {
-            token: secret,
-            details,
-        }),
-    )
-        .into_response())
+    let role = organisations::role(&req.role)?;
+    let token = organisations::create_token(&state, &p, &req.name, role).await?;
+    Ok((StatusCode::CREATED, Json(token)).into_response())
 }
 
 /// Revoke a token of the caller's organisation.
@@ -283,13 +151,8 @@ pub async fn revoke_token(
     p: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    p.may(Action::TokenRevoke, Rel::Unscoped)?;
-    let org = p.org()?;
-    if state.store.revoke_token(&p.actor, &org.id, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found())
-    }
+    organisations::revoke_token(&state, &p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -299,11 +162,90 @@ pub struct AuditQuery {
     pub lang: Option<String>,
 }
 
+/// One entry of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryView {
+    pub seq: i64,
+    pub at: String,
+    /// A user id, `token:<id>`, or `system`.
+    pub actor: String,
+    pub org_id: Option<String>,
+    pub engagement_id: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub before_digest: Option<String>,
+    pub after_digest: Option<String>,
+    /// sha256 or sm3
+    pub alg: String,
+    /// jcs, or compact for entries written before JCS
+    pub encoding: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<AuditEntry> for AuditEntryView {
+    fn from(e: AuditEntry) -> AuditEntryView {
+        AuditEntryView {
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor,
+            org_id: e.org_id,
+            engagement_id: e.engagement_id,
+            action: e.action,
+            object_type: e.object_type,
+            object_id: e.object_id,
+            before_digest: e.before_digest,
+            after_digest: e.after_digest,
+            alg: e.alg,
+            encoding: e.encoding,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditPage {
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<AuditEntry>,
+    pub items: Vec<AuditEntryView>,
     pub total: i64,
+}
+
+/// What a verification of the chain found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationView {
+    /// Entries checked.
+    pub entries: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// Signed checkpoints checked.
+    pub checkpoints: usize,
+    /// Checked from this signed checkpoint on; absent when the whole chain was checked.
+    pub since: Option<i64>,
+    /// The first entry or checkpoint that does not verify; absent when intact.
+    pub broken: Option<BrokenView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BrokenView {
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl From<Verification> for VerificationView {
+    fn from(v: Verification) -> VerificationView {
+        VerificationView {
+            entries: v.entries,
+            head_seq: v.head_seq,
+            head_hash: v.head_hash,
+            checkpoints: v.checkpoints,
+            since: v.since,
+            broken: v.broken.map(|b| BrokenView {
+                seq: b.seq,
+                reason: b.reason,
+            }),
+        }
+    }
 }
 
 /// The audit entries the caller's organisation may see, newest first.
@@ -313,28 +255,26 @@ pub async fn audit_list(
     p: Principal,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    p.may(Action::AuditList, Rel::Unscoped)?;
-    let org = p.org()?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request("api.bad_limit"));
-    }
-    let (items, total) = state
-        .store
-        .audit_for_org(&org.id, limit, q.offset.unwrap_or(0).max(0))
-        .await?;
-    Ok(Json(AuditPage { items, total }))
+    let (items, total) =
+        organisations::audit_page(&state, &p, q.limit.unwrap_or(100), q.offset.unwrap_or(0))
+            .await?;
+    Ok(Json(AuditPage {
+        items: items.into_iter().map(AuditEntryView::from).collect(),
+        total,
+    }))
 }
 
 /// Verify the whole chain and its signed checkpoints (platform administrators).
-#[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "admin", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/admin/audit/verify", tag = "admin", responses((status = 200, body = VerificationView)))]
 pub async fn audit_verify(
     State(state): State<AppState>,
     p: Principal,
-) -> ApiResult<Json<Verification>> {
+) -> ApiResult<Json<VerificationView>> {
     p.may(Action::AuditVerify, Rel::Unscoped)?;
     Ok(Json(
-        cloudward_store::verify(state.store.as_ref(), &state.config.data_dir).await?,
+        cloudward_store::verify(state.store.as_ref(), &state.config.data_dir)
+            .await?
+            .into(),
     ))
 }
 

@@ -18,7 +18,7 @@ use cloudward_domain::check::{self, CheckError};
 use cloudward_domain::classify::{self, Refusal};
 use cloudward_domain::engagement::{self, EngagementFile};
 use cloudward_domain::responsibility::{Actor as MatrixActor, Matrix, Override};
-use cloudward_store::{Confirmation, Engagement, EngagementData, EngagementFilter, OrgKind, Party};
+use cloudward_store::{Confirmation, Engagement, EngagementFilter, OrgKind, Party};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,6 +27,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
+use crate::services;
 
 /// A JSON body whose errors name the field: `400` with the JSON path, `413` past the limit,
 /// `415` when it is not JSON.
@@ -95,7 +96,7 @@ pub struct EngagementView {
     pub document: Option<serde_json::Value>,
 }
 
-fn view(e: Engagement, with_document: bool) -> EngagementView {
+pub(crate) fn view(e: Engagement, with_document: bool) -> EngagementView {
     EngagementView {
         id: e.id,
         name: e.name,
@@ -181,7 +182,7 @@ pub(crate) fn summarise(file: &EngagementFile) -> ApiResult<(String, Option<Stri
     Ok((file.phase.id().to_owned(), level))
 }
 
-async fn parties(
+pub(crate) async fn parties(
     state: &AppState,
     given: &BTreeMap<String, String>,
 ) -> ApiResult<Vec<(Party, String)>> {
@@ -288,43 +289,8 @@ pub async fn create(
 ) -> ApiResult<Response> {
     p.may(Action::EngagementCreate, Rel::Unscoped)?;
     let file = parse_document(&req.document)?;
-    store_new(&state, &p, &file, &req.parties).await
-}
-
-async fn store_new(
-    state: &AppState,
-    p: &Principal,
-    file: &EngagementFile,
-    given_parties: &BTreeMap<String, String>,
-) -> ApiResult<Response> {
-    let (phase, level) = summarise(file)?;
-    let org = &p.org()?.id;
-    let quota = state.config.max_engagements_per_org;
-    if state.store.count_owned_engagements(org).await? >= quota {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "quota_exceeded",
-            "api.engagement_quota",
-        )
-        .arg("limit", quota));
-    }
-    let parties = parties(state, given_parties).await?;
-    let document = serde_json::to_value(file).map_err(ApiError::internal_from)?;
-    let e = state
-        .store
-        .create_engagement(
-            &p.actor,
-            &p.org()?.id,
-            EngagementData {
-                name: file.name.clone(),
-                phase,
-                level,
-                document,
-                parties,
-            },
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(view(e, true))).into_response())
+    let e = services::engagements::create(&state, &p, &file, &req.parties).await?;
+    Ok((StatusCode::CREATED, Json(e)).into_response())
 }
 
 /// Read one engagement with its file.
@@ -349,30 +315,14 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateEngagement>,
 ) -> ApiResult<Json<EngagementView>> {
-    let current = engagement(&state, &p, &id, Action::EngagementUpdate).await?;
+    // Who may is decided before the file is read: another tenant's engagement is not
+    // there to be told its file is wrong.
+    engagement(&state, &p, &id, Action::EngagementUpdate).await?;
     let file = parse_document(&req.document)?;
-    let (phase, level) = summarise(&file)?;
-    let parties = match &req.parties {
-        Some(given) => parties(&state, given).await?,
-        None => current.parties.clone(),
-    };
-    let document = serde_json::to_value(&file).map_err(ApiError::internal_from)?;
-    let e = state
-        .store
-        .update_engagement(
-            &p.actor,
-            &id,
-            req.version,
-            EngagementData {
-                name: file.name.clone(),
-                phase,
-                level,
-                document,
-                parties,
-            },
-        )
-        .await?;
-    Ok(Json(view(e, true)))
+    let e =
+        services::engagements::update(&state, &p, &id, req.version, &file, req.parties.as_ref())
+            .await?;
+    Ok(Json(e))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -418,17 +368,6 @@ pub async fn import(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    p.may(Action::EngagementImport, Rel::Unscoped)?;
-    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("api.not_utf8"))?;
-    let file = engagement::parse(text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!("{}:{}", l.line(), l.column()))
-            .unwrap_or_else(|| "?".into());
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", "api.invalid_file")
-            .arg("at", at)
-            .arg("detail", e.to_string())
-    })?;
     let mut given = BTreeMap::new();
     for (seat, value) in [
         ("provider", q.provider),
@@ -439,7 +378,8 @@ pub async fn import(
             given.insert(seat.to_owned(), v);
         }
     }
-    store_new(&state, &p, &file, &given).await
+    let e = services::engagements::import(&state, &p, &body, &given).await?;
+    Ok((StatusCode::CREATED, Json(e)).into_response())
 }
 
 /// The engagement file of a stored engagement, as YAML text.

@@ -16,6 +16,7 @@ pub mod frameworks;
 mod metrics;
 pub mod oscal;
 pub mod scanning;
+pub mod services;
 pub mod supervision;
 pub mod workflow;
 

@@ -35,6 +35,7 @@ use crate::api::{ApiJson, engagement, engagement_for, export_text, summarise};
 use crate::auth::Principal;
 use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
+use crate::services::notices::{self, AckView, NoticeView, stored_time};
 
 /// What the caller is on an engagement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,13 +77,6 @@ pub(crate) async fn acting(
     let (e, rel) = engagement_for(state, p, id, action).await?;
     let seat = Seat::of(rel).ok_or_else(ApiError::not_found)?;
     Ok((e, seat))
-}
-
-/// A time the server stored (RFC 3339).
-fn stored_time(t: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(t)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(ApiError::internal_from)
 }
 
 fn today() -> NaiveDate {
@@ -1135,117 +1129,37 @@ pub struct NoticeData {
     pub acknowledged_by: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewNotice {
-    #[schema(value_type = String)]
-    pub kind: NoticeKind,
-    pub title: String,
-    #[serde(default)]
-    pub description: String,
-}
+pub use crate::services::notices::NewNotice;
 
 /// The provider records a change notification or an incident report.
-#[utoipa::path(post, path = "/api/v1/engagements/{id}/notices", tag = "workflow", request_body = NewNotice, responses((status = 201, body = Object)))]
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/notices", tag = "workflow", request_body = NewNotice, responses((status = 201, body = NoticeView)))]
 pub async fn create_notice(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewNotice>,
 ) -> ApiResult<Response> {
-    let (e, _) = acting(&state, &p, &id, Action::NoticeCreate).await?;
-    if body.title.trim().is_empty() {
-        return Err(ApiError::bad_request("api.bad_name"));
-    }
-    let now = chrono::Utc::now();
-    // The contract's deadline when the file records one, the server's default otherwise.
-    let (file, _) = export_text(&e)?;
-    let sla = file.provider.as_ref().and_then(|p| p.sla.as_ref());
-    let hours = workflow::ack_hours(body.kind, sla, state.config.ack_hours(body.kind));
-    let data = NoticeData {
-        kind: body.kind,
-        title: body.title,
-        description: body.description,
-        created_at: cloudward_store::now(),
-        ack_due: workflow::ack_deadline(now, hours)
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string(),
-        acknowledged_at: None,
-        acknowledged_by: None,
-    };
-    let r = state
-        .store
-        .create_record(
-            &p.actor,
-            NewRecord {
-                id: None,
-                kind: "notice".into(),
-                owner_org_id: p.org()?.id.clone(),
-                party_org_id: None,
-                engagement_id: Some(e.id),
-                parent_id: None,
-                data: to_value(&data)?,
-            },
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": r.id, "version": r.version, "notice": data })),
-    )
-        .into_response())
+    let n = notices::raise(&state, &p, &id, body).await?;
+    Ok((StatusCode::CREATED, Json(n)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/engagements/{id}/notices", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/notices", tag = "workflow", responses((status = 200, body = Vec<NoticeView>)))]
 pub async fn list_notices(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<Value>>> {
-    let e = engagement(&state, &p, &id, Action::NoticeList).await?;
-    let list = state
-        .store
-        .list_records("notice", &RecordFilter::engagement(&e.id))
-        .await?;
-    Ok(Json(
-        list.iter()
-            .map(|r| json!({ "id": r.id, "version": r.version, "notice": r.data }))
-            .collect(),
-    ))
+) -> ApiResult<Json<Vec<NoticeView>>> {
+    Ok(Json(notices::list(&state, &p, &id).await?))
 }
 
 /// The customer acknowledges a notice; an acknowledgement after the deadline is kept as late.
-#[utoipa::path(post, path = "/api/v1/engagements/{id}/notices/{notice}/ack", tag = "workflow", responses((status = 200, body = Object)))]
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/notices/{notice}/ack", tag = "workflow", responses((status = 200, body = AckView), (status = 409, description = "already acknowledged")))]
 pub async fn ack_notice(
     State(state): State<AppState>,
     p: Principal,
     Path((id, notice)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, Action::NoticeAck).await?;
-    let r = state
-        .store
-        .get_record(&notice)
-        .await?
-        .filter(|r| r.kind == "notice" && r.engagement_id.as_deref() == Some(e.id.as_str()))
-        .ok_or_else(ApiError::not_found)?;
-    let mut n: NoticeData = parse_data(&r)?;
-    if n.acknowledged_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "api.already_acknowledged",
-        ));
-    }
-    let at = chrono::Utc::now();
-    let late = workflow::acknowledged_late(stored_time(&n.ack_due)?, at);
-    n.acknowledged_at = Some(at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
-    n.acknowledged_by = Some(p.actor.id.clone());
-    let r = state
-        .store
-        .update_record(&p.actor, &r.id, r.version, to_value(&n)?)
-        .await?;
-    Ok(Json(
-        json!({ "id": r.id, "version": r.version, "notice": n, "late": late }),
-    ))
+) -> ApiResult<Json<AckView>> {
+    Ok(Json(notices::acknowledge(&state, &p, &id, &notice).await?))
 }
 
 /// Supervision alerts of an engagement: an assessment expired or expiring while its

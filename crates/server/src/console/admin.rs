@@ -1,6 +1,7 @@
 //! Console administration: organisations (platform administrators), users of an
-//! organisation and API tokens (organisation administrators). The handlers call the API's,
-//! so the same rules apply; a new token is shown once, on the page that created it.
+//! organisation and API tokens (organisation administrators). The pages call the same
+//! services as the API, so the same rules apply; a new token is shown once, on the page
+//! that created it.
 
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -10,9 +11,10 @@ use serde::Deserialize;
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, refused, render};
 use crate::AppState;
-use crate::admin as api;
-use crate::api::ApiJson;
 use crate::auth::OrgView;
+use crate::services::organisations::{
+    self as service, NewMember, NewOrganisation, TokenView, UserView,
+};
 
 #[derive(Debug, Deserialize)]
 pub struct Done {
@@ -30,8 +32,8 @@ pub struct OrgsPage {
 }
 
 pub async fn orgs(State(state): State<AppState>, v: Viewer, Query(d): Query<Done>) -> Response {
-    match api::list_orgs(State(state), v.p.clone()).await {
-        Ok(axum::Json(orgs)) => render(&OrgsPage {
+    match service::list(&state, &v.p).await {
+        Ok(orgs) => render(&OrgsPage {
             nav: Some(nav(&v, "admin", "/admin/orgs")),
             ui: v.ui.clone(),
             orgs,
@@ -57,11 +59,11 @@ pub async fn create_org(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let body = api::CreateOrg {
-        name: f.name,
-        kind: f.kind,
+    let created = match service::org_kind(&f.kind) {
+        Ok(kind) => service::create(&state, &v.p, NewOrganisation { name: f.name, kind }).await,
+        Err(e) => Err(e),
     };
-    match api::create_org(State(state), v.p.clone(), ApiJson(body)).await {
+    match created {
         Ok(_) => Redirect::to(&format!(
             "/admin/orgs?done={}",
             super::urlencode(&v.ui.t("ui.saved"))
@@ -77,7 +79,7 @@ pub struct UsersPage {
     ui: Ui,
     nav: Option<Nav>,
     org_id: String,
-    users: Vec<api::UserView>,
+    users: Vec<UserView>,
     done: Option<String>,
 }
 
@@ -87,8 +89,8 @@ pub async fn users(
     Path(org_id): Path<String>,
     Query(d): Query<Done>,
 ) -> Response {
-    match api::list_users(State(state), v.p.clone(), Path(org_id.clone())).await {
-        Ok(axum::Json(users)) => render(&UsersPage {
+    match service::users(&state, &v.p, &org_id).await {
+        Ok(users) => render(&UsersPage {
             nav: Some(nav(&v, "admin", &format!("/admin/orgs/{org_id}/users"))),
             ui: v.ui.clone(),
             org_id,
@@ -116,20 +118,19 @@ pub async fn create_user(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let body = api::CreateUser {
-        username: f.username,
-        display_name: None,
-        password: f.password,
-        role: f.role,
+    let created = match service::role(&f.role) {
+        Ok(role) => {
+            let new = NewMember {
+                username: f.username,
+                display_name: None,
+                password: f.password,
+                role,
+            };
+            service::add_user(&state, &v.p, &org_id, new).await
+        }
+        Err(e) => Err(e),
     };
-    match api::create_user(
-        State(state),
-        v.p.clone(),
-        Path(org_id.clone()),
-        ApiJson(body),
-    )
-    .await
-    {
+    match created {
         Ok(_) => Redirect::to(&format!(
             "/admin/orgs/{org_id}/users?done={}",
             super::urlencode(&v.ui.t("ui.saved"))
@@ -144,7 +145,7 @@ pub async fn create_user(
 pub struct TokensPage {
     ui: Ui,
     nav: Option<Nav>,
-    tokens: Vec<cloudward_store::ApiToken>,
+    tokens: Vec<TokenView>,
     created: Option<String>,
     done: Option<String>,
 }
@@ -155,8 +156,8 @@ async fn tokens_page(
     created: Option<String>,
     done: Option<String>,
 ) -> Response {
-    match api::list_tokens(State(state), v.p.clone()).await {
-        Ok(axum::Json(tokens)) => render(&TokensPage {
+    match service::tokens(&state, &v.p).await {
+        Ok(tokens) => render(&TokensPage {
             nav: Some(nav(v, "admin", "/admin/tokens")),
             ui: v.ui.clone(),
             tokens,
@@ -186,20 +187,14 @@ pub async fn create_token(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let body = api::CreateToken {
-        name: f.name,
-        role: f.role,
+    let created = match service::role(&f.role) {
+        Ok(role) => service::create_token(&state, &v.p, &f.name, role).await,
+        Err(e) => Err(e),
     };
-    match api::create_token(State(state.clone()), v.p.clone(), ApiJson(body)).await {
-        Ok(r) => {
-            let bytes = axum::body::to_bytes(r.into_body(), 1 << 16)
-                .await
-                .unwrap_or_default();
-            let token = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v["token"].as_str().map(str::to_owned));
+    match created {
+        Ok(new) => {
             // Shown on this page only: it is not kept anywhere in the clear.
-            let mut page = tokens_page(state, &v, token, None).await;
+            let mut page = tokens_page(state, &v, Some(new.token), None).await;
             page.headers_mut().insert(
                 axum::http::header::CACHE_CONTROL,
                 axum::http::HeaderValue::from_static("no-store"),
@@ -224,7 +219,7 @@ pub async fn revoke_token(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    match api::revoke_token(State(state), v.p.clone(), Path(id)).await {
+    match service::revoke_token(&state, &v.p, &id).await {
         Ok(_) => Redirect::to(&format!(
             "/admin/tokens?done={}",
             super::urlencode(&v.ui.t("ui.token_revoked"))

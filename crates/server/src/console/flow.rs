@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -486,23 +485,10 @@ pub async fn import(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let query = crate::api::ImportQuery {
-        provider: None,
-        assessor: None,
-        security_service_provider: None,
-        lang: None,
-    };
-    match crate::api::import(State(state), v.p.clone(), Query(query), Bytes::from(f.file)).await {
-        Ok(r) => {
-            let body = axum::body::to_bytes(r.into_body(), 1 << 20)
-                .await
-                .unwrap_or_default();
-            let id = serde_json::from_slice::<Value>(&body)
-                .ok()
-                .and_then(|v| v["id"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            Redirect::to(&format!("/engagements/{id}")).into_response()
-        }
+    match crate::services::engagements::import(&state, &v.p, f.file.as_bytes(), &BTreeMap::new())
+        .await
+    {
+        Ok(e) => Redirect::to(&format!("/engagements/{}", e.id)).into_response(),
         Err(e) => refused(&v, &e),
     }
 }

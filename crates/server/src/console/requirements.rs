@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, error_page, render};
 use crate::AppState;
-use crate::api::ApiJson;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -242,7 +241,13 @@ pub async fn save(
         document,
         parties: None,
     };
-    match crate::api::update(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+    let saved = match crate::api::parse_document(&body.document) {
+        Ok(file) => {
+            crate::services::engagements::update(&state, &v.p, &id, body.version, &file, None).await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(_) => Redirect::to(&format!(
             "/engagements/{id}?done={}",
             super::urlencode(&v.ui.t("ui.saved"))

@@ -138,33 +138,30 @@ async fn show(
             }
         })
         .collect();
-    let notices =
-        match crate::workflow::list_notices(State(state.clone()), v.p.clone(), Path(id.clone()))
-            .await
-        {
-            Ok(axum::Json(list)) => list,
-            Err(err) => return refused(&v, &err),
-        };
+    let notices = match crate::services::notices::list(&state, &v.p, &id).await {
+        Ok(list) => list,
+        Err(err) => return refused(&v, &err),
+    };
+    let minutes = |t: &str| -> String { t.replace('T', " ").chars().take(16).collect() };
     let notices = notices
-        .iter()
+        .into_iter()
         .map(|n| {
-            let d = &n["notice"];
-            let acked = d["acknowledged_at"].as_str();
+            let d = n.notice;
+            let kind = match d.kind {
+                cloudward_domain::workflow::NoticeKind::Change => "ui.notice.change",
+                cloudward_domain::workflow::NoticeKind::Incident => "ui.notice.incident",
+            };
             NoticeRow {
-                id: n["id"].as_str().unwrap_or("").to_owned(),
-                kind: ui.t(&format!("ui.notice.{}", d["kind"].as_str().unwrap_or(""))),
-                title: d["title"].as_str().unwrap_or("").to_owned(),
-                due: d["ack_due"]
-                    .as_str()
-                    .unwrap_or("")
-                    .replace('T', " ")
-                    .chars()
-                    .take(16)
-                    .collect(),
-                acknowledged: acked
-                    .map(|a| a.replace('T', " ").chars().take(16).collect())
+                id: n.id,
+                kind: ui.t(kind),
+                title: d.title,
+                due: minutes(&d.ack_due),
+                acknowledged: d
+                    .acknowledged_at
+                    .as_deref()
+                    .map(minutes)
                     .unwrap_or_default(),
-                pending: acked.is_none(),
+                pending: d.acknowledged_at.is_none(),
             }
         })
         .collect();
@@ -321,9 +318,7 @@ pub async fn notify(
         title: f.title,
         description: f.description,
     };
-    match crate::workflow::create_notice(State(state), v.p.clone(), Path(id.clone()), ApiJson(body))
-        .await
-    {
+    match crate::services::notices::raise(&state, &v.p, &id, body).await {
         Ok(_) => back(&id, &v.ui.t("ui.saved")),
         Err(e) => refused(&v, &e),
     }
@@ -343,7 +338,7 @@ pub async fn acknowledge(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    match crate::workflow::ack_notice(State(state), v.p.clone(), Path((id.clone(), notice))).await {
+    match crate::services::notices::acknowledge(&state, &v.p, &id, &notice).await {
         Ok(_) => back(&id, &v.ui.t("ui.acknowledged")),
         Err(e) => refused(&v, &e),
     }

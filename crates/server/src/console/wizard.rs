@@ -141,21 +141,14 @@ pub async fn submit(
         "information": page.info, "business": page.business,
         "service_category": service, "deployment_model": model,
     });
-    let body = crate::api::CreateEngagement {
-        document,
-        parties: BTreeMap::new(),
-    };
-    match crate::api::create(State(state), v.p.clone(), ApiJson(body)).await {
-        Ok(r) => {
-            let bytes = axum::body::to_bytes(r.into_body(), 1 << 20)
-                .await
-                .unwrap_or_default();
-            let id = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v["id"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            Redirect::to(&format!("/engagements/{id}/requirements")).into_response()
+    let created = match crate::api::parse_document(&document) {
+        Ok(file) => {
+            crate::services::engagements::create(&state, &v.p, &file, &BTreeMap::new()).await
         }
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(e) => Redirect::to(&format!("/engagements/{}/requirements", e.id)).into_response(),
         Err(e) => refused(&v, &e),
     }
 }
@@ -228,7 +221,13 @@ pub async fn save(
         document,
         parties: None,
     };
-    match crate::api::update(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+    let saved = match crate::api::parse_document(&body.document) {
+        Ok(file) => {
+            crate::services::engagements::update(&state, &v.p, &id, body.version, &file, None).await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(_) => Redirect::to(&format!(
             "/engagements/{id}?done={}",
             super::urlencode(&v.ui.t("ui.saved"))
@@ -425,7 +424,13 @@ pub async fn set_owner(
         document,
         parties: None,
     };
-    match crate::api::update(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+    let saved = match crate::api::parse_document(&body.document) {
+        Ok(file) => {
+            crate::services::engagements::update(&state, &v.p, &id, body.version, &file, None).await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
         Ok(_) => Redirect::to(&format!("/engagements/{id}/responsibility")).into_response(),
         Err(e) => refused(&v, &e),
     }

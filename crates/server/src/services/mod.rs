@@ -1,0 +1,14 @@
+//! The use cases of the server, one typed command or query each, grouped by aggregate. The
+//! JSON API and the console both call these and only render what they return: a service
+//! takes the caller (`Principal`) and typed input, asks the authorisation table
+//! (`Principal::may`), applies the domain's rules, and writes through the store — which
+//! appends the audit entries in the same transaction as the change.
+//!
+//! Aggregates not yet moved here (engagement files, offerings, assessments, supervision,
+//! evidence, exit, frameworks) still have their use cases in the API modules; the console
+//! calls those shared functions (`api::engagement`, `workflow::do_transition`, …), never
+//! the axum handlers. See ARCHITECTURE.md.
+
+pub mod engagements;
+pub mod notices;
+pub mod organisations;
