@@ -552,11 +552,24 @@ pub fn secure_data_dir(dir: &std::path::Path, sqlite: bool) -> std::io::Result<(
     Ok(())
 }
 
-/// Verifies the whole chain of a store, with the checkpoints from the database and from the
-/// file copy in `data_dir`.
-pub async fn verify(store: &dyn Store, data_dir: &std::path::Path) -> Result<Verification> {
-    let mut v = audit::Verifier::default();
-    let mut after = 0;
+/// The signed checkpoints (the database's and the file copy in `data_dir`) and the
+/// server's verifying key.
+async fn checkpoints_and_key(
+    store: &dyn Store,
+    data_dir: &std::path::Path,
+) -> Result<(Vec<Checkpoint>, ed25519_dalek::VerifyingKey)> {
+    let mut cps = store.checkpoints().await?;
+    let file = audit::read_checkpoint_file(&data_dir.join("audit-checkpoints.jsonl"))
+        .map_err(StoreError::Other)?;
+    cps.extend(file);
+    let key = Signer::load_or_create(&data_dir.join("audit-signing.key"))
+        .map_err(|e| StoreError::Other(e.to_string()))?
+        .verifying_key();
+    Ok((cps, key))
+}
+
+/// Feeds `v` every entry after `after`, a page at a time, until the chain breaks.
+async fn feed(store: &dyn Store, v: &mut audit::Verifier, mut after: i64) -> Result<()> {
     loop {
         let page = store.audit_entries(after, 1000).await?;
         let Some(last) = page.last() else { break };
@@ -565,13 +578,15 @@ pub async fn verify(store: &dyn Store, data_dir: &std::path::Path) -> Result<Ver
             break;
         }
     }
-    let mut cps = store.checkpoints().await?;
-    let file = audit::read_checkpoint_file(&data_dir.join("audit-checkpoints.jsonl"))
-        .map_err(StoreError::Other)?;
-    cps.extend(file);
-    let key = Signer::load_or_create(&data_dir.join("audit-signing.key"))
-        .map_err(|e| StoreError::Other(e.to_string()))?
-        .verifying_key();
+    Ok(())
+}
+
+/// Verifies the whole chain of a store, with the checkpoints from the database and from the
+/// file copy in `data_dir`.
+pub async fn verify(store: &dyn Store, data_dir: &std::path::Path) -> Result<Verification> {
+    let mut v = audit::Verifier::default();
+    feed(store, &mut v, 0).await?;
+    let (cps, key) = checkpoints_and_key(store, data_dir).await?;
     Ok(v.finish(&cps, Some(&key)))
 }
 
@@ -582,13 +597,7 @@ pub async fn verify_since_checkpoint(
     store: &dyn Store,
     data_dir: &std::path::Path,
 ) -> Result<Verification> {
-    let mut cps = store.checkpoints().await?;
-    let file = audit::read_checkpoint_file(&data_dir.join("audit-checkpoints.jsonl"))
-        .map_err(StoreError::Other)?;
-    cps.extend(file);
-    let key = Signer::load_or_create(&data_dir.join("audit-signing.key"))
-        .map_err(|e| StoreError::Other(e.to_string()))?
-        .verifying_key();
+    let (cps, key) = checkpoints_and_key(store, data_dir).await?;
     let head = store.audit_head().await?;
     let start = audit::latest_signed(&cps, Some(&key)).filter(|cp| cp.seq <= head);
     let Some(start) = start.cloned() else {
@@ -596,17 +605,8 @@ pub async fn verify_since_checkpoint(
     };
     let mut v = audit::Verifier::after(&start);
     let anchor = store.audit_entries(start.seq - 1, 1).await?;
-    if !v.anchor(anchor.first().filter(|e| e.seq == start.seq)) {
-        return Ok(v.finish(&cps, Some(&key)));
-    }
-    let mut after = start.seq;
-    loop {
-        let page = store.audit_entries(after, 1000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        if !page.iter().all(|e| v.push(e)) {
-            break;
-        }
+    if v.anchor(anchor.first().filter(|e| e.seq == start.seq)) {
+        feed(store, &mut v, start.seq).await?;
     }
     Ok(v.finish(&cps, Some(&key)))
 }

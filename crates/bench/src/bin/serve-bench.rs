@@ -35,7 +35,9 @@ fn args() -> Args {
             "--requests" => a.requests = value.parse().unwrap_or(a.requests),
             "--out" => a.out = Some(value),
             other => {
-                eprintln!("unknown flag {other}; accepted: --findings N, --requests N, --out PREFIX");
+                eprintln!(
+                    "unknown flag {other}; accepted: --findings N, --requests N, --out PREFIX"
+                );
                 std::process::exit(2);
             }
         }
@@ -175,8 +177,15 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-async fn bench_database(name: &str, database: Option<String>, a: &Args) -> Result<Vec<Measured>, String> {
-    let dir = std::env::temp_dir().join(format!("cloudward-serve-bench-{}-{name}", std::process::id()));
+async fn bench_database(
+    name: &str,
+    database: Option<String>,
+    a: &Args,
+) -> Result<Vec<Measured>, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "cloudward-serve-bench-{}-{name}",
+        std::process::id()
+    ));
     let config = Config {
         listen: "127.0.0.1:0".into(),
         data_dir: dir.clone(),
@@ -190,8 +199,13 @@ async fn bench_database(name: &str, database: Option<String>, a: &Args) -> Resul
         .map_err(|e| e.to_string())?;
     eprintln!("{name}: seeding {} findings", a.findings);
     let (engagement, token) = seed(store.as_ref(), a.findings).await?;
-    let listener = cloudward_server::bind(&config).await.map_err(|e| e.to_string())?;
-    let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let listener = cloudward_server::bind(&config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
     let state = AppState::new(store, config)?;
     tokio::spawn(cloudward_server::serve(listener, state));
     let client = reqwest::Client::builder()
@@ -200,19 +214,28 @@ async fn bench_database(name: &str, database: Option<String>, a: &Args) -> Resul
         .map_err(|e| e.to_string())?;
     let endpoints: [(&'static str, String); 4] = [
         ("GET /healthz", format!("{base}/healthz")),
-        ("read: GET /api/v1/engagements/{id}", format!("{base}/api/v1/engagements/{engagement}")),
+        (
+            "read: GET /api/v1/engagements/{id}",
+            format!("{base}/api/v1/engagements/{engagement}"),
+        ),
         (
             "list: GET …/findings?state=open&limit=50&offset=5000",
-            format!("{base}/api/v1/engagements/{engagement}/findings?state=open&limit=50&offset=5000"),
+            format!(
+                "{base}/api/v1/engagements/{engagement}/findings?state=open&limit=50&offset=5000"
+            ),
         ),
-        ("check: GET …/check", format!("{base}/api/v1/engagements/{engagement}/check?date=2026-11-28")),
+        (
+            "check: GET …/check",
+            format!("{base}/api/v1/engagements/{engagement}/check?date=2026-11-28"),
+        ),
     ];
     let mut out = Vec::new();
     for concurrency in [16, 64] {
         for (endpoint, url) in &endpoints {
             // Warm up the connections and caches.
             load(&client, url, &token, concurrency, concurrency * 2).await;
-            let (times, errors, seconds) = load(&client, url, &token, concurrency, a.requests).await;
+            let (times, errors, seconds) =
+                load(&client, url, &token, concurrency, a.requests).await;
             let m = Measured {
                 endpoint,
                 concurrency,
