@@ -22,9 +22,17 @@ use crate::args::{Cli, Command};
 use crate::output::Format;
 
 // Scans allocate millions of small values; mimalloc handles that load markedly better
-// than the system allocator (see bench/README.md).
+// than the system allocator (see bench/README.md). `cap` counts what is allocated, so
+// that a server's scan worker can hold itself to its memory limit (`scan-worker`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
+
+/// Caps what this process may allocate from now on at `bytes` more than it holds.
+fn limit_memory(bytes: usize) -> std::io::Result<()> {
+    GLOBAL
+        .set_limit(GLOBAL.allocated().saturating_add(bytes))
+        .map_err(|()| std::io::Error::other("the memory limit is below what is allocated"))
+}
 
 /// What went wrong, and so which exit status to use.
 #[derive(Debug)]
@@ -171,6 +179,7 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
             args.level.as_deref(),
             args.memory_mb,
             args.cpu_seconds,
+            &limit_memory,
             out,
         )
         .map_err(Failure::from),

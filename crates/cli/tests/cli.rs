@@ -13,8 +13,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
-use common::cw;
+use crate::common::cw;
 
 fn json(cmd: &mut Command) -> Value {
     let out = cmd.output().map(|o| o.stdout).unwrap_or_default();

@@ -26,7 +26,7 @@ use cloudward_scan::rules;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-mod common;
+use crate::common;
 
 fn cases() -> u32 {
     std::env::var("FUZZ_CASES")

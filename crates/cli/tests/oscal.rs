@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
-use common::cw;
+use crate::common::cw;
 
 fn oscal_data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
-use common::cw;
+use crate::common::cw;
 
 fn fx(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

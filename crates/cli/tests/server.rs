@@ -7,7 +7,7 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -22,6 +22,16 @@ struct Server {
     child: Child,
     base: String,
     passwords: HashMap<String, String>,
+}
+
+/// A test that fails before `terminate` leaves no server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 fn serve(data_dir: &Path, database: Option<&str>, demo: bool) -> Server {
@@ -623,7 +633,8 @@ fn a_hostile_upload_costs_one_scan_not_the_service() {
             .unwrap()
     };
     // A 1 KB chain of locals, each doubling the last: refused by the line that crosses
-    // the evaluation limit, before it takes any memory to speak of.
+    // the evaluation limit, within the scan's memory limit (its values take some 60 MiB
+    // by then: the evaluation budget counts less than they hold).
     let mut doubling = String::from("locals {\n  l0 = [\"aaaaaaaaaaaaaaaa\"]\n");
     for i in 1..40 {
         doubling.push_str(&format!(
@@ -634,8 +645,9 @@ fn a_hostile_upload_costs_one_scan_not_the_service() {
     }
     doubling.push_str("}\n");
     let r = scan("main.tf", &doubling);
-    assert_eq!(r.status(), 400);
+    let status = r.status();
     let v: Value = r.json().unwrap();
+    assert_eq!(status, 400, "{v}");
     let message = v["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("main.tf:") && message.contains("local.l"),
@@ -648,8 +660,9 @@ fn a_hostile_upload_costs_one_scan_not_the_service() {
         "x".repeat(5000)
     );
     let r = scan("heavy.tf", &heavy);
-    assert_eq!(r.status(), 422);
+    let status = r.status();
     let v: Value = r.json().unwrap();
+    assert_eq!(status, 422, "{v}");
     assert_eq!(v["error"]["code"], "scan_too_costly", "{v}");
     // The service is still there for everyone, and the next scan runs.
     assert_eq!(admin.get("/healthz").status(), 200);

@@ -345,27 +345,31 @@ async fn run_worker(
 }
 
 /// The worker's side: limits itself, scans the folder, prints one [`WorkerAnswer`].
+///
+/// `limit_memory` caps what the process may allocate from now on, in bytes: the binary's
+/// global allocator counts every allocation and refuses the one that crosses the cap
+/// (which aborts the worker, and the server answers `scan_too_costly`). The operating
+/// system's data limit cannot do this: the allocator reserves its arena before `main`,
+/// and that reservation alone is over any limit worth setting, so a later page-sized
+/// mapping would fail at random while a large scan inside the arena went unchecked.
 pub fn worker_main(
     dir: &Path,
     level: Option<&str>,
     memory_mb: u64,
     cpu_seconds: u64,
+    limit_memory: &dyn Fn(usize) -> std::io::Result<()>,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    // The scanner's threads first: their stacks would not fit under the limit later.
-    let _ = rayon::ThreadPoolBuilder::new().build_global();
-    rayon::broadcast(|_| drop(Vec::<u8>::with_capacity(1)));
+    let bytes = usize::try_from(memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+    limit_memory(bytes)?;
     #[cfg(unix)]
     {
-        // The data limit counts what the scan allocates (not reserved address space).
-        let bytes = memory_mb.saturating_mul(1 << 20);
-        rlimit::setrlimit(rlimit::Resource::DATA, bytes, bytes).map_err(std::io::Error::other)?;
         let cpu = cpu_seconds.max(1);
         rlimit::setrlimit(rlimit::Resource::CPU, cpu, cpu.saturating_add(1))
             .map_err(std::io::Error::other)?;
     }
     #[cfg(not(unix))]
-    let _ = (memory_mb, cpu_seconds);
+    let _ = cpu_seconds;
     let answer = match scan_dir(dir, level) {
         Ok(v) => WorkerAnswer::Report(v),
         Err(r) => WorkerAnswer::Refused(r),

@@ -7,9 +7,9 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
-use common::{PASSWORD, TestServer, databases};
+use crate::common::{PASSWORD, TestServer, databases};
 use serde_json::{Value, json};
 
 fn error_code(r: reqwest::blocking::Response) -> String {

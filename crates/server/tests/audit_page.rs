@@ -8,9 +8,7 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
-
-use common::{Db, TestServer, User};
+use crate::common::{Db, TestServer, User};
 
 fn page(s: &TestServer, u: &User, query: &str) -> String {
     let html = u

@@ -18,13 +18,13 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::common::{PASSWORD, TestServer, User, databases};
 use cloudward_server::authz::{self, Action, Deny, Rel, Subject};
 use cloudward_store::{Actor, NewToken, NewUser, OrgKind, Role};
-use common::{PASSWORD, TestServer, User, databases};
 use serde_json::{Value, json};
 
 /// A caller: the organisation key of `common::world` (`None`: the platform administrator,

@@ -7,10 +7,10 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
+use crate::common::{TestServer, User};
 use cloudward_server::evidence::EvidenceStorage;
-use common::{TestServer, User};
 use serde_json::Value;
 
 fn upload(s: &TestServer, u: &User, target: &str, body: Vec<u8>) -> reqwest::blocking::Response {

@@ -7,13 +7,13 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{PASSWORD, TestServer};
+use crate::common::{PASSWORD, TestServer};
 use reqwest::blocking::Client;
 
 fn addr(s: &TestServer) -> String {

@@ -8,9 +8,9 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
-use common::{TestServer, User, databases};
+use crate::common::{TestServer, User, databases};
 use serde_json::{Value, json};
 
 fn ok(r: reqwest::blocking::Response, want: u16) -> Value {

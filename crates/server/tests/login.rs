@@ -8,12 +8,12 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::{PASSWORD, TestServer};
+use crate::common::{PASSWORD, TestServer};
 use reqwest::blocking::Client;
 use serde_json::Value;
 

@@ -7,9 +7,9 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
-use common::{TestServer, databases};
+use crate::common::{TestServer, databases};
 use serde_json::Value;
 
 #[test]

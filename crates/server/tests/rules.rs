@@ -8,9 +8,9 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
-use common::{TestServer, User, databases, form};
+use crate::common::{TestServer, User, databases, form};
 use serde_json::{Value, json};
 
 fn ok(r: reqwest::blocking::Response, status: u16) -> Value {

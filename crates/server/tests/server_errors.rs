@@ -7,12 +7,12 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 
+use crate::common::TestServer;
 use cloudward_store::{Actor, NewRecord};
-use common::TestServer;
 use serde_json::{Value, json};
 
 #[derive(Clone, Default)]

@@ -8,11 +8,11 @@
     reason = "tests fail loudly"
 )]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
-use common::{TestServer, User, databases};
+use crate::common::{TestServer, User, databases};
 use serde_json::{Value, json};
 
 /// What a caller is to an engagement.

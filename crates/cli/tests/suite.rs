@@ -1,0 +1,38 @@
+//! Every integration test of the crate in one test binary: one link instead of
+//! 6, which keeps a clean build's target folder small (CI's disk is not
+//! large). A file in `tests/` that is not declared here would not be compiled, so
+//! `every_test_file_is_declared` below fails for it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+mod check;
+mod cli;
+mod common;
+mod fuzz;
+mod oscal;
+mod scan;
+mod server;
+
+#[test]
+fn every_test_file_is_declared() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let root = std::fs::read_to_string(dir.join("suite.rs")).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let is_module = (path.extension().is_some_and(|e| e == "rs") && stem != "suite")
+            || path.join("mod.rs").is_file();
+        if is_module {
+            assert!(
+                root.contains(&format!("mod {stem};")),
+                "tests/{stem} is not declared in tests/suite.rs"
+            );
+        }
+    }
+}
