@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use cloudward_domain::check::{self, CheckError};
 use cloudward_domain::classify::{self, Refusal};
 use cloudward_domain::engagement::{self, EngagementFile};
-use cloudward_domain::responsibility::{Actor as MatrixActor, Matrix, Override};
+use cloudward_domain::responsibility::{Matrix, Override};
 use cloudward_store::{Confirmation, Engagement, EngagementFilter, OrgKind, Party};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -553,7 +553,7 @@ pub struct ResponsibilityView {
     pub to_confirm: usize,
 }
 
-fn matrix_of(state: &AppState, file: &EngagementFile) -> Matrix {
+pub(crate) fn matrix_of(state: &AppState, file: &EngagementFile) -> Matrix {
     let overrides: Vec<Override> = file.responsibility.iter().map(check::to_override).collect();
     Matrix::build(&state.content.matrix, file.service_category, &overrides)
 }
@@ -626,60 +626,16 @@ pub struct ConfirmRequest {
 /// Confirm a row of the matrix on behalf of the caller's party.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/responsibility/confirm", tag = "engagements",
     request_body = ConfirmRequest,
-    responses((status = 200, body = Object), (status = 403, description = "not a row of the caller's party")))]
+    responses((status = 200, body = crate::services::lifecycle::ConfirmationView), (status = 403, description = "not a row of the caller's party")))]
 pub async fn confirm(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ConfirmRequest>,
-) -> ApiResult<Json<Confirmation>> {
-    Ok(Json(do_confirm(&state, &p, &id, &req.element).await?))
-}
-
-/// Confirms a row of the matrix for the caller's party (API and console).
-pub(crate) async fn do_confirm(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    element: &str,
-) -> ApiResult<Confirmation> {
-    let (e, rel) = engagement_for(state, p, id, Action::EngagementConfirm).await?;
-    let org = p.org()?;
-    let actor = match rel {
-        Rel::Customer => MatrixActor::Customer,
-        Rel::Provider => MatrixActor::Provider,
-        Rel::SecurityServiceProvider => MatrixActor::SecurityServiceProvider,
-        // The table admits no other relation to confirm.
-        _ => return Err(ApiError::forbidden()),
-    };
-    let (file, _) = export_text(&e)?;
-    let matrix = matrix_of(state, &file);
-    let Some(el) = matrix.elements.iter().find(|el| el.id == element) else {
-        return Err(ApiError::bad_request("api.unknown_element").arg("element", element));
-    };
-    if !el.assignment.parties.contains(&actor) {
-        return Err(
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "api.not_your_row")
-                .arg("element", element)
-                .arg("party", actor.id()),
-        );
-    }
-    let c = state
-        .store
-        .confirm(
-            &p.actor,
-            Confirmation {
-                engagement_id: e.id.clone(),
-                element: el.id.clone(),
-                party: actor.id().to_owned(),
-                org_id: org.id.clone(),
-                user_id: p.actor.id.clone(),
-                confirmed_at: cloudward_store::now(),
-                terms: Some(el.assignment.terms()),
-            },
-        )
-        .await?;
-    Ok(c)
+) -> ApiResult<Json<crate::services::lifecycle::ConfirmationView>> {
+    Ok(Json(
+        crate::services::lifecycle::confirm(&state, &p, &id, &req.element).await?,
+    ))
 }
 
 /// A stored record of one kind, by id (`None` for any other id or kind). Callers then ask

@@ -16,25 +16,21 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use cloudward_domain::ProtectionLevel;
 use cloudward_domain::check::{self, CheckError};
-use cloudward_domain::engagement::{
-    Assessment as FileAssessment, Commitment, EngagementFile, Phase, Provider, RiskEntry,
-};
+use cloudward_domain::engagement::{Commitment, EngagementFile, Phase, RiskEntry};
 use cloudward_domain::workflow::{
-    self, Conclusion, ControlAssessment, ControlResult, DeletionAttestation, ExitRecord, Manifest,
-    NoticeKind, Offering, Outcome, ScopeItem,
+    self, Conclusion, ControlAssessment, ControlResult, ExitRecord, NoticeKind, Offering, Outcome,
 };
-use cloudward_store::{
-    Engagement, EngagementData, NewRecord, OrgKind, Party, Record, RecordFilter,
-};
+use cloudward_store::{Engagement, NewRecord, OrgKind, Record, RecordFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::{ApiJson, engagement, engagement_for, export_text, summarise};
+use crate::api::{ApiJson, engagement, engagement_for};
 use crate::auth::Principal;
 use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
+use crate::services::lifecycle;
 use crate::services::notices::{self, AckView, NoticeView, stored_time};
 
 /// What the caller is on an engagement.
@@ -79,7 +75,7 @@ pub(crate) async fn acting(
     Ok((e, seat))
 }
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
@@ -94,37 +90,12 @@ pub(crate) fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
     serde_json::to_value(v).map_err(ApiError::internal_from)
 }
 
-fn invalid(key: &'static str) -> ApiError {
+pub(crate) fn invalid(key: &'static str) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", key)
 }
 
-/// Saves a changed engagement file, re-deriving phase and level.
-pub(crate) async fn save_file(
-    state: &AppState,
-    p: &Principal,
-    e: &Engagement,
-    file: &EngagementFile,
-) -> ApiResult<Engagement> {
-    let (phase, level) = summarise(file)?;
-    Ok(state
-        .store
-        .update_engagement(
-            &p.actor,
-            &e.id,
-            e.version,
-            EngagementData {
-                name: file.name.clone(),
-                phase,
-                level,
-                document: to_value(file)?,
-                parties: e.parties.clone(),
-            },
-        )
-        .await?)
-}
-
 /// Runs `check` on the file as it would be saved; input errors become 422 with details.
-fn validate(
+pub(crate) fn validate(
     state: &AppState,
     file: &EngagementFile,
     date: NaiveDate,
@@ -194,9 +165,9 @@ pub struct OfferingBody {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct OfferingData {
-    offering: Value,
-    published: bool,
+pub(crate) struct OfferingData {
+    pub(crate) offering: Value,
+    pub(crate) published: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -211,12 +182,12 @@ pub(crate) struct AssessmentData {
     pub(crate) grants: Vec<String>,
 }
 
-fn parse_offering(v: &Value) -> ApiResult<Offering> {
+pub(crate) fn parse_offering(v: &Value) -> ApiResult<Offering> {
     serde_path_to_error::deserialize(v)
         .map_err(|e| crate::api::invalid_json(&format!("offering.{}", e.path()), e.inner()))
 }
 
-async fn published_assessment(
+pub(crate) async fn published_assessment(
     state: &AppState,
     offering_id: &str,
 ) -> ApiResult<Option<(Record, AssessmentData)>> {
@@ -796,147 +767,23 @@ pub struct UseOffering {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct UseData {
-    offering_id: String,
-    assessment_id: Option<String>,
+pub(crate) struct UseData {
+    pub(crate) offering_id: String,
+    pub(crate) assessment_id: Option<String>,
 }
 
 /// The customer picks an offering: the provider becomes a party, and the engagement file
 /// takes the offering and its published assessment, which the gates then judge.
-#[utoipa::path(post, path = "/api/v1/engagements/{id}/offering", tag = "workflow", request_body = UseOffering, responses((status = 200, body = Object)))]
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/offering", tag = "workflow", request_body = UseOffering, responses((status = 200, body = lifecycle::OfferingUseView)))]
 pub async fn use_offering(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UseOffering>,
-) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, Action::UseOffering).await?;
-    let r = offering_record(&state, &p, &body.offering_id, Action::OfferingRead).await?;
-    let d: OfferingData = parse_data(&r)?;
-    let offering = parse_offering(&d.offering)?;
-    let provider_org = state
-        .store
-        .get_org(&r.owner_org_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let assessment = published_assessment(&state, &r.id).await?;
-    let (mut file, _) = export_text(&e)?;
-    // The offering must be the kind of service the engagement decided on in planning.
-    if offering.service_category != file.service_category
-        || offering.deployment_model != file.deployment_model
-    {
-        return Err(invalid("api.offering_mismatch")
-            .arg(
-                "offering",
-                format!(
-                    "{} / {}",
-                    offering.service_category.id(),
-                    offering.deployment_model.id()
-                ),
-            )
-            .arg(
-                "engagement",
-                format!(
-                    "{} / {}",
-                    file.service_category.id(),
-                    file.deployment_model.id()
-                ),
-            ));
-    }
-    let file_assessment = match &assessment {
-        Some((ar, a)) => {
-            let assessor_name = state
-                .store
-                .get_org(&a.assessor_org_id)
-                .await?
-                .map(|o| o.name);
-            a.conclusion
-                .as_ref()
-                .filter(|c| c.outcome == Outcome::Pass)
-                .map(|c| FileAssessment {
-                    level: c.level,
-                    passed: c.date,
-                    expires: c.valid_until,
-                    assessor: assessor_name.clone(),
-                    reference: Some(format!("cloudward:assessment/{}", ar.id)),
-                })
-        }
-        None => None,
-    };
-    let sla = file.provider.as_ref().and_then(|p| p.sla.clone());
-    file.provider = Some(Provider {
-        name: provider_org.name.clone(),
-        offering: offering.name.clone(),
-        cloud: offering.cloud.clone(),
-        assessment: file_assessment,
-        sla,
-    });
-    let mut parties: Vec<(Party, String)> = e
-        .parties
-        .iter()
-        .filter(|(p, _)| *p != Party::Provider)
-        .cloned()
-        .collect();
-    parties.push((Party::Provider, provider_org.id.clone()));
-    if let Some((_, a)) = &assessment
-        && !parties.iter().any(|(p, _)| *p == Party::Assessor)
-    {
-        parties.push((Party::Assessor, a.assessor_org_id.clone()));
-    }
-    let (phase, level) = summarise(&file)?;
-    let updated = state
-        .store
-        .update_engagement(
-            &p.actor,
-            &e.id,
-            e.version,
-            EngagementData {
-                name: file.name.clone(),
-                phase,
-                level,
-                document: to_value(&file)?,
-                parties,
-            },
-        )
-        .await?;
-    let use_data = to_value(&UseData {
-        offering_id: r.id.clone(),
-        assessment_id: assessment.as_ref().map(|(ar, _)| ar.id.clone()),
-    })?;
-    let existing = state
-        .store
-        .list_records("offering_use", &RecordFilter::engagement(&e.id))
-        .await?;
-    match existing.first() {
-        Some(u) => {
-            state
-                .store
-                .update_record(&p.actor, &u.id, u.version, use_data)
-                .await?;
-        }
-        None => {
-            state
-                .store
-                .create_record(
-                    &p.actor,
-                    NewRecord {
-                        id: None,
-                        kind: "offering_use".into(),
-                        owner_org_id: e.customer_org_id.clone(),
-                        party_org_id: None,
-                        engagement_id: Some(e.id.clone()),
-                        parent_id: Some(r.id.clone()),
-                        data: use_data,
-                    },
-                )
-                .await?;
-        }
-    }
-    Ok(Json(json!({
-        "engagement_version": updated.version,
-        "provider": file.provider,
-        "assessed": assessment.is_some(),
-    })))
+) -> ApiResult<Json<lifecycle::OfferingUseView>> {
+    Ok(Json(
+        lifecycle::use_offering(&state, &p, &id, &body.offering_id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -950,7 +797,7 @@ pub struct TransitionBody {
 /// Moves the engagement to its next phase, if nothing blocks it: the blockers of `check`
 /// and, to close, the exit checklist. A refusal lists the blockers.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/transition", tag = "workflow", request_body = TransitionBody,
-    responses((status = 200, body = Object), (status = 409, description = "blocked; error.details lists the blockers")))]
+    responses((status = 200, body = lifecycle::TransitionView), (status = 409, description = "blocked; error.details lists the blockers", body = Vec<lifecycle::Blocker>)))]
 pub async fn transition(
     State(state): State<AppState>,
     p: Principal,
@@ -958,76 +805,11 @@ pub async fn transition(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
     ApiJson(body): ApiJson<TransitionBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<lifecycle::TransitionView>> {
     let lang = crate::request_lang(uri.query(), &headers);
-    Ok(Json(do_transition(&state, &p, &id, body.to, lang).await?))
-}
-
-/// Moves an engagement to `to` if it is the next phase and nothing blocks it; the API and
-/// the console both call this.
-pub(crate) async fn do_transition(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    to: Phase,
-    lang: cloudward_domain::Lang,
-) -> ApiResult<Value> {
-    let (e, _) = acting(state, p, id, Action::Transition).await?;
-    let (mut file, _) = export_text(&e)?;
-    let from = file.phase;
-    if from.next() != Some(to) {
-        return Err(invalid("api.bad_transition")
-            .arg("from", from.id())
-            .arg("to", to.id()));
-    }
-    let report = validate(state, &file, today(), lang)?;
-    let mut blockers: Vec<Value> = report
-        .blockers
-        .iter()
-        .map(|f| {
-            json!({
-                "code": f.code,
-                "message": state.messages.render(&f.key(), lang, &f.args),
-                "ids": f.ids,
-            })
-        })
-        .collect();
-    if to == Phase::Closed {
-        let exit = exit_record(state, &e)
-            .await?
-            .map(|(_, x)| x)
-            .unwrap_or_default();
-        for code in workflow::exit_blockers(&exit) {
-            blockers.push(json!({
-                "code": code,
-                "message": state.messages.render(&format!("finding.{code}"), lang, &[]),
-                "ids": [],
-            }));
-        }
-    }
-    if !blockers.is_empty() {
-        return Err(
-            ApiError::new(StatusCode::CONFLICT, "blocked", "api.blocked")
-                .arg("count", blockers.len())
-                .arg("to", to.id())
-                .details(Value::Array(blockers)),
-        );
-    }
-    file.phase = to;
-    let updated = save_file(state, p, &e, &file).await?;
-    state
-        .store
-        .create_record(&p.actor, NewRecord {
-id: None,
-            kind: "transition".into(),
-            owner_org_id: e.customer_org_id.clone(),
-            party_org_id: None,
-            engagement_id: Some(e.id.clone()),
-            parent_id: None,
-            data: json!({ "from": from, "to": to, "at": cloudward_store::now(), "by": p.actor.id }),
-        })
-        .await?;
-    Ok(json!({ "phase": to, "version": updated.version }))
+    Ok(Json(
+        lifecycle::transition(&state, &p, &id, body.to, lang).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1040,7 +822,7 @@ pub struct ContractBody {
 }
 
 /// Replaces the contract checklist, under the same rules as the file.
-#[utoipa::path(put, path = "/api/v1/engagements/{id}/contract", tag = "workflow", request_body = ContractBody, responses((status = 200, body = Object)))]
+#[utoipa::path(put, path = "/api/v1/engagements/{id}/contract", tag = "workflow", request_body = ContractBody, responses((status = 200, body = lifecycle::ContractView)))]
 pub async fn put_contract(
     State(state): State<AppState>,
     p: Principal,
@@ -1048,22 +830,10 @@ pub async fn put_contract(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
     ApiJson(body): ApiJson<ContractBody>,
-) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, Action::ContractPut).await?;
-    if e.version != body.version {
-        return Err(stale(e.version, body.version));
-    }
-    let (mut file, _) = export_text(&e)?;
-    file.contract = body.contract;
-    validate(
-        &state,
-        &file,
-        today(),
-        crate::request_lang(uri.query(), &headers),
-    )?;
-    let updated = save_file(&state, &p, &e, &file).await?;
+) -> ApiResult<Json<lifecycle::ContractView>> {
+    let lang = crate::request_lang(uri.query(), &headers);
     Ok(Json(
-        json!({ "version": updated.version, "contract": file.contract }),
+        lifecycle::put_contract(&state, &p, &id, body.version, body.contract, lang).await?,
     ))
 }
 
@@ -1076,7 +846,7 @@ pub struct RisksBody {
 }
 
 /// Replaces the risk register, under the same rules as the file.
-#[utoipa::path(put, path = "/api/v1/engagements/{id}/risks", tag = "workflow", request_body = RisksBody, responses((status = 200, body = Object)))]
+#[utoipa::path(put, path = "/api/v1/engagements/{id}/risks", tag = "workflow", request_body = RisksBody, responses((status = 200, body = lifecycle::RisksView)))]
 pub async fn put_risks(
     State(state): State<AppState>,
     p: Principal,
@@ -1084,26 +854,14 @@ pub async fn put_risks(
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
     ApiJson(body): ApiJson<RisksBody>,
-) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, Action::RisksPut).await?;
-    if e.version != body.version {
-        return Err(stale(e.version, body.version));
-    }
-    let (mut file, _) = export_text(&e)?;
-    file.risks = body.risks;
-    let report = validate(
-        &state,
-        &file,
-        today(),
-        crate::request_lang(uri.query(), &headers),
-    )?;
-    let updated = save_file(&state, &p, &e, &file).await?;
+) -> ApiResult<Json<lifecycle::RisksView>> {
+    let lang = crate::request_lang(uri.query(), &headers);
     Ok(Json(
-        json!({ "version": updated.version, "risks": report.risks }),
+        lifecycle::put_risks(&state, &p, &id, body.version, body.risks, lang).await?,
     ))
 }
 
-fn stale(current: i64, given: i64) -> ApiError {
+pub(crate) fn stale(current: i64, given: i64) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "conflict", "api.conflict").arg(
         "detail",
         format!("the engagement is at version {current}, not {given}: read it again and retry"),
@@ -1245,7 +1003,10 @@ pub struct DateQuery {
 
 // ---------------------------------------------------------------- exit
 
-async fn exit_record(state: &AppState, e: &Engagement) -> ApiResult<Option<(Record, ExitRecord)>> {
+pub(crate) async fn exit_record(
+    state: &AppState,
+    e: &Engagement,
+) -> ApiResult<Option<(Record, ExitRecord)>> {
     let list = state
         .store
         .list_records("exit", &RecordFilter::engagement(&e.id))
@@ -1259,184 +1020,24 @@ async fn exit_record(state: &AppState, e: &Engagement) -> ApiResult<Option<(Reco
     }
 }
 
-fn exit_view(x: &ExitRecord, version: i64) -> Value {
-    let comparison = match (&x.provider_manifest, &x.customer_manifest) {
-        (Some(a), Some(b)) => Some(workflow::compare_manifests(a, b)),
-        _ => None,
-    };
-    json!({
-        "version": version,
-        "exit": x,
-        "integrity": comparison,
-        "blockers": workflow::exit_blockers(x),
-    })
-}
-
-#[utoipa::path(get, path = "/api/v1/engagements/{id}/exit", tag = "workflow", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/exit", tag = "workflow", responses((status = 200, body = lifecycle::ExitView)))]
 pub async fn get_exit(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let e = engagement(&state, &p, &id, Action::ExitRead).await?;
-    Ok(Json(match exit_record(&state, &e).await? {
-        Some((r, x)) => exit_view(&x, r.version),
-        None => exit_view(&ExitRecord::default(), 0),
-    }))
+) -> ApiResult<Json<lifecycle::ExitView>> {
+    Ok(Json(lifecycle::exit(&state, &p, &id).await?))
 }
 
-/// One step of the exit. Who may take it: the customer writes the plan, the scope and what
-/// it received, and confirms the deletion; the provider writes what it sent and attests the
-/// deletion.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "step")]
-pub enum ExitStep {
-    Plan {
-        plan: String,
-    },
-    Scope {
-        #[schema(value_type = Vec<Object>)]
-        scope: Vec<ScopeItem>,
-    },
-    ProviderManifest {
-        #[schema(value_type = Object)]
-        manifest: Manifest,
-    },
-    CustomerManifest {
-        #[schema(value_type = Object)]
-        manifest: Manifest,
-    },
-    Attestation {
-        #[schema(value_type = Object)]
-        attestation: DeletionAttestation,
-    },
-    Confirm,
-}
-
-#[utoipa::path(post, path = "/api/v1/engagements/{id}/exit", tag = "workflow", request_body = ExitStep, responses((status = 200, body = Object)))]
+/// One step of the exit (see [`lifecycle::ExitStep`] for who takes which).
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/exit", tag = "workflow", request_body = lifecycle::ExitStep, responses((status = 200, body = lifecycle::ExitView)))]
 pub async fn exit_step(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    ApiJson(step): ApiJson<ExitStep>,
-) -> ApiResult<Json<Value>> {
-    let (e, seat) = acting(&state, &p, &id, Action::ExitStep).await?;
-    if !matches!(e.phase.as_str(), "exit") {
-        return Err(invalid("api.not_in_exit"));
-    }
-    let existing = exit_record(&state, &e).await?;
-    let mut x = existing
-        .as_ref()
-        .map(|(_, x)| x.clone())
-        .unwrap_or_default();
-    // Which steps are whose: the customer's, or the provider's.
-    let customer = seat == Seat::Customer;
-    let step_action = match step {
-        ExitStep::ProviderManifest { .. } | ExitStep::Attestation { .. } => {
-            Action::ExitProviderStep
-        }
-        _ => Action::ExitCustomerStep,
-    };
-    p.may(
-        step_action,
-        authz::engagement_rel(p.org.as_ref().map(|o| o.id.as_str()), Some(&e)),
-    )?;
-    match step {
-        ExitStep::Plan { plan } if customer => x.plan = Some(plan),
-        ExitStep::Scope { scope } if customer => x.scope = scope,
-        ExitStep::CustomerManifest { manifest } if customer => x.customer_manifest = Some(manifest),
-        ExitStep::Confirm if customer => {
-            if x.attestation.is_none() {
-                return Err(invalid("finding.exit-no-deletion-attestation"));
-            }
-            x.confirmed_at = Some(cloudward_store::now());
-            x.confirmed_by = Some(p.actor.id.clone());
-        }
-        ExitStep::ProviderManifest { manifest } if !customer => {
-            x.provider_manifest = Some(manifest)
-        }
-        ExitStep::Attestation { attestation } if !customer => {
-            x.attestation = Some(attestation);
-            // A new attestation needs a new confirmation.
-            x.confirmed_at = None;
-            x.confirmed_by = None;
-        }
-        _ => return Err(ApiError::forbidden()),
-    }
-    let r = match existing {
-        Some((r, _)) => {
-            state
-                .store
-                .update_record(&p.actor, &r.id, r.version, to_value(&x)?)
-                .await?
-        }
-        None => {
-            state
-                .store
-                .create_record(
-                    &p.actor,
-                    NewRecord {
-                        id: None,
-                        kind: "exit".into(),
-                        owner_org_id: e.customer_org_id.clone(),
-                        party_org_id: None,
-                        engagement_id: Some(e.id.clone()),
-                        parent_id: None,
-                        data: to_value(&x)?,
-                    },
-                )
-                .await?
-        }
-    };
-    record_exit_outputs(&state, &p, &e, &x, &r.id).await?;
-    Ok(Json(exit_view(&x, r.version)))
-}
-
-/// Completed exit steps are outputs of the exit phase in the engagement file, so that the
-/// file's own gates (and `cloudward check` on an export) see them too.
-async fn record_exit_outputs(
-    state: &AppState,
-    p: &Principal,
-    e: &Engagement,
-    x: &ExitRecord,
-    record_id: &str,
-) -> ApiResult<()> {
-    let verified = match (&x.provider_manifest, &x.customer_manifest) {
-        (Some(a), Some(b)) => workflow::compare_manifests(a, b).verified(),
-        _ => false,
-    };
-    let done = [
-        ("exit-plan", x.plan.is_some()),
-        ("data-scope-list", !x.scope.is_empty()),
-        ("data-handover-record", verified),
-        (
-            "deletion-confirmation",
-            x.attestation.is_some() && x.confirmed_at.is_some(),
-        ),
-    ];
-    let current = state
-        .store
-        .visible_engagement(&e.id, &e.customer_org_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let (mut file, _) = export_text(&current)?;
-    let mut changed = false;
-    for (output, is_done) in done {
-        if is_done && !file.lifecycle.outputs.contains_key(output) {
-            file.lifecycle.outputs.insert(
-                output.to_owned(),
-                cloudward_domain::engagement::OutputRecord {
-                    reference: format!("cloudward:exit/{record_id}#{output}"),
-                    date: Some(today()),
-                },
-            );
-            changed = true;
-        }
-    }
-    if changed {
-        save_file(state, p, &current, &file).await?;
-    }
-    Ok(())
+    ApiJson(step): ApiJson<lifecycle::ExitStep>,
+) -> ApiResult<Json<lifecycle::ExitView>> {
+    Ok(Json(lifecycle::exit_step(&state, &p, &id, step).await?))
 }
 
 pub fn routes() -> Router<AppState> {

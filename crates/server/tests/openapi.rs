@@ -23,7 +23,6 @@ const UNTYPED: &[&str] = &[
     "GET /api/v1/assessments/{id}/oscal/results",
     "GET /api/v1/engagements/{id}/alerts",
     "GET /api/v1/engagements/{id}/evidence",
-    "GET /api/v1/engagements/{id}/exit",
     "GET /api/v1/engagements/{id}/findings",
     "GET /api/v1/engagements/{id}/oscal/poam",
     "GET /api/v1/engagements/{id}/oscal/ssp",
@@ -46,18 +45,12 @@ const UNTYPED: &[&str] = &[
     "POST /api/v1/assessments/{id}/publish",
     "POST /api/v1/assessments/{id}/responses",
     "POST /api/v1/engagements/{id}/evidence",
-    "POST /api/v1/engagements/{id}/exit",
     "POST /api/v1/engagements/{id}/findings/{finding}",
-    "POST /api/v1/engagements/{id}/offering",
-    "POST /api/v1/engagements/{id}/responsibility/confirm",
     "POST /api/v1/engagements/{id}/scans",
     "POST /api/v1/engagements/{id}/scans/run",
-    "POST /api/v1/engagements/{id}/transition",
     "POST /api/v1/frameworks",
     "POST /api/v1/offerings/{id}/assessments",
     "PUT /api/v1/assessments/{id}/results",
-    "PUT /api/v1/engagements/{id}/contract",
-    "PUT /api/v1/engagements/{id}/risks",
 ];
 
 /// An inline schema that says nothing but "an object" (or a list of such).

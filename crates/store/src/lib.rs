@@ -427,6 +427,17 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         version: i64,
         data: serde_json::Value,
     ) -> Result<Record>;
+    /// Replaces an engagement (as `update_engagement`) and creates and updates records (as
+    /// `apply_records`) in one transaction: all or nothing.
+    async fn update_engagement_with(
+        &self,
+        by: &Actor,
+        id: &str,
+        version: i64,
+        data: EngagementData,
+        creates: Vec<NewRecord>,
+        updates: Vec<(String, i64, serde_json::Value)>,
+    ) -> Result<(Engagement, Vec<Record>)>;
     /// Creates and updates several records in one transaction (each with its audit entry):
     /// all or nothing. Updates check versions as `update_record` does.
     async fn apply_records(

@@ -300,6 +300,167 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// `update_engagement` inside `tx`: the row, its parties and the audit entry.
+            async fn engagement_in(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                by: &Actor,
+                id: &str,
+                version: i64,
+                data: EngagementData,
+            ) -> Result<(Engagement, Option<Checkpoint>)> {
+                let Some(before) = self.engagement(id).await? else {
+                    return Err(StoreError::NotFound);
+                };
+                let at = now();
+                let done = sqlx::query(
+                    "UPDATE engagements SET name = $1, phase = $2, level = $3, document = $4, version = version + 1, updated_at = $5 \
+                     WHERE id = $6 AND version = $7",
+                )
+                .bind(&data.name)
+                .bind(&data.phase)
+                .bind(&data.level)
+                .bind(data.document.to_string())
+                .bind(&at)
+                .bind(id)
+                .bind(version)
+                .execute(&mut **tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "the engagement is at version {}, not {version}: read it again and retry",
+                        before.version
+                    )));
+                }
+                Self::write_parties(tx, id, &data.parties).await?;
+                let after = Engagement {
+                    name: data.name,
+                    phase: data.phase,
+                    level: data.level,
+                    document: data.document,
+                    version: before.version + 1,
+                    updated_at: at,
+                    parties: data.parties,
+                    ..before.clone()
+                };
+                let cp = self
+                    .append(tx, by, Event {
+                        action: "engagement.update",
+                        object_type: "engagement",
+                        object_id: id,
+                        engagement_id: Some(id),
+                        before: Some(engagement_json(&before)),
+                        after: Some(engagement_json(&after)),
+                    })
+                    .await?;
+                Ok((after, cp))
+            }
+
+
+            /// `apply_records` inside `tx`; the checkpoint is the last one made, if any (every
+            /// checkpoint is in the database; the file copy gets the last).
+            async fn records_in(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                by: &Actor,
+                creates: Vec<NewRecord>,
+                updates: Vec<(String, i64, serde_json::Value)>,
+            ) -> Result<(Vec<Record>, Option<Checkpoint>)> {
+                let mut out = Vec::with_capacity(creates.len() + updates.len());
+                let mut checkpoint = None;
+                for new in creates {
+                    let at = now();
+                    let r = Record {
+                        id: new.id.unwrap_or_else(new_id),
+                        kind: new.kind,
+                        owner_org_id: new.owner_org_id,
+                        party_org_id: new.party_org_id,
+                        engagement_id: new.engagement_id,
+                        parent_id: new.parent_id,
+                        data: new.data,
+                        version: 1,
+                        created_by: by.id.clone(),
+                        created_at: at.clone(),
+                        updated_at: at,
+                    };
+                    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO records ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
+                        .bind(&r.id)
+                        .bind(&r.kind)
+                        .bind(&r.owner_org_id)
+                        .bind(&r.engagement_id)
+                        .bind(&r.parent_id)
+                        .bind(r.data.to_string())
+                        .bind(r.version)
+                        .bind(&r.created_by)
+                        .bind(&r.created_at)
+                        .bind(&r.updated_at)
+                        .bind(&r.party_org_id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(unique("the record"))?;
+                    let action = format!("{}.create", r.kind);
+                    let cp = self
+                        .append(tx, by, Event {
+                            action: &action,
+                            object_type: &r.kind,
+                            object_id: &r.id,
+                            engagement_id: r.engagement_id.as_deref(),
+                            before: None,
+                            after: Some(r.data.clone()),
+                        })
+                        .await?;
+                    checkpoint = cp.or(checkpoint);
+                    out.push(r);
+                }
+                for (id, version, data) in updates {
+                    let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
+                    )))
+                    .bind(&id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    let Some(before) = row.map(RecordRow::into_record).transpose()? else {
+                        return Err(StoreError::NotFound);
+                    };
+                    let at = now();
+                    let done = sqlx::query(
+                        "UPDATE records SET data = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+                    )
+                    .bind(data.to_string())
+                    .bind(&at)
+                    .bind(&id)
+                    .bind(version)
+                    .execute(&mut **tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "the {} is at version {}, not {version}: read it again and retry",
+                            before.kind, before.version
+                        )));
+                    }
+                    let action = format!("{}.update", before.kind);
+                    let cp = self
+                        .append(tx, by, Event {
+                            action: &action,
+                            object_type: &before.kind,
+                            object_id: &id,
+                            engagement_id: before.engagement_id.as_deref(),
+                            before: Some(before.data.clone()),
+                            after: Some(data.clone()),
+                        })
+                        .await?;
+                    checkpoint = cp.or(checkpoint);
+                    out.push(Record {
+                        data,
+                        version: before.version + 1,
+                        updated_at: at,
+                        ..before
+                    });
+                }
+                Ok((out, checkpoint))
+            }
+
+
             async fn user_org(&self, user_id: &str) -> Result<Option<String>> {
                 let row: Option<(Option<String>,)> =
                     sqlx::query_as("SELECT org_id FROM users WHERE id = $1")
@@ -770,52 +931,25 @@ macro_rules! sql_store {
                 data: EngagementData,
             ) -> Result<Engagement> {
                 let (_g, mut tx) = self.begin().await?;
-                let Some(before) = self.engagement(id).await? else {
-                    return Err(StoreError::NotFound);
-                };
-                let at = now();
-                let done = sqlx::query(
-                    "UPDATE engagements SET name = $1, phase = $2, level = $3, document = $4, version = version + 1, updated_at = $5 \
-                     WHERE id = $6 AND version = $7",
-                )
-                .bind(&data.name)
-                .bind(&data.phase)
-                .bind(&data.level)
-                .bind(data.document.to_string())
-                .bind(&at)
-                .bind(id)
-                .bind(version)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "the engagement is at version {}, not {version}: read it again and retry",
-                        before.version
-                    )));
-                }
-                Self::write_parties(&mut tx, id, &data.parties).await?;
-                let after = Engagement {
-                    name: data.name,
-                    phase: data.phase,
-                    level: data.level,
-                    document: data.document,
-                    version: before.version + 1,
-                    updated_at: at,
-                    parties: data.parties,
-                    ..before.clone()
-                };
-                let cp = self
-                    .append(&mut tx, by, Event {
-                        action: "engagement.update",
-                        object_type: "engagement",
-                        object_id: id,
-                        engagement_id: Some(id),
-                        before: Some(engagement_json(&before)),
-                        after: Some(engagement_json(&after)),
-                    })
-                    .await?;
+                let (after, cp) = self.engagement_in(&mut tx, by, id, version, data).await?;
                 self.commit(tx, cp).await?;
                 Ok(after)
+            }
+
+            async fn update_engagement_with(
+                &self,
+                by: &Actor,
+                id: &str,
+                version: i64,
+                data: EngagementData,
+                creates: Vec<NewRecord>,
+                updates: Vec<(String, i64, serde_json::Value)>,
+            ) -> Result<(Engagement, Vec<Record>)> {
+                let (_g, mut tx) = self.begin().await?;
+                let (after, first) = self.engagement_in(&mut tx, by, id, version, data).await?;
+                let (records, last) = self.records_in(&mut tx, by, creates, updates).await?;
+                self.commit(tx, last.or(first)).await?;
+                Ok((after, records))
             }
 
             async fn delete_engagement(&self, by: &Actor, id: &str, version: Option<i64>) -> Result<()> {
@@ -946,99 +1080,8 @@ macro_rules! sql_store {
                 updates: Vec<(String, i64, serde_json::Value)>,
             ) -> Result<Vec<Record>> {
                 let (_g, mut tx) = self.begin().await?;
-                let mut out = Vec::with_capacity(creates.len() + updates.len());
-                let mut checkpoint = None;
-                for new in creates {
-                    let at = now();
-                    let r = Record {
-                        id: new.id.unwrap_or_else(new_id),
-                        kind: new.kind,
-                        owner_org_id: new.owner_org_id,
-                        party_org_id: new.party_org_id,
-                        engagement_id: new.engagement_id,
-                        parent_id: new.parent_id,
-                        data: new.data,
-                        version: 1,
-                        created_by: by.id.clone(),
-                        created_at: at.clone(),
-                        updated_at: at,
-                    };
-                    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO records ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
-                        .bind(&r.id)
-                        .bind(&r.kind)
-                        .bind(&r.owner_org_id)
-                        .bind(&r.engagement_id)
-                        .bind(&r.parent_id)
-                        .bind(r.data.to_string())
-                        .bind(r.version)
-                        .bind(&r.created_by)
-                        .bind(&r.created_at)
-                        .bind(&r.updated_at)
-                        .bind(&r.party_org_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(unique("the record"))?;
-                    let action = format!("{}.create", r.kind);
-                    let cp = self
-                        .append(&mut tx, by, Event {
-                            action: &action,
-                            object_type: &r.kind,
-                            object_id: &r.id,
-                            engagement_id: r.engagement_id.as_deref(),
-                            before: None,
-                            after: Some(r.data.clone()),
-                        })
-                        .await?;
-                    checkpoint = cp.or(checkpoint);
-                    out.push(r);
-                }
-                for (id, version, data) in updates {
-                    let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
-                    )))
-                    .bind(&id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let Some(before) = row.map(RecordRow::into_record).transpose()? else {
-                        return Err(StoreError::NotFound);
-                    };
-                    let at = now();
-                    let done = sqlx::query(
-                        "UPDATE records SET data = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
-                    )
-                    .bind(data.to_string())
-                    .bind(&at)
-                    .bind(&id)
-                    .bind(version)
-                    .execute(&mut *tx)
-                    .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "the {} is at version {}, not {version}: read it again and retry",
-                            before.kind, before.version
-                        )));
-                    }
-                    let action = format!("{}.update", before.kind);
-                    let cp = self
-                        .append(&mut tx, by, Event {
-                            action: &action,
-                            object_type: &before.kind,
-                            object_id: &id,
-                            engagement_id: before.engagement_id.as_deref(),
-                            before: Some(before.data.clone()),
-                            after: Some(data.clone()),
-                        })
-                        .await?;
-                    checkpoint = cp.or(checkpoint);
-                    out.push(Record {
-                        data,
-                        version: before.version + 1,
-                        updated_at: at,
-                        ..before
-                    });
-                }
-                // Every checkpoint is in the database; the file copy gets the last.
-                self.commit(tx, checkpoint).await?;
+                let (out, cp) = self.records_in(&mut tx, by, creates, updates).await?;
+                self.commit(tx, cp).await?;
                 Ok(out)
             }
 

@@ -643,6 +643,82 @@ async fn frameworks(b: Backend) {
     assert!(verify(s, b.dir.path()).await.unwrap().ok());
 }
 
+/// An engagement and the records that go with its change are written together or not at
+/// all: a stale record version undoes the engagement's update, and a stale engagement
+/// version leaves the records unwritten.
+async fn engagement_and_records_in_one_transaction(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, _) = orgs(s).await;
+    let e = s
+        .create_engagement(&admin(), &c1.id, data("one", "planning", "general", vec![]))
+        .await
+        .unwrap();
+    let note = |n: i64| NewRecord {
+        id: None,
+        kind: "transition".into(),
+        owner_org_id: c1.id.clone(),
+        party_org_id: None,
+        engagement_id: Some(e.id.clone()),
+        parent_id: None,
+        data: json!({ "n": n }),
+    };
+    let existing = s.create_record(&admin(), note(0)).await.unwrap();
+    let head = s.audit_head().await.unwrap();
+    let count = || async {
+        s.list_records("transition", &RecordFilter::engagement(&e.id))
+            .await
+            .unwrap()
+            .len()
+    };
+    // A stale record version: nothing of the change is kept, not even its audit entries.
+    let failed = s
+        .update_engagement_with(
+            &admin(),
+            &e.id,
+            1,
+            data("one", "selection", "general", vec![]),
+            vec![note(1)],
+            vec![(existing.id.clone(), 7, json!({ "n": 9 }))],
+        )
+        .await;
+    assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+    let got = s.visible_engagement(&e.id, &c1.id).await.unwrap().unwrap();
+    assert_eq!((got.phase.as_str(), got.version), ("planning", 1));
+    assert_eq!(count().await, 1);
+    assert_eq!(s.audit_head().await.unwrap(), head);
+    // A stale engagement version: the records are not written either.
+    let failed = s
+        .update_engagement_with(
+            &admin(),
+            &e.id,
+            5,
+            data("one", "selection", "general", vec![]),
+            vec![note(1)],
+            Vec::new(),
+        )
+        .await;
+    assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+    assert_eq!(count().await, 1);
+    // Both current: both written, each with its audit entry.
+    let (after, records) = s
+        .update_engagement_with(
+            &admin(),
+            &e.id,
+            1,
+            data("one", "selection", "general", vec![]),
+            vec![note(1)],
+            vec![(existing.id.clone(), 1, json!({ "n": 2 }))],
+        )
+        .await
+        .unwrap();
+    assert_eq!((after.phase.as_str(), after.version), ("selection", 2));
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].version, 2);
+    assert_eq!(count().await, 2);
+    assert_eq!(s.audit_head().await.unwrap(), head + 3);
+    assert!(verify(s, b.dir.path()).await.unwrap().ok());
+}
+
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -675,6 +751,7 @@ suite!(
     engagements_are_isolated,
     filters_and_pages,
     versions_conflict,
+    engagement_and_records_in_one_transaction,
     confirmations,
     audit_chain_verifies_and_is_append_only,
     records_and_blobs,

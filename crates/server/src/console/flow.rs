@@ -18,7 +18,8 @@ use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, error_page, refused, render};
 use crate::AppState;
 use crate::api::ApiJson;
-use crate::workflow::{self as wf, ExitStep};
+use crate::services::lifecycle::{self, ExitStep};
+use crate::workflow as wf;
 
 use super::back_to as back;
 
@@ -508,10 +509,7 @@ pub async fn use_offering(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let body = wf::UseOffering {
-        offering_id: f.offering_id,
-    };
-    match wf::use_offering(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+    match lifecycle::use_offering(&state, &v.p, &id, &f.offering_id).await {
         Ok(_) => back(&format!("/engagements/{id}"), &v.ui.t("ui.offering_chosen")),
         Err(e) => refused(&v, &e),
     }
@@ -583,7 +581,7 @@ pub async fn exit_step(
         Some("confirm") => ExitStep::Confirm,
         _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
     };
-    match wf::exit_step(State(state), v.p.clone(), Path(id.clone()), ApiJson(step)).await {
+    match lifecycle::exit_step(&state, &v.p, &id, step).await {
         Ok(_) => back(&format!("/engagements/{id}"), &v.ui.t("ui.saved")),
         Err(e) => refused(&v, &e),
     }
@@ -623,27 +621,22 @@ pub async fn flow_view(state: &AppState, v: &Viewer, e: &cloudward_store::Engage
     let mut exit_blockers = Vec::new();
     let mut exit_integrity = None;
     if e.phase == "exit"
-        && let Ok(axum::Json(x)) =
-            wf::get_exit(State(state.clone()), v.p.clone(), Path(e.id.clone())).await
+        && let Ok(x) = lifecycle::exit(state, &v.p, &e.id).await
     {
-        exit_blockers = x["blockers"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|b| b.as_str())
-                    .map(|c| format!("{c}: {}", ui.t(&format!("finding.{c}"))))
-                    .collect()
-            })
-            .unwrap_or_default();
-        exit_integrity = x["integrity"].as_object().map(|i| {
+        exit_blockers = x
+            .blockers
+            .iter()
+            .map(|c| format!("{c}: {}", ui.t(&format!("finding.{c}"))))
+            .collect();
+        exit_integrity = x.integrity.as_ref().map(|i| {
             ui.t1(
                 "ui.integrity",
                 "detail",
                 &format!(
                     "{} ✓ · {} ✗ · {} ?",
-                    i["matched"],
-                    i["mismatched"].as_array().map_or(0, Vec::len),
-                    i["missing"].as_array().map_or(0, Vec::len)
+                    i.matched,
+                    i.mismatched.len(),
+                    i.missing.len()
                 ),
             )
         });

@@ -787,7 +787,7 @@ pub async fn transition(
     else {
         return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_phase"));
     };
-    match crate::workflow::do_transition(&state, &v.p, &id, to, v.ui.lang).await {
+    match crate::services::lifecycle::transition(&state, &v.p, &id, to, v.ui.lang).await {
         Ok(_) => {
             let done = v.ui.t1(
                 "ui.moved_to",
@@ -1032,7 +1032,7 @@ pub async fn confirm(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    match crate::api::do_confirm(&state, &v.p, &id, &f.element).await {
+    match crate::services::lifecycle::confirm(&state, &v.p, &id, &f.element).await {
         Ok(_) => {
             let msg = v.ui.t1("ui.confirmed_row", "element", &f.element);
             responsibility_page(&state, &v, &id, Some(msg)).await
@@ -1614,30 +1614,22 @@ pub async fn save_risks(
             }
         }
     }
-    let body = serde_json::json!({ "version": f.get("version").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0), "risks": risks });
-    let body: crate::workflow::RisksBody = match serde_json::from_value(body) {
-        Ok(b) => b,
-        Err(_) => {
-            return error_page(
-                &v.ui,
-                StatusCode::BAD_REQUEST,
-                &v.ui.t("api.invalid_engagement"),
-            );
-        }
-    };
-    let headers = HeaderMap::new();
-    let uri: Uri = format!("/?lang={}", v.ui.lang.code())
-        .parse()
-        .unwrap_or_default();
-    match crate::workflow::put_risks(
-        State(state),
-        v.p.clone(),
-        Path(id.clone()),
-        headers,
-        uri,
-        crate::api::ApiJson(body),
-    )
-    .await
+    let version = f
+        .get("version")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let risks: Vec<cloudward_domain::engagement::RiskEntry> =
+        match serde_json::from_value(serde_json::Value::Array(risks)) {
+            Ok(b) => b,
+            Err(_) => {
+                return error_page(
+                    &v.ui,
+                    StatusCode::BAD_REQUEST,
+                    &v.ui.t("api.invalid_engagement"),
+                );
+            }
+        };
+    match crate::services::lifecycle::put_risks(&state, &v.p, &id, version, risks, v.ui.lang).await
     {
         Ok(_) => Redirect::to(&format!(
             "/engagements/{id}/risks?done={}",

@@ -16,7 +16,6 @@ use serde_json::json;
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, error_page, refused, render};
 use crate::AppState;
-use crate::api::ApiJson;
 
 #[derive(Template)]
 #[template(path = "wizard.html")]
@@ -327,22 +326,9 @@ pub async fn save_contract(
             contract.insert(c.id.clone(), Commitment { present, reference });
         }
     }
-    let body = crate::workflow::ContractBody {
-        version: f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0),
-        contract,
-    };
-    let uri: axum::http::Uri = format!("/?lang={}", v.ui.lang.code())
-        .parse()
-        .unwrap_or_default();
-    match crate::workflow::put_contract(
-        State(state),
-        v.p.clone(),
-        Path(id.clone()),
-        axum::http::HeaderMap::new(),
-        uri,
-        ApiJson(body),
-    )
-    .await
+    let version = f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0);
+    match crate::services::lifecycle::put_contract(&state, &v.p, &id, version, contract, v.ui.lang)
+        .await
     {
         Ok(_) => Redirect::to(&format!(
             "/engagements/{id}?done={}",

@@ -4,11 +4,10 @@
 //! (`Principal::may`), applies the domain's rules, and writes through the store — which
 //! appends the audit entries in the same transaction as the change.
 //!
-//! Aggregates not yet moved here (engagement files, offerings, assessments, supervision,
-//! evidence, exit, frameworks) still have their use cases in the API modules; the console
-//! calls those shared functions (`api::engagement`, `workflow::do_transition`, …), never
-//! the axum handlers. See ARCHITECTURE.md.
+//! Aggregates not yet moved here (offerings, assessments, supervision, evidence,
+//! frameworks) still have their use cases in the API modules. See ARCHITECTURE.md.
 
 pub mod engagements;
+pub mod lifecycle;
 pub mod notices;
 pub mod organisations;
