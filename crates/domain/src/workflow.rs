@@ -42,6 +42,29 @@ pub enum ControlResult {
     NotApplicable,
 }
 
+impl ControlResult {
+    pub const ALL: [ControlResult; 4] = [
+        Self::Satisfied,
+        Self::PartiallySatisfied,
+        Self::NotSatisfied,
+        Self::NotApplicable,
+    ];
+
+    /// The id, as serialised.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Satisfied => "satisfied",
+            Self::PartiallySatisfied => "partially_satisfied",
+            Self::NotSatisfied => "not_satisfied",
+            Self::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.id() == value)
+    }
+}
+
 /// The assessor's result for one control.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,6 +85,21 @@ pub struct ControlAssessment {
 pub enum Outcome {
     Pass,
     Fail,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 2] = [Self::Pass, Self::Fail];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.id() == value)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -505,6 +543,19 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn ids_are_what_serde_writes_and_parse_back() {
+        for o in Outcome::ALL {
+            assert_eq!(serde_json::to_value(o).ok(), Some(o.id().into()));
+            assert_eq!(Outcome::parse(o.id()), Some(o));
+        }
+        for r in ControlResult::ALL {
+            assert_eq!(serde_json::to_value(r).ok(), Some(r.id().into()));
+            assert_eq!(ControlResult::parse(r.id()), Some(r));
+        }
+        assert_eq!(ControlResult::parse("passed"), None);
     }
 
     #[test]

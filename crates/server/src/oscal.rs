@@ -290,34 +290,30 @@ pub async fn import_results(
         .into_iter()
         .partition(|(control, _)| state.content.catalog.control(control).is_some());
     let unknown: Vec<String> = unknown.into_iter().map(|(c, _)| c).collect();
-    let results: std::collections::BTreeMap<String, crate::workflow::ResultEntry> = known
-        .into_iter()
-        .map(|(control, r)| {
-            let had: Vec<String> = a
-                .results
-                .get(&control)
-                .map(|r| r.evidence.clone())
-                .unwrap_or_default();
-            (
-                control,
-                crate::workflow::ResultEntry {
-                    result: r.result,
-                    notes: r.notes,
-                    // The file joins the evidence the control already has.
-                    evidence: Some(had.into_iter().chain([evidence.id.clone()]).collect()),
-                },
-            )
-        })
-        .collect();
+    let results: std::collections::BTreeMap<String, crate::services::assessments::ResultEntry> =
+        known
+            .into_iter()
+            .map(|(control, r)| {
+                let had: Vec<String> = a
+                    .results
+                    .get(&control)
+                    .map(|r| r.evidence.clone())
+                    .unwrap_or_default();
+                (
+                    control,
+                    crate::services::assessments::ResultEntry {
+                        result: r.result,
+                        notes: r.notes,
+                        // The file joins the evidence the control already has.
+                        evidence: Some(had.into_iter().chain([evidence.id.clone()]).collect()),
+                    },
+                )
+            })
+            .collect();
     let version = r.version;
     let recorded = results.len();
-    let axum::Json(updated) = crate::workflow::record_results(
-        State(state),
-        p,
-        Path(id),
-        crate::api::ApiJson(crate::workflow::ResultBody { version, results }),
-    )
-    .await?;
+    let updated =
+        crate::services::assessments::record_results(&state, &p, &id, version, results).await?;
     Ok(axum::Json(serde_json::json!({
         "evidence_id": evidence.id, "sha256": evidence.data["sha256"],
         "recorded": recorded, "not_in_catalog": unknown, "assessment": updated,

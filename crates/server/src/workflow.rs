@@ -18,9 +18,9 @@ use cloudward_domain::ProtectionLevel;
 use cloudward_domain::check::{self, CheckError};
 use cloudward_domain::engagement::{Commitment, EngagementFile, Phase, RiskEntry};
 use cloudward_domain::workflow::{
-    self, Conclusion, ControlAssessment, ControlResult, ExitRecord, NoticeKind, Offering, Outcome,
+    self, Conclusion, ControlAssessment, ExitRecord, NoticeKind, Offering,
 };
-use cloudward_store::{Engagement, NewRecord, OrgKind, Record, RecordFilter};
+use cloudward_store::{Engagement, Record, RecordFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -30,8 +30,8 @@ use crate::api::{ApiJson, engagement, engagement_for};
 use crate::auth::Principal;
 use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
-use crate::services::lifecycle;
 use crate::services::notices::{self, AckView, NoticeView, stored_time};
+use crate::services::{assessments, lifecycle, offerings};
 
 /// What the caller is on an engagement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,19 +139,6 @@ pub(crate) fn validate(
 
 // ---------------------------------------------------------------- offerings
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OfferingView {
-    pub id: String,
-    pub provider_org_id: String,
-    pub version: i64,
-    pub published: bool,
-    #[schema(value_type = Object)]
-    pub offering: Value,
-    /// The latest published assessment: conclusion and summary.
-    #[schema(value_type = Option<Object>)]
-    pub assessment: Option<Value>,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfferingBody {
@@ -219,77 +206,27 @@ pub(crate) async fn published_assessment(
     Ok(best)
 }
 
-async fn offering_view(state: &AppState, r: &Record) -> ApiResult<OfferingView> {
-    let d: OfferingData = parse_data(r)?;
-    let assessment = match published_assessment(state, &r.id).await? {
-        Some((ar, a)) => Some(json!({
-            "id": ar.id,
-            "assessor_org_id": a.assessor_org_id,
-            "conclusion": a.conclusion,
-            "summary": workflow::summarise(&state.content.catalog, &a.results),
-        })),
-        None => None,
-    };
-    Ok(OfferingView {
-        id: r.id.clone(),
-        provider_org_id: r.owner_org_id.clone(),
-        version: r.version,
-        published: d.published,
-        offering: d.offering,
-        assessment,
-    })
-}
-
 /// Published offerings, and the caller's own.
-#[utoipa::path(get, path = "/api/v1/offerings", tag = "workflow", responses((status = 200, body = Vec<OfferingView>)))]
+#[utoipa::path(get, path = "/api/v1/offerings", tag = "workflow", responses((status = 200, body = Vec<offerings::OfferingView>)))]
 pub async fn list_offerings(
     State(state): State<AppState>,
     p: Principal,
-) -> ApiResult<Json<Vec<OfferingView>>> {
-    p.may(Action::OfferingList, Rel::Unscoped)?;
-    let org = p.org()?;
-    let all = state
-        .store
-        .list_records("offering", &RecordFilter::default())
-        .await?;
-    let mut out = Vec::new();
-    for r in all {
-        let d: OfferingData = parse_data(&r)?;
-        if d.published || r.owner_org_id == org.id {
-            out.push(offering_view(&state, &r).await?);
-        }
-    }
-    Ok(Json(out))
+) -> ApiResult<Json<Vec<offerings::OfferingView>>> {
+    Ok(Json(offerings::list(&state, &p).await?))
 }
 
 /// A provider publishes (or drafts) an offering.
-#[utoipa::path(post, path = "/api/v1/offerings", tag = "workflow", request_body = OfferingBody, responses((status = 201, body = OfferingView)))]
+#[utoipa::path(post, path = "/api/v1/offerings", tag = "workflow", request_body = OfferingBody, responses((status = 201, body = offerings::OfferingView)))]
 pub async fn create_offering(
     State(state): State<AppState>,
     p: Principal,
     ApiJson(body): ApiJson<OfferingBody>,
 ) -> ApiResult<Response> {
+    // Who may create first: a stranger learns nothing from a validation error.
     p.may(Action::OfferingCreate, Rel::Unscoped)?;
-    parse_offering(&body.offering)?;
-    let r = state
-        .store
-        .create_record(
-            &p.actor,
-            NewRecord {
-                id: None,
-                kind: "offering".into(),
-                owner_org_id: p.org()?.id.clone(),
-                party_org_id: None,
-                engagement_id: None,
-                parent_id: None,
-                data: to_value(&OfferingData {
-                    offering: body.offering,
-                    published: body.published,
-                })?,
-            },
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(offering_view(&state, &r).await?)).into_response())
+    let offering = parse_offering(&body.offering)?;
+    let view = offerings::create(&state, &p, &offering, body.published).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 /// The offering `id` for `action`: the provider's own, or another's once published.
@@ -313,38 +250,28 @@ pub(crate) async fn offering_record(
     r.ok_or_else(ApiError::not_found)
 }
 
-#[utoipa::path(get, path = "/api/v1/offerings/{id}", tag = "workflow", responses((status = 200, body = OfferingView)))]
+#[utoipa::path(get, path = "/api/v1/offerings/{id}", tag = "workflow", responses((status = 200, body = offerings::OfferingView)))]
 pub async fn get_offering(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<OfferingView>> {
-    let r = offering_record(&state, &p, &id, Action::OfferingRead).await?;
-    Ok(Json(offering_view(&state, &r).await?))
+) -> ApiResult<Json<offerings::OfferingView>> {
+    Ok(Json(offerings::get(&state, &p, &id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/offerings/{id}", tag = "workflow", request_body = OfferingBody, responses((status = 200, body = OfferingView)))]
+#[utoipa::path(put, path = "/api/v1/offerings/{id}", tag = "workflow", request_body = OfferingBody, responses((status = 200, body = offerings::OfferingView)))]
 pub async fn update_offering(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OfferingBody>,
-) -> ApiResult<Json<OfferingView>> {
-    let r = offering_record(&state, &p, &id, Action::OfferingUpdate).await?;
-    parse_offering(&body.offering)?;
-    let r = state
-        .store
-        .update_record(
-            &p.actor,
-            &id,
-            body.version.unwrap_or(r.version),
-            to_value(&OfferingData {
-                offering: body.offering,
-                published: body.published,
-            })?,
-        )
-        .await?;
-    Ok(Json(offering_view(&state, &r).await?))
+) -> ApiResult<Json<offerings::OfferingView>> {
+    // Who may change it first: a stranger learns nothing from a validation error.
+    offering_record(&state, &p, &id, Action::OfferingUpdate).await?;
+    let offering = parse_offering(&body.offering)?;
+    Ok(Json(
+        offerings::update(&state, &p, &id, body.version, &offering, body.published).await?,
+    ))
 }
 
 // ---------------------------------------------------------------- assessments
@@ -359,69 +286,15 @@ pub struct InviteAssessor {
 }
 
 /// The provider invites an assessor to assess an offering at a level.
-#[utoipa::path(post, path = "/api/v1/offerings/{id}/assessments", tag = "workflow", request_body = InviteAssessor, responses((status = 201, body = Object)))]
+#[utoipa::path(post, path = "/api/v1/offerings/{id}/assessments", tag = "workflow", request_body = InviteAssessor, responses((status = 201, body = assessments::AssessmentView)))]
 pub async fn invite_assessor(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<InviteAssessor>,
 ) -> ApiResult<Response> {
-    let offering = offering_record(&state, &p, &id, Action::AssessorInvite).await?;
-    let assessor = state.store.get_org(&body.assessor_org_id).await?;
-    if assessor.as_ref().map(|o| o.kind.as_str()) != Some(OrgKind::Assessor.id()) {
-        return Err(ApiError::bad_request("api.bad_party")
-            .arg("seat", "assessor_org_id")
-            .arg("kind", OrgKind::Assessor.id()));
-    }
-    let r = state
-        .store
-        .create_record(
-            &p.actor,
-            NewRecord {
-                id: None,
-                kind: "assessment".into(),
-                owner_org_id: offering.owner_org_id.clone(),
-                party_org_id: Some(body.assessor_org_id.clone()),
-                engagement_id: None,
-                parent_id: Some(offering.id.clone()),
-                data: to_value(&AssessmentData {
-                    offering_id: offering.id,
-                    assessor_org_id: body.assessor_org_id,
-                    level: body.level,
-                    results: BTreeMap::new(),
-                    conclusion: None,
-                    published: false,
-                    grants: Vec::new(),
-                })?,
-            },
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(assessment_json(&state, &r, true)?),
-    )
-        .into_response())
-}
-
-fn assessment_json(state: &AppState, r: &Record, details: bool) -> ApiResult<Value> {
-    let a: AssessmentData = parse_data(r)?;
-    let summary = workflow::summarise(&state.content.catalog, &a.results);
-    let mut v = json!({
-        "id": r.id,
-        "version": r.version,
-        "offering_id": a.offering_id,
-        "provider_org_id": r.owner_org_id,
-        "assessor_org_id": a.assessor_org_id,
-        "level": a.level,
-        "conclusion": a.conclusion,
-        "published": a.published,
-        "summary": summary,
-    });
-    if details {
-        v["results"] = to_value(&a.results)?;
-        v["grants"] = to_value(&a.grants)?;
-    }
-    Ok(v)
+    let view = assessments::invite(&state, &p, &id, &body.assessor_org_id, body.level).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 /// The assessment `id` for `action`, with how the caller relates to it: its provider, its
@@ -488,31 +361,22 @@ pub(crate) async fn assessor_editing(
 
 /// An assessment: everything for its provider, its assessor and granted customers; the
 /// conclusion and summary for other customers once published.
-#[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "workflow", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "workflow", responses((status = 200, body = assessments::AssessmentView)))]
 pub async fn get_assessment(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let (r, _, rel) = assessment_access(&state, &p, &id, Action::AssessmentRead).await?;
-    let details = rel != Rel::AssessmentSummary;
-    Ok(Json(assessment_json(&state, &r, details)?))
+) -> ApiResult<Json<assessments::AssessmentView>> {
+    Ok(Json(assessments::get(&state, &p, &id).await?))
 }
 
 /// Assessments the caller's organisation runs or owns.
-#[utoipa::path(get, path = "/api/v1/assessments", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/v1/assessments", tag = "workflow", responses((status = 200, body = Vec<assessments::AssessmentView>)))]
 pub async fn list_assessments(
     State(state): State<AppState>,
     p: Principal,
-) -> ApiResult<Json<Vec<Value>>> {
-    p.may(Action::AssessmentList, Rel::Unscoped)?;
-    let org = p.org()?;
-    organisation_assessments(&state, &org.id)
-        .await?
-        .iter()
-        .map(|r| assessment_json(&state, r, false))
-        .collect::<ApiResult<Vec<_>>>()
-        .map(Json)
+) -> ApiResult<Json<Vec<assessments::AssessmentView>>> {
+    Ok(Json(assessments::list(&state, &p).await?))
 }
 
 /// The assessments an organisation owns (as provider) or runs (as assessor), oldest first.
@@ -550,71 +414,20 @@ pub(crate) async fn organisation_assessments(
 pub struct ResultBody {
     pub version: i64,
     /// control id → result
-    #[schema(value_type = Object)]
-    pub results: BTreeMap<String, ResultEntry>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResultEntry {
-    /// satisfied, partially_satisfied, not_satisfied, not_applicable
-    #[schema(value_type = String)]
-    pub result: ControlResult,
-    #[serde(default)]
-    pub notes: String,
-    /// Ids of the assessment's evidence (`POST …/evidence`); omitted, the control keeps
-    /// the evidence it has.
-    #[serde(default)]
-    pub evidence: Option<Vec<String>>,
+    pub results: BTreeMap<String, assessments::ResultEntry>,
 }
 
 /// The assessor records results per control (until it concludes).
-#[utoipa::path(put, path = "/api/v1/assessments/{id}/results", tag = "workflow", request_body = ResultBody, responses((status = 200, body = Object)))]
+#[utoipa::path(put, path = "/api/v1/assessments/{id}/results", tag = "workflow", request_body = ResultBody, responses((status = 200, body = assessments::AssessmentView)))]
 pub async fn record_results(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResultBody>,
-) -> ApiResult<Json<Value>> {
-    let (_, mut a) = assessor_editing(&state, &p, &id, Action::AssessmentResults).await?;
-    for (control, entry) in body.results {
-        if state.content.catalog.control(&control).is_none() {
-            return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
-        }
-        let previous = a.results.get(&control);
-        let response = previous.and_then(|r| r.provider_response.clone());
-        let evidence = match entry.evidence {
-            None => previous.map(|r| r.evidence.clone()).unwrap_or_default(),
-            Some(ids) => {
-                for e in &ids {
-                    let known = state.store.get_record(e).await?.is_some_and(|r| {
-                        r.kind == "assessment_evidence"
-                            && r.parent_id.as_deref() == Some(id.as_str())
-                    });
-                    if !known {
-                        return Err(
-                            ApiError::bad_request("api.unknown_assessment_evidence").arg("id", e)
-                        );
-                    }
-                }
-                ids
-            }
-        };
-        a.results.insert(
-            control,
-            ControlAssessment {
-                result: entry.result,
-                notes: entry.notes,
-                evidence,
-                provider_response: response,
-            },
-        );
-    }
-    let r = state
-        .store
-        .update_record(&p.actor, &id, body.version, to_value(&a)?)
-        .await?;
-    Ok(Json(assessment_json(&state, &r, true)?))
+) -> ApiResult<Json<assessments::AssessmentView>> {
+    Ok(Json(
+        assessments::record_results(&state, &p, &id, body.version, body.results).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -626,82 +439,28 @@ pub struct ResponseBody {
 }
 
 /// The provider answers the assessor's finding on a control.
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/responses", tag = "workflow", request_body = ResponseBody, responses((status = 200, body = Object)))]
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/responses", tag = "workflow", request_body = ResponseBody, responses((status = 200, body = assessments::AssessmentView)))]
 pub async fn respond(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ResponseBody>,
-) -> ApiResult<Json<Value>> {
-    let (_, mut a, _) = assessment_access(&state, &p, &id, Action::AssessmentRespond).await?;
-    let Some(entry) = a.results.get_mut(&body.control) else {
-        return Err(ApiError::bad_request("api.unknown_control").arg("id", body.control));
-    };
-    entry.provider_response = Some(body.response);
-    let r = state
-        .store
-        .update_record(&p.actor, &id, body.version, to_value(&a)?)
-        .await?;
-    Ok(Json(assessment_json(&state, &r, true)?))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConcludeBody {
-    pub version: i64,
-    /// pass or fail
-    #[schema(value_type = String)]
-    pub outcome: Outcome,
-    /// The level concluded; the invited level by default.
-    #[schema(value_type = Option<String>)]
-    pub level: Option<ProtectionLevel>,
-    /// YYYY-MM-DD; today by default.
-    #[schema(value_type = Option<String>)]
-    pub date: Option<NaiveDate>,
-    /// YYYY-MM-DD; three years after `date` by default.
-    #[schema(value_type = Option<String>)]
-    pub valid_until: Option<NaiveDate>,
+) -> ApiResult<Json<assessments::AssessmentView>> {
+    Ok(Json(
+        assessments::respond(&state, &p, &id, body.version, &body.control, body.response).await?,
+    ))
 }
 
 /// The assessor concludes: pass or fail at a level, with a date and a validity.
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/conclusion", tag = "workflow", request_body = ConcludeBody,
-    responses((status = 200, body = Object), (status = 422, description = "a pass with controls not assessed or not satisfied")))]
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/conclusion", tag = "workflow", request_body = assessments::ConcludeBody,
+    responses((status = 200, body = assessments::AssessmentView), (status = 422, description = "a pass with controls not assessed or not satisfied")))]
 pub async fn conclude(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ConcludeBody>,
-) -> ApiResult<Json<Value>> {
-    // A conclusion is final: what the provider publishes does not change under it.
-    let (_, mut a) = assessor_editing(&state, &p, &id, Action::AssessmentConclude).await?;
-    let date = body.date.unwrap_or_else(today);
-    let conclusion = Conclusion {
-        outcome: body.outcome,
-        level: body.level.unwrap_or(a.level),
-        date,
-        valid_until: body
-            .valid_until
-            .unwrap_or_else(|| workflow::default_validity(date)),
-    };
-    let problems = workflow::check_conclusion(&state.content.catalog, &a.results, &conclusion);
-    if !problems.is_empty() {
-        return Err(invalid("api.conclusion_refused")
-            .arg(
-                "codes",
-                problems
-                    .iter()
-                    .map(|p| p.code)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-            .details(to_value(&problems)?));
-    }
-    a.conclusion = Some(conclusion);
-    let r = state
-        .store
-        .update_record(&p.actor, &id, body.version, to_value(&a)?)
-        .await?;
-    Ok(Json(assessment_json(&state, &r, true)?))
+    ApiJson(body): ApiJson<assessments::ConcludeBody>,
+) -> ApiResult<Json<assessments::AssessmentView>> {
+    Ok(Json(assessments::conclude(&state, &p, &id, body).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -711,23 +470,16 @@ pub struct VersionBody {
 }
 
 /// The provider publishes a passed assessment to customers.
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/publish", tag = "workflow", request_body = VersionBody, responses((status = 200, body = Object)))]
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/publish", tag = "workflow", request_body = VersionBody, responses((status = 200, body = assessments::AssessmentView)))]
 pub async fn publish(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<VersionBody>,
-) -> ApiResult<Json<Value>> {
-    let (_, mut a, _) = assessment_access(&state, &p, &id, Action::AssessmentPublish).await?;
-    if a.conclusion.as_ref().map(|c| c.outcome) != Some(Outcome::Pass) {
-        return Err(invalid("api.not_passed"));
-    }
-    a.published = true;
-    let r = state
-        .store
-        .update_record(&p.actor, &id, body.version, to_value(&a)?)
-        .await?;
-    Ok(Json(assessment_json(&state, &r, true)?))
+) -> ApiResult<Json<assessments::AssessmentView>> {
+    Ok(Json(
+        assessments::publish(&state, &p, &id, body.version).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -738,24 +490,16 @@ pub struct GrantBody {
 }
 
 /// The provider lets the customer of one of its engagements read the details.
-#[utoipa::path(post, path = "/api/v1/assessments/{id}/grants", tag = "workflow", request_body = GrantBody, responses((status = 200, body = Object)))]
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/grants", tag = "workflow", request_body = GrantBody, responses((status = 200, body = assessments::AssessmentView)))]
 pub async fn grant(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<GrantBody>,
-) -> ApiResult<Json<Value>> {
-    let (_, mut a, _) = assessment_access(&state, &p, &id, Action::AssessmentGrant).await?;
-    // Only engagements the provider serves.
-    let e = engagement(&state, &p, &body.engagement_id, Action::GrantTo).await?;
-    if !a.grants.contains(&e.id) {
-        a.grants.push(e.id);
-    }
-    let r = state
-        .store
-        .update_record(&p.actor, &id, body.version, to_value(&a)?)
-        .await?;
-    Ok(Json(assessment_json(&state, &r, true)?))
+) -> ApiResult<Json<assessments::AssessmentView>> {
+    Ok(Json(
+        assessments::grant(&state, &p, &id, body.version, &body.engagement_id).await?,
+    ))
 }
 
 // ---------------------------------------------------------------- use, lifecycle

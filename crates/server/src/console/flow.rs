@@ -9,17 +9,17 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cloudward_domain::ProtectionLevel;
-use cloudward_domain::workflow::{ControlResult, Manifest, Outcome, ScopeItem};
+use cloudward_domain::catalog::ServiceCategory;
+use cloudward_domain::classify::DeploymentModel;
+use cloudward_domain::workflow::{ControlResult, Manifest, Offering, Outcome, ScopeItem};
 use cloudward_store::OrgKind;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, error_page, refused, render};
 use crate::AppState;
-use crate::api::ApiJson;
 use crate::services::lifecycle::{self, ExitStep};
-use crate::workflow as wf;
+use crate::services::{assessments, offerings};
 
 use super::back_to as back;
 
@@ -57,8 +57,8 @@ pub async fn offerings(
     Query(d): Query<Done>,
 ) -> Response {
     let ui = v.ui.clone();
-    let list = match wf::list_offerings(State(state.clone()), v.p.clone()).await {
-        Ok(axum::Json(l)) => l,
+    let list = match offerings::list(&state, &v.p).await {
+        Ok(l) => l,
         Err(e) => return refused(&v, &e),
     };
     let my_org = v.p.org.as_ref().map(|o| o.id.clone()).unwrap_or_default();
@@ -68,38 +68,23 @@ pub async fn offerings(
             Ok(Some(org)) => org.name,
             _ => String::new(),
         };
-        let assessment = match &o.assessment {
-            Some(a) => format!(
+        let assessment = match o.assessment.as_ref().and_then(|a| a.conclusion.as_ref()) {
+            Some(c) => format!(
                 "{} · {} · {}",
-                ui.t(&format!(
-                    "ui.outcome.{}",
-                    a["conclusion"]["outcome"].as_str().unwrap_or("")
-                )),
-                ui.t(&format!(
-                    "level.{}",
-                    a["conclusion"]["level"].as_str().unwrap_or("")
-                )),
-                a["conclusion"]["valid_until"].as_str().unwrap_or("")
+                ui.t(&format!("ui.outcome.{}", c.outcome.id())),
+                ui.t(&format!("level.{}", c.level.id())),
+                c.valid_until
             ),
             None => ui.t("ui.not_assessed"),
         };
         rows.push(OfferingRow {
-            name: o.offering["name"].as_str().unwrap_or("").to_owned(),
+            name: o.offering.name.clone(),
             service: format!(
                 "{} · {}",
-                o.offering["service_category"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_uppercase(),
-                ui.t(&format!(
-                    "deployment.{}",
-                    o.offering["deployment_model"].as_str().unwrap_or("")
-                ))
+                o.offering.service_category.id().to_uppercase(),
+                ui.t(&format!("deployment.{}", o.offering.deployment_model.id()))
             ),
-            claimed: ui.t(&format!(
-                "level.{}",
-                o.offering["claimed_level"].as_str().unwrap_or("")
-            )),
+            claimed: ui.t(&format!("level.{}", o.offering.claimed_level.id())),
             own: o.provider_org_id == my_org,
             id: o.id,
             provider,
@@ -156,16 +141,32 @@ pub async fn create_offering(
         .split([',', ' ', '，'])
         .filter(|r| !r.is_empty())
         .collect();
-    let body = wf::OfferingBody {
-        offering: json!({
-            "name": f.name.trim(), "service_category": f.service_category,
-            "deployment_model": f.deployment_model, "regions": regions,
-            "claimed_level": f.claimed_level,
-        }),
-        published: f.published.is_some(),
-        version: None,
+    let bad = |field: &str| {
+        error_page(
+            &v.ui,
+            StatusCode::BAD_REQUEST,
+            &v.ui.t1("ui.bad_choice", "field", &v.ui.t(field)),
+        )
     };
-    match wf::create_offering(State(state), v.p.clone(), ApiJson(body)).await {
+    let Some(service_category) = ServiceCategory::parse(&f.service_category) else {
+        return bad("ui.service_category");
+    };
+    let Some(deployment_model) = DeploymentModel::parse(&f.deployment_model) else {
+        return bad("ui.deployment_model");
+    };
+    let Some(claimed_level) = ProtectionLevel::parse(&f.claimed_level) else {
+        return bad("ui.claimed_level");
+    };
+    let offering = Offering {
+        name: f.name.trim().to_owned(),
+        service_category,
+        deployment_model,
+        regions: regions.into_iter().map(str::to_owned).collect(),
+        cloud: None,
+        claimed_level,
+        responsibility: Vec::new(),
+    };
+    match offerings::create(&state, &v.p, &offering, f.published.is_some()).await {
         Ok(_) => back("/offerings", &v.ui.t("ui.saved")),
         Err(e) => refused(&v, &e),
     }
@@ -190,11 +191,7 @@ pub async fn invite(
     let Some(level) = ProtectionLevel::parse(&f.level) else {
         return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_level"));
     };
-    let body = wf::InviteAssessor {
-        assessor_org_id: f.assessor_org_id,
-        level,
-    };
-    match wf::invite_assessor(State(state), v.p.clone(), Path(id), ApiJson(body)).await {
+    match assessments::invite(&state, &v.p, &id, &f.assessor_org_id, level).await {
         Ok(_) => back("/offerings", &v.ui.t("ui.assessor_invited")),
         Err(e) => refused(&v, &e),
     }
@@ -251,17 +248,15 @@ async fn show_assessment(
     problem: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let a = match wf::get_assessment(State(state.clone()), v.p.clone(), Path(id.clone())).await {
-        Ok(axum::Json(a)) => a,
+    let a = match assessments::get(&state, &v.p, &id).await {
+        Ok(a) => a,
         Err(e) => return refused(&v, &e),
     };
     let my_org = v.p.org.as_ref().map(|o| o.id.as_str()).unwrap_or("");
-    let is_assessor = a["assessor_org_id"] == my_org;
-    let is_provider = a["provider_org_id"] == my_org;
-    let level = a["level"].as_str().and_then(ProtectionLevel::parse);
-    let results = a.get("results").cloned().unwrap_or(Value::Null);
+    let is_assessor = a.assessor_org_id == my_org;
+    let is_provider = a.provider_org_id == my_org;
     // Files' names by id, for those who see the results.
-    let files: BTreeMap<String, String> = if results.is_object() {
+    let files: BTreeMap<String, String> = if a.results.is_some() {
         match crate::evidence::assessment_files(&state, &v.p, &id).await {
             Ok(list) => list
                 .into_iter()
@@ -277,61 +272,57 @@ async fn show_assessment(
     } else {
         BTreeMap::new()
     };
-    let rows: Vec<ResultRow> = match level {
-        Some(l) if results.is_object() => state
+    let rows: Vec<ResultRow> = match &a.results {
+        Some(results) => state
             .content
             .catalog
-            .applicable(l)
+            .applicable(a.level)
             .map(|c| {
-                let r = &results[c.id.as_str()];
+                let r = results.get(c.id.as_str());
                 ResultRow {
                     id: c.id.clone(),
                     title: ui.text(&c.title),
-                    result: r["result"].as_str().unwrap_or("").to_owned(),
-                    notes: r["notes"].as_str().unwrap_or("").to_owned(),
-                    response: r["provider_response"].as_str().unwrap_or("").to_owned(),
-                    files: r["evidence"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|e| e.as_str())
+                    result: r.map(|r| r.result.id()).unwrap_or("").to_owned(),
+                    notes: r.map(|r| r.notes.clone()).unwrap_or_default(),
+                    response: r
+                        .and_then(|r| r.provider_response.clone())
+                        .unwrap_or_default(),
+                    files: r
+                        .map(|r| r.evidence.as_slice())
+                        .unwrap_or_default()
+                        .iter()
                         .map(|e| {
                             (
-                                e.to_owned(),
-                                files.get(e).cloned().unwrap_or_else(|| e.to_owned()),
+                                e.clone(),
+                                files.get(e).cloned().unwrap_or_else(|| e.clone()),
                             )
                         })
                         .collect(),
                 }
             })
             .collect(),
-        _ => Vec::new(),
+        None => Vec::new(),
     };
-    let conclusion = a["conclusion"].as_object().map(|c| {
+    let conclusion = a.conclusion.as_ref().map(|c| {
         format!(
             "{} · {} · {} → {}",
-            ui.t(&format!(
-                "ui.outcome.{}",
-                c["outcome"].as_str().unwrap_or("")
-            )),
-            ui.t(&format!("level.{}", c["level"].as_str().unwrap_or(""))),
-            c["date"].as_str().unwrap_or(""),
-            c["valid_until"].as_str().unwrap_or("")
+            ui.t(&format!("ui.outcome.{}", c.outcome.id())),
+            ui.t(&format!("level.{}", c.level.id())),
+            c.date,
+            c.valid_until
         )
     });
-    let summary = a["summary"]["total"]
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, n)| (ui.t(&format!("ui.result.{k}")), n.as_u64().unwrap_or(0)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let summary = a
+        .summary
+        .total
+        .iter()
+        .map(|(k, n)| (ui.t(&format!("ui.result.{}", k.id())), *n as u64))
+        .collect();
     render(&AssessmentPage {
         nav: Some(nav(&v, "offerings", &format!("/assessments/{id}"))),
-        version: a["version"].as_i64().unwrap_or(0),
-        level: ui.t(&format!("level.{}", a["level"].as_str().unwrap_or(""))),
-        published: a["published"].as_bool().unwrap_or(false),
+        version: a.version,
+        level: ui.t(&format!("level.{}", a.level.id())),
+        published: a.published,
         conclusion,
         summary,
         with_results: rows
@@ -369,16 +360,12 @@ pub async fn save_results(
             Some(a) if value.is_empty() => a,
             _ => value.as_str(),
         };
-        let result = match value {
-            "satisfied" => ControlResult::Satisfied,
-            "partially_satisfied" => ControlResult::PartiallySatisfied,
-            "not_satisfied" => ControlResult::NotSatisfied,
-            "not_applicable" => ControlResult::NotApplicable,
-            _ => continue,
+        let Some(result) = ControlResult::parse(value) else {
+            continue;
         };
         results.insert(
             control.to_owned(),
-            wf::ResultEntry {
+            assessments::ResultEntry {
                 result,
                 notes: f
                     .get(&format!("notes.{control}"))
@@ -388,8 +375,7 @@ pub async fn save_results(
             },
         );
     }
-    let body = wf::ResultBody { version, results };
-    match wf::record_results(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+    match assessments::record_results(&state, &v.p, &id, version, results).await {
         Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.saved")),
         Err(e) => refused(&v, &e),
     }
@@ -411,19 +397,21 @@ pub async fn conclude(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let outcome = if f.outcome == "pass" {
-        Outcome::Pass
-    } else {
-        Outcome::Fail
+    let Some(outcome) = Outcome::parse(&f.outcome) else {
+        return error_page(
+            &v.ui,
+            StatusCode::BAD_REQUEST,
+            &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.conclusion")),
+        );
     };
-    let body = wf::ConcludeBody {
+    let body = assessments::ConcludeBody {
         version: f.version,
         outcome,
         level: None,
         date: None,
         valid_until: None,
     };
-    match wf::conclude(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+    match assessments::conclude(&state, &v.p, &id, body).await {
         Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.concluded")),
         Err(e) => refused(&v, &e),
     }
@@ -444,8 +432,7 @@ pub async fn publish(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let body = wf::VersionBody { version: f.version };
-    match wf::publish(State(state), v.p.clone(), Path(id.clone()), ApiJson(body)).await {
+    match assessments::publish(&state, &v.p, &id, f.version).await {
         Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.published")),
         Err(e) => refused(&v, &e),
     }
@@ -596,26 +583,18 @@ pub struct FlowView {
 
 pub async fn flow_view(state: &AppState, v: &Viewer, e: &cloudward_store::Engagement) -> FlowView {
     let ui = &v.ui;
-    let mut offerings = Vec::new();
+    let mut choices = Vec::new();
     if e.phase == "selection"
-        && let Ok(axum::Json(list)) = wf::list_offerings(State(state.clone()), v.p.clone()).await
+        && let Ok(list) = offerings::list(state, &v.p).await
     {
         for o in list.into_iter().filter(|o| o.published) {
             let assessed = o
                 .assessment
                 .as_ref()
-                .map(|a| {
-                    format!(
-                        " · {} {}",
-                        ui.t("ui.assessed_until"),
-                        a["conclusion"]["valid_until"].as_str().unwrap_or("")
-                    )
-                })
+                .and_then(|a| a.conclusion.as_ref())
+                .map(|c| format!(" · {} {}", ui.t("ui.assessed_until"), c.valid_until))
                 .unwrap_or_else(|| format!(" · {}", ui.t("ui.not_assessed")));
-            offerings.push((
-                o.id.clone(),
-                format!("{}{assessed}", o.offering["name"].as_str().unwrap_or("")),
-            ));
+            choices.push((o.id.clone(), format!("{}{assessed}", o.offering.name)));
         }
     }
     let mut exit_blockers = Vec::new();
@@ -642,7 +621,7 @@ pub async fn flow_view(state: &AppState, v: &Viewer, e: &cloudward_store::Engage
         });
     }
     FlowView {
-        offerings,
+        offerings: choices,
         exit_blockers,
         exit_integrity,
     }

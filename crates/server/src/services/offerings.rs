@@ -1,0 +1,140 @@
+//! Offerings: what providers offer, drafted or published, each with its latest published
+//! third-party assessment ("assess first, use after").
+
+use cloudward_domain::workflow::{self as rules, AssessmentSummary, Conclusion, Offering};
+use cloudward_store::{NewRecord, Record, RecordFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::authz::{Action, Rel};
+use crate::error::ApiResult;
+use crate::workflow::{
+    OfferingData, offering_record, parse_data, parse_offering, published_assessment, to_value,
+};
+
+/// An offering as stored, with its latest published assessment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferingView {
+    pub id: String,
+    pub provider_org_id: String,
+    pub version: i64,
+    pub published: bool,
+    /// name, service_category, deployment_model, regions, cloud, claimed_level,
+    /// responsibility
+    #[schema(value_type = Object)]
+    pub offering: Offering,
+    pub assessment: Option<PublishedAssessment>,
+}
+
+/// What everyone sees of an offering's published assessment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublishedAssessment {
+    pub id: String,
+    pub assessor_org_id: String,
+    /// outcome, level, date, valid_until
+    #[schema(value_type = Option<Object>)]
+    pub conclusion: Option<Conclusion>,
+    /// Counts per result, overall (`total`) and per family (`by_family`).
+    #[schema(value_type = Object)]
+    pub summary: AssessmentSummary,
+}
+
+async fn view(state: &AppState, r: &Record) -> ApiResult<OfferingView> {
+    let d: OfferingData = parse_data(r)?;
+    let assessment = published_assessment(state, &r.id)
+        .await?
+        .map(|(ar, a)| PublishedAssessment {
+            id: ar.id,
+            assessor_org_id: a.assessor_org_id,
+            summary: rules::summarise(&state.content.catalog, &a.results),
+            conclusion: a.conclusion,
+        });
+    Ok(OfferingView {
+        id: r.id.clone(),
+        provider_org_id: r.owner_org_id.clone(),
+        version: r.version,
+        published: d.published,
+        offering: parse_offering(&d.offering)?,
+        assessment,
+    })
+}
+
+/// Published offerings, and the caller's own drafts.
+pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<OfferingView>> {
+    p.may(Action::OfferingList, Rel::Unscoped)?;
+    let org = p.org()?;
+    let all = state
+        .store
+        .list_records("offering", &RecordFilter::default())
+        .await?;
+    let mut out = Vec::new();
+    for r in all {
+        let d: OfferingData = parse_data(&r)?;
+        if d.published || r.owner_org_id == org.id {
+            out.push(view(state, &r).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// A provider drafts or publishes an offering.
+pub async fn create(
+    state: &AppState,
+    p: &Principal,
+    offering: &Offering,
+    published: bool,
+) -> ApiResult<OfferingView> {
+    p.may(Action::OfferingCreate, Rel::Unscoped)?;
+    let r = state
+        .store
+        .create_record(
+            &p.actor,
+            NewRecord {
+                id: None,
+                kind: "offering".into(),
+                owner_org_id: p.org()?.id.clone(),
+                party_org_id: None,
+                engagement_id: None,
+                parent_id: None,
+                data: to_value(&OfferingData {
+                    offering: to_value(offering)?,
+                    published,
+                })?,
+            },
+        )
+        .await?;
+    view(state, &r).await
+}
+
+/// The offering `id`: the provider's own, or another's once published.
+pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<OfferingView> {
+    let r = offering_record(state, p, id, Action::OfferingRead).await?;
+    view(state, &r).await
+}
+
+/// The provider replaces its offering, if `version` (when given) is still current.
+pub async fn update(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    version: Option<i64>,
+    offering: &Offering,
+    published: bool,
+) -> ApiResult<OfferingView> {
+    let r = offering_record(state, p, id, Action::OfferingUpdate).await?;
+    let r = state
+        .store
+        .update_record(
+            &p.actor,
+            id,
+            version.unwrap_or(r.version),
+            to_value(&OfferingData {
+                offering: to_value(offering)?,
+                published,
+            })?,
+        )
+        .await?;
+    view(state, &r).await
+}
