@@ -293,6 +293,24 @@ pub enum FindingState {
     Closed,
 }
 
+impl FindingState {
+    pub const ALL: [FindingState; 4] = [Self::Open, Self::Accepted, Self::Fixed, Self::Closed];
+
+    /// The id, as serialised.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Accepted => "accepted",
+            Self::Fixed => "fixed",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.id() == value)
+    }
+}
+
 /// What a scan does to a tracked finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -556,6 +574,10 @@ mod tests {
             assert_eq!(ControlResult::parse(r.id()), Some(r));
         }
         assert_eq!(ControlResult::parse("passed"), None);
+        for s in FindingState::ALL {
+            assert_eq!(serde_json::to_value(s).ok(), Some(s.id().into()));
+            assert_eq!(FindingState::parse(s.id()), Some(s));
+        }
     }
 
     #[test]

@@ -12,9 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use cloudward_store::{Blob, NewRecord, RecordFilter};
+use cloudward_store::Blob;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sha2::Digest as _;
 use utoipa::{IntoParams, ToSchema};
 
@@ -23,7 +22,7 @@ use crate::api::engagement;
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
-use crate::workflow::acting;
+use crate::services::evidence as services;
 
 /// Where evidence bytes are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -65,7 +64,7 @@ pub struct UploadQuery {
 const EXIT_STEPS: [&str; 5] = ["plan", "scope", "manifest", "attestation", "confirmation"];
 
 /// The media type from the bytes: the formats evidence comes in, or refusal.
-fn sniff(bytes: &[u8]) -> Option<&'static str> {
+pub(crate) fn sniff(bytes: &[u8]) -> Option<&'static str> {
     if let Some(kind) = infer::get(bytes) {
         let mime = kind.mime_type();
         return crate::download::BINARY_TYPES
@@ -91,7 +90,7 @@ fn disk_path(state: &AppState, sha: &str) -> PathBuf {
     state.config.data_dir.join("evidence").join(a).join(b)
 }
 
-fn check_target(state: &AppState, kind: &str, target: &str) -> ApiResult<()> {
+pub(crate) fn check_target(state: &AppState, kind: &str, target: &str) -> ApiResult<()> {
     let ok = match kind {
         "control" => state.content.catalog.control(target).is_some(),
         "clause" => state
@@ -120,7 +119,7 @@ fn check_target(state: &AppState, kind: &str, target: &str) -> ApiResult<()> {
 /// Upload a file (the raw body) as evidence for a control, clause, risk or exit step.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/evidence", tag = "workflow", params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Object), (status = 413, description = "over the evidence size limit"), (status = 415, description = "not a format evidence is accepted in")))]
+    responses((status = 201, body = services::EvidenceView), (status = 413, description = "over the evidence size limit"), (status = 415, description = "not a format evidence is accepted in")))]
 pub async fn upload(
     State(state): State<AppState>,
     p: Principal,
@@ -128,54 +127,14 @@ pub async fn upload(
     Query(q): Query<UploadQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let (e, _) = acting(&state, &p, &id, Action::EvidenceUpload).await?;
-    check_file_name(&q.name)?;
-    check_target(&state, &q.target_kind, &q.target)?;
-    if body.is_empty() {
-        return Err(ApiError::bad_request("api.empty_file"));
-    }
-    let Some(media_type) = sniff(&body) else {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "api.evidence_type",
-        ));
-    };
-    let (sha, size) = keep_blob(&state, &p, Some(&e.id), body.to_vec(), media_type).await?;
-    let now = cloudward_store::now();
-    let data = EvidenceData {
-        sha256: sha,
-        size,
-        media_type: media_type.to_owned(),
-        name: q.name,
+    let new = services::NewEvidence {
         target_kind: q.target_kind,
         target: q.target,
-        uploaded_by: p.actor.id.clone(),
-        effective_date: q
-            .effective_date
-            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
-        uploaded_at: now,
+        name: q.name,
+        effective_date: q.effective_date,
     };
-    let r = state
-        .store
-        .create_record(
-            &p.actor,
-            NewRecord {
-                id: None,
-                kind: "evidence".into(),
-                owner_org_id: p.org()?.id.clone(),
-                party_org_id: None,
-                engagement_id: Some(e.id),
-                parent_id: None,
-                data: serde_json::to_value(&data).map_err(ApiError::internal_from)?,
-            },
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": r.id, "evidence": data })),
-    )
-        .into_response())
+    let view = services::upload(&state, &p, &id, new, body.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 /// Keeps bytes by their SHA-256 (in the database or on disk, as configured) and records
@@ -271,22 +230,13 @@ async fn write_atomically(path: PathBuf, bytes: Vec<u8>) -> ApiResult<()> {
 }
 
 /// The evidence of an engagement.
-#[utoipa::path(get, path = "/api/v1/engagements/{id}/evidence", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/evidence", tag = "workflow", responses((status = 200, body = Vec<services::EvidenceView>)))]
 pub async fn list(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<serde_json::Value>>> {
-    let e = engagement(&state, &p, &id, Action::EvidenceList).await?;
-    let list = state
-        .store
-        .list_records("evidence", &RecordFilter::engagement(&e.id))
-        .await?;
-    Ok(Json(
-        list.iter()
-            .map(|r| json!({ "id": r.id, "evidence": r.data }))
-            .collect(),
-    ))
+) -> ApiResult<Json<Vec<services::EvidenceView>>> {
+    Ok(Json(services::list(&state, &p, &id).await?))
 }
 
 /// Download an evidence file (those who see its engagement only).
@@ -346,7 +296,7 @@ pub struct AssessmentUploadQuery {
 /// SHA-256 (named in the audit log) and listed with the result.
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/evidence", tag = "workflow", params(AssessmentUploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Object), (status = 400, description = "unknown control, or no result for it yet"),
+    responses((status = 201, body = services::AttachedView), (status = 400, description = "unknown control, or no result for it yet"),
         (status = 409, description = "the assessment is concluded"), (status = 413), (status = 415)))]
 pub async fn upload_for_assessment(
     State(state): State<AppState>,
@@ -355,93 +305,19 @@ pub async fn upload_for_assessment(
     Query(q): Query<AssessmentUploadQuery>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let (r, mut a) =
-        crate::workflow::assessor_editing(&state, &p, &id, Action::AssessmentEvidenceUpload)
-            .await?;
-    check_file_name(&q.name)?;
-    let control = state
-        .content
-        .catalog
-        .control(&q.control)
-        .map(|c| c.id.clone())
-        .ok_or_else(|| ApiError::bad_request("api.unknown_control").arg("id", &q.control))?;
-    let Some(result) = a.results.get_mut(&control) else {
-        return Err(ApiError::bad_request("api.no_result_for_control").arg("id", &control));
-    };
-    if body.is_empty() {
-        return Err(ApiError::bad_request("api.empty_file"));
-    }
-    let Some(media_type) = sniff(&body) else {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "api.evidence_type",
-        ));
-    };
-    let (sha, size) = keep_blob(&state, &p, None, body.to_vec(), media_type).await?;
-    let data = json!({
-        "sha256": sha, "size": size, "media_type": media_type, "name": q.name,
-        "control": control, "source": "upload",
-        "uploaded_by": p.actor.id, "uploaded_at": cloudward_store::now(),
-    });
-    // The file's record and the result that lists it are written together.
-    let evidence_id = cloudward_store::new_id();
-    result.evidence.push(evidence_id.clone());
-    let written = state
-        .store
-        .apply_records(
-            &p.actor,
-            vec![NewRecord {
-                id: Some(evidence_id.clone()),
-                kind: "assessment_evidence".into(),
-                owner_org_id: p.org()?.id.clone(),
-                party_org_id: None,
-                engagement_id: None,
-                parent_id: Some(id.clone()),
-                data: data.clone(),
-            }],
-            vec![(id.clone(), r.version, crate::workflow::to_value(&a)?)],
-        )
-        .await?;
-    let assessment_version = written.last().map_or(r.version + 1, |u| u.version);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": evidence_id, "evidence": data, "assessment_version": assessment_version })),
-    )
-        .into_response())
+    let view =
+        services::attach_to_result(&state, &p, &id, &q.control, &q.name, body.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 /// The files of an assessment (for those who see its details).
-#[utoipa::path(get, path = "/api/v1/assessments/{id}/evidence", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/evidence", tag = "workflow", responses((status = 200, body = Vec<services::AssessmentFileView>)))]
 pub async fn list_for_assessment(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<serde_json::Value>>> {
-    assessment_files(&state, &p, &id).await.map(Json)
-}
-
-/// An assessment's files, if the caller sees its details.
-pub(crate) async fn assessment_files(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-) -> ApiResult<Vec<serde_json::Value>> {
-    crate::workflow::assessment_access(state, p, id, Action::AssessmentEvidenceList).await?;
-    let list = state
-        .store
-        .list_records(
-            "assessment_evidence",
-            &RecordFilter {
-                parent_id: Some(id.to_owned()),
-                ..Default::default()
-            },
-        )
-        .await?;
-    Ok(list
-        .iter()
-        .map(|r| json!({ "id": r.id, "evidence": r.data }))
-        .collect())
+) -> ApiResult<Json<Vec<services::AssessmentFileView>>> {
+    Ok(Json(services::assessment_files(&state, &p, &id).await?))
 }
 
 /// Download a file of an assessment (for those who see its details).
@@ -460,10 +336,9 @@ pub async fn download_for_assessment(
     crate::workflow::assessment_access(&state, &p, &parent, Action::AssessmentEvidenceDownload)
         .await?;
     let r = r.ok_or_else(ApiError::not_found)?;
-    let sha = r.data["sha256"].as_str().unwrap_or_default().to_owned();
-    let name = r.data["name"].as_str().unwrap_or("evidence").to_owned();
-    let (media_type, bytes) = read_blob(&state, &sha).await?;
-    Ok(attachment(&name, media_type, bytes))
+    let data: services::AssessmentFileData = crate::workflow::parse_data(&r)?;
+    let (media_type, bytes) = read_blob(&state, &data.sha256).await?;
+    Ok(attachment(&data.name, media_type, bytes))
 }
 
 pub fn routes(limit: usize) -> Router<AppState> {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use cloudward_domain::workflow::{self, FindingChange, FindingRefusal, FindingState, Transition};
+use cloudward_domain::workflow::{self, FindingState, Transition};
 use cloudward_store::{NewRecord, Record, RecordFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -23,6 +23,7 @@ use crate::api::{ApiJson, engagement};
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
+use crate::services::findings;
 use crate::workflow::acting;
 
 /// What a run keeps: the scan's summary, not its findings (those are tracked one by one).
@@ -503,14 +504,14 @@ pub struct FindingQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/findings", tag = "supervision", params(FindingQuery),
-    responses((status = 200, body = Vec<Object>, headers(("X-Total-Count" = u64, description = "findings matching the filters, all pages")))))]
+    responses((status = 200, body = Vec<findings::FindingView>, headers(("X-Total-Count" = u64, description = "findings matching the filters, all pages")))))]
 pub async fn list_findings(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<FindingQuery>,
 ) -> ApiResult<Response> {
-    let (page, total) = findings_page(&state, &p, &id, &q).await?;
+    let (page, total) = findings::page(&state, &p, &id, &q).await?;
     let mut response = Json(page).into_response();
     if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
         response.headers_mut().insert("x-total-count", v);
@@ -518,131 +519,17 @@ pub async fn list_findings(
     Ok(response)
 }
 
-/// A page of an engagement's findings that match the query, and how many match in all.
-pub(crate) async fn findings_page(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    q: &FindingQuery,
-) -> ApiResult<(Vec<Value>, usize)> {
-    let e = engagement(state, p, id, Action::FindingList).await?;
-    if q.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
-        return Err(ApiError::bad_request("api.bad_limit"));
-    }
-    let list = state
-        .store
-        .list_records("finding", &RecordFilter::engagement(&e.id))
-        .await?;
-    let matching: Vec<&Record> = list
-        .iter()
-        .filter(|r| {
-            q.state
-                .as_deref()
-                .is_none_or(|s| r.data.get("state").and_then(Value::as_str) == Some(s))
-        })
-        .filter(|r| {
-            let assignee = r.data.get("assignee").and_then(Value::as_str);
-            match q.assignee.as_deref() {
-                None | Some("") => true,
-                Some("-") => assignee.is_none_or(str::is_empty),
-                Some(a) => assignee == Some(a),
-            }
-        })
-        .collect();
-    let total = matching.len();
-    let page: Vec<Value> = matching
-        .into_iter()
-        .skip(q.offset.unwrap_or(0))
-        .take(q.limit.unwrap_or(usize::MAX))
-        .map(|r| json!({ "id": r.id, "version": r.version, "finding": r.data }))
-        .collect();
-    Ok((page, total))
-}
-
-/// What to do with a finding.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "action")]
-pub enum FindingAction {
-    Assign {
-        version: i64,
-        assignee: String,
-    },
-    Accept {
-        version: i64,
-        reason: String,
-        #[schema(value_type = String)]
-        until: NaiveDate,
-    },
-    Fix {
-        version: i64,
-    },
-}
-
-#[utoipa::path(post, path = "/api/v1/engagements/{id}/findings/{finding}", tag = "supervision", request_body = FindingAction,
-    responses((status = 200, body = Object)))]
+/// Acts on a finding: assign it, accept it with a reason until a date, or report it fixed.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/findings/{finding}", tag = "supervision", request_body = findings::FindingAction,
+    responses((status = 200, body = findings::FindingView)))]
 pub async fn act_on_finding(
     State(state): State<AppState>,
     p: Principal,
     Path((id, finding)): Path<(String, String)>,
-    ApiJson(action): ApiJson<FindingAction>,
-) -> ApiResult<Json<Value>> {
-    let (e, _) = acting(&state, &p, &id, Action::FindingAct).await?;
-    let r = state
-        .store
-        .get_record(&finding)
-        .await?
-        .filter(|r| r.kind == "finding" && r.engagement_id.as_deref() == Some(e.id.as_str()))
-        .ok_or_else(ApiError::not_found)?;
-    let mut f: FindingData =
-        serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
-    let change = match &action {
-        FindingAction::Assign { .. } => FindingChange::Assign,
-        FindingAction::Accept { reason, until, .. } => FindingChange::Accept {
-            reason: reason.clone(),
-            until: *until,
-        },
-        FindingAction::Fix { .. } => FindingChange::Fix,
-    };
-    f.state = workflow::change_finding(f.state, &change, chrono::Utc::now().date_naive()).map_err(
-        |refusal| match refusal {
-            FindingRefusal::Closed => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", "api.finding_closed")
-            }
-            FindingRefusal::AcceptanceWithoutReason => {
-                ApiError::bad_request("api.accept_needs_reason")
-            }
-            FindingRefusal::AcceptanceNotInFuture => {
-                ApiError::bad_request("api.accept_needs_future")
-            }
-        },
-    )?;
-    let version = match action {
-        FindingAction::Assign { version, assignee } => {
-            f.assignee = Some(assignee);
-            version
-        }
-        FindingAction::Accept {
-            version,
-            reason,
-            until,
-        } => {
-            f.accepted_reason = Some(reason);
-            f.accepted_until = Some(until);
-            version
-        }
-        FindingAction::Fix { version } => version,
-    };
-    let r = state
-        .store
-        .update_record(
-            &p.actor,
-            &r.id,
-            version,
-            serde_json::to_value(&f).map_err(|_| ApiError::internal())?,
-        )
-        .await?;
+    ApiJson(action): ApiJson<findings::FindingAction>,
+) -> ApiResult<Json<findings::FindingView>> {
     Ok(Json(
-        json!({ "id": r.id, "version": r.version, "finding": f }),
+        findings::act(&state, &p, &id, &finding, action).await?,
     ))
 }
 

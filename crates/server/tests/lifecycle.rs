@@ -372,6 +372,17 @@ fn run(db: common::Db) {
             .status(),
         400
     );
+    // A state that does not exist is refused, naming the states there are (not an empty list).
+    let r = customer.get(&format!(
+        "/api/v1/engagements/{id}/findings?state=opened&lang=en"
+    ));
+    assert_eq!(r.status(), 400);
+    let err: Value = r.json().unwrap();
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("'opened'") && message.contains("accepted"),
+        "{message}"
+    );
     let fixed = &findings[0];
     let accepted = &findings[1];
     ok(

@@ -257,16 +257,8 @@ async fn show_assessment(
     let is_provider = a.provider_org_id == my_org;
     // Files' names by id, for those who see the results.
     let files: BTreeMap<String, String> = if a.results.is_some() {
-        match crate::evidence::assessment_files(&state, &v.p, &id).await {
-            Ok(list) => list
-                .into_iter()
-                .map(|f| {
-                    (
-                        f["id"].as_str().unwrap_or("").to_owned(),
-                        f["evidence"]["name"].as_str().unwrap_or("").to_owned(),
-                    )
-                })
-                .collect(),
+        match crate::services::evidence::assessment_files(&state, &v.p, &id).await {
+            Ok(list) => list.into_iter().map(|f| (f.id, f.evidence.name)).collect(),
             Err(e) => return refused(&v, &e),
         }
     } else {
@@ -641,21 +633,19 @@ pub async fn attach(
     if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
         return r;
     }
-    let q = crate::evidence::AssessmentUploadQuery {
-        control: up.field("control"),
-        name: if up.file_name.is_empty() {
-            "evidence".to_owned()
-        } else {
-            up.file_name.clone()
-        },
-        lang: None,
+    let name = if up.file_name.is_empty() {
+        "evidence".to_owned()
+    } else {
+        up.file_name.clone()
     };
-    match crate::evidence::upload_for_assessment(
-        State(state.clone()),
-        v.p.clone(),
-        Path(id.clone()),
-        Query(q),
-        up.bytes,
+    let control = up.field("control");
+    match crate::services::evidence::attach_to_result(
+        &state,
+        &v.p,
+        &id,
+        &control,
+        &name,
+        up.bytes.to_vec(),
     )
     .await
     {

@@ -8,15 +8,14 @@ use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::NaiveDate;
-use cloudward_domain::workflow::NoticeKind;
+use cloudward_domain::workflow::{FindingState, NoticeKind};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, error_page, read_upload, refused, render};
 use crate::AppState;
-use crate::api::ApiJson;
 use crate::authz::Action;
+use crate::services::findings::{self, FindingAction};
 
 fn back(id: &str, note: &str) -> Response {
     super::back_to(&format!("/engagements/{id}/supervision"), note)
@@ -116,25 +115,24 @@ async fn show(
         limit: None,
         offset: None,
     };
-    let findings = match crate::supervision::findings_page(&state, &v.p, &id, &query).await {
+    let findings = match findings::page(&state, &v.p, &id, &query).await {
         Ok((list, _)) => list,
         Err(err) => return refused(&v, &err),
     };
     let findings: Vec<FindingRow> = findings
-        .iter()
+        .into_iter()
         .map(|f| {
-            let d = &f["finding"];
-            let st = d["state"].as_str().unwrap_or("");
+            let d = f.finding;
             FindingRow {
-                id: f["id"].as_str().unwrap_or("").to_owned(),
-                version: f["version"].as_i64().unwrap_or(0),
-                rule: d["rule_id"].as_str().unwrap_or("").to_owned(),
-                severity: d["severity"].as_str().unwrap_or("").to_owned(),
-                address: d["address"].as_str().unwrap_or("").to_owned(),
-                message: d["message"].as_str().unwrap_or("").to_owned(),
-                state: ui.t(&format!("ui.finding_state.{st}")),
-                open: st == "open",
-                assignee: d["assignee"].as_str().unwrap_or("").to_owned(),
+                id: f.id,
+                version: f.version,
+                rule: d.rule_id,
+                severity: d.severity,
+                address: d.address,
+                message: d.message,
+                state: ui.t(&format!("ui.finding_state.{}", d.state.id())),
+                open: d.state == FindingState::Open,
+                assignee: d.assignee.unwrap_or_default(),
             }
         })
         .collect();
@@ -165,35 +163,26 @@ async fn show(
             }
         })
         .collect();
-    let evidence =
-        match crate::evidence::list(State(state.clone()), v.p.clone(), Path(id.clone())).await {
-            Ok(axum::Json(list)) => list,
-            Err(err) => return refused(&v, &err),
-        };
+    let evidence = match crate::services::evidence::list(&state, &v.p, &id).await {
+        Ok(list) => list,
+        Err(err) => return refused(&v, &err),
+    };
     let evidence = evidence
-        .iter()
+        .into_iter()
         .map(|r| {
-            let d: &Value = &r["evidence"];
+            let d = r.evidence;
             EvidenceRow {
-                id: r["id"].as_str().unwrap_or("").to_owned(),
-                name: d["name"].as_str().unwrap_or("").to_owned(),
+                id: r.id,
                 target: format!(
                     "{} {}",
-                    ui.t(&format!(
-                        "ui.target.{}",
-                        d["target_kind"].as_str().unwrap_or("")
-                    )),
-                    d["target"].as_str().unwrap_or("")
+                    ui.t(&format!("ui.target.{}", d.target_kind)),
+                    d.target
                 ),
-                media_type: d["media_type"].as_str().unwrap_or("").to_owned(),
-                size: d["size"].as_i64().unwrap_or(0),
-                effective: d["effective_date"].as_str().unwrap_or("").to_owned(),
-                sha: d["sha256"]
-                    .as_str()
-                    .unwrap_or("")
-                    .chars()
-                    .take(16)
-                    .collect(),
+                name: d.name,
+                media_type: d.media_type,
+                size: d.size,
+                effective: d.effective_date.to_string(),
+                sha: d.sha256.chars().take(16).collect(),
             }
         })
         .collect();
@@ -256,13 +245,13 @@ pub async fn act(
         return r;
     }
     let action = match f.action.as_str() {
-        "fix" => crate::supervision::FindingAction::Fix { version: f.version },
-        "assign" => crate::supervision::FindingAction::Assign {
+        "fix" => FindingAction::Fix { version: f.version },
+        "assign" => FindingAction::Assign {
             version: f.version,
             assignee: f.assignee.trim().to_owned(),
         },
         "accept" => match NaiveDate::parse_from_str(&f.until, "%Y-%m-%d") {
-            Ok(until) => crate::supervision::FindingAction::Accept {
+            Ok(until) => FindingAction::Accept {
                 version: f.version,
                 reason: f.reason,
                 until,
@@ -277,14 +266,7 @@ pub async fn act(
         },
         _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
     };
-    match crate::supervision::act_on_finding(
-        State(state),
-        v.p.clone(),
-        Path((id.clone(), finding)),
-        ApiJson(action),
-    )
-    .await
-    {
+    match findings::act(&state, &v.p, &id, &finding, action).await {
         Ok(_) => back(&id, &v.ui.t("ui.saved")),
         Err(e) => refused(&v, &e),
     }
@@ -364,22 +346,13 @@ pub async fn upload(
     } else {
         up.file_name.clone()
     };
-    let query = crate::evidence::UploadQuery {
+    let new = crate::services::evidence::NewEvidence {
         target_kind: up.field("target_kind"),
         target: up.field("target"),
         name,
         effective_date: date,
-        lang: None,
     };
-    match crate::evidence::upload(
-        State(state.clone()),
-        v.p.clone(),
-        Path(id.clone()),
-        Query(query),
-        up.bytes,
-    )
-    .await
-    {
+    match crate::services::evidence::upload(&state, &v.p, &id, new, up.bytes.to_vec()).await {
         Ok(_) => back(&id, &v.ui.t("ui.saved")),
         // A file that is not accepted (its name, type or size): the form again, with why.
         Err(e) if super::is_form_problem(&e) => {

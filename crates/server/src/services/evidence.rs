@@ -1,0 +1,233 @@
+//! Evidence: files an engagement's parties attach to a control, a contract clause, a risk
+//! or an exit step, and the files an assessor attaches to its results. Bytes are kept by
+//! their SHA-256 (`evidence::keep_blob`), their type sniffed from the bytes.
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use cloudward_store::{NewRecord, RecordFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::authz::Action;
+use crate::error::{ApiError, ApiResult};
+use crate::evidence::{EvidenceData, check_file_name, check_target, keep_blob, sniff};
+use crate::workflow::{acting, assessment_access, assessor_editing, parse_data, to_value};
+
+/// An engagement's evidence file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EvidenceView {
+    pub id: String,
+    pub evidence: EvidenceData,
+}
+
+/// What a file is evidence for.
+#[derive(Debug, Clone)]
+pub struct NewEvidence {
+    /// control, clause, risk or exit_step
+    pub target_kind: String,
+    pub target: String,
+    pub name: String,
+    /// The date the evidence speaks for; the upload date by default.
+    pub effective_date: Option<NaiveDate>,
+}
+
+fn accepted_type(bytes: &[u8]) -> ApiResult<&'static str> {
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("api.empty_file"));
+    }
+    sniff(bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "api.evidence_type",
+        )
+    })
+}
+
+/// Files `bytes` as evidence of engagement `id`. The name, the target and the type are
+/// checked first (400, 415), nothing is kept of a refused file.
+pub async fn upload(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    new: NewEvidence,
+    bytes: Vec<u8>,
+) -> ApiResult<EvidenceView> {
+    let (e, _) = acting(state, p, id, Action::EvidenceUpload).await?;
+    check_file_name(&new.name)?;
+    check_target(state, &new.target_kind, &new.target)?;
+    let media_type = accepted_type(&bytes)?;
+    let (sha, size) = keep_blob(state, p, Some(&e.id), bytes, media_type).await?;
+    let data = EvidenceData {
+        sha256: sha,
+        size,
+        media_type: media_type.to_owned(),
+        name: new.name,
+        target_kind: new.target_kind,
+        target: new.target,
+        uploaded_by: p.actor.id.clone(),
+        effective_date: new
+            .effective_date
+            .unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        uploaded_at: cloudward_store::now(),
+    };
+    let r = state
+        .store
+        .create_record(
+            &p.actor,
+            NewRecord {
+                id: None,
+                kind: "evidence".into(),
+                owner_org_id: p.org()?.id.clone(),
+                party_org_id: None,
+                engagement_id: Some(e.id),
+                parent_id: None,
+                data: to_value(&data)?,
+            },
+        )
+        .await?;
+    Ok(EvidenceView {
+        id: r.id,
+        evidence: data,
+    })
+}
+
+/// The evidence of engagement `id`, oldest first.
+pub async fn list(state: &AppState, p: &Principal, id: &str) -> ApiResult<Vec<EvidenceView>> {
+    let e = crate::api::engagement(state, p, id, Action::EvidenceList).await?;
+    state
+        .store
+        .list_records("evidence", &RecordFilter::engagement(&e.id))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(EvidenceView {
+                id: r.id.clone(),
+                evidence: parse_data(r)?,
+            })
+        })
+        .collect()
+}
+
+/// A file of an assessment: attached by the assessor to a control's result, or an OSCAL
+/// assessment-results file it imported.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AssessmentFileData {
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    pub name: String,
+    /// The control whose result it supports (files attached to a result).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// upload or oscal
+    pub source: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+    /// How many controls an imported OSCAL file gave results for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controls: Option<usize>,
+}
+
+/// An assessment's file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AssessmentFileView {
+    pub id: String,
+    pub evidence: AssessmentFileData,
+}
+
+/// A file attached to a result, and the assessment's version after it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachedView {
+    pub id: String,
+    pub evidence: AssessmentFileData,
+    pub assessment_version: i64,
+}
+
+/// The assessor attaches `bytes` to its result for `control` (until it concludes, 409
+/// after): the file's record and the result that lists it are written together.
+pub async fn attach_to_result(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    control: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> ApiResult<AttachedView> {
+    let (r, mut a) = assessor_editing(state, p, id, Action::AssessmentEvidenceUpload).await?;
+    check_file_name(name)?;
+    let control = state
+        .content
+        .catalog
+        .control(control)
+        .map(|c| c.id.clone())
+        .ok_or_else(|| ApiError::bad_request("api.unknown_control").arg("id", control))?;
+    let Some(result) = a.results.get_mut(&control) else {
+        return Err(ApiError::bad_request("api.no_result_for_control").arg("id", &control));
+    };
+    let media_type = accepted_type(&bytes)?;
+    let (sha, size) = keep_blob(state, p, None, bytes, media_type).await?;
+    let data = AssessmentFileData {
+        sha256: sha,
+        size,
+        media_type: media_type.to_owned(),
+        name: name.to_owned(),
+        control: Some(control),
+        source: "upload".into(),
+        uploaded_by: p.actor.id.clone(),
+        uploaded_at: cloudward_store::now(),
+        controls: None,
+    };
+    let evidence_id = cloudward_store::new_id();
+    result.evidence.push(evidence_id.clone());
+    let written = state
+        .store
+        .apply_records(
+            &p.actor,
+            vec![NewRecord {
+                id: Some(evidence_id.clone()),
+                kind: "assessment_evidence".into(),
+                owner_org_id: p.org()?.id.clone(),
+                party_org_id: None,
+                engagement_id: None,
+                parent_id: Some(id.to_owned()),
+                data: to_value(&data)?,
+            }],
+            vec![(id.to_owned(), r.version, to_value(&a)?)],
+        )
+        .await?;
+    Ok(AttachedView {
+        id: evidence_id,
+        evidence: data,
+        assessment_version: written.last().map_or(r.version + 1, |u| u.version),
+    })
+}
+
+/// An assessment's files, if the caller sees its details.
+pub async fn assessment_files(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<Vec<AssessmentFileView>> {
+    assessment_access(state, p, id, Action::AssessmentEvidenceList).await?;
+    state
+        .store
+        .list_records(
+            "assessment_evidence",
+            &RecordFilter {
+                parent_id: Some(id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(AssessmentFileView {
+                id: r.id.clone(),
+                evidence: parse_data(r)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,158 @@
+//! Findings tracked across scans: a page of an engagement's findings, and the actions on
+//! one (assign, accept with a reason until a date, report fixed). The rules of a
+//! finding's life are the domain's (`workflow::change_finding`).
+
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use cloudward_domain::workflow::{self as rules, FindingChange, FindingRefusal, FindingState};
+use cloudward_store::{Record, RecordFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::authz::Action;
+use crate::error::{ApiError, ApiResult};
+use crate::supervision::{FindingData, FindingQuery};
+use crate::workflow::{acting, parse_data, to_value};
+
+/// A finding as tracked, with its version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FindingView {
+    pub id: String,
+    pub version: i64,
+    pub finding: FindingData,
+}
+
+fn view(r: &Record) -> ApiResult<FindingView> {
+    Ok(FindingView {
+        id: r.id.clone(),
+        version: r.version,
+        finding: parse_data(r)?,
+    })
+}
+
+/// A page of the engagement's findings that match the query, and how many match in all.
+/// An unknown state is 400; so is a page size outside 1–1000.
+pub async fn page(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    q: &FindingQuery,
+) -> ApiResult<(Vec<FindingView>, usize)> {
+    let e = crate::api::engagement(state, p, id, Action::FindingList).await?;
+    if q.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
+        return Err(ApiError::bad_request("api.bad_limit"));
+    }
+    let wanted = match q.state.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            FindingState::parse(s)
+                .ok_or_else(|| ApiError::bad_request("api.bad_finding_state").arg("state", s))?,
+        ),
+    };
+    let list = state
+        .store
+        .list_records("finding", &RecordFilter::engagement(&e.id))
+        .await?;
+    let mut matching = Vec::new();
+    for r in &list {
+        let v = view(r)?;
+        let assignee = v.finding.assignee.as_deref();
+        let assigned = match q.assignee.as_deref() {
+            None | Some("") => true,
+            Some("-") => assignee.is_none_or(str::is_empty),
+            Some(a) => assignee == Some(a),
+        };
+        if wanted.is_none_or(|s| s == v.finding.state) && assigned {
+            matching.push(v);
+        }
+    }
+    let total = matching.len();
+    let page = matching
+        .into_iter()
+        .skip(q.offset.unwrap_or(0))
+        .take(q.limit.unwrap_or(usize::MAX))
+        .collect();
+    Ok((page, total))
+}
+
+/// What to do with a finding.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "action")]
+pub enum FindingAction {
+    Assign {
+        version: i64,
+        assignee: String,
+    },
+    Accept {
+        version: i64,
+        reason: String,
+        #[schema(value_type = String)]
+        until: NaiveDate,
+    },
+    Fix {
+        version: i64,
+    },
+}
+
+/// Acts on finding `finding` of engagement `id`. A closed finding is final (409);
+/// accepting needs a reason and a date after today (400).
+pub async fn act(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    finding: &str,
+    action: FindingAction,
+) -> ApiResult<FindingView> {
+    let (e, _) = acting(state, p, id, Action::FindingAct).await?;
+    let r = state
+        .store
+        .get_record(finding)
+        .await?
+        .filter(|r| r.kind == "finding" && r.engagement_id.as_deref() == Some(e.id.as_str()))
+        .ok_or_else(ApiError::not_found)?;
+    let mut f: FindingData = parse_data(&r)?;
+    let change = match &action {
+        FindingAction::Assign { .. } => FindingChange::Assign,
+        FindingAction::Accept { reason, until, .. } => FindingChange::Accept {
+            reason: reason.clone(),
+            until: *until,
+        },
+        FindingAction::Fix { .. } => FindingChange::Fix,
+    };
+    f.state = rules::change_finding(f.state, &change, chrono::Utc::now().date_naive()).map_err(
+        |refusal| match refusal {
+            FindingRefusal::Closed => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", "api.finding_closed")
+            }
+            FindingRefusal::AcceptanceWithoutReason => {
+                ApiError::bad_request("api.accept_needs_reason")
+            }
+            FindingRefusal::AcceptanceNotInFuture => {
+                ApiError::bad_request("api.accept_needs_future")
+            }
+        },
+    )?;
+    let version = match action {
+        FindingAction::Assign { version, assignee } => {
+            f.assignee = Some(assignee);
+            version
+        }
+        FindingAction::Accept {
+            version,
+            reason,
+            until,
+        } => {
+            f.accepted_reason = Some(reason);
+            f.accepted_until = Some(until);
+            version
+        }
+        FindingAction::Fix { version } => version,
+    };
+    let r = state
+        .store
+        .update_record(&p.actor, &r.id, version, to_value(&f)?)
+        .await?;
+    view(&r)
+}
