@@ -23,7 +23,7 @@ use crate::api::{ApiJson, engagement};
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
-use crate::services::findings;
+use crate::services::{findings, posture};
 use crate::workflow::acting;
 
 /// What a run keeps: the scan's summary, not its findings (those are tracked one by one).
@@ -381,16 +381,13 @@ pub(crate) async fn run_report(state: &AppState, run: &RunData) -> ApiResult<Vec
 }
 
 /// A scan run: its summary and what it did to tracked findings.
-#[utoipa::path(get, path = "/api/v1/scans/{id}", tag = "supervision", responses((status = 200, body = Object), (status = 404, description = "no such run, or not visible")))]
+#[utoipa::path(get, path = "/api/v1/scans/{id}", tag = "supervision", responses((status = 200, body = posture::RunView), (status = 404, description = "no such run, or not visible")))]
 pub async fn get_run(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let (r, run) = visible_run(&state, &p, &id, Action::ScanRunRead).await?;
-    Ok(Json(json!({
-        "id": r.id, "engagement_id": r.engagement_id, "run": run,
-    })))
+) -> ApiResult<Json<posture::RunView>> {
+    Ok(Json(posture::run(&state, &p, &id).await?))
 }
 
 /// The full report of a scan run (`cloudward scan --format json`).
@@ -412,82 +409,13 @@ pub async fn get_run_report(
 }
 
 /// Posture: the latest run per control and per family, and the trend over runs.
-#[utoipa::path(get, path = "/api/v1/engagements/{id}/posture", tag = "supervision", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/posture", tag = "supervision", responses((status = 200, body = posture::PostureView)))]
 pub async fn posture(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let e = engagement(&state, &p, &id, Action::Posture).await?;
-    let runs = state
-        .store
-        .list_records("scan_run", &RecordFilter::engagement(&e.id))
-        .await?;
-    let mut trend = Vec::new();
-    let mut latest: Option<(String, RunData)> = None;
-    for r in &runs {
-        let run: RunData =
-            serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
-        trend.push(json!({
-            "id": r.id, "at": run.at, "source": run.source,
-            "failed": run.failed, "passed": run.passed,
-            "controls_failed": run.controls_failed.len(),
-            "controls_passed": run.controls_passed.len(),
-            "opened": run.opened, "reopened": run.reopened, "closed": run.closed,
-        }));
-        latest = Some((r.id.clone(), run));
-    }
-    let findings = state
-        .store
-        .list_records("finding", &RecordFilter::engagement(&e.id))
-        .await?;
-    let mut open_by_state: BTreeMap<String, usize> = BTreeMap::new();
-    for r in &findings {
-        if let Some(s) = r.data.get("state").and_then(Value::as_str) {
-            *open_by_state.entry(s.to_owned()).or_default() += 1;
-        }
-    }
-    let controls = latest.as_ref().map(|(_, run)| {
-        let mut m: BTreeMap<&str, &str> = BTreeMap::new();
-        for c in &run.controls_not_evaluated {
-            m.insert(c, "not_evaluated");
-        }
-        for c in &run.controls_passed {
-            m.insert(c, "passed");
-        }
-        for c in &run.controls_failed {
-            m.insert(c, "failed");
-        }
-        m.into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect::<BTreeMap<String, String>>()
-    });
-    let by_family = latest.as_ref().map(|(_, run)| {
-        let mut fam: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
-        for (list, what) in [
-            (&run.controls_failed, "failed"),
-            (&run.controls_passed, "passed"),
-            (&run.controls_not_evaluated, "not_evaluated"),
-        ] {
-            for c in list {
-                let family = state
-                    .content
-                    .catalog
-                    .control(c)
-                    .map(|c| c.family.clone())
-                    .unwrap_or_else(|| c.split('-').next().unwrap_or(c).to_owned());
-                *fam.entry(family).or_default().entry(what).or_default() += 1;
-            }
-        }
-        fam
-    });
-    Ok(Json(json!({
-        "latest_run": latest.as_ref().map(|(id, _)| id),
-        "controls": controls,
-        "by_family": by_family,
-        "findings": open_by_state,
-        "trend": trend,
-    })))
+) -> ApiResult<Json<posture::PostureView>> {
+    Ok(Json(posture::posture(&state, &p, &id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

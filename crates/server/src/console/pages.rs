@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use cloudward_domain::Lang;
 use cloudward_domain::check::{self, Finding};
 use cloudward_domain::engagement::Phase;
-use cloudward_store::{EngagementFilter, OrgKind, Party, RecordFilter};
+use cloudward_store::{EngagementFilter, OrgKind, Party};
 use serde::Deserialize;
 
 use super::{LANG_COOKIE, Ui, Viewer, anonymous_lang, charts, check_csrf, error_page, render};
@@ -413,37 +413,33 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
                 });
             }
         }
-        let open_findings = state
-            .store
-            .list_records("finding", &RecordFilter::engagement(&e.id))
+        let open_findings = crate::services::posture::findings_of(&state, &e)
             .await
             .map(|l| {
                 l.iter()
-                    .filter(|r| r.data.get("state").and_then(|s| s.as_str()) == Some("open"))
+                    .filter(|f| f.finding.state == cloudward_domain::workflow::FindingState::Open)
                     .count()
             })
             .unwrap_or(0);
-        let runs = state
-            .store
-            .list_records("scan_run", &RecordFilter::engagement(&e.id))
+        let runs = crate::services::posture::runs_of(&state, &e)
             .await
             .unwrap_or_default();
         if let Some(last) = runs.last() {
-            count_families(&state, &last.data, &mut portfolio);
-            let at = last.data["at"].as_str().unwrap_or("");
+            count_families(&state, &last.run, &mut portfolio);
+            let at = last.run.at.as_str();
             let failed: Vec<u64> = runs
                 .iter()
                 .rev()
                 .take(12)
                 .rev()
-                .map(|r| r.data["failed"].as_u64().unwrap_or(0))
+                .map(|r| u64::try_from(r.run.failed).unwrap_or(0))
                 .collect();
             posture.push(PostureRow {
                 id: e.id.clone(),
                 name: e.name.clone(),
                 last_scan: at.get(..16).unwrap_or(at).replace('T', " "),
-                failing: run_controls(&last.data, "controls_failed").len(),
-                passing: run_controls(&last.data, "controls_passed").len(),
+                failing: last.run.controls_failed.len(),
+                passing: last.run.controls_passed.len(),
                 open_findings,
                 trend: charts::sparkline(&ui.t1("ui.failing_trend_of", "name", &e.name), &failed),
             });
@@ -566,24 +562,18 @@ pub struct EngagementPage {
 async fn posture_charts(
     state: &AppState,
     ui: &Ui,
-    engagement: &str,
+    engagement: &cloudward_store::Engagement,
 ) -> (Option<String>, Option<String>, Option<String>) {
-    let runs = state
-        .store
-        .list_records("scan_run", &RecordFilter::engagement(engagement))
+    let runs = crate::services::posture::runs_of(state, engagement)
         .await
         .unwrap_or_default();
     let Some(last) = runs.last() else {
         return (None, None, None);
     };
     // Runs stored before reports were kept have no report to download.
-    let latest_run = last
-        .data
-        .get("report_sha256")
-        .and_then(|v| v.as_str())
-        .map(|_| last.id.clone());
+    let latest_run = last.run.report_sha256.as_ref().map(|_| last.id.clone());
     let mut by_family: BTreeMap<String, [u64; 3]> = BTreeMap::new();
-    count_families(state, &last.data, &mut by_family);
+    count_families(state, &last.run, &mut by_family);
     let families: Vec<(String, [u64; 3])> = by_family.into_iter().collect();
     let posture = charts::stacked(
         &ui.t("ui.posture_by_family"),
@@ -597,8 +587,8 @@ async fn posture_charts(
     let trend: Vec<(String, u64)> = runs
         .iter()
         .map(|r| {
-            let at = r.data.get("at").and_then(|v| v.as_str()).unwrap_or("");
-            let failed = r.data.get("failed").and_then(|v| v.as_u64()).unwrap_or(0);
+            let at = r.run.at.as_str();
+            let failed = u64::try_from(r.run.failed).unwrap_or(0);
             (at.get(..16).unwrap_or(at).replace('T', " "), failed)
         })
         .collect();
@@ -609,37 +599,25 @@ async fn posture_charts(
     )
 }
 
-/// The control ids a run lists under `key` (`controls_failed`, …).
-fn run_controls(run: &serde_json::Value, key: &str) -> Vec<String> {
-    run.get(key)
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Adds a run's controls to per-family counts: failed, passed, not evaluated.
 fn count_families(
     state: &AppState,
-    run: &serde_json::Value,
+    run: &crate::supervision::RunData,
     by_family: &mut BTreeMap<String, [u64; 3]>,
 ) {
-    for (k, key) in [
-        "controls_failed",
-        "controls_passed",
-        "controls_not_evaluated",
+    for (k, list) in [
+        &run.controls_failed,
+        &run.controls_passed,
+        &run.controls_not_evaluated,
     ]
     .iter()
     .enumerate()
     {
-        for c in run_controls(run, key) {
+        for c in list.iter() {
             let family = state
                 .content
                 .catalog
-                .control(&c)
+                .control(c)
                 .map(|c| c.family.clone())
                 .unwrap_or_default();
             if let Some(slot) = by_family.entry(family).or_default().get_mut(k) {
@@ -690,7 +668,7 @@ async fn engagement_page(
         };
         parties.push((ui.t(key), name));
     }
-    let (posture_chart, trend_chart, latest_run) = posture_charts(state, &ui, &e.id).await;
+    let (posture_chart, trend_chart, latest_run) = posture_charts(state, &ui, &e).await;
     let flow = super::flow::flow_view(state, v, &e).await;
     let seat = crate::workflow::seat(&v.p, &e);
     let can_transition = v.p.can(crate::authz::Action::Transition, v.p.rel_to(&e));

@@ -14,3 +14,4 @@ pub mod lifecycle;
 pub mod notices;
 pub mod offerings;
 pub mod organisations;
+pub mod posture;

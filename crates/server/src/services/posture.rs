@@ -1,0 +1,171 @@
+//! Posture: what the scan runs of an engagement say, per control and per family, and how
+//! it went over time.
+
+use std::collections::BTreeMap;
+
+use cloudward_store::{Engagement, RecordFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::authz::Action;
+use crate::error::ApiResult;
+use crate::services::findings::FindingView;
+use crate::supervision::{FindingData, RunData, visible_run};
+use crate::workflow::parse_data;
+
+/// A stored scan run: its summary and what it did to tracked findings.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunView {
+    pub id: String,
+    pub engagement_id: Option<String>,
+    pub run: RunData,
+}
+
+/// One run on the trend.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrendPoint {
+    pub id: String,
+    pub at: String,
+    /// upload or server
+    pub source: String,
+    pub failed: i64,
+    pub passed: i64,
+    /// How many controls failed, and passed.
+    pub controls_failed: usize,
+    pub controls_passed: usize,
+    pub opened: usize,
+    pub reopened: usize,
+    pub closed: usize,
+}
+
+/// The posture of an engagement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PostureView {
+    /// The latest run, if any.
+    pub latest_run: Option<String>,
+    /// control id → failed, passed or not_evaluated, in the latest run.
+    pub controls: Option<BTreeMap<String, String>>,
+    /// family → {failed, passed, not_evaluated} → controls, in the latest run.
+    pub by_family: Option<BTreeMap<String, BTreeMap<String, usize>>>,
+    /// Tracked findings per state (open, accepted, fixed, closed).
+    pub findings: BTreeMap<String, usize>,
+    pub trend: Vec<TrendPoint>,
+}
+
+/// The runs of an engagement the caller has loaded, oldest first.
+pub async fn runs_of(state: &AppState, e: &Engagement) -> ApiResult<Vec<RunView>> {
+    state
+        .store
+        .list_records("scan_run", &RecordFilter::engagement(&e.id))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(RunView {
+                id: r.id.clone(),
+                engagement_id: r.engagement_id.clone(),
+                run: parse_data(r)?,
+            })
+        })
+        .collect()
+}
+
+/// The tracked findings of an engagement the caller has loaded, oldest first.
+pub async fn findings_of(state: &AppState, e: &Engagement) -> ApiResult<Vec<FindingView>> {
+    state
+        .store
+        .list_records("finding", &RecordFilter::engagement(&e.id))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(FindingView {
+                id: r.id.clone(),
+                version: r.version,
+                finding: parse_data::<FindingData>(r)?,
+            })
+        })
+        .collect()
+}
+
+/// One scan run, if the caller sees its engagement.
+pub async fn run(state: &AppState, p: &Principal, id: &str) -> ApiResult<RunView> {
+    let (r, run) = visible_run(state, p, id, Action::ScanRunRead).await?;
+    Ok(RunView {
+        id: r.id,
+        engagement_id: r.engagement_id,
+        run,
+    })
+}
+
+/// The catalog family of a control (its prefix, for one the catalog does not know).
+fn family(state: &AppState, control: &str) -> String {
+    state
+        .content
+        .catalog
+        .control(control)
+        .map(|c| c.family.clone())
+        .unwrap_or_else(|| control.split('-').next().unwrap_or(control).to_owned())
+}
+
+/// The posture of engagement `id`.
+pub async fn posture(state: &AppState, p: &Principal, id: &str) -> ApiResult<PostureView> {
+    let e = crate::api::engagement(state, p, id, Action::Posture).await?;
+    let runs = runs_of(state, &e).await?;
+    let trend = runs
+        .iter()
+        .map(|r| TrendPoint {
+            id: r.id.clone(),
+            at: r.run.at.clone(),
+            source: r.run.source.clone(),
+            failed: r.run.failed,
+            passed: r.run.passed,
+            controls_failed: r.run.controls_failed.len(),
+            controls_passed: r.run.controls_passed.len(),
+            opened: r.run.opened,
+            reopened: r.run.reopened,
+            closed: r.run.closed,
+        })
+        .collect();
+    let mut findings: BTreeMap<String, usize> = BTreeMap::new();
+    for f in findings_of(state, &e).await? {
+        *findings.entry(f.finding.state.id().to_owned()).or_default() += 1;
+    }
+    let latest = runs.last();
+    let lists = |run: &RunData| {
+        [
+            (run.controls_not_evaluated.clone(), "not_evaluated"),
+            (run.controls_passed.clone(), "passed"),
+            (run.controls_failed.clone(), "failed"),
+        ]
+    };
+    let controls = latest.map(|r| {
+        // Failed wins over passed over not evaluated, for a control listed twice.
+        let mut m = BTreeMap::new();
+        for (list, what) in lists(&r.run) {
+            for c in list {
+                m.insert(c, what.to_owned());
+            }
+        }
+        m
+    });
+    let by_family = latest.map(|r| {
+        let mut fam: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        for (list, what) in lists(&r.run) {
+            for c in list {
+                *fam.entry(family(state, &c))
+                    .or_default()
+                    .entry(what.to_owned())
+                    .or_default() += 1;
+            }
+        }
+        fam
+    });
+    Ok(PostureView {
+        latest_run: latest.map(|r| r.id.clone()),
+        controls,
+        by_family,
+        findings,
+        trend,
+    })
+}
