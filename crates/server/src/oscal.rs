@@ -239,12 +239,25 @@ pub async fn scan_results(
     ))
 }
 
+/// What an OSCAL import did.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OscalImportView {
+    /// The imported file, kept as the assessment's evidence.
+    pub evidence_id: String,
+    pub sha256: String,
+    /// How many controls got a result.
+    pub recorded: usize,
+    /// Controls of other catalogs, kept in the file only.
+    pub not_in_catalog: Vec<String>,
+    pub assessment: crate::services::assessments::AssessmentView,
+}
+
 /// The assessor imports another tool's OSCAL assessment results into its assessment: the
 /// file is kept as evidence (by its SHA-256, named in the audit log) and each control's
 /// result is recorded with that evidence.
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/oscal/import", tag = "oscal",
     request_body(content = Object, description = "an OSCAL 1.x assessment-results document"),
-    responses((status = 200, body = Object), (status = 400, description = "not OSCAL assessment results; the JSON path is named")))]
+    responses((status = 200, body = OscalImportView), (status = 400, description = "not OSCAL assessment results; the JSON path is named")))]
 pub async fn import_results(
     State(state): State<AppState>,
     p: Principal,
@@ -263,61 +276,71 @@ pub async fn import_results(
         .map_err(|e| ApiError::bad_request("oscal.import_failed").arg("detail", e.to_string()))?;
     let (sha, size) =
         crate::evidence::keep_blob(&state, &p, None, body.to_vec(), "application/json").await?;
-    let evidence = state
+    let file = crate::services::evidence::AssessmentFileData {
+        sha256: sha.clone(),
+        size,
+        media_type: "application/json".into(),
+        name: "oscal-assessment-results.json".into(),
+        control: None,
+        source: "oscal".into(),
+        uploaded_by: p.actor.id.clone(),
+        uploaded_at: cloudward_store::now(),
+        controls: Some(imported.results.len()),
+    };
+    // Controls of other catalogs (NIST's `ac-6.1`, say) stay in the evidence file; only
+    // ours become results, each with the file joining the evidence it already has. The
+    // file's record and the results are written together.
+    let evidence_id = cloudward_store::new_id();
+    let mut a = a;
+    let mut unknown = Vec::new();
+    let mut recorded = 0;
+    for (control, result) in imported.results {
+        if state.content.catalog.control(&control).is_none() {
+            unknown.push(control);
+            continue;
+        }
+        let previous = a.results.get(&control);
+        let mut evidence = previous.map(|r| r.evidence.clone()).unwrap_or_default();
+        evidence.push(evidence_id.clone());
+        let provider_response = previous.and_then(|r| r.provider_response.clone());
+        a.results.insert(
+            control,
+            cloudward_domain::workflow::ControlAssessment {
+                result: result.result,
+                notes: result.notes,
+                evidence,
+                provider_response,
+            },
+        );
+        recorded += 1;
+    }
+    let written = state
         .store
-        .create_record(
+        .apply_records(
             &p.actor,
-            cloudward_store::NewRecord {
-                id: None,
+            vec![cloudward_store::NewRecord {
+                id: Some(evidence_id.clone()),
                 kind: "assessment_evidence".into(),
                 owner_org_id: org.id.clone(),
                 party_org_id: None,
                 engagement_id: None,
                 parent_id: Some(id.clone()),
-                data: serde_json::json!({
-                    "sha256": sha, "size": size, "media_type": "application/json",
-                    "name": "oscal-assessment-results.json",
-                    "uploaded_by": p.actor.id, "uploaded_at": cloudward_store::now(),
-                    "source": "oscal", "controls": imported.results.len(),
-                }),
-            },
+                data: crate::workflow::to_value(&file)?,
+            }],
+            vec![(id.clone(), r.version, crate::workflow::to_value(&a)?)],
         )
         .await?;
-    // Controls of other catalogs (NIST's `ac-6.1`, say) stay in the evidence file; only
-    // ours become results.
-    let (known, unknown): (Vec<_>, Vec<_>) = imported
-        .results
-        .into_iter()
-        .partition(|(control, _)| state.content.catalog.control(control).is_some());
-    let unknown: Vec<String> = unknown.into_iter().map(|(c, _)| c).collect();
-    let results: std::collections::BTreeMap<String, crate::services::assessments::ResultEntry> =
-        known
-            .into_iter()
-            .map(|(control, r)| {
-                let had: Vec<String> = a
-                    .results
-                    .get(&control)
-                    .map(|r| r.evidence.clone())
-                    .unwrap_or_default();
-                (
-                    control,
-                    crate::services::assessments::ResultEntry {
-                        result: r.result,
-                        notes: r.notes,
-                        // The file joins the evidence the control already has.
-                        evidence: Some(had.into_iter().chain([evidence.id.clone()]).collect()),
-                    },
-                )
-            })
-            .collect();
-    let version = r.version;
-    let recorded = results.len();
-    let updated =
-        crate::services::assessments::record_results(&state, &p, &id, version, results).await?;
-    Ok(axum::Json(serde_json::json!({
-        "evidence_id": evidence.id, "sha256": evidence.data["sha256"],
-        "recorded": recorded, "not_in_catalog": unknown, "assessment": updated,
-    }))
+    let assessment = written
+        .last()
+        .ok_or_else(ApiError::internal)
+        .and_then(|w| crate::services::assessments::view(&state, w, true))?;
+    Ok(axum::Json(OscalImportView {
+        evidence_id,
+        sha256: sha,
+        recorded,
+        not_in_catalog: unknown,
+        assessment,
+    })
     .into_response())
 }
 

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use cloudward_domain::workflow::{self, FindingState, Transition};
 use cloudward_store::{NewRecord, Record, RecordFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -300,7 +300,7 @@ pub(crate) async fn ingest(
 /// Upload a scan (the output of `cloudward scan --format json`) for an engagement.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/scans", tag = "supervision",
     request_body(content = Object, description = "cloudward scan --format json"),
-    responses((status = 201, body = Object), (status = 400, description = "not a cloudward scan report")))]
+    responses((status = 201, body = posture::RunView), (status = 400, description = "not a cloudward scan report")))]
 pub async fn upload(
     State(state): State<AppState>,
     p: Principal,
@@ -309,7 +309,12 @@ pub async fn upload(
 ) -> ApiResult<Response> {
     let (e, _) = acting(&state, &p, &id, Action::ScanUpload).await?;
     let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "upload").await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "run": run }))).into_response())
+    let view = posture::RunView {
+        id: r.id,
+        engagement_id: r.engagement_id,
+        run,
+    };
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -330,7 +335,7 @@ pub struct ScanFile {
 
 /// Let the server scan uploaded Terraform, plan or inventory files at the engagement's level.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/scans/run", tag = "supervision", request_body = ServerScan,
-    responses((status = 201, body = Object), (status = 400, description = "not an acceptable input: the readers' errors, by file and line"),
+    responses((status = 201, body = posture::RunView), (status = 400, description = "not an acceptable input: the readers' errors, by file and line"),
         (status = 422, description = "the scan went past its time or memory limit"), (status = 429, description = "the organisation already runs its share of scans")))]
 pub async fn run_scan(
     State(state): State<AppState>,
@@ -345,7 +350,12 @@ pub async fn run_scan(
     let org = p.org.as_ref().map_or("", |o| o.id.as_str());
     let report = crate::scanning::scan_files(&state, org, &body.files, e.level.as_deref()).await?;
     let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "server").await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": r.id, "run": run }))).into_response())
+    let view = posture::RunView {
+        id: r.id,
+        engagement_id: r.engagement_id,
+        run,
+    };
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 /// A stored scan run, if the caller sees its engagement.

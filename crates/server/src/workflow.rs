@@ -17,21 +17,19 @@ use chrono::NaiveDate;
 use cloudward_domain::ProtectionLevel;
 use cloudward_domain::check::{self, CheckError};
 use cloudward_domain::engagement::{Commitment, EngagementFile, Phase, RiskEntry};
-use cloudward_domain::workflow::{
-    self, Conclusion, ControlAssessment, ExitRecord, NoticeKind, Offering,
-};
+use cloudward_domain::workflow::{Conclusion, ControlAssessment, ExitRecord, NoticeKind, Offering};
 use cloudward_store::{Engagement, Record, RecordFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::{ApiJson, engagement, engagement_for};
+use crate::api::{ApiJson, engagement_for};
 use crate::auth::Principal;
 use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
-use crate::services::notices::{self, AckView, NoticeView, stored_time};
-use crate::services::{assessments, lifecycle, offerings};
+use crate::services::notices::{self, AckView, NoticeView};
+use crate::services::{assessments, lifecycle, offerings, posture};
 
 /// What the caller is on an engagement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -666,76 +664,14 @@ pub async fn ack_notice(
 
 /// Supervision alerts of an engagement: an assessment expired or expiring while its
 /// offering is in use; notices not acknowledged in time.
-#[utoipa::path(get, path = "/api/v1/engagements/{id}/alerts", tag = "workflow", responses((status = 200, body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/alerts", tag = "workflow", params(DateQuery), responses((status = 200, body = Vec<posture::Alert>)))]
 pub async fn alerts(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<DateQuery>,
-) -> ApiResult<Json<Vec<Value>>> {
-    let e = engagement(&state, &p, &id, Action::Alerts).await?;
-    let date = q.date.unwrap_or_else(today);
-    let mut out = Vec::new();
-    // The same rule as `check` and the dashboard: an engagement relies on its assessment
-    // while it chooses and while it uses the service.
-    let in_use = Phase::parse(&e.phase).is_some_and(workflow::relies_on_assessment);
-    let uses = state
-        .store
-        .list_records("offering_use", &RecordFilter::engagement(&e.id))
-        .await?;
-    if let Some(u) = uses.first() {
-        let u: UseData = parse_data(u)?;
-        let conclusion = match &u.assessment_id {
-            Some(aid) => match state.store.get_record(aid).await? {
-                Some(r) => parse_data::<AssessmentData>(&r)?.conclusion,
-                None => None,
-            },
-            None => None,
-        };
-        match conclusion {
-            Some(c) if in_use => match workflow::validity(c.date, c.valid_until, date) {
-                workflow::Validity::Expired => out.push(json!({
-                    "code": "assessment-expired-in-use", "severity": "blocker",
-                    "assessment_id": u.assessment_id, "valid_until": c.valid_until,
-                })),
-                workflow::Validity::NotYetValid => out.push(json!({
-                    "code": "assessment-not-yet-valid", "severity": "blocker",
-                    "assessment_id": u.assessment_id, "valid_from": c.date,
-                })),
-                workflow::Validity::Expiring { days_left } => out.push(json!({
-                    "code": "assessment-expiring", "severity": "warning",
-                    "assessment_id": u.assessment_id, "valid_until": c.valid_until,
-                    "days_left": days_left,
-                })),
-                workflow::Validity::Valid { .. } => {}
-            },
-            None if in_use => {
-                out.push(json!({ "code": "offering-unassessed", "severity": "blocker" }))
-            }
-            _ => {}
-        }
-    }
-    // As of the end of the day asked for, else now.
-    let now = match q.date {
-        Some(_) => date
-            .and_hms_milli_opt(23, 59, 59, 999)
-            .map_or_else(chrono::Utc::now, |t| t.and_utc()),
-        None => chrono::Utc::now(),
-    };
-    for r in state
-        .store
-        .list_records("notice", &RecordFilter::engagement(&e.id))
-        .await?
-    {
-        let n: NoticeData = parse_data(&r)?;
-        if workflow::notice_overdue(stored_time(&n.ack_due)?, n.acknowledged_at.is_some(), now) {
-            out.push(json!({
-                "code": "notice-overdue", "severity": "warning",
-                "notice_id": r.id, "ack_due": n.ack_due, "kind": n.kind,
-            }));
-        }
-    }
-    Ok(Json(out))
+) -> ApiResult<Json<Vec<posture::Alert>>> {
+    Ok(Json(posture::alerts(&state, &p, &id, q.date).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -50,7 +50,7 @@ pub struct AssessmentView {
     pub grants: Option<Vec<String>>,
 }
 
-fn view(state: &AppState, r: &Record, details: bool) -> ApiResult<AssessmentView> {
+pub(crate) fn view(state: &AppState, r: &Record, details: bool) -> ApiResult<AssessmentView> {
     let a: AssessmentData = parse_data(r)?;
     Ok(AssessmentView {
         id: r.id.clone(),

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
+use cloudward_domain::engagement::Phase;
+use cloudward_domain::workflow::{self as rules, NoticeKind, Validity};
 use cloudward_store::{Engagement, RecordFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,8 +15,9 @@ use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::ApiResult;
 use crate::services::findings::FindingView;
+use crate::services::notices::stored_time;
 use crate::supervision::{FindingData, RunData, visible_run};
-use crate::workflow::parse_data;
+use crate::workflow::{AssessmentData, NoticeData, UseData, parse_data, today};
 
 /// A stored scan run: its summary and what it did to tracked findings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -168,4 +172,115 @@ pub async fn posture(state: &AppState, p: &Principal, id: &str) -> ApiResult<Pos
         findings,
         trend,
     })
+}
+
+/// A supervision alert.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Alert {
+    /// assessment-expired-in-use, assessment-not-yet-valid, assessment-expiring,
+    /// offering-unassessed or notice-overdue
+    pub code: String,
+    /// blocker or warning
+    pub severity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessment_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub valid_until: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_left: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_due: Option<String>,
+    /// change or incident
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<NoticeKind>,
+}
+
+/// The alerts of engagement `id` as of `date` (today by default): its assessment expired,
+/// expiring or not yet valid while the engagement relies on it (the same rule as `check`
+/// and the dashboard), an offering in use without an assessment, and notices not
+/// acknowledged in time (as of the end of `date`, else now).
+pub async fn alerts(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    date: Option<NaiveDate>,
+) -> ApiResult<Vec<Alert>> {
+    let e = crate::api::engagement(state, p, id, Action::Alerts).await?;
+    let day = date.unwrap_or_else(today);
+    let mut out = Vec::new();
+    let in_use = Phase::parse(&e.phase).is_some_and(rules::relies_on_assessment);
+    let uses = state
+        .store
+        .list_records("offering_use", &RecordFilter::engagement(&e.id))
+        .await?;
+    if let Some(u) = uses.first() {
+        let u: UseData = parse_data(u)?;
+        let conclusion = match &u.assessment_id {
+            Some(aid) => match state.store.get_record(aid).await? {
+                Some(r) => parse_data::<AssessmentData>(&r)?.conclusion,
+                None => None,
+            },
+            None => None,
+        };
+        let alert = |code: &str, severity: &str| Alert {
+            code: code.to_owned(),
+            severity: severity.to_owned(),
+            assessment_id: u.assessment_id.clone(),
+            ..Alert::default()
+        };
+        match conclusion {
+            Some(c) if in_use => match rules::validity(c.date, c.valid_until, day) {
+                Validity::Expired => out.push(Alert {
+                    valid_until: Some(c.valid_until),
+                    ..alert("assessment-expired-in-use", "blocker")
+                }),
+                Validity::NotYetValid => out.push(Alert {
+                    valid_from: Some(c.date),
+                    ..alert("assessment-not-yet-valid", "blocker")
+                }),
+                Validity::Expiring { days_left } => out.push(Alert {
+                    valid_until: Some(c.valid_until),
+                    days_left: Some(days_left),
+                    ..alert("assessment-expiring", "warning")
+                }),
+                Validity::Valid { .. } => {}
+            },
+            None if in_use => out.push(Alert {
+                assessment_id: None,
+                ..alert("offering-unassessed", "blocker")
+            }),
+            _ => {}
+        }
+    }
+    let now = match date {
+        Some(_) => day
+            .and_hms_milli_opt(23, 59, 59, 999)
+            .map_or_else(chrono::Utc::now, |t| t.and_utc()),
+        None => chrono::Utc::now(),
+    };
+    for r in state
+        .store
+        .list_records("notice", &RecordFilter::engagement(&e.id))
+        .await?
+    {
+        let n: NoticeData = parse_data(&r)?;
+        if rules::notice_overdue(stored_time(&n.ack_due)?, n.acknowledged_at.is_some(), now) {
+            out.push(Alert {
+                code: "notice-overdue".into(),
+                severity: "warning".into(),
+                notice_id: Some(r.id.clone()),
+                ack_due: Some(n.ack_due.clone()),
+                kind: Some(n.kind),
+                ..Alert::default()
+            });
+        }
+    }
+    Ok(out)
 }
