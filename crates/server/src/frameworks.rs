@@ -13,12 +13,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use cloudward_oscal::framework::{self, Framework, FrameworkControl};
+use cloudward_oscal::framework::{self, Framework, FrameworkControl, FrameworkGroup};
 use cloudward_oscal::model::Document;
 use cloudward_store::{FrameworkInfo, NewFramework};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -179,10 +179,88 @@ pub(crate) async fn import_document(
         .await?)
 }
 
+/// A framework as kept: its name, title, version and size.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FrameworkView {
+    pub id: String,
+    /// `None`: the platform's, visible to every organisation.
+    pub owner_org_id: Option<String>,
+    pub name: String,
+    pub title: String,
+    pub version: String,
+    /// `catalog` or `profile`
+    pub source_model: String,
+    pub group_count: i64,
+    pub control_count: i64,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl From<FrameworkInfo> for FrameworkView {
+    fn from(i: FrameworkInfo) -> Self {
+        FrameworkView {
+            id: i.id,
+            owner_org_id: i.owner_org_id,
+            name: i.name,
+            title: i.title,
+            version: i.version,
+            source_model: i.source_model,
+            group_count: i.group_count,
+            control_count: i.control_count,
+            created_by: i.created_by,
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// A framework's groups and the controls matching a search.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ControlsView {
+    pub framework: FrameworkView,
+    /// id, title, title_zh
+    #[schema(value_type = Vec<Object>)]
+    pub groups: Vec<FrameworkGroup>,
+    /// id, label, title, group, parent, statement, guidance (and their `_zh`), props
+    #[schema(value_type = Vec<Object>)]
+    pub controls: Vec<FrameworkControl>,
+}
+
+/// One of our controls, as a framework control's page names it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OurControl {
+    pub id: String,
+    /// In both languages.
+    #[schema(value_type = Object)]
+    pub title: cloudward_domain::Text,
+    pub family: String,
+}
+
+/// A framework control, its enhancements, and our controls that reference it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ControlView {
+    #[schema(value_type = Object)]
+    pub control: FrameworkControl,
+    #[schema(value_type = Vec<Object>)]
+    pub enhancements: Vec<FrameworkControl>,
+    pub referenced_by: Vec<OurControl>,
+}
+
+/// Our catalog's references against a framework.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MappingView {
+    /// control, reference, framework_control, framework_title
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<framework::MappingRow>,
+    /// Referenced ids the framework lacks, each once.
+    pub missing: Vec<String>,
+    /// Framework controls no control of ours references.
+    pub unmapped: Vec<String>,
+}
+
 /// Import an OSCAL catalog, or a profile resolved against an imported framework (`catalog`).
 #[utoipa::path(post, path = "/api/v1/frameworks", tag = "oscal", params(ImportQuery),
     request_body(content = Object, description = "an OSCAL 1.x catalog or profile"),
-    responses((status = 201, body = Object), (status = 400, description = "not an OSCAL catalog or profile; the JSON path is named"),
+    responses((status = 201, body = FrameworkView), (status = 400, description = "not an OSCAL catalog or profile; the JSON path is named"),
         (status = 403, description = "not an organisation administrator or the platform administrator"),
         (status = 409, description = "a framework of that name exists (use replace=true)")))]
 pub async fn import(
@@ -192,20 +270,26 @@ pub async fn import(
     body: Bytes,
 ) -> ApiResult<Response> {
     let info = import_document(&state, &p, &q, &body).await?;
-    Ok((StatusCode::CREATED, Json(info)).into_response())
+    Ok((StatusCode::CREATED, Json(FrameworkView::from(info))).into_response())
 }
 
 /// The frameworks the caller sees.
-#[utoipa::path(get, path = "/api/v1/frameworks", tag = "oscal", responses((status = 200, body = Vec<Object>)))]
+#[utoipa::path(get, path = "/api/v1/frameworks", tag = "oscal", responses((status = 200, body = Vec<FrameworkView>)))]
 pub async fn list(
     State(state): State<AppState>,
     p: Principal,
-) -> ApiResult<Json<Vec<FrameworkInfo>>> {
-    Ok(Json(visible_list(&state, &p).await?))
+) -> ApiResult<Json<Vec<FrameworkView>>> {
+    Ok(Json(
+        visible_list(&state, &p)
+            .await?
+            .into_iter()
+            .map(FrameworkView::from)
+            .collect(),
+    ))
 }
 
 /// A framework as the OSCAL catalog it is kept as.
-#[utoipa::path(get, path = "/api/v1/frameworks/{id}", tag = "oscal", responses((status = 200, body = Object), (status = 404, description = "no such framework, or not visible")))]
+#[utoipa::path(get, path = "/api/v1/frameworks/{id}", tag = "oscal", responses((status = 200, body = Object, description = "the framework as the OSCAL 1.2.1 catalog it is kept as (NIST's oscal_catalog_schema.json)"), (status = 404, description = "no such framework, or not visible")))]
 pub async fn document(
     State(state): State<AppState>,
     p: Principal,
@@ -220,19 +304,25 @@ pub async fn document(
 }
 
 /// A framework's groups and the controls matching a search.
-#[utoipa::path(get, path = "/api/v1/frameworks/{id}/controls", tag = "oscal", params(ControlQuery), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/frameworks/{id}/controls", tag = "oscal", params(ControlQuery), responses((status = 200, body = ControlsView)))]
 pub async fn controls(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<ControlQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ControlsView>> {
     let (info, fw) = load(&state, &p, &id, Action::FrameworkControls).await?;
     let group = checked_group(&fw, q.group.as_deref())?;
-    let controls = fw.search(group.as_deref(), q.q.as_deref());
-    Ok(Json(json!({
-        "framework": info, "groups": fw.groups, "controls": controls,
-    })))
+    let controls = fw
+        .search(group.as_deref(), q.q.as_deref())
+        .into_iter()
+        .cloned()
+        .collect();
+    Ok(Json(ControlsView {
+        framework: info.into(),
+        groups: fw.groups.clone(),
+        controls,
+    }))
 }
 
 /// The group id a filter names, or a 400 listing those there are.
@@ -277,38 +367,50 @@ pub(crate) fn ours_for<'a>(
 }
 
 /// One control of a framework, its enhancements, and our controls that reference it.
-#[utoipa::path(get, path = "/api/v1/frameworks/{id}/controls/{control}", tag = "oscal", responses((status = 200, body = Object), (status = 404, description = "no such framework or control")))]
+#[utoipa::path(get, path = "/api/v1/frameworks/{id}/controls/{control}", tag = "oscal", responses((status = 200, body = ControlView), (status = 404, description = "no such framework or control")))]
 pub async fn control(
     State(state): State<AppState>,
     p: Principal,
     Path((id, control)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ControlView>> {
     let (_, fw) = load(&state, &p, &id, Action::FrameworkControl).await?;
     let c = fw.control(&control).ok_or_else(ApiError::not_found)?;
-    let enhancements: Vec<&FrameworkControl> = fw
+    let enhancements = fw
         .controls
         .iter()
         .filter(|e| e.parent.as_deref() == Some(c.id.as_str()))
+        .cloned()
         .collect();
-    let ours: Vec<Value> = ours_for(&state, c)
+    let referenced_by = ours_for(&state, c)
         .into_iter()
-        .map(|o| json!({ "id": o.id, "title": o.title, "family": o.family }))
+        .map(|o| OurControl {
+            id: o.id.clone(),
+            title: o.title.clone(),
+            family: o.family.clone(),
+        })
         .collect();
-    Ok(Json(json!({
-        "control": c, "enhancements": enhancements, "referenced_by": ours,
-    })))
+    Ok(Json(ControlView {
+        control: c.clone(),
+        enhancements,
+        referenced_by,
+    }))
 }
 
 /// Our catalog's references (`refs.nist`) against the framework: each reference and the
 /// framework control it names, the references it lacks, and its controls we do not cover.
-#[utoipa::path(get, path = "/api/v1/frameworks/{id}/mapping", tag = "oscal", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/frameworks/{id}/mapping", tag = "oscal", responses((status = 200, body = MappingView)))]
 pub async fn mapping(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
-) -> ApiResult<Json<framework::Mapping>> {
+) -> ApiResult<Json<MappingView>> {
     let (_, fw) = load(&state, &p, &id, Action::FrameworkMapping).await?;
-    Ok(Json(framework::map(&state.content.catalog, &fw)))
+    let m = framework::map(&state.content.catalog, &fw);
+    Ok(Json(MappingView {
+        rows: m.rows,
+        missing: m.missing,
+        unmapped: m.unmapped,
+    }))
 }
 
 /// Checks the caller may delete a framework it sees, and deletes it.

@@ -63,7 +63,7 @@ fn version() -> &'static str {
 }
 
 /// The control catalog as an OSCAL catalog.
-#[utoipa::path(get, path = "/api/v1/oscal/catalog", tag = "oscal", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/oscal/catalog", tag = "oscal", responses((status = 200, body = Object, description = "an OSCAL 1.2.1 catalog (NIST's oscal_catalog_schema.json)")))]
 pub async fn catalog(
     State(state): State<AppState>,
     _p: Principal,
@@ -77,7 +77,7 @@ pub async fn catalog(
 }
 
 /// The profile of a protection level (general, enhanced, advanced).
-#[utoipa::path(get, path = "/api/v1/oscal/profiles/{level}", tag = "oscal", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/oscal/profiles/{level}", tag = "oscal", responses((status = 200, body = Object, description = "an OSCAL 1.2.1 profile (NIST's oscal_profile_schema.json)")))]
 pub async fn profile(
     State(state): State<AppState>,
     _p: Principal,
@@ -129,7 +129,7 @@ async fn evaluated(
 }
 
 /// An engagement as a system security plan.
-#[utoipa::path(get, path = "/api/v1/engagements/{id}/oscal/ssp", tag = "oscal", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/oscal/ssp", tag = "oscal", responses((status = 200, body = Object, description = "an OSCAL 1.2.1 system security plan (NIST's oscal_ssp_schema.json)")))]
 pub async fn ssp(
     State(state): State<AppState>,
     p: Principal,
@@ -145,7 +145,7 @@ pub async fn ssp(
 }
 
 /// An engagement's open blockers and warnings as a plan of action and milestones.
-#[utoipa::path(get, path = "/api/v1/engagements/{id}/oscal/poam", tag = "oscal", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/oscal/poam", tag = "oscal", responses((status = 200, body = Object, description = "an OSCAL 1.2.1 plan of action and milestones (NIST's oscal_poam_schema.json)")))]
 pub async fn poam(
     State(state): State<AppState>,
     p: Principal,
@@ -165,7 +165,7 @@ pub async fn poam(
 }
 
 /// An offering (published, or the caller's own) as a component definition.
-#[utoipa::path(get, path = "/api/v1/offerings/{id}/oscal/component", tag = "oscal", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/offerings/{id}/oscal/component", tag = "oscal", responses((status = 200, body = Object, description = "an OSCAL 1.2.1 component definition (NIST's oscal_component_schema.json)")))]
 pub async fn component(
     State(state): State<AppState>,
     p: Principal,
@@ -184,7 +184,7 @@ pub async fn component(
 
 /// An assessment's results per control as OSCAL assessment results (for those who may see
 /// its details: its provider, its assessor, and customers the provider granted).
-#[utoipa::path(get, path = "/api/v1/assessments/{id}/oscal/results", tag = "oscal", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/oscal/results", tag = "oscal", responses((status = 200, body = Object, description = "OSCAL 1.2.1 assessment results (NIST's oscal_assessment-results_schema.json)")))]
 pub async fn results(
     State(state): State<AppState>,
     p: Principal,
@@ -218,7 +218,7 @@ pub async fn results(
 /// A stored scan run as OSCAL assessment results: each failing check an observation about
 /// a resource, each control the scan looked at a finding (as `cloudward oscal export
 /// results --scan` writes it from the same report).
-#[utoipa::path(get, path = "/api/v1/scans/{id}/oscal/results", tag = "oscal", responses((status = 200, body = Object), (status = 404, description = "no such run, not visible, or stored before reports were kept")))]
+#[utoipa::path(get, path = "/api/v1/scans/{id}/oscal/results", tag = "oscal", responses((status = 200, body = Object, description = "OSCAL 1.2.1 assessment results (NIST's oscal_assessment-results_schema.json)"), (status = 404, description = "no such run, not visible, or stored before reports were kept")))]
 pub async fn scan_results(
     State(state): State<AppState>,
     p: Principal,

@@ -401,7 +401,7 @@ pub async fn get_run(
 }
 
 /// The full report of a scan run (`cloudward scan --format json`).
-#[utoipa::path(get, path = "/api/v1/scans/{id}/report", tag = "supervision", responses((status = 200, body = Object), (status = 404, description = "no such run, not visible, or stored before reports were kept")))]
+#[utoipa::path(get, path = "/api/v1/scans/{id}/report", tag = "supervision", responses((status = 200, body = Object, description = "the report as `cloudward scan --format json` writes it (see docs/scan.md)"), (status = 404, description = "no such run, not visible, or stored before reports were kept")))]
 pub async fn get_run_report(
     State(state): State<AppState>,
     p: Principal,
