@@ -196,36 +196,10 @@ pub async fn save(
         return r;
     }
     let text = f.get("file").cloned().unwrap_or_default();
-    let file = match cloudward_domain::engagement::parse(&text) {
-        Ok(file) => file,
-        Err(e) => {
-            let at = e
-                .location()
-                .map(|l| format!("{}:{}", l.line(), l.column()))
-                .unwrap_or_default();
-            let msg =
-                v.ui.messages_render("api.invalid_file", &[("at", at), ("detail", e.to_string())]);
-            return error_page(&v.ui, StatusCode::BAD_REQUEST, &msg);
-        }
-    };
-    let Ok(document) = serde_json::to_value(&file) else {
-        return error_page(
-            &v.ui,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &v.ui.t("api.internal"),
-        );
-    };
-    let body = crate::api::UpdateEngagement {
-        version: f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0),
-        document,
-        parties: None,
-    };
-    let saved = match crate::api::parse_document(&body.document) {
-        Ok(file) => {
-            crate::services::engagements::update(&state, &v.p, &id, body.version, &file, None).await
-        }
-        Err(e) => Err(e),
-    };
+    let version = f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let saved =
+        crate::services::engagements::replace_text(&state, &v.p, &id, version, text.as_bytes())
+            .await;
     match saved {
         Ok(_) => Redirect::to(&format!(
             "/engagements/{id}?done={}",

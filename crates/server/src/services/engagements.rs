@@ -34,8 +34,15 @@ pub async fn import(
     given_parties: &BTreeMap<String, String>,
 ) -> ApiResult<EngagementView> {
     p.may(Action::EngagementImport, Rel::Unscoped)?;
+    let file = parse_text(text)?;
+    file_new(state, p, &file, given_parties).await
+}
+
+/// An engagement file's text as `cloudward check` reads it; a malformed file is 400 with
+/// its line and column.
+fn parse_text(text: &[u8]) -> ApiResult<EngagementFile> {
     let text = std::str::from_utf8(text).map_err(|_| ApiError::bad_request("api.not_utf8"))?;
-    let file = engagement::parse(text).map_err(|e| {
+    engagement::parse(text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!("{}:{}", l.line(), l.column()))
@@ -43,8 +50,25 @@ pub async fn import(
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_file", "api.invalid_file")
             .arg("at", at)
             .arg("detail", e.to_string())
-    })?;
-    file_new(state, p, &file, given_parties).await
+    })
+}
+
+/// Replaces the file of engagement `id` with a file's text (the console's file editor),
+/// if `version` is still current. Who may is asked before the text is read: a stranger
+/// learns nothing from a parse error.
+pub async fn replace_text(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    version: i64,
+    text: &[u8],
+) -> ApiResult<EngagementView> {
+    crate::api::engagement(state, p, id, Action::EngagementUpdate).await?;
+    let file = parse_text(text)?;
+    let document = serde_json::to_value(&file).map_err(ApiError::internal_from)?;
+    // The same checks as a file sent to the API.
+    let file = crate::api::parse_document(&document)?;
+    update(state, p, id, version, &file, None).await
 }
 
 async fn file_new(
