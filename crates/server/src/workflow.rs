@@ -348,13 +348,14 @@ pub(crate) async fn assessor_editing(
 ) -> ApiResult<(Record, AssessmentData)> {
     let (r, a, _) = assessment_access(state, p, id, action).await?;
     if a.conclusion.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "api.assessment_concluded",
-        ));
+        return Err(concluded());
     }
     Ok((r, a))
+}
+
+/// The answer to a change of a concluded assessment: 409, a conclusion is final.
+pub(crate) fn concluded() -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "conflict", "api.assessment_concluded")
 }
 
 /// An assessment: everything for its provider, its assessor and granted customers; the

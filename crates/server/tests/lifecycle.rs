@@ -109,6 +109,12 @@ fn offering(
         ),
         200,
     );
+    // A conclusion is final: the provider's answers stop with it.
+    let r = provider.post(
+        &format!("/api/v1/assessments/{aid}/responses"),
+        &json!({ "version": a["version"], "control": "AC-07", "response": "changed afterwards" }),
+    );
+    assert_eq!(r.status(), 409);
     // Only the provider publishes.
     assert_eq!(
         assessor

@@ -200,7 +200,8 @@ pub async fn record_results(
     save(state, p, id, version, &a).await
 }
 
-/// The provider answers the assessor's finding on a control.
+/// The provider answers the assessor's finding on a control, until the assessment is
+/// concluded (409 after: what was concluded on does not change under the conclusion).
 pub async fn respond(
     state: &AppState,
     p: &Principal,
@@ -210,6 +211,9 @@ pub async fn respond(
     response: String,
 ) -> ApiResult<AssessmentView> {
     let (_, mut a, _) = assessment_access(state, p, id, Action::AssessmentRespond).await?;
+    if a.conclusion.is_some() {
+        return Err(crate::workflow::concluded());
+    }
     let Some(entry) = a.results.get_mut(control) else {
         return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
     };
