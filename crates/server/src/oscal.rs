@@ -318,15 +318,15 @@ pub async fn import_results(
         .store
         .apply_records(
             &p.actor,
-            vec![cloudward_store::NewRecord {
-                id: Some(evidence_id.clone()),
-                kind: "assessment_evidence".into(),
-                owner_org_id: org.id.clone(),
-                party_org_id: None,
-                engagement_id: None,
-                parent_id: Some(id.clone()),
-                data: crate::workflow::to_value(&file)?,
-            }],
+            vec![
+                cloudward_store::NewRecord::new(
+                    "assessment_evidence",
+                    org.id.clone(),
+                    crate::workflow::to_value(&file)?,
+                )
+                .with_id(evidence_id.clone())
+                .under(id.clone()),
+            ],
             vec![(id.clone(), r.version, crate::workflow::to_value(&a)?)],
         )
         .await?;

@@ -234,15 +234,14 @@ pub(crate) async fn ingest(
             first_seen: now.clone(),
             history: vec![(run_id_hint.clone(), "opened".into())],
         };
-        creates.push(NewRecord {
-            id: None,
-            kind: "finding".into(),
-            owner_org_id: owner_org_id.to_owned(),
-            party_org_id: None,
-            engagement_id: Some(engagement_id.to_owned()),
-            parent_id: None,
-            data: serde_json::to_value(&data).map_err(|_| ApiError::internal())?,
-        });
+        creates.push(
+            NewRecord::new(
+                "finding",
+                owner_org_id.to_owned(),
+                serde_json::to_value(&data).map_err(|_| ApiError::internal())?,
+            )
+            .of_engagement(engagement_id.to_owned()),
+        );
     }
     let controls = summary.get("controls").cloned().unwrap_or(Value::Null);
     let bytes = serde_json::to_vec(report).map_err(|_| ApiError::internal())?;
@@ -277,15 +276,12 @@ pub(crate) async fn ingest(
     };
     creates.insert(
         0,
-        NewRecord {
-            id: None,
-            kind: "scan_run".into(),
-            owner_org_id: owner_org_id.to_owned(),
-            party_org_id: None,
-            engagement_id: Some(engagement_id.to_owned()),
-            parent_id: None,
-            data: serde_json::to_value(&run).map_err(|_| ApiError::internal())?,
-        },
+        NewRecord::new(
+            "scan_run",
+            owner_org_id.to_owned(),
+            serde_json::to_value(&run).map_err(|_| ApiError::internal())?,
+        )
+        .of_engagement(engagement_id.to_owned()),
     );
     let mut written = state
         .store

@@ -275,6 +275,50 @@ pub struct NewRecord {
     pub data: serde_json::Value,
 }
 
+impl NewRecord {
+    /// A record of `kind` owned by `owner_org_id`, of no engagement, parent or second
+    /// organisation until the builders below say so.
+    pub fn new(
+        kind: impl Into<String>,
+        owner_org_id: impl Into<String>,
+        data: serde_json::Value,
+    ) -> NewRecord {
+        NewRecord {
+            id: None,
+            kind: kind.into(),
+            owner_org_id: owner_org_id.into(),
+            party_org_id: None,
+            engagement_id: None,
+            parent_id: None,
+            data,
+        }
+    }
+
+    /// With an id chosen beforehand (from [`new_id`]).
+    pub fn with_id(mut self, id: impl Into<String>) -> NewRecord {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Of engagement `id`.
+    pub fn of_engagement(mut self, id: impl Into<String>) -> NewRecord {
+        self.engagement_id = Some(id.into());
+        self
+    }
+
+    /// Under record `id` (an offering's assessment, an assessment's file).
+    pub fn under(mut self, id: impl Into<String>) -> NewRecord {
+        self.parent_id = Some(id.into());
+        self
+    }
+
+    /// Concerning a second organisation too (an assessment's assessor).
+    pub fn concerning(mut self, org_id: impl Into<String>) -> NewRecord {
+        self.party_org_id = Some(org_id.into());
+        self
+    }
+}
+
 /// Which records to list; unset fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {

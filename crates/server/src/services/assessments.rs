@@ -101,15 +101,11 @@ pub async fn invite(
         .store
         .create_record(
             &p.actor,
-            NewRecord {
-                id: None,
-                kind: "assessment".into(),
-                owner_org_id: offering.owner_org_id.clone(),
-                party_org_id: Some(assessor_org_id.to_owned()),
-                engagement_id: None,
-                parent_id: Some(offering.id.clone()),
-                data: to_value(&AssessmentData {
-                    offering_id: offering.id,
+            NewRecord::new(
+                "assessment",
+                offering.owner_org_id.clone(),
+                to_value(&AssessmentData {
+                    offering_id: offering.id.clone(),
                     assessor_org_id: assessor_org_id.to_owned(),
                     level,
                     results: BTreeMap::new(),
@@ -117,7 +113,9 @@ pub async fn invite(
                     published: false,
                     grants: Vec::new(),
                 })?,
-            },
+            )
+            .under(offering.id)
+            .concerning(assessor_org_id.to_owned()),
         )
         .await?;
     view(state, &r, true)

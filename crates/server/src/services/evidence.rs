@@ -77,15 +77,7 @@ pub async fn upload(
         .store
         .create_record(
             &p.actor,
-            NewRecord {
-                id: None,
-                kind: "evidence".into(),
-                owner_org_id: p.org()?.id.clone(),
-                party_org_id: None,
-                engagement_id: Some(e.id),
-                parent_id: None,
-                data: to_value(&data)?,
-            },
+            NewRecord::new("evidence", p.org()?.id.clone(), to_value(&data)?).of_engagement(e.id),
         )
         .await?;
     Ok(EvidenceView {
@@ -186,15 +178,11 @@ pub async fn attach_to_result(
         .store
         .apply_records(
             &p.actor,
-            vec![NewRecord {
-                id: Some(evidence_id.clone()),
-                kind: "assessment_evidence".into(),
-                owner_org_id: p.org()?.id.clone(),
-                party_org_id: None,
-                engagement_id: None,
-                parent_id: Some(id.to_owned()),
-                data: to_value(&data)?,
-            }],
+            vec![
+                NewRecord::new("assessment_evidence", p.org()?.id.clone(), to_value(&data)?)
+                    .with_id(evidence_id.clone())
+                    .under(id.to_owned()),
+            ],
             vec![(id.to_owned(), r.version, to_value(&a)?)],
         )
         .await?;

@@ -151,15 +151,11 @@ pub async fn use_offering(
     let (creates, updates) = match existing.first() {
         Some(u) => (Vec::new(), vec![(u.id.clone(), u.version, use_data)]),
         None => (
-            vec![NewRecord {
-                id: None,
-                kind: "offering_use".into(),
-                owner_org_id: e.customer_org_id.clone(),
-                party_org_id: None,
-                engagement_id: Some(e.id.clone()),
-                parent_id: Some(r.id.clone()),
-                data: use_data,
-            }],
+            vec![
+                NewRecord::new("offering_use", e.customer_org_id.clone(), use_data)
+                    .of_engagement(e.id.clone())
+                    .under(r.id.clone()),
+            ],
             Vec::new(),
         ),
     };
@@ -252,15 +248,12 @@ pub async fn transition(
         );
     }
     file.phase = to;
-    let record = NewRecord {
-        id: None,
-        kind: "transition".into(),
-        owner_org_id: e.customer_org_id.clone(),
-        party_org_id: None,
-        engagement_id: Some(e.id.clone()),
-        parent_id: None,
-        data: json!({ "from": from, "to": to, "at": cloudward_store::now(), "by": p.actor.id }),
-    };
+    let record = NewRecord::new(
+        "transition",
+        e.customer_org_id.clone(),
+        json!({ "from": from, "to": to, "at": cloudward_store::now(), "by": p.actor.id }),
+    )
+    .of_engagement(e.id.clone());
     let (updated, _) = state
         .store
         .update_engagement_with(
@@ -568,15 +561,11 @@ pub async fn exit_step(
     let (creates, updates) = match &existing {
         Some((r, _)) => (Vec::new(), vec![(r.id.clone(), r.version, to_value(&x)?)]),
         None => (
-            vec![NewRecord {
-                id: Some(record_id.clone()),
-                kind: "exit".into(),
-                owner_org_id: e.customer_org_id.clone(),
-                party_org_id: None,
-                engagement_id: Some(e.id.clone()),
-                parent_id: None,
-                data: to_value(&x)?,
-            }],
+            vec![
+                NewRecord::new("exit", e.customer_org_id.clone(), to_value(&x)?)
+                    .with_id(record_id.clone())
+                    .of_engagement(e.id.clone()),
+            ],
             Vec::new(),
         ),
     };

@@ -82,15 +82,7 @@ pub async fn raise(
         .store
         .create_record(
             &p.actor,
-            NewRecord {
-                id: None,
-                kind: "notice".into(),
-                owner_org_id: p.org()?.id.clone(),
-                party_org_id: None,
-                engagement_id: Some(e.id),
-                parent_id: None,
-                data: to_value(&data)?,
-            },
+            NewRecord::new("notice", p.org()?.id.clone(), to_value(&data)?).of_engagement(e.id),
         )
         .await?;
     Ok(NoticeView {

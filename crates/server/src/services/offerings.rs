@@ -91,18 +91,14 @@ pub async fn create(
         .store
         .create_record(
             &p.actor,
-            NewRecord {
-                id: None,
-                kind: "offering".into(),
-                owner_org_id: p.org()?.id.clone(),
-                party_org_id: None,
-                engagement_id: None,
-                parent_id: None,
-                data: to_value(&OfferingData {
+            NewRecord::new(
+                "offering",
+                p.org()?.id.clone(),
+                to_value(&OfferingData {
                     offering: to_value(offering)?,
                     published,
                 })?,
-            },
+            ),
         )
         .await?;
     view(state, &r).await
