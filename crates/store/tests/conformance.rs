@@ -699,6 +699,17 @@ async fn engagement_and_records_in_one_transaction(b: Backend) {
         .await;
     assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
     assert_eq!(count().await, 1);
+    // One offering in use and one exit record per engagement: a second is a conflict.
+    for kind in ["offering_use", "exit"] {
+        let one = NewRecord::new(kind, c1.id.clone(), json!({})).of_engagement(e.id.clone());
+        s.create_record(&admin(), one.clone()).await.unwrap();
+        let twin = s.create_record(&admin(), one).await;
+        assert!(
+            matches!(twin, Err(StoreError::Conflict(_))),
+            "{kind}: {twin:?}"
+        );
+    }
+    let head = s.audit_head().await.unwrap();
     // Both current: both written, each with its audit entry.
     let (after, records) = s
         .update_engagement_with(

@@ -100,3 +100,70 @@ async fn a_database_of_the_previous_schema_upgrades_without_loss() {
     let broken = verify(store.as_ref(), dir.path()).await.unwrap();
     assert_eq!(broken.broken.map(|b| b.seq), Some(10));
 }
+
+/// Two offering-use records of one engagement (which an earlier version could write when
+/// two requests raced): after the upgrade the oldest is the engagement's, the other is
+/// kept as `offering_use.superseded`, and a third is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twins_an_earlier_version_wrote_are_kept_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let db = dir.path().join("cloudward.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let (engagement, customer): (String, String) =
+        sqlx::query_as("SELECT id, customer_org_id FROM engagements ORDER BY id LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    for (id, at) in [
+        ("twin-new", "2026-11-02T10:00:00.000Z"),
+        ("twin-old", "2026-11-01T10:00:00.000Z"),
+    ] {
+        sqlx::query(
+            "INSERT INTO records (id, kind, owner_org_id, engagement_id, parent_id, data, version, created_by, created_at, updated_at) \
+             VALUES ($1, 'offering_use', $2, $3, NULL, '{}', 1, 'system', $4, $4)",
+        )
+        .bind(id)
+        .bind(&customer)
+        .bind(&engagement)
+        .bind(at)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+    let store = open(&Options {
+        database_url: None,
+        data_dir: dir.path().to_owned(),
+        hash: HashAlg::Sha256,
+        checkpoint_interval: 100,
+    })
+    .await
+    .unwrap();
+    let ids = |kind: &'static str| {
+        let store = store.clone();
+        let engagement = engagement.clone();
+        async move {
+            store
+                .list_records(kind, &RecordFilter::engagement(&engagement))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .filter(|id| id.starts_with("twin-"))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids("offering_use").await, ["twin-old"]);
+    assert_eq!(ids("offering_use.superseded").await, ["twin-new"]);
+    let third = store
+        .create_record(
+            &Actor::system(),
+            NewRecord::new("offering_use", customer, serde_json::json!({}))
+                .of_engagement(engagement.clone()),
+        )
+        .await;
+    assert!(matches!(third, Err(StoreError::Conflict(_))), "{third:?}");
+}
