@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use cloudward_domain::workflow::{self, FindingState, Transition};
-use cloudward_store::{NewRecord, Record, RecordFilter};
+use cloudward_store::{NewRecord, Record};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -173,9 +173,9 @@ pub(crate) async fn ingest(
     let today = chrono::Utc::now().date_naive();
     let now = cloudward_store::now();
     let run_id_hint = format!("run@{now}");
-    let existing = state
+    let (existing, _) = state
         .store
-        .list_records("finding", &RecordFilter::engagement(engagement_id))
+        .list_findings(engagement_id, &cloudward_store::FindingFilter::default())
         .await?;
     let mut by_key: BTreeMap<String, (Record, FindingData)> = BTreeMap::new();
     for r in existing {
@@ -274,23 +274,17 @@ pub(crate) async fn ingest(
         closed,
         report_sha256: Some(report_sha256),
     };
-    creates.insert(
-        0,
-        NewRecord::new(
-            "scan_run",
-            owner_org_id.to_owned(),
-            serde_json::to_value(&run).map_err(|_| ApiError::internal())?,
-        )
-        .of_engagement(engagement_id.to_owned()),
-    );
-    let mut written = state
+    let record = NewRecord::new(
+        "scan_run",
+        owner_org_id.to_owned(),
+        serde_json::to_value(&run).map_err(|_| ApiError::internal())?,
+    )
+    .of_engagement(engagement_id.to_owned());
+    let written = state
         .store
-        .apply_records(&p.actor, creates, updates)
+        .record_scan(&p.actor, record, creates, updates)
         .await?;
-    if written.is_empty() {
-        return Err(ApiError::internal());
-    }
-    Ok((written.swap_remove(0), run))
+    Ok((written, run))
 }
 
 /// Upload a scan (the output of `cloudward scan --format json`) for an engagement.

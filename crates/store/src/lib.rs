@@ -319,6 +319,28 @@ impl NewRecord {
     }
 }
 
+/// Which of an engagement's tracked findings to list (their own table: the columns these
+/// filters need are real, the page is cut in SQL).
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    /// open, accepted, fixed or closed; any state when unset.
+    pub state: Option<String>,
+    pub assignee: AssigneeFilter,
+    /// At most this many (all when unset), after skipping `offset`.
+    pub limit: Option<i64>,
+    pub offset: i64,
+}
+
+/// Findings by whom they are assigned to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    #[default]
+    Any,
+    /// Assigned to no one.
+    Nobody,
+    Is(String),
+}
+
 /// Which records to list; unset fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
@@ -490,6 +512,34 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         creates: Vec<NewRecord>,
         updates: Vec<(String, i64, serde_json::Value)>,
     ) -> Result<Vec<Record>>;
+    /// An engagement's tracked findings matching `filter`, oldest first (as records of
+    /// kind `finding`), and how many match in all.
+    async fn list_findings(
+        &self,
+        engagement_id: &str,
+        filter: &FindingFilter,
+    ) -> Result<(Vec<Record>, i64)>;
+    /// How many tracked findings an engagement has in each state.
+    async fn count_findings(&self, engagement_id: &str) -> Result<Vec<(String, i64)>>;
+    async fn get_finding(&self, id: &str) -> Result<Option<Record>>;
+    /// Replaces a finding's data if the version is still `version`; `Conflict` if not.
+    async fn update_finding(
+        &self,
+        by: &Actor,
+        id: &str,
+        version: i64,
+        data: serde_json::Value,
+    ) -> Result<Record>;
+    /// Stores a scan run (a record) with the findings it opens and the findings it
+    /// changes, in one transaction; each finding's data carries its `key` (unique in the
+    /// engagement), `state` and `assignee`. Returns the run.
+    async fn record_scan(
+        &self,
+        by: &Actor,
+        run: NewRecord,
+        opened: Vec<NewRecord>,
+        changed: Vec<(String, i64, serde_json::Value)>,
+    ) -> Result<Record>;
     /// Stores a file's bytes (once per content); the audit entry names its SHA-256.
     async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()>;
     async fn get_blob(&self, sha256: &str) -> Result<Option<Blob>>;

@@ -15,9 +15,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::audit::{AuditEntry, Checkpoint, Encoding, GENESIS, HashAlg, Signer, object_digest};
 use crate::{
-    Actor, ApiToken, Blob, Confirmation, Engagement, EngagementData, EngagementFilter,
-    FrameworkInfo, NewFramework, NewRecord, NewToken, NewUser, Org, OrgKind, Party, Record,
-    RecordFilter, Result, Session, Store, StoreError, User, new_id, now,
+    Actor, ApiToken, AssigneeFilter, Blob, Confirmation, Engagement, EngagementData,
+    EngagementFilter, FindingFilter, FrameworkInfo, NewFramework, NewRecord, NewToken, NewUser,
+    Org, OrgKind, Party, Record, RecordFilter, Result, Session, Store, StoreError, User, new_id,
+    now,
 };
 
 /// What a change does, for its audit entry.
@@ -127,6 +128,58 @@ impl RecordRow {
         })
     }
 }
+
+/// A tracked finding as its table holds it.
+#[derive(sqlx::FromRow)]
+struct FindingRow {
+    id: String,
+    engagement_id: String,
+    owner_org_id: String,
+    data: String,
+    version: i64,
+    created_by: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl FindingRow {
+    fn into_record(self) -> Result<Record> {
+        let data = serde_json::from_str(&self.data)
+            .map_err(|e| StoreError::Other(format!("finding {} has corrupt data: {e}", self.id)))?;
+        Ok(Record {
+            id: self.id,
+            kind: "finding".into(),
+            owner_org_id: self.owner_org_id,
+            party_org_id: None,
+            engagement_id: Some(self.engagement_id),
+            parent_id: None,
+            data,
+            version: self.version,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const FINDING_COLUMNS: &str =
+    "id, engagement_id, owner_org_id, data, version, created_by, created_at, updated_at";
+
+/// The columns of a finding that queries filter on, from its data.
+fn finding_columns(data: &serde_json::Value) -> Result<(String, String, Option<String>)> {
+    let text = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    match (text("key"), text("state")) {
+        (Some(key), Some(state)) => Ok((key, state, text("assignee"))),
+        _ => Err(StoreError::Other(
+            "a finding needs a key and a state".into(),
+        )),
+    }
+}
+
+/// The WHERE clause of a finding list: engagement $1, state $2, assignee mode $3 and name $4.
+const FINDING_FILTER: &str = "engagement_id = $1 \
+     AND (CAST($2 AS TEXT) IS NULL OR state = $2) \
+     AND ($3 = 'any' OR ($3 = 'nobody' AND (assignee IS NULL OR assignee = '')) OR ($3 = 'is' AND assignee = $4))";
 
 const RECORD_COLUMNS: &str = "id, kind, owner_org_id, engagement_id, parent_id, data, version, created_by, created_at, updated_at, party_org_id";
 
@@ -460,6 +513,114 @@ macro_rules! sql_store {
                 Ok((out, checkpoint))
             }
 
+
+            /// Writes findings inside `tx`: creates and versioned updates, each audited.
+            async fn findings_in(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                by: &Actor,
+                creates: Vec<NewRecord>,
+                updates: Vec<(String, i64, serde_json::Value)>,
+            ) -> Result<(Vec<Record>, Option<Checkpoint>)> {
+                let mut out = Vec::with_capacity(creates.len() + updates.len());
+                let mut checkpoint = None;
+                for new in creates {
+                    let Some(engagement_id) = new.engagement_id.clone() else {
+                        return Err(StoreError::Other("a finding belongs to an engagement".into()));
+                    };
+                    let (key, state, assignee) = finding_columns(&new.data)?;
+                    let at = now();
+                    let id = new.id.unwrap_or_else(new_id);
+                    sqlx::query(
+                        "INSERT INTO findings (id, engagement_id, owner_org_id, key, state, assignee, data, version, created_by, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $9)",
+                    )
+                    .bind(&id)
+                    .bind(&engagement_id)
+                    .bind(&new.owner_org_id)
+                    .bind(&key)
+                    .bind(&state)
+                    .bind(&assignee)
+                    .bind(new.data.to_string())
+                    .bind(&by.id)
+                    .bind(&at)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(unique("the finding"))?;
+                    let cp = self
+                        .append(tx, by, Event {
+                            action: "finding.create",
+                            object_type: "finding",
+                            object_id: &id,
+                            engagement_id: Some(&engagement_id),
+                            before: None,
+                            after: Some(new.data.clone()),
+                        })
+                        .await?;
+                    checkpoint = cp.or(checkpoint);
+                    out.push(Record {
+                        id,
+                        kind: "finding".into(),
+                        owner_org_id: new.owner_org_id,
+                        party_org_id: None,
+                        engagement_id: Some(engagement_id),
+                        parent_id: None,
+                        data: new.data,
+                        version: 1,
+                        created_by: by.id.clone(),
+                        created_at: at.clone(),
+                        updated_at: at,
+                    });
+                }
+                for (id, version, data) in updates {
+                    let row: Option<FindingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {FINDING_COLUMNS} FROM findings WHERE id = $1"
+                    )))
+                    .bind(&id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    let Some(before) = row.map(FindingRow::into_record).transpose()? else {
+                        return Err(StoreError::NotFound);
+                    };
+                    let (_, state, assignee) = finding_columns(&data)?;
+                    let at = now();
+                    let done = sqlx::query(
+                        "UPDATE findings SET state = $1, assignee = $2, data = $3, version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6",
+                    )
+                    .bind(&state)
+                    .bind(&assignee)
+                    .bind(data.to_string())
+                    .bind(&at)
+                    .bind(&id)
+                    .bind(version)
+                    .execute(&mut **tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "the finding is at version {}, not {version}: read it again and retry",
+                            before.version
+                        )));
+                    }
+                    let cp = self
+                        .append(tx, by, Event {
+                            action: "finding.update",
+                            object_type: "finding",
+                            object_id: &id,
+                            engagement_id: before.engagement_id.as_deref(),
+                            before: Some(before.data.clone()),
+                            after: Some(data.clone()),
+                        })
+                        .await?;
+                    checkpoint = cp.or(checkpoint);
+                    out.push(Record {
+                        data,
+                        version: before.version + 1,
+                        updated_at: at,
+                        ..before
+                    });
+                }
+                Ok((out, checkpoint))
+            }
 
             async fn user_org(&self, user_id: &str) -> Result<Option<String>> {
                 let row: Option<(Option<String>,)> =
@@ -1083,6 +1244,93 @@ macro_rules! sql_store {
                 let (out, cp) = self.records_in(&mut tx, by, creates, updates).await?;
                 self.commit(tx, cp).await?;
                 Ok(out)
+            }
+
+            async fn list_findings(
+                &self,
+                engagement_id: &str,
+                filter: &FindingFilter,
+            ) -> Result<(Vec<Record>, i64)> {
+                let (mode, name) = match &filter.assignee {
+                    AssigneeFilter::Any => ("any", None),
+                    AssigneeFilter::Nobody => ("nobody", None),
+                    AssigneeFilter::Is(n) => ("is", Some(n.as_str())),
+                };
+                let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM findings WHERE {FINDING_FILTER}"
+                )))
+                .bind(engagement_id)
+                .bind(&filter.state)
+                .bind(mode)
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?;
+                let rows: Vec<FindingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {FINDING_COLUMNS} FROM findings WHERE {FINDING_FILTER} \
+                     ORDER BY created_at, id LIMIT $5 OFFSET $6"
+                )))
+                .bind(engagement_id)
+                .bind(&filter.state)
+                .bind(mode)
+                .bind(name)
+                .bind(filter.limit.unwrap_or(i64::MAX))
+                .bind(filter.offset.max(0))
+                .fetch_all(&self.pool)
+                .await?;
+                let list = rows
+                    .into_iter()
+                    .map(FindingRow::into_record)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((list, total))
+            }
+
+            async fn count_findings(&self, engagement_id: &str) -> Result<Vec<(String, i64)>> {
+                Ok(sqlx::query_as(
+                    "SELECT state, COUNT(*) FROM findings WHERE engagement_id = $1 GROUP BY state ORDER BY state",
+                )
+                .bind(engagement_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn get_finding(&self, id: &str) -> Result<Option<Record>> {
+                let row: Option<FindingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {FINDING_COLUMNS} FROM findings WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(FindingRow::into_record).transpose()
+            }
+
+            async fn update_finding(
+                &self,
+                by: &Actor,
+                id: &str,
+                version: i64,
+                data: serde_json::Value,
+            ) -> Result<Record> {
+                let (_g, mut tx) = self.begin().await?;
+                let (mut out, cp) = self
+                    .findings_in(&mut tx, by, Vec::new(), vec![(id.to_owned(), version, data)])
+                    .await?;
+                self.commit(tx, cp).await?;
+                out.pop().ok_or(StoreError::NotFound)
+            }
+
+            async fn record_scan(
+                &self,
+                by: &Actor,
+                run: NewRecord,
+                opened: Vec<NewRecord>,
+                changed: Vec<(String, i64, serde_json::Value)>,
+            ) -> Result<Record> {
+                let (_g, mut tx) = self.begin().await?;
+                let (mut runs, first) = self.records_in(&mut tx, by, vec![run], Vec::new()).await?;
+                let (_, last) = self.findings_in(&mut tx, by, opened, changed).await?;
+                self.commit(tx, last.or(first)).await?;
+                runs.pop()
+                    .ok_or_else(|| StoreError::Other("a written run went missing".into()))
             }
 
             async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()> {

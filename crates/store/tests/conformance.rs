@@ -730,6 +730,124 @@ async fn engagement_and_records_in_one_transaction(b: Backend) {
     assert!(verify(s, b.dir.path()).await.unwrap().ok());
 }
 
+/// Tracked findings: written with their scan run in one transaction, filtered and paged in
+/// SQL, counted per state, versioned, one per key and engagement.
+async fn findings_are_filtered_and_paged(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, _) = orgs(s).await;
+    let e = s
+        .create_engagement(
+            &admin(),
+            &c1.id,
+            data("one", "operation", "general", vec![]),
+        )
+        .await
+        .unwrap();
+    let finding = |i: usize, state: &str, assignee: Option<&str>| {
+        NewRecord::new(
+            "finding",
+            c1.id.clone(),
+            json!({ "key": format!("R|b{i}"), "state": state, "assignee": assignee }),
+        )
+        .of_engagement(e.id.clone())
+    };
+    let run = NewRecord::new("scan_run", c1.id.clone(), json!({})).of_engagement(e.id.clone());
+    let opened: Vec<NewRecord> = (0..10)
+        .map(|i| {
+            let state = if i % 5 == 0 { "accepted" } else { "open" };
+            let who = if i % 3 == 0 { Some("ops") } else { None };
+            finding(i, state, who)
+        })
+        .collect();
+    let head = s.audit_head().await.unwrap();
+    let r = s
+        .record_scan(&admin(), run.clone(), opened, Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(r.kind, "scan_run");
+    assert_eq!(s.audit_head().await.unwrap(), head + 11);
+    let eid = e.id.clone();
+    let all = |filter: FindingFilter| {
+        let eid = eid.clone();
+        async move { s.list_findings(&eid, &filter).await.unwrap() }
+    };
+    let (list, total) = all(FindingFilter::default()).await;
+    assert_eq!((list.len(), total), (10, 10));
+    assert!(list.iter().all(|f| f.kind == "finding"));
+    let (list, total) = all(FindingFilter {
+        state: Some("open".into()),
+        limit: Some(3),
+        offset: 2,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(total, 8);
+    let keys: Vec<&str> = list
+        .iter()
+        .map(|f| f.data["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["R|b3", "R|b4", "R|b6"]);
+    let (_, total) = all(FindingFilter {
+        assignee: AssigneeFilter::Nobody,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(total, 6);
+    let (list, total) = all(FindingFilter {
+        assignee: AssigneeFilter::Is("ops".into()),
+        state: Some("open".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(total, 3, "{list:?}");
+    let counts = s.count_findings(&e.id).await.unwrap();
+    assert_eq!(counts, [("accepted".to_owned(), 2), ("open".to_owned(), 8)]);
+    // Versioned updates; the state column follows the data.
+    let first = &all(FindingFilter::default()).await.0[1];
+    let fixed = s
+        .update_finding(
+            &admin(),
+            &first.id,
+            1,
+            json!({ "key": "R|b1", "state": "fixed", "assignee": null }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fixed.version, 2);
+    assert!(matches!(
+        s.update_finding(
+            &admin(),
+            &first.id,
+            1,
+            json!({ "key": "R|b1", "state": "open" })
+        )
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.get_finding(&first.id).await.unwrap().unwrap().data["state"],
+        "fixed"
+    );
+    // A key already tracked in the engagement: the whole scan is refused, its run too.
+    let runs = s
+        .list_records("scan_run", &RecordFilter::engagement(&e.id))
+        .await
+        .unwrap()
+        .len();
+    let twin = s
+        .record_scan(&admin(), run, vec![finding(4, "open", None)], Vec::new())
+        .await;
+    assert!(matches!(twin, Err(StoreError::Conflict(_))), "{twin:?}");
+    assert_eq!(
+        s.list_records("scan_run", &RecordFilter::engagement(&e.id))
+            .await
+            .unwrap()
+            .len(),
+        runs
+    );
+    assert!(verify(s, b.dir.path()).await.unwrap().ok());
+}
+
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -763,6 +881,7 @@ suite!(
     filters_and_pages,
     versions_conflict,
     engagement_and_records_in_one_transaction,
+    findings_are_filtered_and_paged,
     confirmations,
     audit_chain_verifies_and_is_append_only,
     records_and_blobs,

@@ -53,6 +53,46 @@ async fn a_database_of_the_previous_schema_upgrades_without_loss() {
         .unwrap();
     assert_eq!((engagements.len(), total), (2, 2));
 
+    // The findings moved to their own table, each with its state, and the old records of
+    // them are gone.
+    let with_findings = engagements
+        .iter()
+        .find(|e| e.id == "11f081ba-da9d-4e87-94f3-62dfbcc700d2")
+        .unwrap();
+    let counts = store.count_findings(&with_findings.id).await.unwrap();
+    assert_eq!(
+        counts,
+        [
+            ("accepted".to_owned(), 1),
+            ("closed".to_owned(), 10),
+            ("open".to_owned(), 14)
+        ]
+    );
+    let (open_ones, total) = store
+        .list_findings(
+            &with_findings.id,
+            &FindingFilter {
+                state: Some("open".into()),
+                limit: Some(5),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((open_ones.len(), total), (5, 14));
+    assert!(
+        open_ones
+            .iter()
+            .all(|f| f.data["state"] == "open" && f.version >= 1)
+    );
+    assert!(
+        store
+            .list_records("finding", &RecordFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     // The old chain verifies, entry by entry and against the signed checkpoint.
     let before = verify(store.as_ref(), dir.path()).await.unwrap();
     assert!(before.ok(), "{before:?}");

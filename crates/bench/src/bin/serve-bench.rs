@@ -73,14 +73,11 @@ async fn seed(store: &dyn Store, findings: usize) -> Result<(String, String), St
     let mut creates = Vec::with_capacity(findings);
     for i in 0..findings {
         let address = format!("alicloud_oss_bucket.b{i}");
-        creates.push(NewRecord {
-            id: None,
-            kind: "finding".into(),
-            owner_org_id: org.id.clone(),
-            party_org_id: None,
-            engagement_id: Some(e.id.clone()),
-            parent_id: None,
-            data: json!({
+        creates.push(
+            NewRecord::new(
+                "finding",
+                org.id.clone(),
+                json!({
                 "key": format!("ALI-OSS-001|{address}"), "rule_id": "ALI-OSS-001",
                 "severity": "high", "controls": ["SC-11"], "address": address,
                 "resource_type": "alicloud_oss_bucket", "message": "bucket is public",
@@ -88,15 +85,42 @@ async fn seed(store: &dyn Store, findings: usize) -> Result<(String, String), St
                 "assignee": if i % 3 == 0 { Value::from("ops-team") } else { Value::Null },
                 "accepted_reason": null, "accepted_until": null,
                 "first_seen": now, "history": [["run@bench", "opened"]],
-            }),
-        });
+                }),
+            )
+            .of_engagement(e.id.clone()),
+        );
     }
-    for chunk in creates.chunks(1000) {
-        store
-            .apply_records(&sys, chunk.to_vec(), Vec::new())
-            .await
-            .map_err(err)?;
-    }
+    // The findings as a scan that opened them writes them.
+    let run = cloudward_server::supervision::RunData {
+        at: now.clone(),
+        uploaded_by: sys.id.clone(),
+        source: "upload".into(),
+        inputs: Value::Null,
+        level: Some("advanced".into()),
+        failed: i64::try_from(findings).unwrap_or(i64::MAX),
+        passed: 0,
+        unknown: 0,
+        resources: i64::try_from(findings).unwrap_or(i64::MAX),
+        controls_failed: vec!["SC-11".into()],
+        controls_passed: Vec::new(),
+        controls_not_evaluated: Vec::new(),
+        by_family: Default::default(),
+        by_severity: Default::default(),
+        opened: findings,
+        reopened: 0,
+        closed: 0,
+        report_sha256: None,
+    };
+    let run = NewRecord::new(
+        "scan_run",
+        org.id.clone(),
+        serde_json::to_value(&run).map_err(|e| e.to_string())?,
+    )
+    .of_engagement(e.id.clone());
+    store
+        .record_scan(&sys, run, creates, Vec::new())
+        .await
+        .map_err(err)?;
     let secret = "cwt_bench_token_not_secret".to_owned();
     store
         .create_token(

@@ -413,12 +413,12 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
                 });
             }
         }
-        let open_findings = crate::services::posture::findings_of(&state, &e)
+        let open_findings = crate::services::posture::finding_counts(&state, &e)
             .await
-            .map(|l| {
-                l.iter()
-                    .filter(|f| f.finding.state == cloudward_domain::workflow::FindingState::Open)
-                    .count()
+            .ok()
+            .and_then(|c| {
+                c.get(cloudward_domain::workflow::FindingState::Open.id())
+                    .copied()
             })
             .unwrap_or(0);
         let runs = crate::services::posture::runs_of(&state, &e)

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use cloudward_domain::workflow::{self as rules, FindingChange, FindingRefusal, FindingState};
-use cloudward_store::{Record, RecordFilter};
+use cloudward_store::{AssigneeFilter, FindingFilter, Record};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -51,29 +51,20 @@ pub async fn page(
                 .ok_or_else(|| ApiError::bad_request("api.bad_finding_state").arg("state", s))?,
         ),
     };
-    let list = state
-        .store
-        .list_records("finding", &RecordFilter::engagement(&e.id))
-        .await?;
-    let mut matching = Vec::new();
-    for r in &list {
-        let v = view(r)?;
-        let assignee = v.finding.assignee.as_deref();
-        let assigned = match q.assignee.as_deref() {
-            None | Some("") => true,
-            Some("-") => assignee.is_none_or(str::is_empty),
-            Some(a) => assignee == Some(a),
-        };
-        if wanted.is_none_or(|s| s == v.finding.state) && assigned {
-            matching.push(v);
-        }
-    }
-    let total = matching.len();
-    let page = matching
-        .into_iter()
-        .skip(q.offset.unwrap_or(0))
-        .take(q.limit.unwrap_or(usize::MAX))
-        .collect();
+    let assignee = match q.assignee.as_deref() {
+        None | Some("") => AssigneeFilter::Any,
+        Some("-") => AssigneeFilter::Nobody,
+        Some(a) => AssigneeFilter::Is(a.to_owned()),
+    };
+    let filter = FindingFilter {
+        state: wanted.map(|s| s.id().to_owned()),
+        assignee,
+        limit: q.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)),
+        offset: q.offset.map_or(0, |o| i64::try_from(o).unwrap_or(i64::MAX)),
+    };
+    let (list, total) = state.store.list_findings(&e.id, &filter).await?;
+    let page = list.iter().map(view).collect::<ApiResult<Vec<_>>>()?;
+    let total = usize::try_from(total).unwrap_or(0);
     Ok((page, total))
 }
 
@@ -108,9 +99,9 @@ pub async fn act(
     let (e, _) = acting(state, p, id, Action::FindingAct).await?;
     let r = state
         .store
-        .get_record(finding)
+        .get_finding(finding)
         .await?
-        .filter(|r| r.kind == "finding" && r.engagement_id.as_deref() == Some(e.id.as_str()))
+        .filter(|r| r.engagement_id.as_deref() == Some(e.id.as_str()))
         .ok_or_else(ApiError::not_found)?;
     let mut f: FindingData = parse_data(&r)?;
     let change = match &action {
@@ -152,7 +143,7 @@ pub async fn act(
     };
     let r = state
         .store
-        .update_record(&p.actor, &r.id, version, to_value(&f)?)
+        .update_finding(&p.actor, &r.id, version, to_value(&f)?)
         .await?;
     view(&r)
 }

@@ -14,9 +14,8 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::ApiResult;
-use crate::services::findings::FindingView;
 use crate::services::notices::stored_time;
-use crate::supervision::{FindingData, RunData, visible_run};
+use crate::supervision::{RunData, visible_run};
 use crate::workflow::{AssessmentData, NoticeData, UseData, parse_data, today};
 
 /// A stored scan run: its summary and what it did to tracked findings.
@@ -75,21 +74,18 @@ pub async fn runs_of(state: &AppState, e: &Engagement) -> ApiResult<Vec<RunView>
         .collect()
 }
 
-/// The tracked findings of an engagement the caller has loaded, oldest first.
-pub async fn findings_of(state: &AppState, e: &Engagement) -> ApiResult<Vec<FindingView>> {
-    state
+/// How many tracked findings an engagement the caller has loaded has in each state.
+pub async fn finding_counts(
+    state: &AppState,
+    e: &Engagement,
+) -> ApiResult<BTreeMap<String, usize>> {
+    Ok(state
         .store
-        .list_records("finding", &RecordFilter::engagement(&e.id))
+        .count_findings(&e.id)
         .await?
-        .iter()
-        .map(|r| {
-            Ok(FindingView {
-                id: r.id.clone(),
-                version: r.version,
-                finding: parse_data::<FindingData>(r)?,
-            })
-        })
-        .collect()
+        .into_iter()
+        .map(|(s, n)| (s, usize::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 /// One scan run, if the caller sees its engagement.
@@ -131,10 +127,7 @@ pub async fn posture(state: &AppState, p: &Principal, id: &str) -> ApiResult<Pos
             closed: r.run.closed,
         })
         .collect();
-    let mut findings: BTreeMap<String, usize> = BTreeMap::new();
-    for f in findings_of(state, &e).await? {
-        *findings.entry(f.finding.state.id().to_owned()).or_default() += 1;
-    }
+    let findings = finding_counts(state, &e).await?;
     let latest = runs.last();
     let lists = |run: &RunData| {
         [
