@@ -176,10 +176,26 @@ fn finding_columns(data: &serde_json::Value) -> Result<(String, String, Option<S
     }
 }
 
-/// The WHERE clause of a finding list: engagement $1, state $2, assignee mode $3 and name $4.
-const FINDING_FILTER: &str = "engagement_id = $1 \
-     AND (CAST($2 AS TEXT) IS NULL OR state = $2) \
-     AND ($3 = 'any' OR ($3 = 'nobody' AND (assignee IS NULL OR assignee = '')) OR ($3 = 'is' AND assignee = $4))";
+/// The WHERE clause of a finding list with only the filters given, so that the indexes on
+/// (engagement, state) and (engagement, assignee) serve it: engagement `$1`, then the
+/// state and the assignee's name as the next placeholders, in that order.
+fn finding_filter(filter: &FindingFilter) -> (String, Vec<String>) {
+    let mut clause = String::from("engagement_id = $1");
+    let mut binds = Vec::new();
+    if let Some(state) = &filter.state {
+        binds.push(state.clone());
+        clause.push_str(&format!(" AND state = ${}", binds.len() + 1));
+    }
+    match &filter.assignee {
+        AssigneeFilter::Any => {}
+        AssigneeFilter::Nobody => clause.push_str(" AND (assignee IS NULL OR assignee = '')"),
+        AssigneeFilter::Is(name) => {
+            binds.push(name.clone());
+            clause.push_str(&format!(" AND assignee = ${}", binds.len() + 1));
+        }
+    }
+    (clause, binds)
+}
 
 const RECORD_COLUMNS: &str = "id, kind, owner_org_id, engagement_id, parent_id, data, version, created_by, created_at, updated_at, party_org_id";
 
@@ -1251,32 +1267,31 @@ macro_rules! sql_store {
                 engagement_id: &str,
                 filter: &FindingFilter,
             ) -> Result<(Vec<Record>, i64)> {
-                let (mode, name) = match &filter.assignee {
-                    AssigneeFilter::Any => ("any", None),
-                    AssigneeFilter::Nobody => ("nobody", None),
-                    AssigneeFilter::Is(n) => ("is", Some(n.as_str())),
-                };
-                let (total,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT COUNT(*) FROM findings WHERE {FINDING_FILTER}"
-                )))
-                .bind(engagement_id)
-                .bind(&filter.state)
-                .bind(mode)
-                .bind(name)
-                .fetch_one(&self.pool)
-                .await?;
-                let rows: Vec<FindingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {FINDING_COLUMNS} FROM findings WHERE {FINDING_FILTER} \
-                     ORDER BY created_at, id LIMIT $5 OFFSET $6"
-                )))
-                .bind(engagement_id)
-                .bind(&filter.state)
-                .bind(mode)
-                .bind(name)
-                .bind(filter.limit.unwrap_or(i64::MAX))
-                .bind(filter.offset.max(0))
-                .fetch_all(&self.pool)
-                .await?;
+                let (clause, binds) = finding_filter(filter);
+                let count_sql = format!("SELECT COUNT(*) FROM findings WHERE {clause}");
+                let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql))
+                    .bind(engagement_id);
+                for b in &binds {
+                    count = count.bind(b);
+                }
+                let (total,) = count.fetch_one(&self.pool).await?;
+                let n = binds.len();
+                let page_sql = format!(
+                    "SELECT {FINDING_COLUMNS} FROM findings WHERE {clause} \
+                     ORDER BY created_at, id LIMIT ${} OFFSET ${}",
+                    n + 2,
+                    n + 3
+                );
+                let mut page = sqlx::query_as::<_, FindingRow>(sqlx::AssertSqlSafe(page_sql))
+                    .bind(engagement_id);
+                for b in &binds {
+                    page = page.bind(b);
+                }
+                let rows = page
+                    .bind(filter.limit.unwrap_or(i64::MAX))
+                    .bind(filter.offset.max(0))
+                    .fetch_all(&self.pool)
+                    .await?;
                 let list = rows
                     .into_iter()
                     .map(FindingRow::into_record)
