@@ -645,7 +645,7 @@ pub(crate) async fn record_of(
     kind: &str,
     id: &str,
 ) -> ApiResult<Option<cloudward_store::Record>> {
-    Ok(state.store.get_record(id).await?.filter(|r| r.kind == kind))
+    Ok(state.store.get_record(kind, id).await?)
 }
 
 pub fn routes() -> Router<AppState> {

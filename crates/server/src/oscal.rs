@@ -194,7 +194,7 @@ pub async fn results(
     let ts = timestamp(&q)?;
     let (_, a, _) =
         crate::workflow::assessment_access(&state, &p, &id, Action::AssessmentOscalResults).await?;
-    let offering = match state.store.get_record(&a.offering_id).await? {
+    let offering = match state.store.get_record("offering", &a.offering_id).await? {
         Some(r) => r.data["offering"]["name"].as_str().unwrap_or("").to_owned(),
         None => String::new(),
     };
@@ -327,7 +327,10 @@ pub async fn import_results(
                 .with_id(evidence_id.clone())
                 .under(id.clone()),
             ],
-            vec![(id.clone(), r.version, crate::workflow::to_value(&a)?)],
+            vec![cloudward_store::RecordChange::of(
+                &r,
+                crate::workflow::to_value(&a)?,
+            )],
         )
         .await?;
     let assessment = written

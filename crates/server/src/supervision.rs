@@ -206,9 +206,8 @@ pub(crate) async fn ingest(
                 f.history.push((run_id_hint.clone(), "closed".into()));
             }
         }
-        updates.push((
-            r.id.clone(),
-            r.version,
+        updates.push(cloudward_store::RecordChange::of(
+            r,
             serde_json::to_value(&f).map_err(|_| ApiError::internal())?,
         ));
     }

@@ -176,32 +176,13 @@ pub(crate) async fn published_assessment(
     state: &AppState,
     offering_id: &str,
 ) -> ApiResult<Option<(Record, AssessmentData)>> {
-    let list = state
-        .store
-        .list_records(
-            "assessment",
-            &RecordFilter {
-                parent_id: Some(offering_id.to_owned()),
-                ..Default::default()
-            },
-        )
-        .await?;
-    let mut best: Option<(Record, AssessmentData)> = None;
-    for r in list {
-        let a: AssessmentData = parse_data(&r)?;
-        if a.published && a.conclusion.is_some() {
-            let newer = match &best {
-                None => true,
-                Some((_, b)) => {
-                    a.conclusion.as_ref().map(|c| c.date) >= b.conclusion.as_ref().map(|c| c.date)
-                }
-            };
-            if newer {
-                best = Some((r, a));
-            }
+    match state.store.published_assessment(offering_id).await? {
+        Some(r) => {
+            let a = parse_data(&r)?;
+            Ok(Some((r, a)))
         }
+        None => Ok(None),
     }
-    Ok(best)
 }
 
 /// Published offerings, and the caller's own.
@@ -312,17 +293,10 @@ pub(crate) async fn assessment_access(
         None => None,
     };
     let mut granted = false;
-    if let (Some(org), Some((_, a))) = (org, &found)
+    if let (Some(org), Some((r, a))) = (org, &found)
         && a.published
     {
-        for e in &a.grants {
-            if let Some(e) = state.store.visible_engagement(e, org).await?
-                && e.customer_org_id == org
-            {
-                granted = true;
-                break;
-            }
-        }
+        granted = state.store.assessment_granted_to(&r.id, org).await?;
     }
     let rel = authz::assessment_rel(
         org,

@@ -7,6 +7,7 @@
 
 pub mod audit;
 mod sql;
+mod tables;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -319,6 +320,43 @@ impl NewRecord {
     }
 }
 
+/// A new document for a record that was read: its kind and id, the version read (the
+/// write is refused if another came first) and the new data.
+#[derive(Debug, Clone)]
+pub struct RecordChange {
+    pub kind: String,
+    pub id: String,
+    pub version: i64,
+    pub data: serde_json::Value,
+}
+
+impl RecordChange {
+    /// `data` for `record`, at the version read.
+    pub fn of(record: &Record, data: serde_json::Value) -> RecordChange {
+        RecordChange {
+            kind: record.kind.clone(),
+            id: record.id.clone(),
+            version: record.version,
+            data,
+        }
+    }
+
+    /// `data` for the record of `kind` and `id`, at `version` (one the caller was told).
+    pub fn at(
+        kind: impl Into<String>,
+        id: impl Into<String>,
+        version: i64,
+        data: serde_json::Value,
+    ) -> RecordChange {
+        RecordChange {
+            kind: kind.into(),
+            id: id.into(),
+            version,
+            data,
+        }
+    }
+}
+
 /// Which of an engagement's tracked findings to list (their own table: the columns these
 /// filters need are real, the page is cut in SQL).
 #[derive(Debug, Clone, Default)]
@@ -482,17 +520,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn confirmations(&self, engagement_id: &str) -> Result<Vec<Confirmation>>;
 
     async fn create_record(&self, by: &Actor, new: NewRecord) -> Result<Record>;
-    async fn get_record(&self, id: &str) -> Result<Option<Record>>;
+    /// The record of `kind` with `id`.
+    async fn get_record(&self, kind: &str, id: &str) -> Result<Option<Record>>;
     /// Records of a kind, oldest first.
     async fn list_records(&self, kind: &str, filter: &RecordFilter) -> Result<Vec<Record>>;
-    /// Replaces the data if the version is still `version`; `Conflict` if not.
-    async fn update_record(
-        &self,
-        by: &Actor,
-        id: &str,
-        version: i64,
-        data: serde_json::Value,
-    ) -> Result<Record>;
+    /// Replaces a record's data if its version is still the one read; `Conflict` if not.
+    async fn update_record(&self, by: &Actor, change: RecordChange) -> Result<Record>;
     /// Replaces an engagement (as `update_engagement`) and creates and updates records (as
     /// `apply_records`) in one transaction: all or nothing.
     async fn update_engagement_with(
@@ -502,7 +535,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         version: i64,
         data: EngagementData,
         creates: Vec<NewRecord>,
-        updates: Vec<(String, i64, serde_json::Value)>,
+        updates: Vec<RecordChange>,
     ) -> Result<(Engagement, Vec<Record>)>;
     /// Creates and updates several records in one transaction (each with its audit entry):
     /// all or nothing. Updates check versions as `update_record` does.
@@ -510,7 +543,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         by: &Actor,
         creates: Vec<NewRecord>,
-        updates: Vec<(String, i64, serde_json::Value)>,
+        updates: Vec<RecordChange>,
     ) -> Result<Vec<Record>>;
     /// An engagement's tracked findings matching `filter`, oldest first (as records of
     /// kind `finding`), and how many match in all.
@@ -521,15 +554,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(Vec<Record>, i64)>;
     /// How many tracked findings an engagement has in each state.
     async fn count_findings(&self, engagement_id: &str) -> Result<Vec<(String, i64)>>;
-    async fn get_finding(&self, id: &str) -> Result<Option<Record>>;
-    /// Replaces a finding's data if the version is still `version`; `Conflict` if not.
-    async fn update_finding(
+    /// How many tracked findings each of several engagements has in each state, as
+    /// (engagement, state, count), in one query.
+    async fn count_findings_of(
         &self,
-        by: &Actor,
-        id: &str,
-        version: i64,
-        data: serde_json::Value,
-    ) -> Result<Record>;
+        engagement_ids: &[String],
+    ) -> Result<Vec<(String, String, i64)>>;
+    /// The last `per_engagement` scan runs of each of several engagements, oldest first
+    /// within each, in one query.
+    async fn recent_runs(
+        &self,
+        engagement_ids: &[String],
+        per_engagement: i64,
+    ) -> Result<Vec<Record>>;
+    /// The newest published, concluded assessment of an offering (by conclusion date, then
+    /// by creation).
+    async fn published_assessment(&self, offering_id: &str) -> Result<Option<Record>>;
+    /// Whether the provider granted the customer `org_id` the details of an assessment
+    /// (through an engagement of which it is the customer).
+    async fn assessment_granted_to(&self, assessment_id: &str, org_id: &str) -> Result<bool>;
+    /// How many controls of each of several assessments have each result, as
+    /// (assessment, result, count), in one query.
+    async fn assessment_result_counts(
+        &self,
+        assessment_ids: &[String],
+    ) -> Result<Vec<(String, String, i64)>>;
     /// Stores a scan run (a record) with the findings it opens and the findings it
     /// changes, in one transaction; each finding's data carries its `key` (unique in the
     /// engagement), `state` and `assignee`. Returns the run.
@@ -538,7 +587,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         by: &Actor,
         run: NewRecord,
         opened: Vec<NewRecord>,
-        changed: Vec<(String, i64, serde_json::Value)>,
+        changed: Vec<RecordChange>,
     ) -> Result<Record>;
     /// Stores a file's bytes (once per content); the audit entry names its SHA-256.
     async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()>;
@@ -728,10 +777,22 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Now, as the store writes times.
+/// Now, as the store writes times: to the microsecond, and later than any time this
+/// process wrote before (a burst of writes in one microsecond is spread over the next
+/// ones), so that rows ordered by time keep the order they were written in.
 pub fn now() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    let wall = chrono::Utc::now().timestamp_micros();
+    let prev = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(wall.max(last.saturating_add(1)))
+        })
+        .unwrap_or(wall);
+    let micros = wall.max(prev.saturating_add(1));
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or_else(chrono::Utc::now)
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string()
 }
 

@@ -14,11 +14,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::audit::{AuditEntry, Checkpoint, Encoding, GENESIS, HashAlg, Signer, object_digest};
+use crate::tables::{self, Val};
 use crate::{
     Actor, ApiToken, AssigneeFilter, Blob, Confirmation, Engagement, EngagementData,
     EngagementFilter, FindingFilter, FrameworkInfo, NewFramework, NewRecord, NewToken, NewUser,
-    Org, OrgKind, Party, Record, RecordFilter, Result, Session, Store, StoreError, User, new_id,
-    now,
+    Org, OrgKind, Party, Record, RecordChange, RecordFilter, Result, Session, Store, StoreError,
+    User, new_id, now,
 };
 
 /// What a change does, for its audit entry.
@@ -129,51 +130,12 @@ impl RecordRow {
     }
 }
 
-/// A tracked finding as its table holds it.
-#[derive(sqlx::FromRow)]
-struct FindingRow {
-    id: String,
-    engagement_id: String,
-    owner_org_id: String,
-    data: String,
-    version: i64,
-    created_by: String,
-    created_at: String,
-    updated_at: String,
-}
-
-impl FindingRow {
-    fn into_record(self) -> Result<Record> {
-        let data = serde_json::from_str(&self.data)
-            .map_err(|e| StoreError::Other(format!("finding {} has corrupt data: {e}", self.id)))?;
-        Ok(Record {
-            id: self.id,
-            kind: "finding".into(),
-            owner_org_id: self.owner_org_id,
-            party_org_id: None,
-            engagement_id: Some(self.engagement_id),
-            parent_id: None,
-            data,
-            version: self.version,
-            created_by: self.created_by,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
-}
-
-const FINDING_COLUMNS: &str =
-    "id, engagement_id, owner_org_id, data, version, created_by, created_at, updated_at";
-
-/// The columns of a finding that queries filter on, from its data.
-fn finding_columns(data: &serde_json::Value) -> Result<(String, String, Option<String>)> {
-    let text = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    match (text("key"), text("state")) {
-        (Some(key), Some(state)) => Ok((key, state, text("assignee"))),
-        _ => Err(StoreError::Other(
-            "a finding needs a key and a state".into(),
-        )),
-    }
+/// `$first, $first+1, …`: `n` placeholders, for an `IN (…)` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The WHERE clause of a finding list with only the filters given, so that the indexes on
@@ -196,8 +158,6 @@ fn finding_filter(filter: &FindingFilter) -> (String, Vec<String>) {
     }
     (clause, binds)
 }
-
-const RECORD_COLUMNS: &str = "id, kind, owner_org_id, engagement_id, parent_id, data, version, created_by, created_at, updated_at, party_org_id";
 
 const ENGAGEMENT_COLUMNS: &str =
     "id, customer_org_id, name, phase, level, document, version, created_at, updated_at";
@@ -426,18 +386,21 @@ macro_rules! sql_store {
             }
 
 
-            /// `apply_records` inside `tx`; the checkpoint is the last one made, if any (every
-            /// checkpoint is in the database; the file copy gets the last).
+            /// Creates and updates records inside `tx`, each in the table of its kind (with
+            /// the columns and child rows written from its document) and each with its audit
+            /// entry; updates check versions. The checkpoint is the last one made, if any
+            /// (every checkpoint is in the database; the file copy gets the last).
             async fn records_in(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
                 by: &Actor,
                 creates: Vec<NewRecord>,
-                updates: Vec<(String, i64, serde_json::Value)>,
+                updates: Vec<RecordChange>,
             ) -> Result<(Vec<Record>, Option<Checkpoint>)> {
                 let mut out = Vec::with_capacity(creates.len() + updates.len());
                 let mut checkpoint = None;
                 for new in creates {
+                    let table = tables::of(&new.kind);
                     let at = now();
                     let r = Record {
                         id: new.id.unwrap_or_else(new_id),
@@ -452,21 +415,57 @@ macro_rules! sql_store {
                         created_at: at.clone(),
                         updated_at: at,
                     };
-                    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO records ({RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
-                        .bind(&r.id)
-                        .bind(&r.kind)
-                        .bind(&r.owner_org_id)
-                        .bind(&r.engagement_id)
-                        .bind(&r.parent_id)
-                        .bind(r.data.to_string())
-                        .bind(r.version)
-                        .bind(&r.created_by)
-                        .bind(&r.created_at)
-                        .bind(&r.updated_at)
-                        .bind(&r.party_org_id)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(unique("the record"))?;
+                    let mut columns = vec!["id", table.owner];
+                    let mut values = vec![Val::Text(Some(r.id.clone())), Val::Text(Some(r.owner_org_id.clone()))];
+                    if table.kind.is_none() {
+                        columns.push("kind");
+                        values.push(Val::Text(Some(r.kind.clone())));
+                    }
+                    for (column, value, what) in [
+                        (table.party, &r.party_org_id, "a second organisation"),
+                        (table.engagement, &r.engagement_id, "an engagement"),
+                        (table.parent, &r.parent_id, "a parent record"),
+                    ] {
+                        match (column, value) {
+                            (Some(c), v) => {
+                                columns.push(c);
+                                values.push(Val::Text(v.clone()));
+                            }
+                            (None, None) => {}
+                            (None, Some(_)) => {
+                                return Err(StoreError::Other(format!(
+                                    "a record of kind {} has no {what}",
+                                    r.kind
+                                )))
+                            }
+                        }
+                    }
+                    columns.extend(table.derived);
+                    values.extend((table.derive)(&r.data)?);
+                    columns.extend(["data", "version", "created_by", "created_at", "updated_at"]);
+                    values.extend([
+                        Val::Text(Some(r.data.to_string())),
+                        Val::Int(r.version),
+                        Val::Text(Some(r.created_by.clone())),
+                        Val::Text(Some(r.created_at.clone())),
+                        Val::Text(Some(r.updated_at.clone())),
+                    ]);
+                    let sql = format!(
+                        "INSERT INTO {} ({}) VALUES ({})",
+                        table.name,
+                        columns.join(", "),
+                        placeholders(1, values.len())
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for v in values {
+                        q = match v {
+                            Val::Text(t) => q.bind(t),
+                            Val::Int(i) => q.bind(i),
+                            Val::Bool(b) => q.bind(b),
+                        };
+                    }
+                    q.execute(&mut **tx).await.map_err(unique(&format!("the {}", r.kind)))?;
+                    self.children_in(tx, table, &r.id, &r.data).await?;
                     let action = format!("{}.create", r.kind);
                     let cp = self
                         .append(tx, by, Event {
@@ -481,32 +480,62 @@ macro_rules! sql_store {
                     checkpoint = cp.or(checkpoint);
                     out.push(r);
                 }
-                for (id, version, data) in updates {
-                    let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
-                    )))
-                    .bind(&id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
+                for RecordChange { kind, id, version, data } in updates {
+                    let table = tables::of(&kind);
+                    let (by_id, binds) = table.by_id(&kind, &id);
+                    let mut q = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {} FROM {} WHERE {by_id}",
+                        table.select(),
+                        table.name,
+                    )));
+                    for b in binds {
+                        q = q.bind(b.to_owned());
+                    }
+                    let row = q.fetch_optional(&mut **tx).await?;
                     let Some(before) = row.map(RecordRow::into_record).transpose()? else {
                         return Err(StoreError::NotFound);
                     };
                     let at = now();
-                    let done = sqlx::query(
-                        "UPDATE records SET data = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
-                    )
-                    .bind(data.to_string())
-                    .bind(&at)
-                    .bind(&id)
-                    .bind(version)
-                    .execute(&mut **tx)
-                    .await?;
+                    let derived = (table.derive)(&data)?;
+                    let mut sets: Vec<String> = table
+                        .derived
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| format!("{c} = ${}", i + 1))
+                        .collect();
+                    let n = derived.len();
+                    sets.push(format!("data = ${}", n + 1));
+                    sets.push(format!("updated_at = ${}", n + 2));
+                    sets.push("version = version + 1".into());
+                    let sql = format!(
+                        "UPDATE {} SET {} WHERE id = ${} AND version = ${}",
+                        table.name,
+                        sets.join(", "),
+                        n + 3,
+                        n + 4
+                    );
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for v in derived {
+                        q = match v {
+                            Val::Text(t) => q.bind(t),
+                            Val::Int(i) => q.bind(i),
+                            Val::Bool(b) => q.bind(b),
+                        };
+                    }
+                    let done = q
+                        .bind(data.to_string())
+                        .bind(&at)
+                        .bind(&id)
+                        .bind(version)
+                        .execute(&mut **tx)
+                        .await?;
                     if done.rows_affected() == 0 {
                         return Err(StoreError::Conflict(format!(
                             "the {} is at version {}, not {version}: read it again and retry",
                             before.kind, before.version
                         )));
                     }
+                    self.children_in(tx, table, &id, &data).await?;
                     let action = format!("{}.update", before.kind);
                     let cp = self
                         .append(tx, by, Event {
@@ -529,113 +558,43 @@ macro_rules! sql_store {
                 Ok((out, checkpoint))
             }
 
-
-            /// Writes findings inside `tx`: creates and versioned updates, each audited.
-            async fn findings_in(
+            /// Writes the child rows of record `id` (an assessment's results and grants)
+            /// again from its document.
+            async fn children_in(
                 &self,
                 tx: &mut sqlx::Transaction<'static, $db>,
-                by: &Actor,
-                creates: Vec<NewRecord>,
-                updates: Vec<(String, i64, serde_json::Value)>,
-            ) -> Result<(Vec<Record>, Option<Checkpoint>)> {
-                let mut out = Vec::with_capacity(creates.len() + updates.len());
-                let mut checkpoint = None;
-                for new in creates {
-                    let Some(engagement_id) = new.engagement_id.clone() else {
-                        return Err(StoreError::Other("a finding belongs to an engagement".into()));
-                    };
-                    let (key, state, assignee) = finding_columns(&new.data)?;
-                    let at = now();
-                    let id = new.id.unwrap_or_else(new_id);
-                    sqlx::query(
-                        "INSERT INTO findings (id, engagement_id, owner_org_id, key, state, assignee, data, version, created_by, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $9)",
-                    )
-                    .bind(&id)
-                    .bind(&engagement_id)
-                    .bind(&new.owner_org_id)
-                    .bind(&key)
-                    .bind(&state)
-                    .bind(&assignee)
-                    .bind(new.data.to_string())
-                    .bind(&by.id)
-                    .bind(&at)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(unique("the finding"))?;
-                    let cp = self
-                        .append(tx, by, Event {
-                            action: "finding.create",
-                            object_type: "finding",
-                            object_id: &id,
-                            engagement_id: Some(&engagement_id),
-                            before: None,
-                            after: Some(new.data.clone()),
-                        })
-                        .await?;
-                    checkpoint = cp.or(checkpoint);
-                    out.push(Record {
-                        id,
-                        kind: "finding".into(),
-                        owner_org_id: new.owner_org_id,
-                        party_org_id: None,
-                        engagement_id: Some(engagement_id),
-                        parent_id: None,
-                        data: new.data,
-                        version: 1,
-                        created_by: by.id.clone(),
-                        created_at: at.clone(),
-                        updated_at: at,
-                    });
-                }
-                for (id, version, data) in updates {
-                    let row: Option<FindingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {FINDING_COLUMNS} FROM findings WHERE id = $1"
+                table: &tables::Table,
+                id: &str,
+                data: &serde_json::Value,
+            ) -> Result<()> {
+                for child in table.children {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DELETE FROM {} WHERE {} = $1",
+                        child.table, child.parent
                     )))
-                    .bind(&id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    let Some(before) = row.map(FindingRow::into_record).transpose()? else {
-                        return Err(StoreError::NotFound);
-                    };
-                    let (_, state, assignee) = finding_columns(&data)?;
-                    let at = now();
-                    let done = sqlx::query(
-                        "UPDATE findings SET state = $1, assignee = $2, data = $3, version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6",
-                    )
-                    .bind(&state)
-                    .bind(&assignee)
-                    .bind(data.to_string())
-                    .bind(&at)
-                    .bind(&id)
-                    .bind(version)
+                    .bind(id)
                     .execute(&mut **tx)
                     .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::Conflict(format!(
-                            "the finding is at version {}, not {version}: read it again and retry",
-                            before.version
-                        )));
+                    let sql = format!(
+                        "INSERT INTO {} ({}, {}) VALUES ($1, {})",
+                        child.table,
+                        child.parent,
+                        child.columns.join(", "),
+                        placeholders(2, child.columns.len())
+                    );
+                    for row in (child.rows)(data)? {
+                        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(id.to_owned());
+                        for v in row {
+                            q = match v {
+                                Val::Text(t) => q.bind(t),
+                                Val::Int(i) => q.bind(i),
+                                Val::Bool(b) => q.bind(b),
+                            };
+                        }
+                        q.execute(&mut **tx).await?;
                     }
-                    let cp = self
-                        .append(tx, by, Event {
-                            action: "finding.update",
-                            object_type: "finding",
-                            object_id: &id,
-                            engagement_id: before.engagement_id.as_deref(),
-                            before: Some(before.data.clone()),
-                            after: Some(data.clone()),
-                        })
-                        .await?;
-                    checkpoint = cp.or(checkpoint);
-                    out.push(Record {
-                        data,
-                        version: before.version + 1,
-                        updated_at: at,
-                        ..before
-                    });
                 }
-                Ok((out, checkpoint))
+                Ok(())
             }
 
             async fn user_org(&self, user_id: &str) -> Result<Option<String>> {
@@ -1120,7 +1079,7 @@ macro_rules! sql_store {
                 version: i64,
                 data: EngagementData,
                 creates: Vec<NewRecord>,
-                updates: Vec<(String, i64, serde_json::Value)>,
+                updates: Vec<RecordChange>,
             ) -> Result<(Engagement, Vec<Record>)> {
                 let (_g, mut tx) = self.begin().await?;
                 let (after, first) = self.engagement_in(&mut tx, by, id, version, data).await?;
@@ -1208,43 +1167,42 @@ macro_rules! sql_store {
                     .ok_or_else(|| StoreError::Other("a created record went missing".into()))
             }
 
-            async fn get_record(&self, id: &str) -> Result<Option<Record>> {
-                let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {RECORD_COLUMNS} FROM records WHERE id = $1"
-                )))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+            async fn get_record(&self, kind: &str, id: &str) -> Result<Option<Record>> {
+                let table = tables::of(kind);
+                let (by_id, binds) = table.by_id(kind, id);
+                let mut q = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM {} WHERE {by_id}",
+                    table.select(),
+                    table.name,
+                )));
+                for b in binds {
+                    q = q.bind(b.to_owned());
+                }
+                let row = q.fetch_optional(&self.pool).await?;
                 row.map(RecordRow::into_record).transpose()
             }
 
             async fn list_records(&self, kind: &str, filter: &RecordFilter) -> Result<Vec<Record>> {
-                let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {RECORD_COLUMNS} FROM records WHERE kind = $1 \
-                     AND (CAST($2 AS TEXT) IS NULL OR owner_org_id = $2) \
-                     AND (CAST($3 AS TEXT) IS NULL OR engagement_id = $3) \
-                     AND (CAST($4 AS TEXT) IS NULL OR parent_id = $4) \
-                     AND (CAST($5 AS TEXT) IS NULL OR party_org_id = $5) \
-                     ORDER BY created_at, id"
-                )))
-                .bind(kind)
-                .bind(&filter.owner_org_id)
-                .bind(&filter.engagement_id)
-                .bind(&filter.parent_id)
-                .bind(&filter.party_org_id)
-                .fetch_all(&self.pool)
-                .await?;
+                let table = tables::of(kind);
+                let (clause, binds) = table.filter(filter);
+                let sql = format!(
+                    "SELECT {} FROM {} WHERE {clause} ORDER BY created_at, id",
+                    table.select(),
+                    table.name
+                );
+                let mut q = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(sql));
+                if table.kind.is_none() {
+                    q = q.bind(kind.to_owned());
+                }
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(RecordRow::into_record).collect()
             }
 
-            async fn update_record(
-                &self,
-                by: &Actor,
-                id: &str,
-                version: i64,
-                data: serde_json::Value,
-            ) -> Result<Record> {
-                self.apply_records(by, Vec::new(), vec![(id.to_owned(), version, data)])
+            async fn update_record(&self, by: &Actor, change: RecordChange) -> Result<Record> {
+                self.apply_records(by, Vec::new(), vec![change])
                     .await?
                     .pop()
                     .ok_or(StoreError::NotFound)
@@ -1254,7 +1212,7 @@ macro_rules! sql_store {
                 &self,
                 by: &Actor,
                 creates: Vec<NewRecord>,
-                updates: Vec<(String, i64, serde_json::Value)>,
+                updates: Vec<RecordChange>,
             ) -> Result<Vec<Record>> {
                 let (_g, mut tx) = self.begin().await?;
                 let (out, cp) = self.records_in(&mut tx, by, creates, updates).await?;
@@ -1277,12 +1235,13 @@ macro_rules! sql_store {
                 let (total,) = count.fetch_one(&self.pool).await?;
                 let n = binds.len();
                 let page_sql = format!(
-                    "SELECT {FINDING_COLUMNS} FROM findings WHERE {clause} \
+                    "SELECT {} FROM findings WHERE {clause} \
                      ORDER BY created_at, id LIMIT ${} OFFSET ${}",
+                    tables::FINDINGS.select(),
                     n + 2,
                     n + 3
                 );
-                let mut page = sqlx::query_as::<_, FindingRow>(sqlx::AssertSqlSafe(page_sql))
+                let mut page = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(page_sql))
                     .bind(engagement_id);
                 for b in &binds {
                     page = page.bind(b);
@@ -1294,7 +1253,7 @@ macro_rules! sql_store {
                     .await?;
                 let list = rows
                     .into_iter()
-                    .map(FindingRow::into_record)
+                    .map(RecordRow::into_record)
                     .collect::<Result<Vec<_>>>()?;
                 Ok((list, total))
             }
@@ -1308,29 +1267,92 @@ macro_rules! sql_store {
                 .await?)
             }
 
-            async fn get_finding(&self, id: &str) -> Result<Option<Record>> {
-                let row: Option<FindingRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {FINDING_COLUMNS} FROM findings WHERE id = $1"
-                )))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(FindingRow::into_record).transpose()
+            async fn count_findings_of(
+                &self,
+                engagement_ids: &[String],
+            ) -> Result<Vec<(String, String, i64)>> {
+                if engagement_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!(
+                    "SELECT engagement_id, state, COUNT(*) FROM findings WHERE engagement_id IN ({}) \
+                     GROUP BY engagement_id, state ORDER BY engagement_id, state",
+                    placeholders(1, engagement_ids.len())
+                );
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for id in engagement_ids {
+                    q = q.bind(id);
+                }
+                Ok(q.fetch_all(&self.pool).await?)
             }
 
-            async fn update_finding(
+            async fn recent_runs(
                 &self,
-                by: &Actor,
-                id: &str,
-                version: i64,
-                data: serde_json::Value,
-            ) -> Result<Record> {
-                let (_g, mut tx) = self.begin().await?;
-                let (mut out, cp) = self
-                    .findings_in(&mut tx, by, Vec::new(), vec![(id.to_owned(), version, data)])
-                    .await?;
-                self.commit(tx, cp).await?;
-                out.pop().ok_or(StoreError::NotFound)
+                engagement_ids: &[String],
+                per_engagement: i64,
+            ) -> Result<Vec<Record>> {
+                if engagement_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let n = engagement_ids.len();
+                let sql = format!(
+                    "SELECT {} FROM (SELECT *, ROW_NUMBER() OVER \
+                     (PARTITION BY engagement_id ORDER BY created_at DESC, id DESC) AS recency \
+                     FROM scan_runs WHERE engagement_id IN ({})) AS ranked \
+                     WHERE recency <= ${} ORDER BY engagement_id, created_at, id",
+                    tables::SCAN_RUNS.select(),
+                    placeholders(1, n),
+                    n + 1
+                );
+                let mut q = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(sql));
+                for id in engagement_ids {
+                    q = q.bind(id);
+                }
+                let rows = q.bind(per_engagement).fetch_all(&self.pool).await?;
+                rows.into_iter().map(RecordRow::into_record).collect()
+            }
+
+            async fn published_assessment(&self, offering_id: &str) -> Result<Option<Record>> {
+                let row: Option<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM assessments WHERE offering_id = $1 AND published AND outcome IS NOT NULL \
+                     ORDER BY concluded_on DESC, created_at DESC, id DESC LIMIT 1",
+                    tables::ASSESSMENTS.select()
+                )))
+                .bind(offering_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(RecordRow::into_record).transpose()
+            }
+
+            async fn assessment_granted_to(&self, assessment_id: &str, org_id: &str) -> Result<bool> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT CAST(1 AS BIGINT) FROM assessment_grants g JOIN engagements e ON e.id = g.engagement_id \
+                     WHERE g.assessment_id = $1 AND e.customer_org_id = $2 LIMIT 1",
+                )
+                .bind(assessment_id)
+                .bind(org_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            async fn assessment_result_counts(
+                &self,
+                assessment_ids: &[String],
+            ) -> Result<Vec<(String, String, i64)>> {
+                if assessment_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!(
+                    "SELECT assessment_id, result, COUNT(*) FROM assessment_results \
+                     WHERE assessment_id IN ({}) GROUP BY assessment_id, result ORDER BY assessment_id, result",
+                    placeholders(1, assessment_ids.len())
+                );
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for id in assessment_ids {
+                    q = q.bind(id);
+                }
+                Ok(q.fetch_all(&self.pool).await?)
             }
 
             async fn record_scan(
@@ -1338,11 +1360,11 @@ macro_rules! sql_store {
                 by: &Actor,
                 run: NewRecord,
                 opened: Vec<NewRecord>,
-                changed: Vec<(String, i64, serde_json::Value)>,
+                changed: Vec<RecordChange>,
             ) -> Result<Record> {
                 let (_g, mut tx) = self.begin().await?;
                 let (mut runs, first) = self.records_in(&mut tx, by, vec![run], Vec::new()).await?;
-                let (_, last) = self.findings_in(&mut tx, by, opened, changed).await?;
+                let (_, last) = self.records_in(&mut tx, by, opened, changed).await?;
                 self.commit(tx, last.or(first)).await?;
                 runs.pop()
                     .ok_or_else(|| StoreError::Other("a written run went missing".into()))

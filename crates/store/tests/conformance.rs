@@ -455,16 +455,24 @@ async fn records_and_blobs(b: Backend) {
         scan.id
     );
     let up = s
-        .update_record(&admin(), &offering.id, 1, json!({ "name": "ECS v2" }))
+        .update_record(
+            &admin(),
+            RecordChange::of(&offering, json!({ "name": "ECS v2" })),
+        )
         .await
         .unwrap();
     assert_eq!(up.version, 2);
     assert!(matches!(
-        s.update_record(&admin(), &offering.id, 1, json!({})).await,
+        s.update_record(&admin(), RecordChange::of(&offering, json!({})))
+            .await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
-        s.get_record(&offering.id).await.unwrap().unwrap().data["name"],
+        s.get_record("offering", &offering.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .data["name"],
         "ECS v2"
     );
     // A batch is all or nothing: a stale update rolls back the creations with it.
@@ -486,7 +494,7 @@ async fn records_and_blobs(b: Backend) {
         .apply_records(
             &admin(),
             vec![new(1), new(2)],
-            vec![(offering.id.clone(), 1, json!({}))],
+            vec![RecordChange::of(&offering, json!({}))],
         )
         .await;
     assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
@@ -501,13 +509,22 @@ async fn records_and_blobs(b: Backend) {
         .apply_records(
             &admin(),
             vec![new(1), new(2)],
-            vec![(offering.id.clone(), 2, json!({ "name": "ECS v3" }))],
+            vec![RecordChange::at(
+                "offering",
+                &offering.id,
+                2,
+                json!({ "name": "ECS v3" }),
+            )],
         )
         .await
         .unwrap();
     assert_eq!(done.len(), 3);
     assert_eq!(
-        s.get_record(&offering.id).await.unwrap().unwrap().version,
+        s.get_record("offering", &offering.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
         3
     );
     // An id chosen beforehand is kept, so other writes of the batch can refer to it.
@@ -523,7 +540,7 @@ async fn records_and_blobs(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.id, chosen);
-    assert!(s.get_record(&chosen).await.unwrap().is_some());
+    assert!(s.get_record("note", &chosen).await.unwrap().is_some());
     // A second organisation a record concerns lists it too.
     let shared = s
         .create_record(
@@ -550,7 +567,7 @@ async fn records_and_blobs(b: Backend) {
     assert_eq!(theirs[0].party_org_id.as_deref(), Some(c2.id.as_str()));
     // Records of an engagement go with it.
     s.delete_engagement(&admin(), &e.id, None).await.unwrap();
-    assert!(s.get_record(&scan.id).await.unwrap().is_none());
+    assert!(s.get_record("scan", &scan.id).await.unwrap().is_none());
     // Blobs are stored once per content; each filing is audited with the hash.
     let blob = Blob {
         sha256: "ab".repeat(32),
@@ -678,7 +695,12 @@ async fn engagement_and_records_in_one_transaction(b: Backend) {
             1,
             data("one", "selection", "general", vec![]),
             vec![note(1)],
-            vec![(existing.id.clone(), 7, json!({ "n": 9 }))],
+            vec![RecordChange::at(
+                "transition",
+                &existing.id,
+                7,
+                json!({ "n": 9 }),
+            )],
         )
         .await;
     assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
@@ -718,7 +740,7 @@ async fn engagement_and_records_in_one_transaction(b: Backend) {
             1,
             data("one", "selection", "general", vec![]),
             vec![note(1)],
-            vec![(existing.id.clone(), 1, json!({ "n": 2 }))],
+            vec![RecordChange::of(&existing, json!({ "n": 2 }))],
         )
         .await
         .unwrap();
@@ -751,7 +773,7 @@ async fn findings_are_filtered_and_paged(b: Backend) {
         )
         .of_engagement(e.id.clone())
     };
-    let run = NewRecord::new("scan_run", c1.id.clone(), json!({})).of_engagement(e.id.clone());
+    let run = NewRecord::new("scan_run", c1.id.clone(), run_data(3)).of_engagement(e.id.clone());
     let opened: Vec<NewRecord> = (0..10)
         .map(|i| {
             let state = if i % 5 == 0 { "accepted" } else { "open" };
@@ -805,27 +827,30 @@ async fn findings_are_filtered_and_paged(b: Backend) {
     // Versioned updates; the state column follows the data.
     let first = &all(FindingFilter::default()).await.0[1];
     let fixed = s
-        .update_finding(
+        .update_record(
             &admin(),
-            &first.id,
-            1,
-            json!({ "key": "R|b1", "state": "fixed", "assignee": null }),
+            RecordChange::of(
+                first,
+                json!({ "key": "R|b1", "state": "fixed", "assignee": null }),
+            ),
         )
         .await
         .unwrap();
     assert_eq!(fixed.version, 2);
     assert!(matches!(
-        s.update_finding(
+        s.update_record(
             &admin(),
-            &first.id,
-            1,
-            json!({ "key": "R|b1", "state": "open" })
+            RecordChange::of(first, json!({ "key": "R|b1", "state": "open" })),
         )
         .await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
-        s.get_finding(&first.id).await.unwrap().unwrap().data["state"],
+        s.get_record("finding", &first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .data["state"],
         "fixed"
     );
     // A key already tracked in the engagement: the whole scan is refused, its run too.
@@ -844,6 +869,260 @@ async fn findings_are_filtered_and_paged(b: Backend) {
             .unwrap()
             .len(),
         runs
+    );
+    assert!(verify(s, b.dir.path()).await.unwrap().ok());
+}
+
+/// A scan run's document, with the counts its table keeps.
+fn run_data(failed: i64) -> serde_json::Value {
+    json!({ "source": "upload", "failed": failed, "passed": 2, "unknown": 0, "resources": 5 })
+}
+
+/// Assessments and scan runs in their own tables: listed by offering, provider and
+/// assessor; the published one, the grants and the result counts come from their columns
+/// and child tables, which follow every write; the latest runs and the finding counts of
+/// several engagements come in one query each.
+async fn assessments_and_runs_have_their_tables(b: Backend) {
+    let s = &*b.store;
+    let (c1, c2, p) = orgs(s).await;
+    let a_org = s
+        .create_org(&admin(), "Assessor", OrgKind::Assessor)
+        .await
+        .unwrap();
+    let offering = s
+        .create_record(
+            &admin(),
+            NewRecord::new("offering", p.id.clone(), json!({ "name": "ECS" })),
+        )
+        .await
+        .unwrap();
+    let doc = |results: serde_json::Value,
+               conclusion: serde_json::Value,
+               published: bool,
+               grants: Vec<&str>| {
+        json!({
+            "offering_id": offering.id, "assessor_org_id": a_org.id, "level": "general",
+            "results": results, "conclusion": conclusion, "published": published, "grants": grants,
+        })
+    };
+    let new = |d: serde_json::Value| {
+        NewRecord::new("assessment", p.id.clone(), d)
+            .under(offering.id.clone())
+            .concerning(a_org.id.clone())
+    };
+    let first = s
+        .create_record(&admin(), new(doc(json!({}), json!(null), false, vec![])))
+        .await
+        .unwrap();
+    let second = s
+        .create_record(&admin(), new(doc(json!({}), json!(null), false, vec![])))
+        .await
+        .unwrap();
+    assert_eq!(first.kind, "assessment");
+    assert_eq!(first.parent_id.as_deref(), Some(offering.id.as_str()));
+    for filter in [
+        RecordFilter {
+            parent_id: Some(offering.id.clone()),
+            ..Default::default()
+        },
+        RecordFilter {
+            owner_org_id: Some(p.id.clone()),
+            ..Default::default()
+        },
+        RecordFilter {
+            party_org_id: Some(a_org.id.clone()),
+            ..Default::default()
+        },
+    ] {
+        let ids: Vec<String> = s
+            .list_records("assessment", &filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, [first.id.clone(), second.id.clone()], "{filter:?}");
+    }
+    assert!(
+        s.list_records("assessment", &RecordFilter::engagement("x"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A record of another kind is not found under this one.
+    assert!(s.get_record("offering", &first.id).await.unwrap().is_none());
+    assert!(
+        s.published_assessment(&offering.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let e1 = s
+        .create_engagement(
+            &admin(),
+            &c1.id,
+            data("one", "selection", "general", vec![]),
+        )
+        .await
+        .unwrap();
+    let e2 = s
+        .create_engagement(
+            &admin(),
+            &c2.id,
+            data("two", "selection", "general", vec![]),
+        )
+        .await
+        .unwrap();
+    let results = json!({
+        "A-1": { "result": "satisfied" }, "A-2": { "result": "satisfied" },
+        "A-3": { "result": "not_satisfied" }
+    });
+    let pass = |date: &str| json!({ "outcome": "pass", "level": "general", "date": date, "valid_until": "2029-01-01" });
+    let first = s
+        .update_record(
+            &admin(),
+            RecordChange::of(
+                &first,
+                doc(results.clone(), pass("2026-03-01"), true, vec![&e1.id]),
+            ),
+        )
+        .await
+        .unwrap();
+    s.update_record(
+        &admin(),
+        RecordChange::of(
+            &second,
+            doc(
+                json!({ "A-1": { "result": "not_satisfied" } }),
+                pass("2026-02-01"),
+                true,
+                vec![],
+            ),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.published_assessment(&offering.id)
+            .await
+            .unwrap()
+            .map(|r| r.id),
+        Some(first.id.clone())
+    );
+    assert!(s.assessment_granted_to(&first.id, &c1.id).await.unwrap());
+    assert!(!s.assessment_granted_to(&first.id, &c2.id).await.unwrap());
+    assert!(!s.assessment_granted_to(&second.id, &c1.id).await.unwrap());
+    let counts = s
+        .assessment_result_counts(&[first.id.clone(), second.id.clone()])
+        .await
+        .unwrap();
+    let of = |id: &str| {
+        counts
+            .iter()
+            .filter(|c| c.0 == id)
+            .map(|c| (c.1.as_str(), c.2))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(&first.id), [("not_satisfied", 1), ("satisfied", 2)]);
+    assert_eq!(of(&second.id), [("not_satisfied", 1)]);
+    // The child rows follow the document: results and grants taken out are gone.
+    let first = s
+        .update_record(
+            &admin(),
+            RecordChange::of(
+                &first,
+                doc(
+                    json!({ "A-1": { "result": "satisfied" } }),
+                    pass("2026-03-01"),
+                    false,
+                    vec![&e2.id],
+                ),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.version, 3);
+    let counts = s
+        .assessment_result_counts(std::slice::from_ref(&first.id))
+        .await
+        .unwrap();
+    assert_eq!(counts, [(first.id.clone(), "satisfied".to_owned(), 1)]);
+    assert!(!s.assessment_granted_to(&first.id, &c1.id).await.unwrap());
+    assert!(s.assessment_granted_to(&first.id, &c2.id).await.unwrap());
+    assert_eq!(
+        s.published_assessment(&offering.id)
+            .await
+            .unwrap()
+            .map(|r| r.id),
+        Some(second.id.clone())
+    );
+    // A document without what the columns need is refused, and nothing is written.
+    let head = s.audit_head().await.unwrap();
+    let bad = s
+        .update_record(&admin(), RecordChange::of(&first, json!({ "results": {} })))
+        .await;
+    assert!(matches!(bad, Err(StoreError::Other(_))), "{bad:?}");
+    assert_eq!(s.audit_head().await.unwrap(), head);
+
+    // Runs: the latest of each engagement in one query, oldest first within each.
+    for (e, n) in [(&e1, 4), (&e2, 2)] {
+        for i in 0..n {
+            s.record_scan(
+                &admin(),
+                NewRecord::new("scan_run", e.customer_org_id.clone(), run_data(i)).of_engagement(e.id.clone()),
+                vec![NewRecord::new("finding", e.customer_org_id.clone(), json!({ "key": format!("R|{i}"), "state": if i % 2 == 0 { "open" } else { "fixed" } })).of_engagement(e.id.clone())],
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let recent = s
+        .recent_runs(&[e1.id.clone(), e2.id.clone()], 3)
+        .await
+        .unwrap();
+    let failed = |e: &str| {
+        recent
+            .iter()
+            .filter(|r| r.engagement_id.as_deref() == Some(e))
+            .map(|r| r.data["failed"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(failed(&e1.id), [1, 2, 3]);
+    assert_eq!(failed(&e2.id), [0, 1]);
+    assert!(recent.iter().all(|r| r.kind == "scan_run"));
+    assert!(s.recent_runs(&[], 3).await.unwrap().is_empty());
+    let counts = s
+        .count_findings_of(&[e1.id.clone(), e2.id.clone()])
+        .await
+        .unwrap();
+    let of = |e: &str| {
+        counts
+            .iter()
+            .filter(|c| c.0 == e)
+            .map(|c| (c.1.as_str(), c.2))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(&e1.id), [("fixed", 2), ("open", 2)]);
+    assert_eq!(of(&e2.id), [("fixed", 1), ("open", 1)]);
+    let incomplete = s
+        .create_record(
+            &admin(),
+            NewRecord::new("scan_run", c1.id.clone(), json!({ "source": "upload" }))
+                .of_engagement(e1.id.clone()),
+        )
+        .await;
+    assert!(
+        matches!(incomplete, Err(StoreError::Other(_))),
+        "{incomplete:?}"
+    );
+    // An engagement's runs go with it.
+    s.delete_engagement(&admin(), &e2.id, None).await.unwrap();
+    assert!(
+        s.list_records("scan_run", &RecordFilter::engagement(&e2.id))
+            .await
+            .unwrap()
+            .is_empty()
     );
     assert!(verify(s, b.dir.path()).await.unwrap().ok());
 }
@@ -882,6 +1161,7 @@ suite!(
     versions_conflict,
     engagement_and_records_in_one_transaction,
     findings_are_filtered_and_paged,
+    assessments_and_runs_have_their_tables,
     confirmations,
     audit_chain_verifies_and_is_append_only,
     records_and_blobs,

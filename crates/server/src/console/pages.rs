@@ -323,7 +323,8 @@ pub struct DashboardPage {
     expiring: Vec<Expiring>,
     total_blockers: usize,
     total_findings: usize,
-    assessments: Vec<(String, String, String)>,
+    /// id, level, status, results so far
+    assessments: Vec<(String, String, String, String)>,
     is_customer: bool,
     /// Supervision across the engagements with scans: per family over every latest run,
     /// and one row per engagement.
@@ -354,6 +355,10 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     let (items, _) = match state.store.list_engagements(&org.id, &filter).await {
         Ok(x) => x,
         Err(e) => return super::refused(&v, &ApiError::from(e)),
+    };
+    let mut overview = match crate::services::posture::portfolio(&state, &items, 12).await {
+        Ok(x) => x,
+        Err(e) => return super::refused(&v, &e),
     };
     let today = chrono::Utc::now().date_naive();
     let mut rows = Vec::new();
@@ -413,25 +418,18 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
                 });
             }
         }
-        let open_findings = crate::services::posture::finding_counts(&state, &e)
-            .await
-            .ok()
-            .and_then(|c| {
-                c.get(cloudward_domain::workflow::FindingState::Open.id())
-                    .copied()
-            })
+        let seen = overview.remove(&e.id).unwrap_or_default();
+        let open_findings = seen
+            .findings
+            .get(cloudward_domain::workflow::FindingState::Open.id())
+            .copied()
             .unwrap_or(0);
-        let runs = crate::services::posture::runs_of(&state, &e)
-            .await
-            .unwrap_or_default();
+        let runs = seen.runs;
         if let Some(last) = runs.last() {
             count_families(&state, &last.run, &mut portfolio);
             let at = last.run.at.as_str();
             let failed: Vec<u64> = runs
                 .iter()
-                .rev()
-                .take(12)
-                .rev()
                 .map(|r| u64::try_from(r.run.failed).unwrap_or(0))
                 .collect();
             posture.push(PostureRow {
@@ -474,13 +472,41 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         Some(OrgKind::Assessor | OrgKind::Provider)
     ) && let Ok(list) = crate::workflow::organisation_assessments(&state, &org.id).await
     {
+        let ids: Vec<String> = list.iter().map(|r| r.id.clone()).collect();
+        let counts = state
+            .store
+            .assessment_result_counts(&ids)
+            .await
+            .unwrap_or_default();
         for r in list {
+            let results = cloudward_domain::workflow::ControlResult::ALL
+                .iter()
+                .filter_map(|res| {
+                    counts
+                        .iter()
+                        .find(|(a, c, _)| *a == r.id && c == res.id())
+                        .map(|(_, _, n)| {
+                            format!("{} {n}", ui.t(&format!("ui.result.{}", res.id())))
+                        })
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
             let level = r.data.get("level").and_then(|s| s.as_str()).unwrap_or("");
             let status = match r.data.get("conclusion").and_then(|c| c.get("outcome")) {
                 Some(o) => ui.t(&format!("ui.outcome.{}", o.as_str().unwrap_or(""))),
                 None => ui.t("ui.in_progress"),
             };
-            assessments.push((r.id.clone(), ui.t(&format!("level.{level}")), status));
+            let results = if results.is_empty() {
+                ui.t("ui.no_results_yet")
+            } else {
+                results
+            };
+            assessments.push((
+                r.id.clone(),
+                ui.t(&format!("level.{level}")),
+                status,
+                results,
+            ));
         }
     }
     let total_blockers = rows.iter().map(|r| r.blockers).sum();

@@ -9,7 +9,7 @@ use cloudward_domain::ProtectionLevel;
 use cloudward_domain::workflow::{
     self as rules, AssessmentSummary, Conclusion, ControlAssessment, ControlResult, Outcome,
 };
-use cloudward_store::{NewRecord, OrgKind, Record};
+use cloudward_store::{NewRecord, OrgKind, Record, RecordChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -76,7 +76,10 @@ async fn save(
 ) -> ApiResult<AssessmentView> {
     let r = state
         .store
-        .update_record(&p.actor, id, version, to_value(a)?)
+        .update_record(
+            &p.actor,
+            RecordChange::at("assessment", id, version, to_value(a)?),
+        )
         .await?;
     view(state, &r, true)
 }
@@ -173,9 +176,11 @@ pub async fn record_results(
             None => previous.map(|r| r.evidence.clone()).unwrap_or_default(),
             Some(ids) => {
                 for e in &ids {
-                    let known = state.store.get_record(e).await?.is_some_and(|r| {
-                        r.kind == "assessment_evidence" && r.parent_id.as_deref() == Some(id)
-                    });
+                    let known = state
+                        .store
+                        .get_record("assessment_evidence", e)
+                        .await?
+                        .is_some_and(|r| r.parent_id.as_deref() == Some(id));
                     if !known {
                         return Err(
                             ApiError::bad_request("api.unknown_assessment_evidence").arg("id", e)

@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;
-use cloudward_store::{NewRecord, RecordFilter};
+use cloudward_store::{NewRecord, RecordChange, RecordFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -183,7 +183,7 @@ pub async fn attach_to_result(
                     .with_id(evidence_id.clone())
                     .under(id.to_owned()),
             ],
-            vec![(id.to_owned(), r.version, to_value(&a)?)],
+            vec![RecordChange::of(&r, to_value(&a)?)],
         )
         .await?;
     Ok(AttachedView {

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use cloudward_domain::workflow::{self as rules, FindingChange, FindingRefusal, FindingState};
-use cloudward_store::{AssigneeFilter, FindingFilter, Record};
+use cloudward_store::{AssigneeFilter, FindingFilter, Record, RecordChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -99,7 +99,7 @@ pub async fn act(
     let (e, _) = acting(state, p, id, Action::FindingAct).await?;
     let r = state
         .store
-        .get_finding(finding)
+        .get_record("finding", finding)
         .await?
         .filter(|r| r.engagement_id.as_deref() == Some(e.id.as_str()))
         .ok_or_else(ApiError::not_found)?;
@@ -143,7 +143,10 @@ pub async fn act(
     };
     let r = state
         .store
-        .update_finding(&p.actor, &r.id, version, to_value(&f)?)
+        .update_record(
+            &p.actor,
+            RecordChange::at("finding", &r.id, version, to_value(&f)?),
+        )
         .await?;
     view(&r)
 }

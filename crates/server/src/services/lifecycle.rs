@@ -17,7 +17,9 @@ use cloudward_domain::workflow::{
     self as rules, DeletionAttestation, ExitRecord, Manifest, ManifestComparison, Outcome,
     ScopeItem,
 };
-use cloudward_store::{Confirmation, Engagement, EngagementData, NewRecord, Party, RecordFilter};
+use cloudward_store::{
+    Confirmation, Engagement, EngagementData, NewRecord, Party, RecordChange, RecordFilter,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -149,7 +151,7 @@ pub async fn use_offering(
         .list_records("offering_use", &RecordFilter::engagement(&e.id))
         .await?;
     let (creates, updates) = match existing.first() {
-        Some(u) => (Vec::new(), vec![(u.id.clone(), u.version, use_data)]),
+        Some(u) => (Vec::new(), vec![RecordChange::of(u, use_data)]),
         None => (
             vec![
                 NewRecord::new("offering_use", e.customer_org_id.clone(), use_data)
@@ -559,7 +561,7 @@ pub async fn exit_step(
         None => cloudward_store::new_id(),
     };
     let (creates, updates) = match &existing {
-        Some((r, _)) => (Vec::new(), vec![(r.id.clone(), r.version, to_value(&x)?)]),
+        Some((r, _)) => (Vec::new(), vec![RecordChange::of(r, to_value(&x)?)]),
         None => (
             vec![
                 NewRecord::new("exit", e.customer_org_id.clone(), to_value(&x)?)

@@ -2,7 +2,7 @@
 //! the customer's acknowledgements (deadlines are the domain's rule).
 
 use cloudward_domain::workflow::{self, NoticeKind};
-use cloudward_store::{NewRecord, RecordFilter};
+use cloudward_store::{NewRecord, RecordChange, RecordFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -125,9 +125,9 @@ pub async fn acknowledge(
     let (e, _) = acting(state, p, engagement_id, Action::NoticeAck).await?;
     let r = state
         .store
-        .get_record(notice_id)
+        .get_record("notice", notice_id)
         .await?
-        .filter(|r| r.kind == "notice" && r.engagement_id.as_deref() == Some(e.id.as_str()))
+        .filter(|r| r.engagement_id.as_deref() == Some(e.id.as_str()))
         .ok_or_else(ApiError::not_found)?;
     let mut n: NoticeData = parse_data(&r)?;
     if n.acknowledged_at.is_some() {
@@ -143,7 +143,7 @@ pub async fn acknowledge(
     n.acknowledged_by = Some(p.actor.id.clone());
     let r = state
         .store
-        .update_record(&p.actor, &r.id, r.version, to_value(&n)?)
+        .update_record(&p.actor, RecordChange::of(&r, to_value(&n)?))
         .await?;
     Ok(AckView {
         id: r.id,

@@ -2,7 +2,7 @@
 //! third-party assessment ("assess first, use after").
 
 use cloudward_domain::workflow::{self as rules, AssessmentSummary, Conclusion, Offering};
-use cloudward_store::{NewRecord, Record, RecordFilter};
+use cloudward_store::{NewRecord, Record, RecordChange, RecordFilter};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -124,12 +124,15 @@ pub async fn update(
         .store
         .update_record(
             &p.actor,
-            id,
-            version.unwrap_or(r.version),
-            to_value(&OfferingData {
-                offering: to_value(offering)?,
-                published,
-            })?,
+            RecordChange::at(
+                "offering",
+                id,
+                version.unwrap_or(r.version),
+                to_value(&OfferingData {
+                    offering: to_value(offering)?,
+                    published,
+                })?,
+            ),
         )
         .await?;
     view(state, &r).await

@@ -88,6 +88,44 @@ pub async fn finding_counts(
         .collect())
 }
 
+/// What an overview shows of one engagement: its tracked findings per state and its
+/// latest runs, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct EngagementPosture {
+    pub findings: BTreeMap<String, usize>,
+    pub runs: Vec<RunView>,
+}
+
+/// The findings per state and the last `runs` runs of engagements the caller has loaded
+/// (a list it may see), in two queries whatever their number: the dashboard's source.
+pub async fn portfolio(
+    state: &AppState,
+    engagements: &[Engagement],
+    runs: i64,
+) -> ApiResult<BTreeMap<String, EngagementPosture>> {
+    let ids: Vec<String> = engagements.iter().map(|e| e.id.clone()).collect();
+    let mut out: BTreeMap<String, EngagementPosture> = ids
+        .iter()
+        .map(|id| (id.clone(), EngagementPosture::default()))
+        .collect();
+    for (e, s, n) in state.store.count_findings_of(&ids).await? {
+        if let Some(p) = out.get_mut(&e) {
+            p.findings.insert(s, usize::try_from(n).unwrap_or(0));
+        }
+    }
+    for r in state.store.recent_runs(&ids, runs).await? {
+        let Some(p) = r.engagement_id.as_ref().and_then(|e| out.get_mut(e)) else {
+            continue;
+        };
+        p.runs.push(RunView {
+            id: r.id.clone(),
+            engagement_id: r.engagement_id.clone(),
+            run: parse_data(&r)?,
+        });
+    }
+    Ok(out)
+}
+
 /// One scan run, if the caller sees its engagement.
 pub async fn run(state: &AppState, p: &Principal, id: &str) -> ApiResult<RunView> {
     let (r, run) = visible_run(state, p, id, Action::ScanRunRead).await?;
@@ -216,7 +254,7 @@ pub async fn alerts(
     if let Some(u) = uses.first() {
         let u: UseData = parse_data(u)?;
         let conclusion = match &u.assessment_id {
-            Some(aid) => match state.store.get_record(aid).await? {
+            Some(aid) => match state.store.get_record("assessment", aid).await? {
                 Some(r) => parse_data::<AssessmentData>(&r)?.conclusion,
                 None => None,
             },
