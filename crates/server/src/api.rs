@@ -18,7 +18,7 @@ use cloudward_domain::check::{self, CheckError};
 use cloudward_domain::classify::{self, Refusal};
 use cloudward_domain::engagement::{self, EngagementFile};
 use cloudward_domain::responsibility::{Matrix, Override};
-use cloudward_store::{Confirmation, Engagement, EngagementFilter, OrgKind, Party};
+use cloudward_store::{Confirmation, Engagement, EngagementFilter, Party};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -76,18 +76,30 @@ pub(crate) fn invalid_json(path: &str, e: &serde_json::Error) -> ApiError {
         .arg("detail", e.to_string())
 }
 
+/// A list filter's value that is none of those `accepted`.
+fn bad_filter<const N: usize>(name: &str, value: &str, accepted: [&str; N]) -> ApiError {
+    ApiError::bad_request("api.bad_filter")
+        .arg("name", name)
+        .arg("value", value)
+        .arg("accepted", accepted.join(", "))
+}
+
 /// An engagement as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EngagementView {
     pub id: String,
     pub name: String,
     pub customer_org_id: String,
-    pub phase: String,
-    pub level: Option<String>,
+    /// planning, selection, operation, exit or closed
+    #[schema(value_type = String)]
+    pub phase: cloudward_store::Phase,
+    /// general, enhanced or advanced
+    #[schema(value_type = Option<String>)]
+    pub level: Option<cloudward_store::ProtectionLevel>,
     /// Send it back when updating: a stale version gets 409.
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
     /// provider / assessor / security_service_provider → organisation id.
     pub parties: BTreeMap<String, String>,
     /// The engagement file (see `cloudward schema engagement`); in single reads only.
@@ -167,9 +179,14 @@ pub(crate) fn parse_document(doc: &serde_json::Value) -> ApiResult<EngagementFil
 }
 
 /// Phase and level as stored for filtering; a classified system is refused.
-pub(crate) fn summarise(file: &EngagementFile) -> ApiResult<(String, Option<String>)> {
+pub(crate) fn summarise(
+    file: &EngagementFile,
+) -> ApiResult<(
+    cloudward_store::Phase,
+    Option<cloudward_store::ProtectionLevel>,
+)> {
     let level = match classify::classify(&file.information, file.business) {
-        Ok(r) => Some(r.level.id().to_owned()),
+        Ok(r) => Some(r.level),
         Err(Refusal::Classified) => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -179,7 +196,7 @@ pub(crate) fn summarise(file: &EngagementFile) -> ApiResult<(String, Option<Stri
         }
         Err(Refusal::NoInformation) => None,
     };
-    Ok((file.phase.id().to_owned(), level))
+    Ok((file.phase, level))
 }
 
 pub(crate) async fn parties(
@@ -192,7 +209,7 @@ pub(crate) async fn parties(
             return Err(ApiError::bad_request("api.bad_party_seat").arg("seat", seat));
         };
         let org = state.store.get_org(org_id).await?;
-        if org.as_ref().and_then(|o| OrgKind::parse(&o.kind)) != Some(party.org_kind()) {
+        if org.as_ref().map(|o| o.kind) != Some(party.org_kind()) {
             return Err(ApiError::bad_request("api.bad_party")
                 .arg("seat", seat)
                 .arg("kind", party.org_kind().id()));
@@ -247,26 +264,26 @@ pub async fn list(
         return Err(ApiError::bad_request("api.bad_limit"));
     }
     let offset = q.offset.unwrap_or(0).max(0);
-    for (name, value, accepted) in [
-        (
-            "phase",
-            &q.phase,
-            &["planning", "selection", "operation", "exit", "closed"][..],
-        ),
-        ("level", &q.level, &["general", "enhanced", "advanced"][..]),
-    ] {
-        if let Some(v) = value
-            && !accepted.contains(&v.as_str())
-        {
-            return Err(ApiError::bad_request("api.bad_filter")
-                .arg("name", name)
-                .arg("value", v)
-                .arg("accepted", accepted.join(", ")));
-        }
-    }
+    let phase =
+        match &q.phase {
+            None => None,
+            Some(v) => Some(cloudward_store::Phase::parse(v).ok_or_else(|| {
+                bad_filter("phase", v, cloudward_store::Phase::ALL.map(|p| p.id()))
+            })?),
+        };
+    let level = match &q.level {
+        None => None,
+        Some(v) => Some(cloudward_store::ProtectionLevel::parse(v).ok_or_else(|| {
+            bad_filter(
+                "level",
+                v,
+                cloudward_store::ProtectionLevel::ALL.map(|l| l.id()),
+            )
+        })?),
+    };
     let filter = EngagementFilter {
-        phase: q.phase,
-        level: q.level,
+        phase,
+        level,
         limit,
         offset,
     };
@@ -584,7 +601,7 @@ pub async fn responsibility(
                 .collect();
             let pending: Vec<String> = responsible
                 .iter()
-                .filter(|r| !mine.iter().any(|c| &c.party == *r))
+                .filter(|r| !mine.iter().any(|c| c.party.id() == r.as_str()))
                 .cloned()
                 .collect();
             to_confirm += responsible.len();

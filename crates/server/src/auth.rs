@@ -56,7 +56,7 @@ impl Principal {
     }
 
     pub fn org_kind(&self) -> Option<OrgKind> {
-        self.org.as_ref().and_then(|o| OrgKind::parse(&o.kind))
+        self.org.as_ref().map(|o| o.kind)
     }
 
     /// The caller as the authorisation table sees it.
@@ -125,16 +125,6 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn parse_time(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(t)
-        .ok()
-        .map(|d| d.with_timezone(&chrono::Utc))
-}
-
-fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -176,7 +166,7 @@ pub async fn authenticate(
                 user_id: None,
                 username: None,
                 org,
-                role: Role::parse(&t.role).unwrap_or(Role::ReadOnly),
+                role: t.role,
                 platform_admin: false,
                 session: None,
                 csrf: None,
@@ -190,7 +180,7 @@ pub async fn authenticate(
         let Some(session) = state.store.get_session(&hash).await? else {
             return Err(ApiError::unauthenticated());
         };
-        if parse_time(&session.expires_at).is_none_or(|t| t <= chrono::Utc::now()) {
+        if session.expires_at <= chrono::Utc::now() {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "session_expired",
@@ -224,7 +214,7 @@ pub async fn authenticate(
             user_id: Some(user.id.clone()),
             username: Some(user.username.clone()),
             org,
-            role: Role::parse(&user.role).unwrap_or(Role::ReadOnly),
+            role: user.role,
             platform_admin: user.platform_admin,
             session: Some(hash),
             csrf: Some(session.csrf_token),
@@ -493,7 +483,9 @@ pub struct MeResponse {
     pub user_id: Option<String>,
     pub username: Option<String>,
     pub organisation: Option<OrgView>,
-    pub role: String,
+    /// read_only, member or org_admin
+    #[schema(value_type = String)]
+    pub role: Role,
     pub platform_admin: bool,
     /// Send it back in the `X-CSRF-Token` header with every state-changing request.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -504,7 +496,9 @@ pub struct MeResponse {
 pub struct OrgView {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    /// customer, provider, security_service_provider or assessor
+    #[schema(value_type = String)]
+    pub kind: OrgKind,
 }
 
 impl From<&Org> for OrgView {
@@ -512,7 +506,7 @@ impl From<&Org> for OrgView {
         OrgView {
             id: o.id.clone(),
             name: o.name.clone(),
-            kind: o.kind.clone(),
+            kind: o.kind,
         }
     }
 }
@@ -646,8 +640,8 @@ pub async fn password_login(
                 token_hash: sha256_hex(&raw),
                 user_id: user.id.clone(),
                 csrf_token: csrf.clone(),
-                created_at: format_time(now),
-                expires_at: format_time(now + chrono::Duration::minutes(minutes)),
+                created_at: now,
+                expires_at: now + chrono::Duration::minutes(minutes),
             },
         )
         .await?;
@@ -669,7 +663,7 @@ fn me_of(user: &User, org: Option<&Org>, csrf: Option<String>) -> MeResponse {
         user_id: Some(user.id.clone()),
         username: Some(user.username.clone()),
         organisation: org.map(OrgView::from),
-        role: user.role.clone(),
+        role: user.role,
         platform_admin: user.platform_admin,
         csrf_token: csrf,
     }
@@ -700,7 +694,7 @@ pub async fn me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<M
         user_id: p.user_id.clone(),
         username: p.username.clone(),
         organisation: p.org.as_ref().map(OrgView::from),
-        role: p.role.id().to_owned(),
+        role: p.role,
         platform_admin: p.platform_admin,
         csrf_token: csrf,
     }))

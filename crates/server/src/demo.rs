@@ -153,7 +153,7 @@ pub async fn seed(store: &dyn Store) -> Result<Vec<DemoLogin>, String> {
             let file = engagement::parse(text).map_err(|e| e.to_string())?;
             let level = cloudward_domain::classify::classify(&file.information, file.business)
                 .ok()
-                .map(|r| r.level.id().to_owned());
+                .map(|r| r.level);
             let mut parties = vec![(Party::Provider, provider.clone())];
             if file.security_service_provider.is_some() {
                 parties.push((Party::SecurityServiceProvider, ssp.clone()));
@@ -165,7 +165,7 @@ pub async fn seed(store: &dyn Store) -> Result<Vec<DemoLogin>, String> {
                     customer,
                     EngagementData {
                         name: file.name.clone(),
-                        phase: file.phase.id().to_owned(),
+                        phase: file.phase,
                         level,
                         document: serde_json::to_value(&file).map_err(|e| e.to_string())?,
                         parties,
@@ -216,14 +216,17 @@ pub async fn seed_supervision(state: &crate::AppState) -> Result<(), String> {
         },
         user_id: Some(user.id.clone()),
         username: Some(user.username.clone()),
-        role: Role::parse(&user.role).unwrap_or(Role::Member),
+        role: user.role,
         org: Some(org),
         platform_admin: false,
         session: None,
         csrf: None,
         lang: None,
     };
-    for e in items.iter().filter(|e| e.phase == "operation") {
+    for e in items
+        .iter()
+        .filter(|e| e.phase == cloudward_store::Phase::Operation)
+    {
         let runs = store
             .list_records(
                 "scan_run",
@@ -242,7 +245,7 @@ pub async fn seed_supervision(state: &crate::AppState) -> Result<(), String> {
             vec![file("main.tf", ESTATE), file("exports.tf", ESTATE_BEFORE)],
             vec![file("main.tf", ESTATE)],
         ] {
-            let report = scan_trusted_files(&files, e.level.as_deref())
+            let report = scan_trusted_files(&files, e.level.map(|l| l.id()))
                 .map_err(|e| format!("the demo estate does not scan: {}", e.key))?;
             crate::supervision::ingest(
                 state,

@@ -193,7 +193,7 @@ pub struct FrameworkView {
     pub group_count: i64,
     pub control_count: i64,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl From<FrameworkInfo> for FrameworkView {

@@ -284,7 +284,7 @@ pub async fn import_results(
         control: None,
         source: "oscal".into(),
         uploaded_by: p.actor.id.clone(),
-        uploaded_at: cloudward_store::now(),
+        uploaded_at: cloudward_store::stamp(cloudward_store::now()),
         controls: Some(imported.results.len()),
     };
     // Controls of other catalogs (NIST's `ac-6.1`, say) stay in the evidence file; only

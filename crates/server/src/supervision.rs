@@ -171,7 +171,7 @@ pub(crate) async fn ingest(
 ) -> ApiResult<(Record, RunData)> {
     let (summary, failing) = parse_report(report)?;
     let today = chrono::Utc::now().date_naive();
-    let now = cloudward_store::now();
+    let now = cloudward_store::stamp(cloudward_store::now());
     let run_id_hint = format!("run@{now}");
     let (existing, _) = state
         .store
@@ -337,7 +337,8 @@ pub async fn run_scan(
         return Err(bad_scan("$.files is empty"));
     }
     let org = p.org.as_ref().map_or("", |o| o.id.as_str());
-    let report = crate::scanning::scan_files(&state, org, &body.files, e.level.as_deref()).await?;
+    let report =
+        crate::scanning::scan_files(&state, org, &body.files, e.level.map(|l| l.id())).await?;
     let (r, run) = ingest(&state, &p, &e.id, &e.customer_org_id, &report, "server").await?;
     let view = posture::RunView {
         id: r.id,

@@ -12,7 +12,13 @@ mod tables;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// The domain's types the store keeps in columns.
+pub use cloudward_domain::ProtectionLevel;
+pub use cloudward_domain::engagement::Phase;
+pub use cloudward_domain::responsibility::Actor as MatrixParty;
 
 pub use audit::{AuditEntry, Checkpoint, HashAlg, Signer, Verification};
 pub use sql::{PgStore, SqliteStore};
@@ -95,8 +101,10 @@ impl Role {
 pub struct Org {
     pub id: String,
     pub name: String,
-    pub kind: String,
-    pub created_at: String,
+    #[sqlx(try_from = "Text<OrgKind>")]
+    pub kind: OrgKind,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -106,12 +114,15 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub role: String,
+    #[sqlx(try_from = "Text<Role>")]
+    pub role: Role,
     pub platform_admin: bool,
     pub failed_logins: i64,
-    pub locked_until: Option<String>,
+    #[sqlx(try_from = "OptText<DateTime<Utc>>")]
+    pub locked_until: Option<DateTime<Utc>>,
     pub lang: Option<String>,
-    pub created_at: String,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,8 +140,10 @@ pub struct Session {
     pub token_hash: String,
     pub user_id: String,
     pub csrf_token: String,
-    pub created_at: String,
-    pub expires_at: String,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -138,14 +151,17 @@ pub struct ApiToken {
     pub id: String,
     pub org_id: String,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "Text<Role>")]
+    pub role: Role,
     #[serde(skip)]
     pub token_hash: String,
     /// The first characters of the token, to recognise it in a list.
     pub prefix: String,
     pub created_by: String,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
+    #[sqlx(try_from = "OptText<DateTime<Utc>>")]
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -200,13 +216,13 @@ pub struct Engagement {
     pub id: String,
     pub customer_org_id: String,
     pub name: String,
-    pub phase: String,
-    pub level: Option<String>,
+    pub phase: Phase,
+    pub level: Option<ProtectionLevel>,
     /// The engagement file as JSON.
     pub document: serde_json::Value,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     /// Party → organisation id.
     pub parties: Vec<(Party, String)>,
 }
@@ -214,16 +230,16 @@ pub struct Engagement {
 #[derive(Debug, Clone)]
 pub struct EngagementData {
     pub name: String,
-    pub phase: String,
-    pub level: Option<String>,
+    pub phase: Phase,
+    pub level: Option<ProtectionLevel>,
     pub document: serde_json::Value,
     pub parties: Vec<(Party, String)>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct EngagementFilter {
-    pub phase: Option<String>,
-    pub level: Option<String>,
+    pub phase: Option<Phase>,
+    pub level: Option<ProtectionLevel>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -232,10 +248,14 @@ pub struct EngagementFilter {
 pub struct Confirmation {
     pub engagement_id: String,
     pub element: String,
-    pub party: String,
+    /// The party of the matrix that confirmed (customer, provider or security service
+    /// provider).
+    #[sqlx(try_from = "Text<MatrixParty>")]
+    pub party: MatrixParty,
     pub org_id: String,
     pub user_id: String,
-    pub confirmed_at: String,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub confirmed_at: DateTime<Utc>,
     /// The row's assignment as confirmed (its parties and their parts), so that a later
     /// change of the row shows the confirmation as stale; `None` for older confirmations.
     #[serde(default)]
@@ -258,8 +278,8 @@ pub struct Record {
     pub data: serde_json::Value,
     pub version: i64,
     pub created_by: String,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -412,7 +432,8 @@ pub struct FrameworkInfo {
     pub group_count: i64,
     pub control_count: i64,
     pub created_by: String,
-    pub created_at: String,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -478,7 +499,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         user_id: &str,
         failed_logins: i64,
-        locked_until: Option<&str>,
+        locked_until: Option<DateTime<Utc>>,
     ) -> Result<()>;
     /// Resets the failure count and opens a session.
     async fn login_succeeded(&self, user_id: &str, session: Session) -> Result<()>;
@@ -777,23 +798,146 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Now, as the store writes times: to the microsecond, and later than any time this
-/// process wrote before (a burst of writes in one microsecond is spread over the next
+/// Now: to the microsecond (as the store keeps times), and later than any time this
+/// process gave before (a burst of writes in one microsecond is spread over the next
 /// ones), so that rows ordered by time keep the order they were written in.
-pub fn now() -> String {
+pub fn now() -> DateTime<Utc> {
     use std::sync::atomic::{AtomicI64, Ordering};
     static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
-    let wall = chrono::Utc::now().timestamp_micros();
+    let wall = Utc::now().timestamp_micros();
     let prev = LAST
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
             Some(wall.max(last.saturating_add(1)))
         })
         .unwrap_or(wall);
-    let micros = wall.max(prev.saturating_add(1));
-    chrono::DateTime::from_timestamp_micros(micros)
-        .unwrap_or_else(chrono::Utc::now)
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
+    DateTime::from_timestamp_micros(wall.max(prev.saturating_add(1))).unwrap_or_else(Utc::now)
+}
+
+/// A time as the store writes it: RFC 3339 in UTC to the microsecond, fixed width, so that
+/// the text sorts as the time does.
+pub fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Reads a time the store wrote (any RFC 3339 form, as earlier versions wrote to the
+/// millisecond).
+pub fn parse_stamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A text column read into a typed value: an enum by its id, a time by [`parse_stamp`].
+/// A value that is none of its type's is a decoding error that names it. (Decoding, not
+/// `TryFrom`, refuses it: sqlx 0.9's derive loses a `TryFrom` error's message.)
+#[derive(Debug)]
+pub(crate) struct Text<T>(T);
+
+/// A text column that may be NULL, read as [`Text`].
+#[derive(Debug)]
+pub(crate) struct OptText<T>(Option<T>);
+
+/// What a text column may be read into.
+pub(crate) trait FromText: Sized {
+    const WHAT: &'static str;
+    fn from_text(text: &str) -> Option<Self>;
+}
+
+/// A stored value that is not one of its type's.
+#[derive(Debug, thiserror::Error)]
+#[error("the database holds {value:?}, which is not a {what}")]
+pub(crate) struct BadValue {
+    what: &'static str,
+    value: String,
+}
+
+fn decode_text<T: FromText>(text: String) -> std::result::Result<T, sqlx::error::BoxDynError> {
+    T::from_text(&text).ok_or_else(|| {
+        Box::new(BadValue {
+            what: T::WHAT,
+            value: text,
+        }) as sqlx::error::BoxDynError
+    })
+}
+
+impl<DB: sqlx::Database, T> sqlx::Type<DB> for Text<T>
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database, T: FromText> sqlx::Decode<'r, DB> for Text<T>
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(
+        value: <DB as sqlx::Database>::ValueRef<'r>,
+    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+        decode_text(<String as sqlx::Decode<'r, DB>>::decode(value)?).map(Text)
+    }
+}
+
+impl<DB: sqlx::Database, T> sqlx::Type<DB> for OptText<T>
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database, T: FromText> sqlx::Decode<'r, DB> for OptText<T>
+where
+    Option<String>: sqlx::Decode<'r, DB>,
+{
+    fn decode(
+        value: <DB as sqlx::Database>::ValueRef<'r>,
+    ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+        match <Option<String> as sqlx::Decode<'r, DB>>::decode(value)? {
+            None => Ok(OptText(None)),
+            Some(text) => decode_text(text).map(|v| OptText(Some(v))),
+        }
+    }
+}
+
+macro_rules! from_text {
+    ($($ty:ty, $what:literal, $parse:expr;)*) => {$(
+        impl FromText for $ty {
+            const WHAT: &'static str = $what;
+            fn from_text(text: &str) -> Option<Self> {
+                let parse: fn(&str) -> Option<$ty> = $parse;
+                parse(text)
+            }
+        }
+        impl From<Text<$ty>> for $ty {
+            fn from(t: Text<$ty>) -> $ty {
+                t.0
+            }
+        }
+        impl From<OptText<$ty>> for Option<$ty> {
+            fn from(t: OptText<$ty>) -> Option<$ty> {
+                t.0
+            }
+        }
+    )*};
+}
+
+from_text! {
+    DateTime<Utc>, "time", parse_stamp;
+    OrgKind, "kind of organisation", OrgKind::parse;
+    Role, "role", Role::parse;
+    MatrixParty, "party of the matrix", MatrixParty::parse;
+    Phase, "phase", Phase::parse;
+    ProtectionLevel, "protection level", ProtectionLevel::parse;
 }
 
 /// A new random id.

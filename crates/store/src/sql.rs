@@ -14,12 +14,16 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::audit::{AuditEntry, Checkpoint, Encoding, GENESIS, HashAlg, Signer, object_digest};
+use chrono::{DateTime, Utc};
+use cloudward_domain::ProtectionLevel;
+use cloudward_domain::engagement::Phase;
+
 use crate::tables::{self, Val};
 use crate::{
     Actor, ApiToken, AssigneeFilter, Blob, Confirmation, Engagement, EngagementData,
     EngagementFilter, FindingFilter, FrameworkInfo, NewFramework, NewRecord, NewToken, NewUser,
-    Org, OrgKind, Party, Record, RecordChange, RecordFilter, Result, Session, Store, StoreError,
-    User, new_id, now,
+    OptText, Org, OrgKind, Party, Record, RecordChange, RecordFilter, Result, Session, Store,
+    StoreError, Text, User, new_id, now, stamp,
 };
 
 /// What a change does, for its audit entry.
@@ -37,12 +41,16 @@ struct EngagementRow {
     id: String,
     customer_org_id: String,
     name: String,
-    phase: String,
-    level: Option<String>,
+    #[sqlx(try_from = "Text<Phase>")]
+    phase: Phase,
+    #[sqlx(try_from = "OptText<ProtectionLevel>")]
+    level: Option<ProtectionLevel>,
     document: String,
     version: i64,
-    created_at: String,
-    updated_at: String,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    created_at: DateTime<Utc>,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    updated_at: DateTime<Utc>,
 }
 
 impl EngagementRow {
@@ -106,8 +114,10 @@ struct RecordRow {
     data: String,
     version: i64,
     created_by: String,
-    created_at: String,
-    updated_at: String,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    created_at: DateTime<Utc>,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    updated_at: DateTime<Utc>,
 }
 
 impl RecordRow {
@@ -206,7 +216,7 @@ macro_rules! sql_store {
                     .unwrap_or((1, GENESIS.to_owned()));
                 let mut e = AuditEntry {
                     seq,
-                    at: now(),
+                    at: stamp(now()),
                     actor: by.id.clone(),
                     org_id: by.org_id.clone(),
                     engagement_id: ev.engagement_id.map(str::to_owned),
@@ -347,10 +357,10 @@ macro_rules! sql_store {
                      WHERE id = $6 AND version = $7",
                 )
                 .bind(&data.name)
-                .bind(&data.phase)
-                .bind(&data.level)
+                .bind(data.phase.id())
+                .bind(data.level.map(|l| l.id()))
                 .bind(data.document.to_string())
-                .bind(&at)
+                .bind(stamp(at))
                 .bind(id)
                 .bind(version)
                 .execute(&mut **tx)
@@ -447,8 +457,8 @@ macro_rules! sql_store {
                         Val::Text(Some(r.data.to_string())),
                         Val::Int(r.version),
                         Val::Text(Some(r.created_by.clone())),
-                        Val::Text(Some(r.created_at.clone())),
-                        Val::Text(Some(r.updated_at.clone())),
+                        Val::Text(Some(stamp(r.created_at))),
+                        Val::Text(Some(stamp(r.updated_at))),
                     ]);
                     let sql = format!(
                         "INSERT INTO {} ({}) VALUES ({})",
@@ -524,7 +534,7 @@ macro_rules! sql_store {
                     }
                     let done = q
                         .bind(data.to_string())
-                        .bind(&at)
+                        .bind(stamp(at))
                         .bind(&id)
                         .bind(version)
                         .execute(&mut **tx)
@@ -622,15 +632,15 @@ macro_rules! sql_store {
                 let org = Org {
                     id: new_id(),
                     name: name.to_owned(),
-                    kind: kind.id().to_owned(),
+                    kind,
                     created_at: now(),
                 };
                 let (_g, mut tx) = self.begin().await?;
                 sqlx::query("INSERT INTO organisations (id, name, kind, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(&org.id)
                     .bind(&org.name)
-                    .bind(&org.kind)
-                    .bind(&org.created_at)
+                    .bind(org.kind.id())
+                    .bind(stamp(org.created_at))
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("an organisation of that name"))?;
@@ -668,7 +678,7 @@ macro_rules! sql_store {
                     username: new.username,
                     display_name: new.display_name,
                     password_hash: new.password_hash,
-                    role: new.role.id().to_owned(),
+                    role: new.role,
                     platform_admin: new.platform_admin,
                     failed_logins: 0,
                     locked_until: None,
@@ -682,12 +692,12 @@ macro_rules! sql_store {
                     .bind(&user.username)
                     .bind(&user.display_name)
                     .bind(&user.password_hash)
-                    .bind(&user.role)
+                    .bind(user.role.id())
                     .bind(user.platform_admin)
                     .bind(user.failed_logins)
-                    .bind(&user.locked_until)
+                    .bind(user.locked_until.map(stamp))
                     .bind(&user.lang)
-                    .bind(&user.created_at)
+                    .bind(stamp(user.created_at))
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("a user of that name"))?;
@@ -787,13 +797,13 @@ macro_rules! sql_store {
                 &self,
                 user_id: &str,
                 failed_logins: i64,
-                locked_until: Option<&str>,
+                locked_until: Option<DateTime<Utc>>,
             ) -> Result<()> {
                 let by = Actor { id: user_id.to_owned(), org_id: self.user_org(user_id).await? };
                 let (_g, mut tx) = self.begin().await?;
                 sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
                     .bind(failed_logins)
-                    .bind(locked_until)
+                    .bind(locked_until.map(stamp))
                     .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
@@ -821,8 +831,8 @@ macro_rules! sql_store {
                     .bind(&session.token_hash)
                     .bind(&session.user_id)
                     .bind(&session.csrf_token)
-                    .bind(&session.created_at)
-                    .bind(&session.expires_at)
+                    .bind(stamp(session.created_at))
+                    .bind(stamp(session.expires_at))
                     .execute(&mut *tx)
                     .await?;
                 let cp = self
@@ -872,7 +882,7 @@ macro_rules! sql_store {
                     id: new_id(),
                     org_id: new.org_id,
                     name: new.name,
-                    role: new.role.id().to_owned(),
+                    role: new.role,
                     token_hash: new.token_hash,
                     prefix: new.prefix,
                     created_by: by.id.clone(),
@@ -884,12 +894,12 @@ macro_rules! sql_store {
                     .bind(&token.id)
                     .bind(&token.org_id)
                     .bind(&token.name)
-                    .bind(&token.role)
+                    .bind(token.role.id())
                     .bind(&token.token_hash)
                     .bind(&token.prefix)
                     .bind(&token.created_by)
-                    .bind(&token.created_at)
-                    .bind(&token.revoked_at)
+                    .bind(stamp(token.created_at))
+                    .bind(token.revoked_at.map(stamp))
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("the token"))?;
@@ -929,7 +939,7 @@ macro_rules! sql_store {
                 let (_g, mut tx) = self.begin().await?;
                 let at = now();
                 let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
-                    .bind(&at)
+                    .bind(stamp(at))
                     .bind(id)
                     .bind(org_id)
                     .execute(&mut *tx)
@@ -975,12 +985,12 @@ macro_rules! sql_store {
                     .bind(&e.id)
                     .bind(&e.customer_org_id)
                     .bind(&e.name)
-                    .bind(&e.phase)
-                    .bind(&e.level)
+                    .bind(e.phase.id())
+                    .bind(e.level.map(|l| l.id()))
                     .bind(e.document.to_string())
                     .bind(e.version)
-                    .bind(&e.created_at)
-                    .bind(&e.updated_at)
+                    .bind(stamp(e.created_at))
+                    .bind(stamp(e.updated_at))
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("the engagement"))?;
@@ -1036,8 +1046,8 @@ macro_rules! sql_store {
                 let (total,): (i64,) =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM engagements e WHERE {WHERE}")))
                         .bind(org_id)
-                        .bind(&filter.phase)
-                        .bind(&filter.level)
+                        .bind(filter.phase.map(|p| p.id()))
+                        .bind(filter.level.map(|l| l.id()))
                         .fetch_one(&self.pool)
                         .await?;
                 let rows: Vec<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -1045,8 +1055,8 @@ macro_rules! sql_store {
                     ENGAGEMENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ")
                 )))
                 .bind(org_id)
-                .bind(&filter.phase)
-                .bind(&filter.level)
+                .bind(filter.phase.map(|p| p.id()))
+                .bind(filter.level.map(|l| l.id()))
                 .bind(filter.limit)
                 .bind(filter.offset)
                 .fetch_all(&self.pool)
@@ -1123,21 +1133,21 @@ macro_rules! sql_store {
                 sqlx::query("DELETE FROM matrix_confirmations WHERE engagement_id = $1 AND element = $2 AND party = $3")
                     .bind(&c.engagement_id)
                     .bind(&c.element)
-                    .bind(&c.party)
+                    .bind(c.party.id())
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("INSERT INTO matrix_confirmations (engagement_id, element, party, org_id, user_id, confirmed_at, terms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(&c.engagement_id)
                     .bind(&c.element)
-                    .bind(&c.party)
+                    .bind(c.party.id())
                     .bind(&c.org_id)
                     .bind(&c.user_id)
-                    .bind(&c.confirmed_at)
+                    .bind(stamp(c.confirmed_at))
                     .bind(&c.terms)
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("the confirmation"))?;
-                let object = format!("{}/{}", c.element, c.party);
+                let object = format!("{}/{}", c.element, c.party.id());
                 let cp = self
                     .append(&mut tx, by, Event {
                         action: "responsibility.confirm",
@@ -1382,7 +1392,7 @@ macro_rules! sql_store {
                         .bind(blob.size)
                         .bind(&blob.media_type)
                         .bind(&blob.content)
-                        .bind(now())
+                        .bind(stamp(now()))
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -1463,7 +1473,7 @@ macro_rules! sql_store {
                 .bind(info.control_count)
                 .bind(&new.document)
                 .bind(&info.created_by)
-                .bind(&info.created_at)
+                .bind(stamp(info.created_at))
                 .execute(&mut *tx)
                 .await
                 .map_err(unique("a framework of that name"))?;
@@ -1611,7 +1621,7 @@ macro_rules! sql_store {
                 if last.is_some_and(|(s,)| s >= seq) {
                     return Ok(None);
                 }
-                let cp = self.signer.sign(seq, &hash, &now());
+                let cp = self.signer.sign(seq, &hash, &stamp(now()));
                 self.insert_checkpoint(&mut tx, &cp).await?;
                 self.commit(tx, Some(cp.clone())).await?;
                 Ok(Some(cp))

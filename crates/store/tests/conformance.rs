@@ -47,8 +47,8 @@ fn admin() -> Actor {
 fn data(name: &str, phase: &str, level: &str, parties: Vec<(Party, String)>) -> EngagementData {
     EngagementData {
         name: name.into(),
-        phase: phase.into(),
-        level: Some(level.into()),
+        phase: Phase::parse(phase).unwrap(),
+        level: Some(ProtectionLevel::parse(level).unwrap()),
         document: json!({ "name": name }),
         parties,
     }
@@ -238,8 +238,8 @@ async fn filters_and_pages(b: Backend) {
         .unwrap();
     }
     let page = |phase: Option<&str>, level: Option<&str>, limit, offset| EngagementFilter {
-        phase: phase.map(str::to_owned),
-        level: level.map(str::to_owned),
+        phase: phase.map(|p| Phase::parse(p).unwrap()),
+        level: level.map(|l| ProtectionLevel::parse(l).unwrap()),
         limit,
         offset,
     };
@@ -329,7 +329,7 @@ async fn confirmations(b: Backend) {
     let c = Confirmation {
         engagement_id: e.id.clone(),
         element: "physical".into(),
-        party: "provider".into(),
+        party: MatrixParty::Provider,
         org_id: p.id.clone(),
         user_id: "u".into(),
         confirmed_at: now(),
@@ -705,7 +705,7 @@ async fn engagement_and_records_in_one_transaction(b: Backend) {
         .await;
     assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
     let got = s.visible_engagement(&e.id, &c1.id).await.unwrap().unwrap();
-    assert_eq!((got.phase.as_str(), got.version), ("planning", 1));
+    assert_eq!((got.phase.id(), got.version), ("planning", 1));
     assert_eq!(count().await, 1);
     assert_eq!(s.audit_head().await.unwrap(), head);
     // A stale engagement version: the records are not written either.
@@ -744,7 +744,7 @@ async fn engagement_and_records_in_one_transaction(b: Backend) {
         )
         .await
         .unwrap();
-    assert_eq!((after.phase.as_str(), after.version), ("selection", 2));
+    assert_eq!((after.phase.id(), after.version), ("selection", 2));
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].version, 2);
     assert_eq!(count().await, 2);

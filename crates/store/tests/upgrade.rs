@@ -40,7 +40,7 @@ async fn a_database_of_the_previous_schema_upgrades_without_loss() {
     // What the old server wrote is all there.
     let orgs = store.list_orgs().await.unwrap();
     assert_eq!(orgs.len(), 4, "{orgs:?}");
-    let customer = orgs.iter().find(|o| o.kind == "customer").unwrap();
+    let customer = orgs.iter().find(|o| o.kind == OrgKind::Customer).unwrap();
     let (engagements, total) = store
         .list_engagements(
             &customer.id,
@@ -445,4 +445,38 @@ async fn postgres_rows_of_schema_0008_move_to_their_tables() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].data["failed"], 3);
     assert!(store.get_record("offering", "o").await.unwrap().is_some());
+}
+
+/// Columns are read into their types: a value that is none of its type's (written by hand
+/// into the database) is a clear error naming the value, not a guess or a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_value_of_no_known_kind_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(dir.path());
+    let db = dir.path().join("cloudward.db");
+    let options = Options {
+        database_url: None,
+        data_dir: dir.path().to_owned(),
+        hash: HashAlg::Sha256,
+        checkpoint_interval: 100,
+    };
+    let store = open(&options).await.unwrap();
+    let orgs = store.list_orgs().await.unwrap();
+    assert!(orgs.iter().all(|o| OrgKind::ALL.contains(&o.kind)));
+    drop(store);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE organisations SET kind = 'landlord' WHERE id = $1")
+        .bind(&orgs[0].id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let store = open(&options).await.unwrap();
+    let err = store.list_orgs().await.unwrap_err().to_string();
+    assert!(
+        err.contains("\"landlord\"") && err.contains("kind of organisation"),
+        "{err}"
+    );
 }

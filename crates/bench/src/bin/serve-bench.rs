@@ -61,15 +61,15 @@ async fn seed(store: &dyn Store, findings: usize) -> Result<(String, String), St
             &org.id,
             EngagementData {
                 name: file.name.clone(),
-                phase: file.phase.id().to_owned(),
-                level: Some("advanced".into()),
+                phase: file.phase,
+                level: Some(cloudward_store::ProtectionLevel::Advanced),
                 document: serde_json::to_value(&file).map_err(|e| e.to_string())?,
                 parties: Vec::new(),
             },
         )
         .await
         .map_err(err)?;
-    let now = cloudward_store::now();
+    let now = cloudward_store::stamp(cloudward_store::now());
     let mut creates = Vec::with_capacity(findings);
     for i in 0..findings {
         let address = format!("alicloud_oss_bucket.b{i}");

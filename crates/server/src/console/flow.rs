@@ -99,7 +99,7 @@ pub async fn offerings(
             .await
             .unwrap_or_default()
             .into_iter()
-            .filter(|o| o.kind == OrgKind::Assessor.id())
+            .filter(|o| o.kind == OrgKind::Assessor)
             .map(|o| (o.id, o.name))
             .collect()
     } else {
@@ -576,7 +576,7 @@ pub struct FlowView {
 pub async fn flow_view(state: &AppState, v: &Viewer, e: &cloudward_store::Engagement) -> FlowView {
     let ui = &v.ui;
     let mut choices = Vec::new();
-    if e.phase == "selection"
+    if e.phase == cloudward_store::Phase::Selection
         && let Ok(list) = offerings::list(state, &v.p).await
     {
         for o in list.into_iter().filter(|o| o.published) {
@@ -591,7 +591,7 @@ pub async fn flow_view(state: &AppState, v: &Viewer, e: &cloudward_store::Engage
     }
     let mut exit_blockers = Vec::new();
     let mut exit_integrity = None;
-    if e.phase == "exit"
+    if e.phase == cloudward_store::Phase::Exit
         && let Ok(x) = lifecycle::exit(state, &v.p, &e.id).await
     {
         exit_blockers = x

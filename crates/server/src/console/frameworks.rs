@@ -52,7 +52,7 @@ fn row(v: &Viewer, f: FrameworkInfo) -> FrameworkRow {
         version: f.version,
         controls: f.control_count,
         scope,
-        created_at: f.created_at.get(..10).unwrap_or_default().to_owned(),
+        created_at: f.created_at.format("%Y-%m-%d").to_string(),
         can_delete,
     }
 }

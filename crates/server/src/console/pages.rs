@@ -50,7 +50,7 @@ pub(super) fn nav(v: &Viewer, active: &'static str, path: &str) -> Nav {
                 format!(
                     "{} · {}",
                     o.name,
-                    v.ui.t(&format!("ui.org_kind.{}", o.kind))
+                    v.ui.t(&format!("ui.org_kind.{}", o.kind.id()))
                 )
             })
             .unwrap_or_default(),
@@ -367,14 +367,11 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     let mut expiring = Vec::new();
     let mut portfolio: BTreeMap<String, [u64; 3]> = BTreeMap::new();
     let mut posture = Vec::new();
-    for (i, p) in ["planning", "selection", "operation", "exit", "closed"]
-        .iter()
-        .enumerate()
-    {
-        by_phase.insert(i, (ui.t(&format!("phase.{p}")), 0));
+    for (i, p) in cloudward_store::Phase::ALL.iter().enumerate() {
+        by_phase.insert(i, (ui.t(&format!("phase.{}", p.id())), 0));
     }
-    for (i, l) in ["general", "enhanced", "advanced"].iter().enumerate() {
-        by_level.insert(i, (ui.t(&format!("level.{l}")), 0));
+    for (i, l) in cloudward_store::ProtectionLevel::ALL.iter().enumerate() {
+        by_level.insert(i, (ui.t(&format!("level.{}", l.id())), 0));
     }
     for e in items {
         let (file, text) = match crate::api::export_text(&e) {
@@ -385,16 +382,16 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
             Ok(r) => (r.blockers.len(), r.warnings.len()),
             Err(_) => (0, 0),
         };
-        if let Some(i) = ["planning", "selection", "operation", "exit", "closed"]
+        if let Some(i) = cloudward_store::Phase::ALL
             .iter()
             .position(|p| *p == e.phase)
             && let Some(slot) = by_phase.get_mut(&i)
         {
             slot.1 += 1;
         }
-        if let Some(i) = ["general", "enhanced", "advanced"]
+        if let Some(i) = cloudward_store::ProtectionLevel::ALL
             .iter()
-            .position(|l| Some(*l) == e.level.as_deref())
+            .position(|l| Some(*l) == e.level)
             && let Some(slot) = by_level.get_mut(&i)
         {
             slot.1 += 1;
@@ -452,11 +449,10 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
             None => String::new(),
         };
         rows.push(Row {
-            phase: ui.t(&format!("phase.{}", e.phase)),
+            phase: ui.t(&format!("phase.{}", e.phase.id())),
             level: e
                 .level
-                .as_deref()
-                .map(|l| ui.t(&format!("level.{l}")))
+                .map(|l| ui.t(&format!("level.{}", l.id())))
                 .unwrap_or_else(|| "—".into()),
             id: e.id,
             name: e.name,
@@ -467,10 +463,8 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         });
     }
     let mut assessments = Vec::new();
-    if matches!(
-        OrgKind::parse(&org.kind),
-        Some(OrgKind::Assessor | OrgKind::Provider)
-    ) && let Ok(list) = crate::workflow::organisation_assessments(&state, &org.id).await
+    if matches!(Some(org.kind), Some(OrgKind::Assessor | OrgKind::Provider))
+        && let Ok(list) = crate::workflow::organisation_assessments(&state, &org.id).await
     {
         let ids: Vec<String> = list.iter().map(|r| r.id.clone()).collect();
         let counts = state
@@ -538,7 +532,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         total_blockers,
         total_findings,
         assessments,
-        is_customer: OrgKind::parse(&org.kind) == Some(OrgKind::Customer),
+        is_customer: org.kind == OrgKind::Customer,
         portfolio_chart,
         posture,
     };
@@ -710,8 +704,7 @@ async fn engagement_page(
             .map(|p| (p.id().to_owned(), ui.t(&format!("phase.{}", p.id())))),
         level: e
             .level
-            .as_deref()
-            .map(|l| ui.t(&format!("level.{l}")))
+            .map(|l| ui.t(&format!("level.{}", l.id())))
             .unwrap_or_else(|| "—".into()),
         category: file.service_category.id().to_uppercase(),
         model: ui.t(&format!("deployment.{}", file.deployment_model.id())),
@@ -911,11 +904,7 @@ async fn responsibility_page(
         .map(|el| {
             let responsible: Vec<&str> = el.assignment.parties.iter().map(|a| a.id()).collect();
             let (current, stale) = crate::api::row_confirmations(&confirmations, el);
-            let done: Vec<&str> = current
-                .iter()
-                .map(|c| c.party.as_str())
-                .filter_map(|p| cloudward_domain::responsibility::Actor::parse(p).map(|a| a.id()))
-                .collect();
+            let done: Vec<&str> = current.iter().map(|c| c.party.id()).collect();
             to_confirm += responsible.len();
             confirmed += responsible.iter().filter(|r| done.contains(r)).count();
             let layer = state
@@ -954,8 +943,8 @@ async fn responsibility_page(
                     .collect(),
                 stale: stale
                     .iter()
-                    .filter(|c| !done.contains(&c.party.as_str()))
-                    .map(|c| ui.t(&format!("ui.actor.{}", c.party)))
+                    .filter(|c| !done.contains(&c.party.id()))
+                    .map(|c| ui.t(&format!("ui.actor.{}", c.party.id())))
                     .collect(),
                 parts: if responsible.len() > 1 {
                     el.assignment

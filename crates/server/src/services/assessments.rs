@@ -95,7 +95,7 @@ pub async fn invite(
 ) -> ApiResult<AssessmentView> {
     let offering = offering_record(state, p, offering_id, Action::AssessorInvite).await?;
     let assessor = state.store.get_org(assessor_org_id).await?;
-    if assessor.as_ref().map(|o| o.kind.as_str()) != Some(OrgKind::Assessor.id()) {
+    if assessor.as_ref().map(|o| o.kind) != Some(OrgKind::Assessor) {
         return Err(ApiError::bad_request("api.bad_party")
             .arg("seat", "assessor_org_id")
             .arg("kind", OrgKind::Assessor.id()));

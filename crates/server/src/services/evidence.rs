@@ -71,7 +71,7 @@ pub async fn upload(
         effective_date: new
             .effective_date
             .unwrap_or_else(|| chrono::Utc::now().date_naive()),
-        uploaded_at: cloudward_store::now(),
+        uploaded_at: cloudward_store::stamp(cloudward_store::now()),
     };
     let r = state
         .store
@@ -169,7 +169,7 @@ pub async fn attach_to_result(
         control: Some(control),
         source: "upload".into(),
         uploaded_by: p.actor.id.clone(),
-        uploaded_at: cloudward_store::now(),
+        uploaded_at: cloudward_store::stamp(cloudward_store::now()),
         controls: None,
     };
     let evidence_id = cloudward_store::new_id();

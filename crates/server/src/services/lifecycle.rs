@@ -363,11 +363,12 @@ pub struct ConfirmationView {
     pub engagement_id: String,
     /// The row, `layer/FAMILY`.
     pub element: String,
-    /// customer, provider or security-service-provider
-    pub party: String,
+    /// customer, provider or security_service_provider
+    #[schema(value_type = String)]
+    pub party: cloudward_store::MatrixParty,
     pub org_id: String,
     pub user_id: String,
-    pub confirmed_at: String,
+    pub confirmed_at: chrono::DateTime<chrono::Utc>,
     /// The row's assignment as confirmed; a later change of the row makes it stale.
     pub terms: Option<String>,
 }
@@ -422,7 +423,7 @@ pub async fn confirm(
             Confirmation {
                 engagement_id: e.id.clone(),
                 element: el.id.clone(),
-                party: actor.id().to_owned(),
+                party: actor,
                 org_id: org.id.clone(),
                 user_id: p.actor.id.clone(),
                 confirmed_at: cloudward_store::now(),
@@ -515,7 +516,7 @@ pub async fn exit_step(
     step: ExitStep,
 ) -> ApiResult<ExitView> {
     let (e, seat) = acting(state, p, id, Action::ExitStep).await?;
-    if e.phase != Phase::Exit.id() {
+    if e.phase != Phase::Exit {
         return Err(invalid("api.not_in_exit"));
     }
     let existing = exit_record(state, &e).await?;
@@ -542,7 +543,7 @@ pub async fn exit_step(
             if x.attestation.is_none() {
                 return Err(invalid("finding.exit-no-deletion-attestation"));
             }
-            x.confirmed_at = Some(cloudward_store::now());
+            x.confirmed_at = Some(cloudward_store::stamp(cloudward_store::now()));
             x.confirmed_by = Some(p.actor.id.clone());
         }
         ExitStep::ProviderManifest { manifest } if !customer => {

@@ -1,5 +1,6 @@
 //! Organisations, their users and API tokens, and the audit trail an organisation sees.
 
+use chrono::{DateTime, Utc};
 use cloudward_store::{ApiToken, AuditEntry, NewToken, NewUser, OrgKind, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -18,11 +19,12 @@ pub struct UserView {
     pub username: String,
     pub display_name: String,
     /// org_admin, member, read_only
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     pub org_id: Option<String>,
     /// Locked out (after failed logins) at this moment.
     pub locked: bool,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// An API token as its organisation's administrators see it (never the secret or its hash).
@@ -32,12 +34,13 @@ pub struct TokenView {
     pub org_id: String,
     pub name: String,
     /// org_admin, member, read_only
-    pub role: String,
+    #[schema(value_type = String)]
+    pub role: Role,
     /// The first characters of the token, to recognise it in a list.
     pub prefix: String,
     pub created_by: String,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 impl From<ApiToken> for TokenView {
@@ -124,7 +127,7 @@ pub async fn directory(state: &AppState, p: &Principal) -> ApiResult<Vec<OrgView
     let orgs = state.store.list_orgs().await?;
     Ok(orgs
         .iter()
-        .filter(|o| o.kind != OrgKind::Customer.id())
+        .filter(|o| o.kind != OrgKind::Customer)
         .map(OrgView::from)
         .collect())
 }
@@ -145,7 +148,7 @@ pub async fn users(state: &AppState, p: &Principal, org_id: &str) -> ApiResult<V
     Ok(users
         .into_iter()
         .map(|u| UserView {
-            locked: u.locked_until.as_deref().is_some_and(|t| t > now.as_str()),
+            locked: u.locked_until.is_some_and(|t| t > now),
             id: u.id,
             username: u.username,
             display_name: u.display_name,

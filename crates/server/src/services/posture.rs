@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use cloudward_domain::engagement::Phase;
 use cloudward_domain::workflow::{self as rules, NoticeKind, Validity};
 use cloudward_store::{Engagement, RecordFilter};
 use serde::Serialize;
@@ -246,7 +245,7 @@ pub async fn alerts(
     let e = crate::api::engagement(state, p, id, Action::Alerts).await?;
     let day = date.unwrap_or_else(today);
     let mut out = Vec::new();
-    let in_use = Phase::parse(&e.phase).is_some_and(rules::relies_on_assessment);
+    let in_use = rules::relies_on_assessment(e.phase);
     let uses = state
         .store
         .list_records("offering_use", &RecordFilter::engagement(&e.id))

@@ -233,8 +233,8 @@ async fn world(
             &orgs["A"],
             EngagementData {
                 name: "EA".into(),
-                phase: "operation".into(),
-                level: Some("advanced".into()),
+                phase: cloudward_store::Phase::Operation,
+                level: Some(cloudward_store::ProtectionLevel::Advanced),
                 document: document("EA"),
                 parties: vec![
                     (Party::Provider, orgs["PA"].clone()),
@@ -251,8 +251,8 @@ async fn world(
             &orgs["B"],
             EngagementData {
                 name: "EB".into(),
-                phase: "operation".into(),
-                level: Some("advanced".into()),
+                phase: cloudward_store::Phase::Operation,
+                level: Some(cloudward_store::ProtectionLevel::Advanced),
                 document: document("EB"),
                 parties: vec![(Party::Provider, orgs["PB"].clone())],
             },
