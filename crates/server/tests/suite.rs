@@ -13,6 +13,7 @@ mod api;
 mod audit_page;
 mod authorisation;
 mod common;
+mod console_pages;
 mod console_tenancy;
 mod evidence;
 mod hardening;

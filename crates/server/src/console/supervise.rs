@@ -75,6 +75,7 @@ pub struct SupervisionPage {
     state_filter: String,
     assignee_filter: String,
     assignees: Vec<String>,
+    pager: Pager,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +84,68 @@ pub struct Done {
     /// Findings filters.
     state: Option<String>,
     assignee: Option<String>,
+    /// The page of findings, from 1 (a page past the last shows the last).
+    page: Option<String>,
+}
+
+/// Findings per page of the supervision page.
+const FINDINGS_PER_PAGE: usize = 50;
+
+/// Where the findings pages are: which is shown, of how many, and the links to the others
+/// (with the filters kept).
+pub struct Pager {
+    pages: usize,
+    total: usize,
+    /// "51–100 of 1,234 · page 2 of 25"
+    summary: String,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl Pager {
+    fn new(ui: &Ui, base: &str, filters: &[(&str, &str)], page: usize, total: usize) -> Pager {
+        let pages = total.div_ceil(FINDINGS_PER_PAGE).max(1);
+        let page = page.clamp(1, pages);
+        let link = |n: usize| {
+            let mut q: Vec<String> = filters
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| {
+                    let v = percent_encoding::utf8_percent_encode(
+                        v,
+                        percent_encoding::NON_ALPHANUMERIC,
+                    );
+                    format!("{k}={v}")
+                })
+                .collect();
+            q.push(format!("page={n}"));
+            format!("{base}?{}#findings", q.join("&"))
+        };
+        let first = ((page - 1) * FINDINGS_PER_PAGE + 1).min(total);
+        let last = (page * FINDINGS_PER_PAGE).min(total);
+        let summary = format!(
+            "{} · {}",
+            ui.targs(
+                "ui.showing_of",
+                &[
+                    ("first", first.to_string()),
+                    ("last", last.to_string()),
+                    ("total", total.to_string()),
+                ],
+            ),
+            ui.targs(
+                "ui.page_of",
+                &[("page", page.to_string()), ("pages", pages.to_string())],
+            )
+        );
+        Pager {
+            pages,
+            total,
+            summary,
+            previous: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }
+    }
 }
 
 pub async fn page(
@@ -108,17 +171,41 @@ async fn show(
         Err(err) => return refused(&v, &err),
     };
     let rel = v.p.rel_to(&e);
-    let query = crate::supervision::FindingQuery {
+    let wanted = d
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let mut query = crate::supervision::FindingQuery {
         state: d.state.clone().filter(|s| !s.is_empty()),
         assignee: d.assignee.clone(),
         lang: None,
-        limit: None,
-        offset: None,
+        limit: Some(FINDINGS_PER_PAGE),
+        offset: Some((wanted - 1).saturating_mul(FINDINGS_PER_PAGE)),
     };
-    let findings = match findings::page(&state, &v.p, &id, &query).await {
-        Ok((list, _)) => list,
+    let (mut findings, mut total) = match findings::page(&state, &v.p, &id, &query).await {
+        Ok(x) => x,
         Err(err) => return refused(&v, &err),
     };
+    if findings.is_empty() && total > 0 {
+        // Past the last page: the last one.
+        query.offset = Some((total.div_ceil(FINDINGS_PER_PAGE) - 1) * FINDINGS_PER_PAGE);
+        (findings, total) = match findings::page(&state, &v.p, &id, &query).await {
+            Ok(x) => x,
+            Err(err) => return refused(&v, &err),
+        };
+    }
+    let pager = Pager::new(
+        &ui,
+        &format!("/engagements/{id}/supervision"),
+        &[
+            ("state", d.state.as_deref().unwrap_or("")),
+            ("assignee", d.assignee.as_deref().unwrap_or("")),
+        ],
+        query.offset.unwrap_or(0) / FINDINGS_PER_PAGE + 1,
+        total,
+    );
     let findings: Vec<FindingRow> = findings
         .into_iter()
         .map(|f| {
@@ -198,6 +285,7 @@ async fn show(
         assignees.extend(users.into_iter().map(|u| u.username));
     }
     render(&SupervisionPage {
+        pager,
         state_filter: d.state.unwrap_or_default(),
         assignee_filter: d.assignee.unwrap_or_default(),
         assignees: assignees.into_iter().collect(),
@@ -290,10 +378,18 @@ pub async fn notify(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let kind = if f.kind == "incident" {
-        NoticeKind::Incident
-    } else {
-        NoticeKind::Change
+    let kind = match f.kind.as_str() {
+        "incident" => NoticeKind::Incident,
+        "change" => NoticeKind::Change,
+        // No guess at a kind the list does not have.
+        _ => {
+            let msg = v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.kind"));
+            let mut r = show(state, v, id, Done::default(), Some(msg)).await;
+            if r.status().is_success() {
+                *r.status_mut() = StatusCode::BAD_REQUEST;
+            }
+            return r;
+        }
     };
     let body = crate::workflow::NewNotice {
         kind,

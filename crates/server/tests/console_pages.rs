@@ -1,0 +1,140 @@
+//! Console pages as a user reads them: the findings of an engagement come a page at a time
+//! with their total and links that keep the filters; a form value the list does not have
+//! is refused, not guessed.
+
+use cloudward_store::{Actor, NewRecord};
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, databases, form};
+
+/// `n` tracked findings in engagement `key`, every third one accepted, written as a scan
+/// that opened them writes them.
+fn seed_findings(s: &TestServer, key: &str, n: usize) {
+    let engagement = s.engagements[key].clone();
+    let owner = s.orgs["A"].clone();
+    let now = cloudward_store::stamp(cloudward_store::now());
+    let opened: Vec<NewRecord> = (0..n)
+        .map(|i| {
+            let address = format!("alicloud_oss_bucket.b{i:04}");
+            NewRecord::new(
+                "finding",
+                owner.clone(),
+                json!({
+                    "key": format!("ALI-OSS-001|{address}"), "rule_id": "ALI-OSS-001",
+                    "severity": "high", "controls": ["SC-11"], "address": address,
+                    "resource_type": "alicloud_oss_bucket", "message": "bucket is public",
+                    "state": if i % 3 == 0 { "accepted" } else { "open" },
+                    "assignee": Value::Null, "accepted_reason": null, "accepted_until": null,
+                    "first_seen": now, "history": [],
+                }),
+            )
+            .of_engagement(engagement.clone())
+        })
+        .collect();
+    let run = cloudward_server::supervision::RunData {
+        at: now.clone(),
+        uploaded_by: "system".into(),
+        source: "upload".into(),
+        inputs: Value::Null,
+        level: Some("advanced".into()),
+        failed: i64::try_from(n).unwrap(),
+        passed: 0,
+        unknown: 0,
+        resources: i64::try_from(n).unwrap(),
+        controls_failed: vec!["SC-11".into()],
+        controls_passed: Vec::new(),
+        controls_not_evaluated: Vec::new(),
+        by_family: Default::default(),
+        by_severity: Default::default(),
+        opened: n,
+        reopened: 0,
+        closed: 0,
+        report_sha256: None,
+    };
+    let run = NewRecord::new("scan_run", owner, serde_json::to_value(&run).unwrap())
+        .of_engagement(engagement);
+    s.block_on(
+        s.store
+            .record_scan(&Actor::system(), run, opened, Vec::new()),
+    )
+    .unwrap();
+}
+
+/// How many findings rows a supervision page shows.
+fn rows(html: &str) -> usize {
+    html.matches("<code>alicloud_oss_bucket.b").count()
+}
+
+fn run(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    seed_findings(&s, "EA", 120);
+    let a = s.login("a-admin");
+    let path = format!("/engagements/{}/supervision", s.engagements["EA"]);
+
+    let first = a.get(&path);
+    assert_eq!(first.status(), 200);
+    let html = first.text().unwrap();
+    assert!(html.contains("(120)"), "the total is shown");
+    assert_eq!(rows(&html), 50);
+    assert!(html.contains("b0000") && !html.contains("b0050"));
+    assert!(
+        html.contains(&format!("{path}?page=2#findings")),
+        "a link to the next page"
+    );
+    assert!(
+        !html.contains("rel=\"prev\""),
+        "no previous page on the first"
+    );
+
+    let last = a.get(&format!("{path}?page=3")).text().unwrap();
+    assert_eq!(rows(&last), 20);
+    assert!(last.contains("b0119") && !last.contains("b0099"));
+    assert!(last.contains(&format!("{path}?page=2#findings")));
+    assert!(!last.contains("rel=\"next\""), "no next page on the last");
+
+    // A page past the last shows the last; one that is not a number, the first.
+    assert_eq!(a.get(&format!("{path}?page=99")).text().unwrap(), last);
+    let odd = a.get(&format!("{path}?page=x")).text().unwrap();
+    assert_eq!(rows(&odd), 50);
+    assert!(odd.contains("b0000"));
+
+    // A filter is applied in the database and kept by the links: 80 open findings.
+    let open = a.get(&format!("{path}?state=open")).text().unwrap();
+    assert!(open.contains("(80)"), "the filtered total");
+    assert_eq!(rows(&open), 50);
+    assert!(
+        open.replace("&#38;", "&")
+            .contains(&format!("{path}?state=open&page=2#findings"))
+    );
+    let open2 = a.get(&format!("{path}?state=open&page=2")).text().unwrap();
+    assert_eq!(rows(&open2), 30);
+    assert!(!open2.contains("b0000"), "b0000 is accepted");
+
+    // A notice of a kind the form does not offer is refused and the page shown again.
+    let head = s.block_on(s.store.audit_head()).unwrap();
+    let r = a
+        .client
+        .post(format!(
+            "{}/engagements/{}/notices",
+            s.base, s.engagements["EA"]
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", &a.csrf),
+            ("kind", "rumour"),
+            ("title", "Maintenance"),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"problem\""), "the reason is on the page");
+    assert_eq!(s.block_on(s.store.audit_head()).unwrap(), head);
+}
+
+#[test]
+fn findings_come_a_page_at_a_time_with_their_total_and_filters() {
+    for db in databases() {
+        run(&db);
+    }
+}
