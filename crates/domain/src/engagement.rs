@@ -473,6 +473,16 @@ fn optional_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveD
 }
 
 /// The JSON Schema of the engagement file.
+/// A value a program made (a console form's), not read from a file: it has no place in
+/// one, so messages about it name no line.
+pub fn unplaced<T>(value: T) -> Spanned<T> {
+    Spanned::new(
+        value,
+        serde_saphyr::Location::UNKNOWN,
+        serde_saphyr::Location::UNKNOWN,
+    )
+}
+
 pub fn schema() -> schemars::Schema {
     schemars::schema_for!(EngagementFile)
 }

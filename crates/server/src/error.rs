@@ -39,6 +39,22 @@ impl ApiError {
         self
     }
 
+    /// What a person reads of the details: each one's message, or its code when it has
+    /// none.
+    pub fn detail_messages(&self) -> Vec<String> {
+        let Some(list) = self.details.as_ref().and_then(|d| d.as_array()) else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|d| {
+                d.get("message")
+                    .and_then(|m| m.as_str())
+                    .or_else(|| d.get("code").and_then(|c| c.as_str()))
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
     pub fn arg(mut self, name: &'static str, value: impl ToString) -> ApiError {
         self.args.push((name, value.to_string()));
         self

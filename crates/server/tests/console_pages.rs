@@ -130,6 +130,77 @@ fn run(db: &crate::common::Db) {
     let html = r.text().unwrap();
     assert!(html.contains("id=\"problem\""), "the reason is on the page");
     assert_eq!(s.block_on(s.store.audit_head()).unwrap(), head);
+
+    // The requirement analysis: an answer that does not read is refused beside its field,
+    // with everything typed kept; nothing is saved until it reads.
+    let req_path = format!(
+        "{}/engagements/{}/requirements",
+        s.base, s.engagements["EA"]
+    );
+    let version = s
+        .block_on(
+            s.store
+                .visible_engagement(&s.engagements["EA"], &s.orgs["A"]),
+        )
+        .unwrap()
+        .unwrap()
+        .version;
+    let post = |pairs: &[(&str, &str)]| {
+        a.client
+            .post(&req_path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(pairs))
+            .send()
+            .unwrap()
+    };
+    let v = version.to_string();
+    let r = post(&[
+        ("csrf_token", &a.csrf),
+        ("version", &v),
+        ("continuity.rto_hours", "four"),
+        ("latency.expected_ms", "20"),
+        ("portability.open_formats", "perhaps"),
+    ]);
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains("id=\"continuity.rto_hours-error\""),
+        "the error is beside the field"
+    );
+    assert!(html.contains("id=\"portability.open_formats-error\""));
+    assert!(html.contains("value=\"four\""), "what was typed is kept");
+    assert!(html.contains("value=\"20\""), "the other answers are kept");
+    assert_eq!(s.block_on(s.store.audit_head()).unwrap(), head);
+    let r = a
+        .client
+        .post(&req_path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", &a.csrf),
+            ("version", &v),
+            ("continuity.rto_hours", "4"),
+            ("latency.expected_ms", "20"),
+            ("portability.open_formats", "yes"),
+            ("data_location.regions", "cn-beijing, cn-shanghai"),
+        ]))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let e = s
+        .block_on(
+            s.store
+                .visible_engagement(&s.engagements["EA"], &s.orgs["A"]),
+        )
+        .unwrap()
+        .unwrap();
+    let req = &e.document["requirements"];
+    assert_eq!(req["continuity"]["rto_hours"], 4.0);
+    assert_eq!(req["latency"]["expected_ms"], 20.0);
+    assert_eq!(req["portability"]["open_formats"], true);
+    assert_eq!(
+        req["data_location"]["regions"],
+        json!(["cn-beijing", "cn-shanghai"])
+    );
 }
 
 #[test]

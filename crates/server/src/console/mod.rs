@@ -169,17 +169,9 @@ pub fn check_csrf(v: &Viewer, given: Option<&String>) -> Option<Response> {
 pub fn refused(v: &Viewer, e: &crate::error::ApiError) -> Response {
     let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
     let mut msg = v.ui.messages_render(e.key, &args);
-    if let Some(details) = e.details.as_ref().and_then(|d| d.as_array()) {
-        for d in details {
-            let part = d
-                .get("message")
-                .and_then(|m| m.as_str())
-                .or_else(|| d.get("code").and_then(|c| c.as_str()));
-            if let Some(part) = part {
-                msg.push_str(" · ");
-                msg.push_str(part);
-            }
-        }
+    for part in e.detail_messages() {
+        msg.push_str(" · ");
+        msg.push_str(&part);
     }
     let mut r = error_page(&v.ui, e.status, &msg);
     if let Some(d) = &e.detail {

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cloudward_domain::Lang;
 use cloudward_domain::check::{self, Finding};
-use cloudward_domain::engagement::Phase;
+use cloudward_domain::engagement::{Phase, Residual, RiskEntry, Treatment, unplaced};
 use cloudward_store::{EngagementFilter, OrgKind, Party};
 use serde::Deserialize;
 
@@ -464,7 +464,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     }
     let mut assessments = Vec::new();
     if matches!(Some(org.kind), Some(OrgKind::Assessor | OrgKind::Provider))
-        && let Ok(list) = crate::workflow::organisation_assessments(&state, &org.id).await
+        && let Ok(list) = crate::services::assessments::list(&state, &v.p).await
     {
         let ids: Vec<String> = list.iter().map(|r| r.id.clone()).collect();
         let counts = state
@@ -485,9 +485,8 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
                 })
                 .collect::<Vec<_>>()
                 .join(" · ");
-            let level = r.data.get("level").and_then(|s| s.as_str()).unwrap_or("");
-            let status = match r.data.get("conclusion").and_then(|c| c.get("outcome")) {
-                Some(o) => ui.t(&format!("ui.outcome.{}", o.as_str().unwrap_or(""))),
+            let status = match &r.conclusion {
+                Some(c) => ui.t(&format!("ui.outcome.{}", c.outcome.id())),
                 None => ui.t("ui.in_progress"),
             };
             let results = if results.is_empty() {
@@ -497,7 +496,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
             };
             assessments.push((
                 r.id.clone(),
-                ui.t(&format!("level.{level}")),
+                ui.t(&format!("level.{}", r.level.id())),
                 status,
                 results,
             ));
@@ -767,25 +766,11 @@ pub async fn transition(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let Some(to) = ["planning", "selection", "operation", "exit", "closed"]
-        .iter()
-        .position(|p| *p == f.to)
-        .and_then(|i| {
-            [
-                Phase::Planning,
-                Phase::Selection,
-                Phase::Operation,
-                Phase::Exit,
-                Phase::Closed,
-            ]
-            .get(i)
-            .copied()
-        })
-    else {
+    let Some(to) = Phase::parse(&f.to) else {
         return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_phase"));
     };
-    match crate::services::lifecycle::transition(&state, &v.p, &id, to, v.ui.lang).await {
-        Ok(_) => {
+    match crate::services::lifecycle::try_transition(&state, &v.p, &id, to, v.ui.lang).await {
+        Ok(Ok(_)) => {
             let done = v.ui.t1(
                 "ui.moved_to",
                 "phase",
@@ -793,20 +778,14 @@ pub async fn transition(
             );
             engagement_page(&state, &v, &id, None, Some(done)).await
         }
-        Err(e) if e.code == "blocked" => {
-            let list: Vec<Item> = e
-                .details
-                .as_ref()
-                .and_then(|d| d.as_array())
-                .map(|a| {
-                    a.iter()
-                        .map(|b| Item {
-                            code: b["code"].as_str().unwrap_or("").to_owned(),
-                            message: b["message"].as_str().unwrap_or("").to_owned(),
-                        })
-                        .collect()
+        Ok(Err(blockers)) => {
+            let list: Vec<Item> = blockers
+                .into_iter()
+                .map(|b| Item {
+                    code: b.code,
+                    message: b.message,
                 })
-                .unwrap_or_default();
+                .collect();
             let count = list.len().to_string();
             let phase = v.ui.t(&format!("phase.{}", to.id()));
             let title =
@@ -1511,8 +1490,11 @@ pub async fn save_risks(
         Ok(e) => e,
         Err(err) => return super::refused(&v, &err),
     };
-    let mut risks: Vec<serde_json::Value> =
-        e.document["risks"].as_array().cloned().unwrap_or_default();
+    let (file, _) = match crate::api::export_text(&e) {
+        Ok(x) => x,
+        Err(err) => return super::refused(&v, &err),
+    };
+    let mut risks = file.risks;
     let score = |key: String| f.get(&key).and_then(|s| s.parse::<u8>().ok()).unwrap_or(0);
     // An engagement's own risk, added with its name.
     let new_id = f.get("new_id").map(|s| s.trim()).unwrap_or_default();
@@ -1522,7 +1504,7 @@ pub async fn save_risks(
             && new_id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !valid || name.is_empty() || risks.iter().any(|r| r["id"] == new_id) {
+        if !valid || name.is_empty() || risks.iter().any(|r| r.id.value == new_id) {
             return error_page(
                 &v.ui,
                 StatusCode::BAD_REQUEST,
@@ -1537,7 +1519,14 @@ pub async fn save_risks(
                 &v.ui.t("ui.new_risk_invalid"),
             );
         }
-        risks.push(serde_json::json!({ "id": new_id, "name": name, "likelihood": l, "impact": i }));
+        risks.push(RiskEntry {
+            id: unplaced(new_id.to_owned()),
+            name: Some(name.to_owned()),
+            likelihood: l,
+            impact: i,
+            treatment: Treatment::default(),
+            residual: None,
+        });
     }
     for (key, value) in &f {
         let Some(rid) = key.strip_prefix("likelihood.") else {
@@ -1553,23 +1542,31 @@ pub async fn save_risks(
         if l == 0 || i == 0 {
             continue;
         }
-        let r = match risks.iter().position(|r| r["id"] == rid) {
+        let r = match risks.iter().position(|r| r.id.value == rid) {
             Some(n) => &mut risks[n],
             None => {
-                risks.push(serde_json::json!({ "id": rid }));
+                risks.push(RiskEntry {
+                    id: unplaced(rid.to_owned()),
+                    name: None,
+                    likelihood: l,
+                    impact: i,
+                    treatment: Treatment::default(),
+                    residual: None,
+                });
                 let last = risks.len() - 1;
                 &mut risks[last]
             }
         };
-        r["likelihood"] = l.into();
-        r["impact"] = i.into();
+        r.likelihood = l;
+        r.impact = i;
         // The treatment, when its part of the form came with the rest.
         if f.contains_key(&format!("treat.{rid}")) {
-            let controls: Vec<&str> = f
+            let controls: Vec<String> = f
                 .get(&format!("controls.{rid}"))
                 .map(|c| {
                     c.split(|ch: char| ch == ',' || ch == '，' || ch.is_whitespace())
                         .filter(|x| !x.is_empty())
+                        .map(str::to_owned)
                         .collect()
                 })
                 .unwrap_or_default();
@@ -1580,48 +1577,36 @@ pub async fn save_risks(
                     .collect()
             };
             let guide = &state.content.guide;
-            let clauses = chosen(
-                "clause",
-                guide.contract_clauses.iter().map(|c| &c.id).collect(),
-            );
-            let activities = chosen(
-                "activity",
-                guide
-                    .phases
-                    .iter()
-                    .flat_map(|p| &p.activities)
-                    .map(|a| &a.id)
-                    .collect(),
-            );
-            r["treatment"] = serde_json::json!({
-                "controls": controls, "clauses": clauses, "activities": activities,
-            });
+            r.treatment = Treatment {
+                controls,
+                clauses: chosen(
+                    "clause",
+                    guide.contract_clauses.iter().map(|c| &c.id).collect(),
+                ),
+                activities: chosen(
+                    "activity",
+                    guide
+                        .phases
+                        .iter()
+                        .flat_map(|p| &p.activities)
+                        .map(|a| &a.id)
+                        .collect(),
+                ),
+            };
             let (rl, ri) = (
                 score(format!("residual_likelihood.{rid}")),
                 score(format!("residual_impact.{rid}")),
             );
-            if rl > 0 && ri > 0 {
-                r["residual"] = serde_json::json!({ "likelihood": rl, "impact": ri });
-            } else if let Some(o) = r.as_object_mut() {
-                o.remove("residual");
-            }
+            r.residual = (rl > 0 && ri > 0).then_some(Residual {
+                likelihood: rl,
+                impact: ri,
+            });
         }
     }
     let version = f
         .get("version")
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(0);
-    let risks: Vec<cloudward_domain::engagement::RiskEntry> =
-        match serde_json::from_value(serde_json::Value::Array(risks)) {
-            Ok(b) => b,
-            Err(_) => {
-                return error_page(
-                    &v.ui,
-                    StatusCode::BAD_REQUEST,
-                    &v.ui.t("api.invalid_engagement"),
-                );
-            }
-        };
     match crate::services::lifecycle::put_risks(&state, &v.p, &id, version, risks, v.ui.lang).await
     {
         Ok(_) => Redirect::to(&format!(

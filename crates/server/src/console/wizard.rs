@@ -9,9 +9,12 @@ use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use cloudward_domain::classify::{self, BusinessType, InfoType, Refusal};
-use cloudward_domain::engagement::Commitment;
-use serde_json::json;
+use cloudward_domain::catalog::ServiceCategory;
+use cloudward_domain::classify::{self, BusinessType, DeploymentModel, InfoType, Refusal};
+use cloudward_domain::engagement::{
+    Commitment, EngagementFile, Phase, ResponsibilityOverride, unplaced,
+};
+use cloudward_domain::responsibility::Actor as MatrixActor;
 
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, error_page, refused, render};
@@ -135,17 +138,40 @@ pub async fn submit(
     if get("action") != "create" {
         return render(&page);
     }
-    let document = json!({
-        "name": page.name.trim(), "customer": page.customer.trim(), "phase": "planning",
-        "information": page.info, "business": page.business,
-        "service_category": service, "deployment_model": model,
-    });
-    let created = match crate::api::parse_document(&document) {
-        Ok(file) => {
-            crate::services::engagements::create(&state, &v.p, &file, &BTreeMap::new()).await
-        }
-        Err(e) => Err(e),
+    // The form's lists are the domain's ids; a value that is none of them is the form
+    // again, with which choice to make.
+    let (Some(service_category), Some(deployment_model)) = (
+        ServiceCategory::parse(&service),
+        DeploymentModel::parse(&model),
+    ) else {
+        let field = if ServiceCategory::parse(&service).is_none() {
+            "ui.service_category"
+        } else {
+            "ui.deployment_model"
+        };
+        page.error = Some(v.ui.t1("ui.bad_choice", "field", &v.ui.t(field)));
+        let mut r = render(&page);
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return r;
     };
+    let file = EngagementFile {
+        name: page.name.trim().to_owned(),
+        customer: page.customer.trim().to_owned(),
+        phase: Phase::Planning,
+        information: infos,
+        business,
+        service_category,
+        deployment_model,
+        provider: None,
+        security_service_provider: None,
+        requirements: Default::default(),
+        responsibility: Vec::new(),
+        basic_requirements: BTreeMap::new(),
+        contract: BTreeMap::new(),
+        risks: Vec::new(),
+        lifecycle: Default::default(),
+    };
+    let created = crate::services::engagements::create(&state, &v.p, &file, &BTreeMap::new()).await;
     match created {
         Ok(e) => Redirect::to(&format!("/engagements/{}/requirements", e.id)).into_response(),
         Err(e) => refused(&v, &e),
@@ -330,23 +356,25 @@ pub async fn set_owner(
     let change = if f.get("mode").map(String::as_str) == Some("shared") {
         // Several parties, each with its part in words.
         let mut parties = Vec::new();
-        let mut split = serde_json::Map::new();
-        for a in cloudward_domain::responsibility::Actor::IDS {
-            if f.get(&format!("share_{a}")).is_some_and(|v| v == "on") {
+        let mut split = BTreeMap::new();
+        for a in MatrixActor::ALL {
+            if f.get(&format!("share_{}", a.id()))
+                .is_some_and(|v| v == "on")
+            {
                 let part = f
-                    .get(&format!("part_{a}"))
+                    .get(&format!("part_{}", a.id()))
                     .map(|p| p.trim().to_owned())
                     .unwrap_or_default();
                 if part.is_empty() {
                     let msg = v.ui.t1(
                         "ui.part_required",
                         "party",
-                        &v.ui.t(&format!("ui.actor.{a}")),
+                        &v.ui.t(&format!("ui.actor.{}", a.id())),
                     );
                     return error_page(&v.ui, StatusCode::BAD_REQUEST, &msg);
                 }
                 parties.push(a);
-                split.insert(a.to_owned(), serde_json::Value::String(part));
+                split.insert(a, part);
             }
         }
         if parties.len() < 2 {
@@ -356,13 +384,21 @@ pub async fn set_owner(
                 &v.ui.t("ui.share_needs_two"),
             );
         }
-        json!({ "element": element, "parties": parties, "split": split })
+        ResponsibilityOverride {
+            element: unplaced(element.clone()),
+            owner: None,
+            parties: Some(parties),
+            split,
+        }
     } else {
-        match f.get("owner") {
-            Some(owner) if cloudward_domain::responsibility::Actor::parse(owner).is_some() => {
-                json!({ "element": element, "owner": owner })
-            }
-            _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
+        match f.get("owner").and_then(|o| MatrixActor::parse(o)) {
+            Some(owner) => ResponsibilityOverride {
+                element: unplaced(element.clone()),
+                owner: Some(owner),
+                parties: None,
+                split: BTreeMap::new(),
+            },
+            None => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
         }
     };
     let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
@@ -371,22 +407,12 @@ pub async fn set_owner(
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
-    let mut document = e.document.clone();
-    let mut overrides: Vec<serde_json::Value> = document["responsibility"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    overrides.retain(|o| o["element"] != element.as_str());
-    overrides.push(change);
-    document["responsibility"] = serde_json::Value::Array(overrides);
-    let body = crate::api::UpdateEngagement {
-        version: e.version,
-        document,
-        parties: None,
-    };
-    let saved = match crate::api::parse_document(&body.document) {
-        Ok(file) => {
-            crate::services::engagements::update(&state, &v.p, &id, body.version, &file, None).await
+    let saved = match crate::api::export_text(&e) {
+        Ok((mut file, _)) => {
+            file.responsibility
+                .retain(|o| o.element.value != element.as_str());
+            file.responsibility.push(change);
+            crate::services::engagements::update(&state, &v.p, &id, e.version, &file, None).await
         }
         Err(e) => Err(e),
     };

@@ -210,6 +210,25 @@ pub async fn transition(
     to: Phase,
     lang: Lang,
 ) -> ApiResult<TransitionView> {
+    match try_transition(state, p, id, to, lang).await? {
+        Ok(done) => Ok(done),
+        Err(blockers) => Err(
+            ApiError::new(StatusCode::CONFLICT, "blocked", "api.blocked")
+                .arg("count", blockers.len())
+                .arg("to", to.id())
+                .details(to_value(&blockers)?),
+        ),
+    }
+}
+
+/// As [`transition`], with what blocks it as a value rather than an error.
+pub async fn try_transition(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    to: Phase,
+    lang: Lang,
+) -> ApiResult<Result<TransitionView, Vec<Blocker>>> {
     let (e, _) = acting(state, p, id, Action::Transition).await?;
     let (mut file, _) = export_text(&e)?;
     let from = file.phase;
@@ -242,12 +261,7 @@ pub async fn transition(
         }
     }
     if !blockers.is_empty() {
-        return Err(
-            ApiError::new(StatusCode::CONFLICT, "blocked", "api.blocked")
-                .arg("count", blockers.len())
-                .arg("to", to.id())
-                .details(to_value(&blockers)?),
-        );
+        return Ok(Err(blockers));
     }
     file.phase = to;
     let record = NewRecord::new(
@@ -267,10 +281,10 @@ pub async fn transition(
             Vec::new(),
         )
         .await?;
-    Ok(TransitionView {
+    Ok(Ok(TransitionView {
         phase: to,
         version: updated.version,
-    })
+    }))
 }
 
 // ---------------------------------------------------------------- contract and risks
@@ -363,7 +377,7 @@ pub struct ConfirmationView {
     pub engagement_id: String,
     /// The row, `layer/FAMILY`.
     pub element: String,
-    /// customer, provider or security_service_provider
+    /// customer, provider or security-service-provider
     #[schema(value_type = String)]
     pub party: cloudward_store::MatrixParty,
     pub org_id: String,
