@@ -525,7 +525,12 @@ test("the wizard classifies, creates, and leads through the file and the contrac
     // A wrong number names the field.
     await page.fill("[id='latency.expected_ms']", "fast");
     await Promise.all([page.waitForNavigation(), page.click("#save-analysis")]);
-    assert.match(await page.textContent("[role=alert]"), /requirements\.latency\.expected_ms/);
+    // The form comes back with what was typed and the refusal beside the field.
+    assert.match(await page.textContent("[role=alert]"), /未能保存/);
+    assert.equal(await page.inputValue("[id='latency.expected_ms']"), "fast");
+    assert.equal(await page.getAttribute("[id='latency.expected_ms']", "aria-invalid"), "true");
+    assert.ok((await page.textContent("[id='latency.expected_ms-error']")).trim().length > 0);
+    assert.equal(await page.inputValue("[id='latency.tolerance_ms']"), "200", "the other answers stay");
     await page.goto(`${engagementUrl}/edit`);
     const text = await page.inputValue("#file");
     assert.match(text, /市不动产登记系统/);

@@ -247,7 +247,7 @@ pub async fn seed_supervision(state: &crate::AppState) -> Result<(), String> {
         ] {
             let report = scan_trusted_files(&files, e.level.map(|l| l.id()))
                 .map_err(|e| format!("the demo estate does not scan: {}", e.key))?;
-            crate::supervision::ingest(
+            crate::services::scans::ingest(
                 state,
                 &principal,
                 &e.id,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, back_to, check_csrf, read_upload, refused, render};
 use crate::AppState;
-use crate::frameworks::{self as api, ImportQuery};
+use crate::services::frameworks::{self as api, FrameworkImport};
 
 /// A framework as listed: whose it is, and whether this viewer may delete it.
 pub struct FrameworkRow {
@@ -98,11 +98,10 @@ pub async fn import(State(state): State<AppState>, v: Viewer, form: Multipart) -
     if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
         return r;
     }
-    let q = ImportQuery {
+    let q = FrameworkImport {
         name: up.field("name").trim().to_owned(),
         catalog: Some(up.field("catalog")).filter(|c| !c.is_empty()),
         replace: up.field("replace") == "on",
-        lang: None,
     };
     match api::import_document(&state, &v.p, &q, &up.bytes).await {
         Ok(info) => back_to(

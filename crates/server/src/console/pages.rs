@@ -1055,7 +1055,7 @@ pub async fn catalog(
     if let Some(id) = q.framework.as_deref().filter(|f| !f.is_empty()) {
         return super::frameworks::browse(&state, &v, id, q.q, q.group).await;
     }
-    let frameworks = match crate::frameworks::visible_list(&state, &v.p).await {
+    let frameworks = match crate::services::frameworks::visible_list(&state, &v.p).await {
         Ok(l) => l.into_iter().map(|f| (f.id, f.name)).collect(),
         Err(e) => return super::refused(&v, &e),
     };
@@ -1156,11 +1156,11 @@ async fn in_frameworks(
     if refs.is_empty() {
         return out;
     }
-    let Ok(list) = crate::frameworks::visible_list(state, &v.p).await else {
+    let Ok(list) = crate::services::frameworks::visible_list(state, &v.p).await else {
         return out;
     };
     for info in list {
-        let Ok((_, fw)) = crate::frameworks::load(
+        let Ok((_, fw)) = crate::services::frameworks::load(
             state,
             &v.p,
             &info.id,

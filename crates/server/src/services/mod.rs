@@ -3,15 +3,16 @@
 //! takes the caller (`Principal`) and typed input, asks the authorisation table
 //! (`Principal::may`), applies the domain's rules, and writes through the store — which
 //! appends the audit entries in the same transaction as the change.
-//!
-//! Aggregates not yet moved here (scans and posture, frameworks) still have their use cases in the API modules. See ARCHITECTURE.md.
 
 pub mod assessments;
 pub mod engagements;
 pub mod evidence;
 pub mod findings;
+pub mod frameworks;
 pub mod lifecycle;
 pub mod notices;
 pub mod offerings;
 pub mod organisations;
+pub mod oscal;
 pub mod posture;
+pub mod scans;

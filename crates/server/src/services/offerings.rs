@@ -41,6 +41,12 @@ pub struct PublishedAssessment {
     pub summary: AssessmentSummary,
 }
 
+/// The offering a stored record holds.
+pub(crate) fn offering_of(r: &Record) -> ApiResult<Offering> {
+    let d: OfferingData = parse_data(r)?;
+    parse_offering(&d.offering)
+}
+
 async fn view(state: &AppState, r: &Record) -> ApiResult<OfferingView> {
     let d: OfferingData = parse_data(r)?;
     let assessment = published_assessment(state, &r.id)

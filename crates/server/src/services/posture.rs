@@ -14,7 +14,8 @@ use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::ApiResult;
 use crate::services::notices::stored_time;
-use crate::supervision::{RunData, visible_run};
+use crate::services::scans::visible_run;
+use crate::supervision::RunData;
 use crate::workflow::{AssessmentData, NoticeData, UseData, parse_data, today};
 
 /// A stored scan run: its summary and what it did to tracked findings.
