@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod authz;
+pub mod blobs;
 pub mod console;
 pub mod demo;
 pub mod download;
@@ -68,7 +69,7 @@ pub struct Config {
     pub incident_ack_hours: i64,
     pub change_ack_hours: i64,
     /// Where evidence files are kept: `database` or `disk` (under data_dir/evidence).
-    pub evidence_storage: evidence::EvidenceStorage,
+    pub evidence_storage: blobs::EvidenceStorage,
     /// Largest evidence file, in bytes.
     pub evidence_limit: usize,
     /// The program that runs server scans in a child process (`cloudward`, run as
@@ -115,7 +116,7 @@ impl Default for Config {
             change_ack_hours: cloudward_domain::workflow::default_ack_hours(
                 cloudward_domain::workflow::NoticeKind::Change,
             ),
-            evidence_storage: evidence::EvidenceStorage::Database,
+            evidence_storage: blobs::EvidenceStorage::Database,
             evidence_limit: 25 * 1024 * 1024,
             scan_worker: None,
             scan_timeout_seconds: 120,

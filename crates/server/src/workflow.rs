@@ -1,10 +1,10 @@
-//! The engagement workflow: provider offerings and their third-party assessments ("assess
-//! first, use after"), picking an offering, phase transitions through the gates of `check`,
-//! the contract checklist and risk register, provider notices, supervision alerts, and the
-//! exit (hand back, verify, delete, confirm).
+//! The JSON API of the engagement workflow: provider offerings and their third-party
+//! assessments ("assess first, use after"), picking an offering, phase transitions through
+//! the gates of `check`, the contract checklist and risk register, provider notices,
+//! supervision alerts, and the exit (hand back, verify, delete, confirm).
 //!
-//! Records live in the store as typed JSON (`Record`); who may see or change each is decided
-//! here. Everything outside an engagement's parties answers 404.
+//! Each handler extracts the request, calls its use case in [`crate::services`] (which asks
+//! the authorisation table and writes in one transaction) and renders the answer.
 
 use std::collections::BTreeMap;
 
@@ -15,125 +15,19 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use cloudward_domain::ProtectionLevel;
-use cloudward_domain::check::{self, CheckError};
-use cloudward_domain::engagement::{Commitment, EngagementFile, Phase, RiskEntry};
-use cloudward_domain::workflow::{Conclusion, ControlAssessment, ExitRecord, NoticeKind, Offering};
-use cloudward_store::{Engagement, Record, RecordFilter};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use cloudward_domain::engagement::{Commitment, Phase, RiskEntry};
+use serde::Deserialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::{ApiJson, engagement_for};
+use crate::api::ApiJson;
 use crate::auth::Principal;
-use crate::authz::{self, Action, Rel};
-use crate::error::{ApiError, ApiResult};
+use crate::authz::{Action, Rel};
+use crate::error::ApiResult;
 use crate::services::notices::{self, AckView, NoticeView};
+use crate::services::offerings::{offering_record, parse_offering};
 use crate::services::{assessments, lifecycle, offerings, posture};
-
-/// What the caller is on an engagement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Seat {
-    Customer,
-    Provider,
-    Assessor,
-    SecurityServiceProvider,
-}
-
-impl Seat {
-    fn of(rel: Rel) -> Option<Seat> {
-        match rel {
-            Rel::Customer => Some(Seat::Customer),
-            Rel::Provider => Some(Seat::Provider),
-            Rel::Assessor => Some(Seat::Assessor),
-            Rel::SecurityServiceProvider => Some(Seat::SecurityServiceProvider),
-            _ => None,
-        }
-    }
-}
-
-/// Where the caller sits on an engagement it has loaded (for what a page offers; access
-/// itself is decided by [`Principal::may`]).
-pub(crate) fn seat(p: &Principal, e: &Engagement) -> Option<Seat> {
-    Seat::of(authz::engagement_rel(
-        p.org.as_ref().map(|o| o.id.as_str()),
-        Some(e),
-    ))
-}
-
-/// The engagement for `action`, with the caller's seat on it.
-pub(crate) async fn acting(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-) -> ApiResult<(Engagement, Seat)> {
-    let (e, rel) = engagement_for(state, p, id, action).await?;
-    let seat = Seat::of(rel).ok_or_else(ApiError::not_found)?;
-    Ok((e, seat))
-}
-
-pub(crate) fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-pub(crate) fn parse_data<T: serde::de::DeserializeOwned>(r: &Record) -> ApiResult<T> {
-    serde_json::from_value(r.data.clone()).map_err(|e| {
-        tracing::error!(record = %r.id, error = %e, "record does not match its type");
-        ApiError::internal()
-    })
-}
-
-pub(crate) fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
-    serde_json::to_value(v).map_err(ApiError::internal_from)
-}
-
-pub(crate) fn invalid(key: &'static str) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", key)
-}
-
-/// Runs `check` on the file as it would be saved; input errors become 422 with details.
-pub(crate) fn validate(
-    state: &AppState,
-    file: &EngagementFile,
-    date: NaiveDate,
-    lang: cloudward_domain::Lang,
-) -> ApiResult<check::Report> {
-    let text = serde_saphyr::to_string(file).map_err(ApiError::internal_from)?;
-    match check::check(file, &text, &state.content, date) {
-        Ok(r) => Ok(r),
-        Err(CheckError::Classified) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "refused",
-            "check.refused",
-        )),
-        Err(CheckError::Invalid(errors)) => {
-            let details: Vec<Value> = errors
-                .iter()
-                .map(|e| {
-                    json!({
-                        "field": e.field,
-                        "message": state.messages.render(e.key, lang, &e.args),
-                    })
-                })
-                .collect();
-            Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_engagement",
-                "api.invalid_engagement",
-            )
-            .arg(
-                "detail",
-                errors
-                    .iter()
-                    .map(|e| e.field.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )
-            .details(Value::Array(details)))
-        }
-    }
-}
 
 // ---------------------------------------------------------------- offerings
 
@@ -147,42 +41,6 @@ pub struct OfferingBody {
     /// For updates: the version read.
     #[serde(default)]
     pub version: Option<i64>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct OfferingData {
-    pub(crate) offering: Value,
-    pub(crate) published: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct AssessmentData {
-    pub(crate) offering_id: String,
-    pub(crate) assessor_org_id: String,
-    pub(crate) level: ProtectionLevel,
-    pub(crate) results: BTreeMap<String, ControlAssessment>,
-    pub(crate) conclusion: Option<Conclusion>,
-    pub(crate) published: bool,
-    /// Engagements whose customers may read the details.
-    pub(crate) grants: Vec<String>,
-}
-
-pub(crate) fn parse_offering(v: &Value) -> ApiResult<Offering> {
-    serde_path_to_error::deserialize(v)
-        .map_err(|e| crate::api::invalid_json(&format!("offering.{}", e.path()), e.inner()))
-}
-
-pub(crate) async fn published_assessment(
-    state: &AppState,
-    offering_id: &str,
-) -> ApiResult<Option<(Record, AssessmentData)>> {
-    match state.store.published_assessment(offering_id).await? {
-        Some(r) => {
-            let a = parse_data(&r)?;
-            Ok(Some((r, a)))
-        }
-        None => Ok(None),
-    }
 }
 
 /// Published offerings, and the caller's own.
@@ -206,27 +64,6 @@ pub async fn create_offering(
     let offering = parse_offering(&body.offering)?;
     let view = offerings::create(&state, &p, &offering, body.published).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
-}
-
-/// The offering `id` for `action`: the provider's own, or another's once published.
-pub(crate) async fn offering_record(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-) -> ApiResult<Record> {
-    let r = crate::api::record_of(state, "offering", id).await?;
-    let published = match &r {
-        Some(r) => parse_data::<OfferingData>(r)?.published,
-        None => false,
-    };
-    let org = p.org.as_ref().map(|o| o.id.as_str());
-    let rel = authz::offering_rel(
-        org,
-        r.as_ref().map(|r| (r.owner_org_id.as_str(), published)),
-    );
-    p.may(action, rel)?;
-    r.ok_or_else(ApiError::not_found)
 }
 
 #[utoipa::path(get, path = "/api/v1/offerings/{id}", tag = "workflow", responses((status = 200, body = offerings::OfferingView)))]
@@ -276,62 +113,6 @@ pub async fn invite_assessor(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
-/// The assessment `id` for `action`, with how the caller relates to it: its provider, its
-/// assessor, a customer it was granted to, anyone (summary, once published).
-pub(crate) async fn assessment_access(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-) -> ApiResult<(Record, AssessmentData, Rel)> {
-    let org = p.org.as_ref().map(|o| o.id.as_str());
-    let found = match crate::api::record_of(state, "assessment", id).await? {
-        Some(r) => {
-            let a: AssessmentData = parse_data(&r)?;
-            Some((r, a))
-        }
-        None => None,
-    };
-    let mut granted = false;
-    if let (Some(org), Some((r, a))) = (org, &found)
-        && a.published
-    {
-        granted = state.store.assessment_granted_to(&r.id, org).await?;
-    }
-    let rel = authz::assessment_rel(
-        org,
-        found.as_ref().map(|(r, a)| authz::AssessmentFacts {
-            provider_org_id: &r.owner_org_id,
-            assessor_org_id: &a.assessor_org_id,
-            published: a.published,
-            granted_to_caller: granted,
-        }),
-    );
-    p.may(action, rel)?;
-    let (r, a) = found.ok_or_else(ApiError::not_found)?;
-    Ok((r, a, rel))
-}
-
-/// An assessment its assessor may still change, for `action`: not concluded (409 once it
-/// is).
-pub(crate) async fn assessor_editing(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-) -> ApiResult<(Record, AssessmentData)> {
-    let (r, a, _) = assessment_access(state, p, id, action).await?;
-    if a.conclusion.is_some() {
-        return Err(concluded());
-    }
-    Ok((r, a))
-}
-
-/// The answer to a change of a concluded assessment: 409, a conclusion is final.
-pub(crate) fn concluded() -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, "conflict", "api.assessment_concluded")
-}
-
 /// An assessment: everything for its provider, its assessor and granted customers; the
 /// conclusion and summary for other customers once published.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "workflow", responses((status = 200, body = assessments::AssessmentView)))]
@@ -350,36 +131,6 @@ pub async fn list_assessments(
     p: Principal,
 ) -> ApiResult<Json<Vec<assessments::AssessmentView>>> {
     Ok(Json(assessments::list(&state, &p).await?))
-}
-
-/// The assessments an organisation owns (as provider) or runs (as assessor), oldest first.
-pub(crate) async fn organisation_assessments(
-    state: &AppState,
-    org_id: &str,
-) -> ApiResult<Vec<Record>> {
-    let mut out = state
-        .store
-        .list_records(
-            "assessment",
-            &RecordFilter {
-                owner_org_id: Some(org_id.to_owned()),
-                ..Default::default()
-            },
-        )
-        .await?;
-    let runs = state
-        .store
-        .list_records(
-            "assessment",
-            &RecordFilter {
-                party_org_id: Some(org_id.to_owned()),
-                ..Default::default()
-            },
-        )
-        .await?;
-    out.extend(runs.into_iter().filter(|r| r.owner_org_id != org_id));
-    out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
-    Ok(out)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -483,12 +234,6 @@ pub struct UseOffering {
     pub offering_id: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct UseData {
-    pub(crate) offering_id: String,
-    pub(crate) assessment_id: Option<String>,
-}
-
 /// The customer picks an offering: the provider becomes a party, and the engagement file
 /// takes the offering and its published assessment, which the gates then judge.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/offering", tag = "workflow", request_body = UseOffering, responses((status = 200, body = lifecycle::OfferingUseView)))]
@@ -578,33 +323,9 @@ pub async fn put_risks(
     ))
 }
 
-pub(crate) fn stale(current: i64, given: i64) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, "conflict", "api.conflict").arg(
-        "detail",
-        format!("the engagement is at version {current}, not {given}: read it again and retry"),
-    )
-}
-
 // ---------------------------------------------------------------- notices and alerts
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct NoticeData {
-    /// change or incident
-    #[schema(value_type = String)]
-    pub kind: NoticeKind,
-    pub title: String,
-    #[serde(default)]
-    pub description: String,
-    pub created_at: String,
-    /// The customer acknowledges by then.
-    pub ack_due: String,
-    #[serde(default)]
-    pub acknowledged_at: Option<String>,
-    #[serde(default)]
-    pub acknowledged_by: Option<String>,
-}
-
-pub use crate::services::notices::NewNotice;
+use crate::services::notices::NewNotice;
 
 /// The provider records a change notification or an incident report.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/notices", tag = "workflow", request_body = NewNotice, responses((status = 201, body = NoticeView)))]
@@ -657,23 +378,6 @@ pub struct DateQuery {
 }
 
 // ---------------------------------------------------------------- exit
-
-pub(crate) async fn exit_record(
-    state: &AppState,
-    e: &Engagement,
-) -> ApiResult<Option<(Record, ExitRecord)>> {
-    let list = state
-        .store
-        .list_records("exit", &RecordFilter::engagement(&e.id))
-        .await?;
-    match list.into_iter().next() {
-        Some(r) => {
-            let x = parse_data(&r)?;
-            Ok(Some((r, x)))
-        }
-        None => Ok(None),
-    }
-}
 
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/exit", tag = "workflow", responses((status = 200, body = lifecycle::ExitView)))]
 pub async fn get_exit(

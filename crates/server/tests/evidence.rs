@@ -10,7 +10,7 @@
 use crate::common;
 
 use crate::common::{TestServer, User};
-use cloudward_server::evidence::EvidenceStorage;
+use cloudward_server::blobs::EvidenceStorage;
 use serde_json::Value;
 
 fn upload(s: &TestServer, u: &User, target: &str, body: Vec<u8>) -> reqwest::blocking::Response {

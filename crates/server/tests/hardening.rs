@@ -254,7 +254,7 @@ fn next_and_back_accept_only_local_paths() {
 fn the_data_directory_is_for_the_server_alone() {
     use std::os::unix::fs::PermissionsExt as _;
     let s = TestServer::start(&common::Db::Sqlite, |c| {
-        c.evidence_storage = cloudward_server::evidence::EvidenceStorage::Disk;
+        c.evidence_storage = cloudward_server::blobs::EvidenceStorage::Disk;
         c.checkpoint_interval = 1;
     });
     // Something in the evidence folder and a checkpoint on file.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, back_to, check_csrf, read_upload, refused, render};
 use crate::AppState;
-use crate::services::frameworks::{self as api, FrameworkImport};
+use crate::services::frameworks::{self as service, FrameworkImport};
 
 /// A framework as listed: whose it is, and whether this viewer may delete it.
 pub struct FrameworkRow {
@@ -74,7 +74,7 @@ pub struct Done {
 }
 
 pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<Done>) -> Response {
-    let list = match api::visible_list(&state, &v.p).await {
+    let list = match service::visible_list(&state, &v.p).await {
         Ok(l) => l,
         Err(e) => return refused(&v, &e),
     };
@@ -103,7 +103,7 @@ pub async fn import(State(state): State<AppState>, v: Viewer, form: Multipart) -
         catalog: Some(up.field("catalog")).filter(|c| !c.is_empty()),
         replace: up.field("replace") == "on",
     };
-    match api::import_document(&state, &v.p, &q, &up.bytes).await {
+    match service::import_document(&state, &v.p, &q, &up.bytes).await {
         Ok(info) => back_to(
             "/frameworks",
             &v.ui.messages_render(
@@ -132,7 +132,7 @@ pub async fn delete(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    match api::delete_visible(&state, &v.p, &id).await {
+    match service::delete_visible(&state, &v.p, &id).await {
         Ok(()) => back_to("/frameworks", &v.ui.t("ui.deleted")),
         Err(e) => refused(&v, &e),
     }
@@ -175,12 +175,12 @@ pub async fn browse(
     q: Option<String>,
     group: Option<String>,
 ) -> Response {
-    let (info, fw) = match api::load(state, &v.p, id, crate::authz::Action::FrameworkControls).await
-    {
-        Ok(x) => x,
-        Err(e) => return refused(v, &e),
-    };
-    let group = match api::checked_group(&fw, group.as_deref()) {
+    let (info, fw) =
+        match service::load(state, &v.p, id, crate::authz::Action::FrameworkControls).await {
+            Ok(x) => x,
+            Err(e) => return refused(v, &e),
+        };
+    let group = match service::checked_group(&fw, group.as_deref()) {
         Ok(g) => g,
         Err(e) => return refused(v, &e),
     };
@@ -195,7 +195,7 @@ pub async fn browse(
             enhancement: c.parent.is_some(),
         })
         .collect();
-    let frameworks = match api::visible_list(state, &v.p).await {
+    let frameworks = match service::visible_list(state, &v.p).await {
         Ok(l) => l.into_iter().map(|f| (f.id, f.name)).collect(),
         Err(e) => return refused(v, &e),
     };
@@ -244,7 +244,7 @@ pub async fn control(
     Path((id, control)): Path<(String, String)>,
 ) -> Response {
     let (info, fw) =
-        match api::load(&state, &v.p, &id, crate::authz::Action::FrameworkControl).await {
+        match service::load(&state, &v.p, &id, crate::authz::Action::FrameworkControl).await {
             Ok(x) => x,
             Err(e) => return refused(&v, &e),
         };
@@ -291,7 +291,7 @@ pub async fn control(
                 )
             })
             .collect(),
-        ours: api::ours_for(&state, c)
+        ours: service::ours_for(&state, c)
             .into_iter()
             .map(|o| (o.id.clone(), ui.text(&o.title)))
             .collect(),

@@ -374,7 +374,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         by_level.insert(i, (ui.t(&format!("level.{}", l.id())), 0));
     }
     for e in items {
-        let (file, text) = match crate::api::export_text(&e) {
+        let (file, text) = match crate::services::engagements::export_text(&e) {
             Ok(x) => x,
             Err(err) => return super::refused(&v, &err),
         };
@@ -439,11 +439,11 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
                 trend: charts::sparkline(&ui.t1("ui.failing_trend_of", "name", &e.name), &failed),
             });
         }
-        let seat = match crate::workflow::seat(&v.p, &e) {
-            Some(crate::workflow::Seat::Customer) => ui.t("ui.org_kind.customer"),
-            Some(crate::workflow::Seat::Provider) => ui.t("ui.org_kind.provider"),
-            Some(crate::workflow::Seat::Assessor) => ui.t("ui.org_kind.assessor"),
-            Some(crate::workflow::Seat::SecurityServiceProvider) => {
+        let seat = match crate::services::support::seat(&v.p, &e) {
+            Some(crate::services::support::Seat::Customer) => ui.t("ui.org_kind.customer"),
+            Some(crate::services::support::Seat::Provider) => ui.t("ui.org_kind.provider"),
+            Some(crate::services::support::Seat::Assessor) => ui.t("ui.org_kind.assessor"),
+            Some(crate::services::support::Seat::SecurityServiceProvider) => {
                 ui.t("ui.org_kind.security_service_provider")
             }
             None => String::new(),
@@ -663,12 +663,18 @@ async fn engagement_page(
     done: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e =
-        match crate::api::engagement(state, &v.p, id, crate::authz::Action::EngagementRead).await {
-            Ok(e) => e,
-            Err(err) => return super::refused(v, &err),
-        };
-    let (file, text) = match crate::api::export_text(&e) {
+    let e = match crate::services::engagements::engagement(
+        state,
+        &v.p,
+        id,
+        crate::authz::Action::EngagementRead,
+    )
+    .await
+    {
+        Ok(e) => e,
+        Err(err) => return super::refused(v, &err),
+    };
+    let (file, text) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
         Err(err) => return super::refused(v, &err),
     };
@@ -689,7 +695,7 @@ async fn engagement_page(
     }
     let (posture_chart, trend_chart, latest_run) = posture_charts(state, &ui, &e).await;
     let flow = super::flow::flow_view(state, v, &e).await;
-    let seat = crate::workflow::seat(&v.p, &e);
+    let seat = crate::services::support::seat(&v.p, &e);
     let can_transition = v.p.can(crate::authz::Action::Transition, v.p.rel_to(&e));
     let page = EngagementPage {
         nav: Some(nav(v, "dashboard", &format!("/engagements/{id}"))),
@@ -727,8 +733,8 @@ async fn engagement_page(
         trend_chart,
         latest_run,
         flow,
-        is_customer: seat == Some(crate::workflow::Seat::Customer),
-        is_provider: seat == Some(crate::workflow::Seat::Provider),
+        is_customer: seat == Some(crate::services::support::Seat::Customer),
+        is_provider: seat == Some(crate::services::support::Seat::Provider),
         is_member: v.p.role >= cloudward_store::Role::Member,
         csrf: v.csrf.clone(),
         phase_id: file.phase.id().to_owned(),
@@ -846,7 +852,7 @@ async fn responsibility_page(
     message: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::engagement(
+    let e = match crate::services::engagements::engagement(
         state,
         &v.p,
         id,
@@ -857,7 +863,7 @@ async fn responsibility_page(
         Ok(e) => e,
         Err(err) => return super::refused(v, &err),
     };
-    let (file, _) = match crate::api::export_text(&e) {
+    let (file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
         Err(err) => return super::refused(v, &err),
     };
@@ -868,10 +874,12 @@ async fn responsibility_page(
         &overrides,
     );
     let confirmations = state.store.confirmations(&e.id).await.unwrap_or_default();
-    let mine = match crate::workflow::seat(&v.p, &e) {
-        Some(crate::workflow::Seat::Customer) => Some("customer"),
-        Some(crate::workflow::Seat::Provider) => Some("provider"),
-        Some(crate::workflow::Seat::SecurityServiceProvider) => Some("security-service-provider"),
+    let mine = match crate::services::support::seat(&v.p, &e) {
+        Some(crate::services::support::Seat::Customer) => Some("customer"),
+        Some(crate::services::support::Seat::Provider) => Some("provider"),
+        Some(crate::services::support::Seat::SecurityServiceProvider) => {
+            Some("security-service-provider")
+        }
         _ => None,
     };
     let may_confirm =
@@ -882,7 +890,8 @@ async fn responsibility_page(
         .iter()
         .map(|el| {
             let responsible: Vec<&str> = el.assignment.parties.iter().map(|a| a.id()).collect();
-            let (current, stale) = crate::api::row_confirmations(&confirmations, el);
+            let (current, stale) =
+                crate::services::engagements::row_confirmations(&confirmations, el);
             let done: Vec<&str> = current.iter().map(|c| c.party.id()).collect();
             to_confirm += responsible.len();
             confirmed += responsible.iter().filter(|r| done.contains(r)).count();
@@ -1372,13 +1381,18 @@ pub async fn risks(
     Query(q): Query<DoneQuery>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementRead)
-        .await
+    let e = match crate::services::engagements::engagement(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::EngagementRead,
+    )
+    .await
     {
         Ok(e) => e,
         Err(err) => return super::refused(&v, &err),
     };
-    let (file, text) = match crate::api::export_text(&e) {
+    let (file, text) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
         Err(err) => return super::refused(&v, &err),
     };
@@ -1486,11 +1500,18 @@ pub async fn save_risks(
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
     }
-    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::RisksPut).await {
+    let e = match crate::services::engagements::engagement(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::RisksPut,
+    )
+    .await
+    {
         Ok(e) => e,
         Err(err) => return super::refused(&v, &err),
     };
-    let (file, _) = match crate::api::export_text(&e) {
+    let (file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
         Err(err) => return super::refused(&v, &err),
     };

@@ -386,13 +386,18 @@ fn form_page(
 }
 
 pub async fn page(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
-        .await
+    let e = match crate::services::engagements::engagement(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::EngagementUpdate,
+    )
+    .await
     {
         Ok(e) => e,
         Err(err) => return error_page(&v.ui, err.status, &v.ui.t(err.key)),
     };
-    let (file, _) = match crate::api::export_text(&e) {
+    let (file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
         Err(err) => return super::refused(&v, &err),
     };
@@ -416,13 +421,18 @@ pub async fn save(
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
     }
-    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
-        .await
+    let e = match crate::services::engagements::engagement(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::EngagementUpdate,
+    )
+    .await
     {
         Ok(e) => e,
         Err(err) => return error_page(&v.ui, err.status, &v.ui.t(err.key)),
     };
-    let (mut file, _) = match crate::api::export_text(&e) {
+    let (mut file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
         Err(err) => return super::refused(&v, &err),
     };

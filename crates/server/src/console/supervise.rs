@@ -166,7 +166,14 @@ async fn show(
     problem: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::Posture).await {
+    let e = match crate::services::engagements::engagement(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::Posture,
+    )
+    .await
+    {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
@@ -391,7 +398,7 @@ pub async fn notify(
             return r;
         }
     };
-    let body = crate::workflow::NewNotice {
+    let body = crate::services::notices::NewNotice {
         kind,
         title: f.title,
         description: f.description,

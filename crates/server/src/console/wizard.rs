@@ -192,13 +192,18 @@ pub struct EditPage {
 /// The engagement file in the browser: the requirement analysis and everything the wizard
 /// pages do not cover, under the file's rules.
 pub async fn edit(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
-        .await
+    let e = match crate::services::engagements::engagement(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::EngagementUpdate,
+    )
+    .await
     {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
-    let (_, text) = match crate::api::export_text(&e) {
+    let (_, text) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
         Err(err) => return refused(&v, &err),
     };
@@ -265,13 +270,18 @@ pub async fn contract(
     Path(id): Path<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementRead)
-        .await
+    let e = match crate::services::engagements::engagement(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::EngagementRead,
+    )
+    .await
     {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
-    let (file, _) = match crate::api::export_text(&e) {
+    let (file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
         Err(err) => return refused(&v, &err),
     };
@@ -401,13 +411,18 @@ pub async fn set_owner(
             None => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
         }
     };
-    let e = match crate::api::engagement(&state, &v.p, &id, crate::authz::Action::EngagementUpdate)
-        .await
+    let e = match crate::services::engagements::engagement(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::EngagementUpdate,
+    )
+    .await
     {
         Ok(e) => e,
         Err(err) => return refused(&v, &err),
     };
-    let saved = match crate::api::export_text(&e) {
+    let saved = match crate::services::engagements::export_text(&e) {
         Ok((mut file, _)) => {
             file.responsibility
                 .retain(|o| o.element.value != element.as_str());

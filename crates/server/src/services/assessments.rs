@@ -4,23 +4,22 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::StatusCode;
 use chrono::NaiveDate;
 use cloudward_domain::ProtectionLevel;
 use cloudward_domain::workflow::{
     self as rules, AssessmentSummary, Conclusion, ControlAssessment, ControlResult, Outcome,
 };
-use cloudward_store::{NewRecord, OrgKind, Record, RecordChange};
+use cloudward_store::{NewRecord, OrgKind, Record, RecordChange, RecordFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::authz::{Action, Rel};
+use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
-use crate::workflow::{
-    AssessmentData, assessment_access, assessor_editing, invalid, offering_record,
-    organisation_assessments, parse_data, to_value, today,
-};
+use crate::services::offerings::offering_record;
+use crate::services::support::{invalid, parse_data, to_value, today};
 
 /// An assessment. `results` and `grants` are there for its provider, its assessor and the
 /// customers it was granted to; others see the conclusion and the summary once published.
@@ -215,7 +214,7 @@ pub async fn respond(
 ) -> ApiResult<AssessmentView> {
     let (_, mut a, _) = assessment_access(state, p, id, Action::AssessmentRespond).await?;
     if a.conclusion.is_some() {
-        return Err(crate::workflow::concluded());
+        return Err(crate::services::assessments::concluded());
     }
     let Some(entry) = a.results.get_mut(control) else {
         return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
@@ -305,9 +304,121 @@ pub async fn grant(
 ) -> ApiResult<AssessmentView> {
     let (_, mut a, _) = assessment_access(state, p, id, Action::AssessmentGrant).await?;
     // Only engagements the provider serves.
-    let e = crate::api::engagement(state, p, engagement_id, Action::GrantTo).await?;
+    let e =
+        crate::services::engagements::engagement(state, p, engagement_id, Action::GrantTo).await?;
     if !a.grants.contains(&e.id) {
         a.grants.push(e.id);
     }
     save(state, p, id, version, &a).await
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AssessmentData {
+    pub(crate) offering_id: String,
+    pub(crate) assessor_org_id: String,
+    pub(crate) level: ProtectionLevel,
+    pub(crate) results: BTreeMap<String, ControlAssessment>,
+    pub(crate) conclusion: Option<Conclusion>,
+    pub(crate) published: bool,
+    /// Engagements whose customers may read the details.
+    pub(crate) grants: Vec<String>,
+}
+
+pub(crate) async fn published_assessment(
+    state: &AppState,
+    offering_id: &str,
+) -> ApiResult<Option<(Record, AssessmentData)>> {
+    match state.store.published_assessment(offering_id).await? {
+        Some(r) => {
+            let a = parse_data(&r)?;
+            Ok(Some((r, a)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The assessment `id` for `action`, with how the caller relates to it: its provider, its
+/// assessor, a customer it was granted to, anyone (summary, once published).
+pub(crate) async fn assessment_access(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> ApiResult<(Record, AssessmentData, Rel)> {
+    let org = p.org.as_ref().map(|o| o.id.as_str());
+    let found = match crate::services::engagements::record_of(state, "assessment", id).await? {
+        Some(r) => {
+            let a: AssessmentData = parse_data(&r)?;
+            Some((r, a))
+        }
+        None => None,
+    };
+    let mut granted = false;
+    if let (Some(org), Some((r, a))) = (org, &found)
+        && a.published
+    {
+        granted = state.store.assessment_granted_to(&r.id, org).await?;
+    }
+    let rel = authz::assessment_rel(
+        org,
+        found.as_ref().map(|(r, a)| authz::AssessmentFacts {
+            provider_org_id: &r.owner_org_id,
+            assessor_org_id: &a.assessor_org_id,
+            published: a.published,
+            granted_to_caller: granted,
+        }),
+    );
+    p.may(action, rel)?;
+    let (r, a) = found.ok_or_else(ApiError::not_found)?;
+    Ok((r, a, rel))
+}
+
+/// An assessment its assessor may still change, for `action`: not concluded (409 once it
+/// is).
+pub(crate) async fn assessor_editing(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> ApiResult<(Record, AssessmentData)> {
+    let (r, a, _) = assessment_access(state, p, id, action).await?;
+    if a.conclusion.is_some() {
+        return Err(concluded());
+    }
+    Ok((r, a))
+}
+
+/// The answer to a change of a concluded assessment: 409, a conclusion is final.
+pub(crate) fn concluded() -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "conflict", "api.assessment_concluded")
+}
+
+/// The assessments an organisation owns (as provider) or runs (as assessor), oldest first.
+pub(crate) async fn organisation_assessments(
+    state: &AppState,
+    org_id: &str,
+) -> ApiResult<Vec<Record>> {
+    let mut out = state
+        .store
+        .list_records(
+            "assessment",
+            &RecordFilter {
+                owner_org_id: Some(org_id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let runs = state
+        .store
+        .list_records(
+            "assessment",
+            &RecordFilter {
+                party_org_id: Some(org_id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    out.extend(runs.into_iter().filter(|r| r.owner_org_id != org_id));
+    out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    Ok(out)
 }

@@ -1,6 +1,6 @@
 //! Evidence: files an engagement's parties attach to a control, a contract clause, a risk
 //! or an exit step, and the files an assessor attaches to its results. Bytes are kept by
-//! their SHA-256 (`evidence::keep_blob`), their type sniffed from the bytes.
+//! their SHA-256 (`blobs::keep_blob`), their type sniffed from the bytes.
 
 use axum::http::StatusCode;
 use chrono::NaiveDate;
@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::authz::Action;
+use crate::blobs::{keep_blob, read_blob};
 use crate::error::{ApiError, ApiResult};
-use crate::evidence::{EvidenceData, check_file_name, check_target, keep_blob, sniff};
-use crate::workflow::{acting, assessment_access, assessor_editing, parse_data, to_value};
+use crate::services::assessments::{assessment_access, assessor_editing};
+use crate::services::support::{acting, parse_data, to_value};
 
 /// An engagement's evidence file.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -88,7 +89,7 @@ pub async fn upload(
 
 /// The evidence of engagement `id`, oldest first.
 pub async fn list(state: &AppState, p: &Principal, id: &str) -> ApiResult<Vec<EvidenceView>> {
-    let e = crate::api::engagement(state, p, id, Action::EvidenceList).await?;
+    let e = crate::services::engagements::engagement(state, p, id, Action::EvidenceList).await?;
     state
         .store
         .list_records("evidence", &RecordFilter::engagement(&e.id))
@@ -218,4 +219,125 @@ pub async fn assessment_files(
             })
         })
         .collect()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EvidenceData {
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    pub name: String,
+    /// control, clause, risk or exit_step
+    pub target_kind: String,
+    pub target: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+    /// The date the evidence speaks for (a report's date), distinct from the upload.
+    pub effective_date: NaiveDate,
+}
+
+const EXIT_STEPS: [&str; 5] = ["plan", "scope", "manifest", "attestation", "confirmation"];
+
+/// The media type from the bytes: the formats evidence comes in, or refusal.
+pub(crate) fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if let Some(kind) = infer::get(bytes) {
+        let mime = kind.mime_type();
+        return crate::download::BINARY_TYPES
+            .iter()
+            .find(|m| **m == mime)
+            .copied();
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    if text.contains('\0') {
+        return None;
+    }
+    let trimmed = text.trim_start();
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && serde_json::from_str::<serde_json::Value>(text).is_ok()
+    {
+        return Some("application/json");
+    }
+    Some("text/plain; charset=utf-8")
+}
+
+pub(crate) fn check_target(state: &AppState, kind: &str, target: &str) -> ApiResult<()> {
+    let ok = match kind {
+        "control" => state.content.catalog.control(target).is_some(),
+        "clause" => state
+            .content
+            .guide
+            .contract_clauses
+            .iter()
+            .any(|c| c.id == target),
+        "risk" => !target.trim().is_empty(),
+        "exit_step" => EXIT_STEPS.contains(&target),
+        _ => {
+            return Err(ApiError::bad_request("api.bad_evidence_target")
+                .arg("value", kind)
+                .arg("accepted", "control, clause, risk, exit_step"));
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("api.unknown_evidence_target")
+            .arg("kind", kind)
+            .arg("id", target))
+    }
+}
+
+/// A file's name as given at upload: 1–255 characters, none of them a control character
+/// (line breaks included) or a direction mark; 400 naming the field otherwise.
+pub fn check_file_name(name: &str) -> ApiResult<()> {
+    let n = name.chars().count();
+    let ok = (1..=255).contains(&n)
+        && !name.trim().is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_control() || crate::download::is_bidi_control(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("api.bad_file_name").arg("field", "name"))
+    }
+}
+
+/// An engagement's evidence file for download: its name, media type and bytes (for those
+/// who see its engagement).
+pub async fn download(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(String, String, Vec<u8>)> {
+    let r = crate::services::engagements::record_of(state, "evidence", id).await?;
+    // A file is seen by those who see its engagement; no file, no engagement to see.
+    let of = r
+        .as_ref()
+        .and_then(|r| r.engagement_id.clone())
+        .unwrap_or_default();
+    crate::services::engagements::engagement(state, p, &of, Action::EvidenceDownload).await?;
+    let r = r.ok_or_else(ApiError::not_found)?;
+    let data: EvidenceData = parse_data(&r)?;
+    let (media_type, bytes) = read_blob(state, &data.sha256).await?;
+    Ok((data.name, media_type, bytes))
+}
+
+/// A file of an assessment for download: its name, media type and bytes (for those who
+/// see the assessment's details).
+pub async fn download_assessment_file(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(String, String, Vec<u8>)> {
+    let r = crate::services::engagements::record_of(state, "assessment_evidence", id).await?;
+    // Seen by those who see the assessment's details; no file, no assessment to see.
+    let parent = r
+        .as_ref()
+        .and_then(|r| r.parent_id.clone())
+        .unwrap_or_default();
+    assessment_access(state, p, &parent, Action::AssessmentEvidenceDownload).await?;
+    let r = r.ok_or_else(ApiError::not_found)?;
+    let data: AssessmentFileData = parse_data(&r)?;
+    let (media_type, bytes) = read_blob(state, &data.sha256).await?;
+    Ok((data.name, media_type, bytes))
 }

@@ -13,8 +13,8 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
+use crate::services::support::{acting, parse_data, to_value};
 use crate::supervision::{FindingData, FindingQuery};
-use crate::workflow::{acting, parse_data, to_value};
 
 /// A finding as tracked, with its version.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -40,7 +40,7 @@ pub async fn page(
     id: &str,
     q: &FindingQuery,
 ) -> ApiResult<(Vec<FindingView>, usize)> {
-    let e = crate::api::engagement(state, p, id, Action::FindingList).await?;
+    let e = crate::services::engagements::engagement(state, p, id, Action::FindingList).await?;
     if q.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
         return Err(ApiError::bad_request("api.bad_limit"));
     }

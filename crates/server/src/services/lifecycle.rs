@@ -18,20 +18,21 @@ use cloudward_domain::workflow::{
     ScopeItem,
 };
 use cloudward_store::{
-    Confirmation, Engagement, EngagementData, NewRecord, Party, RecordChange, RecordFilter,
+    Confirmation, Engagement, EngagementData, NewRecord, Party, Record, RecordChange, RecordFilter,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::{export_text, matrix_of, summarise};
 use crate::auth::Principal;
 use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
-use crate::workflow::{
-    Seat, UseData, acting, exit_record, invalid, offering_record, parse_data, parse_offering,
-    published_assessment, stale, to_value, today, validate,
+use crate::services::assessments::published_assessment;
+use crate::services::engagements::{export_text, matrix_of, summarise};
+use crate::services::offerings::{offering_record, parse_offering};
+use crate::services::support::{
+    Seat, acting, invalid, parse_data, stale, to_value, today, validate,
 };
 
 /// The stored form of a changed file, keeping the engagement's parties unless given.
@@ -71,7 +72,7 @@ pub async fn use_offering(
 ) -> ApiResult<OfferingUseView> {
     let (e, _) = acting(state, p, id, Action::UseOffering).await?;
     let r = offering_record(state, p, offering_id, Action::OfferingRead).await?;
-    let d: crate::workflow::OfferingData = parse_data(&r)?;
+    let d: crate::services::offerings::OfferingData = parse_data(&r)?;
     let offering = parse_offering(&d.offering)?;
     let provider_org = state
         .store
@@ -409,7 +410,9 @@ pub async fn confirm(
     id: &str,
     element: &str,
 ) -> ApiResult<ConfirmationView> {
-    let (e, rel) = crate::api::engagement_for(state, p, id, Action::EngagementConfirm).await?;
+    let (e, rel) =
+        crate::services::engagements::engagement_for(state, p, id, Action::EngagementConfirm)
+            .await?;
     let org = p.org()?;
     let actor = match rel {
         Rel::Customer => MatrixActor::Customer,
@@ -485,7 +488,7 @@ impl ExitView {
 
 /// The engagement's exit checklist.
 pub async fn exit(state: &AppState, p: &Principal, id: &str) -> ApiResult<ExitView> {
-    let e = crate::api::engagement(state, p, id, Action::ExitRead).await?;
+    let e = crate::services::engagements::engagement(state, p, id, Action::ExitRead).await?;
     Ok(match exit_record(state, &e).await? {
         Some((r, x)) => ExitView::of(x, r.version),
         None => ExitView::of(ExitRecord::default(), 0),
@@ -639,4 +642,27 @@ fn record_exit_outputs(file: &mut EngagementFile, x: &ExitRecord, record_id: &st
         }
     }
     changed
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct UseData {
+    pub(crate) offering_id: String,
+    pub(crate) assessment_id: Option<String>,
+}
+
+pub(crate) async fn exit_record(
+    state: &AppState,
+    e: &Engagement,
+) -> ApiResult<Option<(Record, ExitRecord)>> {
+    let list = state
+        .store
+        .list_records("exit", &RecordFilter::engagement(&e.id))
+        .await?;
+    match list.into_iter().next() {
+        Some(r) => {
+            let x = parse_data(&r)?;
+            Ok(Some((r, x)))
+        }
+        None => Ok(None),
+    }
 }

@@ -16,3 +16,4 @@ pub mod organisations;
 pub mod oscal;
 pub mod posture;
 pub mod scans;
+pub mod support;

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::api::export_text;
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
-use crate::workflow::{NoticeData, acting, parse_data, to_value};
+use crate::services::engagements::export_text;
+use crate::services::support::{acting, parse_data, to_value};
 
 /// A notice to record.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -98,7 +98,8 @@ pub async fn list(
     p: &Principal,
     engagement_id: &str,
 ) -> ApiResult<Vec<NoticeView>> {
-    let e = crate::api::engagement(state, p, engagement_id, Action::NoticeList).await?;
+    let e = crate::services::engagements::engagement(state, p, engagement_id, Action::NoticeList)
+        .await?;
     state
         .store
         .list_records("notice", &RecordFilter::engagement(&e.id))
@@ -151,4 +152,21 @@ pub async fn acknowledge(
         notice: n,
         late,
     })
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoticeData {
+    /// change or incident
+    #[schema(value_type = String)]
+    pub kind: NoticeKind,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub created_at: String,
+    /// The customer acknowledges by then.
+    pub ack_due: String,
+    #[serde(default)]
+    pub acknowledged_at: Option<String>,
+    #[serde(default)]
+    pub acknowledged_by: Option<String>,
 }

@@ -3,16 +3,16 @@
 
 use cloudward_domain::workflow::{self as rules, AssessmentSummary, Conclusion, Offering};
 use cloudward_store::{NewRecord, Record, RecordChange, RecordFilter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::authz::{Action, Rel};
-use crate::error::ApiResult;
-use crate::workflow::{
-    OfferingData, offering_record, parse_data, parse_offering, published_assessment, to_value,
-};
+use crate::authz::{self, Action, Rel};
+use crate::error::{ApiError, ApiResult};
+use crate::services::assessments::published_assessment;
+use crate::services::support::{parse_data, to_value};
 
 /// An offering as stored, with its latest published assessment.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -142,4 +142,36 @@ pub async fn update(
         )
         .await?;
     view(state, &r).await
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct OfferingData {
+    pub(crate) offering: Value,
+    pub(crate) published: bool,
+}
+
+pub(crate) fn parse_offering(v: &Value) -> ApiResult<Offering> {
+    serde_path_to_error::deserialize(v)
+        .map_err(|e| crate::api::invalid_json(&format!("offering.{}", e.path()), e.inner()))
+}
+
+/// The offering `id` for `action`: the provider's own, or another's once published.
+pub(crate) async fn offering_record(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> ApiResult<Record> {
+    let r = crate::services::engagements::record_of(state, "offering", id).await?;
+    let published = match &r {
+        Some(r) => parse_data::<OfferingData>(r)?.published,
+        None => false,
+    };
+    let org = p.org.as_ref().map(|o| o.id.as_str());
+    let rel = authz::offering_rel(
+        org,
+        r.as_ref().map(|r| (r.owner_org_id.as_str(), published)),
+    );
+    p.may(action, rel)?;
+    r.ok_or_else(ApiError::not_found)
 }

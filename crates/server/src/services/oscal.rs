@@ -12,10 +12,10 @@ use cloudward_oscal::export;
 use cloudward_oscal::model::Document;
 
 use crate::AppState;
-use crate::api::{engagement, export_text};
 use crate::auth::Principal;
 use crate::authz::{Action, Rel};
 use crate::error::{ApiError, ApiResult};
+use crate::services::engagements::{engagement, export_text};
 
 fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
@@ -99,7 +99,8 @@ pub async fn poam(
 
 /// An offering (published, or the caller's own) as a component definition.
 pub async fn component(state: &AppState, p: &Principal, id: &str, ts: &str) -> ApiResult<Document> {
-    let r = crate::workflow::offering_record(state, p, id, Action::OfferingComponent).await?;
+    let r = crate::services::offerings::offering_record(state, p, id, Action::OfferingComponent)
+        .await?;
     let offering = crate::services::offerings::offering_of(&r)?;
     Ok(export::component(&state.content, &offering, ts, version()))
 }
@@ -112,8 +113,13 @@ pub async fn assessment_results(
     id: &str,
     ts: &str,
 ) -> ApiResult<Document> {
-    let (_, a, _) =
-        crate::workflow::assessment_access(state, p, id, Action::AssessmentOscalResults).await?;
+    let (_, a, _) = crate::services::assessments::assessment_access(
+        state,
+        p,
+        id,
+        Action::AssessmentOscalResults,
+    )
+    .await?;
     let offering = match state.store.get_record("offering", &a.offering_id).await? {
         Some(r) => crate::services::offerings::offering_of(&r)?.name,
         None => String::new(),
@@ -177,7 +183,8 @@ pub async fn import_results(
     // The assessor's members, on an assessment not yet concluded: decided before anything
     // is kept.
     let (r, a) =
-        crate::workflow::assessor_editing(state, p, id, Action::AssessmentOscalImport).await?;
+        crate::services::assessments::assessor_editing(state, p, id, Action::AssessmentOscalImport)
+            .await?;
     let org = p.org()?;
     let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("api.not_utf8"))?;
     let doc = cloudward_oscal::read::read(text)
@@ -185,7 +192,7 @@ pub async fn import_results(
     let imported = cloudward_oscal::results::from_document(&doc)
         .map_err(|e| ApiError::bad_request("oscal.import_failed").arg("detail", e.to_string()))?;
     let (sha, size) =
-        crate::evidence::keep_blob(state, p, None, body.to_vec(), "application/json").await?;
+        crate::blobs::keep_blob(state, p, None, body.to_vec(), "application/json").await?;
     let file = crate::services::evidence::AssessmentFileData {
         sha256: sha.clone(),
         size,
@@ -232,14 +239,14 @@ pub async fn import_results(
                 cloudward_store::NewRecord::new(
                     "assessment_evidence",
                     org.id.clone(),
-                    crate::workflow::to_value(&file)?,
+                    crate::services::support::to_value(&file)?,
                 )
                 .with_id(evidence_id.clone())
                 .under(id.to_owned()),
             ],
             vec![cloudward_store::RecordChange::of(
                 &r,
-                crate::workflow::to_value(&a)?,
+                crate::services::support::to_value(&a)?,
             )],
         )
         .await?;

@@ -13,10 +13,13 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::ApiResult;
+use crate::services::assessments::AssessmentData;
+use crate::services::lifecycle::UseData;
+use crate::services::notices::NoticeData;
 use crate::services::notices::stored_time;
 use crate::services::scans::visible_run;
+use crate::services::support::{parse_data, today};
 use crate::supervision::RunData;
-use crate::workflow::{AssessmentData, NoticeData, UseData, parse_data, today};
 
 /// A stored scan run: its summary and what it did to tracked findings.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -148,7 +151,7 @@ fn family(state: &AppState, control: &str) -> String {
 
 /// The posture of engagement `id`.
 pub async fn posture(state: &AppState, p: &Principal, id: &str) -> ApiResult<PostureView> {
-    let e = crate::api::engagement(state, p, id, Action::Posture).await?;
+    let e = crate::services::engagements::engagement(state, p, id, Action::Posture).await?;
     let runs = runs_of(state, &e).await?;
     let trend = runs
         .iter()
@@ -243,7 +246,7 @@ pub async fn alerts(
     id: &str,
     date: Option<NaiveDate>,
 ) -> ApiResult<Vec<Alert>> {
-    let e = crate::api::engagement(state, p, id, Action::Alerts).await?;
+    let e = crate::services::engagements::engagement(state, p, id, Action::Alerts).await?;
     let day = date.unwrap_or_else(today);
     let mut out = Vec::new();
     let in_use = rules::relies_on_assessment(e.phase);

@@ -10,13 +10,13 @@ use cloudward_store::{NewRecord, Record};
 use serde_json::Value;
 
 use crate::AppState;
-use crate::api::engagement;
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{ApiError, ApiResult};
+use crate::services::engagements::engagement;
 use crate::services::posture::RunView;
+use crate::services::support::acting;
 use crate::supervision::{FindingData, RunData, ScanFile};
-use crate::workflow::acting;
 
 fn bad_scan(detail: &str) -> ApiError {
     ApiError::bad_request("api.bad_scan").arg("detail", detail)
@@ -181,8 +181,7 @@ pub(crate) async fn ingest(
     let controls = summary.get("controls").cloned().unwrap_or(Value::Null);
     let bytes = serde_json::to_vec(report).map_err(|_| ApiError::internal())?;
     let (report_sha256, _) =
-        crate::evidence::keep_blob(state, p, Some(engagement_id), bytes, "application/json")
-            .await?;
+        crate::blobs::keep_blob(state, p, Some(engagement_id), bytes, "application/json").await?;
     let run = RunData {
         at: now.clone(),
         uploaded_by: p.actor.id.clone(),
@@ -273,7 +272,7 @@ pub(crate) async fn visible_run(
     id: &str,
     action: Action,
 ) -> ApiResult<(Record, RunData)> {
-    let r = crate::api::record_of(state, "scan_run", id).await?;
+    let r = crate::services::engagements::record_of(state, "scan_run", id).await?;
     // No run, no engagement to see.
     let of = r
         .as_ref()
@@ -294,6 +293,6 @@ pub(crate) async fn run_report(state: &AppState, run: &RunData) -> ApiResult<Vec
             "api.run_without_report",
         ));
     };
-    let (_, bytes) = crate::evidence::read_blob(state, sha).await?;
+    let (_, bytes) = crate::blobs::read_blob(state, sha).await?;
     Ok(bytes)
 }
