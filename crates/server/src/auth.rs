@@ -147,7 +147,11 @@ pub async fn authenticate(
             let Some(token) = value.strip_prefix("Bearer ") else {
                 return Err(ApiError::unauthenticated());
             };
-            let Some(t) = state.store.find_token(&sha256_hex(token.trim())).await? else {
+            let Some((t, org)) = state
+                .store
+                .token_with_org(&sha256_hex(token.trim()))
+                .await?
+            else {
                 return Err(ApiError::unauthenticated());
             };
             if t.revoked_at.is_some() {
@@ -157,7 +161,6 @@ pub async fn authenticate(
                     "api.token_revoked",
                 ));
             }
-            let org = state.store.get_org(&t.org_id).await?;
             return Ok(Principal {
                 actor: Actor {
                     id: format!("token:{}", t.id),
@@ -177,7 +180,9 @@ pub async fn authenticate(
             return Err(ApiError::unauthenticated());
         };
         let hash = sha256_hex(&raw);
-        let Some(session) = state.store.get_session(&hash).await? else {
+        // The session, its user and the organisation in one query: a session whose user
+        // is gone does not authenticate.
+        let Some((session, user, org)) = state.store.session_with_user(&hash).await? else {
             return Err(ApiError::unauthenticated());
         };
         if session.expires_at <= chrono::Utc::now() {
@@ -199,13 +204,6 @@ pub async fn authenticate(
                 return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "api.csrf"));
             }
         }
-        let Some(user) = state.store.get_user(&session.user_id).await? else {
-            return Err(ApiError::unauthenticated());
-        };
-        let org = match &user.org_id {
-            Some(id) => state.store.get_org(id).await?,
-            None => None,
-        };
         Ok(Principal {
             actor: Actor {
                 id: user.id.clone(),

@@ -171,20 +171,30 @@ pub struct FindingQuery {
     pub limit: Option<usize>,
     /// Findings to skip before the page.
     pub offset: Option<usize>,
+    /// The next page: the findings after this one (the `X-Next-Cursor` of the page before);
+    /// not with `offset`.
+    pub after: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/findings", tag = "supervision", params(FindingQuery),
-    responses((status = 200, body = Vec<findings::FindingView>, headers(("X-Total-Count" = u64, description = "findings matching the filters, all pages")))))]
+    responses((status = 200, body = Vec<findings::FindingView>, headers(("X-Total-Count" = u64, description = "findings matching the filters, all pages"),
+        ("X-Next-Cursor" = String, description = "when the page is full: the `after` of the next page"))),
+        (status = 400, description = "an unknown state, a page size outside 1–1000, an unknown cursor, or a cursor with an offset")))]
 pub async fn list_findings(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     Query(q): Query<FindingQuery>,
 ) -> ApiResult<Response> {
-    let (page, total) = findings::page(&state, &p, &id, &q).await?;
-    let mut response = Json(page).into_response();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string()) {
+    let page = findings::page(&state, &p, &id, &q).await?;
+    let mut response = Json(page.items).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&page.total.to_string()) {
         response.headers_mut().insert("x-total-count", v);
+    }
+    if let Some(next) = page.next.as_deref()
+        && let Ok(v) = axum::http::HeaderValue::from_str(next)
+    {
+        response.headers_mut().insert("x-next-cursor", v);
     }
     Ok(response)
 }

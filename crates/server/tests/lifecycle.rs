@@ -372,6 +372,41 @@ fn run(db: common::Db) {
     let page: Value = r.json().unwrap();
     assert_eq!(page.as_array().unwrap().len(), 1);
     assert_eq!(page[0]["id"], findings[1]["id"]);
+    // Page by page with the cursor each full page hands on: every finding once, in order.
+    let mut walked = Vec::new();
+    let mut url = format!("/api/v1/engagements/{id}/findings?state=open&limit=2");
+    loop {
+        let r = customer.get(&url);
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-total-count"], opened.to_string().as_str());
+        let next = r
+            .headers()
+            .get("x-next-cursor")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let page: Value = r.json().unwrap();
+        walked.extend(page.as_array().unwrap().iter().map(|f| f["id"].clone()));
+        match next {
+            Some(after) => {
+                url = format!("/api/v1/engagements/{id}/findings?state=open&limit=2&after={after}")
+            }
+            None => break,
+        }
+    }
+    let all_ids: Vec<Value> = findings.iter().map(|f| f["id"].clone()).collect();
+    assert_eq!(walked, all_ids);
+    for bad in [
+        "after=nope&limit=2",
+        &format!("after={}&offset=1", all_ids[0].as_str().unwrap()),
+    ] {
+        let r = customer.get(&format!("/api/v1/engagements/{id}/findings?{bad}&lang=en"));
+        assert_eq!(r.status(), 400, "{bad}");
+        let err: Value = r.json().unwrap();
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains("after")
+                || err["error"]["message"].as_str().unwrap().contains("cursor"),
+            "{err}"
+        );
+    }
     assert_eq!(
         customer
             .get(&format!("/api/v1/engagements/{id}/findings?limit=0"))

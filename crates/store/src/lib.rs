@@ -125,6 +125,58 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// An organisation's columns joined to another row (`o_id`, `o_name`, …), NULL when
+/// there is none.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct JoinedOrg {
+    o_id: Option<String>,
+    o_name: Option<String>,
+    #[sqlx(try_from = "OptText<OrgKind>")]
+    o_kind: Option<OrgKind>,
+    #[sqlx(try_from = "OptText<DateTime<Utc>>")]
+    o_created_at: Option<DateTime<Utc>>,
+}
+
+impl JoinedOrg {
+    /// The columns of an organisation to join as `o`.
+    pub(crate) const COLUMNS: &'static str =
+        "o.id AS o_id, o.name AS o_name, o.kind AS o_kind, o.created_at AS o_created_at";
+
+    pub(crate) fn into_org(self) -> Option<Org> {
+        Some(Org {
+            id: self.o_id?,
+            name: self.o_name?,
+            kind: self.o_kind?,
+            created_at: self.o_created_at?,
+        })
+    }
+}
+
+/// A token and its organisation, as [`Store::token_with_org`] reads them.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TokenAndOrg {
+    #[sqlx(flatten)]
+    pub(crate) token: ApiToken,
+    #[sqlx(flatten)]
+    pub(crate) org: JoinedOrg,
+}
+
+/// A session, its user and the user's organisation, as [`Store::session_with_user`] reads
+/// them.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct SessionAndUser {
+    #[sqlx(flatten)]
+    pub(crate) user: User,
+    #[sqlx(flatten)]
+    pub(crate) org: JoinedOrg,
+    pub(crate) s_token_hash: String,
+    pub(crate) s_csrf_token: String,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub(crate) s_created_at: DateTime<Utc>,
+    #[sqlx(try_from = "Text<DateTime<Utc>>")]
+    pub(crate) s_expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewUser {
     pub org_id: Option<String>,
@@ -387,6 +439,10 @@ pub struct FindingFilter {
     /// At most this many (all when unset), after skipping `offset`.
     pub limit: Option<i64>,
     pub offset: i64,
+    /// Only those after this finding (by the list's order: first recorded first), for the
+    /// next page without counting the ones before it; a finding of no other engagement.
+    /// An id that is no finding of the engagement is [`StoreError::NotFound`].
+    pub after: Option<String>,
 }
 
 /// Findings by whom they are assigned to.
@@ -504,10 +560,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Resets the failure count and opens a session.
     async fn login_succeeded(&self, user_id: &str, session: Session) -> Result<()>;
     async fn get_session(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// The session with this hash, its user and the user's organisation: what
+    /// authenticating a request needs, in one query.
+    async fn session_with_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Session, User, Option<Org>)>>;
     async fn delete_session(&self, by: &Actor, token_hash: &str) -> Result<()>;
 
     async fn create_token(&self, by: &Actor, new: NewToken) -> Result<ApiToken>;
     async fn find_token(&self, token_hash: &str) -> Result<Option<ApiToken>>;
+    /// The token with this hash and its organisation, in one query.
+    async fn token_with_org(&self, token_hash: &str) -> Result<Option<(ApiToken, Option<Org>)>>;
     async fn list_tokens(&self, org_id: &str) -> Result<Vec<ApiToken>>;
     /// Revokes a token of the organisation; false when it has no such live token.
     async fn revoke_token(&self, by: &Actor, org_id: &str, id: &str) -> Result<bool>;

@@ -855,6 +855,34 @@ macro_rules! sql_store {
                     .await?)
             }
 
+            async fn session_with_user(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<(Session, User, Option<Org>)>> {
+                let row: Option<crate::SessionAndUser> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT u.id, u.org_id, u.username, u.display_name, u.password_hash, u.role, \
+                     u.platform_admin, u.failed_logins, u.locked_until, u.lang, u.created_at, \
+                     s.token_hash AS s_token_hash, s.csrf_token AS s_csrf_token, \
+                     s.created_at AS s_created_at, s.expires_at AS s_expires_at, {} \
+                     FROM sessions s JOIN users u ON u.id = s.user_id \
+                     LEFT JOIN organisations o ON o.id = u.org_id WHERE s.token_hash = $1",
+                    crate::JoinedOrg::COLUMNS
+                )))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|r| {
+                    let session = Session {
+                        token_hash: r.s_token_hash,
+                        user_id: r.user.id.clone(),
+                        csrf_token: r.s_csrf_token,
+                        created_at: r.s_created_at,
+                        expires_at: r.s_expires_at,
+                    };
+                    (session, r.user, r.org.into_org())
+                }))
+            }
+
             async fn delete_session(&self, by: &Actor, token_hash: &str) -> Result<()> {
                 let (_g, mut tx) = self.begin().await?;
                 let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
@@ -924,6 +952,19 @@ macro_rules! sql_store {
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
                 .await?)
+            }
+
+            async fn token_with_org(&self, token_hash: &str) -> Result<Option<(ApiToken, Option<Org>)>> {
+                let row: Option<crate::TokenAndOrg> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT t.id, t.org_id, t.name, t.role, t.token_hash, t.prefix, t.created_by, \
+                     t.created_at, t.revoked_at, {} FROM api_tokens t \
+                     LEFT JOIN organisations o ON o.id = t.org_id WHERE t.token_hash = $1",
+                    crate::JoinedOrg::COLUMNS
+                )))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|r| (r.token, r.org.into_org())))
             }
 
             async fn list_tokens(&self, org_id: &str) -> Result<Vec<ApiToken>> {
@@ -1010,18 +1051,11 @@ macro_rules! sql_store {
             }
 
             async fn visible_engagement(&self, id: &str, org_id: &str) -> Result<Option<Engagement>> {
-                let visible: Option<(String,)> = sqlx::query_as(
-                    "SELECT e.id FROM engagements e WHERE e.id = $1 AND (e.customer_org_id = $2 OR EXISTS \
-                     (SELECT 1 FROM engagement_parties p WHERE p.engagement_id = e.id AND p.org_id = $2))",
-                )
-                .bind(id)
-                .bind(org_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                match visible {
-                    Some(_) => self.engagement(id).await,
-                    None => Ok(None),
-                }
+                // Two queries (the row and its parties), the decision made here: another
+                // tenant's engagement is not returned.
+                Ok(self.engagement(id).await?.filter(|e| {
+                    e.customer_org_id == org_id || e.parties.iter().any(|(_, o)| o == org_id)
+                }))
             }
 
             async fn count_owned_engagements(&self, org_id: &str) -> Result<i64> {
@@ -1243,6 +1277,28 @@ macro_rules! sql_store {
                     count = count.bind(b);
                 }
                 let (total,) = count.fetch_one(&self.pool).await?;
+                let (mut clause, mut binds) = (clause, binds);
+                if let Some(after) = &filter.after {
+                    // The cursor's place in the order, as stored: the page then starts there
+                    // on the index instead of walking past the findings before it.
+                    let at: Option<(String,)> = sqlx::query_as(
+                        "SELECT created_at FROM findings WHERE id = $1 AND engagement_id = $2",
+                    )
+                    .bind(after)
+                    .bind(engagement_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let Some((at,)) = at else {
+                        return Err(StoreError::NotFound);
+                    };
+                    clause.push_str(&format!(
+                        " AND (created_at, id) > (${}, ${})",
+                        binds.len() + 2,
+                        binds.len() + 3
+                    ));
+                    binds.push(at);
+                    binds.push(after.clone());
+                }
                 let n = binds.len();
                 let page_sql = format!(
                     "SELECT {} FROM findings WHERE {clause} \

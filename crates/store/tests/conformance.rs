@@ -809,6 +809,44 @@ async fn findings_are_filtered_and_paged(b: Backend) {
         .map(|f| f.data["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, ["R|b3", "R|b4", "R|b6"]);
+    // The same page from a cursor: the findings after R|b2, the total still of all pages.
+    let everything = all(FindingFilter::default()).await.0;
+    let b2 = everything
+        .iter()
+        .find(|f| f.data["key"] == "R|b2")
+        .unwrap()
+        .id
+        .clone();
+    let (list, total) = all(FindingFilter {
+        state: Some("open".into()),
+        limit: Some(3),
+        after: Some(b2),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(total, 8);
+    let keys: Vec<&str> = list
+        .iter()
+        .map(|f| f.data["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["R|b3", "R|b4", "R|b6"]);
+    let last = everything.last().unwrap().id.clone();
+    let (list, _) = all(FindingFilter {
+        after: Some(last),
+        ..Default::default()
+    })
+    .await;
+    assert!(list.is_empty(), "nothing after the last");
+    let unknown = s
+        .list_findings(
+            &e.id,
+            &FindingFilter {
+                after: Some("no-such-finding".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
     let (_, total) = all(FindingFilter {
         assignee: AssigneeFilter::Nobody,
         ..Default::default()

@@ -236,7 +236,22 @@ async fn bench_database(
         .pool_max_idle_per_host(256)
         .build()
         .map_err(|e| e.to_string())?;
-    let endpoints: [(&'static str, String); 4] = [
+    // The cursor of the same deep page: the 5,000th open finding.
+    let cursor = client
+        .get(format!(
+            "{base}/api/v1/engagements/{engagement}/findings?state=open&limit=1&offset=4999"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json::<serde_json::Value>()
+        .await
+        .map_err(|e| e.to_string())?
+        .get(0)
+        .and_then(|f| f["id"].as_str().map(str::to_owned))
+        .ok_or("no 5,000th open finding to start the cursor page from")?;
+    let endpoints: [(&'static str, String); 5] = [
         ("GET /healthz", format!("{base}/healthz")),
         (
             "read: GET /api/v1/engagements/{id}",
@@ -246,6 +261,12 @@ async fn bench_database(
             "list: GET …/findings?state=open&limit=50&offset=5000",
             format!(
                 "{base}/api/v1/engagements/{engagement}/findings?state=open&limit=50&offset=5000"
+            ),
+        ),
+        (
+            "list: GET …/findings?state=open&limit=50&after={5000th}",
+            format!(
+                "{base}/api/v1/engagements/{engagement}/findings?state=open&limit=50&after={cursor}"
             ),
         ),
         (

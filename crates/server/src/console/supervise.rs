@@ -190,19 +190,21 @@ async fn show(
         lang: None,
         limit: Some(FINDINGS_PER_PAGE),
         offset: Some((wanted - 1).saturating_mul(FINDINGS_PER_PAGE)),
+        after: None,
     };
-    let (mut findings, mut total) = match findings::page(&state, &v.p, &id, &query).await {
+    let mut page = match findings::page(&state, &v.p, &id, &query).await {
         Ok(x) => x,
         Err(err) => return refused(&v, &err),
     };
-    if findings.is_empty() && total > 0 {
+    if page.items.is_empty() && page.total > 0 {
         // Past the last page: the last one.
-        query.offset = Some((total.div_ceil(FINDINGS_PER_PAGE) - 1) * FINDINGS_PER_PAGE);
-        (findings, total) = match findings::page(&state, &v.p, &id, &query).await {
+        query.offset = Some((page.total.div_ceil(FINDINGS_PER_PAGE) - 1) * FINDINGS_PER_PAGE);
+        page = match findings::page(&state, &v.p, &id, &query).await {
             Ok(x) => x,
             Err(err) => return refused(&v, &err),
         };
     }
+    let (findings, total) = (page.items, page.total);
     let pager = Pager::new(
         &ui,
         &format!("/engagements/{id}/supervision"),

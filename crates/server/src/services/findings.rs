@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use cloudward_domain::workflow::{self as rules, FindingChange, FindingRefusal, FindingState};
-use cloudward_store::{AssigneeFilter, FindingFilter, Record, RecordChange};
+use cloudward_store::{AssigneeFilter, FindingFilter, Record, RecordChange, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -32,14 +32,25 @@ fn view(r: &Record) -> ApiResult<FindingView> {
     })
 }
 
+/// A page of findings.
+#[derive(Debug, Clone)]
+pub struct FindingPage {
+    pub items: Vec<FindingView>,
+    /// How many match the filters, on all pages.
+    pub total: usize,
+    /// When the page is full: the cursor (`after`) of the next one.
+    pub next: Option<String>,
+}
+
 /// A page of the engagement's findings that match the query, and how many match in all.
-/// An unknown state is 400; so is a page size outside 1–1000.
+/// An unknown state is 400; so is a page size outside 1–1000, a cursor that is no finding
+/// of the engagement, and a cursor given with an offset.
 pub async fn page(
     state: &AppState,
     p: &Principal,
     id: &str,
     q: &FindingQuery,
-) -> ApiResult<(Vec<FindingView>, usize)> {
+) -> ApiResult<FindingPage> {
     let e = crate::services::engagements::engagement(state, p, id, Action::FindingList).await?;
     if q.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
         return Err(ApiError::bad_request("api.bad_limit"));
@@ -61,11 +72,32 @@ pub async fn page(
         assignee,
         limit: q.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)),
         offset: q.offset.map_or(0, |o| i64::try_from(o).unwrap_or(i64::MAX)),
+        after: q.after.clone().filter(|a| !a.is_empty()),
     };
-    let (list, total) = state.store.list_findings(&e.id, &filter).await?;
-    let page = list.iter().map(view).collect::<ApiResult<Vec<_>>>()?;
-    let total = usize::try_from(total).unwrap_or(0);
-    Ok((page, total))
+    if filter.after.is_some() && filter.offset > 0 {
+        return Err(ApiError::bad_request("api.cursor_and_offset"));
+    }
+    let (list, total) = match state.store.list_findings(&e.id, &filter).await {
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::bad_request("api.bad_cursor")
+                .arg("value", filter.after.unwrap_or_default()));
+        }
+        other => other?,
+    };
+    let items = list.iter().map(view).collect::<ApiResult<Vec<_>>>()?;
+    let full = filter
+        .limit
+        .is_some_and(|l| usize::try_from(l).is_ok_and(|l| l == items.len()));
+    let next = if full {
+        items.last().map(|f| f.id.clone())
+    } else {
+        None
+    };
+    Ok(FindingPage {
+        items,
+        total: usize::try_from(total).unwrap_or(0),
+        next,
+    })
 }
 
 /// What to do with a finding.
