@@ -663,7 +663,7 @@ async fn engagement_page(
     done: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::services::engagements::engagement(
+    let (e, file, text) = match crate::services::engagements::with_file(
         state,
         &v.p,
         id,
@@ -671,12 +671,8 @@ async fn engagement_page(
     )
     .await
     {
-        Ok(e) => e,
-        Err(err) => return super::refused(v, &err),
-    };
-    let (file, text) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return super::refused(v, &err),
+        Err(err) => return crate::console::refused(v, &err),
     };
     let today = chrono::Utc::now().date_naive();
     let report = check::check(&file, &text, &state.content, today).ok();
@@ -852,7 +848,7 @@ async fn responsibility_page(
     message: Option<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::services::engagements::engagement(
+    let (e, file, _) = match crate::services::engagements::with_file(
         state,
         &v.p,
         id,
@@ -860,12 +856,8 @@ async fn responsibility_page(
     )
     .await
     {
-        Ok(e) => e,
-        Err(err) => return super::refused(v, &err),
-    };
-    let (file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return super::refused(v, &err),
+        Err(err) => return crate::console::refused(v, &err),
     };
     let overrides: Vec<_> = file.responsibility.iter().map(check::to_override).collect();
     let matrix = cloudward_domain::responsibility::Matrix::build(
@@ -1381,7 +1373,7 @@ pub async fn risks(
     Query(q): Query<DoneQuery>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::services::engagements::engagement(
+    let (e, file, text) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -1389,12 +1381,8 @@ pub async fn risks(
     )
     .await
     {
-        Ok(e) => e,
-        Err(err) => return super::refused(&v, &err),
-    };
-    let (file, text) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return super::refused(&v, &err),
+        Err(err) => return crate::console::refused(&v, &err),
     };
     let today = chrono::Utc::now().date_naive();
     let report = match check::check(&file, &text, &state.content, today) {
@@ -1500,7 +1488,7 @@ pub async fn save_risks(
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
     }
-    let e = match crate::services::engagements::engagement(
+    let (_, file, _) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -1508,12 +1496,8 @@ pub async fn save_risks(
     )
     .await
     {
-        Ok(e) => e,
-        Err(err) => return super::refused(&v, &err),
-    };
-    let (file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return super::refused(&v, &err),
+        Err(err) => return crate::console::refused(&v, &err),
     };
     let mut risks = file.risks;
     let score = |key: String| f.get(&key).and_then(|s| s.parse::<u8>().ok()).unwrap_or(0);

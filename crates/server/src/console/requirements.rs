@@ -386,7 +386,7 @@ fn form_page(
 }
 
 pub async fn page(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let e = match crate::services::engagements::engagement(
+    let (e, file, _) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -394,12 +394,8 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
     )
     .await
     {
-        Ok(e) => e,
-        Err(err) => return error_page(&v.ui, err.status, &v.ui.t(err.key)),
-    };
-    let (file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return super::refused(&v, &err),
+        Err(err) => return crate::console::refused(&v, &err),
     };
     form_page(
         &state,
@@ -421,7 +417,7 @@ pub async fn save(
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
     }
-    let e = match crate::services::engagements::engagement(
+    let (e, mut file, _) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -429,12 +425,8 @@ pub async fn save(
     )
     .await
     {
-        Ok(e) => e,
-        Err(err) => return error_page(&v.ui, err.status, &v.ui.t(err.key)),
-    };
-    let (mut file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return super::refused(&v, &err),
+        Err(err) => return crate::console::refused(&v, &err),
     };
     let version = f
         .get("version")

@@ -192,7 +192,7 @@ pub struct EditPage {
 /// The engagement file in the browser: the requirement analysis and everything the wizard
 /// pages do not cover, under the file's rules.
 pub async fn edit(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let e = match crate::services::engagements::engagement(
+    let (e, _, text) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -200,12 +200,8 @@ pub async fn edit(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
     )
     .await
     {
-        Ok(e) => e,
-        Err(err) => return refused(&v, &err),
-    };
-    let (_, text) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return refused(&v, &err),
+        Err(err) => return crate::console::refused(&v, &err),
     };
     render(&EditPage {
         nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/edit"))),
@@ -270,7 +266,7 @@ pub async fn contract(
     Path(id): Path<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let e = match crate::services::engagements::engagement(
+    let (e, file, _) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -278,12 +274,8 @@ pub async fn contract(
     )
     .await
     {
-        Ok(e) => e,
-        Err(err) => return refused(&v, &err),
-    };
-    let (file, _) = match crate::services::engagements::export_text(&e) {
         Ok(x) => x,
-        Err(err) => return refused(&v, &err),
+        Err(err) => return crate::console::refused(&v, &err),
     };
     let level = classify::classify(&file.information, file.business)
         .ok()

@@ -279,6 +279,19 @@ pub async fn engagement(
     Ok(engagement_for(state, p, id, action).await?.0)
 }
 
+/// The engagement `id` for `action` with its file, typed and as YAML text (the console's
+/// editors and pages).
+pub async fn with_file(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> ApiResult<(Engagement, EngagementFile, String)> {
+    let e = engagement(state, p, id, action).await?;
+    let (file, text) = export_text(&e)?;
+    Ok((e, file, text))
+}
+
 /// The engagement file of a stored engagement, as YAML text.
 pub fn export_text(e: &Engagement) -> ApiResult<(EngagementFile, String)> {
     let file: EngagementFile =
