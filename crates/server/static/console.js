@@ -8,6 +8,14 @@ document.addEventListener("DOMContentLoaded", () => {
     message.setAttribute("tabindex", "-1");
     message.focus();
   }
+  // "Back" on a refusal: the browser's own back keeps what was typed in the form.
+  const back = document.querySelector("a[data-back]");
+  if (back && window.history.length > 1) {
+    back.addEventListener("click", (event) => {
+      event.preventDefault();
+      window.history.back();
+    });
+  }
   // Ask before moving an engagement to its next phase.
   const advance = document.getElementById("advance");
   if (advance && advance.form) {

@@ -110,9 +110,11 @@ fn run(db: &crate::common::Db) {
     assert_eq!(rows(&open2), 30);
     assert!(!open2.contains("b0000"), "b0000 is accepted");
 
-    // A notice of a kind the form does not offer is refused and the page shown again.
+    // A notice of a kind the form does not offer is refused and the page shown again (to
+    // the provider, who raises notices).
+    let pa = s.login("pa-admin");
     let head = s.block_on(s.store.audit_head()).unwrap();
-    let r = a
+    let r = pa
         .client
         .post(format!(
             "{}/engagements/{}/notices",
@@ -120,7 +122,7 @@ fn run(db: &crate::common::Db) {
         ))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form(&[
-            ("csrf_token", &a.csrf),
+            ("csrf_token", &pa.csrf),
             ("kind", "rumour"),
             ("title", "Maintenance"),
         ]))
@@ -129,6 +131,80 @@ fn run(db: &crate::common::Db) {
     assert_eq!(r.status(), 400);
     let html = r.text().unwrap();
     assert!(html.contains("id=\"problem\""), "the reason is on the page");
+    assert!(html.contains("id=\"n-kind-error\""), "and beside the field");
+    assert!(
+        html.contains("value=\"Maintenance\""),
+        "the title typed is kept"
+    );
+    assert_eq!(s.block_on(s.store.audit_head()).unwrap(), head);
+    // A notice without a title: the form again, the description kept.
+    let r = pa
+        .client
+        .post(format!(
+            "{}/engagements/{}/notices",
+            s.base, s.engagements["EA"]
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", &pa.csrf),
+            ("kind", "change"),
+            ("title", "  "),
+            ("description", "Database upgrade on Sunday night"),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"n-title-error\""), "beside the title");
+    assert!(html.contains(">Database upgrade on Sunday night</textarea>"));
+    assert!(
+        html.contains("<option value=\"change\" selected>"),
+        "the kind chosen is kept"
+    );
+
+    // Accepting a finding until a day already past: the form again, open, with the reason
+    // kept and why beside the date.
+    let list = s
+        .block_on(s.store.list_findings(
+            &s.engagements["EA"],
+            &cloudward_store::FindingFilter {
+                state: Some("open".into()),
+                limit: Some(1),
+                ..Default::default()
+            },
+        ))
+        .unwrap()
+        .0;
+    let f = &list[0];
+    let v = f.version.to_string();
+    let r = a
+        .client
+        .post(format!(
+            "{}/engagements/{}/findings/{}",
+            s.base, s.engagements["EA"], f.id
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", &a.csrf),
+            ("version", &v),
+            ("action", "accept"),
+            ("reason", "a compensating control in the gateway"),
+            ("until", "2001-01-01"),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains(&format!("id=\"until-{}-error\"", f.id)),
+        "beside the date"
+    );
+    assert!(html.contains("value=\"a compensating control in the gateway\""));
+    assert!(html.contains("value=\"2001-01-01\""));
+    assert!(
+        html.contains("<details class=\"accept\" open>"),
+        "the form is open"
+    );
     assert_eq!(s.block_on(s.store.audit_head()).unwrap(), head);
 
     // The requirement analysis: an answer that does not read is refused beside its field,
@@ -207,5 +283,83 @@ fn run(db: &crate::common::Db) {
 fn findings_come_a_page_at_a_time_with_their_total_and_filters() {
     for db in databases() {
         run(&db);
+    }
+}
+
+/// A refusal keeps the console around it: the header, the status in words, and a way back
+/// to the page of the form that was sent.
+fn refusals(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let a = s.login("a-admin");
+    let ea = &s.engagements["EA"];
+    // A phase the form does not offer: refused, back to the engagement's page.
+    let r = a
+        .client
+        .post(format!("{}/engagements/{ea}/transition", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", &a.csrf),
+            ("version", "1"),
+            ("to", "limbo"),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("<nav"), "the header stays");
+    assert!(
+        html.contains(&format!("id=\"back\" href=\"/engagements/{ea}\"")),
+        "back to the form's page: {html}"
+    );
+    assert!(html.contains("未能办理") || html.contains("Not taken"));
+    assert!(!html.contains("<h1>400</h1>"), "not a bare status");
+    // A forged form token: not allowed, and back to the dashboard.
+    let r = a
+        .client
+        .post(format!("{}/engagements/{ea}/transition", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", "forged"),
+            ("version", "1"),
+            ("to", "selection"),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let html = r.text().unwrap();
+    assert!(html.contains("<nav"));
+    assert!(html.contains("id=\"back\" href=\"/dashboard\""));
+    assert!(html.contains("无权办理") || html.contains("Not allowed"));
+    // A finding's form goes back to the supervision page.
+    let r = a
+        .client
+        .post(format!("{}/engagements/{ea}/findings/nope", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", &a.csrf),
+            ("version", "1"),
+            ("action", "reject"),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains(&format!("href=\"/engagements/{ea}/supervision\"")),
+        "{html}"
+    );
+    // Another organisation's engagement: not found, with the header, back to the dashboard.
+    let r = a.get(&format!("/engagements/{}", s.engagements["EB"]));
+    assert_eq!(r.status(), 404);
+    let html = r.text().unwrap();
+    assert!(html.contains("<nav"));
+    assert!(html.contains("id=\"back\" href=\"/dashboard\""));
+    assert!(html.contains("找不到") || html.contains("Not found"));
+}
+
+#[test]
+fn a_refusal_keeps_the_header_and_leads_back_to_the_form() {
+    for db in databases() {
+        refusals(&db);
     }
 }

@@ -16,7 +16,7 @@ use cloudward_store::OrgKind;
 use serde::Deserialize;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, refused, render};
+use super::{Ui, Viewer, check_csrf, refused, render, viewer_error};
 use crate::AppState;
 use crate::services::lifecycle::{self, ExitStep};
 use crate::services::{assessments, offerings};
@@ -142,8 +142,8 @@ pub async fn create_offering(
         .filter(|r| !r.is_empty())
         .collect();
     let bad = |field: &str| {
-        error_page(
-            &v.ui,
+        viewer_error(
+            &v,
             StatusCode::BAD_REQUEST,
             &v.ui.t1("ui.bad_choice", "field", &v.ui.t(field)),
         )
@@ -189,7 +189,7 @@ pub async fn invite(
         return r;
     }
     let Some(level) = ProtectionLevel::parse(&f.level) else {
-        return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_level"));
+        return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_level"));
     };
     match assessments::invite(&state, &v.p, &id, &f.assessor_org_id, level).await {
         Ok(_) => back("/offerings", &v.ui.t("ui.assessor_invited")),
@@ -390,8 +390,8 @@ pub async fn conclude(
         return r;
     }
     let Some(outcome) = Outcome::parse(&f.outcome) else {
-        return error_page(
-            &v.ui,
+        return viewer_error(
+            &v,
             StatusCode::BAD_REQUEST,
             &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.conclusion")),
         );
@@ -558,7 +558,7 @@ pub async fn exit_step(
             }
         }
         Some("confirm") => ExitStep::Confirm,
-        _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
+        _ => return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
     };
     match lifecycle::exit_step(&state, &v.p, &id, step).await {
         Ok(_) => back(&format!("/engagements/{id}"), &v.ui.t("ui.saved")),
@@ -626,7 +626,7 @@ pub async fn attach(
     Path(id): Path<String>,
     form: axum::extract::Multipart,
 ) -> Response {
-    let up = match super::read_upload(&v.ui, form, state.config.evidence_limit).await {
+    let up = match super::read_upload(&v, form, state.config.evidence_limit).await {
         Ok(up) => up,
         Err(r) => return r,
     };

@@ -91,7 +91,7 @@ pub async fn list(State(state): State<AppState>, v: Viewer, Query(q): Query<Done
 
 /// The import form: name, file, the framework a profile selects from, replace.
 pub async fn import(State(state): State<AppState>, v: Viewer, form: Multipart) -> Response {
-    let up = match read_upload(&v.ui, form, state.config.evidence_limit).await {
+    let up = match read_upload(&v, form, state.config.evidence_limit).await {
         Ok(up) => up,
         Err(r) => return r,
     };

@@ -106,6 +106,8 @@ pub struct Viewer {
     pub p: Principal,
     pub ui: Ui,
     pub csrf: String,
+    /// The page a refusal offers to go back to: the form's page for a form sent.
+    pub back: String,
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -125,6 +127,7 @@ impl FromRequestParts<AppState> for Viewer {
                     ui: Ui::new(lang, state.messages.clone()),
                     p,
                     csrf,
+                    back: back_for(&parts.method, &path),
                 })
             }
             Ok(_) => Err(Redirect::to("/login").into_response()),
@@ -162,7 +165,7 @@ pub fn check_csrf(v: &Viewer, given: Option<&String>) -> Option<Response> {
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0
     });
-    (!ok).then(|| error_page(&v.ui, StatusCode::FORBIDDEN, &v.ui.t("ui.csrf_refused")))
+    (!ok).then(|| viewer_error(v, StatusCode::FORBIDDEN, &v.ui.t("ui.csrf_refused")))
 }
 
 /// The page of an API refusal: its message and those (or the codes) of its details.
@@ -173,11 +176,79 @@ pub fn refused(v: &Viewer, e: &crate::error::ApiError) -> Response {
         msg.push_str(" · ");
         msg.push_str(&part);
     }
-    let mut r = error_page(&v.ui, e.status, &msg);
+    let mut r = viewer_error(v, e.status, &msg);
     if let Some(d) = &e.detail {
         r.extensions_mut().insert(crate::ErrorDetail(d.clone()));
     }
     r
+}
+
+/// What a refused form sent, to show the form again with every value kept and each
+/// refusal beside its field.
+#[derive(Debug, Clone, Default)]
+pub struct Echo {
+    /// Which form of the page (`accept:<finding>`, `notice` …); empty for none.
+    pub form: String,
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Field → why it was not taken; `""` for the form as a whole.
+    pub errors: std::collections::BTreeMap<String, String>,
+}
+
+impl Echo {
+    /// The form `form` sent `values`, refused with `message` about `field` (`""` when it is
+    /// about no one field).
+    pub fn refused(
+        form: impl Into<String>,
+        values: &[(&str, &str)],
+        field: &str,
+        message: String,
+    ) -> Echo {
+        let mut e = Echo {
+            form: form.into(),
+            ..Echo::default()
+        };
+        for (k, v) in values {
+            e.values.insert((*k).to_owned(), (*v).to_owned());
+        }
+        e.errors.insert(field.to_owned(), message);
+        e
+    }
+
+    /// A service's refusal of the form: beside the field it names (`field` argument), or
+    /// for the whole form.
+    pub fn from_error(
+        v: &Viewer,
+        form: impl Into<String>,
+        values: &[(&str, &str)],
+        e: &crate::error::ApiError,
+    ) -> Echo {
+        let field = e
+            .args
+            .iter()
+            .find(|(k, _)| *k == "field")
+            .map(|(_, f)| f.as_str())
+            .unwrap_or("");
+        Echo::refused(form, values, field, problem_text(v, e))
+    }
+
+    /// Whether this is the form `kind` (of the object `id`, when given).
+    pub fn is(&self, kind: &str, id: &str) -> bool {
+        if id.is_empty() {
+            self.form == kind
+        } else {
+            self.form == format!("{kind}:{id}")
+        }
+    }
+
+    /// The value sent for `field` (empty when none).
+    pub fn value(&self, field: &str) -> &str {
+        self.values.get(field).map_or("", String::as_str)
+    }
+
+    /// Why `field` was not taken, if it was not.
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
 }
 
 /// A refusal that is about what the form sent (a file's name, type or size): the console
@@ -209,7 +280,7 @@ impl Upload {
 /// Reads a `multipart/form-data` form (forms with a file work without JavaScript); a body
 /// over `limit` or an unreadable one is an error page.
 pub async fn read_upload(
-    ui: &Ui,
+    v: &Viewer,
     mut form: axum::extract::Multipart,
     limit: usize,
 ) -> Result<Upload, Response> {
@@ -219,7 +290,7 @@ pub async fn read_upload(
         } else {
             "api.unreadable_body"
         };
-        error_page(ui, status, &ui.t1(key, "limit", &limit.to_string()))
+        viewer_error(v, status, &v.ui.t1(key, "limit", &limit.to_string()))
     };
     let mut up = Upload {
         fields: std::collections::BTreeMap::new(),
@@ -248,15 +319,95 @@ pub fn back_to(path: &str, note: &str) -> Response {
     Redirect::to(&format!("{path}?done={}", urlencode(note))).into_response()
 }
 
-/// A page that says what went wrong, in the user's language.
+/// A page that says what went wrong, in the user's language (before anyone is logged in:
+/// no header).
 pub fn error_page(ui: &Ui, status: StatusCode, message: &str) -> Response {
     let page = pages::ErrorPage {
         ui: ui.clone(),
         nav: None,
         status: status.as_u16(),
+        status_text: status_words(ui, status),
         message: message.to_owned(),
+        back: "/dashboard".to_owned(),
     };
     (status, render(&page)).into_response()
+}
+
+/// What went wrong for someone logged in: the page keeps the header and offers the way
+/// back to the page the user came from (the form's page, for a form sent).
+pub fn viewer_error(v: &Viewer, status: StatusCode, message: &str) -> Response {
+    // What the form sent was not taken: back to the form. Anything else (not found, not
+    // allowed) leads to the dashboard, so a refusal never names the object it refused.
+    let back = if matches!(status.as_u16(), 400 | 409 | 413 | 415 | 422 | 429) {
+        v.back.clone()
+    } else {
+        "/dashboard".to_owned()
+    };
+    let page = pages::ErrorPage {
+        ui: v.ui.clone(),
+        nav: Some(pages::nav(v, "", &back)),
+        status: status.as_u16(),
+        status_text: status_words(&v.ui, status),
+        message: message.to_owned(),
+        back,
+    };
+    (status, render(&page)).into_response()
+}
+
+/// A status in words: "not found" rather than a bare 404.
+fn status_words(ui: &Ui, status: StatusCode) -> String {
+    let key = match status.as_u16() {
+        400 | 413 | 415 | 422 => "ui.status.not_taken",
+        401 => "ui.status.login",
+        403 => "ui.status.forbidden",
+        404 => "ui.status.not_found",
+        409 => "ui.status.conflict",
+        429 => "ui.status.too_many",
+        _ => "ui.status.failed",
+    };
+    ui.t(key)
+}
+
+/// The page a refusal of `path` leads back to. A page read (GET) that failed goes back to
+/// the dashboard; a form sent goes back to the page that shows the form: the same path
+/// where a page answers there, else the object's page (an engagement, its supervision, an
+/// assessment) or the list it belongs to.
+pub fn back_for(method: &axum::http::Method, path: &str) -> String {
+    if method == axum::http::Method::GET {
+        return "/dashboard".to_owned();
+    }
+    let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let s = |i: usize| seg.get(i).copied().unwrap_or("");
+    match (s(0), seg.len()) {
+        ("engagements", 3) if matches!(s(2), "findings" | "notices" | "evidence") => {
+            format!("/engagements/{}/supervision", s(1))
+        }
+        ("engagements", 3)
+            if matches!(
+                s(2),
+                "edit" | "requirements" | "contract" | "risks" | "responsibility"
+            ) =>
+        {
+            path.to_owned()
+        }
+        ("engagements", n) if n >= 4 && s(2) == "responsibility" => {
+            format!("/engagements/{}/responsibility", s(1))
+        }
+        ("engagements", n) if n >= 4 && matches!(s(2), "findings" | "notices") => {
+            format!("/engagements/{}/supervision", s(1))
+        }
+        ("engagements", 2) if matches!(s(1), "wizard" | "import") => "/engagements/new".to_owned(),
+        ("engagements", n) if n >= 3 => format!("/engagements/{}", s(1)),
+        ("assessments", n) if n >= 2 => format!("/assessments/{}", s(1)),
+        ("offerings", _) => "/offerings".to_owned(),
+        ("admin", 2) => path.to_owned(),
+        ("admin", n) if n >= 3 && s(1) == "orgs" => path.to_owned(),
+        ("admin", _) if s(1) == "tokens" => "/admin/tokens".to_owned(),
+        ("frameworks", 1) => "/frameworks".to_owned(),
+        ("frameworks", n) if n >= 4 => format!("/frameworks/{}/controls/{}", s(1), s(3)),
+        ("frameworks", _) => "/frameworks".to_owned(),
+        _ => "/dashboard".to_owned(),
+    }
 }
 
 pub fn render<T: askama::Template>(t: &T) -> Response {
@@ -402,4 +553,47 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
         )
         .route("/catalog/{id}", get(pages::control))
         .route("/audit", get(pages::audit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::back_for;
+    use axum::http::Method;
+
+    #[test]
+    fn a_refused_form_leads_back_to_the_page_that_shows_it() {
+        let post = |p: &str| back_for(&Method::POST, p);
+        assert_eq!(back_for(&Method::GET, "/engagements/e1"), "/dashboard");
+        assert_eq!(post("/engagements/e1/transition"), "/engagements/e1");
+        assert_eq!(post("/engagements/e1/offering"), "/engagements/e1");
+        assert_eq!(
+            post("/engagements/e1/requirements"),
+            "/engagements/e1/requirements"
+        );
+        assert_eq!(post("/engagements/e1/contract"), "/engagements/e1/contract");
+        assert_eq!(
+            post("/engagements/e1/responsibility/confirm"),
+            "/engagements/e1/responsibility"
+        );
+        assert_eq!(
+            post("/engagements/e1/findings/f1"),
+            "/engagements/e1/supervision"
+        );
+        assert_eq!(
+            post("/engagements/e1/notices/n1/ack"),
+            "/engagements/e1/supervision"
+        );
+        assert_eq!(
+            post("/engagements/e1/evidence"),
+            "/engagements/e1/supervision"
+        );
+        assert_eq!(post("/engagements/wizard"), "/engagements/new");
+        assert_eq!(post("/assessments/a1/results"), "/assessments/a1");
+        assert_eq!(post("/offerings/o1/invite"), "/offerings");
+        assert_eq!(post("/admin/orgs"), "/admin/orgs");
+        assert_eq!(post("/admin/orgs/o1/users"), "/admin/orgs/o1/users");
+        assert_eq!(post("/admin/tokens/t1/revoke"), "/admin/tokens");
+        assert_eq!(post("/frameworks/f1/delete"), "/frameworks");
+        assert_eq!(post("/language"), "/dashboard");
+    }
 }

@@ -13,7 +13,9 @@ use cloudward_domain::engagement::{Phase, Residual, RiskEntry, Treatment, unplac
 use cloudward_store::{EngagementFilter, OrgKind, Party};
 use serde::Deserialize;
 
-use super::{LANG_COOKIE, Ui, Viewer, anonymous_lang, charts, check_csrf, error_page, render};
+use super::{
+    LANG_COOKIE, Ui, Viewer, anonymous_lang, charts, check_csrf, error_page, render, viewer_error,
+};
 use crate::AppState;
 use crate::auth::random_token;
 use crate::error::ApiError;
@@ -72,7 +74,11 @@ pub struct ErrorPage {
     pub ui: Ui,
     pub nav: Option<Nav>,
     pub status: u16,
+    /// The status in words.
+    pub status_text: String,
     pub message: String,
+    /// Where "back" leads.
+    pub back: String,
 }
 
 // ---------------------------------------------------------------- login
@@ -769,7 +775,7 @@ pub async fn transition(
         return r;
     }
     let Some(to) = Phase::parse(&f.to) else {
-        return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_phase"));
+        return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_phase"));
     };
     match crate::services::lifecycle::try_transition(&state, &v.p, &id, to, v.ui.lang).await {
         Ok(Ok(_)) => {
@@ -1117,7 +1123,7 @@ pub struct ControlPage {
 pub async fn control(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
     let ui = v.ui.clone();
     let Some(c) = state.content.catalog.control(&id) else {
-        return error_page(&ui, StatusCode::NOT_FOUND, &ui.t("api.not_found"));
+        return viewer_error(&v, StatusCode::NOT_FOUND, &ui.t("api.not_found"));
     };
     let other = match ui.lang {
         Lang::Zh => Lang::En,
@@ -1274,7 +1280,7 @@ pub async fn audit(
             return super::refused(&v, &e);
         }
         let Some(org) = &v.p.org else {
-            return error_page(&ui, StatusCode::FORBIDDEN, &ui.t("api.no_organisation"));
+            return viewer_error(&v, StatusCode::FORBIDDEN, &ui.t("api.no_organisation"));
         };
         match state
             .store
@@ -1388,8 +1394,8 @@ pub async fn risks(
     let report = match check::check(&file, &text, &state.content, today) {
         Ok(r) => r,
         Err(_) => {
-            return error_page(
-                &ui,
+            return viewer_error(
+                &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ui.t("api.invalid_engagement"),
             );
@@ -1510,19 +1516,11 @@ pub async fn save_risks(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid || name.is_empty() || risks.iter().any(|r| r.id.value == new_id) {
-            return error_page(
-                &v.ui,
-                StatusCode::BAD_REQUEST,
-                &v.ui.t("ui.new_risk_invalid"),
-            );
+            return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.new_risk_invalid"));
         }
         let (l, i) = (score("new_likelihood".into()), score("new_impact".into()));
         if l == 0 || i == 0 {
-            return error_page(
-                &v.ui,
-                StatusCode::BAD_REQUEST,
-                &v.ui.t("ui.new_risk_invalid"),
-            );
+            return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.new_risk_invalid"));
         }
         risks.push(RiskEntry {
             id: unplaced(new_id.to_owned()),

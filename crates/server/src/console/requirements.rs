@@ -13,7 +13,7 @@ use cloudward_domain::engagement::{
 use serde::Deserialize;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, render};
+use super::{Ui, Viewer, check_csrf, render, viewer_error};
 use crate::AppState;
 
 #[derive(Debug, Clone, Copy)]
@@ -460,7 +460,7 @@ pub async fn save(
         .into_response(),
         Err(err) => {
             let args: Vec<(&str, String)> = err.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-            error_page(&v.ui, err.status, &v.ui.messages_render(err.key, &args))
+            viewer_error(&v, err.status, &v.ui.messages_render(err.key, &args))
         }
     }
 }

@@ -12,7 +12,7 @@ use cloudward_domain::workflow::{FindingState, NoticeKind};
 use serde::Deserialize;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, read_upload, refused, render};
+use super::{Ui, Viewer, check_csrf, read_upload, refused, render, viewer_error};
 use crate::AppState;
 use crate::authz::Action;
 use crate::services::findings::{self, FindingAction};
@@ -67,8 +67,10 @@ pub struct SupervisionPage {
     can_ack: bool,
     can_upload: bool,
     done: Option<String>,
-    /// A refused upload: the page again, with why.
+    /// A refused form: the page again, with why at the top …
     problem: Option<String>,
+    /// … and the form with what was sent and each refusal beside its field.
+    echo: super::Echo,
     csrf: String,
     /// The findings filters as given, and the names to assign to (the organisation's users
     /// and the assignees so far).
@@ -154,17 +156,31 @@ pub async fn page(
     Path(id): Path<String>,
     Query(d): Query<Done>,
 ) -> Response {
-    show(state, v, id, d, None).await
+    show(state, v, id, d, super::Echo::default()).await
 }
 
-/// The supervision page, with a problem to show (a refused upload) if any.
-async fn show(
+/// The page again after a refused form, with the form as it was sent, answering `status`.
+async fn again(
     state: AppState,
     v: Viewer,
     id: String,
-    d: Done,
-    problem: Option<String>,
+    echo: super::Echo,
+    status: StatusCode,
 ) -> Response {
+    let mut r = show(state, v, id, Done::default(), echo).await;
+    if r.status().is_success() {
+        *r.status_mut() = status;
+    }
+    r
+}
+
+/// The supervision page, with a refused form to show again (`echo`) if any.
+async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo) -> Response {
+    let problem = match echo.error("") {
+        Some(m) => Some(m.to_owned()),
+        None if !echo.errors.is_empty() => Some(v.ui.t("ui.form_not_taken")),
+        None => None,
+    };
     let ui = v.ui.clone();
     let e = match crate::services::engagements::engagement(
         &state,
@@ -313,6 +329,7 @@ async fn show(
         can_upload: v.p.can(Action::EvidenceUpload, rel),
         done: d.done,
         problem,
+        echo,
         csrf: v.csrf.clone(),
         id,
         ui,
@@ -350,21 +367,40 @@ pub async fn act(
         "accept" => match NaiveDate::parse_from_str(&f.until, "%Y-%m-%d") {
             Ok(until) => FindingAction::Accept {
                 version: f.version,
-                reason: f.reason,
+                reason: f.reason.clone(),
                 until,
             },
             Err(_) => {
-                return error_page(
-                    &v.ui,
-                    StatusCode::BAD_REQUEST,
-                    &v.ui.t1("input.bad_date", "value", &f.until),
+                let msg = v.ui.t1("input.bad_date", "value", &f.until);
+                let echo = super::Echo::refused(
+                    format!("accept:{finding}"),
+                    &[("reason", &f.reason), ("until", &f.until)],
+                    "until",
+                    msg,
                 );
+                return again(state, v, id, echo, StatusCode::BAD_REQUEST).await;
             }
         },
-        _ => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
+        _ => return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
     };
     match findings::act(&state, &v.p, &id, &finding, action).await {
         Ok(_) => back(&id, &v.ui.t("ui.saved")),
+        // What the form sent was not taken: the form again, with why beside the field.
+        Err(e)
+            if super::is_form_problem(&e) && matches!(f.action.as_str(), "accept" | "assign") =>
+        {
+            let echo = super::Echo::from_error(
+                &v,
+                format!("{}:{finding}", f.action),
+                &[
+                    ("reason", &f.reason),
+                    ("until", &f.until),
+                    ("assignee", &f.assignee),
+                ],
+                &e,
+            );
+            again(state, v, id, echo, e.status).await
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -393,20 +429,35 @@ pub async fn notify(
         // No guess at a kind the list does not have.
         _ => {
             let msg = v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.kind"));
-            let mut r = show(state, v, id, Done::default(), Some(msg)).await;
-            if r.status().is_success() {
-                *r.status_mut() = StatusCode::BAD_REQUEST;
-            }
-            return r;
+            let echo = super::Echo::refused(
+                "notice",
+                &[("title", &f.title), ("description", &f.description)],
+                "kind",
+                msg,
+            );
+            return again(state, v, id, echo, StatusCode::BAD_REQUEST).await;
         }
     };
     let body = crate::services::notices::NewNotice {
         kind,
-        title: f.title,
-        description: f.description,
+        title: f.title.clone(),
+        description: f.description.clone(),
     };
     match crate::services::notices::raise(&state, &v.p, &id, body).await {
         Ok(_) => back(&id, &v.ui.t("ui.saved")),
+        Err(e) if super::is_form_problem(&e) => {
+            let echo = super::Echo::from_error(
+                &v,
+                "notice",
+                &[
+                    ("kind", &f.kind),
+                    ("title", &f.title),
+                    ("description", &f.description),
+                ],
+                &e,
+            );
+            again(state, v, id, echo, e.status).await
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -438,7 +489,7 @@ pub async fn upload(
     Path(id): Path<String>,
     form: Multipart,
 ) -> Response {
-    let up = match read_upload(&v.ui, form, state.config.evidence_limit).await {
+    let up = match read_upload(&v, form, state.config.evidence_limit).await {
         Ok(up) => up,
         Err(r) => return r,
     };
@@ -461,13 +512,24 @@ pub async fn upload(
         Ok(_) => back(&id, &v.ui.t("ui.saved")),
         // A file that is not accepted (its name, type or size): the form again, with why.
         Err(e) if super::is_form_problem(&e) => {
-            let msg = super::problem_text(&v, &e);
-            let status = e.status;
-            let mut r = show(state, v, id, Done::default(), Some(msg)).await;
-            if r.status().is_success() {
-                *r.status_mut() = status;
+            let kind = up.field("target_kind");
+            let target = up.field("target");
+            let date = up.field("effective_date");
+            // The file itself cannot be given back: the browser asks for it again.
+            let mut echo = super::Echo::from_error(
+                &v,
+                "evidence",
+                &[
+                    ("target_kind", &kind),
+                    ("target", &target),
+                    ("effective_date", &date),
+                ],
+                &e,
+            );
+            if let Some(m) = echo.errors.remove("name") {
+                echo.errors.insert("file".into(), m);
             }
-            r
+            again(state, v, id, echo, e.status).await
         }
         Err(e) => refused(&v, &e),
     }

@@ -17,7 +17,7 @@ use cloudward_domain::engagement::{
 use cloudward_domain::responsibility::Actor as MatrixActor;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, error_page, refused, render};
+use super::{Ui, Viewer, check_csrf, refused, render, viewer_error};
 use crate::AppState;
 
 #[derive(Template)]
@@ -353,7 +353,7 @@ pub async fn set_owner(
         return r;
     }
     let Some(element) = f.get("element") else {
-        return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step"));
+        return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step"));
     };
     let change = if f.get("mode").map(String::as_str) == Some("shared") {
         // Several parties, each with its part in words.
@@ -373,18 +373,14 @@ pub async fn set_owner(
                         "party",
                         &v.ui.t(&format!("ui.actor.{}", a.id())),
                     );
-                    return error_page(&v.ui, StatusCode::BAD_REQUEST, &msg);
+                    return viewer_error(&v, StatusCode::BAD_REQUEST, &msg);
                 }
                 parties.push(a);
                 split.insert(a, part);
             }
         }
         if parties.len() < 2 {
-            return error_page(
-                &v.ui,
-                StatusCode::BAD_REQUEST,
-                &v.ui.t("ui.share_needs_two"),
-            );
+            return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.share_needs_two"));
         }
         ResponsibilityOverride {
             element: unplaced(element.clone()),
@@ -400,7 +396,7 @@ pub async fn set_owner(
                 parties: None,
                 split: BTreeMap::new(),
             },
-            None => return error_page(&v.ui, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
+            None => return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
         }
     };
     let e = match crate::services::engagements::engagement(

@@ -273,6 +273,7 @@ pub(crate) fn check_target(state: &AppState, kind: &str, target: &str) -> ApiRes
         "exit_step" => EXIT_STEPS.contains(&target),
         _ => {
             return Err(ApiError::bad_request("api.bad_evidence_target")
+                .arg("field", "target_kind")
                 .arg("value", kind)
                 .arg("accepted", "control, clause, risk, exit_step"));
         }
@@ -281,6 +282,7 @@ pub(crate) fn check_target(state: &AppState, kind: &str, target: &str) -> ApiRes
         Ok(())
     } else {
         Err(ApiError::bad_request("api.unknown_evidence_target")
+            .arg("field", "target")
             .arg("kind", kind)
             .arg("id", target))
     }

@@ -150,10 +150,10 @@ pub async fn act(
                 ApiError::new(StatusCode::CONFLICT, "conflict", "api.finding_closed")
             }
             FindingRefusal::AcceptanceWithoutReason => {
-                ApiError::bad_request("api.accept_needs_reason")
+                ApiError::bad_request("api.accept_needs_reason").arg("field", "reason")
             }
             FindingRefusal::AcceptanceNotInFuture => {
-                ApiError::bad_request("api.accept_needs_future")
+                ApiError::bad_request("api.accept_needs_future").arg("field", "until")
             }
         },
     )?;

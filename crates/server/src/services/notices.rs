@@ -62,8 +62,10 @@ pub async fn raise(
     new: NewNotice,
 ) -> ApiResult<NoticeView> {
     let (e, _) = acting(state, p, engagement_id, Action::NoticeCreate).await?;
-    if new.title.trim().is_empty() {
-        return Err(ApiError::bad_request("api.bad_name"));
+    // A title says what happened in a line: 1–200 characters.
+    let title = new.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(ApiError::bad_request("api.bad_name").arg("field", "title"));
     }
     let now = chrono::Utc::now();
     let (file, _) = export_text(&e)?;
