@@ -363,3 +363,88 @@ fn a_refusal_keeps_the_header_and_leads_back_to_the_form() {
         refusals(&db);
     }
 }
+
+/// Administration forms refused: shown again with what was typed (never the password) and
+/// the reason beside the field.
+fn admin_forms(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let a = s.login("a-admin");
+    let root = s.login("root");
+    let head = s.block_on(s.store.audit_head()).unwrap();
+    let post = |u: &crate::common::User, path: &str, pairs: &[(&str, &str)]| {
+        u.client
+            .post(format!("{}{path}", s.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(pairs))
+            .send()
+            .unwrap()
+    };
+    let users = format!("/admin/orgs/{}/users", s.orgs["A"]);
+    let r = post(
+        &a,
+        &users,
+        &[
+            ("csrf_token", &a.csrf),
+            ("username", "wang.fang"),
+            ("password", "short"),
+            ("role", "read_only"),
+        ],
+    );
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"u-pw-error\""), "beside the password");
+    assert!(html.contains("value=\"wang.fang\""), "the name kept");
+    assert!(
+        !html.contains("value=\"short\""),
+        "the password is not given back"
+    );
+    assert!(
+        html.contains("<option value=\"read_only\" selected>"),
+        "the role kept"
+    );
+    assert!(html.contains("id=\"problem\""));
+    let r = post(
+        &a,
+        &users,
+        &[
+            ("csrf_token", &a.csrf),
+            ("username", "wang fang!"),
+            ("password", "a long enough passphrase 42"),
+            ("role", "member"),
+        ],
+    );
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("id=\"u-name-error\""));
+    let r = post(
+        &a,
+        "/admin/tokens",
+        &[("csrf_token", &a.csrf), ("name", "   "), ("role", "member")],
+    );
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("id=\"t-name-error\""));
+    let r = post(
+        &root,
+        "/admin/orgs",
+        &[
+            ("csrf_token", &root.csrf),
+            ("name", ""),
+            ("kind", "assessor"),
+        ],
+    );
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"org-name-error\""));
+    assert!(html.contains("<option value=\"assessor\" selected>"));
+    assert_eq!(
+        s.block_on(s.store.audit_head()).unwrap(),
+        head,
+        "nothing written"
+    );
+}
+
+#[test]
+fn refused_administration_forms_keep_what_was_typed() {
+    for db in databases() {
+        admin_forms(&db);
+    }
+}

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::pages::{Nav, nav};
-use super::{Ui, Viewer, check_csrf, refused, render};
+use super::{Echo, Ui, Viewer, check_csrf, is_form_problem, refused, render};
 use crate::AppState;
 use crate::auth::OrgView;
 use crate::services::organisations::{
@@ -21,6 +21,22 @@ pub struct Done {
     done: Option<String>,
 }
 
+/// A page shown again after its form was refused: the status of the refusal, the summary.
+fn again(mut page: Response, status: axum::http::StatusCode) -> Response {
+    if page.status().is_success() {
+        *page.status_mut() = status;
+    }
+    page
+}
+
+fn summary(v: &Viewer, echo: &Echo) -> Option<String> {
+    match echo.error("") {
+        Some(m) => Some(m.to_owned()),
+        None if !echo.errors.is_empty() => Some(v.ui.t("ui.form_not_taken")),
+        None => None,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "admin_orgs.html")]
 pub struct OrgsPage {
@@ -29,18 +45,26 @@ pub struct OrgsPage {
     orgs: Vec<OrgView>,
     platform_admin: bool,
     done: Option<String>,
+    problem: Option<String>,
+    echo: Echo,
 }
 
 pub async fn orgs(State(state): State<AppState>, v: Viewer, Query(d): Query<Done>) -> Response {
-    match service::list(&state, &v.p).await {
+    orgs_page(&state, &v, d.done, Echo::default()).await
+}
+
+async fn orgs_page(state: &AppState, v: &Viewer, done: Option<String>, echo: Echo) -> Response {
+    match service::list(state, &v.p).await {
         Ok(orgs) => render(&OrgsPage {
-            nav: Some(nav(&v, "admin", "/admin/orgs")),
+            nav: Some(nav(v, "admin", "/admin/orgs")),
             ui: v.ui.clone(),
             orgs,
             platform_admin: v.p.platform_admin,
-            done: d.done,
+            done,
+            problem: summary(v, &echo),
+            echo,
         }),
-        Err(e) => refused(&v, &e),
+        Err(e) => refused(v, &e),
     }
 }
 
@@ -60,7 +84,13 @@ pub async fn create_org(
         return r;
     }
     let created = match service::org_kind(&f.kind) {
-        Ok(kind) => service::create(&state, &v.p, NewOrganisation { name: f.name, kind }).await,
+        Ok(kind) => {
+            let new = NewOrganisation {
+                name: f.name.clone(),
+                kind,
+            };
+            service::create(&state, &v.p, new).await
+        }
         Err(e) => Err(e),
     };
     match created {
@@ -69,6 +99,10 @@ pub async fn create_org(
             super::urlencode(&v.ui.t("ui.saved"))
         ))
         .into_response(),
+        Err(e) if is_form_problem(&e) || e.status == axum::http::StatusCode::CONFLICT => {
+            let echo = Echo::from_error(&v, "org", &[("name", &f.name), ("kind", &f.kind)], &e);
+            again(orgs_page(&state, &v, None, echo).await, e.status)
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -81,6 +115,8 @@ pub struct UsersPage {
     org_id: String,
     users: Vec<UserView>,
     done: Option<String>,
+    problem: Option<String>,
+    echo: Echo,
 }
 
 pub async fn users(
@@ -89,15 +125,27 @@ pub async fn users(
     Path(org_id): Path<String>,
     Query(d): Query<Done>,
 ) -> Response {
-    match service::users(&state, &v.p, &org_id).await {
+    users_page(&state, &v, org_id, d.done, Echo::default()).await
+}
+
+async fn users_page(
+    state: &AppState,
+    v: &Viewer,
+    org_id: String,
+    done: Option<String>,
+    echo: Echo,
+) -> Response {
+    match service::users(state, &v.p, &org_id).await {
         Ok(users) => render(&UsersPage {
-            nav: Some(nav(&v, "admin", &format!("/admin/orgs/{org_id}/users"))),
+            nav: Some(nav(v, "admin", &format!("/admin/orgs/{org_id}/users"))),
             ui: v.ui.clone(),
             org_id,
             users,
-            done: d.done,
+            done,
+            problem: summary(v, &echo),
+            echo,
         }),
-        Err(e) => refused(&v, &e),
+        Err(e) => refused(v, &e),
     }
 }
 
@@ -121,9 +169,9 @@ pub async fn create_user(
     let created = match service::role(&f.role) {
         Ok(role) => {
             let new = NewMember {
-                username: f.username,
+                username: f.username.clone(),
                 display_name: None,
-                password: f.password,
+                password: f.password.clone(),
                 role,
             };
             service::add_user(&state, &v.p, &org_id, new).await
@@ -136,6 +184,16 @@ pub async fn create_user(
             super::urlencode(&v.ui.t("ui.saved"))
         ))
         .into_response(),
+        // The password is not given back: it is typed again.
+        Err(e) if is_form_problem(&e) || e.status == axum::http::StatusCode::CONFLICT => {
+            let echo = Echo::from_error(
+                &v,
+                "user",
+                &[("username", &f.username), ("role", &f.role)],
+                &e,
+            );
+            again(users_page(&state, &v, org_id, None, echo).await, e.status)
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -148,6 +206,8 @@ pub struct TokensPage {
     tokens: Vec<TokenView>,
     created: Option<String>,
     done: Option<String>,
+    problem: Option<String>,
+    echo: Echo,
 }
 
 async fn tokens_page(
@@ -155,6 +215,7 @@ async fn tokens_page(
     v: &Viewer,
     created: Option<String>,
     done: Option<String>,
+    echo: Echo,
 ) -> Response {
     match service::tokens(&state, &v.p).await {
         Ok(tokens) => render(&TokensPage {
@@ -163,13 +224,15 @@ async fn tokens_page(
             tokens,
             created,
             done,
+            problem: summary(v, &echo),
+            echo,
         }),
         Err(e) => refused(v, &e),
     }
 }
 
 pub async fn tokens(State(state): State<AppState>, v: Viewer, Query(d): Query<Done>) -> Response {
-    tokens_page(state, &v, None, d.done).await
+    tokens_page(state, &v, None, d.done, Echo::default()).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,12 +257,17 @@ pub async fn create_token(
     match created {
         Ok(new) => {
             // Shown on this page only: it is not kept anywhere in the clear.
-            let mut page = tokens_page(state, &v, Some(new.token), None).await;
+            let mut page = tokens_page(state, &v, Some(new.token), None, Echo::default()).await;
             page.headers_mut().insert(
                 axum::http::header::CACHE_CONTROL,
                 axum::http::HeaderValue::from_static("no-store"),
             );
             page
+        }
+        Err(e) if is_form_problem(&e) => {
+            let echo = Echo::from_error(&v, "token", &[("name", &f.name), ("role", &f.role)], &e);
+            let status = e.status;
+            again(tokens_page(state, &v, None, None, echo).await, status)
         }
         Err(e) => refused(&v, &e),
     }

@@ -86,6 +86,7 @@ pub struct NewMember {
 pub fn org_kind(value: &str) -> ApiResult<OrgKind> {
     OrgKind::parse(value).ok_or_else(|| {
         ApiError::bad_request("api.bad_org_kind")
+            .arg("field", "kind")
             .arg("value", value)
             .arg("accepted", OrgKind::ALL.map(|k| k.id()).join(", "))
     })
@@ -95,6 +96,7 @@ pub fn org_kind(value: &str) -> ApiResult<OrgKind> {
 pub fn role(value: &str) -> ApiResult<Role> {
     Role::parse(value).ok_or_else(|| {
         ApiError::bad_request("api.bad_role")
+            .arg("field", "role")
             .arg("value", value)
             .arg("accepted", "org_admin, member, read_only")
     })
@@ -114,9 +116,14 @@ pub async fn create(state: &AppState, p: &Principal, new: NewOrganisation) -> Ap
     p.may(Action::OrgCreate, Rel::Unscoped)?;
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_request("api.bad_name"));
+        return Err(ApiError::bad_request("api.bad_name").arg("field", "name"));
     }
-    let org = state.store.create_org(&p.actor, name, new.kind).await?;
+    let org = state
+        .store
+        .create_org(&p.actor, name, new.kind)
+        .await
+        // A name that is taken is about the name.
+        .map_err(|e| ApiError::from(e).arg("field", "name"))?;
     Ok(OrgView::from(&org))
 }
 
@@ -176,9 +183,9 @@ pub async fn add_user(
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
     {
-        return Err(ApiError::bad_request("api.bad_username"));
+        return Err(ApiError::bad_request("api.bad_username").arg("field", "username"));
     }
-    check_password_policy(&new.password)?;
+    check_password_policy(&new.password).map_err(|e| e.arg("field", "password"))?;
     let hash = hash_blocking(new.password).await?;
     let u = state
         .store
@@ -193,7 +200,9 @@ pub async fn add_user(
                 platform_admin: false,
             },
         )
-        .await?;
+        .await
+        // A name that is taken is about the name.
+        .map_err(|e| ApiError::from(e).arg("field", "username"))?;
     Ok(UserView {
         id: u.id,
         username: u.username,
@@ -232,7 +241,7 @@ pub async fn create_token(
     }
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("api.bad_name"));
+        return Err(ApiError::bad_request("api.bad_name").arg("field", "name"));
     }
     let secret = format!("cwt_{}", random_token()?);
     let details = state
