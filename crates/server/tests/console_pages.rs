@@ -448,3 +448,42 @@ fn refused_administration_forms_keep_what_was_typed() {
         admin_forms(&db);
     }
 }
+
+/// A file that does not read is the editor again with the text as sent and where it fails.
+fn file_editor(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let a = s.login("a-admin");
+    let head = s.block_on(s.store.audit_head()).unwrap();
+    let text = "name: 市政务云\nphase: planning\ninformation: [public\n";
+    let r = a
+        .client
+        .post(format!(
+            "{}/engagements/{}/edit",
+            s.base, s.engagements["EA"]
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", &a.csrf),
+            ("version", "1"),
+            ("file", text),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"problem\""), "why is on the page");
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(
+        html.contains("information: [public"),
+        "the text as sent, nothing typed lost"
+    );
+    assert!(html.contains("市政务云"));
+    assert_eq!(s.block_on(s.store.audit_head()).unwrap(), head);
+}
+
+#[test]
+fn a_file_that_does_not_read_comes_back_in_the_editor() {
+    for db in databases() {
+        file_editor(&db);
+    }
+}

@@ -174,6 +174,13 @@ pub async fn submit(
     let created = crate::services::engagements::create(&state, &v.p, &file, &BTreeMap::new()).await;
     match created {
         Ok(e) => Redirect::to(&format!("/engagements/{}/requirements", e.id)).into_response(),
+        // Not taken (the name, the quota): the wizard again with every answer kept.
+        Err(e) if super::is_form_problem(&e) || e.status == StatusCode::CONFLICT => {
+            page.error = Some(super::problem_text(&v, &e));
+            let mut r = render(&page);
+            *r.status_mut() = e.status;
+            r
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -187,6 +194,9 @@ pub struct EditPage {
     name: String,
     version: i64,
     text: String,
+    /// A refused save: why (with the line and column of a malformed file); the text is the
+    /// one sent.
+    problem: Option<String>,
 }
 
 /// The engagement file in the browser: the requirement analysis and everything the wizard
@@ -210,6 +220,7 @@ pub async fn edit(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
         version: e.version,
         id,
         text,
+        problem: None,
     })
 }
 
@@ -233,6 +244,37 @@ pub async fn save(
             super::urlencode(&v.ui.t("ui.saved"))
         ))
         .into_response(),
+        // A file that does not read, or changed meanwhile: the editor again with the text as
+        // sent and why, so nothing typed is lost.
+        Err(e) if super::is_form_problem(&e) || e.status == StatusCode::CONFLICT => {
+            let mut msg = super::problem_text(&v, &e);
+            for part in e.detail_messages() {
+                msg.push_str(" · ");
+                msg.push_str(&part);
+            }
+            let name = match crate::services::engagements::engagement(
+                &state,
+                &v.p,
+                &id,
+                crate::authz::Action::EngagementUpdate,
+            )
+            .await
+            {
+                Ok(current) => current.name,
+                Err(err) => return refused(&v, &err),
+            };
+            let mut r = render(&EditPage {
+                nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/edit"))),
+                ui: v.ui.clone(),
+                name,
+                version,
+                id,
+                text,
+                problem: Some(msg),
+            });
+            *r.status_mut() = e.status;
+            r
+        }
         Err(e) => refused(&v, &e),
     }
 }
