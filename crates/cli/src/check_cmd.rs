@@ -128,8 +128,8 @@ fn phase_name(ctx: &Ctx, content: &Content, phase: Phase) -> String {
     }
 }
 
-fn message(ctx: &Ctx, f: &Finding) -> String {
-    ctx.tr(&f.key(), &f.args)
+fn message(ctx: &Ctx, content: &Content, f: &Finding) -> String {
+    f.message(content, &ctx.messages, ctx.lang)
 }
 
 pub fn check(ctx: &Ctx, args: &CheckArgs, out: &mut dyn Write) -> Result<(), Failure> {
@@ -145,7 +145,7 @@ pub fn check(ctx: &Ctx, args: &CheckArgs, out: &mut dyn Write) -> Result<(), Fai
     let (_, content, report) = evaluate(ctx, &args.file, date)?;
     match ctx.format {
         Format::Json => {
-            let value = check::report_json(&report, &ctx.messages, ctx.lang);
+            let value = check::report_json(&report, &content, &ctx.messages, ctx.lang);
             serde_json::to_writer_pretty(&mut *out, &value).map_err(std::io::Error::other)?;
             writeln!(out)?;
         }
@@ -202,7 +202,7 @@ fn write_report(
         out,
         "{bullet}{}: {} / {}",
         ctx.t("check.service"),
-        r.service_category.id(),
+        ctx.t(&format!("category.{}", r.service_category.id())),
         ctx.t(&format!("deployment.{}", r.deployment_model.id()))
     )?;
     writeln!(out, "{bullet}{}: {}", ctx.t("check.date"), r.checked_on)?;
@@ -217,7 +217,7 @@ fn write_report(
             writeln!(out, "{bullet}{}", ctx.t("check.none"))?;
         }
         for f in list {
-            let text = message(ctx, f);
+            let text = message(ctx, content, f);
             if md {
                 writeln!(out, "- **{}** `{}` {text}", mark, f.code)?;
             } else {

@@ -298,7 +298,7 @@ fn export_cmd(ctx: &Ctx, cmd: ExportCommand, out: &mut dyn Write) -> Result<(), 
         } => {
             let ts = timestamp(ctx, opts.timestamp.as_deref())?;
             let day = date_of(ctx, date.as_deref(), &ts)?;
-            let (eng, _content, report) = crate::check_cmd::evaluate(ctx, &file, day)?;
+            let (eng, content, report) = crate::check_cmd::evaluate(ctx, &file, day)?;
             let scan = match &scan {
                 Some(path) => {
                     let text = read_text(ctx, path)?;
@@ -309,7 +309,8 @@ fn export_cmd(ctx: &Ctx, cmd: ExportCommand, out: &mut dyn Write) -> Result<(), 
                 }
                 None => None,
             };
-            let render = |f: &cloudward_domain::check::Finding| ctx.tr(&f.key(), &f.args);
+            let render =
+                |f: &cloudward_domain::check::Finding| f.message(&content, &ctx.messages, ctx.lang);
             let doc = export::poam(&eng, &report, &render, scan.as_ref(), &ts, version());
             write_doc(ctx, &doc, &opts, out)
         }

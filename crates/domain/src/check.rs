@@ -63,6 +63,99 @@ impl Finding {
     pub fn key(&self) -> String {
         format!("finding.{}", self.code)
     }
+
+    /// The finding's message in `lang`, with every id among its arguments (levels,
+    /// deployment models, service categories, contract clauses, basic requirements,
+    /// aspects, matrix elements, the guide's risks, activities and outputs) named in words
+    /// from the content; an id the content does not name (a risk of the engagement's own)
+    /// stays as it is. The ids themselves are in [`Finding::ids`].
+    pub fn message(
+        &self,
+        content: &Content,
+        messages: &crate::i18n::Messages,
+        lang: Lang,
+    ) -> String {
+        let args: Vec<(&str, String)> = self
+            .args
+            .iter()
+            .map(|(name, value)| {
+                (
+                    *name,
+                    named(self.code, name, value, content, messages, lang),
+                )
+            })
+            .collect();
+        messages.render(&self.key(), lang, &args)
+    }
+}
+
+/// An argument of a finding in words: each id of a list (`a, b`) by its name.
+fn named(
+    code: &str,
+    arg: &str,
+    value: &str,
+    content: &Content,
+    messages: &crate::i18n::Messages,
+    lang: Lang,
+) -> String {
+    let guide = &content.guide;
+    let message = |key: String| messages.get(&key).map(|t| t.get(lang).to_owned());
+    let clause = |id: &str| guide.clause(id).map(|c| c.name.get(lang).to_owned());
+    let requirement = |id: &str| {
+        guide
+            .basic_requirements
+            .iter()
+            .find(|b| b.id == id)
+            .map(|b| b.name.get(lang).to_owned())
+    };
+    let name_of = |id: &str| -> Option<String> {
+        match (arg, code) {
+            ("level" | "assessed", _) => message(format!("level.{id}")),
+            ("model", _) => message(format!("deployment.{id}")),
+            ("category", _) => message(format!("category.{id}")),
+            ("clauses", _) => clause(id),
+            ("aspects", _) => guide
+                .aspects
+                .iter()
+                .find(|a| a.id == id)
+                .map(|a| a.name.get(lang).to_owned()),
+            ("elements", _) => {
+                let (layer, family) = id.split_once('/')?;
+                let layer = content.matrix.layer(layer)?.name.get(lang);
+                let family = content.catalog.family(family)?.name.get(lang);
+                Some(format!("{layer}·{family}"))
+            }
+            ("reasons", _) => message(format!("category.{id}"))
+                .or_else(|| message(format!("portability_reason.{id}"))),
+            ("id", "basic-requirement-missing") => requirement(id),
+            ("id", "clause-missing" | "clause-recommended") => clause(id),
+            ("id", "no-reference") => clause(id).or_else(|| requirement(id)),
+            ("id", "activity-missing") => guide.activity(id).map(|a| a.name.get(lang).to_owned()),
+            ("id", "output-missing") => guide.output(id).map(|o| o.name.get(lang).to_owned()),
+            ("id", c) if c.starts_with("risk-") => guide
+                .risks
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.name.get(lang).to_owned()),
+            _ => None,
+        }
+    };
+    // Names may hold commas and enumeration marks themselves: the items are set apart by
+    // semicolons.
+    let separator = match lang {
+        Lang::Zh => "；",
+        Lang::En => "; ",
+    };
+    let list = matches!(arg, "clauses" | "aspects" | "elements" | "reasons");
+    let ids: Vec<&str> = if list {
+        value.split(", ").collect()
+    } else {
+        vec![value]
+    };
+    ids.iter()
+        .map(|id| name_of(id).unwrap_or_else(|| (*id).to_owned()))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// A problem in the file that is not a finding but bad input (exit status 2).
@@ -1312,6 +1405,7 @@ fn lifecycle(file: &EngagementFile, content: &Content, f: &mut Findings) -> Life
 /// check --format json` prints and the server's check endpoint answers.
 pub fn report_json(
     report: &Report,
+    content: &Content,
     messages: &crate::i18n::Messages,
     lang: Lang,
 ) -> serde_json::Value {
@@ -1322,7 +1416,7 @@ pub fn report_json(
                     serde_json::json!({
                         "code": f.code,
                         "severity": f.severity,
-                        "message": messages.render(&f.key(), lang, &f.args),
+                        "message": f.message(content, messages, lang),
                         "ids": f.ids,
                     })
                 })

@@ -487,3 +487,73 @@ fn a_file_that_does_not_read_comes_back_in_the_editor() {
         file_editor(&db);
     }
 }
+
+/// The visible words of a page: no tags, and no code or small print (where an id may follow
+/// its name).
+fn visible_text(html: &str) -> String {
+    let mut rest = html.to_owned();
+    for tag in ["code", "small", "script", "style", "title", "header"] {
+        let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+        let mut kept = String::new();
+        let mut at = rest.as_str();
+        while let Some(i) = at.find(&open) {
+            kept.push_str(&at[..i]);
+            at = at[i..]
+                .find(&close)
+                .map_or("", |j| &at[i + j + close.len()..]);
+        }
+        kept.push_str(at);
+        rest = kept;
+    }
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in rest.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Ids as the content and the file spell them: `audit-cooperation`, `operation.reassessment`,
+/// `SAAS`.
+fn ids_in(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || "，。：；（）()、,;:“”\"'".contains(c))
+        .filter(|w| {
+            let lower_id = w.len() > 3
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '.')
+                && (w.contains('-') || w.contains('.'))
+                && !w.starts_with('.')
+                && !w.ends_with('.');
+            lower_id || matches!(*w, "SAAS" | "IAAS" | "PAAS")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+fn engagement_page_in_words(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let a = s.login("a-admin");
+    for lang in ["zh", "en"] {
+        let html = a
+            .get(&format!("/engagements/{}?lang={lang}", s.engagements["EA"]))
+            .text()
+            .unwrap();
+        let ids = ids_in(&visible_text(&html));
+        assert!(ids.is_empty(), "{lang}: ids shown as they are: {ids:?}");
+    }
+}
+
+#[test]
+fn the_engagement_page_names_what_the_check_finds_in_words() {
+    for db in databases() {
+        engagement_page_in_words(&db);
+    }
+}

@@ -81,7 +81,7 @@ pub async fn offerings(
             name: o.offering.name.clone(),
             service: format!(
                 "{} · {}",
-                o.offering.service_category.id().to_uppercase(),
+                ui.t(&format!("category.{}", o.offering.service_category.id())),
                 ui.t(&format!("deployment.{}", o.offering.deployment_model.id()))
             ),
             claimed: ui.t(&format!("level.{}", o.offering.claimed_level.id())),

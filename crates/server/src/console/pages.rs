@@ -656,7 +656,7 @@ fn items(ui: &Ui, state: &AppState, list: &[Finding]) -> Vec<Item> {
     list.iter()
         .map(|f| Item {
             code: f.code.to_owned(),
-            message: state.messages.render(&f.key(), ui.lang, &f.args),
+            message: f.message(&state.content, &state.messages, ui.lang),
         })
         .collect()
 }
@@ -713,7 +713,7 @@ async fn engagement_page(
             .level
             .map(|l| ui.t(&format!("level.{}", l.id())))
             .unwrap_or_else(|| "—".into()),
-        category: file.service_category.id().to_uppercase(),
+        category: ui.t(&format!("category.{}", file.service_category.id())),
         model: ui.t(&format!("deployment.{}", file.deployment_model.id())),
         parties,
         blockers: report

@@ -389,7 +389,12 @@ pub async fn check(
     // Parse what `cloudward check` would read, so the two agree to the line.
     let file = engagement::parse(&text).map_err(ApiError::internal_from)?;
     match check::check(&file, &text, &state.content, date) {
-        Ok(report) => Ok(check::report_json(&report, &state.messages, lang)),
+        Ok(report) => Ok(check::report_json(
+            &report,
+            &state.content,
+            &state.messages,
+            lang,
+        )),
         Err(CheckError::Classified) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "refused",

@@ -244,7 +244,7 @@ pub async fn try_transition(
         .iter()
         .map(|f| Blocker {
             code: f.code.to_string(),
-            message: state.messages.render(&f.key(), lang, &f.args),
+            message: f.message(&state.content, &state.messages, lang),
             ids: f.ids.clone(),
         })
         .collect();

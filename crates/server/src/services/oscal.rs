@@ -93,7 +93,7 @@ pub async fn poam(
     lang: Lang,
 ) -> ApiResult<Document> {
     let (file, report) = evaluated(state, p, id, date, ts, Action::OscalPoam).await?;
-    let render = |f: &check::Finding| state.messages.render(&f.key(), lang, &f.args);
+    let render = |f: &check::Finding| f.message(&state.content, &state.messages, lang);
     Ok(export::poam(&file, &report, &render, None, ts, version()))
 }
 
