@@ -65,6 +65,12 @@ fn builtin_rules() -> Result<&'static (Vec<Rule>, cloudward_domain::load::Conten
         .map_err(Clone::clone)
 }
 
+/// A built-in rule by its id: its title and remediation in both languages, for showing a
+/// stored finding in the reader's language.
+pub fn builtin_rule(id: &str) -> Option<&'static Rule> {
+    builtin_rules().ok()?.0.iter().find(|r| r.id == id)
+}
+
 /// Why a scan of a folder gave no report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -20,7 +20,7 @@ fn seed_findings(s: &TestServer, key: &str, n: usize) {
                 "finding",
                 owner.clone(),
                 json!({
-                    "key": format!("ALI-OSS-001|{address}"), "rule_id": "ALI-OSS-001",
+                    "key": format!("ALI-OSS-01|{address}"), "rule_id": "ALI-OSS-01",
                     "severity": "high", "controls": ["SC-11"], "address": address,
                     "resource_type": "alicloud_oss_bucket", "message": "bucket is public",
                     "state": if i % 3 == 0 { "accepted" } else { "open" },
@@ -74,6 +74,20 @@ fn run(db: &crate::common::Db) {
     let first = a.get(&path);
     assert_eq!(first.status(), 200);
     let html = first.text().unwrap();
+    // Each finding in the reader's language: the rule's title and how to fix it, the
+    // severity in words on a coloured badge (not the English stored with the finding).
+    let zh = a.get(&format!("{path}?lang=zh")).text().unwrap();
+    let rule = cloudward_server::scanning::builtin_rule("ALI-OSS-01").unwrap();
+    assert!(zh.contains(&rule.title.zh), "the title in Chinese");
+    assert!(
+        zh.contains(&rule.remediation.text.zh),
+        "how to fix it, in Chinese"
+    );
+    assert!(zh.contains("<span class=\"badge sev-high\">高</span>"));
+    assert!(
+        !zh.contains("bucket is public"),
+        "not the stored English message"
+    );
     assert!(html.contains("(120)"), "the total is shown");
     assert_eq!(rows(&html), 50);
     assert!(html.contains("b0000") && !html.contains("b0050"));

@@ -25,9 +25,14 @@ pub struct FindingRow {
     id: String,
     version: i64,
     rule: String,
+    /// The severity in words, and its id (for the badge's colour).
     severity: String,
+    severity_id: String,
     address: String,
-    message: String,
+    /// The rule's title in the reader's language (the message stored with the finding for
+    /// a rule that is not built in).
+    title: String,
+    remediation: String,
     state: String,
     open: bool,
     assignee: String,
@@ -235,13 +240,18 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
         .into_iter()
         .map(|f| {
             let d = f.finding;
+            let rule = crate::scanning::builtin_rule(&d.rule_id);
             FindingRow {
                 id: f.id,
                 version: f.version,
+                severity: ui.t(&format!("severity.{}", d.severity)),
+                severity_id: d.severity.clone(),
+                title: rule.map_or(d.message.clone(), |r| r.title.get(ui.lang).to_owned()),
+                remediation: rule
+                    .map(|r| r.remediation.text.get(ui.lang).to_owned())
+                    .unwrap_or_default(),
                 rule: d.rule_id,
-                severity: d.severity,
                 address: d.address,
-                message: d.message,
                 state: ui.t(&format!("ui.finding_state.{}", d.state.id())),
                 open: d.state == FindingState::Open,
                 assignee: d.assignee.unwrap_or_default(),
