@@ -571,3 +571,31 @@ fn the_engagement_page_names_what_the_check_finds_in_words() {
         engagement_page_in_words(&db);
     }
 }
+
+fn stepper_and_actions(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let a = s.login("a-admin");
+    let ea = &s.engagements["EA"];
+    let html = a.get(&format!("/engagements/{ea}?lang=zh")).text().unwrap();
+    // Five steps, the engagement's phase (operation) the current one, two behind it.
+    assert_eq!(html.matches("<li class=\"step ").count(), 5);
+    assert!(html.contains("<li class=\"step current\" aria-current=\"step\">"));
+    assert_eq!(html.matches("<li class=\"step done\"").count(), 2);
+    // A warning of a missing activity leads to where it is recorded.
+    assert!(
+        html.contains(&format!("<a class=\"do\" href=\"/engagements/{ea}/edit\">")),
+        "{html}"
+    );
+    // Another party sees the stepper, not the customer's links.
+    let p = s.login("pa-admin");
+    let html = p.get(&format!("/engagements/{ea}?lang=zh")).text().unwrap();
+    assert!(html.contains("aria-current=\"step\""));
+    assert!(!html.contains(&format!("href=\"/engagements/{ea}/edit\"")));
+}
+
+#[test]
+fn the_engagement_page_shows_where_it_stands_and_what_to_do_next() {
+    for db in databases() {
+        stepper_and_actions(&db);
+    }
+}

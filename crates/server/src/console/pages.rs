@@ -549,6 +549,88 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
 pub struct Item {
     code: String,
     message: String,
+    /// What to do about it: where, and the words of the link.
+    action: Option<(String, String)>,
+}
+
+impl Item {
+    fn new(ui: &Ui, engagement: &str, code: String, message: String) -> Item {
+        let action = next_step(&code).map(|(path, key)| {
+            let href = if path.starts_with('/') {
+                path.to_owned()
+            } else if path.starts_with('#') {
+                format!("/engagements/{engagement}{path}")
+            } else {
+                format!("/engagements/{engagement}/{path}")
+            };
+            (href, ui.t(key))
+        });
+        Item {
+            code,
+            message,
+            action,
+        }
+    }
+}
+
+/// Where a finding of the check is dealt with: a page of the engagement (`contract`), a
+/// part of its page (`#exit`) or a page of the site (`/offerings`), and the message key of
+/// the link that leads there.
+fn next_step(code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        "requirement-analysis-incomplete"
+        | "latency-critical"
+        | "latency-exceeded"
+        | "latency-tight"
+        | "continuity-availability-gap"
+        | "continuity-rto-gap"
+        | "portability-plan-missing"
+        | "data-location-unanswered" => ("requirements", "ui.do.requirements"),
+        "responsibility-uncovered" | "responsibility-ambiguous" | "ssp-unnamed" => {
+            ("responsibility", "ui.do.responsibility")
+        }
+        "clause-missing"
+        | "clause-recommended"
+        | "supervision-clauses"
+        | "no-reference"
+        | "risk-relies-on-missing-clause" => ("contract", "ui.do.contract"),
+        c if c.starts_with("risk-") => ("risks", "ui.do.risks"),
+        c if c.starts_with("assessment-") => ("/offerings", "ui.do.offering"),
+        "basic-requirement-missing"
+        | "activity-missing"
+        | "output-missing"
+        | "exit-plan-missing"
+        | "deployment-not-allowed"
+        | "continuity-sla-unknown" => ("edit", "ui.do.file"),
+        c if c.starts_with("exit-") => ("#exit", "ui.do.exit"),
+        _ => return None,
+    })
+}
+
+/// One step of the lifecycle stepper: its name, and whether it is done, the current one or
+/// still to come.
+pub struct Step {
+    name: String,
+    state: &'static str,
+}
+
+fn steps(ui: &Ui, current: cloudward_store::Phase) -> Vec<Step> {
+    let at = cloudward_store::Phase::ALL
+        .iter()
+        .position(|p| *p == current)
+        .unwrap_or(0);
+    cloudward_store::Phase::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Step {
+            name: ui.t(&format!("phase.{}", p.id())),
+            state: match i.cmp(&at) {
+                std::cmp::Ordering::Less => "done",
+                std::cmp::Ordering::Equal => "current",
+                std::cmp::Ordering::Greater => "todo",
+            },
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -560,6 +642,8 @@ pub struct EngagementPage {
     name: String,
     customer: String,
     phase: String,
+    /// The lifecycle as a stepper.
+    steps: Vec<Step>,
     next_phase: Option<(String, String)>,
     level: String,
     category: String,
@@ -652,11 +736,11 @@ fn count_families(
     }
 }
 
-fn items(ui: &Ui, state: &AppState, list: &[Finding]) -> Vec<Item> {
+fn items(ui: &Ui, state: &AppState, engagement: &str, list: &[Finding]) -> Vec<Item> {
     list.iter()
-        .map(|f| Item {
-            code: f.code.to_owned(),
-            message: f.message(&state.content, &state.messages, ui.lang),
+        .map(|f| {
+            let message = f.message(&state.content, &state.messages, ui.lang);
+            Item::new(ui, engagement, f.code.to_owned(), message)
         })
         .collect()
 }
@@ -705,6 +789,7 @@ async fn engagement_page(
         name: e.name.clone(),
         customer: file.customer.clone(),
         phase: ui.t(&format!("phase.{}", file.phase.id())),
+        steps: steps(&ui, file.phase),
         next_phase: file
             .phase
             .next()
@@ -718,15 +803,15 @@ async fn engagement_page(
         parties,
         blockers: report
             .as_ref()
-            .map(|r| items(&ui, state, &r.blockers))
+            .map(|r| items(&ui, state, id, &r.blockers))
             .unwrap_or_default(),
         warnings: report
             .as_ref()
-            .map(|r| items(&ui, state, &r.warnings))
+            .map(|r| items(&ui, state, id, &r.warnings))
             .unwrap_or_default(),
         recommendations: report
             .as_ref()
-            .map(|r| items(&ui, state, &r.recommendations))
+            .map(|r| items(&ui, state, id, &r.recommendations))
             .unwrap_or_default(),
         can_transition,
         refusal,
@@ -789,10 +874,7 @@ pub async fn transition(
         Ok(Err(blockers)) => {
             let list: Vec<Item> = blockers
                 .into_iter()
-                .map(|b| Item {
-                    code: b.code,
-                    message: b.message,
-                })
+                .map(|b| Item::new(&v.ui, &id, b.code, b.message))
                 .collect();
             let count = list.len().to_string();
             let phase = v.ui.t(&format!("phase.{}", to.id()));
@@ -810,6 +892,8 @@ pub async fn transition(
 
 pub struct MatrixRow {
     element: String,
+    /// The row in words (layer · family), for labels read aloud.
+    label: String,
     layer: String,
     family: String,
     responsible: Vec<String>,
@@ -907,6 +991,7 @@ async fn responsibility_page(
                 .unwrap_or_else(|| el.family.clone());
             MatrixRow {
                 element: el.id.clone(),
+                label: format!("{layer} · {family}"),
                 layer,
                 family,
                 can_confirm: may_confirm
