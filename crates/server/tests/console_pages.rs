@@ -591,6 +591,12 @@ fn stepper_and_actions(db: &crate::common::Db) {
     let html = p.get(&format!("/engagements/{ea}?lang=zh")).text().unwrap();
     assert!(html.contains("aria-current=\"step\""));
     assert!(!html.contains(&format!("href=\"/engagements/{ea}/edit\"")));
+    // From operation the next move is to exit: not the page's primary button.
+    let html = a.get(&format!("/engagements/{ea}")).text().unwrap();
+    assert!(
+        html.contains("<button type=\"submit\" id=\"advance\">"),
+        "{html}"
+    );
 }
 
 #[test]
