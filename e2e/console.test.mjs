@@ -573,6 +573,11 @@ test("the wizard classifies, creates, and leads through the file and the contrac
     await again.locator("input[name=share_provider]").uncheck();
     await Promise.all([page.waitForNavigation(), again.locator("button").click()]);
     assert.match(await page.textContent("main"), /至少两方/);
+    // The row's form is open again as it was sent: nothing typed is lost.
+    const kept = page.locator("tbody tr").nth(1).locator("form[action$='/share']");
+    assert.ok(await kept.isVisible(), "the share form is open");
+    assert.equal(await kept.locator("input[name=part_customer]").inputValue(), "应用层账号的开通与审批");
+    assert.equal(await kept.locator("input[name=share_provider]").isChecked(), false);
   } finally {
     await context.close();
   }

@@ -605,3 +605,52 @@ fn the_engagement_page_shows_where_it_stands_and_what_to_do_next() {
         stepper_and_actions(&db);
     }
 }
+
+fn share_form(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let a = s.login("a-admin");
+    let ea = &s.engagements["EA"];
+    let head = s.block_on(s.store.audit_head()).unwrap();
+    // One party alone is no share: the matrix again, that row's form open as it was sent.
+    let r = a
+        .client
+        .post(format!("{}/engagements/{ea}/responsibility/share", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("csrf_token", &a.csrf),
+            ("element", "data/DP"),
+            ("mode", "shared"),
+            ("share_customer", "on"),
+            ("part_customer", "数据分类分级与访问审批"),
+            ("part_provider", ""),
+        ]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains("id=\"share-data/DP-error\""),
+        "why, in the row"
+    );
+    assert!(
+        html.contains("value=\"数据分类分级与访问审批\""),
+        "the part typed is kept"
+    );
+    assert!(
+        html.contains("<details class=\"share\" open>"),
+        "the row's form is open"
+    );
+    assert!(html.contains("id=\"share-data/DP-customer\" name=\"share_customer\" checked"));
+    assert_eq!(
+        s.block_on(s.store.audit_head()).unwrap(),
+        head,
+        "nothing written"
+    );
+}
+
+#[test]
+fn a_refused_share_of_a_matrix_row_keeps_what_was_typed() {
+    for db in databases() {
+        share_form(&db);
+    }
+}

@@ -907,6 +907,8 @@ pub struct MatrixRow {
     parts: Vec<(String, String)>,
     /// The share form: every party, whether it shares the row, and its part.
     share: Vec<ShareSlot>,
+    /// Why the share sent for this row was not taken (the form then shows it as sent).
+    share_problem: Option<String>,
 }
 
 pub struct ShareSlot {
@@ -931,11 +933,22 @@ pub struct ResponsibilityPage {
     csrf: String,
 }
 
-async fn responsibility_page(
+/// A share of a matrix row that was not taken: the row, the parties ticked and their parts
+/// as sent, and why.
+#[derive(Debug, Clone, Default)]
+pub struct ShareEcho {
+    pub element: String,
+    pub checked: Vec<String>,
+    pub parts: BTreeMap<String, String>,
+    pub problem: String,
+}
+
+pub(super) async fn responsibility_page(
     state: &AppState,
     v: &Viewer,
     id: &str,
     message: Option<String>,
+    echo: Option<ShareEcho>,
 ) -> Response {
     let ui = v.ui.clone();
     let (e, file, _) = match crate::services::engagements::with_file(
@@ -972,6 +985,7 @@ async fn responsibility_page(
         .iter()
         .map(|el| {
             let responsible: Vec<&str> = el.assignment.parties.iter().map(|a| a.id()).collect();
+            let sent = echo.as_ref().filter(|x| x.element == el.id);
             let (current, stale) =
                 crate::services::engagements::row_confirmations(&confirmations, el);
             let done: Vec<&str> = current.iter().map(|c| c.party.id()).collect();
@@ -1037,18 +1051,28 @@ async fn responsibility_page(
                 },
                 share: cloudward_domain::responsibility::Actor::ALL
                     .iter()
-                    .map(|a| ShareSlot {
-                        actor: a.id(),
-                        label: ui.t(&format!("ui.actor.{}", a.id())),
-                        checked: responsible.len() > 1 && el.assignment.parties.contains(a),
-                        part: el
-                            .assignment
-                            .parts
-                            .get(a)
-                            .map(|t| ui.text(t))
-                            .unwrap_or_default(),
+                    .map(|a| match sent {
+                        // The share as it was sent, when it was refused.
+                        Some(x) => ShareSlot {
+                            actor: a.id(),
+                            label: ui.t(&format!("ui.actor.{}", a.id())),
+                            checked: x.checked.iter().any(|c| c == a.id()),
+                            part: x.parts.get(a.id()).cloned().unwrap_or_default(),
+                        },
+                        None => ShareSlot {
+                            actor: a.id(),
+                            label: ui.t(&format!("ui.actor.{}", a.id())),
+                            checked: responsible.len() > 1 && el.assignment.parties.contains(a),
+                            part: el
+                                .assignment
+                                .parts
+                                .get(a)
+                                .map(|t| ui.text(t))
+                                .unwrap_or_default(),
+                        },
                     })
                     .collect(),
+                share_problem: sent.map(|x| x.problem.clone()),
             }
         })
         .collect();
@@ -1078,7 +1102,7 @@ pub async fn responsibility(
     v: Viewer,
     Path(id): Path<String>,
 ) -> Response {
-    responsibility_page(&state, &v, &id, None).await
+    responsibility_page(&state, &v, &id, None, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1099,7 +1123,7 @@ pub async fn confirm(
     match crate::services::lifecycle::confirm(&state, &v.p, &id, &f.element).await {
         Ok(_) => {
             let msg = v.ui.t1("ui.confirmed_row", "element", &f.element);
-            responsibility_page(&state, &v, &id, Some(msg)).await
+            responsibility_page(&state, &v, &id, Some(msg), None).await
         }
         Err(e) => super::refused(&v, &e),
     }

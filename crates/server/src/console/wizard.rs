@@ -397,7 +397,39 @@ pub async fn set_owner(
     let Some(element) = f.get("element") else {
         return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step"));
     };
-    let change = if f.get("mode").map(String::as_str) == Some("shared") {
+    // A share that is not taken: the matrix again, the row's form open as it was sent.
+    let shared = f.get("mode").map(String::as_str) == Some("shared");
+    let echo = |problem: String| super::pages::ShareEcho {
+        element: element.clone(),
+        checked: MatrixActor::ALL
+            .iter()
+            .filter(|a| {
+                f.get(&format!("share_{}", a.id()))
+                    .is_some_and(|v| v == "on")
+            })
+            .map(|a| a.id().to_owned())
+            .collect(),
+        parts: MatrixActor::ALL
+            .iter()
+            .filter_map(|a| {
+                f.get(&format!("part_{}", a.id()))
+                    .map(|p| (a.id().to_owned(), p.clone()))
+            })
+            .collect(),
+        problem,
+    };
+    let again = |problem: String| {
+        let echo = echo(problem);
+        let (state, v, id) = (&state, &v, &id);
+        async move {
+            let mut r = super::pages::responsibility_page(state, v, id, None, Some(echo)).await;
+            if r.status().is_success() {
+                *r.status_mut() = StatusCode::BAD_REQUEST;
+            }
+            r
+        }
+    };
+    let change = if shared {
         // Several parties, each with its part in words.
         let mut parties = Vec::new();
         let mut split = BTreeMap::new();
@@ -415,14 +447,14 @@ pub async fn set_owner(
                         "party",
                         &v.ui.t(&format!("ui.actor.{}", a.id())),
                     );
-                    return viewer_error(&v, StatusCode::BAD_REQUEST, &msg);
+                    return again(msg).await;
                 }
                 parties.push(a);
                 split.insert(a, part);
             }
         }
         if parties.len() < 2 {
-            return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.share_needs_two"));
+            return again(v.ui.t("ui.share_needs_two")).await;
         }
         ResponsibilityOverride {
             element: unplaced(element.clone()),
@@ -463,6 +495,14 @@ pub async fn set_owner(
     };
     match saved {
         Ok(_) => Redirect::to(&format!("/engagements/{id}/responsibility")).into_response(),
+        Err(e) if shared && super::is_form_problem(&e) => {
+            let mut msg = super::problem_text(&v, &e);
+            for part in e.detail_messages() {
+                msg.push_str(" · ");
+                msg.push_str(&part);
+            }
+            again(msg).await
+        }
         Err(e) => refused(&v, &e),
     }
 }
