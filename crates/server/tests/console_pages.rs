@@ -654,3 +654,32 @@ fn a_refused_share_of_a_matrix_row_keeps_what_was_typed() {
         share_form(&db);
     }
 }
+
+fn assessments_by_name(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let pa = s.login("pa-admin");
+    let (_, assessment) = crate::common::offering_under_assessment(&s, &pa);
+    // The assessor and the provider see the assessment by what it assesses, not its id.
+    for who in ["as-admin", "pa-admin"] {
+        let u = s.login(who);
+        let html = u.get("/dashboard?lang=en").text().unwrap();
+        assert!(
+            html.contains(&format!(
+                "<a href=\"/assessments/{assessment}\">Gov IaaS</a>"
+            )),
+            "{who}: {html}"
+        );
+        assert!(html.contains("<td>Provider A</td>"), "{who}");
+        assert!(
+            !html.contains(&format!(">{assessment}<")),
+            "{who}: no bare id"
+        );
+    }
+}
+
+#[test]
+fn the_dashboard_names_each_assessment_by_its_offering_and_provider() {
+    for db in databases() {
+        assessments_by_name(&db);
+    }
+}

@@ -330,7 +330,7 @@ pub struct DashboardPage {
     total_blockers: usize,
     total_findings: usize,
     /// id, level, status, results so far
-    assessments: Vec<(String, String, String, String)>,
+    assessments: Vec<AssessmentRow>,
     is_customer: bool,
     /// Supervision across the engagements with scans: per family over every latest run,
     /// and one row per engagement.
@@ -478,6 +478,18 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
             .assessment_result_counts(&ids)
             .await
             .unwrap_or_default();
+        // Each assessment by what it assesses: the offering's name (from the service) and
+        // its provider's (one look-up per provider, not per row).
+        let mut provider_names: BTreeMap<String, String> = BTreeMap::new();
+        for r in &list {
+            if !provider_names.contains_key(&r.provider_org_id) {
+                let name = match state.store.get_org(&r.provider_org_id).await {
+                    Ok(Some(o)) => o.name,
+                    _ => ui.t("ui.org_unknown"),
+                };
+                provider_names.insert(r.provider_org_id.clone(), name);
+            }
+        }
         for r in list {
             let results = cloudward_domain::workflow::ControlResult::ALL
                 .iter()
@@ -500,12 +512,20 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
             } else {
                 results
             };
-            assessments.push((
-                r.id.clone(),
-                ui.t(&format!("level.{}", r.level.id())),
+            assessments.push(AssessmentRow {
+                id: r.id.clone(),
+                offering: r
+                    .offering_name
+                    .clone()
+                    .unwrap_or_else(|| ui.t("ui.offering_unnamed")),
+                provider: provider_names
+                    .get(&r.provider_org_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                level: ui.t(&format!("level.{}", r.level.id())),
                 status,
                 results,
-            ));
+            });
         }
     }
     let total_blockers = rows.iter().map(|r| r.blockers).sum();
@@ -545,6 +565,16 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
 }
 
 // ---------------------------------------------------------------- engagement
+
+/// An assessment on the dashboard: what it assesses, by name.
+pub struct AssessmentRow {
+    id: String,
+    offering: String,
+    provider: String,
+    level: String,
+    status: String,
+    results: String,
+}
 
 pub struct Item {
     code: String,

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::authz::{self, Action, Rel};
 use crate::error::{ApiError, ApiResult};
-use crate::services::offerings::offering_record;
+use crate::services::offerings::{OfferingData, offering_record};
 use crate::services::support::{invalid, parse_data, to_value, today};
 
 /// An assessment. `results` and `grants` are there for its provider, its assessor and the
@@ -28,6 +28,10 @@ pub struct AssessmentView {
     pub id: String,
     pub version: i64,
     pub offering_id: String,
+    /// The name of the offering assessed (its provider and assessor see it, published or
+    /// not); in lists only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offering_name: Option<String>,
     pub provider_org_id: String,
     pub assessor_org_id: String,
     /// The level assessed: general, enhanced or advanced.
@@ -55,6 +59,7 @@ pub(crate) fn view(state: &AppState, r: &Record, details: bool) -> ApiResult<Ass
         id: r.id.clone(),
         version: r.version,
         offering_id: a.offering_id,
+        offering_name: None,
         provider_org_id: r.owner_org_id.clone(),
         assessor_org_id: a.assessor_org_id,
         level: a.level,
@@ -133,11 +138,29 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<Assessm
 pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<AssessmentView>> {
     p.may(Action::AssessmentList, Rel::Unscoped)?;
     let org = p.org()?;
-    organisation_assessments(state, &org.id)
+    let mut list = organisation_assessments(state, &org.id)
         .await?
         .iter()
         .map(|r| view(state, r, false))
-        .collect()
+        .collect::<ApiResult<Vec<_>>>()?;
+    // What each assesses, by name: the caller is its provider or its assessor, who may
+    // know the offering even while it is a draft. One read per offering.
+    let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for a in &mut list {
+        if !names.contains_key(&a.offering_id) {
+            let name = match state.store.get_record("offering", &a.offering_id).await? {
+                Some(r) => parse_data::<OfferingData>(&r)?
+                    .offering
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .map(str::to_owned),
+                None => None,
+            };
+            names.insert(a.offering_id.clone(), name);
+        }
+        a.offering_name = names.get(&a.offering_id).cloned().flatten();
+    }
+    Ok(list)
 }
 
 /// The assessor's result for one control.
