@@ -304,6 +304,8 @@ actions! {
     Transition = "POST /api/v1/engagements/{id}/transition", CUSTOMER_WRITE;
     ContractPut = "PUT /api/v1/engagements/{id}/contract", CUSTOMER_WRITE;
     RisksPut = "PUT /api/v1/engagements/{id}/risks", CUSTOMER_WRITE;
+    RecordsPut = "PUT /api/v1/engagements/{id}/records", CUSTOMER_WRITE;
+    RecordsAttach = "POST /api/v1/engagements/{id}/records/{output}/document", CUSTOMER_WRITE;
     NoticeCreate = "POST /api/v1/engagements/{id}/notices", &[member(Rel::Provider, M)];
     NoticeList = "GET /api/v1/engagements/{id}/notices", ENGAGEMENT_READ;
     NoticeAck = "POST /api/v1/engagements/{id}/notices/{notice}/ack", CUSTOMER_WRITE;

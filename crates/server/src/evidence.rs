@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -127,6 +127,34 @@ pub async fn download_for_assessment(
     Ok(attachment(&name, media_type, bytes))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutputDocumentQuery {
+    /// The document's file name.
+    pub name: String,
+    /// YYYY-MM-DD: the document's date; the upload date by default.
+    pub date: Option<NaiveDate>,
+    pub lang: Option<String>,
+}
+
+/// Attach a document (the raw body) as a lifecycle output: kept as evidence of that output,
+/// which is then recorded by it.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/records/{output}/document", tag = "workflow", params(OutputDocumentQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = crate::services::records::RecordsView), (status = 400, description = "unknown output, or a bad file name"), (status = 413, description = "over the evidence size limit"), (status = 415, description = "not a format evidence is accepted in")))]
+pub async fn attach_output(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, output)): Path<(String, String)>,
+    Query(q): Query<OutputDocumentQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let view =
+        crate::services::records::attach(&state, &p, &id, &output, &q.name, q.date, body.to_vec())
+            .await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
 pub fn routes(limit: usize) -> Router<AppState> {
     Router::new()
         .route(
@@ -134,6 +162,10 @@ pub fn routes(limit: usize) -> Router<AppState> {
             get(list)
                 .post(upload)
                 .layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/v1/engagements/{id}/records/{output}/document",
+            post(attach_output).layer(axum::extract::DefaultBodyLimit::max(limit)),
         )
         .route("/api/v1/evidence/{id}/content", get(download))
         .route(

@@ -301,6 +301,30 @@ pub async fn put_contract(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct RecordsBody {
+    pub version: i64,
+    pub records: crate::services::records::RecordsInput,
+}
+
+/// Replaces the lifecycle records (activities, outputs, basic requirements, the provider's
+/// cloud and SLA, the security service provider), under the same rules as the file.
+#[utoipa::path(put, path = "/api/v1/engagements/{id}/records", tag = "workflow", request_body = RecordsBody, responses((status = 200, body = crate::services::records::RecordsView)))]
+pub async fn put_records(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    ApiJson(body): ApiJson<RecordsBody>,
+) -> ApiResult<Json<crate::services::records::RecordsView>> {
+    let lang = crate::request_lang(uri.query(), &headers);
+    Ok(Json(
+        crate::services::records::put(&state, &p, &id, body.version, body.records, lang).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RisksBody {
     pub version: i64,
     #[schema(value_type = Vec<Object>)]
@@ -420,6 +444,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/engagements/{id}/offering", post(use_offering))
         .route("/api/v1/engagements/{id}/transition", post(transition))
         .route("/api/v1/engagements/{id}/contract", put(put_contract))
+        .route("/api/v1/engagements/{id}/records", put(put_records))
         .route("/api/v1/engagements/{id}/risks", put(put_risks))
         .route(
             "/api/v1/engagements/{id}/notices",

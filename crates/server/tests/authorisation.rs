@@ -434,6 +434,16 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
             "/contract",
             &json_body(json!({ "version": 0, "contract": {} })),
         ),
+        "PUT /api/v1/engagements/{id}/records" => engagements(
+            "/records",
+            &json_body(json!({ "version": 0, "records": {} })),
+        ),
+        // An empty file: 400 once allowed.
+        "POST /api/v1/engagements/{id}/records/{output}/document" => {
+            engagements("/records/exit-plan/document?name=a.pdf", &|_| {
+                Body::Bytes(Vec::new())
+            })
+        }
         "PUT /api/v1/engagements/{id}/risks" => {
             engagements("/risks", &json_body(json!({ "version": 0, "risks": [] })))
         }

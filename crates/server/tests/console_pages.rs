@@ -583,7 +583,9 @@ fn stepper_and_actions(db: &crate::common::Db) {
     assert_eq!(html.matches("<li class=\"step done\"").count(), 2);
     // A warning of a missing activity leads to where it is recorded.
     assert!(
-        html.contains(&format!("<a class=\"do\" href=\"/engagements/{ea}/edit\">")),
+        html.contains(&format!(
+            "<a class=\"do\" href=\"/engagements/{ea}/records#phase-operation\">"
+        )),
         "{html}"
     );
     // Another party sees the stepper, not the customer's links.
@@ -681,5 +683,218 @@ fn assessments_by_name(db: &crate::common::Db) {
 fn the_dashboard_names_each_assessment_by_its_offering_and_provider() {
     for db in databases() {
         assessments_by_name(&db);
+    }
+}
+
+/// The lifecycle records as a form: a value that does not read is the form again with
+/// everything typed and why beside the field; what is saved is what the gates read; the
+/// outputs the server holds are recorded by themselves; a document attached is an output.
+fn records_form(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let a = s.login("a-admin");
+    let ea = s.engagements["EA"].clone();
+    let path = format!("/engagements/{ea}/records");
+    let html = a.get(&format!("{path}?lang=zh")).text().unwrap();
+    assert!(html.contains("生命周期记录"), "{html}");
+    // Every phase reached (EA is in operation): its activities and outputs in words.
+    assert!(html.contains("id=\"phase-planning\"") && html.contains("id=\"phase-operation\""));
+    assert!(!html.contains("id=\"phase-exit\""));
+    assert!(html.contains("形成决策报告") && html.contains("安全服务商名称"));
+    let ids = ids_in(&visible_text(&html));
+    assert!(ids.is_empty(), "ids shown as they are: {ids:?}");
+
+    // Two values that do not read: nothing is saved, every value comes back.
+    let head = s.block_on(s.store.audit_head()).unwrap();
+    let r = a.post_form(
+        &format!("{path}?lang=en"),
+        &[
+            ("version", "1"),
+            ("activity.operation.reassessment", "1"),
+            (
+                "output.reassessment-record.reference",
+                "Reassessment 2026/01",
+            ),
+            ("output.reassessment-record.date", "2026-13-01"),
+            ("sla.availability_percent", "ninety-nine"),
+            ("ssp.name", "SecOps Ltd"),
+        ],
+    );
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"problem\""));
+    for field in [
+        "output.reassessment-record.date",
+        "sla.availability_percent",
+    ] {
+        assert!(
+            html.contains(&format!("aria-describedby=\"{field}-error\"")),
+            "{field} marked: {html}"
+        );
+        assert!(html.contains(&format!(
+            "<span class=\"field-error\" id=\"{field}-error\">"
+        )));
+    }
+    assert!(html.contains("value=\"ninety-nine\"") && html.contains("value=\"2026-13-01\""));
+    assert!(
+        html.contains("value=\"Reassessment 2026/01\"") && html.contains("value=\"SecOps Ltd\"")
+    );
+    assert!(html.contains("name=\"activity.operation.reassessment\" value=\"1\" checked"));
+    assert!(html.contains("YYYY-MM-DD"), "what is accepted is said");
+    assert_eq!(s.block_on(s.store.audit_head()).unwrap(), head);
+
+    // As corrected: saved, and the check reads it.
+    let mut fields = vec![
+        ("version", "1"),
+        ("activity.operation.reassessment", "1"),
+        (
+            "output.reassessment-record.reference",
+            "Reassessment 2026/01",
+        ),
+        ("output.reassessment-record.date", "2026-01-15"),
+        ("output.exit-plan.reference", "Exit plan v2.0"),
+        ("provider.name", "Provider A"),
+        ("provider.offering", "Gov Cloud"),
+        ("provider.cloud", "alicloud"),
+        ("sla.availability_percent", "99.95"),
+        ("sla.incident_ack_hours", "12"),
+        ("ssp.name", "SecOps Ltd"),
+        ("ssp.scope", "log audit"),
+    ];
+    let brs: Vec<(String, String)> = (1..=5)
+        .flat_map(|i| {
+            [
+                (format!("br.BR{i}.present"), "1".to_owned()),
+                (format!("br.BR{i}.reference"), format!("Contract §{i}")),
+            ]
+        })
+        .collect();
+    fields.extend(brs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let r = a.post_form(&path, &fields);
+    assert_eq!(r.status(), 200);
+    let doc = a
+        .get(&format!("/api/v1/engagements/{ea}"))
+        .json::<Value>()
+        .unwrap()["document"]
+        .clone();
+    let lifecycle = &doc["lifecycle"];
+    assert!(
+        lifecycle["activities"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("operation.reassessment"))
+    );
+    assert_eq!(
+        lifecycle["outputs"]["reassessment-record"],
+        json!({"reference": "Reassessment 2026/01", "date": "2026-01-15"})
+    );
+    // A field emptied is a record removed; the classification is recorded by the server.
+    assert!(lifecycle["outputs"].get("supervision-plan").is_none());
+    assert_eq!(
+        lifecycle["outputs"]["classification-record"]["reference"],
+        "cloudward:classification"
+    );
+    assert_eq!(
+        doc["basic_requirements"]["BR3"],
+        json!({"present": true, "reference": "Contract §3"})
+    );
+    assert_eq!(doc["provider"]["name"], "Provider A");
+    assert_eq!(doc["provider"]["cloud"], "alicloud");
+    assert_eq!(doc["provider"]["sla"]["availability_percent"], json!(99.95));
+    assert_eq!(doc["provider"]["sla"]["incident_ack_hours"], json!(12));
+    assert_eq!(
+        doc["security_service_provider"],
+        json!({"name": "SecOps Ltd", "scope": "log audit"})
+    );
+    let check = a
+        .get(&format!("/api/v1/engagements/{ea}/check"))
+        .json::<Value>()
+        .unwrap();
+    let codes = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}", f["code"].as_str().unwrap(), f["ids"]))
+            .collect()
+    };
+    let all = [codes(&check["blockers"]), codes(&check["warnings"])].concat();
+    assert!(
+        !all.iter().any(
+            |c| c.contains("operation.reassessment") || c.contains("basic-requirement-missing")
+        ),
+        "{all:?}"
+    );
+    assert!(
+        all.iter().any(|c| c.contains("supervision-plan")),
+        "{all:?}"
+    );
+    let html = a.get(&format!("{path}?lang=zh")).text().unwrap();
+    assert!(html.contains("已由 cloudward 记录") && html.contains("来自本系统的信息和业务分类"));
+
+    // A document attached as an output: kept as evidence of it, the output recorded by it.
+    let r = a.post_file(
+        &format!("{path}/document"),
+        &[("output", "supervision-plan"), ("date", "2026-02-01")],
+        "监管工作方案.pdf",
+        b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+    );
+    assert_eq!(r.status(), 200);
+    let html = r.text().unwrap();
+    assert!(html.contains("监管工作方案.pdf"), "{html}");
+    let evidence = a
+        .get(&format!("/api/v1/engagements/{ea}/evidence"))
+        .json::<Value>()
+        .unwrap();
+    let doc_id = evidence
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["evidence"]["target_kind"] == "output")
+        .map(|x| x["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let doc = a
+        .get(&format!("/api/v1/engagements/{ea}"))
+        .json::<Value>()
+        .unwrap()["document"]
+        .clone();
+    assert_eq!(
+        doc["lifecycle"]["outputs"]["supervision-plan"],
+        json!({"reference": format!("cloudward:evidence/{doc_id}"), "date": "2026-02-01"})
+    );
+    // A file of no accepted type: the page again with why, beside the upload.
+    let r = a.post_file(
+        &format!("{path}/document"),
+        &[("output", "incident-reports")],
+        "x.bin",
+        &[0u8, 1, 2, 3, 0xff, 0xfe],
+    );
+    assert_eq!(r.status(), 415);
+    assert!(r.text().unwrap().contains("attach-file-error"));
+
+    // The API names the field of what it refuses; other parties may read, not write.
+    let version = a
+        .get(&format!("/api/v1/engagements/{ea}"))
+        .json::<Value>()
+        .unwrap()["version"]
+        .clone();
+    let r = a.put(
+        &format!("/api/v1/engagements/{ea}/records"),
+        &json!({"version": version, "records": {"activities": ["operation.nope"]}}),
+    );
+    assert_eq!(r.status(), 422);
+    let p = s.login("pa-admin");
+    assert_eq!(p.get(&path).status(), 200);
+    let r = p.put(
+        &format!("/api/v1/engagements/{ea}/records"),
+        &json!({"version": version, "records": {}}),
+    );
+    assert_eq!(r.status(), 403);
+    let b = s.login("b-admin");
+    assert_eq!(b.get(&path).status(), 404);
+}
+
+#[test]
+fn the_lifecycle_records_are_a_form_that_keeps_what_was_typed() {
+    for db in databases() {
+        records_form(&db);
     }
 }

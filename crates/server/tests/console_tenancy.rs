@@ -97,13 +97,14 @@ fn case(route: &(String, String), o: &Objects) -> Option<(String, Option<&'stati
 /// A form post (multipart for the upload routes) with the caller's CSRF token.
 fn post_form(u: &User, path: &str) -> reqwest::blocking::Response {
     let url = format!("{}{path}", u.base);
-    if path.ends_with("/evidence") {
+    if path.ends_with("/evidence") || path.ends_with("/document") {
         let boundary = "cloudward-test-boundary";
         let body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n\
              --{boundary}\r\nContent-Disposition: form-data; name=\"control\"\r\n\r\nDP-04\r\n\
              --{boundary}\r\nContent-Disposition: form-data; name=\"target_kind\"\r\n\r\ncontrol\r\n\
              --{boundary}\r\nContent-Disposition: form-data; name=\"target\"\r\n\r\nDP-04\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"output\"\r\n\r\nexit-plan\r\n\
              --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
              Content-Type: text/plain\r\n\r\nevidence\r\n--{boundary}--\r\n",
             u.csrf

@@ -8,6 +8,7 @@ mod charts;
 mod flow;
 mod frameworks;
 mod pages;
+mod records;
 mod requirements;
 mod supervise;
 mod wizard;
@@ -482,6 +483,16 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
         .route(
             "/engagements/{id}/contract",
             get(wizard::contract).post(wizard::save_contract),
+        )
+        .route(
+            "/engagements/{id}/records",
+            get(records::form).post(records::save),
+        )
+        .route(
+            "/engagements/{id}/records/document",
+            post(records::attach).layer(axum::extract::DefaultBodyLimit::max(
+                evidence_limit.saturating_add(64 * 1024),
+            )),
         )
         .route("/engagements/import", post(flow::import))
         .route("/engagements/{id}", get(pages::engagement))

@@ -584,10 +584,10 @@ pub struct Item {
 }
 
 impl Item {
-    fn new(ui: &Ui, engagement: &str, code: String, message: String) -> Item {
-        let action = next_step(&code).map(|(path, key)| {
+    fn new(ui: &Ui, engagement: &str, code: String, ids: &[String], message: String) -> Item {
+        let action = next_step(&code, ids).map(|(path, key)| {
             let href = if path.starts_with('/') {
-                path.to_owned()
+                path
             } else if path.starts_with('#') {
                 format!("/engagements/{engagement}{path}")
             } else {
@@ -606,7 +606,27 @@ impl Item {
 /// Where a finding of the check is dealt with: a page of the engagement (`contract`), a
 /// part of its page (`#exit`) or a page of the site (`/offerings`), and the message key of
 /// the link that leads there.
-fn next_step(code: &str) -> Option<(&'static str, &'static str)> {
+fn next_step(code: &str, ids: &[String]) -> Option<(String, &'static str)> {
+    // The records form, at the row of the output a finding names.
+    let record = |anchor: String| (format!("records{anchor}"), "ui.do.records");
+    let first = ids.first().map(String::as_str).unwrap_or("");
+    let (path, key) = match code {
+        "output-missing" | "exit-plan-missing" => return Some(record(format!("#output-{first}"))),
+        "activity-missing" => {
+            let phase = first.split('.').next().unwrap_or("");
+            return Some(record(format!("#phase-{phase}")));
+        }
+        "basic-requirement-missing" => return Some(record("#basic-requirements".into())),
+        "no-reference" if first.starts_with("BR") => {
+            return Some(record("#basic-requirements".into()));
+        }
+        "continuity-sla-unknown" => return Some(record("#provider".into())),
+        _ => next_page(code)?,
+    };
+    Some((path.to_owned(), key))
+}
+
+fn next_page(code: &str) -> Option<(&'static str, &'static str)> {
     Some(match code {
         "requirement-analysis-incomplete"
         | "latency-critical"
@@ -626,12 +646,7 @@ fn next_step(code: &str) -> Option<(&'static str, &'static str)> {
         | "risk-relies-on-missing-clause" => ("contract", "ui.do.contract"),
         c if c.starts_with("risk-") => ("risks", "ui.do.risks"),
         c if c.starts_with("assessment-") => ("/offerings", "ui.do.offering"),
-        "basic-requirement-missing"
-        | "activity-missing"
-        | "output-missing"
-        | "exit-plan-missing"
-        | "deployment-not-allowed"
-        | "continuity-sla-unknown" => ("edit", "ui.do.file"),
+        "deployment-not-allowed" => ("edit", "ui.do.file"),
         c if c.starts_with("exit-") => ("#exit", "ui.do.exit"),
         _ => return None,
     })
@@ -770,7 +785,7 @@ fn items(ui: &Ui, state: &AppState, engagement: &str, list: &[Finding]) -> Vec<I
     list.iter()
         .map(|f| {
             let message = f.message(&state.content, &state.messages, ui.lang);
-            Item::new(ui, engagement, f.code.to_owned(), message)
+            Item::new(ui, engagement, f.code.to_owned(), &f.ids, message)
         })
         .collect()
 }
@@ -904,7 +919,7 @@ pub async fn transition(
         Ok(Err(blockers)) => {
             let list: Vec<Item> = blockers
                 .into_iter()
-                .map(|b| Item::new(&v.ui, &id, b.code, b.message))
+                .map(|b| Item::new(&v.ui, &id, b.code, &b.ids, b.message))
                 .collect();
             let count = list.len().to_string();
             let phase = v.ui.t(&format!("phase.{}", to.id()));

@@ -84,6 +84,7 @@ async fn file_new(
     file: &EngagementFile,
     given_parties: &BTreeMap<String, String>,
 ) -> ApiResult<EngagementView> {
+    let file = &crate::services::records::with_held_outputs(&state.content, file);
     let (phase, level) = summarise(file)?;
     let org = &p.org()?.id;
     let quota = state.config.max_engagements_per_org;
@@ -125,6 +126,7 @@ pub async fn update(
     given_parties: Option<&BTreeMap<String, String>>,
 ) -> ApiResult<EngagementView> {
     let current = engagement(state, p, id, Action::EngagementUpdate).await?;
+    let file = &crate::services::records::with_held_outputs(&state.content, file);
     let (phase, level) = summarise(file)?;
     let parties = match given_parties {
         Some(given) => parties(state, given).await?,

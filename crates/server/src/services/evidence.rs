@@ -26,7 +26,7 @@ pub struct EvidenceView {
 /// What a file is evidence for.
 #[derive(Debug, Clone)]
 pub struct NewEvidence {
-    /// control, clause, risk or exit_step
+    /// control, clause, risk, exit_step or output
     pub target_kind: String,
     pub target: String,
     pub name: String,
@@ -57,6 +57,23 @@ pub async fn upload(
     bytes: Vec<u8>,
 ) -> ApiResult<EvidenceView> {
     let (e, _) = acting(state, p, id, Action::EvidenceUpload).await?;
+    let (record, data) = evidence_record(state, p, &e, new, bytes).await?;
+    let r = state.store.create_record(&p.actor, record).await?;
+    Ok(EvidenceView {
+        id: r.id,
+        evidence: data,
+    })
+}
+
+/// The record of an evidence file of engagement `e`, its bytes kept; the name, the target
+/// and the type are checked first (400, 415), nothing is kept of a refused file.
+pub(crate) async fn evidence_record(
+    state: &AppState,
+    p: &Principal,
+    e: &cloudward_store::Engagement,
+    new: NewEvidence,
+    bytes: Vec<u8>,
+) -> ApiResult<(NewRecord, EvidenceData)> {
     check_file_name(&new.name)?;
     check_target(state, &new.target_kind, &new.target)?;
     let media_type = accepted_type(&bytes)?;
@@ -74,17 +91,9 @@ pub async fn upload(
             .unwrap_or_else(|| chrono::Utc::now().date_naive()),
         uploaded_at: cloudward_store::stamp(cloudward_store::now()),
     };
-    let r = state
-        .store
-        .create_record(
-            &p.actor,
-            NewRecord::new("evidence", p.org()?.id.clone(), to_value(&data)?).of_engagement(e.id),
-        )
-        .await?;
-    Ok(EvidenceView {
-        id: r.id,
-        evidence: data,
-    })
+    let record = NewRecord::new("evidence", p.org()?.id.clone(), to_value(&data)?)
+        .of_engagement(e.id.clone());
+    Ok((record, data))
 }
 
 /// The evidence of engagement `id`, oldest first.
@@ -227,7 +236,7 @@ pub struct EvidenceData {
     pub size: i64,
     pub media_type: String,
     pub name: String,
-    /// control, clause, risk or exit_step
+    /// control, clause, risk, exit_step or output
     pub target_kind: String,
     pub target: String,
     pub uploaded_by: String,
@@ -271,11 +280,12 @@ pub(crate) fn check_target(state: &AppState, kind: &str, target: &str) -> ApiRes
             .any(|c| c.id == target),
         "risk" => !target.trim().is_empty(),
         "exit_step" => EXIT_STEPS.contains(&target),
+        "output" => state.content.guide.output(target).is_some(),
         _ => {
             return Err(ApiError::bad_request("api.bad_evidence_target")
                 .arg("field", "target_kind")
                 .arg("value", kind)
-                .arg("accepted", "control, clause, risk, exit_step"));
+                .arg("accepted", "control, clause, risk, exit_step, output"));
         }
     };
     if ok {

@@ -36,13 +36,18 @@ use crate::services::support::{
 };
 
 /// The stored form of a changed file, keeping the engagement's parties unless given.
-fn data_of(file: &EngagementFile, parties: Vec<(Party, String)>) -> ApiResult<EngagementData> {
-    let (phase, level) = summarise(file)?;
+pub(crate) fn data_of(
+    state: &AppState,
+    file: &EngagementFile,
+    parties: Vec<(Party, String)>,
+) -> ApiResult<EngagementData> {
+    let file = crate::services::records::with_held_outputs(&state.content, file);
+    let (phase, level) = summarise(&file)?;
     Ok(EngagementData {
         name: file.name.clone(),
         phase,
         level,
-        document: to_value(file)?,
+        document: to_value(&file)?,
         parties,
     })
 }
@@ -131,6 +136,14 @@ pub async fn use_offering(
         sla,
     };
     file.provider = Some(provider.clone());
+    crate::services::records::hold_as(
+        &mut file,
+        "assessment-record",
+        provider
+            .assessment
+            .as_ref()
+            .and_then(|a| a.reference.clone()),
+    );
     let mut parties: Vec<(Party, String)> = e
         .parties
         .iter()
@@ -168,7 +181,7 @@ pub async fn use_offering(
             &p.actor,
             &e.id,
             e.version,
-            data_of(&file, parties)?,
+            data_of(state, &file, parties)?,
             creates,
             updates,
         )
@@ -277,7 +290,7 @@ pub async fn try_transition(
             &p.actor,
             &e.id,
             e.version,
-            data_of(&file, e.parties.clone())?,
+            data_of(state, &file, e.parties.clone())?,
             vec![record],
             Vec::new(),
         )
@@ -365,7 +378,7 @@ async fn save(
             &p.actor,
             &e.id,
             e.version,
-            data_of(file, e.parties.clone())?,
+            data_of(state, file, e.parties.clone())?,
         )
         .await?)
 }
@@ -448,6 +461,19 @@ pub async fn confirm(
             },
         )
         .await?;
+    // The last confirmation completes the matrix: it is then a record the server holds.
+    let all = state.store.confirmations(&e.id).await?;
+    if crate::services::records::matrix_confirmed(state, &file, &all) {
+        crate::services::records::record_held(
+            state,
+            p,
+            &e.id,
+            None,
+            "responsibility-matrix",
+            format!("cloudward:matrix/{}", e.id),
+        )
+        .await?;
+    }
     Ok(c.into())
 }
 
@@ -597,7 +623,7 @@ pub async fn exit_step(
                 &p.actor,
                 &e.id,
                 e.version,
-                data_of(&file, e.parties.clone())?,
+                data_of(state, &file, e.parties.clone())?,
                 creates,
                 updates,
             )

@@ -15,5 +15,6 @@ pub mod offerings;
 pub mod organisations;
 pub mod oscal;
 pub mod posture;
+pub mod records;
 pub mod scans;
 pub mod support;

@@ -84,9 +84,24 @@ pub async fn raise(
         .store
         .create_record(
             &p.actor,
-            NewRecord::new("notice", p.org()?.id.clone(), to_value(&data)?).of_engagement(e.id),
+            NewRecord::new("notice", p.org()?.id.clone(), to_value(&data)?)
+                .of_engagement(e.id.clone()),
         )
         .await?;
+    // In operation, the provider's notices are the change notices and incident reports.
+    let output = match data.kind {
+        workflow::NoticeKind::Change => "change-notices",
+        workflow::NoticeKind::Incident => "incident-reports",
+    };
+    crate::services::records::record_held(
+        state,
+        p,
+        &e.id,
+        Some(cloudward_domain::engagement::Phase::Operation),
+        output,
+        format!("cloudward:notices/{}", e.id),
+    )
+    .await?;
     Ok(NoticeView {
         id: r.id,
         version: r.version,
@@ -148,6 +163,16 @@ pub async fn acknowledge(
         .store
         .update_record(&p.actor, RecordChange::of(&r, to_value(&n)?))
         .await?;
+    // An acknowledged notice is a record of supervising the provider.
+    crate::services::records::record_held(
+        state,
+        p,
+        &e.id,
+        Some(cloudward_domain::engagement::Phase::Operation),
+        "supervision-records",
+        format!("cloudward:notices/{}", e.id),
+    )
+    .await?;
     Ok(AckView {
         id: r.id,
         version: r.version,

@@ -218,6 +218,16 @@ pub(crate) async fn ingest(
         .store
         .record_scan(&p.actor, record, creates, updates)
         .await?;
+    // In operation, scan runs are the supervision records the guide asks for.
+    crate::services::records::record_held(
+        state,
+        p,
+        engagement_id,
+        Some(cloudward_domain::engagement::Phase::Operation),
+        "supervision-records",
+        format!("cloudward:scans/{engagement_id}"),
+    )
+    .await?;
     Ok((written, run))
 }
 

@@ -65,6 +65,55 @@ impl User {
             .send()
             .unwrap()
     }
+    /// POSTs a console form (urlencoded), with the session's CSRF token.
+    pub fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Response {
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", self.csrf.as_str())];
+        all.extend_from_slice(pairs);
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&all))
+            .send()
+            .unwrap()
+    }
+    /// POSTs a console form with a file (multipart), with the session's CSRF token.
+    pub fn post_file(
+        &self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Response {
+        let boundary = "cloudward-test-boundary";
+        let mut body = Vec::new();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", self.csrf.as_str())];
+        all.extend_from_slice(pairs);
+        for (name, value) in all {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .unwrap()
+    }
     pub fn delete(&self, path: &str) -> Response {
         self.auth(self.client.delete(format!("{}{path}", self.base)))
             .send()

@@ -1,0 +1,607 @@
+//! The lifecycle records as a form: for each phase reached, its activities (done or not)
+//! and outputs (reference, date, an attached document); the five basic requirements; the
+//! provider, its cloud and SLA; the security service provider and its scope. Everything
+//! the gates read that the file editor alone could write before.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Form, Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use cloudward_domain::engagement::{
+    Commitment, EngagementFile, OutputRecord, Phase, SecurityServiceProvider, Sla,
+};
+
+use super::pages::{Nav, nav};
+use super::{Ui, Viewer, check_csrf, read_upload, render};
+use crate::AppState;
+use crate::services::records::{HELD, ProviderRecord, RecordsInput, is_held};
+
+pub struct ActivityRow {
+    id: String,
+    name: String,
+    clause: String,
+    description: String,
+    done: bool,
+}
+
+pub struct OutputRow {
+    id: String,
+    name: String,
+    description: String,
+    reference: String,
+    date: String,
+    /// Where the server's record of it comes from, in words (held outputs only).
+    held: Option<String>,
+    /// The attached document: evidence id and file name.
+    document: Option<(String, String)>,
+}
+
+pub struct PhaseSection {
+    id: String,
+    title: String,
+    description: String,
+    activities: Vec<ActivityRow>,
+    outputs: Vec<OutputRow>,
+}
+
+pub struct RequirementRow {
+    id: String,
+    name: String,
+    description: String,
+    present: bool,
+    reference: String,
+}
+
+#[derive(Template)]
+#[template(path = "records.html")]
+pub struct RecordsPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    id: String,
+    name: String,
+    version: i64,
+    can_edit: bool,
+    phases: Vec<PhaseSection>,
+    requirements: Vec<RequirementRow>,
+    /// The provider's name and offering: (field, label, value).
+    identity: Vec<(String, String, String)>,
+    provider_cloud: String,
+    /// The provider came with an offering picked on the server: its name, offering and
+    /// cloud are the offering's.
+    picked: bool,
+    clouds: Vec<(String, String)>,
+    sla: Vec<(String, String, String)>,
+    ssp_name: String,
+    ssp_scope: String,
+    /// Field → why it was not taken.
+    errors: BTreeMap<String, String>,
+    /// A refusal about no one field.
+    problem: Option<String>,
+    /// What was just saved.
+    done: Option<String>,
+}
+
+impl RecordsPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+const SLA_FIELDS: [&str; 4] = [
+    "availability_percent",
+    "recovery_hours",
+    "incident_ack_hours",
+    "change_ack_hours",
+];
+
+fn number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+fn sla_value(sla: Option<&Sla>, field: &str) -> String {
+    let Some(s) = sla else {
+        return String::new();
+    };
+    match field {
+        "availability_percent" => s.availability_percent.map(number),
+        "recovery_hours" => s.recovery_hours.map(number),
+        "incident_ack_hours" => s.incident_ack_hours.map(|n| n.to_string()),
+        "change_ack_hours" => s.change_ack_hours.map(|n| n.to_string()),
+        _ => None,
+    }
+    .unwrap_or_default()
+}
+
+/// Where a held output's record comes from, in words.
+fn held_words(ui: &Ui, reference: &str) -> String {
+    let what = reference
+        .strip_prefix(HELD)
+        .and_then(|r| r.split(['/', '#']).next())
+        .unwrap_or("");
+    let key = match what {
+        "classification" | "contract-checklist" | "assessment" | "matrix" | "scans" | "notices"
+        | "exit" | "evidence" => format!("ui.held.{what}"),
+        _ => "ui.held.other".to_owned(),
+    };
+    ui.t(&key)
+}
+
+/// The phases whose records the engagement can have now: those reached.
+fn phases_reached(phase: Phase) -> usize {
+    match phase {
+        Phase::Planning => 1,
+        Phase::Selection => 2,
+        Phase::Operation => 3,
+        Phase::Exit | Phase::Closed => 4,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page(
+    state: &AppState,
+    v: &Viewer,
+    e: &cloudward_store::Engagement,
+    file: &EngagementFile,
+    documents: &BTreeMap<String, (String, String)>,
+    sent: Option<&BTreeMap<String, String>>,
+    errors: BTreeMap<String, String>,
+    problem: Option<String>,
+    done: Option<String>,
+) -> Response {
+    let ui = v.ui.clone();
+    let refused = sent.is_some() || !errors.is_empty() || problem.is_some();
+    // What the form sent, where it sent something; otherwise the file.
+    let sent_value = |k: &str| sent.map(|f| f.get(k).cloned().unwrap_or_default());
+    let sent_check = |k: &str| sent.map(|f| f.contains_key(k));
+    let mut phases = Vec::new();
+    for ph in state
+        .content
+        .guide
+        .phases
+        .iter()
+        .take(phases_reached(file.phase))
+    {
+        let activities = ph
+            .activities
+            .iter()
+            .map(|a| ActivityRow {
+                done: sent_check(&format!("activity.{}", a.id))
+                    .unwrap_or_else(|| file.lifecycle.activities.contains(&a.id)),
+                name: ui.text(&a.name),
+                clause: a.clause.clone(),
+                description: ui.text(&a.description),
+                id: a.id.clone(),
+            })
+            .collect();
+        let outputs =
+            ph.outputs
+                .iter()
+                .map(|o| {
+                    let have = file.lifecycle.outputs.get(&o.id);
+                    let held = have.filter(|h| is_held(h));
+                    OutputRow {
+                        reference: sent_value(&format!("output.{}.reference", o.id))
+                            .unwrap_or_else(|| {
+                                have.filter(|h| !is_held(h))
+                                    .map(|h| h.reference.clone())
+                                    .unwrap_or_default()
+                            }),
+                        date: sent_value(&format!("output.{}.date", o.id)).unwrap_or_else(|| {
+                            have.filter(|h| !is_held(h))
+                                .and_then(|h| h.date)
+                                .map(|d| d.to_string())
+                                .unwrap_or_default()
+                        }),
+                        held: held.map(|h| {
+                            let when = h.date.map(|d| format!(" · {d}")).unwrap_or_default();
+                            format!("{}{when}", held_words(&ui, &h.reference))
+                        }),
+                        document: held
+                            .and_then(|h| h.reference.strip_prefix(&format!("{HELD}evidence/")))
+                            .and_then(|id| documents.get(id))
+                            .cloned(),
+                        name: ui.text(&o.name),
+                        description: ui.text(&o.description),
+                        id: o.id.clone(),
+                    }
+                })
+                .collect();
+        phases.push(PhaseSection {
+            title: ui.targs(
+                "ui.records.phase",
+                &[("chapter", ph.chapter.clone()), ("name", ui.text(&ph.name))],
+            ),
+            description: ui.text(&ph.description),
+            id: ph.id.clone(),
+            activities,
+            outputs,
+        });
+    }
+    let requirements = state
+        .content
+        .guide
+        .basic_requirements
+        .iter()
+        .map(|b| {
+            let have = file.basic_requirements.get(&b.id);
+            RequirementRow {
+                present: sent_check(&format!("br.{}.present", b.id))
+                    .unwrap_or_else(|| have.is_some_and(|h| h.present)),
+                reference: sent_value(&format!("br.{}.reference", b.id))
+                    .unwrap_or_else(|| have.and_then(|h| h.reference.clone()).unwrap_or_default()),
+                name: ui.text(&b.name),
+                description: ui.text(&b.description),
+                id: b.id.clone(),
+            }
+        })
+        .collect();
+    let provider = file.provider.as_ref();
+    let picked = provider.is_some_and(|p| {
+        p.assessment
+            .as_ref()
+            .and_then(|a| a.reference.as_deref())
+            .is_some_and(|r| r.starts_with(HELD))
+    });
+    let sla = SLA_FIELDS
+        .iter()
+        .map(|f| {
+            let name = format!("sla.{f}");
+            let value = sent_value(&name)
+                .unwrap_or_else(|| sla_value(provider.and_then(|p| p.sla.as_ref()), f));
+            (name, ui.t(&format!("ui.sla.{f}")), value)
+        })
+        .collect();
+    let version = sent
+        .and_then(|f| f.get("version"))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(e.version);
+    let mut r = render(&RecordsPage {
+        nav: Some(nav(
+            v,
+            "dashboard",
+            &format!("/engagements/{}/records", e.id),
+        )),
+        can_edit: v.p.can(crate::authz::Action::RecordsPut, v.p.rel_to(e)),
+        name: e.name.clone(),
+        id: e.id.clone(),
+        version,
+        phases,
+        requirements,
+        identity: vec![
+            (
+                "provider.name".to_owned(),
+                ui.t("ui.provider_name"),
+                sent_value("provider.name")
+                    .unwrap_or_else(|| provider.map(|p| p.name.clone()).unwrap_or_default()),
+            ),
+            (
+                "provider.offering".to_owned(),
+                ui.t("ui.provider_offering"),
+                sent_value("provider.offering")
+                    .unwrap_or_else(|| provider.map(|p| p.offering.clone()).unwrap_or_default()),
+            ),
+        ],
+        provider_cloud: sent_value("provider.cloud")
+            .unwrap_or_else(|| provider.and_then(|p| p.cloud.clone()).unwrap_or_default()),
+        picked,
+        clouds: state
+            .content
+            .regions
+            .clouds
+            .iter()
+            .map(|c| (c.id.clone(), ui.text(&c.name)))
+            .collect(),
+        sla,
+        ssp_name: sent_value("ssp.name").unwrap_or_else(|| {
+            file.security_service_provider
+                .as_ref()
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+        }),
+        ssp_scope: sent_value("ssp.scope").unwrap_or_else(|| {
+            file.security_service_provider
+                .as_ref()
+                .and_then(|s| s.scope.clone())
+                .unwrap_or_default()
+        }),
+        errors,
+        problem,
+        done,
+        ui,
+    });
+    if refused {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    r
+}
+
+/// The engagement's documents attached as outputs: evidence id → (id, file name).
+async fn documents(state: &AppState, v: &Viewer, id: &str) -> BTreeMap<String, (String, String)> {
+    crate::services::evidence::list(state, &v.p, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|x| x.evidence.target_kind == "output")
+        .map(|x| (x.id.clone(), (x.id, x.evidence.name)))
+        .collect()
+}
+
+async fn show(
+    state: &AppState,
+    v: &Viewer,
+    id: &str,
+    sent: Option<&BTreeMap<String, String>>,
+    errors: BTreeMap<String, String>,
+    problem: Option<String>,
+    done: Option<String>,
+) -> Response {
+    let (e, file, _) = match crate::services::engagements::with_file(
+        state,
+        &v.p,
+        id,
+        crate::authz::Action::EngagementRead,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(err) => return super::refused(v, &err),
+    };
+    let docs = documents(state, v, id).await;
+    page(state, v, &e, &file, &docs, sent, errors, problem, done)
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
+    let done = q.get("done").cloned();
+    show(&state, &v, &id, None, BTreeMap::new(), None, done).await
+}
+
+/// Reads the form into the service's input; each value that does not read is refused
+/// beside its field.
+fn read(
+    state: &AppState,
+    ui: &Ui,
+    file: &EngagementFile,
+    f: &BTreeMap<String, String>,
+) -> Result<RecordsInput, BTreeMap<String, String>> {
+    let mut errors = BTreeMap::new();
+    let value = |k: &str| f.get(k).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let mut input = RecordsInput::default();
+    let reached = phases_reached(file.phase);
+    for (i, ph) in state.content.guide.phases.iter().enumerate() {
+        if i >= reached {
+            // A phase the form does not show keeps what the file has of it.
+            for a in &ph.activities {
+                if file.lifecycle.activities.contains(&a.id) {
+                    input.activities.push(a.id.clone());
+                }
+            }
+            for o in &ph.outputs {
+                if let Some(have) = file.lifecycle.outputs.get(&o.id) {
+                    input.outputs.insert(o.id.clone(), have.clone());
+                }
+            }
+            continue;
+        }
+        for a in &ph.activities {
+            if f.contains_key(&format!("activity.{}", a.id)) {
+                input.activities.push(a.id.clone());
+            }
+        }
+        for o in &ph.outputs {
+            let (rk, dk) = (
+                format!("output.{}.reference", o.id),
+                format!("output.{}.date", o.id),
+            );
+            let (reference, date) = (value(&rk), value(&dk));
+            let date = if date.is_empty() {
+                None
+            } else {
+                match NaiveDate::parse_from_str(&date, "%Y-%m-%d") {
+                    Ok(d) => Some(d),
+                    Err(_) => {
+                        errors.insert(
+                            dk.clone(),
+                            ui.targs(
+                                "ui.value_not_taken",
+                                &[
+                                    ("value", date.clone()),
+                                    ("expected", ui.t("ui.expect_date")),
+                                ],
+                            ),
+                        );
+                        None
+                    }
+                }
+            };
+            if reference.is_empty() {
+                if date.is_some() {
+                    errors.insert(rk, ui.t("api.output_reference_missing"));
+                }
+                continue;
+            }
+            input
+                .outputs
+                .insert(o.id.clone(), OutputRecord { reference, date });
+        }
+    }
+    for b in &state.content.guide.basic_requirements {
+        let present = f.contains_key(&format!("br.{}.present", b.id));
+        let reference = value(&format!("br.{}.reference", b.id));
+        if present || !reference.is_empty() {
+            input.basic_requirements.insert(
+                b.id.clone(),
+                Commitment {
+                    present,
+                    reference: (!reference.is_empty()).then_some(reference),
+                },
+            );
+        }
+    }
+    let mut sla = Sla {
+        availability_percent: None,
+        recovery_hours: None,
+        incident_ack_hours: None,
+        change_ack_hours: None,
+    };
+    for field in SLA_FIELDS {
+        let k = format!("sla.{field}");
+        let raw = value(&k);
+        if raw.is_empty() {
+            continue;
+        }
+        let whole = field.ends_with("ack_hours");
+        let ok = if whole {
+            raw.parse::<u32>().ok().map(|n| match field {
+                "incident_ack_hours" => sla.incident_ack_hours = Some(n),
+                _ => sla.change_ack_hours = Some(n),
+            })
+        } else {
+            raw.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(|n| match field {
+                    "availability_percent" => sla.availability_percent = Some(n),
+                    _ => sla.recovery_hours = Some(n),
+                })
+        };
+        if ok.is_none() {
+            let expected = if whole {
+                ui.t("ui.expect_whole_number")
+            } else {
+                ui.t("ui.expect_number")
+            };
+            errors.insert(
+                k,
+                ui.targs(
+                    "ui.value_not_taken",
+                    &[("value", raw), ("expected", expected)],
+                ),
+            );
+        }
+    }
+    let any_sla = sla.availability_percent.is_some()
+        || sla.recovery_hours.is_some()
+        || sla.incident_ack_hours.is_some()
+        || sla.change_ack_hours.is_some();
+    let cloud = value("provider.cloud");
+    input.provider = Some(ProviderRecord {
+        name: value("provider.name"),
+        offering: value("provider.offering"),
+        cloud: (!cloud.is_empty()).then_some(cloud),
+        sla: any_sla.then_some(sla),
+    });
+    input.security_service_provider = Some(SecurityServiceProvider {
+        name: value("ssp.name"),
+        scope: Some(value("ssp.scope")),
+    });
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(errors)
+    }
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let (_, file, _) = match crate::services::engagements::with_file(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::RecordsPut,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(err) => return super::refused(&v, &err),
+    };
+    let input = match read(&state, &v.ui, &file, &f) {
+        Ok(i) => i,
+        Err(errors) => return show(&state, &v, &id, Some(&f), errors, None, None).await,
+    };
+    let version = f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0);
+    match crate::services::records::put(&state, &v.p, &id, version, input, v.ui.lang).await {
+        Ok(_) => Redirect::to(&format!(
+            "/engagements/{id}?done={}",
+            super::urlencode(&v.ui.t("ui.saved"))
+        ))
+        .into_response(),
+        Err(e) if super::is_form_problem(&e) || e.status == StatusCode::CONFLICT => {
+            let echo = super::Echo::from_error(&v, "records", &[], &e);
+            let (errors, problem): (BTreeMap<_, _>, _) = match echo.errors.get("") {
+                Some(m) => (BTreeMap::new(), Some(m.clone())),
+                None => (echo.errors, None),
+            };
+            show(&state, &v, &id, Some(&f), errors, problem, None).await
+        }
+        Err(e) => super::refused(&v, &e),
+    }
+}
+
+/// A document attached as an output, from the output's own small form.
+pub async fn attach(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    form: Multipart,
+) -> Response {
+    let up = match read_upload(&v, form, state.config.evidence_limit).await {
+        Ok(up) => up,
+        Err(r) => return r,
+    };
+    if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
+        return r;
+    }
+    let output = up.field("output");
+    let name = if up.file_name.is_empty() {
+        "document".to_owned()
+    } else {
+        up.file_name.clone()
+    };
+    let date = NaiveDate::parse_from_str(&up.field("date"), "%Y-%m-%d").ok();
+    match crate::services::records::attach(
+        &state,
+        &v.p,
+        &id,
+        &output,
+        &name,
+        date,
+        up.bytes.to_vec(),
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/engagements/{id}/records?done={}#output-{output}",
+            super::urlencode(&v.ui.t("ui.saved"))
+        ))
+        .into_response(),
+        Err(e) if super::is_form_problem(&e) => {
+            let mut errors = BTreeMap::new();
+            errors.insert(format!("output.{output}.file"), super::problem_text(&v, &e));
+            let mut r = show(&state, &v, &id, None, errors, None, None).await;
+            if r.status().is_client_error() {
+                *r.status_mut() = e.status;
+            }
+            r
+        }
+        Err(e) => super::refused(&v, &e),
+    }
+}
