@@ -6,11 +6,10 @@ use std::path::Path;
 use chrono::NaiveDate;
 use cloudward_domain::catalog::ServiceCategory;
 use cloudward_domain::check::{self, CheckError, Finding, InputError, Report};
-use cloudward_domain::classify::{self, BusinessType, InfoType, Refusal};
+use cloudward_domain::classify::{BusinessType, InfoType, Refusal};
 use cloudward_domain::engagement::{self, EngagementFile, Phase};
 use cloudward_domain::load::Content;
 use cloudward_domain::responsibility::{Actor, Matrix, Override};
-use cloudward_domain::{Lang, ProtectionLevel};
 use serde_json::json;
 
 use crate::args::{CheckArgs, InitArgs};
@@ -496,98 +495,31 @@ pub fn init(ctx: &Ctx, args: &InitArgs, out: &mut dyn Write) -> Result<(), Failu
     let business_ids: Vec<&str> = BusinessType::ALL.iter().map(|b| b.id()).collect();
     let business = BusinessType::parse(&args.business)
         .ok_or_else(|| ctx.bad_value("--business", &args.business, &business_ids))?;
-    let req = match classify::classify(&infos, business) {
-        Ok(r) => r,
-        Err(Refusal::Classified) => return Err(Failure::Refused(ctx.t("classify.refused"))),
-        Err(Refusal::NoInformation) => return Err(ctx.bad_value("--info", "", &info_ids)),
-    };
     let content = ctx.content()?;
-    let model = if req.level == ProtectionLevel::Advanced {
-        "private"
-    } else {
-        "public"
-    };
-    let models: Vec<&str> = req.deployment_models.iter().map(|m| m.id()).collect();
     let file_name = if args.output.as_os_str() == "-" {
         "engagement.yaml".to_owned()
     } else {
         args.output.display().to_string()
     };
-    let name = args.name.clone().unwrap_or_else(|| match ctx.lang {
-        Lang::Zh => "业务系统名称（请修改）".to_owned(),
-        Lang::En => "name of the business system (edit me)".to_owned(),
-    });
-    let customer = args.customer.clone().unwrap_or_else(|| match ctx.lang {
-        Lang::Zh => "客户单位名称（请修改）".to_owned(),
-        Lang::En => "customer organisation (edit me)".to_owned(),
-    });
-    let basic = content
-        .guide
-        .basic_requirements
-        .iter()
-        .map(|b| {
-            format!(
-                "  {}: {{ present: false, reference: ~ }}   # {} / {}",
-                b.id, b.name.zh, b.name.en
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let contract = content
-        .guide
-        .contract_clauses
-        .iter()
-        .map(|c| {
-            let req = if req.level >= c.required_from {
-                " (required)"
-            } else {
-                ""
-            };
-            format!(
-                "  {}: {{ present: false, reference: ~ }}   # {} / {}{req}",
-                c.id, c.name.zh, c.name.en
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let planning = content.guide.phase("planning");
-    let planning_ids = planning
-        .map(|p| {
-            let acts = p
-                .activities
-                .iter()
-                .map(|a| a.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let outs = p
-                .outputs
-                .iter()
-                .map(|o| o.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("#   activities: {acts}\n#   outputs: {outs}")
-        })
-        .unwrap_or_default();
     let template =
         cloudward_content::embedded_file("templates/engagement.yaml").unwrap_or_default();
-    let text = template
-        .replace("{file}", &file_name)
-        .replace("{name}", &yaml_string(&name))
-        .replace("{customer}", &yaml_string(&customer))
-        .replace(
-            "{info}",
-            &infos.iter().map(|i| i.id()).collect::<Vec<_>>().join(", "),
-        )
-        .replace("{business}", business.id())
-        .replace("{service}", service.id())
-        .replace("{model}", model)
-        .replace("{models}", &models.join(", "))
-        .replace("{level}", req.level.id())
-        .replace("{basic_requirements}", &basic)
-        .replace("{contract}", &contract)
-        .replace("{planning_ids}", &planning_ids)
-        .replace("{{", "{")
-        .replace("}}", "}");
+    let text = match cloudward_domain::template::render(
+        template,
+        &content,
+        &cloudward_domain::template::TemplateInput {
+            file_name: &file_name,
+            name: args.name.as_deref(),
+            customer: args.customer.as_deref(),
+            information: &infos,
+            business,
+            service,
+            lang: ctx.lang,
+        },
+    ) {
+        Ok(t) => t,
+        Err(Refusal::Classified) => return Err(Failure::Refused(ctx.t("classify.refused"))),
+        Err(Refusal::NoInformation) => return Err(ctx.bad_value("--info", "", &info_ids)),
+    };
     if args.output.as_os_str() == "-" {
         out.write_all(text.as_bytes())?;
         return Ok(());
@@ -605,9 +537,4 @@ pub fn init(ctx: &Ctx, args: &InitArgs, out: &mut dyn Write) -> Result<(), Failu
     })?;
     writeln!(out, "{}", ctx.tr("init.written", &[("file", file_name)]))?;
     Ok(())
-}
-
-/// A YAML double-quoted scalar.
-fn yaml_string(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }

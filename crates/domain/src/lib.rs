@@ -17,6 +17,7 @@ pub mod load;
 pub mod problem;
 pub mod regions;
 pub mod responsibility;
+pub mod template;
 pub mod workflow;
 
 pub use lang::{Lang, Text};

@@ -898,3 +898,77 @@ fn the_lifecycle_records_are_a_form_that_keeps_what_was_typed() {
         records_form(&db);
     }
 }
+
+/// Text as a page shows it in a form field (askama escapes these).
+fn unescape(html: &str) -> String {
+    html.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// "New engagement" shows a filled, valid file that creates an engagement as it stands; a
+/// file that does not read comes back as sent; a file written by the console exports with
+/// the comments of `cloudward init`.
+fn new_and_commented(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let a = s.login("a-member");
+    let html = a.get("/engagements/new?lang=zh").text().unwrap();
+    let start = html.find("spellcheck=\"false\">").unwrap() + "spellcheck=\"false\">".len();
+    let end = start + html[start..].find("</textarea>").unwrap();
+    let text = unescape(&html[start..end]);
+    assert!(
+        !text.contains("{name}") && !text.contains("{level}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("业务系统名称（请修改）") && text.contains("Customer A"),
+        "{text}"
+    );
+    let file = cloudward_domain::engagement::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(file.customer, "Customer A");
+
+    let bad = text.replace("business: general", "business: generall");
+    let r = a.post_form("/engagements/import", &[("file", &bad)]);
+    assert_eq!(r.status(), 400);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("id=\"problem\"") && page.contains("generall"),
+        "{page}"
+    );
+
+    let r = a.post_form("/engagements/import", &[("file", &text)]);
+    assert_eq!(r.status(), 200);
+    let id = r.url().path().rsplit('/').next().unwrap().to_owned();
+    let export = a
+        .get(&format!("/api/v1/engagements/{id}/export"))
+        .text()
+        .unwrap();
+    assert!(
+        export.starts_with("# cloudward engagement file"),
+        "{export}"
+    );
+    assert!(
+        export.contains("# planning | selection | operation | exit | closed"),
+        "{export}"
+    );
+    assert!(
+        export.contains("# The five basic requirements (guide §5.5)"),
+        "{export}"
+    );
+    let back = cloudward_domain::engagement::parse(&export).unwrap();
+    assert_eq!(back.name, file.name);
+    // The expert's editor shows the same comments.
+    let editor = a.get(&format!("/engagements/{id}/edit")).text().unwrap();
+    assert!(editor.contains("# cloudward engagement file"));
+}
+
+#[test]
+fn a_new_engagement_starts_from_a_valid_file_and_keeps_its_comments() {
+    for db in databases() {
+        new_and_commented(&db);
+    }
+}

@@ -438,16 +438,17 @@ pub struct NewEngagementPage {
     ui: Ui,
     nav: Option<Nav>,
     template: String,
+    /// Why the text sent was not taken (the text is shown again as sent).
+    problem: Option<String>,
 }
 
-pub async fn new_engagement(v: Viewer) -> Response {
-    let template = cloudward_content::embedded_file("templates/engagement.yaml")
-        .unwrap_or_default()
-        .to_owned();
+pub async fn new_engagement(State(state): State<AppState>, v: Viewer) -> Response {
+    let customer = v.p.org.as_ref().map(|o| o.name.clone()).unwrap_or_default();
     render(&NewEngagementPage {
         nav: Some(nav(&v, "dashboard", "/engagements/new")),
+        template: crate::services::engagements::new_file_text(&state, &customer, v.ui.lang),
         ui: v.ui.clone(),
-        template,
+        problem: None,
     })
 }
 
@@ -469,6 +470,17 @@ pub async fn import(
         .await
     {
         Ok(e) => Redirect::to(&format!("/engagements/{}", e.id)).into_response(),
+        // A file that does not read: the page again with the text as sent and why.
+        Err(e) if super::is_form_problem(&e) => {
+            let mut r = render(&NewEngagementPage {
+                nav: Some(nav(&v, "dashboard", "/engagements/new")),
+                problem: Some(super::problem_text(&v, &e)),
+                template: f.file,
+                ui: v.ui.clone(),
+            });
+            *r.status_mut() = e.status;
+            r
+        }
         Err(e) => refused(&v, &e),
     }
 }

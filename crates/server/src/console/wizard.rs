@@ -202,7 +202,7 @@ pub struct EditPage {
 /// The engagement file in the browser: the requirement analysis and everything the wizard
 /// pages do not cover, under the file's rules.
 pub async fn edit(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let (e, _, text) = match crate::services::engagements::with_file(
+    let (e, file, text) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -213,6 +213,7 @@ pub async fn edit(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
         Ok(x) => x,
         Err(err) => return crate::console::refused(&v, &err),
     };
+    let text = crate::services::engagements::commented(&state, &file, &text);
     render(&EditPage {
         nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/edit"))),
         ui: v.ui.clone(),

@@ -302,6 +302,41 @@ pub fn export_text(e: &Engagement) -> ApiResult<(EngagementFile, String)> {
     Ok((file, text))
 }
 
+/// The text of `file` with the comments `cloudward init` writes in a new file, filled in
+/// for this file's classification (`text` as it is when the file does not classify).
+pub fn commented(state: &AppState, file: &EngagementFile, text: &str) -> String {
+    let template = cloudward_content::embedded_file("templates/engagement.yaml").unwrap_or("");
+    let input = cloudward_domain::template::TemplateInput {
+        file_name: "engagement.yaml",
+        name: Some(&file.name),
+        customer: Some(&file.customer),
+        information: &file.information,
+        business: file.business,
+        service: file.service_category,
+        lang: cloudward_domain::Lang::En,
+    };
+    match cloudward_domain::template::render(template, &state.content, &input) {
+        Ok(t) => cloudward_domain::template::annotate(text, &t),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// A new engagement file for the console's "new engagement" page: the template filled in
+/// for public information and general business, with the customer's name.
+pub fn new_file_text(state: &AppState, customer: &str, lang: cloudward_domain::Lang) -> String {
+    let template = cloudward_content::embedded_file("templates/engagement.yaml").unwrap_or("");
+    let input = cloudward_domain::template::TemplateInput {
+        file_name: "engagement.yaml",
+        name: None,
+        customer: Some(customer),
+        information: &[cloudward_domain::classify::InfoType::Public],
+        business: cloudward_domain::classify::BusinessType::General,
+        service: cloudward_domain::catalog::ServiceCategory::Iaas,
+        lang,
+    };
+    cloudward_domain::template::render(template, &state.content, &input).unwrap_or_default()
+}
+
 /// A row's confirmations: those of the row as it reads now, and those made before it
 /// changed (older confirmations without terms count as current).
 pub fn row_confirmations(
@@ -374,7 +409,8 @@ pub async fn delete(
 /// The engagement file as YAML text, for git and `cloudward check`.
 pub async fn export(state: &AppState, p: &Principal, id: &str) -> ApiResult<String> {
     let e = engagement(state, p, id, Action::EngagementExport).await?;
-    Ok(export_text(&e)?.1)
+    let (file, text) = export_text(&e)?;
+    Ok(commented(state, &file, &text))
 }
 
 /// The check report of engagement `id` on `date`: the same report as `cloudward check
