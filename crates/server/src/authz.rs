@@ -281,6 +281,7 @@ actions! {
     OfferingComponent = "GET /api/v1/offerings/{id}/oscal/component", OFFERING_READ;
 
     AssessmentList = "GET /api/v1/assessments", ORG_READ;
+    Tasks = "GET /api/v1/tasks", ORG_READ;
     /// Anyone may read a published assessment's summary; the details need a relation.
     AssessmentRead = "GET /api/v1/assessments/{id}", &[
         member(Rel::AssessmentProvider, RO),

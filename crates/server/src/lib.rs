@@ -211,7 +211,7 @@ impl AppState {
         workflow::list_offerings, workflow::create_offering, workflow::get_offering, workflow::update_offering,
         workflow::invite_assessor, workflow::list_assessments, workflow::get_assessment, workflow::record_results,
         workflow::respond, workflow::conclude, workflow::publish, workflow::grant,
-        workflow::use_offering, workflow::transition, workflow::put_contract, workflow::put_records, workflow::put_risks,
+        workflow::use_offering, workflow::transition, workflow::put_contract, workflow::put_records, workflow::tasks, workflow::put_risks,
         workflow::create_notice, workflow::list_notices, workflow::ack_notice, workflow::alerts,
         workflow::get_exit, workflow::exit_step,
         evidence::upload, evidence::list, evidence::download,

@@ -299,6 +299,17 @@ pub async fn put_contract(
     ))
 }
 
+/// What the caller has to do next across the engagements its organisation sees: rows to
+/// confirm, notices to acknowledge, findings assigned to it, exit steps, assessments to
+/// conclude or publish, assessments relied on that expire. Late ones first.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "workflow", responses((status = 200, body = Vec<crate::services::tasks::Task>)))]
+pub async fn tasks(
+    State(state): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<Vec<crate::services::tasks::Task>>> {
+    Ok(Json(crate::services::tasks::list(&state, &p).await?))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsBody {
@@ -445,6 +456,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/engagements/{id}/transition", post(transition))
         .route("/api/v1/engagements/{id}/contract", put(put_contract))
         .route("/api/v1/engagements/{id}/records", put(put_records))
+        .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/engagements/{id}/risks", put(put_risks))
         .route(
             "/api/v1/engagements/{id}/notices",

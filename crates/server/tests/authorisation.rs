@@ -370,6 +370,7 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         "GET /api/v1/offerings/{id}/oscal/component" => offerings("/oscal/component", Body::None),
 
         "GET /api/v1/assessments" => one("/api/v1/assessments", Body::None),
+        "GET /api/v1/tasks" => one("/api/v1/tasks", Body::None),
         "GET /api/v1/assessments/{id}" => assessments("", &none),
         "PUT /api/v1/assessments/{id}/results" => assessments(
             "/results",

@@ -972,3 +972,90 @@ fn a_new_engagement_starts_from_a_valid_file_and_keeps_its_comments() {
         new_and_commented(&db);
     }
 }
+
+/// "My tasks" on the dashboard: each party sees what waits for it, in words, with the
+/// deadline, and a link to where it is done; another organisation sees none of it.
+fn my_tasks(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    seed_findings(&s, "EA", 3);
+    let ea = s.engagements["EA"].clone();
+    let provider = s.login("pa-admin");
+    let r = provider.post(
+        &format!("/api/v1/engagements/{ea}/notices"),
+        &json!({"kind": "change", "title": "机房迁移"}),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let admin = s.login("a-admin");
+    let findings = admin
+        .get(&format!("/api/v1/engagements/{ea}/findings"))
+        .json::<Value>()
+        .unwrap();
+    let f = &findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["finding"]["state"] == "open")
+        .unwrap()
+        .clone();
+    let r = admin.post(
+        &format!(
+            "/api/v1/engagements/{ea}/findings/{}",
+            f["id"].as_str().unwrap()
+        ),
+        &json!({"action": "assign", "version": f["version"], "assignee": "a-member"}),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+
+    let html = admin.get("/dashboard?lang=zh").text().unwrap();
+    assert!(html.contains("id=\"tasks\""));
+    assert!(
+        html.contains("请确认云服务商的变更通知“机房迁移”"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("href=\"/engagements/{ea}/supervision#notices\"")));
+    assert!(html.contains("责任矩阵中有"), "rows to confirm: {html}");
+    assert!(html.contains("期限 20"), "the deadline: {html}");
+    let ids = ids_in(&visible_text(&html));
+    assert!(ids.is_empty(), "ids shown as they are: {ids:?}");
+    // The finding is the member's task, by its rule's title.
+    let member = s.login("a-member");
+    let html = member.get("/dashboard?lang=en").text().unwrap();
+    let rule = cloudward_server::scanning::builtin_rule("ALI-OSS-01").unwrap();
+    assert!(
+        html.contains("deal with the finding assigned to you"),
+        "{html}"
+    );
+    assert!(html.contains(rule.title.get(cloudward_domain::Lang::En)));
+    // The provider confirms its rows; the customer acknowledges; another tenant sees nothing.
+    let html = provider.get("/dashboard?lang=en").text().unwrap();
+    assert!(
+        html.contains("rows of the responsibility matrix wait for your confirmation"),
+        "{html}"
+    );
+    assert!(!html.contains("acknowledge the provider"));
+    let other = s.login("b-admin");
+    let html = other.get("/dashboard").text().unwrap();
+    assert!(
+        !html.contains("机房迁移") && !html.contains("EA:"),
+        "{html}"
+    );
+    // The API gives the same list.
+    let tasks = admin.get("/api/v1/tasks").json::<Value>().unwrap();
+    let kinds: Vec<&str> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"acknowledge_change") && kinds.contains(&"confirm_rows"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn the_dashboard_lists_what_each_party_has_to_do_next() {
+    for db in databases() {
+        my_tasks(&db);
+    }
+}

@@ -603,6 +603,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn delete_engagement(&self, by: &Actor, id: &str, version: Option<i64>) -> Result<()>;
     async fn confirm(&self, by: &Actor, c: Confirmation) -> Result<Confirmation>;
     async fn confirmations(&self, engagement_id: &str) -> Result<Vec<Confirmation>>;
+    /// The confirmations of several engagements, in one query.
+    async fn confirmations_of(&self, engagement_ids: &[String]) -> Result<Vec<Confirmation>>;
+    /// The records of `kind` of several engagements, in one query, oldest first.
+    async fn records_of(&self, kind: &str, engagement_ids: &[String]) -> Result<Vec<Record>>;
+    /// Open findings of several engagements assigned to any of `assignees`, first recorded
+    /// first, at most `limit`.
+    async fn findings_assigned(
+        &self,
+        engagement_ids: &[String],
+        assignees: &[String],
+        limit: i64,
+    ) -> Result<Vec<Record>>;
 
     async fn create_record(&self, by: &Actor, new: NewRecord) -> Result<Record>;
     /// The record of `kind` with `id`.

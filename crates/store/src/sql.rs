@@ -1203,6 +1203,79 @@ macro_rules! sql_store {
                     .await?)
             }
 
+            async fn confirmations_of(
+                &self,
+                engagement_ids: &[String],
+            ) -> Result<Vec<Confirmation>> {
+                if engagement_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!(
+                    "SELECT engagement_id, element, party, org_id, user_id, confirmed_at, terms \
+                     FROM matrix_confirmations WHERE engagement_id IN ({}) \
+                     ORDER BY engagement_id, element, party",
+                    placeholders(1, engagement_ids.len())
+                );
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+                for id in engagement_ids {
+                    q = q.bind(id);
+                }
+                Ok(q.fetch_all(&self.pool).await?)
+            }
+
+            async fn records_of(&self, kind: &str, engagement_ids: &[String]) -> Result<Vec<Record>> {
+                if engagement_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let table = tables::of(kind);
+                let Some(column) = table.engagement else {
+                    return Ok(Vec::new());
+                };
+                let first = if table.kind.is_none() { 2 } else { 1 };
+                let kind_clause = if table.kind.is_none() { "kind = $1 AND " } else { "" };
+                let sql = format!(
+                    "SELECT {} FROM {} WHERE {kind_clause}{column} IN ({}) ORDER BY created_at, id",
+                    table.select(),
+                    table.name,
+                    placeholders(first, engagement_ids.len())
+                );
+                let mut q = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(sql));
+                if table.kind.is_none() {
+                    q = q.bind(kind.to_owned());
+                }
+                for id in engagement_ids {
+                    q = q.bind(id);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
+                rows.into_iter().map(RecordRow::into_record).collect()
+            }
+
+            async fn findings_assigned(
+                &self,
+                engagement_ids: &[String],
+                assignees: &[String],
+                limit: i64,
+            ) -> Result<Vec<Record>> {
+                if engagement_ids.is_empty() || assignees.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let (n, m) = (engagement_ids.len(), assignees.len());
+                let sql = format!(
+                    "SELECT {} FROM findings WHERE engagement_id IN ({}) AND assignee IN ({}) \
+                     AND state = 'open' ORDER BY created_at, id LIMIT ${}",
+                    tables::FINDINGS.select(),
+                    placeholders(1, n),
+                    placeholders(n + 1, m),
+                    n + m + 1
+                );
+                let mut q = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(sql));
+                for id in engagement_ids.iter().chain(assignees) {
+                    q = q.bind(id);
+                }
+                let rows = q.bind(limit).fetch_all(&self.pool).await?;
+                rows.into_iter().map(RecordRow::into_record).collect()
+            }
+
             async fn create_record(&self, by: &Actor, new: NewRecord) -> Result<Record> {
                 // One write path for records: the batch of one.
                 self.apply_records(by, vec![new], Vec::new())

@@ -331,11 +331,89 @@ pub struct DashboardPage {
     total_findings: usize,
     /// id, level, status, results so far
     assessments: Vec<AssessmentRow>,
+    /// What the user and the organisation have to do next.
+    tasks: Vec<TaskRow>,
     is_customer: bool,
     /// Supervision across the engagements with scans: per family over every latest run,
     /// and one row per engagement.
     portfolio_chart: Option<String>,
     posture: Vec<PostureRow>,
+}
+
+/// A task in the reader's words.
+pub struct TaskRow {
+    text: String,
+    /// A rule id or other code, in small print after the words.
+    code: Option<String>,
+    due: Option<String>,
+    late: bool,
+    link: String,
+}
+
+/// A deadline as a person reads it: the date, and the time (UTC) when it has one.
+fn deadline(raw: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(raw) {
+        Ok(d) => d
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        Err(_) => raw.to_owned(),
+    }
+}
+
+fn task_row(ui: &Ui, t: &crate::services::tasks::Task) -> TaskRow {
+    let subject = t.subject.clone().unwrap_or_default();
+    let subject = match t.kind {
+        // The exit steps waiting, by name.
+        "exit_steps" => subject
+            .split(',')
+            .map(|s| ui.t(&format!("ui.exit_step.{s}")))
+            .collect::<Vec<_>>()
+            .join(match ui.lang {
+                cloudward_domain::Lang::Zh => "、",
+                cloudward_domain::Lang::En => ", ",
+            }),
+        // A finding by its rule's title, in the reader's language.
+        "fix_finding" => {
+            let title = t
+                .code
+                .as_deref()
+                .and_then(crate::scanning::builtin_rule)
+                .map(|r| r.title.get(ui.lang).to_owned())
+                .unwrap_or_default();
+            format!("{title} ({subject})")
+        }
+        _ => subject,
+    };
+    let key = if t.kind == "assessment_expiring" && t.late {
+        "ui.task.assessment_expired"
+    } else {
+        match t.kind {
+            "confirm_rows" => "ui.task.confirm_rows",
+            "acknowledge_change" => "ui.task.acknowledge_change",
+            "acknowledge_incident" => "ui.task.acknowledge_incident",
+            "fix_finding" => "ui.task.fix_finding",
+            "exit_steps" => "ui.task.exit_steps",
+            "conclude_assessment" => "ui.task.conclude_assessment",
+            "publish_assessment" => "ui.task.publish_assessment",
+            _ => "ui.task.assessment_expiring",
+        }
+    };
+    TaskRow {
+        text: ui.targs(
+            key,
+            &[
+                ("about", t.about.clone()),
+                ("subject", subject),
+                ("count", t.count.to_string()),
+                ("due", t.due.as_deref().map(deadline).unwrap_or_default()),
+            ],
+        ),
+        code: t.code.clone(),
+        due: t.due.as_deref().map(deadline),
+        late: t.late,
+        link: t.link.clone(),
+    }
 }
 
 pub struct PostureRow {
@@ -361,6 +439,24 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
     let (items, _) = match state.store.list_engagements(&org.id, &filter).await {
         Ok(x) => x,
         Err(e) => return super::refused(&v, &ApiError::from(e)),
+    };
+    // The organisation's assessments, for the tasks and the assessment list.
+    let assessment_list = if matches!(org.kind, OrgKind::Assessor | OrgKind::Provider) {
+        crate::services::assessments::list(&state, &v.p).await.ok()
+    } else {
+        None
+    };
+    let tasks = match crate::services::tasks::mine(
+        &state,
+        &v.p,
+        &items,
+        assessment_list.as_deref().unwrap_or(&[]),
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(t) => t.iter().map(|t| task_row(&ui, t)).collect(),
+        Err(e) => return super::refused(&v, &e),
     };
     let mut overview = match crate::services::posture::portfolio(&state, &items, 12).await {
         Ok(x) => x,
@@ -469,9 +565,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         });
     }
     let mut assessments = Vec::new();
-    if matches!(Some(org.kind), Some(OrgKind::Assessor | OrgKind::Provider))
-        && let Ok(list) = crate::services::assessments::list(&state, &v.p).await
-    {
+    if let Some(list) = assessment_list {
         let ids: Vec<String> = list.iter().map(|r| r.id.clone()).collect();
         let counts = state
             .store
@@ -557,6 +651,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         total_blockers,
         total_findings,
         assessments,
+        tasks,
         is_customer: org.kind == OrgKind::Customer,
         portfolio_chart,
         posture,

@@ -18,3 +18,4 @@ pub mod posture;
 pub mod records;
 pub mod scans;
 pub mod support;
+pub mod tasks;
