@@ -2,7 +2,7 @@
 //! send in the clear) or by HTTP POST (reqwest over rustls). Every error is returned cleaned
 //! of the channel's URL and secret and of the SMTP password.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,21 +16,30 @@ use super::formats::{self, Message};
 use super::{ChannelData, ChannelKind, redact};
 use crate::{AppState, SmtpTls};
 
-/// One HTTP client for every webhook: no redirects followed (a robot URL that redirects is
-/// misconfigured, and a redirect could carry the signed body elsewhere), a time limit.
-fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<axum::body::Bytes>,
+>;
+
+/// One HTTP client for every webhook: HTTPS through rustls (the ring provider, the
+/// platform's certificate store) or plain HTTP; redirects are not followed (a robot URL that
+/// redirects is misconfigured, and a redirect could carry the signed body elsewhere).
+fn client() -> Result<&'static HttpClient, String> {
+    static CLIENT: OnceLock<Result<HttpClient, String>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            // The TLS provider of the process (reqwest and lettre both use rustls's ring).
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(15))
-                .connect_timeout(Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("cloudward/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| format!("the HTTP client does not start: {e}"))
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_platform_verifier(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .map_err(|e| format!("TLS does not start: {e}"))?
+                .https_or_http()
+                .enable_http1()
+                .build();
+            Ok(
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build(https),
+            )
         })
         .as_ref()
         .map_err(Clone::clone)
@@ -77,22 +86,48 @@ async fn post(
     m: &Message,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
+    use http_body_util::BodyExt as _;
     let req = formats::webhook(kind, url, secret, m, c.lang, now.timestamp_millis());
-    let mut b = client()?
-        .post(&req.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(req.body);
+    let mut b = axum::http::Request::post(&req.url)
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .header(
+            axum::http::header::USER_AGENT,
+            concat!("cloudward/", env!("CARGO_PKG_VERSION")),
+        );
     for (name, value) in &req.headers {
         b = b.header(*name, value);
     }
-    // Errors without the URL: it carries the robots' tokens.
-    let res = b.send().await.map_err(|e| format!("{}", e.without_url()))?;
+    let request = b
+        .body(http_body_util::Full::new(axum::body::Bytes::from(req.body)))
+        .map_err(|_| "the URL is not one".to_owned())?;
+    // Errors name the kind of failure, never the URL: it carries the robots' tokens (and
+    // `redact` cleans what is left).
+    let res = tokio::time::timeout(Duration::from_secs(15), client()?.request(request))
+        .await
+        .map_err(|_| "the receiver did not answer within 15 s".to_owned())?
+        .map_err(|e| {
+            use std::error::Error as _;
+            let cause = e.source().map(|s| s.to_string()).unwrap_or_default();
+            format!(
+                "cannot reach the receiver ({})",
+                if cause.is_empty() {
+                    e.to_string()
+                } else {
+                    cause
+                }
+            )
+        })?;
     let status = res.status();
-    let body = res.text().await.unwrap_or_default();
+    let body = tokio::time::timeout(Duration::from_secs(15), res.into_body().collect())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     if !status.is_success() {
         return Err(format!("the receiver answered HTTP {}", status.as_u16()));
     }
-    match formats::robot_refusal(kind, &body) {
+    match formats::robot_refusal(kind, &String::from_utf8_lossy(&body)) {
         Some(refusal) => Err(refusal),
         None => Ok(()),
     }

@@ -175,12 +175,12 @@ pub async fn channels(state: &AppState, p: &Principal) -> ApiResult<Vec<ChannelV
 
 fn valid_url(url: &str) -> ApiResult<String> {
     let url = url.trim();
-    let parsed = reqwest::Url::parse(url).map_err(|_| bad("url", "api.bad_webhook_url"))?;
-    if !matches!(parsed.scheme(), "https" | "http")
-        || parsed.host_str().is_none_or(str::is_empty)
+    let parsed: axum::http::Uri = url.parse().map_err(|_| bad("url", "api.bad_webhook_url"))?;
+    let authority = parsed.authority().map(|a| a.as_str()).unwrap_or("");
+    if !matches!(parsed.scheme_str(), Some("https" | "http"))
+        || parsed.host().is_none_or(str::is_empty)
+        || authority.contains('@')
         || url.chars().count() > 2000
-        || !parsed.username().is_empty()
-        || parsed.password().is_some()
     {
         return Err(bad("url", "api.bad_webhook_url"));
     }
