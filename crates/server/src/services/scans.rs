@@ -217,7 +217,6 @@ pub(crate) async fn ingest(
     )
     .of_engagement(engagement_id.to_owned());
     // New high and critical findings are told in the same transaction.
-    let mut creates = creates;
     if let Some(e) = state
         .store
         .visible_engagement(engagement_id, owner_org_id)
