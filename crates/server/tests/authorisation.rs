@@ -281,13 +281,19 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         vec![
             case(
                 "channel A",
-                format!("/api/v1/notifications/channels/{}{suffix}", w.id("channel A")),
+                format!(
+                    "/api/v1/notifications/channels/{}{suffix}",
+                    w.id("channel A")
+                ),
                 body(),
                 org_a,
             ),
             case(
                 "channel B",
-                format!("/api/v1/notifications/channels/{}{suffix}", w.id("channel B")),
+                format!(
+                    "/api/v1/notifications/channels/{}{suffix}",
+                    w.id("channel B")
+                ),
                 body(),
                 org_b,
             ),
@@ -577,7 +583,9 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         "POST /api/v1/notifications/channels/{id}/test" => channels("/test", &|| Body::None),
         // Removing is called in tests/notifications.rs (another tenant's: 404).
         "DELETE /api/v1/notifications/channels/{id}" => Vec::new(),
-        "GET /api/v1/notifications/deliveries" => one("/api/v1/notifications/deliveries", Body::None),
+        "GET /api/v1/notifications/deliveries" => {
+            one("/api/v1/notifications/deliveries", Body::None)
+        }
         _ => return None,
     })
 }

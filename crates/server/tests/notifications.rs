@@ -702,6 +702,150 @@ fn run(db: &common::Db) {
     assert_eq!(c["secret"], "set");
     assert_eq!(c["events"], json!(["finding"]));
     assert!(c["url"].as_str().unwrap().ends_with("/generic"));
+
+    // The console page: the channels, the log, a refused channel shown again with what was
+    // typed (never the secret) and the reason beside its field; the test button's outcome.
+    let page = admin
+        .client
+        .get(format!("{}/admin/notifications?lang=en", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().unwrap();
+    assert!(
+        html.contains("Delivery log")
+            && html.contains("flaky")
+            && html.contains("DingTalk custom robot"),
+        "{html}"
+    );
+    for secret in ["GENERIC-SECRET-1", "DINGTOKEN001", "SECdingtalk0001"] {
+        assert!(!html.contains(secret));
+    }
+    let post_form = |path: &str, pairs: &[(&str, &str)]| {
+        admin
+            .client
+            .post(format!("{}{path}", s.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(common::form(pairs))
+            .send()
+            .unwrap()
+    };
+    let refused = post_form(
+        "/admin/notifications",
+        &[
+            ("csrf_token", &admin.csrf),
+            ("name", "ops robot"),
+            ("kind", "wecom"),
+            ("url", "ftp://nowhere"),
+            ("secret", "TYPED-SECRET-9"),
+            ("lang", "en"),
+            ("enabled", "on"),
+            ("event_notice", "on"),
+        ],
+    );
+    assert_eq!(refused.status(), 400);
+    let html = refused.text().unwrap();
+    assert!(
+        html.contains("value=\"ops robot\"") && html.contains("c-url-error"),
+        "{html}"
+    );
+    assert!(!html.contains("TYPED-SECRET-9"));
+    let created = post_form(
+        "/admin/notifications",
+        &[
+            ("csrf_token", &admin.csrf),
+            ("name", "ops robot"),
+            ("kind", "wecom"),
+            ("url", &format!("{base}/wecom?key=CONSOLEKEY1")),
+            ("lang", "en"),
+            ("enabled", "on"),
+            ("event_notice", "on"),
+        ],
+    );
+    assert!(
+        created.status().is_success() || created.status().is_redirection(),
+        "{}",
+        created.status()
+    );
+    let listed: Value = admin.get("/api/v1/notifications/channels").json().unwrap();
+    let robot = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "ops robot")
+        .unwrap()
+        .clone();
+    assert_eq!(robot["events"], json!(["notice"]));
+    let tested = post_form(
+        &format!(
+            "/admin/notifications/{}/test?lang=en",
+            robot["id"].as_str().unwrap()
+        ),
+        &[("csrf_token", &admin.csrf)],
+    );
+    assert_eq!(tested.status(), 200);
+    assert!(
+        tested
+            .text()
+            .unwrap()
+            .contains("The test notification reached")
+    );
+    let member_page = member
+        .client
+        .get(format!("{}/admin/notifications", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(member_page.status(), 403);
+
+    // Every message the notifications use exists in both languages.
+    let messages = cloudward_content::messages();
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/notify/mod.rs"))
+        .unwrap()
+        + &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/notify/events.rs"))
+            .unwrap()
+        + &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates/admin_notifications.html"
+        ))
+        .unwrap();
+    let mut keys: Vec<String> = src
+        .split('"')
+        .filter(|k| {
+            (k.starts_with("notify.") || k.starts_with("ui.notify") || k.starts_with("api."))
+                && !k.contains(' ')
+                && !k.contains('{')
+                && !k.ends_with('.')
+        })
+        .map(str::to_owned)
+        .collect();
+    for step in [
+        "plan",
+        "scope",
+        "customer_manifest",
+        "confirm",
+        "provider_manifest",
+        "attestation",
+    ] {
+        keys.push(format!("notify.step.{step}"));
+    }
+    for e in ALL_EVENTS.iter().chain(&["test"]) {
+        keys.push(format!("ui.notify_event.{e}"));
+    }
+    for k in ["email", "generic", "wecom", "dingtalk", "feishu"] {
+        keys.push(format!("ui.notify_kind.{k}"));
+    }
+    for k in ["pending", "delivered", "failed"] {
+        keys.push(format!("ui.notify_state.{k}"));
+    }
+    for k in &keys {
+        for lang in cloudward_domain::Lang::ALL {
+            assert_ne!(
+                messages.render(k, lang, &[]),
+                *k,
+                "{k} has no {lang:?} text"
+            );
+        }
+    }
 }
 
 /// The log lines written (at info and above) on this thread while `f` runs.
