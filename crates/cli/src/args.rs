@@ -325,6 +325,33 @@ pub struct ServeArgs {
     /// Open connections at most; further clients wait [default: 1024]
     #[arg(long, value_name = "N", env = "CLOUDWARD_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// The console's address as people reach it, for links in notifications
+    /// (https://cloudward.example.gov.cn)
+    #[arg(long, value_name = "URL", env = "CLOUDWARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The SMTP server notification mail goes through
+    #[arg(long, value_name = "HOST", env = "CLOUDWARD_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// Its port [default: 587]
+    #[arg(long, value_name = "PORT", env = "CLOUDWARD_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+    /// starttls (required: never in the clear) or none [default: starttls]
+    #[arg(long, value_name = "MODE", env = "CLOUDWARD_SMTP_TLS")]
+    pub smtp_tls: Option<String>,
+    /// The SMTP user name, if the server asks for one
+    #[arg(long, value_name = "NAME", env = "CLOUDWARD_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// The SMTP password (better from the environment than on the command line)
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "CLOUDWARD_SMTP_PASSWORD",
+        hide_env_values = true
+    )]
+    pub smtp_password: Option<String>,
+    /// The sender of notification mail, e.g. "cloudward <noreply@example.gov.cn>"
+    #[arg(long, value_name = "ADDRESS", env = "CLOUDWARD_SMTP_FROM")]
+    pub smtp_from: Option<String>,
 }
 
 /// The server's scan of one upload, in a child process that limits itself.

@@ -137,6 +137,28 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
     if let Some(v) = args.max_connections {
         config.max_connections = v.max(1);
     }
+    if let Some(v) = &args.public_url {
+        config.public_url = Some(v.clone()).filter(|v| !v.is_empty());
+    }
+    if let Some(v) = &args.smtp_host {
+        config.smtp_host = Some(v.clone()).filter(|v| !v.is_empty());
+    }
+    if let Some(v) = args.smtp_port {
+        config.smtp_port = v;
+    }
+    if let Some(v) = &args.smtp_tls {
+        config.smtp_tls = cloudward_server::SmtpTls::parse(v)
+            .ok_or_else(|| ctx.bad_value("--smtp-tls", v, &["starttls", "none"]))?;
+    }
+    if let Some(v) = &args.smtp_username {
+        config.smtp_username = Some(v.clone()).filter(|v| !v.is_empty());
+    }
+    if let Some(v) = &args.smtp_password {
+        config.smtp_password = Some(cloudward_server::Secret::new(v.clone()));
+    }
+    if let Some(v) = &args.smtp_from {
+        config.smtp_from = Some(v.clone()).filter(|v| !v.is_empty());
+    }
     init_logging();
     let rt = runtime()?;
     rt.block_on(async {

@@ -198,6 +198,8 @@ const USERS: &[Grant] = &[
 ];
 const TOKENS: &[Grant] = &[member(Rel::Unscoped, OA)];
 const PLATFORM: &[Grant] = &[anyone(Rel::Unscoped, Who::PlatformAdmin)];
+/// A notification channel: its organisation's administrators.
+const NOTIFY_CHANNEL: &[Grant] = &[member(Rel::OwnOrganisation, OA)];
 
 macro_rules! actions {
     ($( $(#[$doc:meta])* $name:ident = $op:literal, $grants:expr; )*) => {
@@ -353,6 +355,15 @@ actions! {
         anyone(Rel::PlatformFramework, Who::PlatformAdmin),
         member(Rel::OwnFramework, OA),
     ];
+
+    /// An organisation's notification settings and its delivery log: its administrators.
+    NotifyChannelList = "GET /api/v1/notifications/channels", TOKENS;
+    NotifyChannelCreate = "POST /api/v1/notifications/channels", TOKENS;
+    /// Another organisation's channel is not found.
+    NotifyChannelUpdate = "PUT /api/v1/notifications/channels/{id}", NOTIFY_CHANNEL;
+    NotifyChannelDelete = "DELETE /api/v1/notifications/channels/{id}", NOTIFY_CHANNEL;
+    NotifyChannelTest = "POST /api/v1/notifications/channels/{id}/test", NOTIFY_CHANNEL;
+    NotifyDeliveryList = "GET /api/v1/notifications/deliveries", TOKENS;
 }
 
 // ---------------------------------------------------------------- facts

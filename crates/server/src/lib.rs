@@ -15,6 +15,8 @@ pub mod error;
 pub mod evidence;
 pub mod frameworks;
 mod metrics;
+pub mod notifications;
+pub mod notify;
 pub mod oscal;
 pub mod scanning;
 pub mod services;
@@ -93,6 +95,72 @@ pub struct Config {
     pub max_connections: usize,
     /// Send `Strict-Transport-Security` (also on with `secure_cookies`).
     pub hsts: bool,
+    /// The console's address as people reach it (`https://cloudward.example.gov.cn`), for
+    /// links in notifications; unset, they carry the path alone.
+    pub public_url: Option<String>,
+    /// The SMTP server mail notifications go through; unset, email channels fail (and say
+    /// why in the delivery log).
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls` (required: no mail goes in the clear) or `none` (a relay on the same
+    /// host or network).
+    pub smtp_tls: SmtpTls,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+    /// The sender of every notification mail (`cloudward <noreply@example.gov.cn>`).
+    pub smtp_from: Option<String>,
+    /// Attempts of a notification before it is marked failed.
+    pub notify_max_attempts: i64,
+    /// The wait after the first failed attempt, in seconds; it doubles after each further
+    /// one (at most a day).
+    pub notify_retry_seconds: u64,
+    /// An assessment in use is told as expiring this many days before its end.
+    pub notify_expiry_days: i64,
+    /// How often the delivery worker looks for notifications due, in seconds; 0: no worker
+    /// (tests call `notify::deliver_due` themselves).
+    pub notify_interval_seconds: u64,
+}
+
+/// How mail goes to the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// STARTTLS, required: the connection fails rather than send in the clear.
+    Starttls,
+    /// No TLS.
+    None,
+}
+
+impl SmtpTls {
+    pub fn parse(v: &str) -> Option<SmtpTls> {
+        match v {
+            "starttls" => Some(SmtpTls::Starttls),
+            "none" => Some(SmtpTls::None),
+            _ => None,
+        }
+    }
+}
+
+/// A secret of the configuration (the SMTP password): never shown by `Debug`, so a logged
+/// configuration does not carry it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 impl Default for Config {
@@ -128,6 +196,17 @@ impl Default for Config {
             upload_timeout_seconds: 600,
             max_connections: 1024,
             hsts: false,
+            public_url: None,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: None,
+            notify_max_attempts: 6,
+            notify_retry_seconds: 60,
+            notify_expiry_days: 30,
+            notify_interval_seconds: 10,
         }
     }
 }
@@ -167,6 +246,8 @@ pub struct AppState {
     metrics: Arc<metrics::Metrics>,
     /// Scans running, per organisation.
     pub(crate) scans: Arc<scanning::ScanSlots>,
+    /// Seals webhook URLs and secrets at rest (its key is read, or made, on first use).
+    keyring: Arc<std::sync::OnceLock<Result<notify::secrets::Keyring, String>>>,
 }
 
 impl AppState {
@@ -187,12 +268,23 @@ impl AppState {
             // Without its messages the console would show bare keys: refuse to start.
             messages: Arc::new(cloudward_content::messages_checked()?),
             limiter: Arc::new(auth::LoginLimiter::new(config.login_rate_per_minute)),
+            keyring: Arc::default(),
             throttle: Arc::new(auth::LoginThrottle::from_config(&config)),
             config: Arc::new(config),
             frameworks: Arc::default(),
             metrics: Arc::new(metrics::Metrics::default()),
             scans: Arc::new(scanning::ScanSlots::default()),
         })
+    }
+}
+
+impl AppState {
+    /// The key that seals webhook URLs and secrets, from the data directory.
+    pub(crate) fn keyring(&self) -> Result<&notify::secrets::Keyring, String> {
+        self.keyring
+            .get_or_init(|| notify::secrets::Keyring::load_or_create(&self.config.data_dir))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -223,6 +315,8 @@ impl AppState {
         oscal::results, oscal::import_results,
         frameworks::import, frameworks::list, frameworks::document, frameworks::controls,
         frameworks::control, frameworks::mapping, frameworks::delete,
+        notifications::list_channels, notifications::create_channel, notifications::update_channel,
+        notifications::delete_channel, notifications::test_channel, notifications::list_deliveries,
     ),
     tags(
         (name = "engagements", description = "Engagements and their evaluation"),
@@ -231,6 +325,7 @@ impl AppState {
         (name = "workflow", description = "Offerings, assessments, lifecycle, notices, evidence, exit"),
         (name = "supervision", description = "Scans, posture, findings"),
         (name = "oscal", description = "OSCAL 1.2.1 exports and import"),
+        (name = "notifications", description = "Notification channels, their test, the delivery log"),
     )
 )]
 #[derive(Debug)]
@@ -253,6 +348,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes(state.config.evidence_limit))
         .merge(oscal::routes(state.config.evidence_limit))
         .merge(frameworks::routes(state.config.evidence_limit))
+        .merge(notifications::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), time_limit))
@@ -488,6 +584,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result
     let permits = Arc::new(tokio::sync::Semaphore::new(
         state.config.max_connections.max(1),
     ));
+    let worker = notify::spawn_worker(state.clone());
     let app = router(state);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -543,6 +640,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> Result
             "requests still running after {} s; stopping anyway",
             drain.as_secs()
         );
+    }
+    if let Some(w) = worker {
+        w.abort();
     }
     tracing::info!("shutting down: signing a last audit checkpoint");
     if let Err(e) = store.checkpoint_now().await {

@@ -277,6 +277,28 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         ]
     };
     let one = |path: &str, body: Body| vec![case("-", path.to_owned(), body, unscoped)];
+    let channels = |suffix: &str, body: &dyn Fn() -> Body| {
+        vec![
+            case(
+                "channel A",
+                format!(
+                    "/api/v1/notifications/channels/{}{suffix}",
+                    w.id("channel A")
+                ),
+                body(),
+                org_a,
+            ),
+            case(
+                "channel B",
+                format!(
+                    "/api/v1/notifications/channels/{}{suffix}",
+                    w.id("channel B")
+                ),
+                body(),
+                org_b,
+            ),
+        ]
+    };
     let engagement_of = |t: &str| if t == "EA" { "EA" } else { "EB" };
     Some(match op {
         "GET /healthz" => one("/healthz", Body::None),
@@ -550,6 +572,21 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         "GET /api/v1/frameworks/{id}/mapping" => frameworks("/mapping"),
         // Deleting is called separately, on frameworks made for the purpose.
         "DELETE /api/v1/frameworks/{id}" => Vec::new(),
+
+        "GET /api/v1/notifications/channels" => one("/api/v1/notifications/channels", Body::None),
+        "POST /api/v1/notifications/channels" => one(
+            "/api/v1/notifications/channels",
+            Body::Json(json!({ "name": " ", "kind": "generic", "events": ["notice"] })),
+        ),
+        "PUT /api/v1/notifications/channels/{id}" => channels("", &|| {
+            Body::Json(json!({ "name": " ", "kind": "generic", "events": ["notice"] }))
+        }),
+        "POST /api/v1/notifications/channels/{id}/test" => channels("/test", &|| Body::None),
+        // Removing is called in tests/notifications.rs (another tenant's: 404).
+        "DELETE /api/v1/notifications/channels/{id}" => Vec::new(),
+        "GET /api/v1/notifications/deliveries" => {
+            one("/api/v1/notifications/deliveries", Body::None)
+        }
         _ => return None,
     })
 }
@@ -768,6 +805,18 @@ fn build_world(s: &TestServer) -> World {
             201,
         );
         w.ids.insert(key, f["id"].as_str().unwrap().to_owned());
+    }
+    // A notification channel of each customer, to a port nothing listens on (a test sent
+    // to it fails at once).
+    for (owner, key) in [(&a, "channel A"), (&b, "channel B")] {
+        let c = ok(
+            owner.post(
+                "/api/v1/notifications/channels",
+                &json!({ "name": key, "kind": "generic", "url": "http://127.0.0.1:9/hook", "events": ["notice"] }),
+            ),
+            201,
+        );
+        w.ids.insert(key, c["id"].as_str().unwrap().to_owned());
     }
     w
 }

@@ -59,6 +59,7 @@ struct Objects {
     org: String,
     token: String,
     framework: String,
+    channel: String,
 }
 
 /// How to call a route with another organisation's object: the path with its ids, and
@@ -84,6 +85,8 @@ fn case(route: &(String, String), o: &Objects) -> Option<(String, Option<&'stati
         (fill(path, &o.token), owner("b-admin"))
     } else if path.starts_with("/frameworks/{id}") {
         (fill(path, &o.framework), owner("b-admin"))
+    } else if path.starts_with("/admin/notifications/{id}") {
+        (fill(path, &o.channel), owner("b-admin"))
     } else {
         // The built-in catalog is everyone's; other routes name no object.
         assert!(
@@ -161,7 +164,15 @@ fn run(db: &Db) {
         .post_bytes("/api/v1/frameworks?name=basic-b", CATALOG.to_vec())
         .json()
         .unwrap();
+    let channel: Value = b
+        .post(
+            "/api/v1/notifications/channels",
+            &json!({ "name": "b", "kind": "generic", "url": "http://127.0.0.1:9/b", "events": ["notice"] }),
+        )
+        .json()
+        .unwrap();
     let o = Objects {
+        channel: channel["id"].as_str().expect("channel id").to_owned(),
         engagement: s.engagements["EB"].clone(),
         offering,
         assessment,

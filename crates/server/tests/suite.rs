@@ -19,6 +19,7 @@ mod evidence;
 mod hardening;
 mod lifecycle;
 mod login;
+mod notifications;
 mod openapi;
 mod oscal;
 mod rules;

@@ -686,6 +686,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         opened: Vec<NewRecord>,
         changed: Vec<RecordChange>,
     ) -> Result<Record>;
+    /// Pending notifications (records of kind `notification`) whose next attempt is due by
+    /// `now`, the earliest first, at most `limit`.
+    async fn due_notifications(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Record>>;
+    /// An organisation's notifications, the newest first, at most `limit`.
+    async fn notification_log(&self, org_id: &str, limit: i64) -> Result<Vec<Record>>;
+    /// How many notifications tell of `event_key` (to channel `channel_id`), whatever their
+    /// state: a sweep tells each thing once.
+    async fn notifications_of(&self, event_key: &str, channel_id: &str) -> Result<i64>;
     /// Stores a file's bytes (once per content); the audit entry names its SHA-256.
     async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()>;
     async fn get_blob(&self, sha256: &str) -> Result<Option<Blob>>;

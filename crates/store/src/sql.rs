@@ -1509,6 +1509,46 @@ macro_rules! sql_store {
                     .ok_or_else(|| StoreError::Other("a written run went missing".into()))
             }
 
+            async fn due_notifications(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Record>> {
+                let table = &tables::NOTIFICATIONS;
+                let rows = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM {} WHERE state = 'pending' AND next_attempt_at <= $1 \
+                     ORDER BY next_attempt_at, id LIMIT $2",
+                    table.select(),
+                    table.name
+                )))
+                .bind(stamp(now))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(RecordRow::into_record).collect()
+            }
+
+            async fn notification_log(&self, org_id: &str, limit: i64) -> Result<Vec<Record>> {
+                let table = &tables::NOTIFICATIONS;
+                let rows = sqlx::query_as::<_, RecordRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM {} WHERE owner_org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+                    table.select(),
+                    table.name
+                )))
+                .bind(org_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(RecordRow::into_record).collect()
+            }
+
+            async fn notifications_of(&self, event_key: &str, channel_id: &str) -> Result<i64> {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM notifications WHERE event_key = $1 AND channel_id = $2",
+                )
+                .bind(event_key)
+                .bind(channel_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n)
+            }
+
             async fn put_blob(&self, by: &Actor, engagement_id: Option<&str>, blob: Blob) -> Result<()> {
                 let (_g, mut tx) = self.begin().await?;
                 let exists: Option<(String,)> = sqlx::query_as("SELECT sha256 FROM blobs WHERE sha256 = $1")

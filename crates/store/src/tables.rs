@@ -208,7 +208,30 @@ pub(crate) static SCAN_RUNS: Table = Table {
     children: &[],
 };
 
-const TYPED: [&Table; 3] = [&FINDINGS, &ASSESSMENTS, &SCAN_RUNS];
+fn notification(data: &Value) -> Result<Vec<Val>> {
+    Ok(vec![
+        Val::Text(Some(needed("notification", data, &["event"])?)),
+        Val::Text(Some(needed("notification", data, &["event_key"])?)),
+        Val::Text(Some(needed("notification", data, &["state"])?)),
+        count("notification", data, "attempts")?,
+        Val::Text(Some(needed("notification", data, &["next_attempt_at"])?)),
+    ])
+}
+
+/// The outbox and delivery log: one row per message to one channel (its parent).
+pub(crate) static NOTIFICATIONS: Table = Table {
+    kind: Some("notification"),
+    name: "notifications",
+    owner: "owner_org_id",
+    party: None,
+    engagement: Some("engagement_id"),
+    parent: Some("channel_id"),
+    derived: &["event", "event_key", "state", "attempts", "next_attempt_at"],
+    derive: notification,
+    children: &[],
+};
+
+const TYPED: [&Table; 4] = [&FINDINGS, &ASSESSMENTS, &SCAN_RUNS, &NOTIFICATIONS];
 
 /// The table that keeps records of `kind`.
 pub(crate) fn of(kind: &str) -> &'static Table {
@@ -283,6 +306,8 @@ mod tests {
         assert_eq!(of("finding").name, "findings");
         assert_eq!(of("assessment").name, "assessments");
         assert_eq!(of("scan_run").name, "scan_runs");
+        assert_eq!(of("notification").name, "notifications");
+        assert_eq!(of("notification_channel").name, "records");
         assert_eq!(of("offering").name, "records");
         assert_eq!(of("offering_use.superseded").name, "records");
     }

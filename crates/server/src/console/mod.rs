@@ -7,6 +7,7 @@ mod admin;
 mod charts;
 mod flow;
 mod frameworks;
+mod notifications;
 mod pages;
 mod records;
 mod requirements;
@@ -404,6 +405,7 @@ pub fn back_for(method: &axum::http::Method, path: &str) -> String {
         ("admin", 2) => path.to_owned(),
         ("admin", n) if n >= 3 && s(1) == "orgs" => path.to_owned(),
         ("admin", _) if s(1) == "tokens" => "/admin/tokens".to_owned(),
+        ("admin", _) if s(1) == "notifications" => "/admin/notifications".to_owned(),
         ("frameworks", 1) => "/frameworks".to_owned(),
         ("frameworks", n) if n >= 4 => format!("/frameworks/{}/controls/{}", s(1), s(3)),
         ("frameworks", _) => "/frameworks".to_owned(),
@@ -550,6 +552,15 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             get(admin::tokens).post(admin::create_token),
         )
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route(
+            "/admin/notifications",
+            get(notifications::show).post(notifications::create),
+        )
+        .route("/admin/notifications/{id}/test", post(notifications::test))
+        .route(
+            "/admin/notifications/{id}/delete",
+            post(notifications::remove),
+        )
         .route("/catalog", get(pages::catalog))
         .route(
             "/frameworks",

@@ -133,21 +133,44 @@ pub async fn update(
         None => current.parties.clone(),
     };
     let document = serde_json::to_value(file).map_err(ApiError::internal_from)?;
-    let e = state
-        .store
-        .update_engagement(
-            &p.actor,
-            id,
-            version,
-            EngagementData {
-                name: file.name.clone(),
-                phase,
-                level,
-                document,
-                parties,
-            },
-        )
-        .await?;
+    // Rows of the matrix that changed wait for their parties, who are told in the same
+    // transaction.
+    let mut creates = Vec::new();
+    if let Ok((before, _)) = export_text(&current)
+        && crate::notify::events::matrix_changed(&before, file)
+    {
+        let after = Engagement {
+            parties: parties.clone(),
+            ..current.clone()
+        };
+        let events = crate::notify::events::matrix_rows(
+            &after,
+            &matrix_of(state, &before),
+            &matrix_of(state, file),
+            p.org.as_ref().map(|o| o.id.as_str()),
+            &format!("v{}", version + 1),
+        );
+        creates = crate::notify::outbox_all(state, &events).await?;
+    }
+    let data = EngagementData {
+        name: file.name.clone(),
+        phase,
+        level,
+        document,
+        parties,
+    };
+    let e = if creates.is_empty() {
+        state
+            .store
+            .update_engagement(&p.actor, id, version, data)
+            .await?
+    } else {
+        state
+            .store
+            .update_engagement_with(&p.actor, id, version, data, creates, Vec::new())
+            .await?
+            .0
+    };
     Ok(view(e, true))
 }
 

@@ -284,6 +284,10 @@ pub async fn try_transition(
         json!({ "from": from, "to": to, "at": cloudward_store::now(), "by": p.actor.id }),
     )
     .of_engagement(e.id.clone());
+    // Everyone on the engagement is told, in the same transaction.
+    let event = crate::notify::events::transition(state, &e, from, to);
+    let mut creates = vec![record];
+    creates.extend(crate::notify::outbox(state, &event, false).await?);
     let (updated, _) = state
         .store
         .update_engagement_with(
@@ -291,7 +295,7 @@ pub async fn try_transition(
             &e.id,
             e.version,
             data_of(state, &file, e.parties.clone())?,
-            vec![record],
+            creates,
             Vec::new(),
         )
         .await?;
@@ -604,7 +608,7 @@ pub async fn exit_step(
         Some((r, _)) => r.id.clone(),
         None => cloudward_store::new_id(),
     };
-    let (creates, updates) = match &existing {
+    let (mut creates, updates) = match &existing {
         Some((r, _)) => (Vec::new(), vec![RecordChange::of(r, to_value(&x)?)]),
         None => (
             vec![
@@ -615,6 +619,12 @@ pub async fn exit_step(
             Vec::new(),
         ),
     };
+    // The other side is told of the steps it still owes, in the same transaction.
+    if let Some(event) =
+        crate::notify::events::exit_waiting(state, &e, &x, customer, &cloudward_store::new_id())
+    {
+        creates.extend(crate::notify::outbox(state, &event, false).await?);
+    }
     let (mut file, _) = export_text(&e)?;
     let written = if record_exit_outputs(&mut file, &x, &record_id) {
         state

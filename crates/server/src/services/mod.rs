@@ -11,6 +11,7 @@ pub mod findings;
 pub mod frameworks;
 pub mod lifecycle;
 pub mod notices;
+pub mod notifications;
 pub mod offerings;
 pub mod organisations;
 pub mod oscal;

@@ -80,14 +80,23 @@ pub async fn raise(
         acknowledged_at: None,
         acknowledged_by: None,
     };
+    // The customer is told in the same transaction.
+    let id = cloudward_store::new_id();
+    let event =
+        crate::notify::events::notice(state, &e, &id, data.kind, &data.title, &data.ack_due);
+    let mut creates = vec![
+        NewRecord::new("notice", p.org()?.id.clone(), to_value(&data)?)
+            .with_id(id)
+            .of_engagement(e.id.clone()),
+    ];
+    creates.extend(crate::notify::outbox(state, &event, false).await?);
     let r = state
         .store
-        .create_record(
-            &p.actor,
-            NewRecord::new("notice", p.org()?.id.clone(), to_value(&data)?)
-                .of_engagement(e.id.clone()),
-        )
-        .await?;
+        .apply_records(&p.actor, creates, Vec::new())
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(ApiError::internal)?;
     // In operation, the provider's notices are the change notices and incident reports.
     let output = match data.kind {
         workflow::NoticeKind::Change => "change-notices",

@@ -148,12 +148,14 @@ pub(crate) async fn ingest(
         ));
     }
     let mut creates = Vec::new();
+    let mut new_findings = Vec::new();
     let mut seen = BTreeSet::new();
     for f in &failing {
         if by_key.contains_key(&f.key) || !seen.insert(f.key.clone()) {
             continue;
         }
         opened += 1;
+        new_findings.push((f.rule_id.clone(), f.severity.clone(), f.address.clone()));
         let data = FindingData {
             key: f.key.clone(),
             rule_id: f.rule_id.clone(),
@@ -214,6 +216,15 @@ pub(crate) async fn ingest(
         serde_json::to_value(&run).map_err(|_| ApiError::internal())?,
     )
     .of_engagement(engagement_id.to_owned());
+    // New high and critical findings are told in the same transaction.
+    if let Some(e) = state
+        .store
+        .visible_engagement(engagement_id, owner_org_id)
+        .await?
+        && let Some(event) = crate::notify::events::findings(&e, &run_id_hint, &new_findings)
+    {
+        creates.extend(crate::notify::outbox(state, &event, false).await?);
+    }
     let written = state
         .store
         .record_scan(&p.actor, record, creates, updates)

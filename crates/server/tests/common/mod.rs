@@ -176,6 +176,8 @@ impl TestServer {
             data_dir: dir.path().to_owned(),
             database,
             checkpoint_interval: 10,
+            // Tests deliver notifications themselves (`notify::deliver_due`).
+            notify_interval_seconds: 0,
             ..Config::default()
         };
         tweak(&mut config);

@@ -1,0 +1,227 @@
+//! The console's notification settings (organisation administrators): the channels, a new
+//! one, a test per channel with its outcome, removal, and the delivery log. The same
+//! services as the API; a refused channel is shown again with what was typed (never the
+//! secret) and the reason beside its field.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::pages::{Nav, nav};
+use super::{Echo, Ui, Viewer, check_csrf, is_form_problem, refused, render};
+use crate::AppState;
+use crate::notify::EventKind;
+use crate::services::notifications::{self as service, ChannelInput, ChannelView, DeliveryView};
+
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_notifications.html")]
+pub struct NotificationsPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    channels: Vec<ChannelView>,
+    log: Vec<DeliveryView>,
+    kinds: Vec<&'static str>,
+    events: Vec<&'static str>,
+    langs: Vec<&'static str>,
+    done: Option<String>,
+    problem: Option<String>,
+    echo: Echo,
+}
+
+impl NotificationsPage {
+    /// The event is checked in the form (all of them on a fresh form).
+    fn event_checked(&self, event: &str) -> bool {
+        if self.echo.is("channel", "") {
+            self.echo.value("events").split(',').any(|e| e == event)
+        } else {
+            true
+        }
+    }
+}
+
+async fn page(state: &AppState, v: &Viewer, done: Option<String>, echo: Echo) -> Response {
+    let loaded = async {
+        let channels = service::channels(state, &v.p).await?;
+        let log = service::deliveries(state, &v.p, Some(50)).await?;
+        Ok::<_, crate::error::ApiError>((channels, log))
+    };
+    match loaded.await {
+        Ok((channels, log)) => {
+            let problem = match echo.error("") {
+                Some(m) => Some(m.to_owned()),
+                None if !echo.errors.is_empty() => Some(v.ui.t("ui.form_not_taken")),
+                None => None,
+            };
+            render(&NotificationsPage {
+                nav: Some(nav(v, "admin", "/admin/notifications")),
+                ui: v.ui.clone(),
+                channels,
+                log,
+                kinds: crate::notify::ChannelKind::ALL.map(|k| k.id()).to_vec(),
+                events: EventKind::ALL.map(EventKind::id).to_vec(),
+                langs: crate::notify::MessageLang::ALL.map(|l| l.id()).to_vec(),
+                done,
+                problem,
+                echo,
+            })
+        }
+        Err(e) => refused(v, &e),
+    }
+}
+
+pub async fn show(State(state): State<AppState>, v: Viewer, Query(d): Query<Done>) -> Response {
+    page(&state, &v, d.done, Echo::default()).await
+}
+
+/// The new-channel form: one checkbox per event (`event_<id>`).
+#[derive(Debug, Deserialize)]
+pub struct ChannelForm {
+    csrf_token: Option<String>,
+    name: String,
+    kind: String,
+    #[serde(default)]
+    recipients: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    enabled: Option<String>,
+    event_notice: Option<String>,
+    event_finding: Option<String>,
+    event_assessment_expiry: Option<String>,
+    event_matrix_row: Option<String>,
+    event_exit_step: Option<String>,
+    event_transition: Option<String>,
+}
+
+impl ChannelForm {
+    fn events(&self) -> Vec<String> {
+        [
+            ("notice", &self.event_notice),
+            ("finding", &self.event_finding),
+            ("assessment_expiry", &self.event_assessment_expiry),
+            ("matrix_row", &self.event_matrix_row),
+            ("exit_step", &self.event_exit_step),
+            ("transition", &self.event_transition),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| k.to_owned())
+        .collect()
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(f): Form<ChannelForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let events = f.events();
+    let input = ChannelInput {
+        name: f.name.clone(),
+        kind: f.kind.clone(),
+        recipients: f.recipients.lines().map(str::to_owned).collect(),
+        url: Some(f.url.clone()).filter(|u| !u.trim().is_empty()),
+        secret: Some(f.secret.clone()).filter(|s| !s.is_empty()),
+        events: events.clone(),
+        lang: Some(f.lang.clone()),
+        enabled: f.enabled.is_some(),
+        version: None,
+    };
+    match service::create_channel(&state, &v.p, input).await {
+        Ok(_) => Redirect::to(&format!(
+            "/admin/notifications?done={}",
+            super::urlencode(&v.ui.t("ui.saved"))
+        ))
+        .into_response(),
+        // The secret is not given back: it is typed again.
+        Err(e) if is_form_problem(&e) => {
+            let events = events.join(",");
+            let enabled = if f.enabled.is_some() { "on" } else { "" };
+            let echo = Echo::from_error(
+                &v,
+                "channel",
+                &[
+                    ("name", &f.name),
+                    ("kind", &f.kind),
+                    ("recipients", &f.recipients),
+                    ("url", &f.url),
+                    ("lang", &f.lang),
+                    ("enabled", enabled),
+                    ("events", &events),
+                ],
+                &e,
+            );
+            let mut res = page(&state, &v, None, echo).await;
+            if res.status().is_success() {
+                *res.status_mut() = e.status;
+            }
+            res
+        }
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    csrf_token: Option<String>,
+}
+
+pub async fn test(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    match service::test_channel(&state, &v.p, &id).await {
+        Ok(d) => {
+            let done = if d.state == "delivered" {
+                v.ui.t1("ui.notify_test_delivered", "channel", &d.channel_name)
+            } else {
+                v.ui.targs(
+                    "ui.notify_test_failed",
+                    &[
+                        ("channel", d.channel_name.clone()),
+                        ("error", d.last_error.clone().unwrap_or_default()),
+                    ],
+                )
+            };
+            page(&state, &v, Some(done), Echo::default()).await
+        }
+        Err(e) => refused(&v, &e),
+    }
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    match service::delete_channel(&state, &v.p, &id).await {
+        Ok(()) => Redirect::to(&format!(
+            "/admin/notifications?done={}",
+            super::urlencode(&v.ui.t("ui.notify_removed"))
+        ))
+        .into_response(),
+        Err(e) => refused(&v, &e),
+    }
+}

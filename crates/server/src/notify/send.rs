@@ -1,0 +1,188 @@
+//! Sending one message: by SMTP (lettre; STARTTLS through rustls unless the server is set to
+//! send in the clear) or by HTTP POST (reqwest over rustls). Every error is returned cleaned
+//! of the channel's URL and secret and of the SMTP password.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use cloudward_store::Record;
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use super::formats::{self, Message};
+use super::{ChannelData, ChannelKind, redact};
+use crate::{AppState, SmtpTls};
+
+type HttpClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<axum::body::Bytes>,
+>;
+
+/// One HTTP client for every webhook: HTTPS through rustls (the ring provider, the
+/// platform's certificate store) or plain HTTP; redirects are not followed (a robot URL that
+/// redirects is misconfigured, and a redirect could carry the signed body elsewhere).
+fn client() -> Result<&'static HttpClient, String> {
+    static CLIENT: OnceLock<Result<HttpClient, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_provider_and_platform_verifier(Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .map_err(|e| format!("TLS does not start: {e}"))?
+                .https_or_http()
+                .enable_http1()
+                .build();
+            Ok(
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build(https),
+            )
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Sends `m` to channel `c` (record `r`) at `now`.
+pub(super) async fn send(
+    state: &AppState,
+    r: &Record,
+    c: &ChannelData,
+    m: &Message,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    let keyring = state.keyring()?;
+    let open = |sealed: &Option<String>| -> Result<Option<String>, String> {
+        sealed
+            .as_deref()
+            .map(|s| keyring.open(&r.owner_org_id, s))
+            .transpose()
+    };
+    let url = open(&c.url_sealed)?;
+    let secret = open(&c.secret_sealed)?;
+    let mut secrets: Vec<&str> = Vec::new();
+    secrets.extend(url.as_deref());
+    secrets.extend(secret.as_deref());
+    if let Some(p) = &state.config.smtp_password {
+        secrets.push(p.expose());
+    }
+    let result = match c.kind {
+        ChannelKind::Email => mail(state, c, m).await,
+        kind => match &url {
+            Some(url) => post(kind, url, secret.as_deref(), c, m, now).await,
+            None => Err("the channel has no URL".to_owned()),
+        },
+    };
+    result.map_err(|e| redact(&e, &secrets))
+}
+
+async fn post(
+    kind: ChannelKind,
+    url: &str,
+    secret: Option<&str>,
+    c: &ChannelData,
+    m: &Message,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use http_body_util::BodyExt as _;
+    let req = formats::webhook(kind, url, secret, m, c.lang, now.timestamp_millis());
+    let mut b = axum::http::Request::post(&req.url)
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .header(
+            axum::http::header::USER_AGENT,
+            concat!("cloudward/", env!("CARGO_PKG_VERSION")),
+        );
+    for (name, value) in &req.headers {
+        b = b.header(*name, value);
+    }
+    let request = b
+        .body(http_body_util::Full::new(axum::body::Bytes::from(req.body)))
+        .map_err(|_| "the URL is not one".to_owned())?;
+    // Errors name the kind of failure, never the URL: it carries the robots' tokens (and
+    // `redact` cleans what is left).
+    let res = tokio::time::timeout(Duration::from_secs(15), client()?.request(request))
+        .await
+        .map_err(|_| "the receiver did not answer within 15 s".to_owned())?
+        .map_err(|e| {
+            use std::error::Error as _;
+            let cause = e.source().map(|s| s.to_string()).unwrap_or_default();
+            format!(
+                "cannot reach the receiver ({})",
+                if cause.is_empty() {
+                    e.to_string()
+                } else {
+                    cause
+                }
+            )
+        })?;
+    let status = res.status();
+    let body = tokio::time::timeout(Duration::from_secs(15), res.into_body().collect())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    if !status.is_success() {
+        return Err(format!("the receiver answered HTTP {}", status.as_u16()));
+    }
+    match formats::robot_refusal(kind, &String::from_utf8_lossy(&body)) {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
+    }
+}
+
+async fn mail(state: &AppState, c: &ChannelData, m: &Message) -> Result<(), String> {
+    let cfg = &state.config;
+    let Some(host) = cfg.smtp_host.as_deref().filter(|h| !h.is_empty()) else {
+        return Err("the server has no SMTP server configured (--smtp-host)".to_owned());
+    };
+    let Some(from) = cfg.smtp_from.as_deref() else {
+        return Err("the server has no sender address configured (--smtp-from)".to_owned());
+    };
+    let from: Mailbox = from
+        .parse()
+        .map_err(|e| format!("the sender address is not one: {e}"))?;
+    let mut builder = lettre::Message::builder()
+        .from(from)
+        .subject(formats::subject(m, c.lang))
+        .header(ContentType::TEXT_PLAIN);
+    if c.recipients.is_empty() {
+        return Err("the channel has no recipients".to_owned());
+    }
+    for to in &c.recipients {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| format!("{to} is not a mail address: {e}"))?;
+        builder = builder.to(to);
+    }
+    let email = builder
+        .body(formats::plain_text(m, c.lang))
+        .map_err(|e| format!("the message does not build: {e}"))?;
+    let transport = match cfg.smtp_tls {
+        SmtpTls::Starttls => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                .map_err(|e| format!("STARTTLS to {host}: {e}"))?
+        }
+        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+    };
+    let mut transport = transport
+        .port(cfg.smtp_port)
+        .timeout(Some(Duration::from_secs(30)));
+    if let Some(user) = &cfg.smtp_username {
+        let password = cfg
+            .smtp_password
+            .as_ref()
+            .map(|p| p.expose().to_owned())
+            .unwrap_or_default();
+        transport = transport.credentials(Credentials::new(user.clone(), password));
+    }
+    transport
+        .build()
+        .send(email)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("SMTP {host}:{}: {e}", cfg.smtp_port))
+}
