@@ -504,13 +504,27 @@ fn risk_register_rules() {
             .iter()
             .any(|w| w.code == "risk-untreated-high" && w.ids == ["R1"])
     );
+    // In selection an unassessed risk stops the move to operation; later it is a warning.
+    assert_eq!(file.phase, Phase::Selection);
     assert_eq!(
-        r.warnings
+        r.blockers
             .iter()
             .filter(|w| w.code == "risk-not-assessed")
             .count(),
         6,
         "R2…R7 seeded"
+    );
+    let mut later = file.clone();
+    later.phase = Phase::Operation;
+    later.risks = serde_saphyr::from_str("- { id: R1, likelihood: 4, impact: 4 }\n").unwrap();
+    let r2 = run(&later, &text);
+    assert!(!r2.blockers.iter().any(|w| w.code == "risk-not-assessed"));
+    assert_eq!(
+        r2.warnings
+            .iter()
+            .filter(|w| w.code == "risk-not-assessed")
+            .count(),
+        6
     );
     let r =
         risks_yaml("- { id: R1, likelihood: 4, impact: 4, treatment: { controls: [AC-01] } }\n");

@@ -1223,8 +1223,14 @@ fn risk_register(
             (None, None) => None,
         };
         let Some(entry) = entry else {
+            // Operation starts from an assessed register: before it, a gate.
+            let severity = if file.phase == Phase::Selection {
+                Severity::Blocker
+            } else {
+                Severity::Warning
+            };
             f.push(
-                Finding::new("risk-not-assessed", Severity::Warning)
+                Finding::new("risk-not-assessed", severity)
                     .ids([id.clone()])
                     .arg("id", &id),
             );
@@ -1364,6 +1370,11 @@ fn lifecycle(file: &EngagementFile, content: &Content, f: &mut Findings) -> Life
         status.outputs_missing.push(o.id.clone());
         if let Some((_, code)) = EXIT_GATE.iter().find(|(id, _)| *id == o.id) {
             f.push(Finding::new(code, Severity::Blocker).ids([o.id.clone()]));
+            continue;
+        }
+        // The matrix is an output once every party has confirmed its rows.
+        if o.id == "responsibility-matrix" && file.phase == Phase::Selection {
+            f.push(Finding::new("matrix-unconfirmed", Severity::Blocker).ids([o.id.clone()]));
             continue;
         }
         match file.phase {

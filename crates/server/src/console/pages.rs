@@ -731,9 +731,10 @@ fn next_page(code: &str) -> Option<(&'static str, &'static str)> {
         | "continuity-rto-gap"
         | "portability-plan-missing"
         | "data-location-unanswered" => ("requirements", "ui.do.requirements"),
-        "responsibility-uncovered" | "responsibility-ambiguous" | "ssp-unnamed" => {
-            ("responsibility", "ui.do.responsibility")
-        }
+        "responsibility-uncovered"
+        | "responsibility-ambiguous"
+        | "ssp-unnamed"
+        | "matrix-unconfirmed" => ("responsibility", "ui.do.responsibility"),
         "clause-missing"
         | "clause-recommended"
         | "supervision-clauses"
