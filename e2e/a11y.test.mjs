@@ -235,11 +235,18 @@ test("axe: the customer's pages, the wizard, the exit checklist and a refusal", 
     ["/responsibility", "responsibility matrix"],
     ["/supervision", "supervision"],
     ["/requirements", "requirement analysis"],
+    ["/records", "lifecycle records"],
   ]) {
     await member.page.goto(`${server.base}/engagements/${health}${path}`);
     await audit.check(member.page, `${label} (customer-member)`);
   }
   // What the disclosures fold away: a risk's treatment, a matrix row's share form.
+  // A records form refused: the values kept, why beside the field.
+  await member.page.goto(`${server.base}/engagements/${health}/records`);
+  await member.page.fill("[id='sla.availability_percent']", "ninety-nine");
+  await Promise.all([member.page.waitForNavigation(), member.page.click("#save-records")]);
+  await member.page.waitForSelector("[id='sla.availability_percent-error']");
+  await audit.check(member.page, "lifecycle records refused (customer-member)");
   await member.page.goto(`${server.base}/engagements/${health}/risks`);
   await member.page.click("details.treatment summary >> nth=0");
   await audit.check(member.page, "risk register, a treatment open (customer-member)");
@@ -362,6 +369,8 @@ test("axe: the audit viewer and the administration pages", async (t) => {
   await Promise.all([admin.page.waitForNavigation(), admin.page.click("#create-token")]);
   await admin.page.waitForSelector("#new-token");
   await audit.check(admin.page, "API token shown once (customer-admin)");
+  await admin.page.goto(`${server.base}/admin/notifications`);
+  await audit.check(admin.page, "notification settings (customer-admin)");
   await admin.context.close();
   audit.finish(t);
 });

@@ -78,7 +78,7 @@ test("the customer walks its engagement to exit; closing is refused with the blo
   const page = await context.newPage();
   page.on("dialog", (d) => d.accept());
   await login(page, server.base, "customer-member", server.passwords["customer-member"]);
-  await page.click("text=市医疗保障结算系统");
+  await page.click("#engagements >> text=市医疗保障结算系统");
   assert.equal(await page.textContent("#phase"), "运行监管");
   await page.screenshot({ path: join(shots, "engagement.png"), fullPage: true });
   // Interchange: the plan and the latest scan as OSCAL, from links on the page.
@@ -149,7 +149,7 @@ test("a form with a forged CSRF token is refused", async () => {
   const page = await context.newPage();
   page.on("dialog", (d) => d.accept());
   await login(page, server.base, "customer-admin", server.passwords["customer-admin"]);
-  await page.click("text=区政府门户在线留言系统");
+  await page.click("#engagements >> text=区政府门户在线留言系统");
   await page.$eval("form[action$='/transition'] input[name=csrf_token]", (e) => (e.value = "forged"));
   const [response] = await Promise.all([page.waitForNavigation(), page.click("#advance")]);
   assert.equal(response.status(), 403);
@@ -161,7 +161,7 @@ test("the provider confirms its rows of the responsibility matrix", async () => 
   const context = await browser.newContext({ locale: "zh-CN" });
   const page = await context.newPage();
   await login(page, server.base, "provider-admin", server.passwords["provider-admin"]);
-  await page.click("text=区政府门户在线留言系统");
+  await page.click("#engagements >> text=区政府门户在线留言系统");
   await page.click("a[href$='/responsibility']");
   const before = await page.$$("form[action$='/confirm']");
   assert.ok(before.length > 0, "the provider has rows to confirm");
