@@ -334,6 +334,20 @@ pub async fn confirm(
     ))
 }
 
+/// Confirm every row of the matrix the caller's party takes part in and has not confirmed
+/// as it reads now; the rows confirmed.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/responsibility/confirm-all", tag = "engagements",
+    responses((status = 200, body = Vec<crate::services::lifecycle::ConfirmationView>)))]
+pub async fn confirm_all(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<crate::services::lifecycle::ConfirmationView>>> {
+    Ok(Json(
+        crate::services::lifecycle::confirm_all(&state, &p, &id).await?,
+    ))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/engagements", get(list).post(create))
@@ -355,5 +369,9 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/engagements/{id}/responsibility/confirm",
             post(confirm),
+        )
+        .route(
+            "/api/v1/engagements/{id}/responsibility/confirm-all",
+            post(confirm_all),
         )
 }

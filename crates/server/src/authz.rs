@@ -256,6 +256,12 @@ actions! {
     EngagementResponsibility = "GET /api/v1/engagements/{id}/responsibility", ENGAGEMENT_READ;
     /// The customer and the parties with rows in the matrix; which rows are whose is the
     /// domain's rule (`not_your_row`).
+    /// Every row of the caller's party at once.
+    EngagementConfirmAll = "POST /api/v1/engagements/{id}/responsibility/confirm-all", &[
+        member(Rel::Customer, M),
+        member(Rel::Provider, M),
+        member(Rel::SecurityServiceProvider, M),
+    ];
     EngagementConfirm = "POST /api/v1/engagements/{id}/responsibility/confirm", &[
         member(Rel::Customer, M),
         member(Rel::Provider, M),

@@ -296,7 +296,7 @@ impl AppState {
         auth::login, auth::logout, auth::me, auth::change_password,
         api::list, api::create, api::get_one, api::update, api::delete,
         api::import, api::export, api::check, api::classification,
-        api::responsibility, api::confirm,
+        api::responsibility, api::confirm, api::confirm_all,
         admin::list_orgs, admin::create_org, admin::directory, admin::list_users, admin::create_user,
         admin::list_tokens, admin::create_token, admin::revoke_token,
         admin::audit_list, admin::audit_verify,

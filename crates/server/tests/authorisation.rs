@@ -328,6 +328,9 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         "GET /api/v1/engagements/{id}/check" => engagements("/check?date=2026-11-28", &none),
         "GET /api/v1/engagements/{id}/classification" => engagements("/classification", &none),
         "GET /api/v1/engagements/{id}/responsibility" => engagements("/responsibility", &none),
+        "POST /api/v1/engagements/{id}/responsibility/confirm-all" => {
+            engagements("/responsibility/confirm-all", &none)
+        }
         "POST /api/v1/engagements/{id}/responsibility/confirm" => engagements(
             "/responsibility/confirm",
             &json_body(json!({ "element": "nowhere/XX" })),

@@ -1059,3 +1059,72 @@ fn the_dashboard_lists_what_each_party_has_to_do_next() {
         my_tasks(&db);
     }
 }
+
+/// The matrix as a matrix: a grid of layers by party and each party's progress; "confirm
+/// all my rows" confirms the caller's side at once; once every side has, the matrix is a
+/// lifecycle output the server holds.
+fn matrix_grid(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let path = format!("/engagements/{ea}/responsibility");
+    let provider = s.login("pa-admin");
+    let html = provider.get(&format!("{path}?lang=zh")).text().unwrap();
+    assert!(html.contains("id=\"matrix-grid\"") && html.contains("id=\"party-summary\""));
+    assert!(
+        html.contains("独立承担") && html.contains("<progress"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"confirm-all\""));
+    let ids = ids_in(&visible_text(&html));
+    assert!(ids.is_empty(), "ids shown as they are: {ids:?}");
+    let r = provider.post_form(&format!("{path}/confirm-all?lang=en"), &[]);
+    assert_eq!(r.status(), 200);
+    let html = r.text().unwrap();
+    assert!(html.contains("rows confirmed."), "{html}");
+    assert!(
+        !html.contains("id=\"confirm-all\""),
+        "nothing left for the provider"
+    );
+    // Again: nothing to do.
+    let again = provider
+        .post(
+            &format!("/api/v1/engagements/{ea}/responsibility/confirm-all"),
+            &json!(null),
+        )
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(again, json!([]));
+    let doc = |u: &crate::common::User| {
+        u.get(&format!("/api/v1/engagements/{ea}"))
+            .json::<Value>()
+            .unwrap()["document"]["lifecycle"]["outputs"]["responsibility-matrix"]
+            .clone()
+    };
+    let customer = s.login("a-member");
+    let before = doc(&customer);
+    for who in ["a-member", "ss-admin"] {
+        let u = s.login(who);
+        let r = u.post(
+            &format!("/api/v1/engagements/{ea}/responsibility/confirm-all"),
+            &json!(null),
+        );
+        assert_eq!(r.status(), 200, "{who}");
+    }
+    let after = doc(&customer);
+    assert_ne!(before, after);
+    assert_eq!(after["reference"], format!("cloudward:matrix/{ea}"));
+    // A party with no seat on the engagement cannot.
+    let other = s.login("pb-admin");
+    let r = other.post(
+        &format!("/api/v1/engagements/{ea}/responsibility/confirm-all"),
+        &json!(null),
+    );
+    assert_eq!(r.status(), 404);
+}
+
+#[test]
+fn the_matrix_is_a_grid_and_each_side_confirms_its_rows_at_once() {
+    for db in databases() {
+        matrix_grid(&db);
+    }
+}

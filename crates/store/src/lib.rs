@@ -602,6 +602,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Engagement>;
     async fn delete_engagement(&self, by: &Actor, id: &str, version: Option<i64>) -> Result<()>;
     async fn confirm(&self, by: &Actor, c: Confirmation) -> Result<Confirmation>;
+    /// Several confirmations in one transaction, each with its audit entry.
+    async fn confirm_all(&self, by: &Actor, list: Vec<Confirmation>) -> Result<Vec<Confirmation>>;
     async fn confirmations(&self, engagement_id: &str) -> Result<Vec<Confirmation>>;
     /// The confirmations of several engagements, in one query.
     async fn confirmations_of(&self, engagement_ids: &[String]) -> Result<Vec<Confirmation>>;

@@ -1163,37 +1163,52 @@ macro_rules! sql_store {
             }
 
             async fn confirm(&self, by: &Actor, c: Confirmation) -> Result<Confirmation> {
+                self.confirm_all(by, vec![c])
+                    .await?
+                    .pop()
+                    .ok_or_else(|| StoreError::Other("a confirmation went missing".into()))
+            }
+
+            async fn confirm_all(
+                &self,
+                by: &Actor,
+                list: Vec<Confirmation>,
+            ) -> Result<Vec<Confirmation>> {
                 let (_g, mut tx) = self.begin().await?;
-                sqlx::query("DELETE FROM matrix_confirmations WHERE engagement_id = $1 AND element = $2 AND party = $3")
-                    .bind(&c.engagement_id)
-                    .bind(&c.element)
-                    .bind(c.party.id())
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO matrix_confirmations (engagement_id, element, party, org_id, user_id, confirmed_at, terms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(&c.engagement_id)
-                    .bind(&c.element)
-                    .bind(c.party.id())
-                    .bind(&c.org_id)
-                    .bind(&c.user_id)
-                    .bind(stamp(c.confirmed_at))
-                    .bind(&c.terms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(unique("the confirmation"))?;
-                let object = format!("{}/{}", c.element, c.party.id());
-                let cp = self
-                    .append(&mut tx, by, Event {
-                        action: "responsibility.confirm",
-                        object_type: "responsibility_row",
-                        object_id: &object,
-                        engagement_id: Some(&c.engagement_id),
-                        before: None,
-                        after: serde_json::to_value(&c).ok(),
-                    })
-                    .await?;
+                let mut cp = None;
+                for c in &list {
+                    sqlx::query("DELETE FROM matrix_confirmations WHERE engagement_id = $1 AND element = $2 AND party = $3")
+                        .bind(&c.engagement_id)
+                        .bind(&c.element)
+                        .bind(c.party.id())
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("INSERT INTO matrix_confirmations (engagement_id, element, party, org_id, user_id, confirmed_at, terms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(&c.engagement_id)
+                        .bind(&c.element)
+                        .bind(c.party.id())
+                        .bind(&c.org_id)
+                        .bind(&c.user_id)
+                        .bind(stamp(c.confirmed_at))
+                        .bind(&c.terms)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(unique("the confirmation"))?;
+                    let object = format!("{}/{}", c.element, c.party.id());
+                    let next = self
+                        .append(&mut tx, by, Event {
+                            action: "responsibility.confirm",
+                            object_type: "responsibility_row",
+                            object_id: &object,
+                            engagement_id: Some(&c.engagement_id),
+                            before: None,
+                            after: serde_json::to_value(c).ok(),
+                        })
+                        .await?;
+                    cp = next.or(cp);
+                }
                 self.commit(tx, cp).await?;
-                Ok(c)
+                Ok(list)
             }
 
             async fn confirmations(&self, engagement_id: &str) -> Result<Vec<Confirmation>> {

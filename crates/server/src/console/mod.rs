@@ -528,6 +528,10 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             "/engagements/{id}/responsibility/confirm",
             post(pages::confirm),
         )
+        .route(
+            "/engagements/{id}/responsibility/confirm-all",
+            post(pages::confirm_all),
+        )
         .route("/engagements/{id}/supervision", get(supervise::page))
         .route("/engagements/{id}/findings/{finding}", post(supervise::act))
         .route("/engagements/{id}/notices", post(supervise::notify))

@@ -1072,6 +1072,13 @@ pub struct ResponsibilityPage {
     message: Option<String>,
     can_edit: bool,
     csrf: String,
+    /// Per party: (name, rows it holds alone, rows it shares, rows confirmed, rows it has).
+    parties: Vec<(String, usize, usize, usize, usize)>,
+    /// Layers × parties: per layer, per party (customer, provider, security service
+    /// provider) how many rows it holds alone and shares.
+    grid: Vec<(String, Vec<(usize, usize)>)>,
+    /// Rows the caller's party still has to confirm (the "confirm all" button).
+    mine_waiting: usize,
 }
 
 /// A share of a matrix row that was not taken: the row, the parties ticked and their parts
@@ -1121,6 +1128,52 @@ pub(super) async fn responsibility_page(
     let may_confirm =
         v.p.can(crate::authz::Action::EngagementConfirm, v.p.rel_to(&e));
     let (mut confirmed, mut to_confirm) = (0, 0);
+    // The matrix at a glance: per party and per layer, who holds and who shares.
+    let actors = cloudward_domain::responsibility::Actor::ALL;
+    let mut parties: Vec<(String, usize, usize, usize, usize)> = actors
+        .iter()
+        .map(|a| (ui.t(&format!("ui.actor.{}", a.id())), 0, 0, 0, 0))
+        .collect();
+    let mut grid: Vec<(String, Vec<(usize, usize)>)> = Vec::new();
+    for el in &matrix.elements {
+        let layer = state
+            .content
+            .matrix
+            .layer(&el.layer)
+            .map(|l| ui.text(&l.name))
+            .unwrap_or_else(|| el.layer.clone());
+        if grid.last().is_none_or(|(l, _)| *l != layer) {
+            grid.push((layer, vec![(0, 0); actors.len()]));
+        }
+        let (current, _) = crate::services::engagements::row_confirmations(&confirmations, el);
+        let alone = el.assignment.parties.len() == 1;
+        for (i, a) in actors.iter().enumerate() {
+            if !el.assignment.parties.contains(a) {
+                continue;
+            }
+            if let Some((_, cells)) = grid.last_mut()
+                && let Some(cell) = cells.get_mut(i)
+            {
+                if alone {
+                    cell.0 += 1;
+                } else {
+                    cell.1 += 1;
+                }
+            }
+            if let Some(p) = parties.get_mut(i) {
+                if alone {
+                    p.1 += 1;
+                } else {
+                    p.2 += 1;
+                }
+                p.4 += 1;
+                if current.iter().any(|c| c.party == *a) {
+                    p.3 += 1;
+                }
+            }
+        }
+    }
+    parties.retain(|p| p.4 > 0);
     let rows = matrix
         .elements
         .iter()
@@ -1216,8 +1269,12 @@ pub(super) async fn responsibility_page(
                 share_problem: sent.map(|x| x.problem.clone()),
             }
         })
-        .collect();
+        .collect::<Vec<MatrixRow>>();
+    let mine_waiting = rows.iter().filter(|r: &&MatrixRow| r.can_confirm).count();
     let page = ResponsibilityPage {
+        parties,
+        grid,
+        mine_waiting,
         nav: Some(nav(
             v,
             "dashboard",
@@ -1252,6 +1309,26 @@ pub struct ConfirmForm {
     element: String,
 }
 
+/// Every row of the caller's party at once.
+pub async fn confirm_all(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    match crate::services::lifecycle::confirm_all(&state, &v.p, &id).await {
+        Ok(done) => {
+            let msg =
+                v.ui.t1("ui.confirmed_rows", "count", &done.len().to_string());
+            responsibility_page(&state, &v, &id, Some(msg), None).await
+        }
+        Err(e) => super::refused(&v, &e),
+    }
+}
+
 pub async fn confirm(
     State(state): State<AppState>,
     v: Viewer,
@@ -1263,7 +1340,26 @@ pub async fn confirm(
     }
     match crate::services::lifecycle::confirm(&state, &v.p, &id, &f.element).await {
         Ok(_) => {
-            let msg = v.ui.t1("ui.confirmed_row", "element", &f.element);
+            // The row by name: its layer and its family.
+            let label = match f.element.split_once('/') {
+                Some((layer, family)) => format!(
+                    "{} · {}",
+                    state
+                        .content
+                        .matrix
+                        .layer(layer)
+                        .map(|l| v.ui.text(&l.name))
+                        .unwrap_or_else(|| layer.to_owned()),
+                    state
+                        .content
+                        .catalog
+                        .family(family)
+                        .map(|x| v.ui.text(&x.name))
+                        .unwrap_or_else(|| family.to_owned()),
+                ),
+                None => f.element.clone(),
+            };
+            let msg = v.ui.t1("ui.confirmed_row", "element", &label);
             responsibility_page(&state, &v, &id, Some(msg), None).await
         }
         Err(e) => super::refused(&v, &e),

@@ -481,6 +481,64 @@ pub async fn confirm(
     Ok(c.into())
 }
 
+/// Confirms every row of the matrix the caller's party takes part in and has not confirmed
+/// as it reads now, in one transaction; the rows confirmed (none: an empty list).
+pub async fn confirm_all(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<Vec<ConfirmationView>> {
+    let (e, rel) =
+        crate::services::engagements::engagement_for(state, p, id, Action::EngagementConfirmAll)
+            .await?;
+    let org = p.org()?;
+    let actor = match rel {
+        Rel::Customer => MatrixActor::Customer,
+        Rel::Provider => MatrixActor::Provider,
+        Rel::SecurityServiceProvider => MatrixActor::SecurityServiceProvider,
+        _ => return Err(ApiError::forbidden()),
+    };
+    let (file, _) = export_text(&e)?;
+    let matrix = matrix_of(state, &file);
+    let done = state.store.confirmations(&e.id).await?;
+    let now = cloudward_store::now();
+    let todo: Vec<Confirmation> = matrix
+        .elements
+        .iter()
+        .filter(|el| el.assignment.parties.contains(&actor))
+        .filter(|el| {
+            let (current, _) = crate::services::engagements::row_confirmations(&done, el);
+            !current.iter().any(|c| c.party == actor)
+        })
+        .map(|el| Confirmation {
+            engagement_id: e.id.clone(),
+            element: el.id.clone(),
+            party: actor,
+            org_id: org.id.clone(),
+            user_id: p.actor.id.clone(),
+            confirmed_at: now,
+            terms: Some(el.assignment.terms()),
+        })
+        .collect();
+    if todo.is_empty() {
+        return Ok(Vec::new());
+    }
+    let written = state.store.confirm_all(&p.actor, todo).await?;
+    let all = state.store.confirmations(&e.id).await?;
+    if crate::services::records::matrix_confirmed(state, &file, &all) {
+        crate::services::records::record_held(
+            state,
+            p,
+            &e.id,
+            None,
+            "responsibility-matrix",
+            format!("cloudward:matrix/{}", e.id),
+        )
+        .await?;
+    }
+    Ok(written.into_iter().map(Into::into).collect())
+}
+
 // ---------------------------------------------------------------- exit
 
 /// The exit checklist: what each side recorded, how the manifests compare, and what still
