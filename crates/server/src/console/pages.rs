@@ -715,7 +715,9 @@ fn next_step(code: &str, ids: &[String]) -> Option<(String, &'static str)> {
         "no-reference" if first.starts_with("BR") => {
             return Some(record("#basic-requirements".into()));
         }
-        "continuity-sla-unknown" => return Some(record("#provider".into())),
+        "continuity-sla-unknown" | "data-location-cloud-missing" => {
+            return Some(record("#provider".into()));
+        }
         _ => next_page(code)?,
     };
     Some((path.to_owned(), key))
@@ -877,6 +879,46 @@ fn count_families(
     }
 }
 
+/// Who still has to confirm rows of the matrix, in words: "the provider 12 rows, the
+/// security service provider 1 row wait for confirmation".
+async fn matrix_waiting(
+    state: &AppState,
+    ui: &Ui,
+    e: &cloudward_store::Engagement,
+    file: &cloudward_domain::engagement::EngagementFile,
+) -> Option<String> {
+    let done = state.store.confirmations(&e.id).await.ok()?;
+    let matrix = crate::services::engagements::matrix_of(state, file);
+    let mut parts = Vec::new();
+    for a in cloudward_domain::responsibility::Actor::ALL {
+        let n = matrix
+            .elements
+            .iter()
+            .filter(|el| el.assignment.parties.contains(&a))
+            .filter(|el| {
+                let (current, _) = crate::services::engagements::row_confirmations(&done, el);
+                !current.iter().any(|c| c.party == a)
+            })
+            .count();
+        if n > 0 {
+            parts.push(ui.targs(
+                "ui.matrix_waiting_party",
+                &[
+                    ("party", ui.t(&format!("ui.actor.{}", a.id()))),
+                    ("count", n.to_string()),
+                ],
+            ));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        let sep = match ui.lang {
+            cloudward_domain::Lang::Zh => "、",
+            cloudward_domain::Lang::En => ", ",
+        };
+        ui.t1("ui.matrix_waiting", "parties", &parts.join(sep))
+    })
+}
+
 fn items(ui: &Ui, state: &AppState, engagement: &str, list: &[Finding]) -> Vec<Item> {
     list.iter()
         .map(|f| {
@@ -924,6 +966,25 @@ async fn engagement_page(
     let flow = super::flow::flow_view(state, v, &e).await;
     let seat = crate::services::support::seat(&v.p, &e);
     let can_transition = v.p.can(crate::authz::Action::Transition, v.p.rel_to(&e));
+    let mut blockers = report
+        .as_ref()
+        .map(|r| items(&ui, state, id, &r.blockers))
+        .unwrap_or_default();
+    let mut refusal = refusal;
+    // An unconfirmed matrix says who still has to confirm, and how many rows.
+    let unconfirmed = |list: &[Item]| list.iter().any(|i| i.code == "matrix-unconfirmed");
+    if unconfirmed(&blockers) || refusal.as_ref().is_some_and(|(_, l)| unconfirmed(l)) {
+        let words = matrix_waiting(state, &ui, &e, &file).await;
+        for item in blockers
+            .iter_mut()
+            .chain(refusal.iter_mut().flat_map(|(_, l)| l.iter_mut()))
+            .filter(|i| i.code == "matrix-unconfirmed")
+        {
+            if let Some(w) = &words {
+                item.message = format!("{} {w}", item.message);
+            }
+        }
+    }
     let page = EngagementPage {
         nav: Some(nav(v, "dashboard", &format!("/engagements/{id}"))),
         id: e.id.clone(),
@@ -942,10 +1003,7 @@ async fn engagement_page(
         category: ui.t(&format!("category.{}", file.service_category.id())),
         model: ui.t(&format!("deployment.{}", file.deployment_model.id())),
         parties,
-        blockers: report
-            .as_ref()
-            .map(|r| items(&ui, state, id, &r.blockers))
-            .unwrap_or_default(),
+        blockers,
         warnings: report
             .as_ref()
             .map(|r| items(&ui, state, id, &r.warnings))

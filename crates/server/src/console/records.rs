@@ -76,6 +76,9 @@ pub struct RecordsPage {
     sla: Vec<(String, String, String)>,
     ssp_name: String,
     ssp_scope: String,
+    /// Security service provider organisations (id, name), and the one in the seat.
+    ssp_orgs: Vec<(String, String)>,
+    ssp_org: String,
     /// Field → why it was not taken.
     errors: BTreeMap<String, String>,
     /// A refusal about no one field.
@@ -145,6 +148,7 @@ fn phases_reached(phase: Phase) -> usize {
 
 #[allow(clippy::too_many_arguments)]
 fn page(
+    ssp_orgs: Vec<(String, String)>,
     state: &AppState,
     v: &Viewer,
     e: &cloudward_store::Engagement,
@@ -311,6 +315,14 @@ fn page(
                 .and_then(|s| s.scope.clone())
                 .unwrap_or_default()
         }),
+        ssp_org: sent_value("ssp.org").unwrap_or_else(|| {
+            e.parties
+                .iter()
+                .find(|(seat, _)| *seat == cloudward_store::Party::SecurityServiceProvider)
+                .map(|(_, id)| id.clone())
+                .unwrap_or_default()
+        }),
+        ssp_orgs,
         errors,
         problem,
         done,
@@ -354,7 +366,12 @@ async fn show(
         Err(err) => return super::refused(v, &err),
     };
     let docs = documents(state, v, id).await;
-    page(state, v, &e, &file, &docs, sent, errors, problem, done)
+    let ssp_orgs = crate::services::records::security_service_providers(state)
+        .await
+        .unwrap_or_default();
+    page(
+        ssp_orgs, state, v, &e, &file, &docs, sent, errors, problem, done,
+    )
 }
 
 pub async fn form(
@@ -502,6 +519,7 @@ fn read(
         cloud: (!cloud.is_empty()).then_some(cloud),
         sla: any_sla.then_some(sla),
     });
+    input.security_service_provider_org = f.get("ssp.org").map(|s| s.trim().to_owned());
     input.security_service_provider = Some(SecurityServiceProvider {
         name: value("ssp.name"),
         scope: Some(value("ssp.scope")),

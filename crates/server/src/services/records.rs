@@ -215,6 +215,22 @@ pub struct RecordsInput {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub security_service_provider: Option<SecurityServiceProvider>,
+    /// The security service provider's organisation on the server, which then takes the
+    /// engagement's security-service-provider seat ("" for none; unset: as it is).
+    #[serde(default)]
+    pub security_service_provider_org: Option<String>,
+}
+
+/// Organisations that can take the security service provider's seat: (id, name).
+pub async fn security_service_providers(state: &AppState) -> ApiResult<Vec<(String, String)>> {
+    Ok(state
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == cloudward_store::OrgKind::SecurityServiceProvider)
+        .map(|o| (o.id, o.name))
+        .collect())
 }
 
 /// The records as saved.
@@ -405,16 +421,31 @@ pub async fn put(
                     .filter(|x| !x.is_empty()),
             });
     }
+    let mut parties = e.parties.clone();
+    if let Some(org_id) = input.security_service_provider_org.as_deref() {
+        parties.retain(|(seat, _)| *seat != cloudward_store::Party::SecurityServiceProvider);
+        if !org_id.is_empty() {
+            let org = state
+                .store
+                .get_org(org_id)
+                .await?
+                .filter(|o| o.kind == cloudward_store::OrgKind::SecurityServiceProvider)
+                .ok_or_else(|| field_error("api.unknown_ssp", "ssp.org"))?;
+            // Named as the organisation is, unless the form names it otherwise.
+            if file.security_service_provider.is_none() {
+                file.security_service_provider = Some(SecurityServiceProvider {
+                    name: org.name.clone(),
+                    scope: None,
+                });
+            }
+            parties.push((cloudward_store::Party::SecurityServiceProvider, org.id));
+        }
+    }
     validate(state, &file, today(), lang)?;
     let file = with_held_outputs(&state.content, &file);
     let updated = state
         .store
-        .update_engagement(
-            &p.actor,
-            &e.id,
-            e.version,
-            data_of(state, &file, e.parties.clone())?,
-        )
+        .update_engagement(&p.actor, &e.id, e.version, data_of(state, &file, parties)?)
         .await?;
     Ok(RecordsView {
         version: updated.version,

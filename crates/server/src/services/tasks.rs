@@ -132,7 +132,8 @@ pub async fn mine(
                 !current.iter().any(|c| c.party == party)
             })
             .count();
-        if waiting > 0 {
+        // The matrix is confirmed for the contract: from selection on.
+        if waiting > 0 && e.phase != cloudward_store::Phase::Planning {
             tasks.push(Task {
                 kind: "confirm_rows",
                 engagement_id: Some(e.id.clone()),
