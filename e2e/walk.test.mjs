@@ -70,8 +70,29 @@ async function fits(page, label) {
   assert.deepEqual(problems, [], `${label} at ${page.viewportSize().width}px`);
 }
 
-/** A screenshot at 1400 and at 390 px wide, each checked with `fits`. */
+/** Latin-letter words left on a Chinese page: lower-case words (ids such as
+ * `activity-missing` or `operation.reassessment`, enum values such as `iaas` or
+ * `enhanced`), outside code and small print (where a code may follow its name) and outside
+ * what the user typed. Proper names and the product's name are allowed. */
+const ALLOWED = new Set(["cloudward", "check", "yaml", "json", "utc", "mm", "dd", "yyyy"]);
+async function latinLeft(page) {
+  const text = await page.evaluate(() => {
+    const root = document.querySelector("main").cloneNode(true);
+    for (const el of root.querySelectorAll("code, small, script, style, input, textarea, select option[value='']")) el.remove();
+    return root.innerText;
+  });
+  return [...text.matchAll(/(?<![A-Za-z0-9§-])[a-z][a-z0-9]*(?:[-_.][a-z0-9]+)*(?![A-Za-z0-9])/g)]
+    .map((m) => m[0])
+    .filter((w) => w.length > 1 && !ALLOWED.has(w));
+}
+
+/** A screenshot at 1400 and at 390 px wide, each checked with `fits`; a Chinese page also
+ * for ids and enum values left in English. */
 async function shoot(page, name) {
+  if (name.startsWith("zh-")) {
+    const left = await latinLeft(page);
+    assert.deepEqual(left, [], `${name}: ids or English left on a Chinese page (${page.url()})`);
+  }
   for (const width of [1400, 390]) {
     await page.setViewportSize({ width, height: 900 });
     await fits(page, name);
@@ -98,6 +119,8 @@ for (const lang of ["zh", "en"]) {
       await Promise.all([page.waitForNavigation(), page.click(selector)]);
       const problem = await page.$("#problem, .field-error");
       if (problem && !selector.includes("advance")) assert.fail(`${selector} refused: ${await problem.textContent()} ${page.url()}`);
+      // Every page the walk comes to, in Chinese, has no id or enum value left in English.
+      if (lang === "zh") assert.deepEqual(await latinLeft(page), [], `English left on ${page.url()}`);
     };
     const stepper = async (page, phase) => {
       assert.equal((await page.textContent("li.step.current")).split(": ").pop().trim(), w.phases[phase], "the stepper");
@@ -105,6 +128,7 @@ for (const lang of ["zh", "en"]) {
     };
     const tasks = async (page) => {
       await page.goto(`${server.base}/dashboard`);
+      if (lang === "zh") assert.deepEqual(await latinLeft(page), [], "English left on the dashboard");
       return (await page.$$eval("#tasks li", (els) => els.map((e) => e.textContent))).join("\n");
     };
     try {
@@ -112,7 +136,7 @@ for (const lang of ["zh", "en"]) {
       const customer = await as("customer-admin");
       if (lang === "zh") {
         await customer.goto(`${server.base}/admin/notifications`);
-        await customer.fill("#c-name", "walk");
+        await customer.fill("#c-name", "走查通知");
         await customer.selectOption("#c-kind", "generic");
         await customer.fill("#c-url", "http://127.0.0.1:9/walk");
         await customer.check("#c-event-transition");

@@ -581,7 +581,8 @@ pub async fn exit_step(
 /// What the engagement page shows of the workflow: offerings to pick, the exit checklist.
 pub struct FlowView {
     pub offerings: Vec<(String, String)>,
-    pub exit_blockers: Vec<String>,
+    /// What still stops closing: the message, and its code.
+    pub exit_blockers: Vec<(String, String)>,
     pub exit_integrity: Option<String>,
 }
 
@@ -609,7 +610,7 @@ pub async fn flow_view(state: &AppState, v: &Viewer, e: &cloudward_store::Engage
         exit_blockers = x
             .blockers
             .iter()
-            .map(|c| format!("{c}: {}", ui.t(&format!("finding.{c}"))))
+            .map(|c| (ui.t(&format!("finding.{c}")), c.clone()))
             .collect();
         exit_integrity = x.integrity.as_ref().map(|i| {
             ui.t1(

@@ -35,6 +35,26 @@ pub struct NotificationsPage {
 }
 
 impl NotificationsPage {
+    /// Why a delivery failed, in the reader's words (the technical detail follows in
+    /// small print).
+    fn error_words(&self, e: &str) -> String {
+        if let Some(rest) = e.strip_prefix("the receiver answered HTTP ") {
+            return self.ui.t1("ui.notify_err.http", "status", rest);
+        }
+        let key = if e.starts_with("cannot reach the receiver") {
+            "ui.notify_err.unreachable"
+        } else if e.starts_with("the channel was removed") {
+            "ui.notify_err.removed"
+        } else if e.starts_with("the channel is turned off") {
+            "ui.notify_err.off"
+        } else if e.starts_with("SMTP") || e.starts_with("STARTTLS") || e.contains("mail address") {
+            "ui.notify_err.mail"
+        } else {
+            "ui.notify_err.other"
+        };
+        self.ui.t(key)
+    }
+
     /// The event is checked in the form (all of them on a fresh form).
     fn event_checked(&self, event: &str) -> bool {
         if self.echo.is("channel", "") {
