@@ -1039,6 +1039,15 @@ fn my_tasks(db: &crate::common::Db) {
         !html.contains("机房迁移") && !html.contains("EA:"),
         "{html}"
     );
+    // The audit log of all this reads in words: each action and what it acted on.
+    for who in ["root", "a-admin"] {
+        let html = s.login(who).get("/audit?lang=zh").text().unwrap();
+        assert!(html.contains("服务商通知：新建"), "{who}: {html}");
+        // User names are names.
+        let mut ids = ids_in(&visible_text(&html));
+        ids.retain(|w| !w.ends_with("-admin") && !w.ends_with("-member"));
+        assert!(ids.is_empty(), "{who}: audit actions as codes: {ids:?}");
+    }
     // The API gives the same list.
     let tasks = admin.get("/api/v1/tasks").json::<Value>().unwrap();
     let kinds: Vec<&str> = tasks

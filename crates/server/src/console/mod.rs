@@ -42,6 +42,13 @@ impl Ui {
         Ui { lang, messages }
     }
 
+    /// The message of `key`, if the messages have it.
+    pub fn maybe(&self, key: &str) -> Option<String> {
+        self.messages
+            .get(key)
+            .map(|_| self.messages.render(key, self.lang, &[]))
+    }
+
     pub fn t(&self, key: &str) -> String {
         self.messages.render(key, self.lang, &[])
     }

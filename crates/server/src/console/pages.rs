@@ -1600,9 +1600,27 @@ pub struct AuditRow {
     seq: i64,
     at: String,
     actor: String,
+    /// The action in words, and its code.
     action: String,
+    code: String,
     object: String,
+    object_id: String,
     hash: String,
+}
+
+/// An audit action (`notice.create`, `auth.login_failed` …) in the reader's words: what
+/// kind of thing, and what was done to it; the code itself when the words are not known.
+fn audit_words(ui: &Ui, action: &str) -> String {
+    let Some((kind, verb)) = action.split_once('.') else {
+        return action.to_owned();
+    };
+    match (
+        ui.maybe(&format!("ui.audit.kind.{kind}")),
+        ui.maybe(&format!("ui.audit.verb.{verb}")),
+    ) {
+        (Some(k), Some(v)) => ui.targs("ui.audit.action", &[("kind", k), ("verb", v)]),
+        _ => action.to_owned(),
+    }
 }
 
 #[derive(Template)]
@@ -1712,12 +1730,12 @@ pub async fn audit(
             seq: e.seq,
             at: e.at.replace('T', " ").trim_end_matches('Z').to_owned(),
             actor,
-            action: e.action,
-            object: format!(
-                "{} {}",
-                e.object_type,
-                e.object_id.chars().take(12).collect::<String>()
-            ),
+            action: audit_words(&ui, &e.action),
+            code: e.action,
+            object: ui
+                .maybe(&format!("ui.audit.kind.{}", e.object_type))
+                .unwrap_or_else(|| e.object_type.clone()),
+            object_id: e.object_id.chars().take(12).collect::<String>(),
             hash: e.hash.chars().take(16).collect(),
         });
     }
