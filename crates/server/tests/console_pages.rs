@@ -1137,3 +1137,53 @@ fn the_matrix_is_a_grid_and_each_side_confirms_its_rows_at_once() {
         matrix_grid(&db);
     }
 }
+
+/// A refused exit step is the engagement page again with that step's form as it was sent
+/// and why beside it; a manifest line that is not a file and its hash is refused by number.
+fn exit_refusals(db: &crate::common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let a = s.login("a-admin");
+    let r = a.post(
+        &format!("/api/v1/engagements/{ea}/transition"),
+        &json!({"to": "exit"}),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let head = s.block_on(s.store.audit_head()).unwrap();
+    let r = a.post_form(
+        &format!("/engagements/{ea}/exit?lang=en"),
+        &[
+            ("step", "customer_manifest"),
+            ("manifest", "db.sql aa11\njust-a-name"),
+        ],
+    );
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"x-customer_manifest-error\""), "{html}");
+    assert!(html.contains("line 2: write one file name and its hash"));
+    assert!(
+        html.contains("db.sql aa11\njust-a-name"),
+        "what was typed is kept"
+    );
+    assert!(html.contains("<header"), "the page keeps its header");
+    // Confirming a deletion nobody attested: refused beside the button.
+    let r = a.post_form(
+        &format!("/engagements/{ea}/exit?lang=zh"),
+        &[("step", "confirm")],
+    );
+    assert!(r.status().is_client_error());
+    let html = r.text().unwrap();
+    assert!(html.contains("id=\"x-confirm-error\""), "{html}");
+    assert_eq!(
+        s.block_on(s.store.audit_head()).unwrap(),
+        head,
+        "nothing was written"
+    );
+}
+
+#[test]
+fn a_refused_exit_step_keeps_what_was_typed() {
+    for db in databases() {
+        exit_refusals(&db);
+    }
+}

@@ -518,14 +518,40 @@ pub async fn exit_step(
         return r;
     }
     let text = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let manifest = |k: &str| -> Manifest {
-        text(k)
-            .lines()
-            .filter_map(|l| {
-                let mut parts = l.split_whitespace();
-                Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
-            })
-            .collect()
+    let step_id = f.get("step").cloned().unwrap_or_default();
+    // A refused step: the page again, its form as it was sent, and why beside it.
+    let again = |message: String, status: StatusCode| {
+        let values: Vec<(&str, &str)> = f
+            .iter()
+            .filter(|(k, _)| k.as_str() != "csrf_token")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let echo = super::Echo::refused(step_id.clone(), &values, "", message);
+        let (state, v, id) = (state.clone(), v.clone(), id.clone());
+        async move {
+            let mut r = super::pages::engagement_page_with(&state, &v, &id, None, None, echo).await;
+            *r.status_mut() = status;
+            r
+        }
+    };
+    // Each line a file and its hash; a line that is not is refused, by its number.
+    let manifest = |k: &str| -> Result<Manifest, String> {
+        let mut out = Manifest::new();
+        for (i, l) in text(k).lines().enumerate() {
+            if l.trim().is_empty() {
+                continue;
+            }
+            let mut parts = l.split_whitespace();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(name), Some(hash), None) => {
+                    out.insert(name.to_owned(), hash.to_owned());
+                }
+                _ => {
+                    return Err(v.ui.t1("ui.manifest_line", "line", &(i + 1).to_string()));
+                }
+            }
+        }
+        Ok(out)
     };
     let step = match f.get("step").map(String::as_str) {
         Some("plan") => ExitStep::Plan { plan: text("plan") },
@@ -548,11 +574,13 @@ pub async fn exit_step(
                 })
                 .collect(),
         },
-        Some("provider_manifest") => ExitStep::ProviderManifest {
-            manifest: manifest("manifest"),
+        Some("provider_manifest") => match manifest("manifest") {
+            Ok(manifest) => ExitStep::ProviderManifest { manifest },
+            Err(m) => return again(m, StatusCode::BAD_REQUEST).await,
         },
-        Some("customer_manifest") => ExitStep::CustomerManifest {
-            manifest: manifest("manifest"),
+        Some("customer_manifest") => match manifest("manifest") {
+            Ok(manifest) => ExitStep::CustomerManifest { manifest },
+            Err(m) => return again(m, StatusCode::BAD_REQUEST).await,
         },
         Some("attestation") => {
             let covers = ["primary", "replicas", "backups", "snapshots", "logs"]
@@ -574,6 +602,9 @@ pub async fn exit_step(
     };
     match lifecycle::exit_step(&state, &v.p, &id, step).await {
         Ok(_) => back(&format!("/engagements/{id}"), &v.ui.t("ui.saved")),
+        Err(e) if super::is_form_problem(&e) || e.status == StatusCode::CONFLICT => {
+            again(super::problem_text(&v, &e), e.status).await
+        }
         Err(e) => refused(&v, &e),
     }
 }

@@ -781,6 +781,8 @@ fn steps(ui: &Ui, current: cloudward_store::Phase) -> Vec<Step> {
 pub struct EngagementPage {
     ui: Ui,
     nav: Option<Nav>,
+    /// A refused exit step: its form, what was sent and why.
+    exit_echo: super::Echo,
     id: String,
     name: String,
     customer: String,
@@ -935,6 +937,18 @@ async fn engagement_page(
     refusal: Option<(String, Vec<Item>)>,
     done: Option<String>,
 ) -> Response {
+    engagement_page_with(state, v, id, refusal, done, super::Echo::default()).await
+}
+
+/// The engagement page with a refused exit step's form shown again as it was sent.
+pub(super) async fn engagement_page_with(
+    state: &AppState,
+    v: &Viewer,
+    id: &str,
+    refusal: Option<(String, Vec<Item>)>,
+    done: Option<String>,
+    exit_echo: super::Echo,
+) -> Response {
     let ui = v.ui.clone();
     let (e, file, text) = match crate::services::engagements::with_file(
         state,
@@ -1015,6 +1029,7 @@ async fn engagement_page(
         can_transition,
         refusal,
         done,
+        exit_echo,
         posture_chart,
         trend_chart,
         latest_run,
