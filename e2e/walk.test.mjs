@@ -61,7 +61,7 @@ async function fits(page, label) {
       if (r.width > 0 && (r.right > width + 1 || r.left < -1)) out.push(`card ${el.id || el.className} ${Math.round(r.left)}–${Math.round(r.right)} of ${width}`);
     }
     for (const el of document.querySelectorAll("label, button, legend, th")) {
-      if (el.offsetParent === null) continue;
+      if (el.offsetParent === null || el.closest(".sr-only")) continue;
       const style = getComputedStyle(el);
       if (style.overflow !== "visible" && el.scrollWidth > el.clientWidth + 1) out.push(`clipped ${el.tagName} “${el.textContent.trim().slice(0, 40)}”`);
     }
@@ -147,6 +147,16 @@ for (const lang of ["zh", "en"]) {
       // Planning: the wizard, then the requirement analysis.
       await customer.goto(`${server.base}/dashboard`);
       await customer.click("#wizard");
+      // A choice the level forbids is said at once: sensitive information of critical
+      // business on a public cloud.
+      await customer.check("#w-info-sensitive");
+      await customer.selectOption("#w-business", "critical");
+      assert.equal(await customer.getAttribute("#w-model", "aria-invalid"), "true");
+      assert.match(await customer.textContent("#w-live"), lang === "zh" ? /高级保护.*不符合/ : /advanced protection.*not allowed/i);
+      await shoot(customer, `${lang}-wizard-forbidden`);
+      await customer.uncheck("#w-info-sensitive");
+      await customer.selectOption("#w-business", "general");
+      assert.equal(await customer.getAttribute("#w-model", "aria-invalid"), null);
       await customer.fill("#w-name", name);
       await customer.selectOption("#w-service", "iaas");
       await customer.selectOption("#w-model", "public");

@@ -16,6 +16,41 @@ document.addEventListener("DOMContentLoaded", () => {
       window.history.back();
     });
   }
+  // The wizard says at once what the level is and whether the deployment model chosen is
+  // one it allows (the same table the server applies when the engagement is created).
+  const wizard = document.getElementById("wizard-form");
+  const live = document.getElementById("w-live");
+  if (wizard && live && wizard.dataset.rules) {
+    const rules = JSON.parse(wizard.dataset.rules);
+    const model = document.getElementById("w-model");
+    const business = document.getElementById("w-business");
+    const say = () => {
+      const infos = [...wizard.querySelectorAll("input[name=information]:checked")].map((i) => i.value);
+      live.hidden = false;
+      live.classList.remove("ok", "error");
+      model.removeAttribute("aria-invalid");
+      if (infos.includes("classified")) {
+        live.textContent = rules.text.classified;
+        live.classList.add("error");
+        return;
+      }
+      if (infos.length === 0) {
+        live.textContent = rules.text.none;
+        live.classList.add("error");
+        return;
+      }
+      const levels = infos.map((i) => rules.levels[`${i}|${business.value}`]).filter(Boolean);
+      const level = rules.order.filter((l) => levels.includes(l)).pop();
+      const allowed = rules.allowed[level] || [];
+      const ok = allowed.includes(model.value);
+      const t = rules.text;
+      live.textContent = `${t.level}${t.colon}${rules.names[level]} · ${t.allowed}${t.colon}${allowed.map((m) => rules.models[m]).join(t.sep)}` + (ok ? "" : ` · ${t.not_allowed}`);
+      live.classList.add(ok ? "ok" : "error");
+      if (!ok) model.setAttribute("aria-invalid", "true");
+    };
+    wizard.addEventListener("change", say);
+    say();
+  }
   // Ask before moving an engagement to its next phase.
   const advance = document.getElementById("advance");
   if (advance && advance.form) {

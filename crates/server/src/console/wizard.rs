@@ -34,6 +34,56 @@ pub struct WizardPage {
     /// (level, allowed models, whether the chosen model is allowed)
     result: Option<(String, String, bool)>,
     error: Option<String>,
+    /// The §6.5 table and the words to say its answer as the choices change (JSON, for
+    /// console.js; the page works without it).
+    rules: String,
+}
+
+/// The classification table as the wizard's script reads it: the level of each
+/// information type with each business type, the deployment models each level allows, and
+/// the words (level names, model names, messages) in the reader's language.
+fn rules(ui: &Ui) -> String {
+    use cloudward_domain::ProtectionLevel;
+    let mut levels = serde_json::Map::new();
+    for i in [InfoType::Public, InfoType::Sensitive] {
+        for b in [
+            BusinessType::General,
+            BusinessType::Important,
+            BusinessType::Critical,
+        ] {
+            if let Ok(r) = classify::classify(&[i], b) {
+                levels.insert(format!("{}|{}", i.id(), b.id()), r.level.id().into());
+            }
+        }
+    }
+    let mut allowed = serde_json::Map::new();
+    let mut names = serde_json::Map::new();
+    for l in ProtectionLevel::ALL {
+        let models: Vec<&str> = classify::allowed_models(l).iter().map(|m| m.id()).collect();
+        allowed.insert(l.id().into(), serde_json::json!(models));
+        names.insert(l.id().into(), ui.t(&format!("level.{}", l.id())).into());
+    }
+    let mut models = serde_json::Map::new();
+    for m in ["public", "community", "private", "hybrid"] {
+        models.insert(m.into(), ui.t(&format!("deployment.{m}")).into());
+    }
+    serde_json::json!({
+        "order": ["general", "enhanced", "advanced"],
+        "levels": levels,
+        "allowed": allowed,
+        "names": names,
+        "models": models,
+        "text": {
+            "level": ui.t("ui.level"),
+            "allowed": ui.t("ui.allowed_models"),
+            "not_allowed": ui.t("ui.model_not_allowed"),
+            "classified": ui.t("classify.refused"),
+            "none": ui.t("ui.wizard_no_information"),
+            "colon": if ui.lang == cloudward_domain::Lang::Zh { "：" } else { ": " },
+            "sep": if ui.lang == cloudward_domain::Lang::Zh { "、" } else { ", " },
+        }
+    })
+    .to_string()
 }
 
 pub async fn start(v: Viewer) -> Response {
@@ -48,6 +98,7 @@ pub async fn start(v: Viewer) -> Response {
         model: "public".into(),
         result: None,
         error: None,
+        rules: rules(&v.ui),
     })
 }
 
@@ -100,6 +151,7 @@ pub async fn submit(
         model: model.clone(),
         result: None,
         error: None,
+        rules: rules(&v.ui),
     };
     if let Some(field) = bad_choice {
         page.business = business_value;
