@@ -549,12 +549,12 @@ test("the wizard classifies, creates, and leads through the file and the contrac
     await page.screenshot({ path: join(shots, "contract.png"), fullPage: true });
     // The matrix editor: a row given to one party, kept as an override in the file.
     await page.goto(page.url().replace(/\/contract$/, "/responsibility"));
-    const row = page.locator("tbody tr").first();
+    const row = page.locator("#matrix-rows tbody tr").first();
     await row.locator("select[name=owner]").selectOption("security-service-provider");
     await Promise.all([page.waitForNavigation(), row.locator("form[action$='/owner'] button").click()]);
-    assert.equal(await page.locator("tbody tr").first().locator("select[name=owner]").inputValue(), "security-service-provider");
+    assert.equal(await page.locator("#matrix-rows tbody tr").first().locator("select[name=owner]").inputValue(), "security-service-provider");
     // A row shared by two parties, each with its part in words.
-    const second = page.locator("tbody tr").nth(1);
+    const second = page.locator("#matrix-rows tbody tr").nth(1);
     await second.locator("details.share summary").click();
     const share = second.locator("form[action$='/share']");
     await share.locator("input[name=share_customer]").check();
@@ -563,18 +563,18 @@ test("the wizard classifies, creates, and leads through the file and the contrac
     await share.locator("input[name=part_provider]").fill("平台身份服务的运行");
     await share.locator("input[name=share_security-service-provider]").uncheck();
     await Promise.all([page.waitForNavigation(), share.locator("button").click()]);
-    const parts = await page.locator("tbody tr").nth(1).locator("ul.parts li").allTextContents();
+    const parts = await page.locator("#matrix-rows tbody tr").nth(1).locator("ul.parts li").allTextContents();
     assert.deepEqual(parts, ["客户：应用层账号的开通与审批", "云服务商：平台身份服务的运行"]);
     await accessible(page);
     await page.screenshot({ path: join(shots, "responsibility-shared.png"), fullPage: true });
     // One party alone is not a share: refused with what to do instead.
-    const again = page.locator("tbody tr").nth(1).locator("form[action$='/share']");
-    await page.locator("tbody tr").nth(1).locator("details.share summary").click();
+    const again = page.locator("#matrix-rows tbody tr").nth(1).locator("form[action$='/share']");
+    await page.locator("#matrix-rows tbody tr").nth(1).locator("details.share summary").click();
     await again.locator("input[name=share_provider]").uncheck();
     await Promise.all([page.waitForNavigation(), again.locator("button").click()]);
     assert.match(await page.textContent("main"), /至少两方/);
     // The row's form is open again as it was sent: nothing typed is lost.
-    const kept = page.locator("tbody tr").nth(1).locator("form[action$='/share']");
+    const kept = page.locator("#matrix-rows tbody tr").nth(1).locator("form[action$='/share']");
     assert.ok(await kept.isVisible(), "the share form is open");
     assert.equal(await kept.locator("input[name=part_customer]").inputValue(), "应用层账号的开通与审批");
     assert.equal(await kept.locator("input[name=share_provider]").isChecked(), false);

@@ -225,7 +225,7 @@ for (const lang of ["zh", "en"]) {
       await submit(customer, "#save-risks");
       // One row of the matrix to the security service provider.
       await customer.goto(`${engagementUrl}/responsibility`);
-      const row = customer.locator("tbody tr").last();
+      const row = customer.locator("#matrix-rows tbody tr").last();
       await row.locator("select[name=owner]").selectOption("security-service-provider");
       await Promise.all([customer.waitForNavigation(), row.locator("form[action$='/owner'] button").click()]);
 
