@@ -8,7 +8,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use cloudward_store::{AuditEntry, Verification};
 use serde::{Deserialize, Serialize};
@@ -20,7 +20,8 @@ use crate::auth::{OrgView, Principal};
 use crate::authz::{self, Action, Rel};
 use crate::error::ApiResult;
 use crate::services::organisations::{
-    self, NewMember, NewOrganisation, NewTokenView, TokenView, UserView,
+    self, NewMember, NewOrganisation, NewTokenView, TokenRequest, TokenView, UserAction,
+    UserChanged, UserView,
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -113,12 +114,115 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
+/// Disable a user: no login, and every session of the user ends at once. The
+/// organisation's API tokens the user created keep working (revoke them apart).
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/users/{user_id}/disable", tag = "admin",
+    responses((status = 200, body = UserView), (status = 404), (status = 409, description = "the organisation's last enabled administrator (`last_admin`)")))]
+pub async fn disable_user(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((org_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<UserView>> {
+    let done =
+        organisations::change_user(&state, &p, &org_id, &user_id, UserAction::Disable).await?;
+    Ok(Json(done.user))
+}
+
+/// Enable a disabled user again.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/users/{user_id}/enable", tag = "admin",
+    responses((status = 200, body = UserView), (status = 404)))]
+pub async fn enable_user(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((org_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<UserView>> {
+    let done =
+        organisations::change_user(&state, &p, &org_id, &user_id, UserAction::Enable).await?;
+    Ok(Json(done.user))
+}
+
+/// Unlock a user: the failed logins of the name are forgotten, so the next attempt need
+/// not wait.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/users/{user_id}/unlock", tag = "admin",
+    responses((status = 200, body = UserView), (status = 404)))]
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((org_id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<UserView>> {
+    let done =
+        organisations::change_user(&state, &p, &org_id, &user_id, UserAction::Unlock).await?;
+    Ok(Json(done.user))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// The new password (at least 12 characters); absent: the server generates one and
+    /// answers it once.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Reset a user's password: every session of the user ends, and the user must change
+/// the password at the next login.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/users/{user_id}/password", tag = "admin",
+    request_body = ResetPassword,
+    responses((status = 200, body = UserChanged), (status = 400, description = "the password is too short (`weak_password`)"), (status = 404)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((org_id, user_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ResetPassword>,
+) -> ApiResult<Json<UserChanged>> {
+    let what = UserAction::ResetPassword(req.password.filter(|p| !p.is_empty()));
+    Ok(Json(
+        organisations::change_user(&state, &p, &org_id, &user_id, what).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeRole {
+    /// org_admin, member, read_only
+    pub role: String,
+}
+
+/// Change a user's role; it takes effect with the user's next request.
+#[utoipa::path(put, path = "/api/v1/orgs/{org_id}/users/{user_id}/role", tag = "admin",
+    request_body = ChangeRole,
+    responses((status = 200, body = UserView), (status = 400), (status = 404), (status = 409, description = "the organisation's last enabled administrator (`last_admin`)")))]
+pub async fn change_role(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((org_id, user_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ChangeRole>,
+) -> ApiResult<Json<UserView>> {
+    UserAction::authorise(&p, Action::UserRole, &org_id)?;
+    let role = organisations::role(&req.role)?;
+    let done =
+        organisations::change_user(&state, &p, &org_id, &user_id, UserAction::Role(role)).await?;
+    Ok(Json(done.user))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     pub name: String,
     /// The token's role, at most the creator's: org_admin, member, read_only
     pub role: String,
+    /// The last day the token works, `YYYY-MM-DD` (it expires at the end of that day,
+    /// UTC); not with `expires_in_days`.
+    #[serde(default)]
+    pub expires_on: Option<String>,
+    /// The token expires this many days from now (1–3650).
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+    /// The one engagement the token may act on: any other answers 404, the list of
+    /// engagements shows it alone, and the organisation's other routes (users, tokens,
+    /// audit, offerings …) answer 403.
+    #[serde(default)]
+    pub engagement_id: Option<String>,
 }
 
 /// The caller's organisation's tokens (organisation administrators).
@@ -139,8 +243,14 @@ pub async fn create_token(
     ApiJson(req): ApiJson<CreateToken>,
 ) -> ApiResult<Response> {
     p.may(Action::TokenCreate, Rel::Unscoped)?;
-    let role = organisations::role(&req.role)?;
-    let token = organisations::create_token(&state, &p, &req.name, role).await?;
+    let new = TokenRequest {
+        name: req.name,
+        role: organisations::role(&req.role)?,
+        expires_on: req.expires_on,
+        expires_in_days: req.expires_in_days,
+        engagement_id: req.engagement_id,
+    };
+    let token = organisations::create_token(&state, &p, new).await?;
     Ok((StatusCode::CREATED, Json(token)).into_response())
 }
 
@@ -285,6 +395,26 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/orgs/{org_id}/users",
             get(list_users).post(create_user),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/users/{user_id}/disable",
+            post(disable_user),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/users/{user_id}/enable",
+            post(enable_user),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/users/{user_id}/unlock",
+            post(unlock_user),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/users/{user_id}/password",
+            post(reset_password),
+        )
+        .route(
+            "/api/v1/orgs/{org_id}/users/{user_id}/role",
+            put(change_role),
         )
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))

@@ -45,6 +45,10 @@ pub struct Principal {
     pub csrf: Option<String>,
     /// The user's chosen language.
     pub lang: Option<String>,
+    /// A token limited to this engagement: any other is not there for it.
+    pub engagement: Option<String>,
+    /// An administrator reset the password: it must be changed before anything else.
+    pub must_change_password: bool,
 }
 
 impl Principal {
@@ -66,6 +70,8 @@ impl Principal {
             role: self.role,
             platform_admin: self.platform_admin,
             token: self.user_id.is_none(),
+            limited: self.engagement.is_some(),
+            must_change_password: self.must_change_password,
         }
     }
 
@@ -76,7 +82,17 @@ impl Principal {
 
     /// How the caller relates to an engagement it has loaded.
     pub fn rel_to(&self, e: &cloudward_store::Engagement) -> Rel {
-        authz::engagement_rel(self.org.as_ref().map(|o| o.id.as_str()), Some(e))
+        self.engagement_rel(Some(e))
+    }
+
+    /// How the caller relates to an engagement loaded with its organisation (`None`: not
+    /// there for it). A token limited to one engagement is an outsider to every other:
+    /// every loader asks here, so no route can reach past the limit.
+    pub fn engagement_rel(&self, e: Option<&cloudward_store::Engagement>) -> Rel {
+        match (&self.engagement, e) {
+            (Some(only), Some(e)) if *only != e.id => Rel::Outsider,
+            _ => authz::engagement_rel(self.org.as_ref().map(|o| o.id.as_str()), e),
+        }
     }
 
     /// May the caller do `action` on an object it relates to as `rel`? The one place a
@@ -95,6 +111,11 @@ pub fn denial(d: Deny) -> ApiError {
         }
         Deny::NotFound => ApiError::not_found(),
         Deny::Role(role) => ApiError::forbidden().arg("role", role.id()),
+        Deny::PasswordChange => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            "api.password_change_required",
+        ),
         Deny::Forbidden => ApiError::forbidden(),
     }
 }
@@ -161,6 +182,13 @@ pub async fn authenticate(
                     "api.token_revoked",
                 ));
             }
+            if t.expires_at.is_some_and(|at| at <= chrono::Utc::now()) {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "token_expired",
+                    "api.token_expired",
+                ));
+            }
             return Ok(Principal {
                 actor: Actor {
                     id: format!("token:{}", t.id),
@@ -174,6 +202,8 @@ pub async fn authenticate(
                 session: None,
                 csrf: None,
                 lang: None,
+                engagement: t.engagement_id,
+                must_change_password: false,
             });
         }
         let Some(raw) = cookie(&parts.headers, SESSION_COOKIE) else {
@@ -185,6 +215,10 @@ pub async fn authenticate(
         let Some((session, user, org)) = state.store.session_with_user(&hash).await? else {
             return Err(ApiError::unauthenticated());
         };
+        // Disabling deletes the sessions; this holds even for one made in the meantime.
+        if user.disabled_at.is_some() {
+            return Err(ApiError::unauthenticated());
+        }
         if session.expires_at <= chrono::Utc::now() {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -217,6 +251,8 @@ pub async fn authenticate(
             session: Some(hash),
             csrf: Some(session.csrf_token),
             lang: user.lang,
+            engagement: None,
+            must_change_password: user.must_change_password,
         })
     }
 }
@@ -440,6 +476,32 @@ impl LoginThrottle {
             m.remove(&(Self::key(name), ip));
         }
     }
+
+    /// An administrator's unlock: forgets every failure of the name, from every address.
+    pub fn forget(&self, name: &str) {
+        let key = Self::key(name);
+        if let Ok(mut m) = self.by_address.lock() {
+            m.retain(|(k, _), _| *k != key);
+        }
+        if let Ok(mut m) = self.by_name.lock() {
+            m.remove(&key);
+        }
+    }
+
+    /// Whether an attempt for the name must wait now, from some address or from all.
+    pub fn is_throttled(&self, name: &str, now: Instant) -> bool {
+        let key = Self::key(name);
+        let somewhere = self.by_address.lock().ok().is_some_and(|m| {
+            m.iter()
+                .any(|((k, _), f)| *k == key && self.wait(Some(f), self.after, now).is_some())
+        });
+        somewhere
+            || self
+                .by_name
+                .lock()
+                .ok()
+                .is_some_and(|m| self.wait(m.get(&key), self.everyone_after, now).is_some())
+    }
 }
 
 /// One more failure under `key`; a full map first forgets old entries, then the entry
@@ -485,6 +547,9 @@ pub struct MeResponse {
     #[schema(value_type = String)]
     pub role: Role,
     pub platform_admin: bool,
+    /// An administrator reset the password: change it (`POST /api/v1/auth/password`)
+    /// before anything else (403 `password_change_required` until then).
+    pub must_change_password: bool,
     /// Send it back in the `X-CSRF-Token` header with every state-changing request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
@@ -617,7 +682,9 @@ pub async fn password_login(
         return Err(bad_credentials());
     };
     let now = chrono::Utc::now();
-    if !verify_blocking(password, user.password_hash.clone()).await {
+    // A disabled user gets the answer of a wrong password, after the same work, so the
+    // answers do not tell disabled accounts apart.
+    if !verify_blocking(password, user.password_hash.clone()).await || user.disabled_at.is_some() {
         failed();
         // Recorded (and audited) but never a lock: the throttle slows the next attempts.
         state
@@ -663,6 +730,7 @@ fn me_of(user: &User, org: Option<&Org>, csrf: Option<String>) -> MeResponse {
         organisation: org.map(OrgView::from),
         role: user.role,
         platform_admin: user.platform_admin,
+        must_change_password: user.must_change_password,
         csrf_token: csrf,
     }
 }
@@ -694,6 +762,7 @@ pub async fn me(State(state): State<AppState>, p: Principal) -> ApiResult<Json<M
         organisation: p.org.as_ref().map(OrgView::from),
         role: p.role,
         platform_admin: p.platform_admin,
+        must_change_password: p.must_change_password,
         csrf_token: csrf,
     }))
 }
@@ -705,14 +774,29 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// Change one's own password; every session of the user ends.
+/// Change one's own password; every other session of the user ends.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
-    responses((status = 204), (status = 400, description = "too short"), (status = 401, description = "current password wrong")))]
+    responses((status = 204, description = "changed; this session goes on, every other one of the user ends"),
+        (status = 400, description = "the current password is wrong (`bad_current_password`), or the new one too short (`weak_password`) or the same; `field` names which")))]
 pub async fn change_password(
     State(state): State<AppState>,
     p: Principal,
     ApiJson(req): ApiJson<PasswordChange>,
-) -> ApiResult<Response> {
+) -> ApiResult<StatusCode> {
+    change_own_password(&state, &p, req.current_password, req.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's own password: the current one must be right (400 naming
+/// `current_password`, never 401: the caller is signed in, only the field is wrong), the
+/// new one long enough and not the same; the caller's other sessions end, this one stays.
+/// The API and the console's account page both go through here.
+pub async fn change_own_password(
+    state: &AppState,
+    p: &Principal,
+    current: String,
+    new: String,
+) -> ApiResult<()> {
     p.may(Action::ChangePassword, Rel::Unscoped)?;
     let Some(user_id) = &p.user_id else {
         return Err(ApiError::forbidden());
@@ -722,16 +806,24 @@ pub async fn change_password(
         .get_user(user_id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    if !verify_blocking(req.current_password, user.password_hash).await {
-        return Err(bad_credentials());
+    if !verify_blocking(current, user.password_hash.clone()).await {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_current_password",
+            "api.bad_current_password",
+        )
+        .arg("field", "current_password"));
     }
-    check_password_policy(&req.new_password)?;
-    let hash = hash_blocking(req.new_password).await?;
-    state.store.set_password(&p.actor, user_id, &hash).await?;
-    let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&state, "", 0)?);
-    Ok(r)
+    check_password_policy(&new).map_err(|e| e.arg("field", "new_password"))?;
+    if verify_blocking(new.clone(), user.password_hash).await {
+        return Err(ApiError::bad_request("api.same_password").arg("field", "new_password"));
+    }
+    let hash = hash_blocking(new).await?;
+    state
+        .store
+        .set_password(&p.actor, user_id, &hash, p.session.as_deref())
+        .await?;
+    Ok(())
 }
 
 pub fn routes() -> Router<AppState> {

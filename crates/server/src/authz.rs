@@ -24,6 +24,28 @@ pub struct Subject {
     pub platform_admin: bool,
     /// An API token rather than a signed-in person.
     pub token: bool,
+    /// A token limited to one engagement: only grants on a seat of an engagement (which
+    /// the caller works out as [`Rel::Outsider`] for any other), content anyone signed in
+    /// may read, published offerings, and the lists in [`LIMITED_LISTS`] (which show that
+    /// engagement alone).
+    pub limited: bool,
+    /// A person whose password an administrator reset: until it is changed, only
+    /// [`Action::allowed_before_password_change`].
+    pub must_change_password: bool,
+}
+
+impl Subject {
+    /// An organisation's user (or token, with `token`) of this kind and role.
+    pub const fn of(org_kind: Option<OrgKind>, role: Role, token: bool) -> Subject {
+        Subject {
+            org_kind,
+            role,
+            platform_admin: false,
+            token,
+            limited: false,
+            must_change_password: false,
+        }
+    }
 }
 
 /// How the caller relates to the object of the request. The handler finds this out from
@@ -64,6 +86,14 @@ pub enum Rel {
 }
 
 impl Rel {
+    /// A seat on an engagement.
+    pub fn engagement_seat(self) -> bool {
+        matches!(
+            self,
+            Rel::Customer | Rel::Provider | Rel::Assessor | Rel::SecurityServiceProvider
+        )
+    }
+
     /// The caller may not learn that the object exists: the answer is 404, never 403.
     pub fn hidden(self) -> bool {
         matches!(
@@ -274,6 +304,14 @@ actions! {
     Directory = "GET /api/v1/directory", SIGNED_IN;
     UserList = "GET /api/v1/orgs/{org_id}/users", USERS;
     UserCreate = "POST /api/v1/orgs/{org_id}/users", USERS;
+    /// Sessions end; the organisation's tokens the user made keep working.
+    UserDisable = "POST /api/v1/orgs/{org_id}/users/{user_id}/disable", USERS;
+    UserEnable = "POST /api/v1/orgs/{org_id}/users/{user_id}/enable", USERS;
+    /// Forgets the failed logins of the user's name.
+    UserUnlock = "POST /api/v1/orgs/{org_id}/users/{user_id}/unlock", USERS;
+    /// A new password (typed, or generated and shown once) to change at next login.
+    UserResetPassword = "POST /api/v1/orgs/{org_id}/users/{user_id}/password", USERS;
+    UserRole = "PUT /api/v1/orgs/{org_id}/users/{user_id}/role", USERS;
     TokenList = "GET /api/v1/tokens", TOKENS;
     TokenCreate = "POST /api/v1/tokens", TOKENS;
     /// Another organisation's token is not found by the lookup (it is scoped in SQL).
@@ -372,6 +410,24 @@ actions! {
     NotifyDeliveryList = "GET /api/v1/notifications/deliveries", TOKENS;
 }
 
+/// Lists a token limited to one engagement may ask for: they show that engagement alone.
+pub const LIMITED_LISTS: &[Action] = &[Action::EngagementList];
+
+impl Action {
+    /// What a person whose password was reset may still do: change it, and leave.
+    pub fn allowed_before_password_change(self) -> bool {
+        matches!(
+            self,
+            Action::Healthz
+                | Action::Readyz
+                | Action::Login
+                | Action::Logout
+                | Action::Me
+                | Action::ChangePassword
+        )
+    }
+}
+
 // ---------------------------------------------------------------- facts
 
 /// How an organisation (`None`: the caller has none) relates to an engagement it loaded
@@ -452,6 +508,8 @@ pub enum Deny {
     NotFound,
     /// The caller relates to the object in a way that would do, with this role.
     Role(Role),
+    /// The password was reset by an administrator and must be changed first.
+    PasswordChange,
     Forbidden,
 }
 
@@ -472,12 +530,26 @@ impl Grant {
     fn role_admits(&self, s: Option<&Subject>) -> bool {
         self.who != Who::Member || s.is_some_and(|s| s.role >= self.role)
     }
+
+    /// A token limited to one engagement acts on engagements (its own is the only one
+    /// it relates to), reads what anyone signed in may and the published offerings (what
+    /// its engagement may choose), and lists [`LIMITED_LISTS`].
+    fn limit_admits(&self, s: Option<&Subject>, action: Action) -> bool {
+        !s.is_some_and(|s| s.limited)
+            || self.rel.engagement_seat()
+            || self.rel == Rel::OfferingPublished
+            || matches!(self.who, Who::Public | Who::Anyone)
+            || LIMITED_LISTS.contains(&action)
+    }
 }
 
 /// The decision: allowed, or why not. `subject` is `None` for a caller who is not signed in.
 pub fn decide(subject: Option<&Subject>, action: Action, rel: Rel) -> Result<(), Deny> {
     let grants = action.grants();
-    let on = |g: &&Grant| g.rel == rel;
+    if subject.is_some_and(|s| s.must_change_password) && !action.allowed_before_password_change() {
+        return Err(Deny::PasswordChange);
+    }
+    let on = |g: &&Grant| g.rel == rel && g.limit_admits(subject, action);
     if grants
         .iter()
         .filter(on)
@@ -555,12 +627,7 @@ mod tests {
     use super::*;
 
     fn subject(kind: Option<OrgKind>, role: Role) -> Subject {
-        Subject {
-            org_kind: kind,
-            role,
-            platform_admin: false,
-            token: false,
-        }
+        Subject::of(kind, role, false)
     }
 
     #[test]
@@ -587,10 +654,8 @@ mod tests {
             Err(Deny::Unauthenticated)
         );
         let root = Subject {
-            org_kind: None,
-            role: OA,
             platform_admin: true,
-            token: false,
+            ..subject(None, OA)
         };
         assert_eq!(
             decide(Some(&root), Action::EngagementRead, Rel::Outsider),
@@ -632,6 +697,61 @@ mod tests {
         assert_eq!(
             decide(Some(&admin_token), Action::OrgCreate, Rel::Unscoped),
             Err(Deny::Forbidden)
+        );
+    }
+
+    #[test]
+    fn a_token_limited_to_an_engagement_acts_on_it_and_on_nothing_of_its_organisation() {
+        let limited = Subject {
+            limited: true,
+            ..Subject::of(Some(OrgKind::Customer), OA, true)
+        };
+        let l = Some(&limited);
+        assert_eq!(decide(l, Action::EngagementRead, Rel::Customer), Ok(()));
+        assert_eq!(decide(l, Action::EngagementUpdate, Rel::Customer), Ok(()));
+        // Any other engagement is not there for it.
+        assert_eq!(
+            decide(l, Action::EngagementRead, Rel::Outsider),
+            Err(Deny::NotFound)
+        );
+        assert_eq!(decide(l, Action::EngagementList, Rel::Unscoped), Ok(()));
+        assert_eq!(decide(l, Action::OscalCatalog, Rel::Unscoped), Ok(()));
+        for org_wide in [
+            Action::TokenList,
+            Action::TokenCreate,
+            Action::EngagementCreate,
+            Action::AuditList,
+            Action::Tasks,
+            Action::NotifyChannelList,
+        ] {
+            assert_eq!(
+                decide(l, org_wide, Rel::Unscoped),
+                Err(Deny::Forbidden),
+                "{org_wide:?}"
+            );
+        }
+        assert_eq!(
+            decide(l, Action::UserList, Rel::OwnOrganisation),
+            Err(Deny::Forbidden)
+        );
+    }
+
+    #[test]
+    fn a_reset_password_must_be_changed_before_anything_else() {
+        let reset = Subject {
+            must_change_password: true,
+            ..subject(Some(OrgKind::Customer), OA)
+        };
+        let r = Some(&reset);
+        assert_eq!(decide(r, Action::ChangePassword, Rel::Unscoped), Ok(()));
+        assert_eq!(decide(r, Action::Me, Rel::Unscoped), Ok(()));
+        assert_eq!(
+            decide(r, Action::EngagementList, Rel::Unscoped),
+            Err(Deny::PasswordChange)
+        );
+        assert_eq!(
+            decide(r, Action::UserList, Rel::OwnOrganisation),
+            Err(Deny::PasswordChange)
         );
     }
 

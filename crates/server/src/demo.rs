@@ -107,7 +107,10 @@ pub async fn seed(store: &dyn Store) -> Result<Vec<DemoLogin>, String> {
         let pw = password()?;
         let hash = hash_password(&pw)?;
         match store.find_user(username).await.map_err(err)? {
-            Some(u) => store.set_password(&by, &u.id, &hash).await.map_err(err)?,
+            Some(u) => store
+                .set_password(&by, &u.id, &hash, None)
+                .await
+                .map_err(err)?,
             None => {
                 store
                     .create_user(
@@ -222,6 +225,8 @@ pub async fn seed_supervision(state: &crate::AppState) -> Result<(), String> {
         session: None,
         csrf: None,
         lang: None,
+        engagement: None,
+        must_change_password: false,
     };
     for e in items
         .iter()

@@ -297,7 +297,7 @@ impl AppState {
         api::list, api::create, api::get_one, api::update, api::delete,
         api::import, api::export, api::check, api::classification,
         api::responsibility, api::confirm, api::confirm_all,
-        admin::list_orgs, admin::create_org, admin::directory, admin::list_users, admin::create_user,
+        admin::list_orgs, admin::create_org, admin::directory, admin::list_users, admin::create_user, admin::disable_user, admin::enable_user, admin::unlock_user, admin::reset_password, admin::change_role,
         admin::list_tokens, admin::create_token, admin::revoke_token,
         admin::audit_list, admin::audit_verify,
         workflow::list_offerings, workflow::create_offering, workflow::get_offering, workflow::update_offering,
@@ -533,6 +533,12 @@ async fn localise(State(state): State<AppState>, req: Request, next: Next) -> Re
     };
     let message = state.messages.render(error.key, lang, &error.args);
     let mut body = serde_json::json!({ "error": { "code": error.code, "message": message } });
+    // The field a refusal is about (a form shows the message beside it).
+    if let Some((_, field)) = error.args.iter().find(|(k, _)| *k == "field")
+        && !field.is_empty()
+    {
+        body["error"]["field"] = serde_json::Value::String(field.clone());
+    }
     if let Some(d) = error.details {
         body["error"]["details"] = d;
     }

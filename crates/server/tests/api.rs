@@ -133,7 +133,8 @@ fn changing_the_password_ends_sessions_and_replaces_the_password() {
         "/api/v1/auth/password",
         &json!({ "current_password": "wrong", "new_password": "a much longer password" }),
     );
-    assert_eq!(r.status(), 401);
+    assert_eq!(r.status(), 400);
+    assert_eq!(error_code(r), "bad_current_password");
     let r = u.post(
         "/api/v1/auth/password",
         &json!({ "current_password": PASSWORD, "new_password": "short" }),
@@ -148,8 +149,9 @@ fn changing_the_password_ends_sessions_and_replaces_the_password() {
     assert_eq!(
         other.get("/api/v1/auth/me").status(),
         401,
-        "other sessions end too"
+        "other sessions end"
     );
+    assert_eq!(u.get("/api/v1/auth/me").status(), 200, "this one goes on");
     assert_eq!(
         s.try_login(&s.anonymous(), "a-member", PASSWORD).status(),
         401

@@ -374,6 +374,25 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
                 ),
             ]
         }
+        // Disabling or demoting each organisation's only administrator: 409 once allowed.
+        "POST /api/v1/orgs/{org_id}/users/{user_id}/disable" => {
+            users_of(w, "admin", "/disable", &|| Body::None)
+        }
+        "PUT /api/v1/orgs/{org_id}/users/{user_id}/role" => users_of(w, "admin", "/role", &|| {
+            Body::Json(json!({ "role": "member" }))
+        }),
+        // Enabling an enabled user and unlocking change nothing; a short password is 400.
+        "POST /api/v1/orgs/{org_id}/users/{user_id}/enable" => {
+            users_of(w, "other", "/enable", &|| Body::None)
+        }
+        "POST /api/v1/orgs/{org_id}/users/{user_id}/unlock" => {
+            users_of(w, "other", "/unlock", &|| Body::None)
+        }
+        "POST /api/v1/orgs/{org_id}/users/{user_id}/password" => {
+            users_of(w, "other", "/password", &|| {
+                Body::Json(json!({ "password": "short" }))
+            })
+        }
         "GET /api/v1/tokens" => one("/api/v1/tokens", Body::None),
         "POST /api/v1/tokens" => one(
             "/api/v1/tokens",
@@ -594,6 +613,30 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
     })
 }
 
+/// A user of organisation A and one of B (`admin`: each one's only administrator; else a
+/// viewer of A and a member of B), with `suffix`.
+fn users_of(w: &World, who: &str, suffix: &str, body: &dyn Fn() -> Body) -> Vec<Case> {
+    let (a, b) = if who == "admin" {
+        ("admin of A", "admin of B")
+    } else {
+        ("viewer of A", "member of B")
+    };
+    vec![
+        Case {
+            target: "a user of A",
+            path: format!("/api/v1/orgs/{}/users/{}{suffix}", w.id("org A"), w.id(a)),
+            body: body(),
+            rel: org_a,
+        },
+        Case {
+            target: "a user of B",
+            path: format!("/api/v1/orgs/{}/users/{}{suffix}", w.id("org B"), w.id(b)),
+            body: body(),
+            rel: org_b,
+        },
+    ]
+}
+
 fn send(u: &User, method: &str, path: &str, body: &Body) -> reqwest::blocking::Response {
     let url = format!("{}{path}", u.base);
     let c = &u.client;
@@ -623,7 +666,9 @@ fn agrees(decision: Result<(), Deny>, status: u16) -> bool {
         Ok(()) => !matches!(status, 401 | 403 | 404) && status < 500,
         Err(Deny::Unauthenticated) => status == 401,
         Err(Deny::NotFound) => status == 404,
-        Err(Deny::NoOrganisation | Deny::Role(_) | Deny::Forbidden) => status == 403,
+        Err(Deny::NoOrganisation | Deny::Role(_) | Deny::Forbidden | Deny::PasswordChange) => {
+            status == 403
+        }
     }
 }
 
@@ -720,6 +765,15 @@ fn build_world(s: &TestServer) -> World {
     w.ids.insert("EB", s.engagements["EB"].clone());
     w.ids.insert("org A", s.orgs["A"].clone());
     w.ids.insert("org B", s.orgs["B"].clone());
+    for (key, name) in [
+        ("admin of A", "a-admin"),
+        ("admin of B", "b-admin"),
+        ("viewer of A", "a-viewer"),
+        ("member of B", "b-member"),
+    ] {
+        let u = s.block_on(s.store.find_user(name)).unwrap().unwrap();
+        w.ids.insert(key, u.id);
+    }
     let (a, b) = (s.login("a-admin"), s.login("b-admin"));
     let (pa, pb, asr) = (
         s.login("pa-admin"),
@@ -857,12 +911,7 @@ fn callers(s: &TestServer) -> Vec<Caller> {
             ))
             .unwrap();
         }
-        let subject = Subject {
-            org_kind: Some(kind),
-            role,
-            platform_admin: false,
-            token: false,
-        };
+        let subject = Subject::of(Some(kind), role, false);
         let user = s.login(&username);
         let secret = format!("cwt_test_{username}");
         s.block_on(s.store.create_token(
@@ -873,6 +922,7 @@ fn callers(s: &TestServer) -> Vec<Caller> {
                 role,
                 token_hash: cloudward_server::auth::sha256_hex(&secret),
                 prefix: secret.chars().take(12).collect(),
+                ..Default::default()
             },
         ))
         .unwrap();
@@ -900,14 +950,48 @@ fn callers(s: &TestServer) -> Vec<Caller> {
     }
     add("B", "b", OrgKind::Customer, Role::OrgAdmin, "admin");
     add("PB", "pb", OrgKind::Provider, Role::OrgAdmin, "admin");
+    // Tokens of A's administrator and of a provider member limited to EA: EA as ever,
+    // other engagements not there, nothing of the organisation.
+    for (org, kind, role) in [
+        ("A", OrgKind::Customer, Role::OrgAdmin),
+        ("PA", OrgKind::Provider, Role::Member),
+    ] {
+        let secret = format!("cwt_test_limited_{org}");
+        s.block_on(s.store.create_token(
+            &sys,
+            NewToken {
+                org_id: s.orgs[org].clone(),
+                name: format!("limited to EA ({org})"),
+                role,
+                token_hash: cloudward_server::auth::sha256_hex(&secret),
+                prefix: secret.chars().take(12).collect(),
+                engagement_id: Some(s.engagements["EA"].clone()),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+        out.push(Caller {
+            label: format!("{org} {role:?} token limited to EA"),
+            org: Some(org),
+            subject: Some(Subject {
+                limited: true,
+                ..Subject::of(Some(kind), role, true)
+            }),
+            user: User {
+                client: s.anonymous(),
+                csrf: String::new(),
+                base: s.base.clone(),
+                name: secret.clone(),
+                token: Some(secret),
+            },
+        });
+    }
     out.push(Caller {
         label: "root (platform administrator)".into(),
         org: None,
         subject: Some(Subject {
-            org_kind: None,
-            role: Role::OrgAdmin,
             platform_admin: true,
-            token: false,
+            ..Subject::of(None, Role::OrgAdmin, false)
         }),
         user: s.login("root"),
     });
@@ -1003,6 +1087,7 @@ fn run(db: &common::Db) {
                         role: Role::ReadOnly,
                         token_hash: cloudward_server::auth::sha256_hex(&format!("x{i}{own}")),
                         prefix: "cwt_x".into(),
+                        ..Default::default()
                     },
                 ))
                 .unwrap();

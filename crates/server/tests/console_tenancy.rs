@@ -57,6 +57,8 @@ struct Objects {
     offering: String,
     assessment: String,
     org: String,
+    /// A user of that organisation.
+    user: String,
     token: String,
     framework: String,
     channel: String,
@@ -71,6 +73,7 @@ fn case(route: &(String, String), o: &Objects) -> Option<(String, Option<&'stati
             .replace("{finding}", "00000000-0000-0000-0000-000000000000")
             .replace("{notice}", "00000000-0000-0000-0000-000000000000")
             .replace("{control}", "s1.1.1")
+            .replace("{user}", &o.user)
     };
     let owner = |who: &'static str| (method == "GET").then_some(who);
     Some(if path.starts_with("/engagements/{id}") {
@@ -177,6 +180,11 @@ fn run(db: &Db) {
         offering,
         assessment,
         org: s.orgs["B"].clone(),
+        user: s
+            .block_on(s.store.find_user("b-member"))
+            .unwrap()
+            .expect("b-member")
+            .id,
         token: token["details"]["id"]
             .as_str()
             .expect("token id")

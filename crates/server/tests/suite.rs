@@ -9,6 +9,7 @@
     reason = "tests fail loudly"
 )]
 
+mod accounts;
 mod api;
 mod audit_page;
 mod authorisation;

@@ -73,9 +73,11 @@ impl OrgKind {
 }
 
 /// A user's role within its organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// The least, so that a forgotten role grants nothing.
+    #[default]
     ReadOnly,
     Member,
     OrgAdmin,
@@ -123,6 +125,11 @@ pub struct User {
     pub lang: Option<String>,
     #[sqlx(try_from = "Text<DateTime<Utc>>")]
     pub created_at: DateTime<Utc>,
+    /// Disabled by an administrator at this time: no login, no session.
+    #[sqlx(try_from = "OptText<DateTime<Utc>>")]
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// An administrator reset the password: the user must change it before anything else.
+    pub must_change_password: bool,
 }
 
 /// An organisation's columns joined to another row (`o_id`, `o_name`, …), NULL when
@@ -214,15 +221,51 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     #[sqlx(try_from = "OptText<DateTime<Utc>>")]
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Refused from this moment on (401 `token_expired`); `None`: until revoked.
+    #[sqlx(try_from = "OptText<DateTime<Utc>>")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The one engagement the token may act on; `None`: the organisation's.
+    pub engagement_id: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewToken {
     pub org_id: String,
     pub name: String,
     pub role: Role,
     pub token_hash: String,
     pub prefix: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub engagement_id: Option<String>,
+}
+
+/// What an administrator changes about a user of an organisation
+/// ([`Store::change_account`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChange {
+    /// No login, every session ended (the organisation's tokens the user made stay).
+    Disable,
+    Enable,
+    /// Forgets the failed logins recorded for the user.
+    Unlock,
+    /// A new password hash; every session ends and the user must change it at next login.
+    ResetPassword {
+        hash: String,
+    },
+    Role(Role),
+}
+
+impl AccountChange {
+    /// The audit log's action.
+    pub fn action(&self) -> &'static str {
+        match self {
+            AccountChange::Disable => "user.disable",
+            AccountChange::Enable => "user.enable",
+            AccountChange::Unlock => "user.unlock",
+            AccountChange::ResetPassword { .. } => "user.password_reset",
+            AccountChange::Role(_) => "user.role_change",
+        }
+    }
 }
 
 /// The parties of an engagement besides its customer.
@@ -547,8 +590,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn get_user(&self, id: &str) -> Result<Option<User>>;
     async fn find_user(&self, username: &str) -> Result<Option<User>>;
     async fn list_users(&self, org_id: &str) -> Result<Vec<User>>;
-    /// Sets a new password hash and ends every session of the user.
-    async fn set_password(&self, by: &Actor, user_id: &str, hash: &str) -> Result<()>;
+    /// Sets a new password hash and ends every session of the user but `keep` (the one
+    /// that changed it, when given); a password to change at next login is changed.
+    async fn set_password(
+        &self,
+        by: &Actor,
+        user_id: &str,
+        hash: &str,
+        keep: Option<&str>,
+    ) -> Result<()>;
+    /// An administrator's change to user `user_id` of organisation `org_id` (another
+    /// organisation's user is `NotFound`), audited in its transaction. Disabling or
+    /// demoting the organisation's last enabled administrator is a `Conflict` naming
+    /// `last_admin`.
+    async fn change_account(
+        &self,
+        by: &Actor,
+        org_id: &str,
+        user_id: &str,
+        change: AccountChange,
+    ) -> Result<User>;
     async fn set_user_lang(&self, by: &Actor, user_id: &str, lang: &str) -> Result<()>;
     /// Records a failed login: the new failure count and, past the limit, a lock.
     async fn login_failed(

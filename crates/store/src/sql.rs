@@ -20,7 +20,7 @@ use cloudward_domain::engagement::Phase;
 
 use crate::tables::{self, Val};
 use crate::{
-    Actor, ApiToken, AssigneeFilter, Blob, Confirmation, Engagement, EngagementData,
+    AccountChange, Actor, ApiToken, AssigneeFilter, Blob, Confirmation, Engagement, EngagementData,
     EngagementFilter, FindingFilter, FrameworkInfo, NewFramework, NewRecord, NewToken, NewUser,
     OptText, Org, OrgKind, Party, Record, RecordChange, RecordFilter, Result, Session, Store,
     StoreError, Text, User, new_id, now, stamp,
@@ -171,9 +171,8 @@ fn finding_filter(filter: &FindingFilter) -> (String, Vec<String>) {
 
 const ENGAGEMENT_COLUMNS: &str =
     "id, customer_org_id, name, phase, level, document, version, created_at, updated_at";
-const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, platform_admin, failed_logins, locked_until, lang, created_at";
-const TOKEN_COLUMNS: &str =
-    "id, org_id, name, role, token_hash, prefix, created_by, created_at, revoked_at";
+const USER_COLUMNS: &str = "id, org_id, username, display_name, password_hash, role, platform_admin, failed_logins, locked_until, lang, created_at, disabled_at, must_change_password";
+const TOKEN_COLUMNS: &str = "id, org_id, name, role, token_hash, prefix, created_by, created_at, revoked_at, expires_at, engagement_id";
 const AUDIT_COLUMNS: &str = "seq, at, actor, org_id, engagement_id, action, object_type, object_id, before_digest, after_digest, alg, encoding, prev_hash, hash";
 
 macro_rules! sql_store {
@@ -684,9 +683,11 @@ macro_rules! sql_store {
                     locked_until: None,
                     lang: None,
                     created_at: now(),
+                    disabled_at: None,
+                    must_change_password: false,
                 };
                 let (_g, mut tx) = self.begin().await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
+                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")))
                     .bind(&user.id)
                     .bind(&user.org_id)
                     .bind(&user.username)
@@ -698,6 +699,8 @@ macro_rules! sql_store {
                     .bind(user.locked_until.map(stamp))
                     .bind(&user.lang)
                     .bind(stamp(user.created_at))
+                    .bind(user.disabled_at.map(stamp))
+                    .bind(user.must_change_password)
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("a user of that name"))?;
@@ -741,9 +744,15 @@ macro_rules! sql_store {
                 .await?)
             }
 
-            async fn set_password(&self, by: &Actor, user_id: &str, hash: &str) -> Result<()> {
+            async fn set_password(
+                &self,
+                by: &Actor,
+                user_id: &str,
+                hash: &str,
+                keep: Option<&str>,
+            ) -> Result<()> {
                 let (_g, mut tx) = self.begin().await?;
-                let done = sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+                let done = sqlx::query("UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, must_change_password = FALSE WHERE id = $2")
                     .bind(hash)
                     .bind(user_id)
                     .execute(&mut *tx)
@@ -751,8 +760,10 @@ macro_rules! sql_store {
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                // `keep` is compared as text: no session has an empty hash.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                     .bind(user_id)
+                    .bind(keep.unwrap_or(""))
                     .execute(&mut *tx)
                     .await?;
                 // The digest is of a fresh random-salted hash: it shows that the password
@@ -768,6 +779,114 @@ macro_rules! sql_store {
                     })
                     .await?;
                 self.commit(tx, cp).await
+            }
+
+            async fn change_account(
+                &self,
+                by: &Actor,
+                org_id: &str,
+                user_id: &str,
+                change: AccountChange,
+            ) -> Result<User> {
+                let (_g, mut tx) = self.begin().await?;
+                let before: Option<User> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND org_id = $2"
+                )))
+                .bind(user_id)
+                .bind(org_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(before) = before else {
+                    return Err(StoreError::NotFound);
+                };
+                // The organisation keeps an enabled administrator: counted in the change's
+                // transaction, under the writer lock, so two changes cannot both pass.
+                let removes_admin = before.role == crate::Role::OrgAdmin
+                    && before.disabled_at.is_none()
+                    && match &change {
+                        AccountChange::Disable => true,
+                        AccountChange::Role(r) => *r != crate::Role::OrgAdmin,
+                        _ => false,
+                    };
+                if removes_admin {
+                    let (admins,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = $2 AND disabled_at IS NULL",
+                    )
+                    .bind(org_id)
+                    .bind(crate::Role::OrgAdmin.id())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if admins <= 1 {
+                        return Err(StoreError::Conflict("last_admin".into()));
+                    }
+                }
+                let at = now();
+                let mut after = before.clone();
+                let mut end_sessions = false;
+                let detail = match &change {
+                    AccountChange::Disable => {
+                        after.disabled_at = before.disabled_at.or(Some(at));
+                        end_sessions = true;
+                        serde_json::json!({ "disabled_at": after.disabled_at })
+                    }
+                    AccountChange::Enable => {
+                        after.disabled_at = None;
+                        serde_json::json!({ "disabled_at": null })
+                    }
+                    AccountChange::Unlock => {
+                        after.failed_logins = 0;
+                        after.locked_until = None;
+                        serde_json::json!({ "failed_logins": 0, "locked_until": null })
+                    }
+                    AccountChange::ResetPassword { hash } => {
+                        after.password_hash = hash.clone();
+                        after.must_change_password = true;
+                        after.failed_logins = 0;
+                        after.locked_until = None;
+                        end_sessions = true;
+                        // A fresh random-salted hash, as for a change of one's own.
+                        serde_json::json!({ "password_hash": hash, "must_change_password": true })
+                    }
+                    AccountChange::Role(role) => {
+                        after.role = *role;
+                        serde_json::json!({ "role": role })
+                    }
+                };
+                sqlx::query("UPDATE users SET role = $1, password_hash = $2, must_change_password = $3, disabled_at = $4, failed_logins = $5, locked_until = $6 WHERE id = $7")
+                    .bind(after.role.id())
+                    .bind(&after.password_hash)
+                    .bind(after.must_change_password)
+                    .bind(after.disabled_at.map(stamp))
+                    .bind(after.failed_logins)
+                    .bind(after.locked_until.map(stamp))
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if end_sessions {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let before_detail = match &change {
+                    AccountChange::Role(_) => Some(serde_json::json!({ "role": before.role })),
+                    AccountChange::Disable | AccountChange::Enable => {
+                        Some(serde_json::json!({ "disabled_at": before.disabled_at }))
+                    }
+                    _ => None,
+                };
+                let cp = self
+                    .append(&mut tx, by, Event {
+                        action: change.action(),
+                        object_type: "user",
+                        object_id: user_id,
+                        engagement_id: None,
+                        before: before_detail,
+                        after: Some(detail),
+                    })
+                    .await?;
+                self.commit(tx, cp).await?;
+                Ok(after)
             }
 
             async fn set_user_lang(&self, by: &Actor, user_id: &str, lang: &str) -> Result<()> {
@@ -862,6 +981,7 @@ macro_rules! sql_store {
                 let row: Option<crate::SessionAndUser> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT u.id, u.org_id, u.username, u.display_name, u.password_hash, u.role, \
                      u.platform_admin, u.failed_logins, u.locked_until, u.lang, u.created_at, \
+                     u.disabled_at, u.must_change_password, \
                      s.token_hash AS s_token_hash, s.csrf_token AS s_csrf_token, \
                      s.created_at AS s_created_at, s.expires_at AS s_expires_at, {} \
                      FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -916,9 +1036,11 @@ macro_rules! sql_store {
                     created_by: by.id.clone(),
                     created_at: now(),
                     revoked_at: None,
+                    expires_at: new.expires_at,
+                    engagement_id: new.engagement_id,
                 };
                 let (_g, mut tx) = self.begin().await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")))
+                sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")))
                     .bind(&token.id)
                     .bind(&token.org_id)
                     .bind(&token.name)
@@ -928,6 +1050,8 @@ macro_rules! sql_store {
                     .bind(&token.created_by)
                     .bind(stamp(token.created_at))
                     .bind(token.revoked_at.map(stamp))
+                    .bind(token.expires_at.map(stamp))
+                    .bind(&token.engagement_id)
                     .execute(&mut *tx)
                     .await
                     .map_err(unique("the token"))?;
@@ -957,7 +1081,7 @@ macro_rules! sql_store {
             async fn token_with_org(&self, token_hash: &str) -> Result<Option<(ApiToken, Option<Org>)>> {
                 let row: Option<crate::TokenAndOrg> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT t.id, t.org_id, t.name, t.role, t.token_hash, t.prefix, t.created_by, \
-                     t.created_at, t.revoked_at, {} FROM api_tokens t \
+                     t.created_at, t.revoked_at, t.expires_at, t.engagement_id, {} FROM api_tokens t \
                      LEFT JOIN organisations o ON o.id = t.org_id WHERE t.token_hash = $1",
                     crate::JoinedOrg::COLUMNS
                 )))

@@ -120,7 +120,7 @@ async fn organisations_and_users(b: Backend) {
     s.login_succeeded(&u.id, session.clone()).await.unwrap();
     assert_eq!(s.get_user(&u.id).await.unwrap().unwrap().failed_logins, 0);
     assert!(s.get_session(&session.token_hash).await.unwrap().is_some());
-    s.set_password(&admin(), &u.id, "h2").await.unwrap();
+    s.set_password(&admin(), &u.id, "h2", None).await.unwrap();
     assert!(s.get_session(&session.token_hash).await.unwrap().is_none());
     assert_eq!(
         s.get_user(&u.id).await.unwrap().unwrap().password_hash,
@@ -140,6 +140,7 @@ async fn tokens(b: Backend) {
                 role: Role::Member,
                 token_hash: "a".repeat(64),
                 prefix: "cwt_abcd".into(),
+                ..Default::default()
             },
         )
         .await

@@ -131,6 +131,7 @@ async fn seed(store: &dyn Store, findings: usize) -> Result<(String, String), St
                 role: Role::ReadOnly,
                 token_hash: cloudward_server::auth::sha256_hex(&secret),
                 prefix: secret.chars().take(12).collect(),
+                ..Default::default()
             },
         )
         .await

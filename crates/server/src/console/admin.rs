@@ -13,7 +13,7 @@ use super::{Echo, Ui, Viewer, check_csrf, is_form_problem, refused, render};
 use crate::AppState;
 use crate::auth::OrgView;
 use crate::services::organisations::{
-    self as service, NewMember, NewOrganisation, TokenView, UserView,
+    self as service, NewMember, NewOrganisation, TokenRequest, TokenView, UserAction, UserView,
 };
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +117,9 @@ pub struct UsersPage {
     done: Option<String>,
     problem: Option<String>,
     echo: Echo,
+    /// A password the server generated for a reset: shown on this page once.
+    shown_password: Option<String>,
+    shown_for: String,
 }
 
 pub async fn users(
@@ -125,7 +128,7 @@ pub async fn users(
     Path(org_id): Path<String>,
     Query(d): Query<Done>,
 ) -> Response {
-    users_page(&state, &v, org_id, d.done, Echo::default()).await
+    users_page(&state, &v, org_id, d.done, Echo::default(), None).await
 }
 
 async fn users_page(
@@ -134,19 +137,133 @@ async fn users_page(
     org_id: String,
     done: Option<String>,
     echo: Echo,
+    shown: Option<(String, String)>,
 ) -> Response {
     match service::users(state, &v.p, &org_id).await {
-        Ok(users) => render(&UsersPage {
-            nav: Some(nav(v, "admin", &format!("/admin/orgs/{org_id}/users"))),
-            ui: v.ui.clone(),
-            org_id,
-            users,
-            done,
-            problem: summary(v, &echo),
-            echo,
-        }),
+        Ok(users) => {
+            let (shown_for, shown_password) = match shown {
+                Some((user, pw)) => (user, Some(pw)),
+                None => (String::new(), None),
+            };
+            render(&UsersPage {
+                nav: Some(nav(v, "admin", &format!("/admin/orgs/{org_id}/users"))),
+                ui: v.ui.clone(),
+                org_id,
+                users,
+                done,
+                problem: summary(v, &echo),
+                echo,
+                shown_password,
+                shown_for,
+            })
+        }
         Err(e) => refused(v, &e),
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UserChangeForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// One administrator's action on a user (`form`: which form of the user's row), the page
+/// again: a note, a generated password shown once, or the refusal beside its field.
+async fn act_on_user(
+    state: &AppState,
+    v: &Viewer,
+    org_id: String,
+    user_id: String,
+    form: &'static str,
+    f: UserChangeForm,
+) -> Response {
+    if let Some(r) = check_csrf(v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let role_sent = f.role.clone().unwrap_or_default();
+    let what = match form {
+        "disable" => Ok(UserAction::Disable),
+        "enable" => Ok(UserAction::Enable),
+        "unlock" => Ok(UserAction::Unlock),
+        "password" => Ok(UserAction::ResetPassword(
+            f.password.filter(|p| !p.is_empty()),
+        )),
+        // Who may is decided before the role is read (as the API does).
+        _ => UserAction::authorise(&v.p, crate::authz::Action::UserRole, &org_id)
+            .and_then(|()| service::role(&role_sent))
+            .map(UserAction::Role),
+    };
+    let done = match what {
+        Ok(what) => service::change_user(state, &v.p, &org_id, &user_id, what).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(changed) => match changed.password {
+            Some(pw) => {
+                let mut page = users_page(
+                    state,
+                    v,
+                    org_id,
+                    Some(v.ui.t("ui.password_was_reset")),
+                    Echo::default(),
+                    Some((changed.user.username, pw)),
+                )
+                .await;
+                page.headers_mut().insert(
+                    axum::http::header::CACHE_CONTROL,
+                    axum::http::HeaderValue::from_static("no-store"),
+                );
+                page
+            }
+            None => {
+                let note = match form {
+                    "disable" => "ui.user_disabled",
+                    "enable" => "ui.user_enabled",
+                    "unlock" => "ui.user_unlocked",
+                    "password" => "ui.password_was_reset",
+                    _ => "ui.role_changed",
+                };
+                Redirect::to(&format!(
+                    "/admin/orgs/{org_id}/users?done={}",
+                    super::urlencode(&v.ui.t1(note, "user", &changed.user.username))
+                ))
+                .into_response()
+            }
+        },
+        Err(e) if is_form_problem(&e) || e.status == axum::http::StatusCode::CONFLICT => {
+            let echo =
+                Echo::from_error(v, format!("{form}:{user_id}"), &[("role", &role_sent)], &e);
+            again(
+                users_page(state, v, org_id, None, echo, None).await,
+                e.status,
+            )
+        }
+        Err(e) => refused(v, &e),
+    }
+}
+
+macro_rules! user_action {
+    ($($name:ident => $form:literal;)*) => {$(
+        pub async fn $name(
+            State(state): State<AppState>,
+            v: Viewer,
+            Path((org_id, user_id)): Path<(String, String)>,
+            Form(f): Form<UserChangeForm>,
+        ) -> Response {
+            act_on_user(&state, &v, org_id, user_id, $form, f).await
+        }
+    )*};
+}
+
+user_action! {
+    disable_user => "disable";
+    enable_user => "enable";
+    unlock_user => "unlock";
+    reset_password => "password";
+    change_role => "role";
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,7 +309,10 @@ pub async fn create_user(
                 &[("username", &f.username), ("role", &f.role)],
                 &e,
             );
-            again(users_page(&state, &v, org_id, None, echo).await, e.status)
+            again(
+                users_page(&state, &v, org_id, None, echo, None).await,
+                e.status,
+            )
         }
         Err(e) => refused(&v, &e),
     }
@@ -204,6 +324,8 @@ pub struct TokensPage {
     ui: Ui,
     nav: Option<Nav>,
     tokens: Vec<TokenView>,
+    /// The engagements a token may be limited to: (id, name).
+    engagements: Vec<(String, String)>,
     created: Option<String>,
     done: Option<String>,
     problem: Option<String>,
@@ -217,11 +339,20 @@ async fn tokens_page(
     done: Option<String>,
     echo: Echo,
 ) -> Response {
+    let filter = cloudward_store::EngagementFilter {
+        limit: 200,
+        ..Default::default()
+    };
+    let engagements = match crate::services::engagements::list(&state, &v.p, filter).await {
+        Ok(page) => page.items.into_iter().map(|e| (e.id, e.name)).collect(),
+        Err(e) => return refused(v, &e),
+    };
     match service::tokens(&state, &v.p).await {
         Ok(tokens) => render(&TokensPage {
             nav: Some(nav(v, "admin", "/admin/tokens")),
             ui: v.ui.clone(),
             tokens,
+            engagements,
             created,
             done,
             problem: summary(v, &echo),
@@ -240,6 +371,10 @@ pub struct TokenForm {
     csrf_token: Option<String>,
     name: String,
     role: String,
+    #[serde(default)]
+    expires_on: String,
+    #[serde(default)]
+    engagement_id: String,
 }
 
 pub async fn create_token(
@@ -251,7 +386,16 @@ pub async fn create_token(
         return r;
     }
     let created = match service::role(&f.role) {
-        Ok(role) => service::create_token(&state, &v.p, &f.name, role).await,
+        Ok(role) => {
+            let req = TokenRequest {
+                name: f.name.clone(),
+                role,
+                expires_on: Some(f.expires_on.clone()),
+                expires_in_days: None,
+                engagement_id: Some(f.engagement_id.clone()),
+            };
+            service::create_token(&state, &v.p, req).await
+        }
         Err(e) => Err(e),
     };
     match created {
@@ -265,7 +409,17 @@ pub async fn create_token(
             page
         }
         Err(e) if is_form_problem(&e) => {
-            let echo = Echo::from_error(&v, "token", &[("name", &f.name), ("role", &f.role)], &e);
+            let echo = Echo::from_error(
+                &v,
+                "token",
+                &[
+                    ("name", &f.name),
+                    ("role", &f.role),
+                    ("expires_on", &f.expires_on),
+                    ("engagement_id", &f.engagement_id),
+                ],
+                &e,
+            );
             let status = e.status;
             again(tokens_page(state, &v, None, None, echo).await, status)
         }

@@ -3,6 +3,7 @@
 //! forms carry the session's CSRF token; text comes from the message table in the user's
 //! language (Chinese by default; before login `?lang=` and `Accept-Language`).
 
+mod account;
 mod admin;
 mod charts;
 mod flow;
@@ -125,6 +126,14 @@ impl FromRequestParts<AppState> for Viewer {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Viewer, Response> {
         let path = parts.uri.path().to_owned();
         match crate::auth::authenticate(parts, state, false).await {
+            // Until a reset password is changed, the account page is the only page.
+            Ok(p)
+                if p.session.is_some()
+                    && p.must_change_password
+                    && !matches!(path.as_str(), "/account" | "/logout" | "/language") =>
+            {
+                Err(Redirect::to("/account").into_response())
+            }
             Ok(p) if p.session.is_some() => {
                 let lang = p
                     .lang
@@ -409,7 +418,9 @@ pub fn back_for(method: &axum::http::Method, path: &str) -> String {
         ("engagements", n) if n >= 3 => format!("/engagements/{}", s(1)),
         ("assessments", n) if n >= 2 => format!("/assessments/{}", s(1)),
         ("offerings", _) => "/offerings".to_owned(),
+        ("account", _) => "/account".to_owned(),
         ("admin", 2) => path.to_owned(),
+        ("admin", n) if n >= 5 && s(1) == "orgs" => format!("/admin/orgs/{}/users", s(2)),
         ("admin", n) if n >= 3 && s(1) == "orgs" => path.to_owned(),
         ("admin", _) if s(1) == "tokens" => "/admin/tokens".to_owned(),
         ("admin", _) if s(1) == "notifications" => "/admin/notifications".to_owned(),
@@ -468,6 +479,10 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
         .route("/logout", post(pages::logout))
         .route("/language", post(pages::set_language))
         .route("/dashboard", get(pages::dashboard))
+        .route(
+            "/account",
+            get(account::show).post(account::change_password),
+        )
         .route("/engagements/new", get(flow::new_engagement))
         .route(
             "/engagements/wizard",
@@ -559,6 +574,26 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             get(admin::users).post(admin::create_user),
         )
         .route(
+            "/admin/orgs/{id}/users/{user}/disable",
+            post(admin::disable_user),
+        )
+        .route(
+            "/admin/orgs/{id}/users/{user}/enable",
+            post(admin::enable_user),
+        )
+        .route(
+            "/admin/orgs/{id}/users/{user}/unlock",
+            post(admin::unlock_user),
+        )
+        .route(
+            "/admin/orgs/{id}/users/{user}/password",
+            post(admin::reset_password),
+        )
+        .route(
+            "/admin/orgs/{id}/users/{user}/role",
+            post(admin::change_role),
+        )
+        .route(
             "/admin/tokens",
             get(admin::tokens).post(admin::create_token),
         )
@@ -625,6 +660,11 @@ mod tests {
         assert_eq!(post("/offerings/o1/invite"), "/offerings");
         assert_eq!(post("/admin/orgs"), "/admin/orgs");
         assert_eq!(post("/admin/orgs/o1/users"), "/admin/orgs/o1/users");
+        assert_eq!(
+            post("/admin/orgs/o1/users/u1/disable"),
+            "/admin/orgs/o1/users"
+        );
+        assert_eq!(post("/account"), "/account");
         assert_eq!(post("/admin/tokens/t1/revoke"), "/admin/tokens");
         assert_eq!(post("/frameworks/f1/delete"), "/frameworks");
         assert_eq!(post("/language"), "/dashboard");

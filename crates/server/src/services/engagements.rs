@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::api::invalid_json;
 use crate::auth::Principal;
-use crate::authz::{self, Action, Rel};
+use crate::authz::{Action, Rel};
 use crate::error::{ApiError, ApiResult};
 
 /// Files a new engagement of the caller's (customer) organisation, naming `given_parties`
@@ -289,7 +289,7 @@ pub async fn engagement_for(
         Some(org) => state.store.visible_engagement(id, org).await?,
         None => None,
     };
-    let rel = authz::engagement_rel(org, e.as_ref());
+    let rel = p.engagement_rel(e.as_ref());
     p.may(action, rel)?;
     e.map(|e| (e, rel)).ok_or_else(ApiError::not_found)
 }
@@ -407,7 +407,24 @@ pub async fn list(
     if !(1..=200).contains(&filter.limit) {
         return Err(ApiError::bad_request("api.bad_limit"));
     }
-    let (items, total) = state.store.list_engagements(&org.id, &filter).await?;
+    // A token limited to one engagement lists that one alone (when the filter keeps it).
+    let (items, total) = match &p.engagement {
+        Some(only) => {
+            let e = state.store.visible_engagement(only, &org.id).await?;
+            let items: Vec<_> = e
+                .into_iter()
+                .filter(|e| filter.phase.is_none_or(|ph| e.phase == ph))
+                .filter(|e| filter.level.is_none_or(|l| e.level == Some(l)))
+                .collect();
+            let total = i64::try_from(items.len()).unwrap_or(0);
+            let page = items
+                .into_iter()
+                .skip(usize::try_from(filter.offset).unwrap_or(0))
+                .collect();
+            (page, total)
+        }
+        None => state.store.list_engagements(&org.id, &filter).await?,
+    };
     Ok(EngagementPage {
         items: items.into_iter().map(|e| view(e, false)).collect(),
         total,

@@ -26,7 +26,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::authz::{self, Action, Rel};
+use crate::authz::{Action, Rel};
 use crate::error::{ApiError, ApiResult};
 use crate::services::assessments::published_assessment;
 use crate::services::engagements::{export_text, matrix_of, summarise};
@@ -636,10 +636,7 @@ pub async fn exit_step(
         }
         _ => Action::ExitCustomerStep,
     };
-    p.may(
-        step_action,
-        authz::engagement_rel(p.org.as_ref().map(|o| o.id.as_str()), Some(&e)),
-    )?;
+    p.may(step_action, p.rel_to(&e))?;
     match step {
         ExitStep::Plan { plan } if customer => x.plan = Some(plan),
         ExitStep::Scope { scope } if customer => x.scope = scope,

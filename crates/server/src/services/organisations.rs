@@ -1,7 +1,9 @@
 //! Organisations, their users and API tokens, and the audit trail an organisation sees.
 
-use chrono::{DateTime, Utc};
-use cloudward_store::{ApiToken, AuditEntry, NewToken, NewUser, OrgKind, Role};
+use chrono::{DateTime, NaiveDate, Utc};
+use cloudward_store::{
+    AccountChange, ApiToken, AuditEntry, NewToken, NewUser, OrgKind, Role, User,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -22,9 +24,32 @@ pub struct UserView {
     #[schema(value_type = String)]
     pub role: Role,
     pub org_id: Option<String>,
-    /// Locked out (after failed logins) at this moment.
+    /// Failed logins make the next attempts for the name wait at this moment (an
+    /// administrator's unlock lifts it).
     pub locked: bool,
+    /// Disabled: cannot log in, has no session.
+    pub disabled: bool,
+    /// An administrator reset the password; the user changes it at the next login.
+    pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
+}
+
+impl UserView {
+    fn of(state: &AppState, u: User) -> UserView {
+        let throttle = &state.throttle;
+        UserView {
+            locked: u.locked_until.is_some_and(|t| t > cloudward_store::now())
+                || throttle.is_throttled(&u.username, throttle.now()),
+            disabled: u.disabled_at.is_some(),
+            must_change_password: u.must_change_password,
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            role: u.role,
+            org_id: u.org_id,
+            created_at: u.created_at,
+        }
+    }
 }
 
 /// An API token as its organisation's administrators see it (never the secret or its hash).
@@ -41,11 +66,20 @@ pub struct TokenView {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Refused from this moment on (401 `token_expired`); absent: until revoked.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Expired at this moment.
+    pub expired: bool,
+    /// The one engagement the token may act on; absent: the organisation's.
+    pub engagement_id: Option<String>,
+    /// That engagement's name (absent when it was deleted since).
+    pub engagement_name: Option<String>,
 }
 
-impl From<ApiToken> for TokenView {
-    fn from(t: ApiToken) -> TokenView {
+impl TokenView {
+    fn of(t: ApiToken, engagement_name: Option<String>) -> TokenView {
         TokenView {
+            expired: t.expires_at.is_some_and(|at| at <= Utc::now()),
             id: t.id,
             org_id: t.org_id,
             name: t.name,
@@ -54,6 +88,9 @@ impl From<ApiToken> for TokenView {
             created_by: t.created_by,
             created_at: t.created_at,
             revoked_at: t.revoked_at,
+            expires_at: t.expires_at,
+            engagement_id: t.engagement_id,
+            engagement_name,
         }
     }
 }
@@ -151,19 +188,7 @@ fn may_manage(p: &Principal, action: Action, org_id: &str) -> ApiResult<()> {
 pub async fn users(state: &AppState, p: &Principal, org_id: &str) -> ApiResult<Vec<UserView>> {
     may_manage(p, Action::UserList, org_id)?;
     let users = state.store.list_users(org_id).await?;
-    let now = cloudward_store::now();
-    Ok(users
-        .into_iter()
-        .map(|u| UserView {
-            locked: u.locked_until.is_some_and(|t| t > now),
-            id: u.id,
-            username: u.username,
-            display_name: u.display_name,
-            role: u.role,
-            org_id: u.org_id,
-            created_at: u.created_at,
-        })
-        .collect())
+    Ok(users.into_iter().map(|u| UserView::of(state, u)).collect())
 }
 
 pub async fn add_user(
@@ -203,14 +228,124 @@ pub async fn add_user(
         .await
         // A name that is taken is about the name.
         .map_err(|e| ApiError::from(e).arg("field", "username"))?;
-    Ok(UserView {
-        id: u.id,
-        username: u.username,
-        display_name: u.display_name,
-        role: u.role,
-        org_id: u.org_id,
-        locked: false,
-        created_at: u.created_at,
+    Ok(UserView::of(state, u))
+}
+
+/// What an administrator does to a user of an organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserAction {
+    Disable,
+    Enable,
+    Unlock,
+    /// The new password; `None`: one is generated and shown once.
+    ResetPassword(Option<String>),
+    Role(Role),
+}
+
+impl UserAction {
+    fn action(&self) -> Action {
+        match self {
+            UserAction::Disable => Action::UserDisable,
+            UserAction::Enable => Action::UserEnable,
+            UserAction::Unlock => Action::UserUnlock,
+            UserAction::ResetPassword(_) => Action::UserResetPassword,
+            UserAction::Role(_) => Action::UserRole,
+        }
+    }
+
+    /// Who may do it is decided first: another organisation's users are not there to be
+    /// told their new role is wrong.
+    pub fn authorise(p: &Principal, action: Action, org_id: &str) -> ApiResult<()> {
+        may_manage(p, action, org_id)
+    }
+}
+
+/// The user after an administrator's change, and a generated password (shown once).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserChanged {
+    pub user: UserView,
+    /// Generated by the server for a reset without a password: shown this once, never
+    /// kept in the clear. The user must change it at the next login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// A password of 20 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
+fn generated_password() -> ApiResult<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(ApiError::internal_from)?;
+    // 256 is not a multiple of 56: the bias is below 1 % per character, and 20 characters
+    // keep well over 100 bits.
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
+/// An administrator's change to user `user_id` of organisation `org_id`: disable (every
+/// session ends; the organisation's tokens the user made keep working), enable, unlock
+/// (the failed logins of the name are forgotten), reset the password (every session ends;
+/// the user changes it at the next login) or change the role. The organisation's last
+/// enabled administrator cannot be disabled or demoted (409 `last_admin`).
+pub async fn change_user(
+    state: &AppState,
+    p: &Principal,
+    org_id: &str,
+    user_id: &str,
+    what: UserAction,
+) -> ApiResult<UserChanged> {
+    may_manage(p, what.action(), org_id)?;
+    // A refused demotion is about the role chosen; a refused disabling about the user.
+    let field = if matches!(what, UserAction::Role(_)) {
+        "role"
+    } else {
+        ""
+    };
+    let mut shown = None;
+    let change = match what {
+        UserAction::Disable => AccountChange::Disable,
+        UserAction::Enable => AccountChange::Enable,
+        UserAction::Unlock => AccountChange::Unlock,
+        UserAction::Role(role) => AccountChange::Role(role),
+        UserAction::ResetPassword(given) => {
+            let password = match given {
+                Some(pw) => {
+                    check_password_policy(&pw).map_err(|e| e.arg("field", "password"))?;
+                    pw
+                }
+                None => {
+                    let pw = generated_password()?;
+                    shown = Some(pw.clone());
+                    pw
+                }
+            };
+            AccountChange::ResetPassword {
+                hash: hash_blocking(password).await?,
+            }
+        }
+    };
+    // Re-enabling forgets the failures too: those made while disabled were refused anyway.
+    let unlock = matches!(change, AccountChange::Unlock | AccountChange::Enable);
+    let user = state
+        .store
+        .change_account(&p.actor, org_id, user_id, change)
+        .await
+        .map_err(|e| match e {
+            cloudward_store::StoreError::Conflict(c) if c == "last_admin" => ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "last_admin",
+                "api.last_admin",
+            )
+            .arg("field", field),
+            other => ApiError::from(other),
+        })?;
+    if unlock {
+        state.throttle.forget(&user.username);
+    }
+    Ok(UserChanged {
+        user: UserView::of(state, user),
+        password: shown,
     })
 }
 
@@ -218,31 +353,121 @@ pub async fn add_user(
 pub async fn tokens(state: &AppState, p: &Principal) -> ApiResult<Vec<TokenView>> {
     p.may(Action::TokenList, Rel::Unscoped)?;
     let org = p.org()?;
-    Ok(state
-        .store
-        .list_tokens(&org.id)
-        .await?
+    let tokens = state.store.list_tokens(&org.id).await?;
+    // Engagements are named, never shown as bare ids: a handful of tokens name a few.
+    let mut names = std::collections::BTreeMap::new();
+    for id in tokens.iter().filter_map(|t| t.engagement_id.as_deref()) {
+        if !names.contains_key(id) {
+            let e = state.store.visible_engagement(id, &org.id).await?;
+            names.insert(id.to_owned(), e.map(|e| e.name));
+        }
+    }
+    Ok(tokens
         .into_iter()
-        .map(TokenView::from)
+        .map(|t| {
+            let name = t
+                .engagement_id
+                .as_ref()
+                .and_then(|id| names.get(id).cloned().flatten());
+            TokenView::of(t, name)
+        })
         .collect())
 }
 
-/// A new token of the caller's organisation, with a role no higher than the caller's.
+/// A new token: its name and role, and optionally when it expires (a date, the last day
+/// it works, or a number of days from now) and the one engagement it may act on.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    pub name: String,
+    pub role: Role,
+    /// The last day it works (it expires at the end of that day, UTC).
+    pub expires_on: Option<String>,
+    /// Days from now (1–3650).
+    pub expires_in_days: Option<i64>,
+    pub engagement_id: Option<String>,
+}
+
+/// When a token asked for expires: at the end of `expires_on` (UTC, a day after today at
+/// the earliest) or `expires_in_days` from now; both given is 400.
+fn token_expiry(req: &TokenRequest) -> ApiResult<Option<DateTime<Utc>>> {
+    let on = req
+        .expires_on
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    match (on, req.expires_in_days) {
+        (Some(_), Some(_)) => {
+            Err(ApiError::bad_request("api.token_expiry_both").arg("field", "expires_on"))
+        }
+        (Some(text), None) => {
+            let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                ApiError::bad_request("api.bad_token_date")
+                    .arg("field", "expires_on")
+                    .arg("value", text)
+            })?;
+            if date < Utc::now().date_naive() {
+                return Err(ApiError::bad_request("api.token_expiry_past")
+                    .arg("field", "expires_on")
+                    .arg("value", text));
+            }
+            let end = date
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+                .ok_or_else(|| {
+                    ApiError::bad_request("api.bad_token_date")
+                        .arg("field", "expires_on")
+                        .arg("value", text)
+                })?;
+            Ok(Some(end))
+        }
+        (None, Some(days)) => {
+            if !(1..=3650).contains(&days) {
+                return Err(ApiError::bad_request("api.token_expiry_days")
+                    .arg("field", "expires_in_days")
+                    .arg("value", days));
+            }
+            Ok(Some(Utc::now() + chrono::Duration::days(days)))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// A new token of the caller's organisation, with a role no higher than the caller's,
+/// optionally expiring and limited to one engagement the organisation sees (another is
+/// 400 on the field, whether it exists elsewhere or not).
 pub async fn create_token(
     state: &AppState,
     p: &Principal,
-    name: &str,
-    role: Role,
+    req: TokenRequest,
 ) -> ApiResult<NewTokenView> {
     p.may(Action::TokenCreate, Rel::Unscoped)?;
     let org = p.org()?.clone();
-    if role > p.role {
+    if req.role > p.role {
         return Err(ApiError::forbidden());
     }
-    let name = name.trim();
+    let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::bad_request("api.bad_name").arg("field", "name"));
     }
+    let expires_at = token_expiry(&req)?;
+    let engagement = match req
+        .engagement_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(id) => match state.store.visible_engagement(id, &org.id).await? {
+            Some(e) => Some(e),
+            None => {
+                return Err(
+                    ApiError::bad_request("api.bad_token_engagement").arg("field", "engagement_id")
+                );
+            }
+        },
+        None => None,
+    };
+    let role = req.role;
     let secret = format!("cwt_{}", random_token()?);
     let details = state
         .store
@@ -254,12 +479,14 @@ pub async fn create_token(
                 role,
                 token_hash: sha256_hex(&secret),
                 prefix: secret.chars().take(12).collect(),
+                expires_at,
+                engagement_id: engagement.as_ref().map(|e| e.id.clone()),
             },
         )
         .await?;
     Ok(NewTokenView {
         token: secret,
-        details: details.into(),
+        details: TokenView::of(details, engagement.map(|e| e.name)),
     })
 }
 

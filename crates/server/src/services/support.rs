@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Principal;
-use crate::authz::{self, Action, Rel};
+use crate::authz::{Action, Rel};
 use crate::error::{ApiError, ApiResult};
 use crate::services::engagements::engagement_for;
 
@@ -39,10 +39,7 @@ impl Seat {
 /// Where the caller sits on an engagement it has loaded (for what a page offers; access
 /// itself is decided by [`Principal::may`]).
 pub(crate) fn seat(p: &Principal, e: &Engagement) -> Option<Seat> {
-    Seat::of(authz::engagement_rel(
-        p.org.as_ref().map(|o| o.id.as_str()),
-        Some(e),
-    ))
+    Seat::of(p.rel_to(e))
 }
 
 /// The engagement for `action`, with the caller's seat on it.
