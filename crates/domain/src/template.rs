@@ -148,6 +148,18 @@ fn key_of(line: &str) -> Option<(usize, &str)> {
     Some((indent, key))
 }
 
+/// The dotted path of `key` at `indent`, the keys above it in `path` (which it updates).
+fn descend(path: &mut Vec<(usize, String)>, indent: usize, key: &str) -> String {
+    while path.last().is_some_and(|(i, _)| *i >= indent) {
+        path.pop();
+    }
+    path.push((indent, key.to_owned()));
+    path.iter()
+        .map(|(_, k)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// The comment at the end of a line (` # …` outside quotes), if any.
 fn trailing_comment(line: &str) -> Option<&str> {
     let (mut single, mut double) = (false, false);
@@ -245,15 +257,7 @@ fn read_comments(template: &str) -> Comments {
             continue;
         };
         seen_key = true;
-        while path.last().is_some_and(|(i, _)| *i >= indent) {
-            path.pop();
-        }
-        path.push((indent, key.to_owned()));
-        let full = path
-            .iter()
-            .map(|(_, k)| k.as_str())
-            .collect::<Vec<_>>()
-            .join(".");
+        let full = descend(&mut path, indent, key);
         if indent == 0 {
             c.order.push(key.to_owned());
             last_top = Some(key.to_owned());
@@ -338,15 +342,7 @@ fn lay_over(yaml: &str, template: &str) -> String {
             out.push('\n');
             continue;
         };
-        while path.last().is_some_and(|(i, _)| *i >= indent) {
-            path.pop();
-        }
-        path.push((indent, key.to_owned()));
-        let full = path
-            .iter()
-            .map(|(_, k)| k.as_str())
-            .collect::<Vec<_>>()
-            .join(".");
+        let full = descend(&mut path, indent, key);
         if indent == 0 {
             flush_after(&mut out, &current_top);
             current_top = Some(key.to_owned());

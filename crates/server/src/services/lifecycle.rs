@@ -419,6 +419,17 @@ impl From<Confirmation> for ConfirmationView {
     }
 }
 
+/// The matrix party of the caller's relation to an engagement; the table admits no other
+/// relation to confirm.
+pub(crate) fn matrix_party(rel: Rel) -> ApiResult<MatrixActor> {
+    match rel {
+        Rel::Customer => Ok(MatrixActor::Customer),
+        Rel::Provider => Ok(MatrixActor::Provider),
+        Rel::SecurityServiceProvider => Ok(MatrixActor::SecurityServiceProvider),
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
 /// Confirms row `element` of the matrix for the caller's party; a row the party has no
 /// part in is 403.
 pub async fn confirm(
@@ -431,13 +442,7 @@ pub async fn confirm(
         crate::services::engagements::engagement_for(state, p, id, Action::EngagementConfirm)
             .await?;
     let org = p.org()?;
-    let actor = match rel {
-        Rel::Customer => MatrixActor::Customer,
-        Rel::Provider => MatrixActor::Provider,
-        Rel::SecurityServiceProvider => MatrixActor::SecurityServiceProvider,
-        // The table admits no other relation to confirm.
-        _ => return Err(ApiError::forbidden()),
-    };
+    let actor = matrix_party(rel)?;
     let (file, _) = export_text(&e)?;
     let matrix = matrix_of(state, &file);
     let Some(el) = matrix.elements.iter().find(|el| el.id == element) else {
@@ -492,12 +497,7 @@ pub async fn confirm_all(
         crate::services::engagements::engagement_for(state, p, id, Action::EngagementConfirmAll)
             .await?;
     let org = p.org()?;
-    let actor = match rel {
-        Rel::Customer => MatrixActor::Customer,
-        Rel::Provider => MatrixActor::Provider,
-        Rel::SecurityServiceProvider => MatrixActor::SecurityServiceProvider,
-        _ => return Err(ApiError::forbidden()),
-    };
+    let actor = matrix_party(rel)?;
     let (file, _) = export_text(&e)?;
     let matrix = matrix_of(state, &file);
     let done = state.store.confirmations(&e.id).await?;

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use cloudward_domain::responsibility::Actor as MatrixActor;
 use cloudward_domain::workflow::{self, ExitRecord, NoticeKind};
 use cloudward_store::Engagement;
 use serde::Serialize;
@@ -44,15 +43,6 @@ pub struct Task {
     pub late: bool,
     /// Where it is dealt with in the console.
     pub link: String,
-}
-
-fn party_of(rel: Rel) -> Option<MatrixActor> {
-    match rel {
-        Rel::Customer => Some(MatrixActor::Customer),
-        Rel::Provider => Some(MatrixActor::Provider),
-        Rel::SecurityServiceProvider => Some(MatrixActor::SecurityServiceProvider),
-        _ => None,
-    }
 }
 
 /// The exit steps that wait for the caller's side, as message-free codes.
@@ -113,7 +103,9 @@ pub async fn mine(
     }
     for e in &live {
         let rel = p.rel_to(e);
-        let Some(party) = party_of(rel) else { continue };
+        let Ok(party) = crate::services::lifecycle::matrix_party(rel) else {
+            continue;
+        };
         if !p.can(Action::EngagementConfirm, rel) {
             continue;
         }
