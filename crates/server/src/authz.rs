@@ -377,6 +377,7 @@ actions! {
     Posture = "GET /api/v1/engagements/{id}/posture", ENGAGEMENT_READ;
     FindingList = "GET /api/v1/engagements/{id}/findings", ENGAGEMENT_READ;
     FindingAct = "POST /api/v1/engagements/{id}/findings/{finding}", CUSTOMER_AND_SECURITY_WRITE;
+    FindingBulk = "POST /api/v1/engagements/{id}/findings/bulk", CUSTOMER_AND_SECURITY_WRITE;
     ScanRunRead = "GET /api/v1/scans/{id}", ENGAGEMENT_READ;
     ScanRunReport = "GET /api/v1/scans/{id}/report", ENGAGEMENT_READ;
     ScanRunOscal = "GET /api/v1/scans/{id}/oscal/results", ENGAGEMENT_READ;

@@ -309,7 +309,7 @@ impl AppState {
         evidence::upload, evidence::list, evidence::download,
         evidence::upload_for_assessment, evidence::attach_output, evidence::list_for_assessment, evidence::download_for_assessment,
         supervision::upload, supervision::run_scan, supervision::posture,
-        supervision::list_findings, supervision::act_on_finding,
+        supervision::list_findings, supervision::act_on_finding, supervision::act_on_findings,
         supervision::get_run, supervision::get_run_report, oscal::scan_results,
         oscal::catalog, oscal::profile, oscal::ssp, oscal::poam, oscal::component,
         oscal::results, oscal::import_results,

@@ -63,6 +63,12 @@ pub struct FindingData {
     pub address: String,
     pub resource_type: String,
     pub message: String,
+    /// Where the resource is written (file and line, as the latest scan that saw it read
+    /// them); empty and 0 when the report did not say.
+    #[serde(default)]
+    pub file: String,
+    #[serde(default)]
+    pub line: u64,
     /// open, accepted, fixed, closed
     #[schema(value_type = String)]
     pub state: FindingState,
@@ -164,6 +170,14 @@ pub async fn posture(
 pub struct FindingQuery {
     /// open, accepted, fixed, closed
     pub state: Option<String>,
+    /// `current` for the findings not closed, `closed` for the closed ones; all without it.
+    pub view: Option<String>,
+    /// critical, high, medium or low.
+    pub severity: Option<String>,
+    /// Only the findings of this rule (its id).
+    pub rule: Option<String>,
+    /// `severity` for the most severe first; without it, first recorded first.
+    pub sort: Option<String>,
     /// Only findings assigned to this name; `-` for those assigned to no one.
     pub assignee: Option<String>,
     pub lang: Option<String>,
@@ -199,6 +213,23 @@ pub async fn list_findings(
     Ok(response)
 }
 
+/// Acts on several findings at once, all or none: assign them, accept them with a reason
+/// until a date, or report them fixed. A finding that refuses the action refuses the batch
+/// (its id is in the error's `finding`).
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/findings/bulk", tag = "supervision", request_body = findings::BulkAction,
+    responses((status = 200, body = Vec<findings::FindingView>),
+        (status = 400, description = "no findings, more than 1000, a finding twice, or an action a finding refuses"),
+        (status = 404, description = "a finding that is not the engagement's"),
+        (status = 409, description = "a finding changed since it was read, or is closed")))]
+pub async fn act_on_findings(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(bulk): ApiJson<findings::BulkAction>,
+) -> ApiResult<Json<Vec<findings::FindingView>>> {
+    Ok(Json(findings::act_all(&state, &p, &id, bulk).await?))
+}
+
 /// Acts on a finding: assign it, accept it with a reason until a date, or report it fixed.
 #[utoipa::path(post, path = "/api/v1/engagements/{id}/findings/{finding}", tag = "supervision", request_body = findings::FindingAction,
     responses((status = 200, body = findings::FindingView)))]
@@ -227,6 +258,10 @@ pub fn routes(limit: usize) -> Router<AppState> {
         .route("/api/v1/scans/{id}", get(get_run))
         .route("/api/v1/scans/{id}/report", get(get_run_report))
         .route("/api/v1/engagements/{id}/findings", get(list_findings))
+        .route(
+            "/api/v1/engagements/{id}/findings/bulk",
+            post(act_on_findings),
+        )
         .route(
             "/api/v1/engagements/{id}/findings/{finding}",
             post(act_on_finding),

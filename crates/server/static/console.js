@@ -51,6 +51,13 @@ document.addEventListener("DOMContentLoaded", () => {
     wizard.addEventListener("change", say);
     say();
   }
+  // "Tick all" ticks every box of the form it names (the findings of the page).
+  for (const all of document.querySelectorAll("input[data-ticks]")) {
+    const boxes = () => [...document.querySelectorAll(`input[type=checkbox][form="${all.dataset.ticks}"]`)];
+    all.addEventListener("change", () => {
+      for (const box of boxes()) box.checked = all.checked;
+    });
+  }
   // Ask before moving an engagement to its next phase.
   const advance = document.getElementById("advance");
   if (advance && advance.form) {

@@ -552,6 +552,10 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         }
         "GET /api/v1/engagements/{id}/posture" => engagements("/posture", &none),
         "GET /api/v1/engagements/{id}/findings" => engagements("/findings", &none),
+        "POST /api/v1/engagements/{id}/findings/bulk" => engagements(
+            "/findings/bulk",
+            &json_body(json!({ "findings": [], "change": { "action": "fix" } })),
+        ),
         "POST /api/v1/engagements/{id}/findings/{finding}" => {
             let body = || Body::Json(json!({ "action": "fix", "version": 0 }));
             vec![

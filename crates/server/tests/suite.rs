@@ -17,6 +17,7 @@ mod common;
 mod console_pages;
 mod console_tenancy;
 mod evidence;
+mod findings;
 mod hardening;
 mod lifecycle;
 mod login;

@@ -478,7 +478,14 @@ impl RecordChange {
 pub struct FindingFilter {
     /// open, accepted, fixed or closed; any state when unset.
     pub state: Option<String>,
+    /// Only closed findings (`Some(true)`) or only those not closed (`Some(false)`).
+    pub closed: Option<bool>,
+    /// critical, high, medium or low.
+    pub severity: Option<String>,
+    /// Only the findings of this rule.
+    pub rule: Option<String>,
     pub assignee: AssigneeFilter,
+    pub order: FindingOrder,
     /// At most this many (all when unset), after skipping `offset`.
     pub limit: Option<i64>,
     pub offset: i64,
@@ -486,6 +493,39 @@ pub struct FindingFilter {
     /// next page without counting the ones before it; a finding of no other engagement.
     /// An id that is no finding of the engagement is [`StoreError::NotFound`].
     pub after: Option<String>,
+}
+
+/// The order of a list of findings; each ends with the order of recording.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FindingOrder {
+    /// First recorded first.
+    #[default]
+    Recorded,
+    /// The most severe first (critical, high, medium, low, then any other), then first
+    /// recorded first.
+    Severity,
+}
+
+/// Severities from the most severe; [`severity_rank`] is the place in this list.
+pub const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+
+/// A severity's place in [`SEVERITIES`] (0 for critical), 9 for anything else: the
+/// column the findings list sorts on.
+pub fn severity_rank(severity: &str) -> i64 {
+    SEVERITIES
+        .iter()
+        .position(|s| *s == severity)
+        .map_or(9, |i| i64::try_from(i).unwrap_or(9))
+}
+
+/// How many findings of an engagement have a rule, a severity and a state: what the
+/// filters of the findings list offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingFacet {
+    pub rule_id: String,
+    pub severity_rank: i64,
+    pub state: String,
+    pub count: i64,
 }
 
 /// Findings by whom they are assigned to.
@@ -712,6 +752,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         engagement_id: &str,
         filter: &FindingFilter,
     ) -> Result<(Vec<Record>, i64)>;
+    /// How many tracked findings an engagement has of each rule, severity and state.
+    async fn finding_facets(&self, engagement_id: &str) -> Result<Vec<FindingFacet>>;
     /// How many tracked findings an engagement has in each state.
     async fn count_findings(&self, engagement_id: &str) -> Result<Vec<(String, i64)>>;
     /// How many tracked findings each of several engagements has in each state, as

@@ -21,9 +21,9 @@ use cloudward_domain::engagement::Phase;
 use crate::tables::{self, Val};
 use crate::{
     AccountChange, Actor, ApiToken, AssigneeFilter, Blob, Confirmation, Engagement, EngagementData,
-    EngagementFilter, FindingFilter, FrameworkInfo, NewFramework, NewRecord, NewToken, NewUser,
-    OptText, Org, OrgKind, Party, Record, RecordChange, RecordFilter, Result, Session, Store,
-    StoreError, Text, User, new_id, now, stamp,
+    EngagementFilter, FindingFacet, FindingFilter, FindingOrder, FrameworkInfo, NewFramework,
+    NewRecord, NewToken, NewUser, OptText, Org, OrgKind, Party, Record, RecordChange, RecordFilter,
+    Result, Session, Store, StoreError, Text, User, new_id, now, stamp,
 };
 
 /// What a change does, for its audit entry.
@@ -157,6 +157,22 @@ fn finding_filter(filter: &FindingFilter) -> (String, Vec<String>) {
     if let Some(state) = &filter.state {
         binds.push(state.clone());
         clause.push_str(&format!(" AND state = ${}", binds.len() + 1));
+    }
+    match filter.closed {
+        None => {}
+        Some(true) => clause.push_str(" AND state = 'closed'"),
+        Some(false) => clause.push_str(" AND state <> 'closed'"),
+    }
+    if let Some(severity) = &filter.severity {
+        binds.push(crate::severity_rank(severity).to_string());
+        clause.push_str(&format!(
+            " AND severity_rank = CAST(${} AS BIGINT)",
+            binds.len() + 1
+        ));
+    }
+    if let Some(rule) = &filter.rule {
+        binds.push(rule.clone());
+        clause.push_str(&format!(" AND rule_id = ${}", binds.len() + 1));
     }
     match &filter.assignee {
         AssigneeFilter::Any => {}
@@ -1490,31 +1506,33 @@ macro_rules! sql_store {
                 }
                 let (total,) = count.fetch_one(&self.pool).await?;
                 let (mut clause, mut binds) = (clause, binds);
+                let order = match filter.order {
+                    FindingOrder::Recorded => "created_at, id",
+                    FindingOrder::Severity => "severity_rank, created_at, id",
+                };
                 if let Some(after) = &filter.after {
-                    // The cursor's place in the order, as stored: the page then starts there
-                    // on the index instead of walking past the findings before it.
-                    let at: Option<(String,)> = sqlx::query_as(
-                        "SELECT created_at FROM findings WHERE id = $1 AND engagement_id = $2",
+                    // The page starts at the cursor's place in the order, as stored, on the
+                    // index instead of walking past the findings before it.
+                    let known: Option<(String,)> = sqlx::query_as(
+                        "SELECT id FROM findings WHERE id = $1 AND engagement_id = $2",
                     )
                     .bind(after)
                     .bind(engagement_id)
                     .fetch_optional(&self.pool)
                     .await?;
-                    let Some((at,)) = at else {
+                    if known.is_none() {
                         return Err(StoreError::NotFound);
-                    };
+                    }
                     clause.push_str(&format!(
-                        " AND (created_at, id) > (${}, ${})",
-                        binds.len() + 2,
-                        binds.len() + 3
+                        " AND ({order}) > (SELECT {order} FROM findings WHERE id = ${})",
+                        binds.len() + 2
                     ));
-                    binds.push(at);
                     binds.push(after.clone());
                 }
                 let n = binds.len();
                 let page_sql = format!(
                     "SELECT {} FROM findings WHERE {clause} \
-                     ORDER BY created_at, id LIMIT ${} OFFSET ${}",
+                     ORDER BY {order} LIMIT ${} OFFSET ${}",
                     tables::FINDINGS.select(),
                     n + 2,
                     n + 3
@@ -1534,6 +1552,26 @@ macro_rules! sql_store {
                     .map(RecordRow::into_record)
                     .collect::<Result<Vec<_>>>()?;
                 Ok((list, total))
+            }
+
+            async fn finding_facets(&self, engagement_id: &str) -> Result<Vec<FindingFacet>> {
+                let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
+                    "SELECT rule_id, severity_rank, state, COUNT(*) FROM findings \
+                     WHERE engagement_id = $1 GROUP BY rule_id, severity_rank, state \
+                     ORDER BY severity_rank, rule_id, state",
+                )
+                .bind(engagement_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(rule_id, severity_rank, state, count)| FindingFacet {
+                        rule_id,
+                        severity_rank,
+                        state,
+                        count,
+                    })
+                    .collect())
             }
 
             async fn count_findings(&self, engagement_id: &str) -> Result<Vec<(String, i64)>> {

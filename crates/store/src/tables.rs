@@ -81,6 +81,10 @@ fn finding(data: &Value) -> Result<Vec<Val>> {
         Val::Text(Some(needed("finding", data, &["key"])?)),
         Val::Text(Some(needed("finding", data, &["state"])?)),
         Val::Text(text(data, &["assignee"])),
+        Val::Text(Some(text(data, &["rule_id"]).unwrap_or_default())),
+        Val::Int(crate::severity_rank(
+            text(data, &["severity"]).as_deref().unwrap_or(""),
+        )),
     ])
 }
 
@@ -160,7 +164,7 @@ pub(crate) static FINDINGS: Table = Table {
     party: None,
     engagement: Some("engagement_id"),
     parent: None,
-    derived: &["key", "state", "assignee"],
+    derived: &["key", "state", "assignee", "rule_id", "severity_rank"],
     derive: finding,
     children: &[],
 };

@@ -912,6 +912,144 @@ async fn findings_are_filtered_and_paged(b: Backend) {
     assert!(verify(s, b.dir.path()).await.unwrap().ok());
 }
 
+/// The findings list by severity: the most severe first, then by recording; filtered by
+/// severity, rule and open or closed; paged from a cursor in that order; and the facets
+/// (rule, severity, state) the filters offer.
+async fn findings_by_severity_and_rule(b: Backend) {
+    let s = &*b.store;
+    let (c1, _, _) = orgs(s).await;
+    let e = s
+        .create_engagement(
+            &admin(),
+            &c1.id,
+            data("one", "operation", "general", vec![]),
+        )
+        .await
+        .unwrap();
+    // b0 low, b1 critical, b2 medium, b3 high, b4 low, b5 critical (closed), b6 "odd".
+    let severities = [
+        "low", "critical", "medium", "high", "low", "critical", "odd",
+    ];
+    let opened: Vec<NewRecord> = severities
+        .iter()
+        .enumerate()
+        .map(|(i, sev)| {
+            let rule = if i % 2 == 0 { "A" } else { "B" };
+            let state = if i == 5 { "closed" } else { "open" };
+            NewRecord::new(
+                "finding",
+                c1.id.clone(),
+                json!({ "key": format!("{rule}|b{i}"), "rule_id": rule, "severity": sev, "state": state }),
+            )
+            .of_engagement(e.id.clone())
+        })
+        .collect();
+    let run = NewRecord::new("scan_run", c1.id.clone(), run_data(7)).of_engagement(e.id.clone());
+    s.record_scan(&admin(), run, opened, Vec::new())
+        .await
+        .unwrap();
+    let keys = |list: &[Record]| -> Vec<String> {
+        list.iter()
+            .map(|f| f.data["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let by_severity = |filter: FindingFilter| {
+        let id = e.id.clone();
+        async move {
+            s.list_findings(
+                &id,
+                &FindingFilter {
+                    order: FindingOrder::Severity,
+                    ..filter
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let (list, total) = by_severity(FindingFilter::default()).await;
+    assert_eq!(total, 7);
+    assert_eq!(
+        keys(&list),
+        ["B|b1", "B|b5", "B|b3", "A|b2", "A|b0", "A|b4", "A|b6"]
+    );
+    // Not closed, two at a time from a cursor: the order holds across pages.
+    let (first, total) = by_severity(FindingFilter {
+        closed: Some(false),
+        limit: Some(2),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        (keys(&first), total),
+        (vec!["B|b1".to_owned(), "B|b3".to_owned()], 6)
+    );
+    let (second, _) = by_severity(FindingFilter {
+        closed: Some(false),
+        limit: Some(2),
+        after: Some(first[1].id.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(keys(&second), ["A|b2", "A|b0"]);
+    let (closed, _) = by_severity(FindingFilter {
+        closed: Some(true),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(keys(&closed), ["B|b5"]);
+    let (low_a, total) = by_severity(FindingFilter {
+        severity: Some("low".into()),
+        rule: Some("A".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        (keys(&low_a), total),
+        (vec!["A|b0".to_owned(), "A|b4".to_owned()], 2)
+    );
+    let facets = s.finding_facets(&e.id).await.unwrap();
+    let facet = |rule: &str, rank: i64, state: &str, count: i64| FindingFacet {
+        rule_id: rule.into(),
+        severity_rank: rank,
+        state: state.into(),
+        count,
+    };
+    assert_eq!(
+        facets,
+        [
+            facet("B", 0, "closed", 1),
+            facet("B", 0, "open", 1),
+            facet("B", 1, "open", 1),
+            facet("A", 2, "open", 1),
+            facet("A", 3, "open", 2),
+            facet("A", 9, "open", 1),
+        ]
+    );
+    // The columns follow the document on an update.
+    let odd = list.last().unwrap();
+    let now_high = s
+        .update_record(
+            &admin(),
+            RecordChange::of(
+                odd,
+                json!({ "key": "A|b6", "rule_id": "C", "severity": "high", "state": "open" }),
+            ),
+        )
+        .await
+        .unwrap();
+    let (list, _) = by_severity(FindingFilter {
+        rule: Some("C".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(list[0].id, now_high.id);
+    assert_eq!(
+        keys(&by_severity(FindingFilter::default()).await.0)[3],
+        "A|b6"
+    );
+}
+
 /// A scan run's document, with the counts its table keeps.
 fn run_data(failed: i64) -> serde_json::Value {
     json!({ "source": "upload", "failed": failed, "passed": 2, "unknown": 0, "resources": 5 })
@@ -1200,6 +1338,7 @@ suite!(
     versions_conflict,
     engagement_and_records_in_one_transaction,
     findings_are_filtered_and_paged,
+    findings_by_severity_and_rule,
     assessments_and_runs_have_their_tables,
     confirmations,
     audit_chain_verifies_and_is_append_only,

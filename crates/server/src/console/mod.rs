@@ -555,6 +555,7 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             post(pages::confirm_all),
         )
         .route("/engagements/{id}/supervision", get(supervise::page))
+        .route("/engagements/{id}/findings/bulk", post(supervise::bulk))
         .route("/engagements/{id}/findings/{finding}", post(supervise::act))
         .route("/engagements/{id}/notices", post(supervise::notify))
         .route(

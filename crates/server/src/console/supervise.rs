@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use cloudward_domain::workflow::{FindingState, NoticeKind};
 use serde::Deserialize;
@@ -25,6 +25,12 @@ pub struct FindingRow {
     id: String,
     version: i64,
     rule: String,
+    /// `file:line` of the resource, when the scan said.
+    location: String,
+    /// The controls the rule checks: (id, title in the reader's language).
+    controls: Vec<(String, String)>,
+    /// Whether the bulk form that was refused had it ticked.
+    ticked: bool,
     /// The severity in words, and its id (for the badge's colour).
     severity: String,
     severity_id: String,
@@ -82,6 +88,20 @@ pub struct SupervisionPage {
     state_filter: String,
     assignee_filter: String,
     assignees: Vec<String>,
+    /// current (not closed) or closed, with how many of each.
+    view: String,
+    current_count: i64,
+    closed_count: i64,
+    severity_filter: String,
+    /// (id, in words) of each severity.
+    severities: Vec<(String, String)>,
+    rule_filter: String,
+    /// The rules with findings here: (id, title in words, how many in the view).
+    rules: Vec<(String, String, i64)>,
+    /// severity or recorded.
+    sort: String,
+    /// The query of the filters as given (for the tab links and the form's return).
+    filter_query: String,
     pager: Pager,
 }
 
@@ -91,6 +111,10 @@ pub struct Done {
     /// Findings filters.
     state: Option<String>,
     assignee: Option<String>,
+    view: Option<String>,
+    severity: Option<String>,
+    rule: Option<String>,
+    sort: Option<String>,
     /// The page of findings, from 1 (a page past the last shows the last).
     page: Option<String>,
 }
@@ -114,19 +138,11 @@ impl Pager {
         let pages = total.div_ceil(FINDINGS_PER_PAGE).max(1);
         let page = page.clamp(1, pages);
         let link = |n: usize| {
-            let mut q: Vec<String> = filters
-                .iter()
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| {
-                    let v = percent_encoding::utf8_percent_encode(
-                        v,
-                        percent_encoding::NON_ALPHANUMERIC,
-                    );
-                    format!("{k}={v}")
-                })
-                .collect();
-            q.push(format!("page={n}"));
-            format!("{base}?{}#findings", q.join("&"))
+            let mut q = query_of(filters);
+            if !q.is_empty() {
+                q.push('&');
+            }
+            format!("{base}?{q}page={n}#findings")
         };
         let first = ((page - 1) * FINDINGS_PER_PAGE + 1).min(total);
         let last = (page * FINDINGS_PER_PAGE).min(total);
@@ -155,6 +171,19 @@ impl Pager {
     }
 }
 
+/// `k=v&…` of the filters that have a value, each value percent-encoded.
+fn query_of(filters: &[(&str, &str)]) -> String {
+    filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| {
+            let v = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub async fn page(
     State(state): State<AppState>,
     v: Viewer,
@@ -172,7 +201,19 @@ async fn again(
     echo: super::Echo,
     status: StatusCode,
 ) -> Response {
-    let mut r = show(state, v, id, Done::default(), echo).await;
+    again_with(state, v, id, Done::default(), echo, status).await
+}
+
+/// [`again`], with the list filtered as it was.
+async fn again_with(
+    state: AppState,
+    v: Viewer,
+    id: String,
+    d: Done,
+    echo: super::Echo,
+    status: StatusCode,
+) -> Response {
+    let mut r = show(state, v, id, d, echo).await;
     if r.status().is_success() {
         *r.status_mut() = status;
     }
@@ -205,8 +246,74 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
         .and_then(|p| p.trim().parse::<usize>().ok())
         .unwrap_or(1)
         .max(1);
+    // Filters as the page offers them: a value it does not offer is no filter.
+    let view = match d.view.as_deref() {
+        Some("closed") => "closed",
+        Some("all") => "all",
+        _ => "current",
+    };
+    let sort = match d.sort.as_deref() {
+        Some("recorded") => "recorded",
+        _ => "severity",
+    };
+    let severity_filter = d
+        .severity
+        .clone()
+        .filter(|s| cloudward_store::SEVERITIES.contains(&s.as_str()))
+        .unwrap_or_default();
+    let state_filter = d
+        .state
+        .clone()
+        .filter(|s| FindingState::parse(s).is_some())
+        .unwrap_or_default();
+    let facets = match findings::facets(&state, &v.p, &id).await {
+        Ok(f) => f,
+        Err(err) => return refused(&v, &err),
+    };
+    let rule_filter = d
+        .rule
+        .clone()
+        .filter(|r| facets.iter().any(|f| f.rule_id == *r))
+        .unwrap_or_default();
+    let (current_count, closed_count) = facets.iter().fold((0, 0), |(c, x), f| {
+        if f.state == "closed" {
+            (c, x + f.count)
+        } else {
+            (c + f.count, x)
+        }
+    });
+    let in_view = |f: &cloudward_store::FindingFacet| match view {
+        "closed" => f.state == "closed",
+        "current" => f.state != "closed",
+        _ => true,
+    };
+    let mut rules: Vec<(String, String, i64)> = Vec::new();
+    for f in facets.iter().filter(|f| in_view(f)) {
+        match rules.iter_mut().find(|r| r.0 == f.rule_id) {
+            Some(r) => r.2 += f.count,
+            None => {
+                let title = crate::scanning::builtin_rule(&f.rule_id)
+                    .map_or_else(|| f.rule_id.clone(), |r| r.title.get(ui.lang).to_owned());
+                rules.push((f.rule_id.clone(), title, f.count));
+            }
+        }
+    }
+    // The defaults (current findings, most severe first) stay out of the links.
+    let filters: Vec<(&str, &str)> = vec![
+        ("view", if view == "current" { "" } else { view }),
+        ("state", state_filter.as_str()),
+        ("severity", severity_filter.as_str()),
+        ("rule", rule_filter.as_str()),
+        ("assignee", d.assignee.as_deref().unwrap_or("")),
+        ("sort", if sort == "severity" { "" } else { sort }),
+    ];
+    let filter_query = query_of(&filters);
     let mut query = crate::supervision::FindingQuery {
-        state: d.state.clone().filter(|s| !s.is_empty()),
+        state: Some(state_filter.clone()).filter(|s| !s.is_empty()),
+        view: Some(view.to_owned()),
+        severity: Some(severity_filter.clone()).filter(|s| !s.is_empty()),
+        rule: Some(rule_filter.clone()).filter(|s| !s.is_empty()),
+        sort: Some(sort.to_owned()),
         assignee: d.assignee.clone(),
         lang: None,
         limit: Some(FINDINGS_PER_PAGE),
@@ -229,19 +336,41 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
     let pager = Pager::new(
         &ui,
         &format!("/engagements/{id}/supervision"),
-        &[
-            ("state", d.state.as_deref().unwrap_or("")),
-            ("assignee", d.assignee.as_deref().unwrap_or("")),
-        ],
+        &filters,
         query.offset.unwrap_or(0) / FINDINGS_PER_PAGE + 1,
         total,
     );
+    let ticked: std::collections::BTreeSet<&str> = if echo.is("bulk", "") {
+        echo.value("ticked").split(',').collect()
+    } else {
+        std::collections::BTreeSet::new()
+    };
     let findings: Vec<FindingRow> = findings
         .into_iter()
         .map(|f| {
             let d = f.finding;
             let rule = crate::scanning::builtin_rule(&d.rule_id);
+            let controls = d
+                .controls
+                .iter()
+                .map(|c| {
+                    let title = state
+                        .content
+                        .catalog
+                        .control(c)
+                        .map(|x| ui.text(&x.title))
+                        .unwrap_or_default();
+                    (c.clone(), title)
+                })
+                .collect();
             FindingRow {
+                ticked: ticked.contains(f.id.as_str()),
+                location: match (d.file.is_empty(), d.line) {
+                    (true, _) => String::new(),
+                    (false, 0) => d.file.clone(),
+                    (false, line) => format!("{}:{line}", d.file),
+                },
+                controls,
                 id: f.id,
                 version: f.version,
                 severity: ui.t(&format!("severity.{}", d.severity)),
@@ -321,7 +450,19 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
     }
     render(&SupervisionPage {
         pager,
-        state_filter: d.state.unwrap_or_default(),
+        view: view.to_owned(),
+        current_count,
+        closed_count,
+        severity_filter,
+        severities: cloudward_store::SEVERITIES
+            .iter()
+            .map(|s| ((*s).to_owned(), ui.t(&format!("severity.{s}"))))
+            .collect(),
+        rule_filter,
+        rules,
+        sort: sort.to_owned(),
+        filter_query,
+        state_filter,
         assignee_filter: d.assignee.unwrap_or_default(),
         assignees: assignees.into_iter().collect(),
         nav: Some(nav(
@@ -413,6 +554,161 @@ pub async fn act(
         }
         Err(e) => refused(&v, &e),
     }
+}
+
+/// The filters a form came from (`k=v&…`), to show the same list again.
+fn done_of(query: &str) -> Done {
+    format!("/?{query}")
+        .parse::<axum::http::Uri>()
+        .ok()
+        .and_then(|uri| Query::<Done>::try_from_uri(&uri).ok())
+        .map(|q| q.0)
+        .unwrap_or_default()
+}
+
+/// Several findings at once: the ticked ones (`f`, each `id:version`) are assigned,
+/// accepted or reported fixed, all or none; back to the same filters.
+pub async fn bulk(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    if let Some(r) = check_csrf(&v, Some(&field("csrf_token").to_owned())) {
+        return r;
+    }
+    let ticked: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "f")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let filters = field("filters").to_owned();
+    let (action, assignee, reason, until) = (
+        field("action"),
+        field("assignee"),
+        field("reason"),
+        field("until"),
+    );
+    let ids: Vec<&str> = ticked
+        .iter()
+        .filter_map(|t| t.split_once(':').map(|(id, _)| id))
+        .collect();
+    let echo_of = |field: &str, msg: String| {
+        super::Echo::refused(
+            "bulk",
+            &[
+                ("action", action),
+                ("assignee", assignee),
+                ("reason", reason),
+                ("until", until),
+                ("ticked", &ids.join(",")),
+            ],
+            field,
+            msg,
+        )
+    };
+    let mut findings = Vec::with_capacity(ticked.len());
+    for t in &ticked {
+        let parsed = t
+            .split_once(':')
+            .and_then(|(id, ver)| Some((id.to_owned(), ver.parse::<i64>().ok()?)));
+        match parsed {
+            Some((id, version)) => findings.push(findings::FindingAt { id, version }),
+            None => return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_step")),
+        }
+    }
+    let change = match action {
+        "fix" => findings::BulkChange::Fix,
+        "assign" => findings::BulkChange::Assign {
+            assignee: assignee.trim().to_owned(),
+        },
+        "accept" => match NaiveDate::parse_from_str(until, "%Y-%m-%d") {
+            Ok(until) => findings::BulkChange::Accept {
+                reason: reason.to_owned(),
+                until,
+            },
+            Err(_) => {
+                let echo = echo_of("until", v.ui.t1("input.bad_date", "value", until));
+                return again_with(
+                    state,
+                    v,
+                    id,
+                    done_of(&filters),
+                    echo,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+        },
+        _ => {
+            let echo = echo_of("action", v.ui.t("ui.bulk_choose_action"));
+            return again_with(
+                state,
+                v,
+                id,
+                done_of(&filters),
+                echo,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let n = findings.len();
+    match findings::act_all(&state, &v.p, &id, findings::BulkAction { findings, change }).await {
+        Ok(_) => {
+            let note = v.ui.t1("ui.bulk_done", "count", &n.to_string());
+            let mut to = format!("/engagements/{id}/supervision?");
+            if !filters.is_empty() {
+                to.push_str(&filters);
+                to.push('&');
+            }
+            to.push_str(&format!("done={}#findings", super::urlencode(&note)));
+            axum::response::Redirect::to(&to).into_response()
+        }
+        Err(e) if super::is_form_problem(&e) || e.status == StatusCode::CONFLICT => {
+            let msg = super::problem_text(&v, &e);
+            let field = e
+                .args
+                .iter()
+                .find(|(k, _)| *k == "field")
+                .map_or("", |(_, f)| f.as_str());
+            // A finding that refused: named by its title and resource.
+            let which = e
+                .args
+                .iter()
+                .find(|(k, _)| *k == "finding")
+                .map(|(_, f)| f.clone());
+            let msg = match which {
+                Some(f) if field.is_empty() => {
+                    format!("{msg} ({})", finding_words(&state, &v, &f).await)
+                }
+                _ => msg,
+            };
+            let echo = echo_of(if ticked.is_empty() { "ticked" } else { field }, msg);
+            let status = e.status;
+            again_with(state, v, id, done_of(&filters), echo, status).await
+        }
+        Err(e) => refused(&v, &e),
+    }
+}
+
+/// A finding named for a person: its rule's title and its resource.
+async fn finding_words(state: &AppState, v: &Viewer, finding: &str) -> String {
+    let Ok(Some(r)) = state.store.get_record("finding", finding).await else {
+        return String::new();
+    };
+    let Ok(d) = serde_json::from_value::<crate::supervision::FindingData>(r.data) else {
+        return String::new();
+    };
+    let title = crate::scanning::builtin_rule(&d.rule_id)
+        .map_or(d.message.clone(), |r| r.title.get(v.ui.lang).to_owned());
+    format!("{title} · {}", d.address)
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,9 @@
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use cloudward_domain::workflow::{self as rules, FindingChange, FindingRefusal, FindingState};
-use cloudward_store::{AssigneeFilter, FindingFilter, Record, RecordChange, StoreError};
+use cloudward_store::{
+    AssigneeFilter, FindingFacet, FindingFilter, FindingOrder, Record, RecordChange, StoreError,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -67,8 +69,43 @@ pub async fn page(
         Some("-") => AssigneeFilter::Nobody,
         Some(a) => AssigneeFilter::Is(a.to_owned()),
     };
+    let closed = match q.view.as_deref() {
+        None | Some("" | "all") => None,
+        Some("current") => Some(false),
+        Some("closed") => Some(true),
+        Some(other) => {
+            return Err(ApiError::bad_request("api.bad_filter")
+                .arg("name", "view")
+                .arg("value", other)
+                .arg("accepted", "current, closed, all"));
+        }
+    };
+    let severity = match q.severity.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) if cloudward_store::SEVERITIES.contains(&s) => Some(s.to_owned()),
+        Some(other) => {
+            return Err(ApiError::bad_request("api.bad_filter")
+                .arg("name", "severity")
+                .arg("value", other)
+                .arg("accepted", cloudward_store::SEVERITIES.join(", ")));
+        }
+    };
+    let order = match q.sort.as_deref() {
+        None | Some("" | "recorded") => FindingOrder::Recorded,
+        Some("severity") => FindingOrder::Severity,
+        Some(other) => {
+            return Err(ApiError::bad_request("api.bad_filter")
+                .arg("name", "sort")
+                .arg("value", other)
+                .arg("accepted", "severity, recorded"));
+        }
+    };
     let filter = FindingFilter {
         state: wanted.map(|s| s.id().to_owned()),
+        closed,
+        severity,
+        rule: q.rule.clone().filter(|r| !r.is_empty()),
+        order,
         assignee,
         limit: q.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)),
         offset: q.offset.map_or(0, |o| i64::try_from(o).unwrap_or(i64::MAX)),
@@ -119,6 +156,109 @@ pub enum FindingAction {
     },
 }
 
+/// What to do with several findings (each named with the version it was read at).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkAction {
+    pub findings: Vec<FindingAt>,
+    pub change: BulkChange,
+}
+
+/// A finding and the version it was read at.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingAt {
+    pub id: String,
+    pub version: i64,
+}
+
+/// The change a bulk action makes to each finding.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case", tag = "action")]
+pub enum BulkChange {
+    Assign {
+        assignee: String,
+    },
+    Accept {
+        reason: String,
+        #[schema(value_type = String)]
+        until: NaiveDate,
+    },
+    Fix,
+}
+
+impl FindingAction {
+    fn version(&self) -> i64 {
+        match self {
+            FindingAction::Assign { version, .. }
+            | FindingAction::Accept { version, .. }
+            | FindingAction::Fix { version } => *version,
+        }
+    }
+
+    fn at(change: &BulkChange, version: i64) -> FindingAction {
+        match change {
+            BulkChange::Assign { assignee } => FindingAction::Assign {
+                version,
+                assignee: assignee.clone(),
+            },
+            BulkChange::Accept { reason, until } => FindingAction::Accept {
+                version,
+                reason: reason.clone(),
+                until: *until,
+            },
+            BulkChange::Fix => FindingAction::Fix { version },
+        }
+    }
+}
+
+/// The most findings one bulk action changes.
+pub const BULK_LIMIT: usize = 1000;
+
+/// Applies `action` to a finding as the domain's rules allow; a refusal names the finding.
+fn apply(f: &mut FindingData, action: &FindingAction, finding: &str) -> ApiResult<()> {
+    let change = match action {
+        FindingAction::Assign { .. } => FindingChange::Assign,
+        FindingAction::Accept { reason, until, .. } => FindingChange::Accept {
+            reason: reason.clone(),
+            until: *until,
+        },
+        FindingAction::Fix { .. } => FindingChange::Fix,
+    };
+    f.state = rules::change_finding(f.state, &change, chrono::Utc::now().date_naive()).map_err(
+        |refusal| {
+            match refusal {
+                FindingRefusal::Closed => {
+                    ApiError::new(StatusCode::CONFLICT, "conflict", "api.finding_closed")
+                }
+                FindingRefusal::AcceptanceWithoutReason => {
+                    ApiError::bad_request("api.accept_needs_reason").arg("field", "reason")
+                }
+                FindingRefusal::AcceptanceNotInFuture => {
+                    ApiError::bad_request("api.accept_needs_future").arg("field", "until")
+                }
+            }
+            .arg("finding", finding)
+        },
+    )?;
+    match action {
+        FindingAction::Assign { assignee, .. } => {
+            if assignee.trim().is_empty() {
+                return Err(ApiError::bad_request("api.assignee_required")
+                    .arg("field", "assignee")
+                    .arg("finding", finding));
+            }
+            f.assignee = Some(assignee.trim().to_owned());
+        }
+        FindingAction::Accept { reason, until, .. } => {
+            f.accepted_reason = Some(reason.clone());
+            f.accepted_until = Some(*until);
+        }
+        FindingAction::Fix { .. } => {}
+    }
+    Ok(())
+}
+
 /// Acts on finding `finding` of engagement `id`. A closed finding is final (409);
 /// accepting needs a reason and a date after today (400).
 pub async fn act(
@@ -136,49 +276,65 @@ pub async fn act(
         .filter(|r| r.engagement_id.as_deref() == Some(e.id.as_str()))
         .ok_or_else(ApiError::not_found)?;
     let mut f: FindingData = parse_data(&r)?;
-    let change = match &action {
-        FindingAction::Assign { .. } => FindingChange::Assign,
-        FindingAction::Accept { reason, until, .. } => FindingChange::Accept {
-            reason: reason.clone(),
-            until: *until,
-        },
-        FindingAction::Fix { .. } => FindingChange::Fix,
-    };
-    f.state = rules::change_finding(f.state, &change, chrono::Utc::now().date_naive()).map_err(
-        |refusal| match refusal {
-            FindingRefusal::Closed => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", "api.finding_closed")
-            }
-            FindingRefusal::AcceptanceWithoutReason => {
-                ApiError::bad_request("api.accept_needs_reason").arg("field", "reason")
-            }
-            FindingRefusal::AcceptanceNotInFuture => {
-                ApiError::bad_request("api.accept_needs_future").arg("field", "until")
-            }
-        },
-    )?;
-    let version = match action {
-        FindingAction::Assign { version, assignee } => {
-            f.assignee = Some(assignee);
-            version
-        }
-        FindingAction::Accept {
-            version,
-            reason,
-            until,
-        } => {
-            f.accepted_reason = Some(reason);
-            f.accepted_until = Some(until);
-            version
-        }
-        FindingAction::Fix { version } => version,
-    };
+    apply(&mut f, &action, &r.id)?;
     let r = state
         .store
         .update_record(
             &p.actor,
-            RecordChange::at("finding", &r.id, version, to_value(&f)?),
+            RecordChange::at("finding", &r.id, action.version(), to_value(&f)?),
         )
         .await?;
     view(&r)
+}
+
+/// Acts on several findings of engagement `id` in one transaction (each audited): every
+/// finding takes the change, or none does. The first that refuses it names itself in the
+/// error (`finding`).
+pub async fn act_all(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    bulk: BulkAction,
+) -> ApiResult<Vec<FindingView>> {
+    let (e, _) = acting(state, p, id, Action::FindingBulk).await?;
+    if bulk.findings.is_empty() {
+        return Err(ApiError::bad_request("api.bulk_none"));
+    }
+    if bulk.findings.len() > BULK_LIMIT {
+        return Err(ApiError::bad_request("api.bulk_too_many").arg("limit", BULK_LIMIT));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut changes = Vec::with_capacity(bulk.findings.len());
+    for at in &bulk.findings {
+        if !seen.insert(at.id.as_str()) {
+            return Err(ApiError::bad_request("api.bulk_twice").arg("finding", &at.id));
+        }
+        let r = state
+            .store
+            .get_record("finding", &at.id)
+            .await?
+            .filter(|r| r.engagement_id.as_deref() == Some(e.id.as_str()))
+            .ok_or_else(|| ApiError::not_found().arg("finding", &at.id))?;
+        let mut f: FindingData = parse_data(&r)?;
+        let action = FindingAction::at(&bulk.change, at.version);
+        apply(&mut f, &action, &r.id)?;
+        changes.push(RecordChange::at(
+            "finding",
+            &r.id,
+            at.version,
+            to_value(&f)?,
+        ));
+    }
+    let records = state
+        .store
+        .apply_records(&p.actor, Vec::new(), changes)
+        .await?;
+    records.iter().map(view).collect()
+}
+
+/// What the filters of the findings list can offer: each rule with its severity and how
+/// many of its findings are in each state.
+pub async fn facets(state: &AppState, p: &Principal, id: &str) -> ApiResult<Vec<FindingFacet>> {
+    let e = crate::services::engagements::engagement(state, p, id, Action::FindingList).await?;
+    Ok(state.store.finding_facets(&e.id).await?)
 }

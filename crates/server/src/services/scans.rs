@@ -51,6 +51,8 @@ struct Failing {
     address: String,
     resource_type: String,
     message: String,
+    file: String,
+    line: u64,
 }
 
 /// Reads a `cloudward scan --format json` report.
@@ -89,6 +91,15 @@ fn parse_report(report: &Value) -> ApiResult<(Value, Vec<Failing>)> {
             resource_type: field("/resource/type")?,
             message: field("/message").unwrap_or_default(),
             controls: strings(f.get("controls").unwrap_or(&Value::Null)),
+            file: f
+                .pointer("/resource/file")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            line: f
+                .pointer("/resource/line")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
             rule_id,
             address,
         });
@@ -119,17 +130,27 @@ pub(crate) async fn ingest(
             serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
         by_key.insert(f.key.clone(), (r, f));
     }
-    let present: BTreeSet<&str> = failing.iter().map(|f| f.key.as_str()).collect();
+    // Where each failing resource is now, by key.
+    let present: BTreeMap<&str, (&str, u64)> = failing
+        .iter()
+        .map(|f| (f.key.as_str(), (f.file.as_str(), f.line)))
+        .collect();
     let (mut opened, mut reopened, mut closed) = (0, 0, 0);
     let mut updates = Vec::new();
     for (key, (r, f)) in &by_key {
-        let is_present = present.contains(key.as_str());
-        let (next, t) = workflow::reconcile(f.state, is_present, f.accepted_until, today);
-        if t == Transition::Unchanged {
+        let at = present.get(key.as_str()).copied();
+        let (next, t) = workflow::reconcile(f.state, at.is_some(), f.accepted_until, today);
+        // A resource that moved in its file (or to another) is shown where it now is.
+        let moved = at.is_some_and(|(file, line)| file != f.file || line != f.line);
+        if t == Transition::Unchanged && !moved {
             continue;
         }
         let mut f = f.clone();
         f.state = next;
+        if let Some((file, line)) = at {
+            file.clone_into(&mut f.file);
+            f.line = line;
+        }
         match t {
             Transition::Unchanged => {}
             Transition::Reopened | Transition::AcceptanceExpired => {
@@ -164,6 +185,8 @@ pub(crate) async fn ingest(
             address: f.address.clone(),
             resource_type: f.resource_type.clone(),
             message: f.message.clone(),
+            file: f.file.clone(),
+            line: f.line,
             state: FindingState::Open,
             assignee: None,
             accepted_reason: None,
