@@ -270,6 +270,33 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     pub lang: Option<String>,
+    /// The first and the last day (YYYY-MM-DD, UTC, both included).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The actor's id (a user id, `token:<id>`, `system`).
+    pub actor: Option<String>,
+    /// What was done: the verb of the action (`create`, `update`, `confirm`, `login_failed`, …).
+    pub verb: Option<String>,
+    /// The kind of object (`engagement`, `finding`, `user`, …).
+    pub object_type: Option<String>,
+    /// The object's id, or its beginning.
+    pub object_id: Option<String>,
+    /// Only the entries of this engagement.
+    pub engagement: Option<String>,
+}
+
+impl AuditQuery {
+    fn filters(&self) -> organisations::AuditQuery {
+        organisations::AuditQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            actor: self.actor.clone(),
+            verb: self.verb.clone(),
+            object_type: self.object_type.clone(),
+            object_id: self.object_id.clone(),
+            engagement: self.engagement.clone(),
+        }
+    }
 }
 
 /// One entry of the audit log.
@@ -358,16 +385,23 @@ impl From<Verification> for VerificationView {
     }
 }
 
-/// The audit entries the caller's organisation may see, newest first.
+/// The audit entries the caller may see (a platform administrator: all; else its
+/// organisation's actors' and engagements'), newest first, filtered by days, actor, verb,
+/// kind of object, object id (or its beginning) and engagement.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditQuery), responses((status = 200, body = AuditPage)))]
 pub async fn audit_list(
     State(state): State<AppState>,
     p: Principal,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    let (items, total) =
-        organisations::audit_page(&state, &p, q.limit.unwrap_or(100), q.offset.unwrap_or(0))
-            .await?;
+    let (items, total) = organisations::audit_page(
+        &state,
+        &p,
+        &q.filters(),
+        q.limit.unwrap_or(100),
+        q.offset.unwrap_or(0),
+    )
+    .await?;
     Ok(Json(AuditPage {
         items: items.into_iter().map(AuditEntryView::from).collect(),
         total,

@@ -284,7 +284,7 @@ pub async fn check(
     let date = match q.date.as_deref() {
         None => chrono::Local::now().date_naive(),
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| ApiError::bad_request("input.bad_date").arg("value", d))?,
+            .map_err(|_| ApiError::bad_request("api.bad_date").arg("value", d))?,
     };
     let lang = crate::request_lang(uri.query(), &headers);
     Ok(Json(engagements::check(&state, &p, &id, date, lang).await?))

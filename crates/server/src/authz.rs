@@ -316,7 +316,8 @@ actions! {
     TokenCreate = "POST /api/v1/tokens", TOKENS;
     /// Another organisation's token is not found by the lookup (it is scoped in SQL).
     TokenRevoke = "DELETE /api/v1/tokens/{id}", TOKENS;
-    AuditList = "GET /api/v1/audit", ORG_READ;
+    /// A platform administrator reads the whole log; anyone else, its organisation's.
+    AuditList = "GET /api/v1/audit", &[anyone(Rel::Unscoped, Who::PlatformAdmin), member(Rel::Unscoped, RO)];
     AuditVerify = "GET /api/v1/admin/audit/verify", PLATFORM;
 
     OfferingList = "GET /api/v1/offerings", ORG_READ;

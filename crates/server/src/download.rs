@@ -82,7 +82,12 @@ pub const BINARY_TYPES: [&str; 9] = [
 /// The media types a download keeps: [`BINARY_TYPES`] and these text types; anything
 /// else (HTML, SVG, XML, scripts, …) is sent as `application/octet-stream`, so that no
 /// browser renders or runs it.
-const KEPT_TEXT: [&str; 3] = ["application/json", "application/yaml", "text/plain"];
+const KEPT_TEXT: [&str; 4] = [
+    "application/json",
+    "application/yaml",
+    "text/plain",
+    "text/csv",
+];
 
 pub fn safe_media_type(media_type: &str) -> String {
     let essence = media_type

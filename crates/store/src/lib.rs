@@ -495,6 +495,25 @@ pub struct FindingFilter {
     pub after: Option<String>,
 }
 
+/// Which audit entries to list; unset fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Entries at or after this time, and before that one (times as the store writes them,
+    /// or any prefix of one: `2026-12-01` is that day's start).
+    pub from: Option<String>,
+    pub before: Option<String>,
+    /// The actor's id (a user id, `token:<id>`, `system`).
+    pub actor: Option<String>,
+    /// What was done: the verb of the action (`create`, `update`, `login_failed`, …).
+    pub verb: Option<String>,
+    /// The kind of object changed (`engagement`, `finding`, …).
+    pub object_type: Option<String>,
+    /// The object's id, or the beginning of it.
+    pub object_id: Option<String>,
+    /// The engagement the change belongs to.
+    pub engagement_id: Option<String>,
+}
+
 /// The order of a list of findings; each ends with the order of recording.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum FindingOrder {
@@ -819,10 +838,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Entries with `seq > after`, in order, at most `limit`.
     async fn audit_entries(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>>;
-    /// The entries an organisation may see: its own actors' and its engagements'.
-    async fn audit_for_org(
+    /// The entries matching `filter`, newest first, and how many match in all. Given an
+    /// organisation, only those it may see: its own actors' and its engagements'; without
+    /// one, every entry (for the platform's administrators).
+    async fn audit_search(
         &self,
-        org_id: &str,
+        org_id: Option<&str>,
+        filter: &AuditFilter,
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<AuditEntry>, i64)>;

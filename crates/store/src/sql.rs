@@ -20,10 +20,10 @@ use cloudward_domain::engagement::Phase;
 
 use crate::tables::{self, Val};
 use crate::{
-    AccountChange, Actor, ApiToken, AssigneeFilter, Blob, Confirmation, Engagement, EngagementData,
-    EngagementFilter, FindingFacet, FindingFilter, FindingOrder, FrameworkInfo, NewFramework,
-    NewRecord, NewToken, NewUser, OptText, Org, OrgKind, Party, Record, RecordChange, RecordFilter,
-    Result, Session, Store, StoreError, Text, User, new_id, now, stamp,
+    AccountChange, Actor, ApiToken, AssigneeFilter, AuditFilter, Blob, Confirmation, Engagement,
+    EngagementData, EngagementFilter, FindingFacet, FindingFilter, FindingOrder, FrameworkInfo,
+    NewFramework, NewRecord, NewToken, NewUser, OptText, Org, OrgKind, Party, Record, RecordChange,
+    RecordFilter, Result, Session, Store, StoreError, Text, User, new_id, now, stamp,
 };
 
 /// What a change does, for its audit entry.
@@ -151,6 +151,18 @@ fn placeholders(first: usize, n: usize) -> String {
 /// The WHERE clause of a finding list with only the filters given, so that the indexes on
 /// (engagement, state) and (engagement, assignee) serve it: engagement `$1`, then the
 /// state and the assignee's name as the next placeholders, in that order.
+/// `text` with the wildcards of LIKE (and the escape character, `\`) escaped.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn finding_filter(filter: &FindingFilter) -> (String, Vec<String>) {
     let mut clause = String::from("engagement_id = $1");
     let mut binds = Vec::new();
@@ -1916,27 +1928,71 @@ macro_rules! sql_store {
                 .await?)
             }
 
-            async fn audit_for_org(
+            async fn audit_search(
                 &self,
-                org_id: &str,
+                org_id: Option<&str>,
+                filter: &AuditFilter,
                 limit: i64,
                 offset: i64,
             ) -> Result<(Vec<AuditEntry>, i64)> {
-                const WHERE: &str = "org_id = $1 OR engagement_id IN (SELECT id FROM engagements WHERE customer_org_id = $1 \
-                     UNION SELECT engagement_id FROM engagement_parties WHERE org_id = $1)";
-                let (total,): (i64,) =
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM audit_log WHERE {WHERE}")))
-                        .bind(org_id)
-                        .fetch_one(&self.pool)
-                        .await?;
-                let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {WHERE} ORDER BY seq DESC LIMIT $2 OFFSET $3"
-                )))
-                .bind(org_id)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&self.pool)
-                .await?;
+                let mut clause = String::from("TRUE");
+                let mut binds: Vec<String> = Vec::new();
+                let bind = |v: String, binds: &mut Vec<String>| {
+                    binds.push(v);
+                    format!("${}", binds.len())
+                };
+                if let Some(org) = org_id {
+                    let n = bind(org.to_owned(), &mut binds);
+                    clause.push_str(&format!(
+                        " AND (org_id = {n} OR engagement_id IN (SELECT id FROM engagements WHERE customer_org_id = {n} \
+                         UNION SELECT engagement_id FROM engagement_parties WHERE org_id = {n}))"
+                    ));
+                }
+                if let Some(from) = &filter.from {
+                    let n = bind(from.clone(), &mut binds);
+                    clause.push_str(&format!(" AND at >= {n}"));
+                }
+                if let Some(before) = &filter.before {
+                    let n = bind(before.clone(), &mut binds);
+                    clause.push_str(&format!(" AND at < {n}"));
+                }
+                if let Some(actor) = &filter.actor {
+                    let n = bind(actor.clone(), &mut binds);
+                    clause.push_str(&format!(" AND actor = {n}"));
+                }
+                if let Some(verb) = &filter.verb {
+                    let n = bind(format!("%.{}", like_escape(verb)), &mut binds);
+                    clause.push_str(&format!(" AND action LIKE {n} ESCAPE '\\'"));
+                }
+                if let Some(kind) = &filter.object_type {
+                    let n = bind(kind.clone(), &mut binds);
+                    clause.push_str(&format!(" AND object_type = {n}"));
+                }
+                if let Some(id) = &filter.object_id {
+                    let n = bind(format!("{}%", like_escape(id)), &mut binds);
+                    clause.push_str(&format!(" AND object_id LIKE {n} ESCAPE '\\'"));
+                }
+                if let Some(e) = &filter.engagement_id {
+                    let n = bind(e.clone(), &mut binds);
+                    clause.push_str(&format!(" AND engagement_id = {n}"));
+                }
+                let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM audit_log WHERE {clause}"
+                )));
+                for b in &binds {
+                    count = count.bind(b);
+                }
+                let (total,) = count.fetch_one(&self.pool).await?;
+                let n = binds.len();
+                let mut page = sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {clause} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+                    n + 1,
+                    n + 2
+                )));
+                for b in &binds {
+                    page = page.bind(b);
+                }
+                let rows = page.bind(limit).bind(offset).fetch_all(&self.pool).await?;
                 Ok((rows, total))
             }
 

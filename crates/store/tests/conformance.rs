@@ -212,7 +212,10 @@ async fn engagements_are_isolated(b: Backend) {
     assert_eq!(list.iter().map(|e| &e.id).collect::<Vec<_>>(), vec![&e1.id]);
     assert_eq!(list[0].parties, vec![(Party::Provider, p.id.clone())]);
     // The provider sees the customer's entries about the shared engagement only.
-    let (entries, _) = s.audit_for_org(&p.id, 100, 0).await.unwrap();
+    let (entries, _) = s
+        .audit_search(Some(&p.id), &AuditFilter::default(), 100, 0)
+        .await
+        .unwrap();
     assert!(
         entries
             .iter()
@@ -1050,6 +1053,124 @@ async fn findings_by_severity_and_rule(b: Backend) {
     );
 }
 
+/// The audit log searched: by time, actor, verb, kind of object, the beginning of an id
+/// and engagement, newest first, within what an organisation may see.
+async fn audit_is_searched(b: Backend) {
+    let s = &*b.store;
+    let (c1, c2, _) = orgs(s).await;
+    let by = Actor {
+        id: "u-alice".into(),
+        org_id: Some(c1.id.clone()),
+    };
+    let e = s
+        .create_engagement(&by, &c1.id, data("one", "planning", "general", vec![]))
+        .await
+        .unwrap();
+    let r = s
+        .create_record(
+            &by,
+            NewRecord::new("note", c1.id.clone(), json!({ "n": 1 })).of_engagement(e.id.clone()),
+        )
+        .await
+        .unwrap();
+    s.update_record(&by, RecordChange::of(&r, json!({ "n": 2 })))
+        .await
+        .unwrap();
+    let all = |filter: AuditFilter| {
+        let org = c1.id.clone();
+        async move { s.audit_search(Some(&org), &filter, 100, 0).await.unwrap() }
+    };
+    let (everything, total) = all(AuditFilter::default()).await;
+    assert!(total >= 3, "{everything:?}");
+    assert!(
+        everything.windows(2).all(|w| w[0].seq > w[1].seq),
+        "newest first"
+    );
+    let (mine, n) = all(AuditFilter {
+        actor: Some("u-alice".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(n, 3);
+    assert!(mine.iter().all(|x| x.actor == "u-alice"));
+    let (updates, n) = all(AuditFilter {
+        verb: Some("update".into()),
+        actor: Some("u-alice".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(n, 1);
+    assert_eq!(updates[0].object_id, r.id);
+    let (engagements, _) = all(AuditFilter {
+        object_type: Some("engagement".into()),
+        ..Default::default()
+    })
+    .await;
+    assert!(engagements.iter().all(|x| x.object_type == "engagement"));
+    assert!(engagements.iter().any(|x| x.object_id == e.id));
+    // The beginning of an id; LIKE's wildcards in it are taken as they are.
+    let (prefix, _) = all(AuditFilter {
+        object_id: Some(r.id[..8].to_owned()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(prefix.len(), 2, "the note's create and update");
+    let (none, n) = all(AuditFilter {
+        object_id: Some("%".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((none.len(), n), (0, 0));
+    // By time: from the update's time on, and before it.
+    let at = updates[0].at.clone();
+    let (later, _) = all(AuditFilter {
+        from: Some(at.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert!(later.iter().all(|x| x.at >= at) && later.iter().any(|x| x.object_id == r.id));
+    let (earlier, _) = all(AuditFilter {
+        before: Some(at.clone()),
+        actor: Some("u-alice".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(earlier.len(), 2);
+    let day = at[..10].to_owned();
+    let (today, _) = all(AuditFilter {
+        from: Some(day),
+        actor: Some("u-alice".into()),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(today.len(), 3, "a day's date is its start");
+    let (of_e, _) = all(AuditFilter {
+        engagement_id: Some(e.id.clone()),
+        ..Default::default()
+    })
+    .await;
+    assert!(
+        of_e.iter()
+            .all(|x| x.engagement_id.as_deref() == Some(e.id.as_str()))
+    );
+    // Another organisation sees none of it; the platform sees it all.
+    let (theirs, _) = s
+        .audit_search(Some(&c2.id), &AuditFilter::default(), 100, 0)
+        .await
+        .unwrap();
+    assert!(
+        theirs
+            .iter()
+            .all(|x| x.engagement_id.is_none() || x.org_id.as_deref() == Some(c2.id.as_str()))
+    );
+    assert!(!theirs.iter().any(|x| x.actor == "u-alice"));
+    let (_, platform) = s
+        .audit_search(None, &AuditFilter::default(), 1, 0)
+        .await
+        .unwrap();
+    assert_eq!(platform, s.audit_head().await.unwrap());
+}
+
 /// A scan run's document, with the counts its table keeps.
 fn run_data(failed: i64) -> serde_json::Value {
     json!({ "source": "upload", "failed": failed, "passed": 2, "unknown": 0, "resources": 5 })
@@ -1339,6 +1460,7 @@ suite!(
     engagement_and_records_in_one_transaction,
     findings_are_filtered_and_paged,
     findings_by_severity_and_rule,
+    audit_is_searched,
     assessments_and_runs_have_their_tables,
     confirmations,
     audit_chain_verifies_and_is_append_only,

@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod audit;
 mod charts;
 mod flow;
 mod frameworks;
@@ -621,7 +622,8 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             get(frameworks::control),
         )
         .route("/catalog/{id}", get(pages::control))
-        .route("/audit", get(pages::audit))
+        .route("/audit", get(audit::page))
+        .route("/audit/export", get(audit::export))
 }
 
 #[cfg(test)]

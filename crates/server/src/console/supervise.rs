@@ -522,7 +522,7 @@ pub async fn act(
                 until,
             },
             Err(_) => {
-                let msg = v.ui.t1("input.bad_date", "value", &f.until);
+                let msg = v.ui.t1("api.bad_date", "value", &f.until);
                 let echo = super::Echo::refused(
                     format!("accept:{finding}"),
                     &[("reason", &f.reason), ("until", &f.until)],
@@ -634,7 +634,7 @@ pub async fn bulk(
                 until,
             },
             Err(_) => {
-                let echo = echo_of("until", v.ui.t1("input.bad_date", "value", until));
+                let echo = echo_of("until", v.ui.t1("api.bad_date", "value", until));
                 return again_with(
                     state,
                     v,

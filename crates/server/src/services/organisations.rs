@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use cloudward_store::{
-    AccountChange, ApiToken, AuditEntry, NewToken, NewUser, OrgKind, Role, User,
+    AccountChange, ApiToken, AuditEntry, AuditFilter, NewToken, NewUser, OrgKind, Role, User,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -501,20 +501,82 @@ pub async fn revoke_token(state: &AppState, p: &Principal, id: &str) -> ApiResul
     }
 }
 
-/// The audit entries the caller's organisation may see, newest first, and how many.
+/// The audit log's filters as a person gives them: days (the last one included), who, what
+/// was done, to what.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// YYYY-MM-DD, the first and the last day (UTC).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub actor: Option<String>,
+    pub verb: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub engagement: Option<String>,
+}
+
+impl AuditQuery {
+    /// The store's filter; a day that is not a date is 400 naming its field (`from`, `to`),
+    /// as is a first day after the last.
+    pub fn filter(&self) -> ApiResult<AuditFilter> {
+        let day = |field: &'static str, v: &Option<String>| -> ApiResult<Option<NaiveDate>> {
+            match v.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+                None => Ok(None),
+                Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| {
+                        ApiError::bad_request("api.bad_date")
+                            .arg("value", d)
+                            .arg("field", field)
+                    }),
+            }
+        };
+        let (from, to) = (day("from", &self.from)?, day("to", &self.to)?);
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(ApiError::bad_request("api.dates_reversed").arg("field", "from"));
+        }
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        Ok(AuditFilter {
+            from: from.map(|d| d.to_string()),
+            before: to.and_then(|d| d.succ_opt()).map(|d| d.to_string()),
+            actor: text(&self.actor),
+            verb: text(&self.verb),
+            object_type: text(&self.object_type),
+            object_id: text(&self.object_id),
+            engagement_id: text(&self.engagement),
+        })
+    }
+}
+
+/// The audit entries the caller may see that match `q`, newest first, and how many: the
+/// whole log for a platform administrator, else its organisation's actors' and
+/// engagements'.
 pub async fn audit_page(
     state: &AppState,
     p: &Principal,
+    q: &AuditQuery,
     limit: i64,
     offset: i64,
 ) -> ApiResult<(Vec<AuditEntry>, i64)> {
-    p.may(Action::AuditList, Rel::Unscoped)?;
-    let org = p.org()?;
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("api.bad_limit"));
     }
+    let filter = q.filter()?;
+    p.may(Action::AuditList, Rel::Unscoped)?;
+    let org = if p.platform_admin {
+        None
+    } else {
+        Some(p.org()?.id.clone())
+    };
     Ok(state
         .store
-        .audit_for_org(&org.id, limit, offset.max(0))
+        .audit_search(org.as_deref(), &filter, limit, offset.max(0))
         .await?)
 }

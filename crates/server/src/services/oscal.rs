@@ -51,7 +51,7 @@ async fn evaluated(
     let e = engagement(state, p, id, action).await?;
     let day = date.unwrap_or(ts.get(..10).unwrap_or_default());
     let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map_err(|_| ApiError::bad_request("input.bad_date").arg("value", day))?;
+        .map_err(|_| ApiError::bad_request("api.bad_date").arg("value", day))?;
     let (_, text) = export_text(&e)?;
     let file = engagement::parse(&text).map_err(ApiError::internal_from)?;
     match check::check(&file, &text, &state.content, date) {
