@@ -1187,3 +1187,48 @@ fn a_refused_exit_step_keeps_what_was_typed() {
         exit_refusals(&db);
     }
 }
+
+/// The catalog a page at a time, with the search and filters kept by the page links, and
+/// each control's family by its name.
+#[test]
+fn the_catalog_comes_a_page_at_a_time() {
+    let s = TestServer::start(&crate::common::Db::Sqlite, |_| {});
+    let a = s.login("a-admin");
+    let rows = |html: &str| html.matches("<tr><td><a href=\"/catalog/").count();
+    let first = a.get("/catalog?lang=en").text().unwrap();
+    let all = s.state.content.catalog.controls.len();
+    assert!(all > 50, "{all} controls");
+    assert_eq!(rows(&first), 50);
+    assert!(
+        first.contains("href=\"/catalog?page=2\""),
+        "a link to the next page"
+    );
+    let last_page = all.div_ceil(50);
+    let last = a
+        .get(&format!("/catalog?page={last_page}&lang=en"))
+        .text()
+        .unwrap();
+    assert_eq!(rows(&last), all - (last_page - 1) * 50);
+    assert!(!last.contains("rel=\"next\""));
+    // The family by its name, not its code.
+    let c = &s.state.content.catalog.controls[0];
+    let family = s.state.content.catalog.family(&c.family).unwrap();
+    assert!(first.contains(&format!("<td>{}</td>", family.name.en)));
+    // A filter that finds more than a page keeps itself in the links.
+    let general = s
+        .state
+        .content
+        .catalog
+        .controls
+        .iter()
+        .filter(|c| c.level.id() == "general")
+        .count();
+    if general > 50 {
+        let html = a.get("/catalog?level=general").text().unwrap();
+        assert!(
+            html.replace("&#38;", "&")
+                .contains("href=\"/catalog?level=general&page=2\""),
+            "the filter is kept"
+        );
+    }
+}

@@ -11,6 +11,7 @@ mod flow;
 mod frameworks;
 mod notifications;
 mod pages;
+mod paging;
 mod records;
 mod requirements;
 mod supervise;

@@ -1461,6 +1461,7 @@ pub struct CatalogPage {
     total: usize,
     /// Imported frameworks (id, name) the browser can switch to.
     frameworks: Vec<(String, String)>,
+    pager: super::paging::Pager,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1471,7 +1472,12 @@ pub struct CatalogQuery {
     /// An imported framework to browse instead of our catalog.
     framework: Option<String>,
     group: Option<String>,
+    /// The page of the list, from 1.
+    page: Option<String>,
 }
+
+/// Controls per page of the catalog.
+const CONTROLS_PER_PAGE: usize = 50;
 
 pub async fn catalog(
     State(state): State<AppState>,
@@ -1490,15 +1496,38 @@ pub async fn catalog(
     let needle = q.q.clone().unwrap_or_default().trim().to_lowercase();
     let family = q.family.clone().unwrap_or_default();
     let level = q.level.clone().unwrap_or_default();
-    let rows: Vec<ControlRow> = cat
+    let found: Vec<_> = cat
         .controls
         .iter()
         .filter(|c| needle.is_empty() || c.matches(&needle))
         .filter(|c| family.is_empty() || c.family == family)
         .filter(|c| level.is_empty() || c.level.id() == level)
+        .collect();
+    let query = q.q.clone().unwrap_or_default();
+    let pager = super::paging::Pager::new(
+        &ui,
+        "/catalog",
+        &[
+            ("q", query.trim()),
+            ("family", family.as_str()),
+            ("level", level.as_str()),
+        ],
+        (
+            super::paging::page_number(q.page.as_deref()),
+            CONTROLS_PER_PAGE,
+        ),
+        found.len(),
+        "",
+    );
+    let rows: Vec<ControlRow> = found
+        .iter()
+        .skip(pager.skip)
+        .take(CONTROLS_PER_PAGE)
         .map(|c| ControlRow {
             id: c.id.clone(),
-            family: c.family.clone(),
+            family: cat
+                .family(&c.family)
+                .map_or_else(|| c.family.clone(), |f| ui.text(&f.name)),
             level: ui.t(&format!("control_level.{}", c.level.id())),
             title: ui.text(&c.title),
         })
@@ -1511,11 +1540,12 @@ pub async fn catalog(
             .iter()
             .map(|f| (f.id.clone(), format!("{} {}", f.id, ui.text(&f.name))))
             .collect(),
-        total: rows.len(),
+        total: found.len(),
         rows,
         family,
         level,
         frameworks,
+        pager,
         ui,
     };
     render(&page)

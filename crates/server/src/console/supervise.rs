@@ -12,6 +12,7 @@ use cloudward_domain::workflow::{FindingState, NoticeKind};
 use serde::Deserialize;
 
 use super::pages::{Nav, nav};
+use super::paging::{Pager, query_of};
 use super::{Ui, Viewer, check_csrf, read_upload, refused, render, viewer_error};
 use crate::AppState;
 use crate::authz::Action;
@@ -121,68 +122,6 @@ pub struct Done {
 
 /// Findings per page of the supervision page.
 const FINDINGS_PER_PAGE: usize = 50;
-
-/// Where the findings pages are: which is shown, of how many, and the links to the others
-/// (with the filters kept).
-pub struct Pager {
-    pages: usize,
-    total: usize,
-    /// "51–100 of 1,234 · page 2 of 25"
-    summary: String,
-    previous: Option<String>,
-    next: Option<String>,
-}
-
-impl Pager {
-    fn new(ui: &Ui, base: &str, filters: &[(&str, &str)], page: usize, total: usize) -> Pager {
-        let pages = total.div_ceil(FINDINGS_PER_PAGE).max(1);
-        let page = page.clamp(1, pages);
-        let link = |n: usize| {
-            let mut q = query_of(filters);
-            if !q.is_empty() {
-                q.push('&');
-            }
-            format!("{base}?{q}page={n}#findings")
-        };
-        let first = ((page - 1) * FINDINGS_PER_PAGE + 1).min(total);
-        let last = (page * FINDINGS_PER_PAGE).min(total);
-        let summary = format!(
-            "{} · {}",
-            ui.targs(
-                "ui.showing_of",
-                &[
-                    ("first", first.to_string()),
-                    ("last", last.to_string()),
-                    ("total", total.to_string()),
-                ],
-            ),
-            ui.targs(
-                "ui.page_of",
-                &[("page", page.to_string()), ("pages", pages.to_string())],
-            )
-        );
-        Pager {
-            pages,
-            total,
-            summary,
-            previous: (page > 1).then(|| link(page - 1)),
-            next: (page < pages).then(|| link(page + 1)),
-        }
-    }
-}
-
-/// `k=v&…` of the filters that have a value, each value percent-encoded.
-fn query_of(filters: &[(&str, &str)]) -> String {
-    filters
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| {
-            let v = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC);
-            format!("{k}={v}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 pub async fn page(
     State(state): State<AppState>,
@@ -337,8 +276,12 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
         &ui,
         &format!("/engagements/{id}/supervision"),
         &filters,
-        query.offset.unwrap_or(0) / FINDINGS_PER_PAGE + 1,
+        (
+            query.offset.unwrap_or(0) / FINDINGS_PER_PAGE + 1,
+            FINDINGS_PER_PAGE,
+        ),
         total,
+        "#findings",
     );
     let ticked: std::collections::BTreeSet<&str> = if echo.is("bulk", "") {
         echo.value("ticked").split(',').collect()
