@@ -93,7 +93,7 @@ const USERS: [DemoUser; 7] = [
         role: Role::OrgAdmin,
         platform_admin: false,
         what: "the customer's administrator",
-        sees: "five engagements, one in each phase; a notice to acknowledge, exit steps, rows to confirm",
+        sees: "five engagements, one in each phase; a provider's notice to acknowledge, shared rows of the matrix to confirm",
     },
     DemoUser {
         username: "customer-member",
@@ -101,7 +101,7 @@ const USERS: [DemoUser; 7] = [
         role: Role::Member,
         platform_admin: false,
         what: "customer, member",
-        sees: "the same engagements; a scan finding assigned to fix",
+        sees: "the same engagements; a scan finding assigned to fix, the notice",
     },
     DemoUser {
         username: "customer-viewer",
@@ -384,9 +384,7 @@ async fn assessed_offering(state: &AppState, cast: &Cast) -> Result<String, Stri
                 c.clone(),
                 assessments::ResultEntry {
                     result: ControlResult::Satisfied,
-                    notes: format!(
-                        "{c}: 现场核查与文档审阅一致 / on-site check agrees with the documents"
-                    ),
+                    notes: format!("{c}: 现场核查与文档审阅一致"),
                     evidence: None,
                 },
             )
@@ -398,7 +396,7 @@ async fn assessed_offering(state: &AppState, cast: &Cast) -> Result<String, Stri
         .version;
     for c in &controls {
         let text = format!(
-            "{c} 核查记录 / check record\n评估机构：{ASSESSOR}\n对象：{OFFERING}\n日期：{}\n结论：满足 / satisfied\n",
+            "{c} 核查记录\n评估机构：{ASSESSOR}\n对象：{OFFERING}\n日期：{}\n结论：满足\n",
             days_ago(45)
         );
         version = evidence::attach_to_result(
@@ -463,7 +461,7 @@ async fn offering_in_assessment(state: &AppState, cast: &Cast) -> Result<(), Str
                 c.clone(),
                 assessments::ResultEntry {
                     result: ControlResult::NotApplicable,
-                    notes: "SaaS：由平台统一提供 / provided by the platform".into(),
+                    notes: "SaaS：由平台统一提供".into(),
                     evidence: None,
                 },
             )
@@ -673,13 +671,19 @@ async fn to_operation(
     Ok(id)
 }
 
-/// Selection: the offering picked, the customer's rows of the matrix confirmed; the
-/// provider and the security service provider have theirs to confirm.
+/// Selection: the offering picked, the rows of the matrix the customer owns alone
+/// confirmed; the shared rows wait for the customer too, and the provider and the security
+/// service provider have theirs to confirm.
 async fn selection(state: &AppState, cast: &Cast, offering: &str) -> Result<(), String> {
     let id = to_selection(state, cast, SELECTION, true, offering, 30).await?;
-    lifecycle::confirm_all(state, &cast.customer_admin, &id)
+    let matrix = engagements::responsibility(state, &cast.customer_admin, &id)
         .await
-        .map_err(failed("confirm the customer's rows"))?;
+        .map_err(failed("read the responsibility matrix"))?;
+    for row in matrix.rows.iter().filter(|r| r.responsible == ["customer"]) {
+        lifecycle::confirm(state, &cast.customer_admin, &id, &row.element)
+            .await
+            .map_err(failed("confirm the customer's rows"))?;
+    }
     Ok(())
 }
 
@@ -719,7 +723,7 @@ async fn operation(state: &AppState, cast: &Cast, offering: &str) -> Result<(), 
         .await
         .map_err(failed("store a scan of the demo estate"))?;
     }
-    // The first open finding, most severe first, goes to the member to fix.
+    // The most severe open finding on a resource goes to the member to fix.
     let open: Vec<cloudward_store::Record> = state
         .store
         .list_records("finding", &RecordFilter::engagement(&id))
@@ -735,10 +739,11 @@ async fn operation(state: &AppState, cast: &Cast, offering: &str) -> Result<(), 
         .iter()
         .filter_map(|r| {
             let f: crate::supervision::FindingData = serde_json::from_value(r.data.clone()).ok()?;
+            let on_resource = f.address.contains('.');
             (f.state == cloudward_domain::workflow::FindingState::Open)
-                .then(|| (rank(&f.severity), r))
+                .then(|| ((!on_resource, rank(&f.severity)), r))
         })
-        .min_by_key(|(rank, _)| *rank)
+        .min_by_key(|(order, _)| *order)
         .map(|(_, r)| r);
     if let Some(r) = pick {
         findings::act(
@@ -760,8 +765,9 @@ async fn operation(state: &AppState, cast: &Cast, offering: &str) -> Result<(), 
         &id,
         notices::NewNotice {
             kind: NoticeKind::Incident,
-            title: "对象存储访问延迟升高（已恢复） / Object storage latency raised (recovered)".into(),
-            description: "华东 2 可用区 B 存储集群 23 分钟延迟升高，未影响数据完整性。 / 23 minutes of raised latency in zone B of cn-shanghai; data integrity not affected.".into(),
+            title: "对象存储访问延迟升高（已恢复）".into(),
+            description: "华东 2（上海）可用区 B 存储集群延迟升高 23 分钟，未影响数据完整性。"
+                .into(),
         },
     )
     .await
@@ -775,8 +781,9 @@ async fn operation(state: &AppState, cast: &Cast, offering: &str) -> Result<(), 
         &id,
         notices::NewNotice {
             kind: NoticeKind::Change,
-            title: "数据库版本升级维护窗口 / Database version upgrade window".into(),
-            description: "计划在下周六 02:00–04:00 升级 RDS 实例的小版本，期间有一次约 30 秒的切换。 / The RDS instances get a minor version upgrade next Saturday 02:00–04:00, with one switch-over of about 30 seconds.".into(),
+            title: "数据库版本升级维护窗口".into(),
+            description:
+                "计划在下周六 02:00–04:00 升级 RDS 实例的小版本，期间有一次约 30 秒的切换。".into(),
         },
     )
     .await
@@ -817,17 +824,40 @@ async fn to_exit(
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let steps = [
-        (c, lifecycle::ExitStep::Plan {
-            plan: "按退出预案 v1.0：数据导出为开放格式，迁往新平台后校验并删除 / per exit plan v1.0: export in open formats, verify on the new platform, then delete".into(),
-        }),
-        (c, lifecycle::ExitStep::Scope {
-            scope: vec![
-                ScopeItem { name: "审批业务数据库 / approvals database".into(), kind: "data".into(), returned: true },
-                ScopeItem { name: "申请材料附件 / application attachments".into(), kind: "data".into(), returned: true },
-                ScopeItem { name: "访问日志 / access logs".into(), kind: "metadata".into(), returned: true },
-            ],
-        }),
-        (&cast.provider, lifecycle::ExitStep::ProviderManifest { manifest: manifest.clone() }),
+        (
+            c,
+            lifecycle::ExitStep::Plan {
+                plan: "按退出预案 v1.0：数据导出为开放格式，迁往新平台后校验并删除".into(),
+            },
+        ),
+        (
+            c,
+            lifecycle::ExitStep::Scope {
+                scope: vec![
+                    ScopeItem {
+                        name: "审批业务数据库".into(),
+                        kind: "data".into(),
+                        returned: true,
+                    },
+                    ScopeItem {
+                        name: "申请材料附件".into(),
+                        kind: "data".into(),
+                        returned: true,
+                    },
+                    ScopeItem {
+                        name: "访问日志".into(),
+                        kind: "metadata".into(),
+                        returned: true,
+                    },
+                ],
+            },
+        ),
+        (
+            &cast.provider,
+            lifecycle::ExitStep::ProviderManifest {
+                manifest: manifest.clone(),
+            },
+        ),
         (c, lifecycle::ExitStep::CustomerManifest { manifest }),
     ];
     for (p, step) in steps {
@@ -854,7 +884,7 @@ async fn closed(state: &AppState, cast: &Cast, offering: &str) -> Result<(), Str
         &id,
         lifecycle::ExitStep::Attestation {
             attestation: DeletionAttestation {
-                statement: "主存储、副本、备份及快照均已删除 / primary storage, replicas, backups and snapshots deleted".into(),
+                statement: "主存储、副本、备份及快照均已删除".into(),
                 date: days_ago(5),
                 covers: ["primary", "replicas", "backups", "snapshots"]
                     .into_iter()

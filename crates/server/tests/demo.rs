@@ -244,14 +244,24 @@ fn the_demo_tells_the_whole_story_once_and_a_restart_only_changes_the_passwords(
             .map(|t| t["kind"].clone())
             .collect();
         assert!(kinds.contains(&json!("fix_finding")), "{kinds:?}");
-        let kinds: Vec<Value> = customer
-            .get("/api/v1/tasks")
+        let tasks = customer.get("/api/v1/tasks");
+        let kinds: Vec<Value> = tasks
             .as_array()
             .unwrap()
             .iter()
             .map(|t| t["kind"].clone())
             .collect();
-        assert!(kinds.contains(&json!("acknowledge_change")), "{kinds:?}");
+        assert!(kinds.contains(&json!("confirm_rows")), "{kinds:?}");
+        // The provider's notice waits, its deadline still ahead.
+        let notice = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == "acknowledge_change")
+            .unwrap_or_else(|| panic!("{tasks}"));
+        assert_eq!(notice["late"], false, "{notice}");
+        let due = chrono::DateTime::parse_from_rfc3339(notice["due"].as_str().unwrap()).unwrap();
+        assert!(due > chrono::Utc::now(), "{notice}");
 
         // Everything the seeding did is in a chain that verifies.
         let root = demo
