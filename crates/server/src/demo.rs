@@ -93,7 +93,7 @@ const USERS: [DemoUser; 7] = [
         role: Role::OrgAdmin,
         platform_admin: false,
         what: "the customer's administrator",
-        sees: "five engagements, one in each phase; a provider's notice to acknowledge, shared rows of the matrix to confirm",
+        sees: "five engagements, one in each phase; a provider's notice to acknowledge, two rows of the matrix to confirm",
     },
     DemoUser {
         username: "customer-member",
@@ -671,15 +671,21 @@ async fn to_operation(
     Ok(id)
 }
 
-/// Selection: the offering picked, the rows of the matrix the customer owns alone
-/// confirmed; the shared rows wait for the customer too, and the provider and the security
-/// service provider have theirs to confirm.
+/// The rows of the matrix the demo file divides itself (`demo/engagement.yaml`): in
+/// selection the customer has yet to confirm them.
+const DIVIDED_ROWS: [&str; 2] = ["application/AU", "data/DP"];
+
+/// Selection: the offering picked, the customer's rows of the matrix confirmed but the two
+/// its file divides; the provider and the security service provider have theirs to
+/// confirm.
 async fn selection(state: &AppState, cast: &Cast, offering: &str) -> Result<(), String> {
     let id = to_selection(state, cast, SELECTION, true, offering, 30).await?;
     let matrix = engagements::responsibility(state, &cast.customer_admin, &id)
         .await
         .map_err(failed("read the responsibility matrix"))?;
-    for row in matrix.rows.iter().filter(|r| r.responsible == ["customer"]) {
+    for row in matrix.rows.iter().filter(|r| {
+        r.responsible.iter().any(|p| p == "customer") && !DIVIDED_ROWS.contains(&r.element.as_str())
+    }) {
         lifecycle::confirm(state, &cast.customer_admin, &id, &row.element)
             .await
             .map_err(failed("confirm the customer's rows"))?;
