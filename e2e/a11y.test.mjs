@@ -307,7 +307,7 @@ test("axe: offerings, the assessment workspace, supervision and the catalog for 
   const assessor = await auditContext();
   await login(assessor.page, "assessor-admin");
   await audit.check(assessor.page, "dashboard with assessments (assessor-admin)");
-  await assessor.page.click("table a[href^='/assessments/']");
+  await assessor.page.click("table tr:has-text('无障碍测试平台') a[href^='/assessments/']");
   await assessor.page.waitForSelector("#save-results");
   await audit.check(assessor.page, "assessment workspace (assessor-admin)");
   await assessor.page.selectOption("#all", "satisfied");

@@ -24,6 +24,10 @@ export function serve(extraArgs = [], prefix = "cloudward-e2e-") {
     let base = null;
     child.on("exit", (code) => fail(new Error(`server exited with ${code}`)));
     lines.on("line", (line) => {
+      // First "open http://…/ and log in as USER / PASSWORD", then where it listens, then
+      // the other logins, one a line.
+      const first = line.match(/^open http:\/\/\S+ and log in as (\S+) \/ (\S+)/);
+      if (first) passwords[first[1]] = first[2];
       const m = line.match(/^cloudward listening on (http:\/\/\S+)/);
       if (m) base = m[1];
       const u = line.match(/^\s+(\S+)\s+(\S+)\s+\(/);

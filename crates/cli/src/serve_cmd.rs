@@ -169,41 +169,53 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
             data_dir = %config.data_dir.display(),
             "store open"
         );
+        let state = AppState::new(store, config).map_err(Failure::Input)?;
+        // The demo is seeded through the server's own commands, before it listens.
         let logins = if args.demo {
-            cloudward_server::demo::seed(store.as_ref())
+            cloudward_server::demo::seed(&state)
                 .await
                 .map_err(Failure::Input)?
         } else {
             Vec::new()
         };
-        let listener = cloudward_server::bind(&config)
+        let listener = cloudward_server::bind(&state.config)
             .await
             .map_err(|e| Failure::Input(e.to_string()))?;
         let addr = listener
             .local_addr()
             .map_err(|e| Failure::Input(e.to_string()))?;
+        // With the demo, the first line says where to go and as whom.
+        let (first, others): (Vec<_>, Vec<_>) = logins
+            .iter()
+            .partition(|l| l.username == cloudward_server::demo::FIRST);
+        if let Some(l) = first.first() {
+            writeln!(
+                out,
+                "open http://{addr}/ and log in as {} / {}  ({}: {})",
+                l.username, l.password, l.what, l.sees
+            )?;
+        }
         writeln!(out, "cloudward listening on http://{addr}")?;
         writeln!(
             out,
             "console: http://{addr}/  ·  API: http://{addr}/api/openapi.json"
         )?;
-        if !logins.is_empty() {
+        if !others.is_empty() {
             writeln!(
                 out,
-                "demo data ready; log in with POST http://{addr}/api/v1/auth/login \
-                 {{\"username\", \"password\"}} (passwords are new at every start):"
+                "the other demo logins (passwords are new at every start; the API takes them \
+                 at POST http://{addr}/api/v1/auth/login):"
             )?;
-            for l in &logins {
-                writeln!(out, "  {:<16} {}  ({})", l.username, l.password, l.what)?;
+            let width = others.iter().map(|l| l.username.len()).max().unwrap_or(0);
+            for l in &others {
+                writeln!(
+                    out,
+                    "  {:<width$}  {}  ({}: {})",
+                    l.username, l.password, l.what, l.sees
+                )?;
             }
         }
         out.flush()?;
-        let state = AppState::new(store, config).map_err(Failure::Input)?;
-        if args.demo {
-            cloudward_server::demo::seed_supervision(&state)
-                .await
-                .map_err(Failure::Input)?;
-        }
         cloudward_server::serve(listener, state)
             .await
             .map_err(|e| Failure::Input(e.to_string()))

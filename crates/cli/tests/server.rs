@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 struct Server {
     child: Child,
     base: String,
+    /// The first line the server printed.
+    first: String,
     passwords: HashMap<String, String>,
 }
 
@@ -88,34 +90,49 @@ fn serve_full(
     }
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first
-        .strip_prefix("cloudward listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
+    let mut next = || lines.next().unwrap().unwrap();
+    let first = next();
+    let first_line = first.clone();
     let mut passwords = HashMap::new();
-    if demo {
-        // Skip to the logins.
-        while !lines
-            .next()
-            .unwrap()
-            .unwrap()
-            .starts_with("demo data ready")
-        {}
-        for _ in 0..7 {
-            let line = lines.next().unwrap().unwrap();
+    let base = if demo {
+        // "open http://ADDR/ and log in as USER / PASSWORD  (…)", then where it listens,
+        // then the other logins, one a line.
+        let login = first
+            .strip_prefix("open ")
+            .and_then(|rest| rest.split_once(" and log in as "))
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+        let mut who = login.1.split_whitespace();
+        let user = who.next().unwrap().to_owned();
+        assert_eq!(who.next(), Some("/"), "{first}");
+        passwords.insert(user, who.next().unwrap().to_owned());
+        let listening = next();
+        let base = listening
+            .strip_prefix("cloudward listening on ")
+            .unwrap_or_else(|| panic!("unexpected second line {listening:?}"))
+            .to_owned();
+        assert_eq!(login.0, format!("{base}/"), "{first}");
+        while !next().starts_with("the other demo logins") {}
+        for _ in 0..6 {
+            let line = next();
             let mut parts = line.split_whitespace();
             passwords.insert(
                 parts.next().unwrap().to_owned(),
                 parts.next().unwrap().to_owned(),
             );
         }
-    }
+        base
+    } else {
+        first
+            .strip_prefix("cloudward listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_owned()
+    };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Server {
         child,
         base,
+        first: first_line,
         passwords,
     }
 }
@@ -220,13 +237,40 @@ fn databases() -> Vec<Option<String>> {
 }
 
 #[test]
+fn serve_demo_says_first_where_to_go_and_as_whom() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), None, true);
+    let expected = format!("open {}/ and log in as customer-admin / ", server.base);
+    assert!(server.first.starts_with(&expected), "{}", server.first);
+    assert_eq!(server.passwords.len(), 7, "every demo login is printed");
+    // The login it names works, and has things to do.
+    let s = server.login("customer-admin");
+    let tasks: Value = s.get("/api/v1/tasks").json().unwrap();
+    assert!(!tasks.as_array().unwrap().is_empty(), "{tasks}");
+    let before = server.passwords.clone();
+    server.terminate();
+    // Started again: the same engagements, new passwords.
+    let again = serve(dir.path(), None, true);
+    for (user, old) in &before {
+        assert_ne!(&again.passwords[user], old, "{user}");
+    }
+    let list: Value = again
+        .login("customer-admin")
+        .get("/api/v1/engagements")
+        .json()
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 5, "{list}");
+    again.terminate();
+}
+
+#[test]
 fn an_exported_engagement_checks_the_same_in_the_cli_as_on_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve(dir.path(), None, true);
     let s = server.login("customer-member");
     let list: Value = s.get("/api/v1/engagements").json().unwrap();
     let items = list["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2, "the demo has two engagements");
+    assert_eq!(items.len(), 5, "the demo has an engagement in each phase");
     for e in items {
         let id = e["id"].as_str().unwrap();
         let text = s
@@ -532,7 +576,15 @@ fn push_uploads_a_scan_from_ci_with_a_token() {
     let token: Value = r.json().unwrap();
     let token = token["token"].as_str().unwrap().to_owned();
     let list: Value = admin.get("/api/v1/engagements").json().unwrap();
-    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let id = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["phase"] == "operation")
+        .unwrap_or_else(|| panic!("no engagement in operation: {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let runs = |admin: &Session| -> usize {
         let posture: Value = admin
             .get(&format!("/api/v1/engagements/{id}/posture"))

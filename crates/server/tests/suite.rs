@@ -16,6 +16,7 @@ mod authorisation;
 mod common;
 mod console_pages;
 mod console_tenancy;
+mod demo;
 mod evidence;
 mod findings;
 mod hardening;
