@@ -279,3 +279,114 @@ fn findings_sorted_filtered_and_changed_in_bulk() {
         run(&db);
     }
 }
+
+/// Time to fix, from first seen to the scan that closed a finding: its median in all, per
+/// month of closing and per severity, in the API and on the engagement's page; and the
+/// failing findings over time drawn on a time axis, by severity.
+#[test]
+fn time_to_fix_and_findings_over_time() {
+    let s = TestServer::start(&crate::common::Db::Sqlite, |_| {});
+    let engagement = s.engagements["EA"].clone();
+    let owner = s.orgs["A"].clone();
+    let stamp = |days_ago: i64| {
+        cloudward_store::stamp(chrono::Utc::now() - chrono::Duration::days(days_ago))
+    };
+    // Closed after 2, 4 and 9 days (two high, one low), and one still open.
+    let closed = [(12, 10, "high"), (30, 26, "high"), (9, 0, "low")];
+    let mut opened: Vec<NewRecord> = closed
+        .iter()
+        .enumerate()
+        .map(|(i, (seen, fixed, severity))| {
+            NewRecord::new(
+                "finding",
+                owner.clone(),
+                json!({
+                    "key": format!("ALI-SG-04|c{i}"), "rule_id": "ALI-SG-04", "severity": severity,
+                    "controls": [], "address": format!("c{i}"), "resource_type": "x", "message": "",
+                    "state": "closed", "first_seen": stamp(*seen),
+                    "history": [["run@x", "opened"], [format!("run@{}", stamp(*fixed)), "closed"]],
+                }),
+            )
+            .of_engagement(engagement.clone())
+        })
+        .collect();
+    opened.push(
+        NewRecord::new(
+            "finding",
+            owner.clone(),
+            json!({
+                "key": "ALI-SG-04|o", "rule_id": "ALI-SG-04", "severity": "critical",
+                "controls": [], "address": "o", "resource_type": "x", "message": "",
+                "state": "open", "first_seen": stamp(3), "history": [],
+            }),
+        )
+        .of_engagement(engagement.clone()),
+    );
+    let run = |days_ago: i64, critical: i64, high: i64| {
+        NewRecord::new(
+            "scan_run",
+            owner.clone(),
+            json!({ "source": "upload", "failed": critical + high, "passed": 0, "unknown": 0,
+                    "resources": 4, "at": stamp(days_ago), "uploaded_by": "system", "inputs": null,
+                    "level": "general", "controls_failed": [], "controls_passed": [],
+                    "controls_not_evaluated": [], "by_family": {},
+                    "by_severity": { "critical": critical, "high": high, "medium": 0, "low": 0 },
+                    "opened": 0, "reopened": 0, "closed": 0 }),
+        )
+        .of_engagement(engagement.clone())
+    };
+    s.block_on(
+        s.store
+            .record_scan(&Actor::system(), run(40, 0, 3), opened, Vec::new()),
+    )
+    .unwrap();
+    s.block_on(
+        s.store
+            .record_scan(&Actor::system(), run(1, 1, 0), Vec::new(), Vec::new()),
+    )
+    .unwrap();
+    let a = s.login("a-admin");
+    let posture: Value = a
+        .get(&format!("/api/v1/engagements/{engagement}/posture"))
+        .json()
+        .unwrap();
+    let ttf = &posture["time_to_fix"];
+    assert_eq!(ttf["closed"], 3);
+    let median = ttf["median_days"].as_f64().unwrap();
+    assert!((median - 4.0).abs() < 0.01, "{ttf}");
+    let high = ttf["by_severity"]["high"].as_array().unwrap();
+    assert_eq!(high[0], 2);
+    assert!((high[1].as_f64().unwrap() - 3.0).abs() < 0.01, "{ttf}");
+    let months: usize = ttf["by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["closed"].as_u64().unwrap() as usize)
+        .sum();
+    assert_eq!(months, 3);
+    assert_eq!(posture["trend"][0]["by_severity"]["high"], 3);
+
+    let zh = a
+        .get(&format!("/engagements/{engagement}?lang=zh"))
+        .text()
+        .unwrap();
+    assert!(
+        zh.contains("修复用时中位数 4.0 天（已关闭 3 个问题）"),
+        "{zh}"
+    );
+    assert!(zh.contains("高：3.0 天，2 个"));
+    // Two runs 39 days apart, placed by their dates; a line per severity that failed.
+    let trend = &zh[zh.find("id=\"trend\"").unwrap()..];
+    let trend = &trend[..trend.find("</figure>").unwrap()];
+    assert!(
+        trend.contains("class=\"line sev-critical\"") && trend.contains("class=\"line sev-high\"")
+    );
+    assert!(
+        !trend.contains("class=\"line sev-medium\""),
+        "no line for what never failed"
+    );
+    let first_day = (chrono::Utc::now() - chrono::Duration::days(40))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(trend.contains(&first_day), "dates on the axis");
+}

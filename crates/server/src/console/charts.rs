@@ -187,20 +187,25 @@ pub fn heatmap(title: &str, points: &[(String, u8, u8)], x_label: &str, y_label:
     svg
 }
 
-/// A small line of values over time (oldest first), e.g. failing checks per scan run.
-pub fn sparkline(title: &str, values: &[u64]) -> String {
+/// A small line of values over time, (seconds since the epoch, value) oldest first, each
+/// placed by its time: e.g. failing checks per scan run.
+pub fn sparkline(title: &str, points: &[(i64, u64)]) -> String {
     let (w, h) = (120usize, 28usize);
-    let max = values.iter().copied().max().unwrap_or(0).max(1);
-    let step = if values.len() > 1 {
-        (w - 4) as f64 / (values.len() - 1) as f64
-    } else {
-        0.0
-    };
-    let points = values
+    let max = points.iter().map(|p| p.1).max().unwrap_or(0).max(1);
+    let t0 = points.first().map_or(0, |p| p.0);
+    let span = points.last().map_or(0, |p| p.0) - t0;
+    let values: Vec<u64> = points.iter().map(|p| p.1).collect();
+    let points = points
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            let x = 2.0 + step * i as f64;
+        .map(|(i, (t, v))| {
+            let x = if span > 0 {
+                2.0 + (w - 4) as f64 * ((t - t0) as f64 / span as f64)
+            } else if points.len() > 1 {
+                2.0 + (w - 4) as f64 * (i as f64 / (points.len() - 1) as f64)
+            } else {
+                2.0
+            };
             let y = 2.0 + (h - 4) as f64 * (1.0 - *v as f64 / max as f64);
             format!("{x:.1},{y:.1}")
         })
@@ -220,9 +225,186 @@ pub fn sparkline(title: &str, values: &[u64]) -> String {
     )
 }
 
+/// One line of a [`timeline`]: its name, its CSS class (its colour) and its points as
+/// (seconds since the epoch, value), oldest first.
+pub struct Series {
+    pub label: String,
+    pub class: String,
+    pub points: Vec<(i64, f64)>,
+}
+
+/// Lines over a time axis: each point placed by when it was, so that a month without a
+/// scan is a month wide. Dates on the axis, the values' scale on the left, a legend on
+/// top; the values in words for screen readers.
+pub fn timeline(title: &str, series: &[Series], unit: &str) -> String {
+    let (left, right, top, bottom) = (44.0, 16.0, 30.0, 26.0);
+    let (w, h) = (520.0, 210.0);
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let times = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let (mut t0, mut t1) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+    if t0 > t1 {
+        (t0, t1) = (0, 1);
+    }
+    if t1 - t0 < 86_400 {
+        // One moment (or one day): a day either side.
+        t0 -= 86_400;
+        t1 += 86_400;
+    }
+    let max = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(0.0_f64, f64::max);
+    // A round top for the scale: 1, 2 or 5 times a power of ten.
+    let top_value = {
+        let raw = max.max(1.0);
+        let mag = 10f64.powf(raw.log10().floor());
+        [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|v| *v >= raw)
+            .unwrap_or(10.0 * mag)
+    };
+    let x = |t: i64| left + pw * ((t - t0) as f64 / (t1 - t0) as f64);
+    let y = |v: f64| top + ph * (1.0 - v / top_value);
+    let day = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let num = |v: f64| {
+        if v.fract().abs() < 1e-9 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    let desc = series
+        .iter()
+        .map(|s| {
+            let pts = s
+                .points
+                .iter()
+                .map(|(t, v)| format!("{} {}", day(*t), num(*v)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("{}: {pts}", s.label)
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart timeline" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><desc>{d}</desc>"#,
+        t = escape(title),
+        d = escape(&desc),
+    );
+    // The scale: 0, half and the top, with a unit.
+    for v in [0.0, top_value / 2.0, top_value] {
+        let _ = write!(
+            svg,
+            r#"<line x1="{left}" y1="{yy:.1}" x2="{x2}" y2="{yy:.1}" class="chart-grid"/><text x="{lx}" y="{ty:.1}" text-anchor="end" class="chart-axis">{v}</text>"#,
+            yy = y(v),
+            x2 = left + pw,
+            lx = left - 6.0,
+            ty = y(v) + 4.0,
+            v = num(v),
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="4" y="{uy}" class="chart-axis">{u}</text>"#,
+        uy = top - 10.0,
+        u = escape(unit),
+    );
+    // Dates: the first, the last and up to two between.
+    let ticks = 3;
+    for i in 0..=ticks {
+        let t = t0 + (t1 - t0) * i / ticks;
+        let anchor = match i {
+            0 => "start",
+            i if i == ticks => "end",
+            _ => "middle",
+        };
+        let _ = write!(
+            svg,
+            r#"<text x="{xx:.1}" y="{ty}" text-anchor="{anchor}" class="chart-axis">{d}</text>"#,
+            xx = x(t),
+            ty = h - 8.0,
+            d = day(t),
+        );
+    }
+    // The legend, then the lines with a dot per point.
+    let mut lx = left;
+    for s in series {
+        let _ = write!(
+            svg,
+            r#"<rect x="{lx:.1}" y="6" width="10" height="10" rx="2" class="legend {c}"/><text x="{tx:.1}" y="15" class="chart-label">{l}</text>"#,
+            c = escape(&s.class),
+            tx = lx + 14.0,
+            l = escape(&s.label),
+        );
+        lx += 24.0
+            + 8.0
+                * s.label
+                    .chars()
+                    .map(|c| if c.is_ascii() { 1.0 } else { 1.9 })
+                    .sum::<f64>();
+    }
+    for s in series {
+        let pts = s
+            .points
+            .iter()
+            .map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v)))
+            .collect::<Vec<_>>();
+        let _ = write!(
+            svg,
+            r#"<polyline points="{p}" class="line {c}"/>"#,
+            p = pts.join(" "),
+            c = escape(&s.class),
+        );
+        for p in &pts {
+            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+            let _ = write!(
+                svg,
+                r#"<circle cx="{px}" cy="{py}" r="3" class="dot {c}"/>"#,
+                c = escape(&s.class),
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeline_places_points_by_their_time() {
+        let day = 86_400;
+        let svg = timeline(
+            "Failing <findings>",
+            &[Series {
+                label: "high".into(),
+                class: "sev-high".into(),
+                // Day 0, day 1 and day 10: the third point is far to the right.
+                points: vec![(0, 4.0), (day, 2.0), (10 * day, 1.0)],
+            }],
+            "findings",
+        );
+        assert!(svg.contains("<title>Failing &lt;findings&gt;</title>"));
+        assert!(
+            svg.contains("<desc>high: 1970-01-01 4, 1970-01-02 2, 1970-01-11 1</desc>"),
+            "{svg}"
+        );
+        // The plot spans x 44..504 over ten days: day 1 at 90, day 10 at 504.
+        assert!(
+            svg.contains(r#"points="44.0,60.8 90.0,122.4 504.0,153.2""#),
+            "{svg}"
+        );
+        // A scale rounded up to 5 for a maximum of 4.
+        assert!(svg.contains(">5</text>"), "{svg}");
+    }
 
     #[test]
     fn the_heat_map_places_risks_in_their_cells() {
@@ -267,11 +449,13 @@ mod tests {
 
     #[test]
     fn sparkline_has_a_title_and_its_values_in_words() {
-        let svg = sparkline("Failing <checks>", &[12, 9, 7]);
+        // Three runs: days 0, 1 and 4; the second is a quarter of the way along.
+        let day = 86_400;
+        let svg = sparkline("Failing <checks>", &[(0, 12), (day, 9), (4 * day, 7)]);
         assert!(svg.contains("<title>Failing &lt;checks&gt;</title>"));
         assert!(svg.contains("<desc>12 → 9 → 7</desc>"));
         // The highest value is at the top, the last point carries the dot.
-        assert!(svg.contains(r#"points="2.0,2.0 60.0,"#), "{svg}");
+        assert!(svg.contains(r#"points="2.0,2.0 31.0,"#), "{svg}");
         assert!(svg.contains(r#"cx="118.0""#), "{svg}");
     }
 }

@@ -527,9 +527,12 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Response {
         if let Some(last) = runs.last() {
             count_families(&state, &last.run, &mut portfolio);
             let at = last.run.at.as_str();
-            let failed: Vec<u64> = runs
+            let failed: Vec<(i64, u64)> = runs
                 .iter()
-                .map(|r| u64::try_from(r.run.failed).unwrap_or(0))
+                .filter_map(|r| {
+                    cloudward_store::parse_stamp(&r.run.at)
+                        .map(|t| (t.timestamp(), u64::try_from(r.run.failed).unwrap_or(0)))
+                })
                 .collect();
             posture.push(PostureRow {
                 id: e.id.clone(),
@@ -802,6 +805,9 @@ pub struct EngagementPage {
     done: Option<String>,
     posture_chart: Option<String>,
     trend_chart: Option<String>,
+    /// Time to fix, month by month, and in a sentence.
+    fix_chart: Option<String>,
+    fix_summary: String,
     /// The latest scan run with its report kept, for the downloads.
     latest_run: Option<String>,
     flow: super::flow::FlowView,
@@ -838,18 +844,115 @@ async fn posture_charts(
             &ui.t("ui.not_evaluated"),
         ],
     );
-    let trend: Vec<(String, u64)> = runs
+    let secs = |at: &str| cloudward_store::parse_stamp(at).map(|t| t.timestamp());
+    let series: Vec<charts::Series> = cloudward_store::SEVERITIES
         .iter()
-        .map(|r| {
-            let at = r.run.at.as_str();
-            let failed = u64::try_from(r.run.failed).unwrap_or(0);
-            (at.get(..16).unwrap_or(at).replace('T', " "), failed)
+        .filter(|sev| {
+            runs.iter()
+                .any(|r| r.run.by_severity.get(**sev).copied().unwrap_or(0) > 0)
+        })
+        .map(|sev| charts::Series {
+            label: ui.t(&format!("severity.{sev}")),
+            class: format!("sev-{sev}"),
+            points: runs
+                .iter()
+                .filter_map(|r| {
+                    let n = r.run.by_severity.get(*sev).copied().unwrap_or(0);
+                    secs(&r.run.at).map(|t| (t, n as f64))
+                })
+                .collect(),
         })
         .collect();
+    // Runs that failed nothing (or stored no severities): the failing checks in all.
+    let series = if series.is_empty() {
+        vec![charts::Series {
+            label: ui.t("ui.failed"),
+            class: "sev-high".into(),
+            points: runs
+                .iter()
+                .filter_map(|r| secs(&r.run.at).map(|t| (t, r.run.failed as f64)))
+                .collect(),
+        }]
+    } else {
+        series
+    };
     (
         Some(posture),
-        Some(charts::bars(&ui.t("ui.trend"), &trend)),
+        Some(charts::timeline(
+            &ui.t("ui.trend"),
+            &series,
+            &ui.t("ui.findings_unit"),
+        )),
         latest_run,
+    )
+}
+
+/// How long findings took to be fixed, month by month, as SVG, and in a sentence.
+async fn fix_chart(
+    state: &AppState,
+    ui: &Ui,
+    engagement: &cloudward_store::Engagement,
+) -> (Option<String>, String) {
+    let Ok(ttf) = crate::services::posture::time_to_fix(state, engagement).await else {
+        return (None, String::new());
+    };
+    let Some(median) = ttf.median_days else {
+        return (None, ui.t("ui.time_to_fix_none"));
+    };
+    let points: Vec<(i64, f64)> = ttf
+        .by_month
+        .iter()
+        .filter_map(|m| {
+            chrono::NaiveDate::parse_from_str(&format!("{}-01", m.month), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| {
+                    (
+                        d.and_utc().timestamp(),
+                        (m.median_days * 10.0).round() / 10.0,
+                    )
+                })
+        })
+        .collect();
+    let chart = charts::timeline(
+        &ui.t("ui.time_to_fix"),
+        &[charts::Series {
+            label: ui.t("ui.time_to_fix_median"),
+            class: "days".into(),
+            points,
+        }],
+        &ui.t("ui.days_unit"),
+    );
+    let by_severity = cloudward_store::SEVERITIES
+        .iter()
+        .filter_map(|sev| {
+            ttf.by_severity.get(*sev).map(|(n, d)| {
+                ui.targs(
+                    "ui.time_to_fix_of",
+                    &[
+                        ("severity", ui.t(&format!("severity.{sev}"))),
+                        ("days", format!("{d:.1}")),
+                        ("count", n.to_string()),
+                    ],
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(ui.t("ui.list_sep").as_str());
+    let summary = ui.targs(
+        "ui.time_to_fix_summary",
+        &[
+            ("days", format!("{median:.1}")),
+            ("count", ttf.closed.to_string()),
+        ],
+    );
+    (
+        Some(chart),
+        if by_severity.is_empty() {
+            summary
+        } else {
+            format!("{summary} ({by_severity})")
+        },
     )
 }
 
@@ -977,6 +1080,11 @@ pub(super) async fn engagement_page_with(
         parties.push((ui.t(key), name));
     }
     let (posture_chart, trend_chart, latest_run) = posture_charts(state, &ui, &e).await;
+    let (fix_chart, fix_summary) = if posture_chart.is_some() {
+        fix_chart(state, &ui, &e).await
+    } else {
+        (None, String::new())
+    };
     let flow = super::flow::flow_view(state, v, &e).await;
     let seat = crate::services::support::seat(&v.p, &e);
     let can_transition = v.p.can(crate::authz::Action::Transition, v.p.rel_to(&e));
@@ -1032,6 +1140,8 @@ pub(super) async fn engagement_page_with(
         exit_echo,
         posture_chart,
         trend_chart,
+        fix_chart,
+        fix_summary,
         latest_run,
         flow,
         is_customer: seat == Some(crate::services::support::Seat::Customer),

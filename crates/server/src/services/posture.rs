@@ -44,6 +44,102 @@ pub struct TrendPoint {
     pub opened: usize,
     pub reopened: usize,
     pub closed: usize,
+    /// Failing findings of the run by severity (critical, high, medium, low).
+    pub by_severity: BTreeMap<String, i64>,
+}
+
+/// How long findings took to be fixed: from first seen to the scan that closed them.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct TimeToFix {
+    /// How many findings were closed, and the median of their days to fix.
+    pub closed: usize,
+    pub median_days: Option<f64>,
+    /// Per month of closing (YYYY-MM), oldest first.
+    pub by_month: Vec<MonthToFix>,
+    /// Per severity: (closed, median days).
+    pub by_severity: BTreeMap<String, (usize, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MonthToFix {
+    pub month: String,
+    pub closed: usize,
+    pub median_days: f64,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        f64::midpoint(v[n / 2 - 1], v[n / 2])
+    })
+}
+
+/// The time to fix of an engagement's closed findings. A finding is closed by a scan in
+/// which it no longer fails; its history names that scan by its time (`run@<time>`).
+pub async fn time_to_fix(state: &AppState, e: &Engagement) -> ApiResult<TimeToFix> {
+    let (closed, _) = state
+        .store
+        .list_findings(
+            &e.id,
+            &cloudward_store::FindingFilter {
+                closed: Some(true),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut days: Vec<(String, String, f64)> = Vec::new();
+    for r in closed {
+        let Ok(f) = serde_json::from_value::<crate::supervision::FindingData>(r.data) else {
+            continue;
+        };
+        let Some(first) = cloudward_store::parse_stamp(&f.first_seen) else {
+            continue;
+        };
+        let at = f
+            .history
+            .iter()
+            .rev()
+            .find(|(_, what)| what == "closed")
+            .and_then(|(run, _)| run.strip_prefix("run@"))
+            .and_then(cloudward_store::parse_stamp);
+        let Some(at) = at else { continue };
+        let d = (at - first).num_seconds().max(0) as f64 / 86_400.0;
+        days.push((at.format("%Y-%m").to_string(), f.severity, d));
+    }
+    let mut by_month: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut by_severity: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (month, severity, d) in &days {
+        by_month.entry(month.clone()).or_default().push(*d);
+        by_severity.entry(severity.clone()).or_default().push(*d);
+    }
+    Ok(TimeToFix {
+        closed: days.len(),
+        median_days: median(days.iter().map(|(_, _, d)| *d).collect()),
+        by_month: by_month
+            .into_iter()
+            .filter_map(|(month, v)| {
+                let closed = v.len();
+                median(v).map(|median_days| MonthToFix {
+                    month,
+                    closed,
+                    median_days,
+                })
+            })
+            .collect(),
+        by_severity: by_severity
+            .into_iter()
+            .filter_map(|(s, v)| {
+                let n = v.len();
+                median(v).map(|m| (s, (n, m)))
+            })
+            .collect(),
+    })
 }
 
 /// The posture of an engagement.
@@ -58,6 +154,7 @@ pub struct PostureView {
     /// Tracked findings per state (open, accepted, fixed, closed).
     pub findings: BTreeMap<String, usize>,
     pub trend: Vec<TrendPoint>,
+    pub time_to_fix: TimeToFix,
 }
 
 /// The runs of an engagement the caller has loaded, oldest first.
@@ -166,9 +263,11 @@ pub async fn posture(state: &AppState, p: &Principal, id: &str) -> ApiResult<Pos
             opened: r.run.opened,
             reopened: r.run.reopened,
             closed: r.run.closed,
+            by_severity: r.run.by_severity.clone(),
         })
         .collect();
     let findings = finding_counts(state, &e).await?;
+    let time_to_fix = time_to_fix(state, &e).await?;
     let latest = runs.last();
     let lists = |run: &RunData| {
         [
@@ -205,6 +304,7 @@ pub async fn posture(state: &AppState, p: &Principal, id: &str) -> ApiResult<Pos
         by_family,
         findings,
         trend,
+        time_to_fix,
     })
 }
 
