@@ -136,6 +136,11 @@ test("the customer walks its engagement to exit; closing is refused with the blo
   await treat.locator("input[name='controls.R1']").fill("XX-99");
   await Promise.all([page.waitForNavigation(), page.click("#save-risks")]);
   assert.match(await page.textContent("main"), /XX-99/);
+  // The form comes back as typed, the treatment open, the reason beside the field.
+  treat = page.locator("tr.treatment-row").filter({ has: page.locator("input[name='treat.R1']") });
+  assert.equal(await treat.locator("input[name='controls.R1']").inputValue(), "XX-99");
+  assert.match(await page.textContent("#controls-R1-error"), /XX-99/);
+  assert.equal(await page.inputValue("select[name='likelihood.R1']"), "5");
   await page.goto(engagementUrl);
   // Switch to English: the choice stays with the account.
   await page.click("button[name=lang][value=en]");

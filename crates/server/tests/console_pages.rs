@@ -362,6 +362,29 @@ fn refusals(db: &crate::common::Db) {
         html.contains(&format!("href=\"/engagements/{ea}/supervision\"")),
         "{html}"
     );
+    // A form that arrives without a field it needs: the console's page in words, with the
+    // header and the way back, not a bare status.
+    let r = a
+        .client
+        .post(format!("{}/engagements/{ea}/notices?lang=en", s.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("csrf_token", &a.csrf), ("kind", "change")]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = r.text().unwrap();
+    assert!(html.contains("<nav"), "the header stays");
+    assert!(html.contains("The form arrived incomplete"), "{html}");
+    assert!(html.contains(&format!(
+        "id=\"back\" href=\"/engagements/{ea}/supervision\""
+    )));
+    assert!(!html.contains("missing field"), "not serde's words");
     // Another organisation's engagement: not found, with the header, back to the dashboard.
     let r = a.get(&format!("/engagements/{}", s.engagements["EB"]));
     assert_eq!(r.status(), 404);
@@ -1230,5 +1253,84 @@ fn the_catalog_comes_a_page_at_a_time() {
                 .contains("href=\"/catalog?level=general&page=2\""),
             "the filter is kept"
         );
+    }
+}
+
+/// A refused risk register comes back as it was typed: the new risk's fields with the
+/// reason beside each, a treatment's unknown control beside its field (the treatment open),
+/// the scores chosen kept; nothing is saved.
+#[test]
+fn a_refused_risk_register_keeps_what_was_typed() {
+    for db in databases() {
+        let s = TestServer::start(&db, |_| {});
+        let a = s.login("a-admin");
+        let ea = s.engagements["EA"].clone();
+        let path = format!("/engagements/{ea}/risks");
+        let page = a.get(&path).text().unwrap();
+        let version = page
+            .split("name=\"version\" value=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap()
+            .to_owned();
+        let head = s.block_on(s.store.audit_head()).unwrap();
+        let r = a.post_form(
+            &format!("{path}?lang=en"),
+            &[
+                ("version", &version),
+                ("likelihood.R1", "4"),
+                ("impact.R1", "3"),
+                ("treat.R1", "1"),
+                ("controls.R1", "DP-04, ZZ-99"),
+                ("residual_likelihood.R1", "2"),
+                ("residual_impact.R1", "1"),
+                ("new_id", "R1"),
+                ("new_name", ""),
+                ("new_likelihood", "3"),
+                ("new_impact", "0"),
+            ],
+        );
+        assert_eq!(r.status(), 400);
+        let html = r.text().unwrap();
+        assert_eq!(
+            s.block_on(s.store.audit_head()).unwrap(),
+            head,
+            "nothing saved"
+        );
+        assert!(html.contains("id=\"problem\""), "why, at the top");
+        assert!(html.contains("there is already a risk R1"), "{html}");
+        assert!(html.contains("id=\"new-id-error\"") && html.contains("value=\"R1\""));
+        assert!(html.contains("id=\"new-name-error\""));
+        assert!(html.contains("id=\"new-impact-error\""));
+        assert!(
+            !html.contains("id=\"new-likelihood-error\""),
+            "the likelihood was given"
+        );
+        assert!(html.contains("the catalog has no control ZZ-99"));
+        assert!(
+            html.contains("value=\"DP-04, ZZ-99\""),
+            "the treatment as typed"
+        );
+        assert!(html.contains("<details class=\"treatment\" open>"));
+        let r1 = html.split("name=\"likelihood.R1\"").nth(1).unwrap();
+        assert!(r1[..r1.find("</select>").unwrap()].contains("<option value=\"4\" selected>"));
+        // Fixed: saved.
+        let r = a.post_form(
+            &path,
+            &[
+                ("version", &version),
+                ("likelihood.R1", "4"),
+                ("impact.R1", "3"),
+                ("treat.R1", "1"),
+                ("controls.R1", "DP-04"),
+                ("new_id", "C9"),
+                ("new_name", "lock-in"),
+                ("new_likelihood", "3"),
+                ("new_impact", "2"),
+            ],
+        );
+        assert_eq!(r.status(), 200);
+        assert!(r.text().unwrap().contains("C9"));
+        assert!(s.block_on(s.store.audit_head()).unwrap() > head);
     }
 }

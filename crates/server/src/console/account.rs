@@ -3,11 +3,12 @@
 //! an administrator reset is sent here before anything else.
 
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::pages::{Nav, nav};
 use super::{Echo, Ui, Viewer, check_csrf, is_form_problem, problem_text, refused, render};
 use crate::AppState;
@@ -66,7 +67,7 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     v: Viewer,
-    Form(f): Form<PasswordForm>,
+    ConsoleForm(f): ConsoleForm<PasswordForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;

@@ -4,10 +4,11 @@
 //! that created it.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::pages::{Nav, nav};
 use super::{Echo, Ui, Viewer, check_csrf, is_form_problem, refused, render};
 use crate::AppState;
@@ -78,7 +79,7 @@ pub struct OrgForm {
 pub async fn create_org(
     State(state): State<AppState>,
     v: Viewer,
-    Form(f): Form<OrgForm>,
+    ConsoleForm(f): ConsoleForm<OrgForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -251,7 +252,7 @@ macro_rules! user_action {
             State(state): State<AppState>,
             v: Viewer,
             Path((org_id, user_id)): Path<(String, String)>,
-            Form(f): Form<UserChangeForm>,
+            ConsoleForm(f): ConsoleForm<UserChangeForm>,
         ) -> Response {
             act_on_user(&state, &v, org_id, user_id, $form, f).await
         }
@@ -278,7 +279,7 @@ pub async fn create_user(
     State(state): State<AppState>,
     v: Viewer,
     Path(org_id): Path<String>,
-    Form(f): Form<UserForm>,
+    ConsoleForm(f): ConsoleForm<UserForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -380,7 +381,7 @@ pub struct TokenForm {
 pub async fn create_token(
     State(state): State<AppState>,
     v: Viewer,
-    Form(f): Form<TokenForm>,
+    ConsoleForm(f): ConsoleForm<TokenForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -436,7 +437,7 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    ConsoleForm(f): ConsoleForm<CsrfOnly>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;

@@ -4,11 +4,12 @@
 //! with the controls of our catalog that reference it.
 
 use askama::Template;
-use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
 use cloudward_store::FrameworkInfo;
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, back_to, check_csrf, read_upload, refused, render};
 use crate::AppState;
@@ -127,7 +128,7 @@ pub async fn delete(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    ConsoleForm(f): ConsoleForm<CsrfOnly>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;

@@ -374,6 +374,52 @@ pub fn viewer_error(v: &Viewer, status: StatusCode, message: &str) -> Response {
     (status, render(&page)).into_response()
 }
 
+/// A console form. One that cannot be read (a field missing or not of its kind, a body
+/// that is not a form) is answered with the console's error page in the reader's language,
+/// with the header and the way back to the form, instead of axum's plain-text status.
+#[derive(Debug)]
+pub struct ConsoleForm<T>(pub T);
+
+impl<T> axum::extract::FromRequest<AppState> for ConsoleForm<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<ConsoleForm<T>, Response> {
+        // What the error page needs of the request, kept before the body is read.
+        let (head, body) = req.into_parts();
+        let mut probe = axum::http::Request::builder()
+            .method(head.method.clone())
+            .uri(head.uri.clone())
+            .body(())
+            .map(|r| r.into_parts().0)
+            .map_err(|_| StatusCode::BAD_REQUEST.into_response())?;
+        probe.headers = head.headers.clone();
+        let req = axum::extract::Request::from_parts(head, body);
+        match axum::extract::Form::<T>::from_request(req, state).await {
+            Ok(axum::extract::Form(value)) => Ok(ConsoleForm(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                Err(match Viewer::from_request_parts(&mut probe, state).await {
+                    Ok(v) => {
+                        let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                            "ui.form_too_large"
+                        } else {
+                            "ui.form_unreadable"
+                        };
+                        viewer_error(&v, status, &v.ui.t(key))
+                    }
+                    Err(r) => r,
+                })
+            }
+        }
+    }
+}
+
 /// A status in words: "not found" rather than a bare 404.
 fn status_words(ui: &Ui, status: StatusCode) -> String {
     let key = match status.as_u16() {

@@ -4,10 +4,11 @@
 //! secret) and the reason beside its field.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::pages::{Nav, nav};
 use super::{Echo, Ui, Viewer, check_csrf, is_form_problem, refused, render};
 use crate::AppState;
@@ -143,7 +144,7 @@ impl ChannelForm {
 pub async fn create(
     State(state): State<AppState>,
     v: Viewer,
-    Form(f): Form<ChannelForm>,
+    ConsoleForm(f): ConsoleForm<ChannelForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -203,7 +204,7 @@ pub async fn test(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    ConsoleForm(f): ConsoleForm<CsrfOnly>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -231,7 +232,7 @@ pub async fn remove(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    ConsoleForm(f): ConsoleForm<CsrfOnly>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cloudward_domain::Lang;
@@ -13,6 +13,7 @@ use cloudward_domain::engagement::{Phase, Residual, RiskEntry, Treatment, unplac
 use cloudward_store::{EngagementFilter, OrgKind, Party};
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::{
     LANG_COOKIE, Ui, Viewer, anonymous_lang, charts, check_csrf, error_page, render, viewer_error,
 };
@@ -194,7 +195,7 @@ pub async fn login_submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     uri: Uri,
-    Form(form): Form<LoginForm>,
+    ConsoleForm(form): ConsoleForm<LoginForm>,
 ) -> Response {
     let ui = Ui::new(
         anonymous_lang(uri.query(), &headers),
@@ -234,7 +235,11 @@ pub struct CsrfForm {
     csrf_token: Option<String>,
 }
 
-pub async fn logout(State(state): State<AppState>, v: Viewer, Form(f): Form<CsrfForm>) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    v: Viewer,
+    ConsoleForm(f): ConsoleForm<CsrfForm>,
+) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
@@ -263,7 +268,7 @@ pub async fn set_language(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
-    Form(f): Form<LangForm>,
+    ConsoleForm(f): ConsoleForm<LangForm>,
 ) -> Response {
     let Some(lang) = Lang::parse(&f.lang) else {
         let ui = Ui::new(
@@ -1178,7 +1183,7 @@ pub async fn transition(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<TransitionForm>,
+    ConsoleForm(f): ConsoleForm<TransitionForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -1497,7 +1502,7 @@ pub async fn confirm_all(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<BTreeMap<String, String>>,
+    ConsoleForm(f): ConsoleForm<BTreeMap<String, String>>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
@@ -1516,7 +1521,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<ConfirmForm>,
+    ConsoleForm(f): ConsoleForm<ConfirmForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -1766,6 +1771,10 @@ pub struct RiskRow {
     activities: Vec<Choice>,
     residual_likelihood: u8,
     residual_impact: u8,
+    /// Why its treatment's controls were not taken (a refused form), and whether its
+    /// treatment is shown open.
+    controls_error: Option<String>,
+    open: bool,
 }
 
 /// A checkbox of the treatment form: what it names, whether chosen, whether the guide
@@ -1789,6 +1798,17 @@ pub struct RisksPage {
     heatmap: String,
     can_edit: bool,
     message: Option<String>,
+    /// A refused form: why, at the top …
+    problem: Option<String>,
+    /// … and the new risk as typed, each refusal beside its field.
+    new_risk: super::Echo,
+}
+
+/// A refused risk form: what was sent and why each field was not taken.
+pub struct RiskEcho {
+    form: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    problem: String,
 }
 
 pub async fn risks(
@@ -1797,24 +1817,35 @@ pub async fn risks(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
+    risks_view(&state, &v, &id, q.done, None).await
+}
+
+/// The risk register; after a refused form, with what was typed and why.
+async fn risks_view(
+    state: &AppState,
+    v: &Viewer,
+    id: &str,
+    done: Option<String>,
+    echo: Option<RiskEcho>,
+) -> Response {
     let ui = v.ui.clone();
     let (e, file, text) = match crate::services::engagements::with_file(
-        &state,
+        state,
         &v.p,
-        &id,
+        id,
         crate::authz::Action::EngagementRead,
     )
     .await
     {
         Ok(x) => x,
-        Err(err) => return crate::console::refused(&v, &err),
+        Err(err) => return crate::console::refused(v, &err),
     };
     let today = chrono::Utc::now().date_naive();
     let report = match check::check(&file, &text, &state.content, today) {
         Ok(r) => r,
         Err(_) => {
             return viewer_error(
-                &v,
+                v,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ui.t("api.invalid_engagement"),
             );
@@ -1836,16 +1867,32 @@ pub async fn risks(
             }
             let entry = file.risks.iter().find(|x| x.id.value == r.id);
             let treatment = entry.map(|x| &x.treatment);
+            // What the refused form said of this risk, where it said anything.
+            let sent = |key: String| echo.as_ref().and_then(|x| x.form.get(&key)).cloned();
+            let ticked = |key: String| echo.as_ref().map(|x| x.form.contains_key(&key));
+            let number = |key: String, stored: u8| {
+                sent(key).map_or(stored, |v| v.parse::<u8>().unwrap_or(0))
+            };
+            let controls_error = echo
+                .as_ref()
+                .and_then(|x| x.errors.get(&format!("controls.{}", r.id)))
+                .cloned();
             let guide = state.content.guide.risks.iter().find(|g| g.id == r.id);
             RiskRow {
-                controls: treatment.map(|t| t.controls.join(", ")).unwrap_or_default(),
+                open: controls_error.is_some(),
+                controls: sent(format!("controls.{}", r.id)).unwrap_or_else(|| {
+                    treatment.map(|t| t.controls.join(", ")).unwrap_or_default()
+                }),
+                controls_error,
                 clauses: state
                     .content
                     .guide
                     .contract_clauses
                     .iter()
                     .map(|c| Choice {
-                        checked: treatment.is_some_and(|t| t.clauses.contains(&c.id)),
+                        checked: ticked(format!("clause.{}.{}", r.id, c.id)).unwrap_or_else(|| {
+                            treatment.is_some_and(|t| t.clauses.contains(&c.id))
+                        }),
                         suggested: guide.is_some_and(|g| g.clauses.contains(&c.id)),
                         label: ui.text(&c.name),
                         id: c.id.clone(),
@@ -1858,22 +1905,30 @@ pub async fn risks(
                     .iter()
                     .flat_map(|p| &p.activities)
                     .map(|a| Choice {
-                        checked: treatment.is_some_and(|t| t.activities.contains(&a.id)),
+                        checked: ticked(format!("activity.{}.{}", r.id, a.id)).unwrap_or_else(
+                            || treatment.is_some_and(|t| t.activities.contains(&a.id)),
+                        ),
                         suggested: guide.is_some_and(|g| g.activities.contains(&a.id)),
                         label: ui.text(&a.name),
                         id: a.id.clone(),
                     })
                     .collect(),
-                residual_likelihood: entry
-                    .and_then(|x| x.residual.as_ref())
-                    .map_or(0, |x| x.likelihood),
-                residual_impact: entry
-                    .and_then(|x| x.residual.as_ref())
-                    .map_or(0, |x| x.impact),
+                residual_likelihood: number(
+                    format!("residual_likelihood.{}", r.id),
+                    entry
+                        .and_then(|x| x.residual.as_ref())
+                        .map_or(0, |x| x.likelihood),
+                ),
+                residual_impact: number(
+                    format!("residual_impact.{}", r.id),
+                    entry
+                        .and_then(|x| x.residual.as_ref())
+                        .map_or(0, |x| x.impact),
+                ),
                 id: r.id.clone(),
                 name: r.name.as_ref().map(|n| ui.text(n)).unwrap_or_default(),
-                likelihood: r.likelihood.unwrap_or(0),
-                impact: r.impact.unwrap_or(0),
+                likelihood: number(format!("likelihood.{}", r.id), r.likelihood.unwrap_or(0)),
+                impact: number(format!("impact.{}", r.id), r.impact.unwrap_or(0)),
                 score: r.score.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
                 rating: rating(r.rating),
                 residual: match (r.residual_score, r.residual_rating) {
@@ -1884,8 +1939,33 @@ pub async fn risks(
             }
         })
         .collect();
+    let (problem, new_risk, version) = match echo {
+        None => (None, super::Echo::default(), e.version),
+        Some(x) => {
+            let mut new_risk = super::Echo {
+                form: "new_risk".into(),
+                ..super::Echo::default()
+            };
+            for k in ["new_id", "new_name", "new_likelihood", "new_impact"] {
+                if let Some(val) = x.form.get(k) {
+                    new_risk.values.insert(k.to_owned(), val.clone());
+                }
+                if let Some(err) = x.errors.get(k) {
+                    new_risk.errors.insert(k.to_owned(), err.clone());
+                }
+            }
+            let version = x
+                .form
+                .get("version")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(e.version);
+            (Some(x.problem), new_risk, version)
+        }
+    };
     let page = RisksPage {
-        nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/risks"))),
+        problem,
+        new_risk,
+        nav: Some(nav(v, "dashboard", &format!("/engagements/{id}/risks"))),
         heatmap: charts::heatmap(
             &ui.t("ui.heat_map"),
             &points,
@@ -1895,9 +1975,9 @@ pub async fn risks(
         can_edit: v.p.can(crate::authz::Action::RisksPut, v.p.rel_to(&e)),
         id: e.id.clone(),
         name: e.name.clone(),
-        version: e.version,
+        version,
         rows,
-        message: q.done,
+        message: done,
         ui,
     };
     render(&page)
@@ -1908,7 +1988,7 @@ pub async fn save_risks(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<BTreeMap<String, String>>,
+    ConsoleForm(f): ConsoleForm<BTreeMap<String, String>>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
@@ -1926,21 +2006,37 @@ pub async fn save_risks(
     };
     let mut risks = file.risks;
     let score = |key: String| f.get(&key).and_then(|s| s.parse::<u8>().ok()).unwrap_or(0);
+    // Each field the form cannot take, with why; the form comes back with them all.
+    let mut errors: BTreeMap<String, String> = BTreeMap::new();
     // An engagement's own risk, added with its name.
     let new_id = f.get("new_id").map(|s| s.trim()).unwrap_or_default();
-    if !new_id.is_empty() {
-        let name = f.get("new_name").map(|s| s.trim()).unwrap_or_default();
-        let valid = new_id.len() <= 32
+    let name = f.get("new_name").map(|s| s.trim()).unwrap_or_default();
+    let (l, i) = (score("new_likelihood".into()), score("new_impact".into()));
+    if !new_id.is_empty() || !name.is_empty() {
+        let valid = !new_id.is_empty()
+            && new_id.len() <= 32
             && new_id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !valid || name.is_empty() || risks.iter().any(|r| r.id.value == new_id) {
-            return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.new_risk_invalid"));
+        if !valid {
+            errors.insert("new_id".into(), v.ui.t("ui.new_risk_bad_id"));
+        } else if risks.iter().any(|r| r.id.value == new_id) {
+            errors.insert(
+                "new_id".into(),
+                v.ui.t1("ui.new_risk_id_taken", "id", new_id),
+            );
         }
-        let (l, i) = (score("new_likelihood".into()), score("new_impact".into()));
-        if l == 0 || i == 0 {
-            return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.new_risk_invalid"));
+        if name.is_empty() {
+            errors.insert("new_name".into(), v.ui.t("ui.new_risk_needs_name"));
         }
+        if l == 0 {
+            errors.insert("new_likelihood".into(), v.ui.t("ui.new_risk_needs_score"));
+        }
+        if i == 0 {
+            errors.insert("new_impact".into(), v.ui.t("ui.new_risk_needs_score"));
+        }
+    }
+    if !new_id.is_empty() && errors.is_empty() {
         risks.push(RiskEntry {
             id: unplaced(new_id.to_owned()),
             name: Some(name.to_owned()),
@@ -1986,12 +2082,23 @@ pub async fn save_risks(
             let controls: Vec<String> = f
                 .get(&format!("controls.{rid}"))
                 .map(|c| {
-                    c.split(|ch: char| ch == ',' || ch == '，' || ch.is_whitespace())
+                    c.split(|ch: char| ch == ',' || ch == '，' || ch == '、' || ch.is_whitespace())
                         .filter(|x| !x.is_empty())
-                        .map(str::to_owned)
+                        .map(|x| x.to_ascii_uppercase())
                         .collect()
                 })
                 .unwrap_or_default();
+            let unknown: Vec<&str> = controls
+                .iter()
+                .filter(|c| state.content.catalog.control(c).is_none())
+                .map(String::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                errors.insert(
+                    format!("controls.{rid}"),
+                    v.ui.t1("ui.treatment_unknown_controls", "ids", &unknown.join(", ")),
+                );
+            }
             let chosen = |prefix: &str, ids: Vec<&String>| -> Vec<String> {
                 ids.into_iter()
                     .filter(|id| f.contains_key(&format!("{prefix}.{rid}.{id}")))
@@ -2029,6 +2136,24 @@ pub async fn save_risks(
         .get("version")
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(0);
+    let again = |problem: String, errors: BTreeMap<String, String>, status: StatusCode| {
+        let echo = RiskEcho {
+            form: f.clone(),
+            errors,
+            problem,
+        };
+        let (state, v, id) = (&state, &v, &id);
+        async move {
+            let mut r = risks_view(state, v, id, None, Some(echo)).await;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            r
+        }
+    };
+    if !errors.is_empty() {
+        return again(v.ui.t("ui.form_not_taken"), errors, StatusCode::BAD_REQUEST).await;
+    }
     match crate::services::lifecycle::put_risks(&state, &v.p, &id, version, risks, v.ui.lang).await
     {
         Ok(_) => Redirect::to(&format!(
@@ -2036,6 +2161,14 @@ pub async fn save_risks(
             super::urlencode(&v.ui.t("ui.saved"))
         ))
         .into_response(),
+        // Not taken (a value the rules refuse, or a change by someone else since the form
+        // was read): the form again as it was sent, with why.
+        Err(e) if super::is_form_problem(&e) || e.status == StatusCode::CONFLICT => {
+            let msg = super::problem_text(&v, &e);
+            let mut detail = e.detail_messages();
+            detail.insert(0, msg);
+            again(detail.join(" "), BTreeMap::new(), e.status).await
+        }
         Err(e) => super::refused(&v, &e),
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Form, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -14,6 +14,7 @@ use cloudward_domain::engagement::{
     Commitment, EngagementFile, OutputRecord, Phase, SecurityServiceProvider, Sla,
 };
 
+use super::ConsoleForm;
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, read_upload, render};
 use crate::AppState;
@@ -535,7 +536,7 @@ pub async fn save(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<BTreeMap<String, String>>,
+    ConsoleForm(f): ConsoleForm<BTreeMap<String, String>>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cloudward_domain::engagement::{
@@ -12,6 +12,7 @@ use cloudward_domain::engagement::{
 };
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, render, viewer_error};
 use crate::AppState;
@@ -412,7 +413,7 @@ pub async fn save(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<BTreeMap<String, String>>,
+    ConsoleForm(f): ConsoleForm<BTreeMap<String, String>>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;

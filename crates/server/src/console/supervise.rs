@@ -4,13 +4,14 @@
 //! who see the engagement).
 
 use askama::Template;
-use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use cloudward_domain::workflow::{FindingState, NoticeKind};
 use serde::Deserialize;
 
+use super::ConsoleForm;
 use super::pages::{Nav, nav};
 use super::paging::{Pager, query_of};
 use super::{Ui, Viewer, check_csrf, read_upload, refused, render, viewer_error};
@@ -447,7 +448,7 @@ pub async fn act(
     State(state): State<AppState>,
     v: Viewer,
     Path((id, finding)): Path<(String, String)>,
-    Form(f): Form<FindingForm>,
+    ConsoleForm(f): ConsoleForm<FindingForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -515,7 +516,7 @@ pub async fn bulk(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    ConsoleForm(pairs): ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
     let field = |name: &str| {
         pairs
@@ -667,7 +668,7 @@ pub async fn notify(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<NoticeForm>,
+    ConsoleForm(f): ConsoleForm<NoticeForm>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
@@ -720,7 +721,7 @@ pub async fn acknowledge(
     State(state): State<AppState>,
     v: Viewer,
     Path((id, notice)): Path<(String, String)>,
-    Form(f): Form<CsrfOnly>,
+    ConsoleForm(f): ConsoleForm<CsrfOnly>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;

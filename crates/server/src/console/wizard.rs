@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use cloudward_domain::catalog::ServiceCategory;
@@ -16,6 +16,7 @@ use cloudward_domain::engagement::{
 };
 use cloudward_domain::responsibility::Actor as MatrixActor;
 
+use super::ConsoleForm;
 use super::pages::{Nav, nav};
 use super::{Ui, Viewer, check_csrf, refused, render, viewer_error};
 use crate::AppState;
@@ -106,7 +107,7 @@ pub async fn start(v: Viewer) -> Response {
 pub async fn submit(
     State(state): State<AppState>,
     v: Viewer,
-    Form(f): Form<Vec<(String, String)>>,
+    ConsoleForm(f): ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
     let get = |k: &str| {
         f.iter()
@@ -281,7 +282,7 @@ pub async fn save(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<BTreeMap<String, String>>,
+    ConsoleForm(f): ConsoleForm<BTreeMap<String, String>>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
@@ -407,7 +408,7 @@ pub async fn save_contract(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<BTreeMap<String, String>>,
+    ConsoleForm(f): ConsoleForm<BTreeMap<String, String>>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
@@ -442,7 +443,7 @@ pub async fn set_owner(
     State(state): State<AppState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<BTreeMap<String, String>>,
+    ConsoleForm(f): ConsoleForm<BTreeMap<String, String>>,
 ) -> Response {
     if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
         return r;
