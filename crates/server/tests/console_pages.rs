@@ -1334,3 +1334,66 @@ fn a_refused_risk_register_keeps_what_was_typed() {
         assert!(s.block_on(s.store.audit_head()).unwrap() > head);
     }
 }
+
+/// While an engagement is set up, each step's page shows the five steps as links, what is
+/// done ticked, its own step marked, and the way on to the next step; in operation they go.
+#[test]
+fn the_setup_steps_lead_from_one_page_to_the_next() {
+    let s = TestServer::start(&crate::common::Db::Sqlite, |_| {});
+    let a = s.login("a-admin");
+    let mut doc = crate::common::document("Setup");
+    doc["phase"] = json!("planning");
+    let r = a.post("/api/v1/engagements", &json!({ "document": doc }));
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let id = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let steps = |html: &str| -> String {
+        let start = html.find("id=\"setup-steps\"").expect("the setup steps");
+        html[start..html[start..].find("</nav>").unwrap() + start].to_owned()
+    };
+    let analysis = a
+        .get(&format!("/engagements/{id}/requirements?lang=en"))
+        .text()
+        .unwrap();
+    let nav = steps(&analysis);
+    for page in ["requirements", "responsibility", "contract"] {
+        assert!(
+            nav.contains(&format!("href=\"/engagements/{id}/{page}\"")),
+            "{nav}"
+        );
+    }
+    assert!(
+        nav.contains("aria-current=\"step\" class=\""),
+        "its own step marked"
+    );
+    let current = nav.split("aria-current=\"step\"").nth(1).unwrap();
+    assert!(current[..current.find("</li>").unwrap()].contains("Requirement analysis"));
+    assert!(nav.contains("Next step: Responsibility matrix →"), "{nav}");
+    assert!(nav.contains(&format!(
+        "href=\"/engagements/{id}/responsibility\" id=\"next-step\""
+    )));
+    // Classification is done from the start; the matrix is not until confirmed.
+    let engagement = a.get(&format!("/engagements/{id}?lang=en")).text().unwrap();
+    let nav = steps(&engagement);
+    let li = |name: &str| -> String {
+        let at = nav.find(name).unwrap();
+        let start = nav[..at].rfind("<li").unwrap();
+        nav[start..at].to_owned()
+    };
+    assert!(li("Classification").contains("class=\"done\""), "{nav}");
+    assert!(
+        li("Responsibility matrix").contains("class=\"todo\""),
+        "{nav}"
+    );
+    // In operation, set up: no steps.
+    let ea = a
+        .get(&format!("/engagements/{}", s.engagements["EA"]))
+        .text()
+        .unwrap();
+    assert!(!ea.contains("id=\"setup-steps\""));
+    // The wizard shows them before there is an engagement, the first marked.
+    let wizard = a.get("/engagements/wizard?lang=en").text().unwrap();
+    assert!(steps(&wizard).contains("aria-current=\"step\""));
+}

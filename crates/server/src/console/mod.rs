@@ -14,6 +14,7 @@ mod pages;
 mod paging;
 mod records;
 mod requirements;
+mod setup;
 mod supervise;
 mod wizard;
 

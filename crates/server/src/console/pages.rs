@@ -816,6 +816,8 @@ pub struct EngagementPage {
     /// The latest scan run with its report kept, for the downloads.
     latest_run: Option<String>,
     flow: super::flow::FlowView,
+    /// The setup steps, in planning and selection.
+    setup: Option<super::setup::Setup>,
     is_customer: bool,
     is_provider: bool,
     is_member: bool,
@@ -1071,6 +1073,12 @@ pub(super) async fn engagement_page_with(
     };
     let today = chrono::Utc::now().date_naive();
     let report = check::check(&file, &text, &state.content, today).ok();
+    let here = if e.phase == Phase::Selection {
+        "provider"
+    } else {
+        "classification"
+    };
+    let setup = super::setup::of(state, &ui, &e, &file, &text, here).await;
     let mut parties = Vec::new();
     for (party, org_id) in &e.parties {
         let name = match state.store.get_org(org_id).await {
@@ -1147,6 +1155,7 @@ pub(super) async fn engagement_page_with(
         trend_chart,
         fix_chart,
         fix_summary,
+        setup,
         latest_run,
         flow,
         is_customer: seat == Some(crate::services::support::Seat::Customer),
@@ -1252,6 +1261,7 @@ pub struct ShareSlot {
 pub struct ResponsibilityPage {
     ui: Ui,
     nav: Option<Nav>,
+    setup: Option<super::setup::Setup>,
     id: String,
     name: String,
     rows: Vec<MatrixRow>,
@@ -1287,7 +1297,7 @@ pub(super) async fn responsibility_page(
     echo: Option<ShareEcho>,
 ) -> Response {
     let ui = v.ui.clone();
-    let (e, file, _) = match crate::services::engagements::with_file(
+    let (e, file, text) = match crate::services::engagements::with_file(
         state,
         &v.p,
         id,
@@ -1298,6 +1308,7 @@ pub(super) async fn responsibility_page(
         Ok(x) => x,
         Err(err) => return crate::console::refused(v, &err),
     };
+    let setup = super::setup::of(state, &ui, &e, &file, &text, "matrix").await;
     let overrides: Vec<_> = file.responsibility.iter().map(check::to_override).collect();
     let matrix = cloudward_domain::responsibility::Matrix::build(
         &state.content.matrix,
@@ -1460,6 +1471,7 @@ pub(super) async fn responsibility_page(
         .collect::<Vec<MatrixRow>>();
     let mine_waiting = rows.iter().filter(|r: &&MatrixRow| r.can_confirm).count();
     let page = ResponsibilityPage {
+        setup,
         parties,
         grid,
         mine_waiting,

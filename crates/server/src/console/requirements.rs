@@ -294,6 +294,7 @@ pub struct AspectView {
 pub struct RequirementsPage {
     ui: Ui,
     nav: Option<Nav>,
+    setup: Option<super::setup::Setup>,
     id: String,
     name: String,
     version: i64,
@@ -324,8 +325,8 @@ fn form_page(
     e: &cloudward_store::Engagement,
     version: i64,
     requirements: &Requirements,
-    values: Option<&BTreeMap<String, String>>,
-    errors: &BTreeMap<String, String>,
+    (values, errors): (Option<&BTreeMap<String, String>>, &BTreeMap<String, String>),
+    setup: Option<super::setup::Setup>,
 ) -> Response {
     let ui = v.ui.clone();
     let mut aspects = Vec::new();
@@ -368,6 +369,7 @@ fn form_page(
         });
     }
     let mut r = render(&RequirementsPage {
+        setup,
         nav: Some(nav(
             v,
             "dashboard",
@@ -387,7 +389,7 @@ fn form_page(
 }
 
 pub async fn page(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
-    let (e, file, _) = match crate::services::engagements::with_file(
+    let (e, file, text) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -398,14 +400,15 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
         Ok(x) => x,
         Err(err) => return crate::console::refused(&v, &err),
     };
+    let setup = super::setup::of(&state, &v.ui, &e, &file, &text, "analysis").await;
     form_page(
         &state,
         &v,
         &e,
         e.version,
         &file.requirements,
-        None,
-        &BTreeMap::new(),
+        (None, &BTreeMap::new()),
+        setup,
     )
 }
 
@@ -449,8 +452,8 @@ pub async fn save(
             &e,
             version,
             &file.requirements,
-            Some(&f),
-            &errors,
+            (Some(&f), &errors),
+            None,
         );
     }
     match crate::services::engagements::update(&state, &v.p, &id, version, &file, None).await {

@@ -26,6 +26,7 @@ use crate::AppState;
 pub struct WizardPage {
     ui: Ui,
     nav: Option<Nav>,
+    setup: Option<super::setup::Setup>,
     name: String,
     customer: String,
     info: Vec<String>,
@@ -89,6 +90,7 @@ fn rules(ui: &Ui) -> String {
 
 pub async fn start(v: Viewer) -> Response {
     render(&WizardPage {
+        setup: Some(super::setup::before_creation(&v.ui)),
         nav: Some(nav(&v, "dashboard", "/engagements/wizard")),
         ui: v.ui.clone(),
         name: String::new(),
@@ -142,6 +144,7 @@ pub async fn submit(
     let business = business.unwrap_or(BusinessType::General);
     let (model, service) = (get("deployment_model"), get("service_category"));
     let mut page = WizardPage {
+        setup: Some(super::setup::before_creation(&v.ui)),
         nav: Some(nav(&v, "dashboard", "/engagements/wizard")),
         ui: v.ui.clone(),
         name: get("name"),
@@ -352,6 +355,7 @@ pub struct ContractPage {
     version: i64,
     rows: Vec<ClauseRow>,
     can_edit: bool,
+    setup: Option<super::setup::Setup>,
 }
 
 /// The contract checklist: the guide's clauses, which the level requires, and where each is
@@ -362,7 +366,7 @@ pub async fn contract(
     Path(id): Path<String>,
 ) -> Response {
     let ui = v.ui.clone();
-    let (e, file, _) = match crate::services::engagements::with_file(
+    let (e, file, text) = match crate::services::engagements::with_file(
         &state,
         &v.p,
         &id,
@@ -373,6 +377,7 @@ pub async fn contract(
         Ok(x) => x,
         Err(err) => return crate::console::refused(&v, &err),
     };
+    let setup = super::setup::of(&state, &ui, &e, &file, &text, "contract").await;
     let level = classify::classify(&file.information, file.business)
         .ok()
         .map(|r| r.level);
@@ -394,6 +399,7 @@ pub async fn contract(
         })
         .collect();
     render(&ContractPage {
+        setup,
         nav: Some(nav(&v, "dashboard", &format!("/engagements/{id}/contract"))),
         can_edit: v.p.can(crate::authz::Action::ContractPut, v.p.rel_to(&e)),
         name: e.name.clone(),
