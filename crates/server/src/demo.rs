@@ -712,19 +712,26 @@ async fn operation(state: &AppState, cast: &Cast, offering: &str) -> Result<(), 
         name: name.to_owned(),
         content: content.to_owned(),
     };
-    for files in [
-        vec![file("main.tf", ESTATE), file("exports.tf", ESTATE_BEFORE)],
-        vec![file("main.tf", ESTATE)],
+    // The estate as it was six weeks ago, and as it is: the trend and the time to fix
+    // have a history to show.
+    let now = cloudward_store::now();
+    for (files, at) in [
+        (
+            vec![file("main.tf", ESTATE), file("exports.tf", ESTATE_BEFORE)],
+            now - chrono::Duration::days(45),
+        ),
+        (vec![file("main.tf", ESTATE)], now),
     ] {
         let report = scan_trusted_files(&files, e.level.map(|l| l.id()))
             .map_err(failed("scan the demo estate"))?;
-        crate::services::scans::ingest(
+        crate::services::scans::ingest_dated(
             state,
             &cast.customer_admin,
             &id,
             &e.customer_org_id,
             &report,
             "server",
+            at,
         )
         .await
         .map_err(failed("store a scan of the demo estate"))?;

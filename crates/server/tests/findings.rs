@@ -62,7 +62,7 @@ fn seed(s: &TestServer) {
 
 /// The addresses of the findings rows of a page, in the order shown.
 fn shown(html: &str) -> Vec<String> {
-    html.split("<code>res.r")
+    html.split("<td class=\"res\"><code>res.r")
         .skip(1)
         .map(|rest| format!("r{}", &rest[..1]))
         .collect()

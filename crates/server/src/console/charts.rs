@@ -238,7 +238,7 @@ pub struct Series {
 /// top; the values in words for screen readers.
 pub fn timeline(title: &str, series: &[Series], unit: &str) -> String {
     let (left, right, top, bottom) = (44.0, 16.0, 30.0, 26.0);
-    let (w, h) = (520.0, 210.0);
+    let (w, h) = (420.0, 210.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
     let times = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let (mut t0, mut t1) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
@@ -318,8 +318,14 @@ pub fn timeline(title: &str, series: &[Series], unit: &str) -> String {
     );
     // Dates: the first, the last and up to two between.
     let ticks = 3;
+    let mut shown = String::new();
     for i in 0..=ticks {
         let t = t0 + (t1 - t0) * i / ticks;
+        // A short span has the same day at two ticks: the first one says it.
+        if day(t) == shown {
+            continue;
+        }
+        shown = day(t);
         let anchor = match i {
             0 => "start",
             i if i == ticks => "end",
@@ -397,9 +403,9 @@ mod tests {
             svg.contains("<desc>high: 1970-01-01 4, 1970-01-02 2, 1970-01-11 1</desc>"),
             "{svg}"
         );
-        // The plot spans x 44..504 over ten days: day 1 at 90, day 10 at 504.
+        // The plot spans x 44..404 over ten days: day 1 at 80, day 10 at 404.
         assert!(
-            svg.contains(r#"points="44.0,60.8 90.0,122.4 504.0,153.2""#),
+            svg.contains(r#"points="44.0,60.8 80.0,122.4 404.0,153.2""#),
             "{svg}"
         );
         // A scale rounded up to 5 for a maximum of 4.

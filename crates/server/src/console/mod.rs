@@ -421,6 +421,52 @@ where
     }
 }
 
+/// Text as HTML (escaped), with what in a Chinese sentence is code — attribute names and
+/// values such as `trail_region`, `Enable`, `alicloud_oss_bucket.logs` — marked as code;
+/// English text is prose and only escaped. A token is a run of ASCII letters, digits and
+/// `_ . : / -` with a lower-case letter in it (acronyms such as OSS stay words).
+pub fn code_marked(text: &str, lang: Lang) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    if lang != Lang::Zh {
+        return escape(text);
+    }
+    let is_token = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '/' | '-');
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if token.is_empty() {
+            return;
+        }
+        // A trailing dot or dash ends the sentence, not the token.
+        let core = token.trim_end_matches(['.', '-', ':', '/']);
+        let rest = &token[core.len()..];
+        if core.chars().any(|c| c.is_ascii_lowercase()) {
+            out.push_str("<code>");
+            out.push_str(&escape(core));
+            out.push_str("</code>");
+            out.push_str(&escape(rest));
+        } else {
+            out.push_str(&escape(token));
+        }
+        token.clear();
+    };
+    for c in text.chars() {
+        if is_token(c) {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out);
+            out.push_str(&escape(&c.to_string()));
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
 /// A status in words: "not found" rather than a bare 404.
 fn status_words(ui: &Ui, status: StatusCode) -> String {
     let key = match status.as_u16() {
@@ -676,6 +722,26 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn code_in_a_chinese_sentence_is_marked() {
+        use cloudward_domain::Lang;
+        assert_eq!(
+            super::code_marked(
+                "将 trail_region 设为 All，保持 status = \"Enable\"，投递到 OSS。",
+                Lang::Zh
+            ),
+            "将 <code>trail_region</code> 设为 <code>All</code>，保持 <code>status</code> = &quot;<code>Enable</code>&quot;，投递到 OSS。"
+        );
+        assert_eq!(
+            super::code_marked("设置 alicloud_oss_bucket.logs.", Lang::Zh),
+            "设置 <code>alicloud_oss_bucket.logs</code>."
+        );
+        assert_eq!(
+            super::code_marked("Set <b>trail_region</b>", Lang::En),
+            "Set &lt;b&gt;trail_region&lt;/b&gt;"
+        );
+    }
+
     use super::back_for;
     use axum::http::Method;
 

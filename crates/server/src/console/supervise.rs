@@ -321,7 +321,7 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
                 severity_id: d.severity.clone(),
                 title: rule.map_or(d.message.clone(), |r| r.title.get(ui.lang).to_owned()),
                 remediation: rule
-                    .map(|r| r.remediation.text.get(ui.lang).to_owned())
+                    .map(|r| super::code_marked(r.remediation.text.get(ui.lang), ui.lang))
                     .unwrap_or_default(),
                 rule: d.rule_id,
                 address: d.address,

@@ -116,9 +116,32 @@ pub(crate) async fn ingest(
     report: &Value,
     source: &str,
 ) -> ApiResult<(Record, RunData)> {
+    ingest_dated(
+        state,
+        p,
+        engagement_id,
+        owner_org_id,
+        report,
+        source,
+        cloudward_store::now(),
+    )
+    .await
+}
+
+/// [`ingest`], for a scan made at `at`: the demo's history of scans, which took place
+/// before the demo started (the audit entries are dated when they are written).
+pub(crate) async fn ingest_dated(
+    state: &AppState,
+    p: &Principal,
+    engagement_id: &str,
+    owner_org_id: &str,
+    report: &Value,
+    source: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<(Record, RunData)> {
     let (summary, failing) = parse_report(report)?;
-    let today = chrono::Utc::now().date_naive();
-    let now = cloudward_store::stamp(cloudward_store::now());
+    let today = at.date_naive();
+    let now = cloudward_store::stamp(at);
     let run_id_hint = format!("run@{now}");
     let (existing, _) = state
         .store
