@@ -82,17 +82,17 @@ fn attachment(name: &str, media_type: String, bytes: Vec<u8>) -> Response {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentUploadQuery {
-    /// The control whose result the file supports (it must have a result).
+    /// The control whose result the file supports (with a result or before it).
     pub control: String,
     pub name: String,
     pub lang: Option<String>,
 }
 
-/// The assessor attaches a file to its result for a control (until it concludes): kept by
-/// SHA-256 (named in the audit log) and listed with the result.
+/// The assessor attaches a file to a control (until it concludes): kept by SHA-256 (named
+/// in the audit log) and listed with the control's result, now or once it is recorded.
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/evidence", tag = "workflow", params(AssessmentUploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = services::AttachedView), (status = 400, description = "unknown control, or no result for it yet"),
+    responses((status = 201, body = services::AttachedView), (status = 400, description = "unknown control"),
         (status = 409, description = "the assessment is concluded"), (status = 413), (status = 415)))]
 pub async fn upload_for_assessment(
     State(state): State<AppState>,

@@ -96,9 +96,10 @@ pub async fn update_offering(
 #[serde(deny_unknown_fields)]
 pub struct InviteAssessor {
     pub assessor_org_id: String,
-    /// general, enhanced, advanced
-    #[schema(value_type = String)]
-    pub level: ProtectionLevel,
+    /// general, enhanced, advanced; the level the offering claims by default.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub level: Option<ProtectionLevel>,
 }
 
 /// The provider invites an assessor to assess an offering at a level.
