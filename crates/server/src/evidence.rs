@@ -106,6 +106,30 @@ pub async fn upload_for_assessment(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RequestUploadQuery {
+    pub name: String,
+    pub lang: Option<String>,
+}
+
+/// The provider gives a file (the raw body) for an open evidence request: kept as the
+/// assessment's evidence for the request's control and listed on the request.
+#[utoipa::path(post, path = "/api/v1/evidence-requests/{id}/evidence", tag = "workflow", params(RequestUploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = crate::services::requests::RequestView),
+        (status = 409, description = "the request is not open, or the assessment is concluded"), (status = 413), (status = 415)))]
+pub async fn upload_for_request(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<RequestUploadQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let view = crate::services::requests::attach(&state, &p, &id, &q.name, body.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
 /// The files of an assessment (for those who see its details).
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/evidence", tag = "workflow", responses((status = 200, body = Vec<services::AssessmentFileView>)))]
 pub async fn list_for_assessment(
@@ -173,6 +197,10 @@ pub fn routes(limit: usize) -> Router<AppState> {
             get(list_for_assessment)
                 .post(upload_for_assessment)
                 .layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/v1/evidence-requests/{id}/evidence",
+            post(upload_for_request).layer(axum::extract::DefaultBodyLimit::max(limit)),
         )
         .route(
             "/api/v1/assessment-evidence/{id}/content",

@@ -386,3 +386,187 @@ fn the_invitation_takes_the_level_the_offering_claims() {
         invitation_level(&db);
     }
 }
+
+fn tasks_of(u: &User, kind: &str) -> Vec<Value> {
+    let t: Value = u.get("/api/v1/tasks").json().unwrap();
+    t.as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+fn request_loop(db: &Db) {
+    let s = TestServer::start(db, |_| {});
+    let provider = s.login("pa-admin");
+    let assessor = s.login("as-admin");
+    let (_, aid) = common::offering_under_assessment(&s, &provider);
+    let r = assessor.post(
+        &format!("/api/v1/assessments/{aid}/requests"),
+        &json!({ "control": "AC-07", "text": "the lockout settings", "due": "2026-01-15" }),
+    );
+    assert_eq!(r.status(), 201);
+    let q: Value = r.json().unwrap();
+    let rid = q["id"].as_str().unwrap().to_owned();
+    assert_eq!(q["state"], "open");
+    // The provider is asked to answer; the assessor has nothing to retest yet.
+    let t = tasks_of(&provider, "answer_requests");
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0]["count"], 1);
+    assert_eq!(t[0]["about"], "Gov IaaS");
+    assert!(tasks_of(&assessor, "retest_answers").is_empty());
+    let post = |u: &User, step: &str, body: Value| {
+        u.post(&format!("/api/v1/evidence-requests/{rid}/{step}"), &body)
+    };
+    // An empty answer, a retest before any answer: refused.
+    assert_eq!(
+        post(&provider, "answer", json!({ "version": q["version"] })).status(),
+        400
+    );
+    assert_eq!(
+        post(
+            &assessor,
+            "close",
+            json!({ "version": q["version"], "result": "satisfied" })
+        )
+        .status(),
+        409
+    );
+    // The provider gives a file and says it has rectified.
+    let r = provider.post_bytes(
+        &format!("/api/v1/evidence-requests/{rid}/evidence?name=lockout.txt"),
+        b"lockout after five attempts for 15 minutes".to_vec(),
+    );
+    assert_eq!(r.status(), 201);
+    let q: Value = r.json().unwrap();
+    let file = q["files"][0].as_str().unwrap().to_owned();
+    let q: Value = post(
+        &provider,
+        "answer",
+        json!({ "version": q["version"], "text": "lockout set to five", "rectified": true }),
+    )
+    .json()
+    .unwrap();
+    assert_eq!(q["state"], "answered");
+    assert_eq!(q["rectified"], true);
+    assert_eq!(tasks_of(&assessor, "retest_answers")[0]["count"], 1);
+    assert!(tasks_of(&provider, "answer_requests").is_empty());
+    // Sent back with a note (a note is needed), answered again through the console.
+    assert_eq!(
+        post(
+            &assessor,
+            "reopen",
+            json!({ "version": q["version"], "note": " " })
+        )
+        .status(),
+        400
+    );
+    let q: Value = post(
+        &assessor,
+        "reopen",
+        json!({ "version": q["version"], "note": "the duration is missing" }),
+    )
+    .json()
+    .unwrap();
+    assert_eq!(q["state"], "open");
+    let r = provider.post_file(
+        &format!("/evidence-requests/{rid}/answer"),
+        &[
+            ("version", &q["version"].to_string()),
+            ("text", "15 minutes, see the file"),
+        ],
+        "duration.txt",
+        b"lockout lasts 15 minutes",
+    );
+    assert_eq!(r.status(), 200);
+    assert!(r.url().path().ends_with(&format!("/assessments/{aid}")));
+    let list: Value = provider
+        .get(&format!("/api/v1/assessments/{aid}/requests"))
+        .json()
+        .unwrap();
+    let q = &list[0];
+    assert_eq!(q["state"], "answered");
+    assert_eq!(q["files"].as_array().unwrap().len(), 2);
+    // The retest closes it with the new result, the provider's files as its evidence.
+    let r = post(
+        &assessor,
+        "close",
+        json!({ "version": q["version"], "result": "satisfied", "notes": "retested" }),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let q: Value = r.json().unwrap();
+    assert_eq!(q["state"], "closed");
+    let history: Vec<&str> = q["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        ["asked", "answered", "reopened", "answered", "closed"]
+    );
+    let a = assessment(&assessor, &aid);
+    assert_eq!(a["results"]["AC-07"]["result"], "satisfied");
+    assert!(
+        a["results"]["AC-07"]["evidence"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(file))
+    );
+    assert!(tasks_of(&assessor, "retest_answers").is_empty());
+    // Every change audited: asked, file, answered, reopened, answered (file and words),
+    // closed.
+    let audit = s.block_on(s.store.audit_entries(0, 10_000)).unwrap();
+    assert_eq!(audit.iter().filter(|e| e.object_id == rid).count(), 7);
+    // Beside the control and listed on the page, in words, in each language.
+    let html = provider
+        .get(&format!("/assessments/{aid}?lang=zh"))
+        .text()
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            "<a href=\"#request-{rid}\" class=\"request-link\">证据请求 · 已关闭</a>"
+        )),
+        "{html}"
+    );
+    assert!(html.contains(&format!("id=\"request-{rid}\"")));
+    let html = assessor
+        .get(&format!("/assessments/{aid}?lang=en"))
+        .text()
+        .unwrap();
+    assert!(html.contains("Evidence request · closed"));
+    assert!(html.contains("sent back: the duration is missing"));
+    // Other tenants see none of it.
+    let other = s.login("pb-admin");
+    assert_eq!(
+        other
+            .get(&format!("/api/v1/assessments/{aid}/requests"))
+            .status(),
+        404
+    );
+    assert_eq!(
+        other
+            .post(
+                &format!("/api/v1/evidence-requests/{rid}/answer"),
+                &json!({ "version": 1, "text": "x" })
+            )
+            .status(),
+        404
+    );
+    let customer = s.login("a-admin");
+    assert_eq!(
+        customer
+            .get(&format!("/api/v1/assessments/{aid}/requests"))
+            .status(),
+        404
+    );
+}
+
+#[test]
+fn an_evidence_request_goes_from_ask_to_answer_to_retest() {
+    for db in databases() {
+        request_loop(&db);
+    }
+}

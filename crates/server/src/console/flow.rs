@@ -218,6 +218,26 @@ pub struct ResultRow {
     files: Vec<(String, String)>,
     /// Why the row was not taken, when the form was refused.
     error: Option<String>,
+    /// The control's evidence requests (id, state in words).
+    requests: Vec<(String, String)>,
+}
+
+/// An evidence request on the workspace.
+pub struct RequestRow {
+    id: String,
+    version: i64,
+    control: String,
+    title: String,
+    text: String,
+    due: String,
+    /// open, answered or closed
+    state: &'static str,
+    state_words: String,
+    answer: String,
+    rectified: bool,
+    files: Vec<(String, String)>,
+    /// The history in words: when, what, the note.
+    history: Vec<String>,
 }
 
 /// One family of the catalog on the workspace: its controls in scope and how far they are.
@@ -258,6 +278,7 @@ pub struct AssessmentPage {
     /// The bulk choice and its waiver as sent, when the form was refused.
     all: String,
     all_waiver: String,
+    requests: Vec<RequestRow>,
 }
 
 pub async fn assessment(
@@ -312,6 +333,16 @@ async fn show_assessment(
             .map_or_else(|| fid.to_owned(), |(_, n, _)| n.clone())
     };
     let sent = |key: String| echo.as_ref().and_then(|e| e.values.get(&key).cloned());
+    let requests = if a.results.is_some() {
+        match crate::services::requests::list(&state, &v.p, &id).await {
+            Ok(l) => l,
+            Err(e) => return refused(&v, &e),
+        }
+    } else {
+        Vec::new()
+    };
+    let state_words =
+        |s: crate::services::requests::RequestState| ui.t(&format!("ui.request_state.{}", s.id()));
     let catalog = &state.content.catalog;
     let mut families: Vec<FamilySection> = Vec::new();
     let mut controls = Vec::new();
@@ -352,6 +383,11 @@ async fn show_assessment(
                         .unwrap_or_default(),
                     files: ids.iter().map(|i| (i.clone(), name_of(i))).collect(),
                     error: echo.as_ref().and_then(|e| e.errors.get(&c.id).cloned()),
+                    requests: requests
+                        .iter()
+                        .filter(|q| q.request.control == c.id)
+                        .map(|q| (q.id.clone(), state_words(q.request.state)))
+                        .collect(),
                 });
             }
             if rows.is_empty() {
@@ -392,6 +428,44 @@ async fn show_assessment(
         .map(|(k, n)| (ui.t(&format!("ui.result.{}", k.id())), *n as u64))
         .collect();
     let unknown = || ui.t("ui.org_unknown");
+    let request_rows = requests
+        .iter()
+        .map(|q| {
+            let r = &q.request;
+            RequestRow {
+                id: q.id.clone(),
+                version: q.version,
+                control: r.control.clone(),
+                title: catalog
+                    .control(&r.control)
+                    .map(|c| ui.text(&c.title))
+                    .unwrap_or_default(),
+                text: r.text.clone(),
+                due: r.due.map(|d| d.to_string()).unwrap_or_default(),
+                state: r.state.id(),
+                state_words: state_words(r.state),
+                answer: r.answer.clone().unwrap_or_default(),
+                rectified: r.rectified,
+                files: r.files.iter().map(|f| (f.clone(), name_of(f))).collect(),
+                history: r
+                    .history
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} {}{}",
+                            e.at.format("%Y-%m-%d %H:%M"),
+                            ui.t(&format!("ui.request_event.{}", e.action)),
+                            if e.note.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", e.note)
+                            }
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
     render(&AssessmentPage {
         nav: Some(nav(&v, "offerings", &format!("/assessments/{id}"))),
         version: a.version,
@@ -413,6 +487,7 @@ async fn show_assessment(
         problem,
         all: sent("all".to_owned()).unwrap_or_default(),
         all_waiver: sent("all_waiver".to_owned()).unwrap_or_default(),
+        requests: request_rows,
         id,
         ui,
     })
@@ -517,6 +592,143 @@ pub async fn save_results(
             }
             r
         }
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AskForm {
+    csrf_token: Option<String>,
+    control: String,
+    text: String,
+    #[serde(default)]
+    due: String,
+}
+
+/// The assessor asks the provider for evidence or a rectification on a control.
+pub async fn ask(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<AskForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let due = match f.due.trim() {
+        "" => None,
+        d => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return viewer_error(
+                    &v,
+                    StatusCode::BAD_REQUEST,
+                    &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.due")),
+                );
+            }
+        },
+    };
+    let body = crate::services::requests::AskBody {
+        control: f.control,
+        text: f.text,
+        due,
+    };
+    match crate::services::requests::ask(&state, &v.p, &id, body).await {
+        Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.request_sent")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+/// The provider answers a request: words, "rectified", a file (a multipart form).
+pub async fn answer_request(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(rid): Path<String>,
+    form: axum::extract::Multipart,
+) -> Response {
+    use crate::services::requests;
+    let up = match super::read_upload(&v, form, state.config.evidence_limit).await {
+        Ok(up) => up,
+        Err(r) => return r,
+    };
+    if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
+        return r;
+    }
+    let mut version = up.field("version").parse().unwrap_or(0);
+    if !up.bytes.is_empty() {
+        let name = if up.file_name.is_empty() {
+            "evidence".to_owned()
+        } else {
+            up.file_name.clone()
+        };
+        match requests::attach(&state, &v.p, &rid, &name, up.bytes.to_vec()).await {
+            Ok(q) => version = q.version,
+            Err(e) => return refused(&v, &e),
+        }
+    }
+    let body = requests::AnswerBody {
+        version,
+        text: up.field("text"),
+        rectified: up.fields.contains_key("rectified"),
+    };
+    match requests::answer(&state, &v.p, &rid, body).await {
+        Ok(q) => back(
+            &format!("/assessments/{}", q.assessment_id),
+            &v.ui.t("ui.request_answered"),
+        ),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+/// The assessor retests (closes with a result) or reopens a request.
+pub async fn retest_request(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(rid): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    use crate::services::requests;
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let text = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let version = text("version").parse().unwrap_or(0);
+    let done = if f.get("step").map(String::as_str) == Some("reopen") {
+        requests::reopen(
+            &state,
+            &v.p,
+            &rid,
+            requests::ReopenBody {
+                version,
+                note: text("note"),
+            },
+        )
+        .await
+        .map(|q| (q, "ui.request_reopened"))
+    } else {
+        let Some(result) = ControlResult::parse(&text("result")) else {
+            return viewer_error(
+                &v,
+                StatusCode::BAD_REQUEST,
+                &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.result")),
+            );
+        };
+        requests::close(
+            &state,
+            &v.p,
+            &rid,
+            requests::CloseBody {
+                version,
+                result,
+                notes: text("notes"),
+                waiver: f.get("waiver").cloned(),
+            },
+        )
+        .await
+        .map(|q| (q, "ui.request_closed"))
+    };
+    match done {
+        Ok((q, key)) => back(&format!("/assessments/{}", q.assessment_id), &v.ui.t(key)),
         Err(e) => refused(&v, &e),
     }
 }
