@@ -288,6 +288,7 @@ test("all four parties walk a new engagement from planning to closed", async () 
     const assessor = await as("assessor-admin");
     await assessor.click("table tr:has-text('政务 SaaS 留言平台') a[href^='/assessments/']");
     await assessor.selectOption("#all", "satisfied");
+    await assessor.fill("#all-waiver", "现场抽查");
     await submit(assessor, "#save-results");
     const exported = await assessor.$eval("#download-results", async (a) => (await fetch(a.getAttribute("href"))).json());
     assert.ok(exported["assessment-results"].results[0].findings.length > 100, "every result as an OSCAL finding");

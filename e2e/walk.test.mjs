@@ -247,6 +247,7 @@ for (const lang of ["zh", "en"]) {
       assert.match(await tasks(assessor), w.concludeTask, "the assessor is asked to conclude");
       await Promise.all([assessor.waitForNavigation(), assessor.click(`#tasks a:has-text("${offeringName}")`)]);
       await assessor.selectOption("#all", "satisfied");
+      await assessor.fill("#all-waiver", lang === "zh" ? "现场抽查" : "Sampled on site");
       await submit(assessor, "#save-results");
       await submit(assessor, "#conclude");
       assert.match(await tasks(provider), w.publishTask, "the provider is asked to publish");

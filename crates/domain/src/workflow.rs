@@ -78,6 +78,43 @@ pub struct ControlAssessment {
     /// The provider's answer to a finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_response: Option<String>,
+    /// Why the assessor accepts this result without evidence, when it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<Waiver>,
+}
+
+/// The assessor's recorded decision to accept a result without evidence: why, who, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    pub reason: String,
+    /// The user who recorded it.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+impl ControlResult {
+    /// Whether the result says the control is met, wholly or in part: such a result
+    /// stands only on evidence or on a waiver.
+    pub fn claims_met(self) -> bool {
+        matches!(self, Self::Satisfied | Self::PartiallySatisfied)
+    }
+}
+
+impl ControlAssessment {
+    /// Whether the result stands: a control said to be met has evidence or a waiver.
+    pub fn supported(&self) -> bool {
+        !self.result.claims_met() || !self.evidence.is_empty() || self.waiver.is_some()
+    }
+}
+
+/// The controls whose result says they are met with neither evidence nor a waiver.
+pub fn unsupported(results: &BTreeMap<String, ControlAssessment>) -> Vec<String> {
+    results
+        .iter()
+        .filter(|(_, r)| !r.supported())
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,14 +163,16 @@ pub fn default_validity(date: NaiveDate) -> NaiveDate {
 /// Why an assessment cannot conclude as asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConclusionProblem {
-    /// `unknown_control`, `not_assessed`, `not_satisfied`, `level_above_claim`, `bad_validity`
+    /// `unknown_control`, `not_assessed`, `not_satisfied`, `without_evidence`,
+    /// `level_above_claim`, `bad_validity`
     pub code: &'static str,
     pub controls: Vec<String>,
 }
 
 /// Checks a pass at `level`: every control of the catalog that applies at that level has a
-/// result and none is "not satisfied". Partially satisfied controls are allowed and
-/// reported in the summary. A fail needs no completeness.
+/// result, none is "not satisfied" and every one said to be met has evidence or a waiver.
+/// Partially satisfied controls are allowed and reported in the summary. A fail needs no
+/// completeness.
 pub fn check_conclusion(
     catalog: &Catalog,
     results: &BTreeMap<String, ControlAssessment>,
@@ -186,6 +225,17 @@ pub fn check_conclusion(
             problems.push(ConclusionProblem {
                 code: "not_satisfied",
                 controls: failed,
+            });
+        }
+        let bare: Vec<String> = applicable
+            .iter()
+            .filter(|id| results.get(**id).is_some_and(|r| !r.supported()))
+            .map(|id| (*id).to_owned())
+            .collect();
+        if !bare.is_empty() {
+            problems.push(ConclusionProblem {
+                code: "without_evidence",
+                controls: bare,
             });
         }
     }
@@ -578,6 +628,36 @@ mod tests {
             assert_eq!(serde_json::to_value(s).ok(), Some(s.id().into()));
             assert_eq!(FindingState::parse(s.id()), Some(s));
         }
+    }
+
+    #[test]
+    fn a_result_said_to_be_met_stands_on_evidence_or_a_waiver() {
+        let r = |result, evidence: &[&str], waived: bool| ControlAssessment {
+            result,
+            notes: String::new(),
+            evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
+            provider_response: None,
+            waiver: waived.then(|| Waiver {
+                reason: "seen on site".into(),
+                by: "u".into(),
+                at: DateTime::<Utc>::default(),
+            }),
+        };
+        let results = BTreeMap::from([
+            ("A".to_owned(), r(ControlResult::Satisfied, &[], false)),
+            ("B".to_owned(), r(ControlResult::Satisfied, &["f"], false)),
+            (
+                "C".to_owned(),
+                r(ControlResult::PartiallySatisfied, &[], true),
+            ),
+            (
+                "D".to_owned(),
+                r(ControlResult::PartiallySatisfied, &[], false),
+            ),
+            ("E".to_owned(), r(ControlResult::NotSatisfied, &[], false)),
+            ("F".to_owned(), r(ControlResult::NotApplicable, &[], false)),
+        ]);
+        assert_eq!(unsupported(&results), vec!["A".to_owned(), "D".to_owned()]);
     }
 
     #[test]

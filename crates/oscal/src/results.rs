@@ -185,6 +185,7 @@ pub fn summarise(ar: &AssessmentResults) -> Result<AssessmentFile, Error> {
                             notes,
                             evidence,
                             provider_response: response,
+                            waiver: None,
                         },
                     );
                 }

@@ -347,6 +347,12 @@ actions! {
     AssessmentEvidenceDownload = "GET /api/v1/assessment-evidence/{id}/content", ASSESSMENT_DETAILS;
     AssessmentOscalResults = "GET /api/v1/assessments/{id}/oscal/results", ASSESSMENT_DETAILS;
     AssessmentOscalImport = "POST /api/v1/assessments/{id}/oscal/import", ASSESSOR_WRITE;
+    EvidenceRequestCreate = "POST /api/v1/assessments/{id}/requests", ASSESSOR_WRITE;
+    EvidenceRequestList = "GET /api/v1/assessments/{id}/requests", ASSESSMENT_DETAILS;
+    EvidenceRequestAnswer = "POST /api/v1/evidence-requests/{id}/answer", ASSESSMENT_PROVIDER_WRITE;
+    EvidenceRequestFile = "POST /api/v1/evidence-requests/{id}/evidence", ASSESSMENT_PROVIDER_WRITE;
+    EvidenceRequestClose = "POST /api/v1/evidence-requests/{id}/close", ASSESSOR_WRITE;
+    EvidenceRequestReopen = "POST /api/v1/evidence-requests/{id}/reopen", ASSESSOR_WRITE;
 
     UseOffering = "POST /api/v1/engagements/{id}/offering", CUSTOMER_WRITE;
     Transition = "POST /api/v1/engagements/{id}/transition", CUSTOMER_WRITE;

@@ -82,17 +82,17 @@ fn attachment(name: &str, media_type: String, bytes: Vec<u8>) -> Response {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentUploadQuery {
-    /// The control whose result the file supports (it must have a result).
+    /// The control whose result the file supports (with a result or before it).
     pub control: String,
     pub name: String,
     pub lang: Option<String>,
 }
 
-/// The assessor attaches a file to its result for a control (until it concludes): kept by
-/// SHA-256 (named in the audit log) and listed with the result.
+/// The assessor attaches a file to a control (until it concludes): kept by SHA-256 (named
+/// in the audit log) and listed with the control's result, now or once it is recorded.
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/evidence", tag = "workflow", params(AssessmentUploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = services::AttachedView), (status = 400, description = "unknown control, or no result for it yet"),
+    responses((status = 201, body = services::AttachedView), (status = 400, description = "unknown control"),
         (status = 409, description = "the assessment is concluded"), (status = 413), (status = 415)))]
 pub async fn upload_for_assessment(
     State(state): State<AppState>,
@@ -103,6 +103,30 @@ pub async fn upload_for_assessment(
 ) -> ApiResult<Response> {
     let view =
         services::attach_to_result(&state, &p, &id, &q.control, &q.name, body.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RequestUploadQuery {
+    pub name: String,
+    pub lang: Option<String>,
+}
+
+/// The provider gives a file (the raw body) for an open evidence request: kept as the
+/// assessment's evidence for the request's control and listed on the request.
+#[utoipa::path(post, path = "/api/v1/evidence-requests/{id}/evidence", tag = "workflow", params(RequestUploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = crate::services::requests::RequestView),
+        (status = 409, description = "the request is not open, or the assessment is concluded"), (status = 413), (status = 415)))]
+pub async fn upload_for_request(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<RequestUploadQuery>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let view = crate::services::requests::attach(&state, &p, &id, &q.name, body.to_vec()).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -173,6 +197,10 @@ pub fn routes(limit: usize) -> Router<AppState> {
             get(list_for_assessment)
                 .post(upload_for_assessment)
                 .layer(axum::extract::DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/v1/evidence-requests/{id}/evidence",
+            post(upload_for_request).layer(axum::extract::DefaultBodyLimit::max(limit)),
         )
         .route(
             "/api/v1/assessment-evidence/{id}/content",

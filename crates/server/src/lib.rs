@@ -303,6 +303,8 @@ impl AppState {
         workflow::list_offerings, workflow::create_offering, workflow::get_offering, workflow::update_offering,
         workflow::invite_assessor, workflow::list_assessments, workflow::get_assessment, workflow::record_results,
         workflow::respond, workflow::conclude, workflow::publish, workflow::grant,
+        workflow::ask_for_evidence, workflow::list_evidence_requests, workflow::answer_evidence_request,
+        workflow::close_evidence_request, workflow::reopen_evidence_request, evidence::upload_for_request,
         workflow::use_offering, workflow::transition, workflow::put_contract, workflow::put_records, workflow::tasks, workflow::put_risks,
         workflow::create_notice, workflow::list_notices, workflow::ack_notice, workflow::alerts,
         workflow::get_exit, workflow::exit_step,

@@ -27,7 +27,7 @@ use crate::authz::{Action, Rel};
 use crate::error::ApiResult;
 use crate::services::notices::{self, AckView, NoticeView};
 use crate::services::offerings::{offering_record, parse_offering};
-use crate::services::{assessments, lifecycle, offerings, posture};
+use crate::services::{assessments, lifecycle, offerings, posture, requests};
 
 // ---------------------------------------------------------------- offerings
 
@@ -96,9 +96,10 @@ pub async fn update_offering(
 #[serde(deny_unknown_fields)]
 pub struct InviteAssessor {
     pub assessor_org_id: String,
-    /// general, enhanced, advanced
-    #[schema(value_type = String)]
-    pub level: ProtectionLevel,
+    /// general, enhanced, advanced; the level the offering claims by default.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub level: Option<ProtectionLevel>,
 }
 
 /// The provider invites an assessor to assess an offering at a level.
@@ -191,6 +192,73 @@ pub async fn conclude(
 #[serde(deny_unknown_fields)]
 pub struct VersionBody {
     pub version: i64,
+}
+
+// ---------------------------------------------------------------- evidence requests
+
+/// The assessor asks the provider for evidence or a rectification on one control (until
+/// it concludes).
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/requests", tag = "workflow", request_body = requests::AskBody,
+    responses((status = 201, body = requests::RequestView), (status = 400, description = "unknown control, or no text"),
+        (status = 409, description = "the assessment is concluded")))]
+pub async fn ask_for_evidence(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<requests::AskBody>,
+) -> ApiResult<Response> {
+    let view = requests::ask(&state, &p, &id, body).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// The evidence requests of an assessment, oldest first (for those who see its details).
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/requests", tag = "workflow", responses((status = 200, body = Vec<requests::RequestView>)))]
+pub async fn list_evidence_requests(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<requests::RequestView>>> {
+    Ok(Json(requests::list(&state, &p, &id).await?))
+}
+
+/// The provider answers an open request: words, "rectified", or the files it gave.
+#[utoipa::path(post, path = "/api/v1/evidence-requests/{id}/answer", tag = "workflow", request_body = requests::AnswerBody,
+    responses((status = 200, body = requests::RequestView), (status = 400, description = "an empty answer"),
+        (status = 409, description = "not open, a stale version, or the assessment is concluded")))]
+pub async fn answer_evidence_request(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<requests::AnswerBody>,
+) -> ApiResult<Json<requests::RequestView>> {
+    Ok(Json(requests::answer(&state, &p, &id, body).await?))
+}
+
+/// The assessor retests an answered request: closes it with the control's new result
+/// (a result said to be met needs evidence or a waiver, 422).
+#[utoipa::path(post, path = "/api/v1/evidence-requests/{id}/close", tag = "workflow", request_body = requests::CloseBody,
+    responses((status = 200, body = requests::RequestView), (status = 422, description = "met without evidence or a waiver"),
+        (status = 409, description = "not answered, a stale version, or the assessment is concluded")))]
+pub async fn close_evidence_request(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<requests::CloseBody>,
+) -> ApiResult<Json<requests::RequestView>> {
+    Ok(Json(requests::close(&state, &p, &id, body).await?))
+}
+
+/// The assessor sends an answered request back to the provider, with a note.
+#[utoipa::path(post, path = "/api/v1/evidence-requests/{id}/reopen", tag = "workflow", request_body = requests::ReopenBody,
+    responses((status = 200, body = requests::RequestView), (status = 400, description = "no note"),
+        (status = 409, description = "not answered, a stale version, or the assessment is concluded")))]
+pub async fn reopen_evidence_request(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<requests::ReopenBody>,
+) -> ApiResult<Json<requests::RequestView>> {
+    Ok(Json(requests::reopen(&state, &p, &id, body).await?))
 }
 
 /// The provider publishes a passed assessment to customers.
@@ -452,6 +520,22 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/assessments/{id}/conclusion", post(conclude))
         .route("/api/v1/assessments/{id}/publish", post(publish))
         .route("/api/v1/assessments/{id}/grants", post(grant))
+        .route(
+            "/api/v1/assessments/{id}/requests",
+            get(list_evidence_requests).post(ask_for_evidence),
+        )
+        .route(
+            "/api/v1/evidence-requests/{id}/answer",
+            post(answer_evidence_request),
+        )
+        .route(
+            "/api/v1/evidence-requests/{id}/close",
+            post(close_evidence_request),
+        )
+        .route(
+            "/api/v1/evidence-requests/{id}/reopen",
+            post(reopen_evidence_request),
+        )
         .route("/api/v1/engagements/{id}/offering", post(use_offering))
         .route("/api/v1/engagements/{id}/transition", post(transition))
         .route("/api/v1/engagements/{id}/contract", put(put_contract))

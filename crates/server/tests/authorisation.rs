@@ -216,6 +216,29 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
             ),
         ]
     };
+    // Evidence requests, one per assessment, related to the caller as their assessment is.
+    let requests = |suffix: &str, body: &dyn Fn() -> Body| {
+        vec![
+            case(
+                "AA",
+                format!("/api/v1/evidence-requests/{}{suffix}", w.id("QA")),
+                body(),
+                assessment_aa,
+            ),
+            case(
+                "AU",
+                format!("/api/v1/evidence-requests/{}{suffix}", w.id("QU")),
+                body(),
+                assessment_au,
+            ),
+            case(
+                "AB",
+                format!("/api/v1/evidence-requests/{}{suffix}", w.id("QB")),
+                body(),
+                assessment_ab,
+            ),
+        ]
+    };
     let assessments = |suffix: &str, body: &dyn Fn(&'static str) -> Body| {
         vec![
             case(
@@ -464,6 +487,25 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
             ),
         ],
         "GET /api/v1/assessments/{id}/oscal/results" => assessments("/oscal/results", &none),
+        // An unknown control (400) or a concluded assessment (409) once allowed.
+        "POST /api/v1/assessments/{id}/requests" => assessments(
+            "/requests",
+            &json_body(json!({ "control": "nope", "text": "x" })),
+        ),
+        "GET /api/v1/assessments/{id}/requests" => assessments("/requests", &none),
+        // A stale version, a request not answered or a concluded assessment: 409.
+        "POST /api/v1/evidence-requests/{id}/answer" => requests("/answer", &|| {
+            Body::Json(json!({ "version": 0, "text": "x" }))
+        }),
+        "POST /api/v1/evidence-requests/{id}/evidence" => {
+            requests("/evidence?name=a.txt", &|| Body::Bytes(Vec::new()))
+        }
+        "POST /api/v1/evidence-requests/{id}/close" => requests("/close", &|| {
+            Body::Json(json!({ "version": 0, "result": "not_satisfied" }))
+        }),
+        "POST /api/v1/evidence-requests/{id}/reopen" => requests("/reopen", &|| {
+            Body::Json(json!({ "version": 0, "note": "x" }))
+        }),
         "POST /api/v1/assessments/{id}/oscal/import" => {
             assessments("/oscal/import", &|_| Body::Bytes(Vec::new()))
         }
@@ -702,7 +744,7 @@ fn offering_with_assessment(
     category: &str,
     published: bool,
     conclude: bool,
-) -> (String, String, String) {
+) -> (String, String, String, String) {
     let o = ok(
         provider.post(
             "/api/v1/offerings",
@@ -738,6 +780,14 @@ fn offering_with_assessment(
         201,
     );
     let file_id = file["id"].as_str().unwrap().to_owned();
+    let request = ok(
+        assessor.post(
+            &format!("/api/v1/assessments/{aid}/requests"),
+            &json!({ "control": "AC-01", "text": "the account list" }),
+        ),
+        201,
+    );
+    let request_id = request["id"].as_str().unwrap().to_owned();
     if conclude {
         let a: Value = assessor
             .get(&format!("/api/v1/assessments/{aid}"))
@@ -759,7 +809,7 @@ fn offering_with_assessment(
             200,
         );
     }
-    (oid, aid, file_id)
+    (oid, aid, file_id, request_id)
 }
 
 /// The objects every case refers to, made through the API by their owners.
@@ -786,10 +836,10 @@ fn build_world(s: &TestServer) -> World {
     );
     let root = s.login("root");
 
-    let (oa, aa, xa) = offering_with_assessment(s, &pa, &asr, "iaas", true, true);
-    let (ou, au, xu) = offering_with_assessment(s, &pa, &asr, "iaas", false, false);
-    let (ob, ab, xb) = offering_with_assessment(s, &pb, &asr, "iaas", true, true);
-    let (ox, _, _) = offering_with_assessment(s, &pa, &asr, "saas", true, false);
+    let (oa, aa, xa, qa) = offering_with_assessment(s, &pa, &asr, "iaas", true, true);
+    let (ou, au, xu, qu) = offering_with_assessment(s, &pa, &asr, "iaas", false, false);
+    let (ob, ab, xb, qb) = offering_with_assessment(s, &pb, &asr, "iaas", true, true);
+    let (ox, _, _, _) = offering_with_assessment(s, &pa, &asr, "saas", true, false);
     for (k, v) in [
         ("OA", oa),
         ("OU", ou),
@@ -801,6 +851,9 @@ fn build_world(s: &TestServer) -> World {
         ("XA", xa),
         ("XU", xu),
         ("XB", xb),
+        ("QA", qa),
+        ("QU", qu),
+        ("QB", qb),
     ] {
         w.ids.insert(k, v);
     }

@@ -62,6 +62,8 @@ struct Objects {
     token: String,
     framework: String,
     channel: String,
+    /// An evidence request of the assessment.
+    request: String,
 }
 
 /// How to call a route with another organisation's object: the path with its ids, and
@@ -80,6 +82,8 @@ fn case(route: &(String, String), o: &Objects) -> Option<(String, Option<&'stati
         (fill(path, &o.engagement), owner("b-admin"))
     } else if path.starts_with("/assessments/{id}") {
         (fill(path, &o.assessment), owner("pb-admin"))
+    } else if path.starts_with("/evidence-requests/{id}") {
+        (fill(path, &o.request), None)
     } else if path.starts_with("/offerings/{id}") {
         (fill(path, &o.offering), owner("pb-admin"))
     } else if path.starts_with("/admin/orgs/{id}") {
@@ -103,7 +107,7 @@ fn case(route: &(String, String), o: &Objects) -> Option<(String, Option<&'stati
 /// A form post (multipart for the upload routes) with the caller's CSRF token.
 fn post_form(u: &User, path: &str) -> reqwest::blocking::Response {
     let url = format!("{}{path}", u.base);
-    if path.ends_with("/evidence") || path.ends_with("/document") {
+    if path.ends_with("/evidence") || path.ends_with("/document") || path.ends_with("/answer") {
         let boundary = "cloudward-test-boundary";
         let body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n\
@@ -144,6 +148,10 @@ fn post_form(u: &User, path: &str) -> reqwest::blocking::Response {
             ("username", "x"),
             ("password", "correct horse battery staple"),
             ("role", "member"),
+            ("result", "not_satisfied"),
+            ("control", "AC-01"),
+            ("text", "x"),
+            ("note", "x"),
         ];
         u.client
             .post(url)
@@ -174,7 +182,16 @@ fn run(db: &Db) {
         )
         .json()
         .unwrap();
+    let request: Value = s
+        .login("as-admin")
+        .post(
+            &format!("/api/v1/assessments/{assessment}/requests"),
+            &json!({ "control": "AC-01", "text": "the account list" }),
+        )
+        .json()
+        .unwrap();
     let o = Objects {
+        request: request["id"].as_str().expect("request id").to_owned(),
         channel: channel["id"].as_str().expect("channel id").to_owned(),
         engagement: s.engagements["EB"].clone(),
         offering,

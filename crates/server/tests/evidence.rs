@@ -156,21 +156,28 @@ fn assessors_attach_files_to_their_results() {
             body.to_vec(),
         )
     };
-    // No result yet: refused, naming the control.
-    let r = attach("AC-07", b"lockout after 5 attempts, seen in the console");
-    assert_eq!(r.status(), 400);
-    assert!(r.text().unwrap().contains("AC-07"));
-    assert_eq!(attach("ZZ-01", b"x").status(), 400);
+    // Satisfied with neither a file nor a waiver: refused, naming the control.
     let r = assessor.put(
         &format!("/api/v1/assessments/{aid}/results"),
         &json!({ "version": 1, "results": { "AC-07": { "result": "satisfied", "notes": "seen" } } }),
     );
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 422);
+    assert!(r.text().unwrap().contains("AC-07"));
+    assert_eq!(attach("ZZ-01", b"x").status(), 400);
+    // The file first (the assessment does not change), then the result, which lists it.
     let r = attach("AC-07", b"lockout after 5 attempts, seen in the console");
     assert_eq!(r.status(), 201);
     let e: Value = r.json().unwrap();
     let eid = e["id"].as_str().unwrap();
     assert_eq!(e["evidence"]["control"], "AC-07");
+    assert_eq!(e["assessment_version"], 1);
+    let r = assessor.put(
+        &format!("/api/v1/assessments/{aid}/results"),
+        &json!({ "version": 1, "results": { "AC-07": { "result": "satisfied", "notes": "seen" } } }),
+    );
+    assert_eq!(r.status(), 200);
+    let e: Value = json!({ "assessment_version": r.json::<Value>().unwrap()["version"] });
+    assert_eq!(e["assessment_version"], 2);
     // Saving the result again without naming evidence keeps the file with it.
     let r = assessor.put(
         &format!("/api/v1/assessments/{aid}/results"),
@@ -360,7 +367,7 @@ fn file_names_with_control_characters_are_refused() {
     let (_, aid) = common::offering_under_assessment(&s, &provider);
     let r = assessor.put(
         &format!("/api/v1/assessments/{aid}/results"),
-        &json!({ "version": 1, "results": { "AC-07": { "result": "satisfied" } } }),
+        &json!({ "version": 1, "results": { "AC-07": { "result": "satisfied", "waiver": "seen on site" } } }),
     );
     assert_eq!(r.status(), 200);
     for name in bad_names {

@@ -94,7 +94,7 @@ fn offering(
     let a = ok(
         assessor.put(
             &format!("/api/v1/assessments/{aid}/results"),
-            &json!({ "version": a["version"], "results": { "AC-07": { "result": "partially_satisfied", "notes": "raised" } } }),
+            &json!({ "version": a["version"], "results": { "AC-07": { "result": "partially_satisfied", "notes": "raised", "waiver": "the new policy seen in the console" } } }),
         ),
         200,
     );

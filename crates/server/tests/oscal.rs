@@ -111,7 +111,7 @@ fn offerings_and_assessments_in_oscal() {
         .put(
             &format!("/api/v1/assessments/{aid}/results"),
             &json!({ "version": 1, "results": {
-                "AC-07": { "result": "satisfied", "notes": "policy seen" },
+                "AC-07": { "result": "satisfied", "notes": "policy seen", "waiver": "seen on site" },
                 "DP-04": { "result": "not_satisfied", "notes": "plain text backups" } } }),
         )
         .json()

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod api;
+mod assessments;
 mod audit_page;
 mod authorisation;
 mod common;

@@ -36,6 +36,8 @@ pub struct OfferingRow {
     provider: String,
     service: String,
     claimed: String,
+    /// The claimed level's id: the invitation's level by default.
+    claimed_id: &'static str,
     assessment: String,
     own: bool,
 }
@@ -85,6 +87,7 @@ pub async fn offerings(
                 ui.t(&format!("deployment.{}", o.offering.deployment_model.id()))
             ),
             claimed: ui.t(&format!("level.{}", o.offering.claimed_level.id())),
+            claimed_id: o.offering.claimed_level.id(),
             own: o.provider_org_id == my_org,
             id: o.id,
             provider,
@@ -191,7 +194,7 @@ pub async fn invite(
     let Some(level) = ProtectionLevel::parse(&f.level) else {
         return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_level"));
     };
-    match assessments::invite(&state, &v.p, &id, &f.assessor_org_id, level).await {
+    match assessments::invite(&state, &v.p, &id, &f.assessor_org_id, Some(level)).await {
         Ok(_) => back("/offerings", &v.ui.t("ui.assessor_invited")),
         Err(e) => refused(&v, &e),
     }
@@ -202,11 +205,52 @@ pub async fn invite(
 pub struct ResultRow {
     id: String,
     title: String,
+    /// What the control asks, from the catalog, in the reader's language.
+    statement: String,
     result: String,
     notes: String,
+    /// The waiver's reason, as recorded or as sent.
+    waiver: String,
+    /// When the waiver was recorded (YYYY-MM-DD), once it was.
+    waiver_on: Option<String>,
     response: String,
-    /// The assessor's files for this control (id, name).
+    /// The control's files (id, name).
     files: Vec<(String, String)>,
+    /// Why the row was not taken, when the form was refused.
+    error: Option<String>,
+    /// The control's evidence requests (id, state in words).
+    requests: Vec<(String, String)>,
+}
+
+/// An evidence request on the workspace.
+pub struct RequestRow {
+    id: String,
+    version: i64,
+    control: String,
+    title: String,
+    text: String,
+    due: String,
+    /// open, answered or closed
+    state: &'static str,
+    state_words: String,
+    answer: String,
+    rectified: bool,
+    files: Vec<(String, String)>,
+    /// The history in words: when, what, the note.
+    history: Vec<String>,
+}
+
+/// One family of the catalog on the workspace: its controls in scope and how far they are.
+pub struct FamilySection {
+    id: String,
+    name: String,
+    recorded: usize,
+    in_scope: usize,
+    /// The progress in words: recorded of in scope, how many not satisfied.
+    progress: String,
+    /// Open while something is left to do in it, or a row of it was refused.
+    open: bool,
+    rows: Vec<ResultRow>,
 }
 
 #[derive(Template)]
@@ -214,20 +258,27 @@ pub struct ResultRow {
 pub struct AssessmentPage {
     ui: Ui,
     nav: Option<Nav>,
-    /// Controls with a result: those a file can be attached to.
-    with_results: Vec<String>,
+    /// The controls in scope (id, title): those a file can be attached to.
+    controls: Vec<(String, String)>,
     id: String,
     version: i64,
+    offering: String,
+    provider: String,
+    assessor: String,
     level: String,
     conclusion: Option<String>,
     published: bool,
     summary: Vec<(String, u64)>,
-    rows: Vec<ResultRow>,
+    families: Vec<FamilySection>,
     is_assessor: bool,
     is_provider: bool,
     done: Option<String>,
-    /// A refused upload: the page again, with why.
+    /// A refused upload or form: the page again, with why.
     problem: Option<String>,
+    /// The bulk choice and its waiver as sent, when the form was refused.
+    all: String,
+    all_waiver: String,
+    requests: Vec<RequestRow>,
 }
 
 pub async fn assessment(
@@ -236,16 +287,24 @@ pub async fn assessment(
     Path(id): Path<String>,
     Query(d): Query<Done>,
 ) -> Response {
-    show_assessment(state, v, id, d, None).await
+    show_assessment(state, v, id, d, None, None).await
 }
 
-/// The assessment's page, with a problem to show (a refused upload) if any.
+/// The results form as it was sent and refused: its values and each row's refusal.
+struct ResultsEcho {
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+}
+
+/// The assessment's page, with a problem to show (a refused upload or form) and the
+/// results form as sent, if any.
 async fn show_assessment(
     state: AppState,
     v: Viewer,
     id: String,
     d: Done,
     problem: Option<String>,
+    echo: Option<ResultsEcho>,
 ) -> Response {
     let ui = v.ui.clone();
     let a = match assessments::get(&state, &v.p, &id).await {
@@ -255,46 +314,104 @@ async fn show_assessment(
     let my_org = v.p.org.as_ref().map(|o| o.id.as_str()).unwrap_or("");
     let is_assessor = a.assessor_org_id == my_org;
     let is_provider = a.provider_org_id == my_org;
-    // Files' names by id, for those who see the results.
-    let files: BTreeMap<String, String> = if a.results.is_some() {
+    // Files by id (name, control), for those who see the results.
+    let files: Vec<(String, String, Option<String>)> = if a.results.is_some() {
         match crate::services::evidence::assessment_files(&state, &v.p, &id).await {
-            Ok(list) => list.into_iter().map(|f| (f.id, f.evidence.name)).collect(),
+            Ok(list) => list
+                .into_iter()
+                .map(|f| (f.id, f.evidence.name, f.evidence.control))
+                .collect(),
             Err(e) => return refused(&v, &e),
         }
     } else {
-        BTreeMap::new()
+        Vec::new()
     };
-    let rows: Vec<ResultRow> = match &a.results {
-        Some(results) => state
-            .content
-            .catalog
-            .applicable(a.level)
-            .map(|c| {
+    let name_of = |fid: &str| {
+        files
+            .iter()
+            .find(|(i, _, _)| i == fid)
+            .map_or_else(|| fid.to_owned(), |(_, n, _)| n.clone())
+    };
+    let sent = |key: String| echo.as_ref().and_then(|e| e.values.get(&key).cloned());
+    let requests = if a.results.is_some() {
+        match crate::services::requests::list(&state, &v.p, &id).await {
+            Ok(l) => l,
+            Err(e) => return refused(&v, &e),
+        }
+    } else {
+        Vec::new()
+    };
+    let state_words =
+        |s: crate::services::requests::RequestState| ui.t(&format!("ui.request_state.{}", s.id()));
+    let catalog = &state.content.catalog;
+    let mut families: Vec<FamilySection> = Vec::new();
+    let mut controls = Vec::new();
+    if let Some(results) = &a.results {
+        for f in &catalog.families {
+            let mut rows = Vec::new();
+            let (mut recorded, mut not_met) = (0, 0);
+            for c in catalog.applicable(a.level).filter(|c| c.family == f.id) {
                 let r = results.get(c.id.as_str());
-                ResultRow {
+                if let Some(r) = r {
+                    recorded += 1;
+                    if r.result == ControlResult::NotSatisfied {
+                        not_met += 1;
+                    }
+                }
+                // Files listed with the result, then those attached before it was recorded.
+                let mut ids: Vec<String> = r.map(|r| r.evidence.clone()).unwrap_or_default();
+                for (fid, _, control) in &files {
+                    if control.as_deref() == Some(c.id.as_str()) && !ids.contains(fid) {
+                        ids.push(fid.clone());
+                    }
+                }
+                let waiver = r.and_then(|r| r.waiver.as_ref());
+                controls.push((c.id.clone(), ui.text(&c.title)));
+                rows.push(ResultRow {
                     id: c.id.clone(),
                     title: ui.text(&c.title),
-                    result: r.map(|r| r.result.id()).unwrap_or("").to_owned(),
-                    notes: r.map(|r| r.notes.clone()).unwrap_or_default(),
+                    statement: ui.text(&c.statement),
+                    result: sent(format!("result.{}", c.id))
+                        .unwrap_or_else(|| r.map(|r| r.result.id()).unwrap_or("").to_owned()),
+                    notes: sent(format!("notes.{}", c.id))
+                        .unwrap_or_else(|| r.map(|r| r.notes.clone()).unwrap_or_default()),
+                    waiver: sent(format!("waiver.{}", c.id))
+                        .unwrap_or_else(|| waiver.map(|w| w.reason.clone()).unwrap_or_default()),
+                    waiver_on: waiver.map(|w| w.at.format("%Y-%m-%d").to_string()),
                     response: r
                         .and_then(|r| r.provider_response.clone())
                         .unwrap_or_default(),
-                    files: r
-                        .map(|r| r.evidence.as_slice())
-                        .unwrap_or_default()
+                    files: ids.iter().map(|i| (i.clone(), name_of(i))).collect(),
+                    error: echo.as_ref().and_then(|e| e.errors.get(&c.id).cloned()),
+                    requests: requests
                         .iter()
-                        .map(|e| {
-                            (
-                                e.clone(),
-                                files.get(e).cloned().unwrap_or_else(|| e.clone()),
-                            )
-                        })
+                        .filter(|q| q.request.control == c.id)
+                        .map(|q| (q.id.clone(), state_words(q.request.state)))
                         .collect(),
-                }
-            })
-            .collect(),
-        None => Vec::new(),
-    };
+                });
+            }
+            if rows.is_empty() {
+                continue;
+            }
+            let in_scope = rows.len();
+            families.push(FamilySection {
+                id: f.id.clone(),
+                name: ui.text(&f.name),
+                recorded,
+                in_scope,
+                progress: ui.targs(
+                    "ui.family_progress",
+                    &[
+                        ("recorded", recorded.to_string()),
+                        ("total", in_scope.to_string()),
+                        ("not_met", not_met.to_string()),
+                    ],
+                ),
+                open: recorded < in_scope || rows.iter().any(|r| r.error.is_some()),
+                rows,
+            });
+        }
+    }
     let conclusion = a.conclusion.as_ref().map(|c| {
         format!(
             "{} · {} · {} → {}",
@@ -310,28 +427,77 @@ async fn show_assessment(
         .iter()
         .map(|(k, n)| (ui.t(&format!("ui.result.{}", k.id())), *n as u64))
         .collect();
+    let unknown = || ui.t("ui.org_unknown");
+    let request_rows = requests
+        .iter()
+        .map(|q| {
+            let r = &q.request;
+            RequestRow {
+                id: q.id.clone(),
+                version: q.version,
+                control: r.control.clone(),
+                title: catalog
+                    .control(&r.control)
+                    .map(|c| ui.text(&c.title))
+                    .unwrap_or_default(),
+                text: r.text.clone(),
+                due: r.due.map(|d| d.to_string()).unwrap_or_default(),
+                state: r.state.id(),
+                state_words: state_words(r.state),
+                answer: r.answer.clone().unwrap_or_default(),
+                rectified: r.rectified,
+                files: r.files.iter().map(|f| (f.clone(), name_of(f))).collect(),
+                history: r
+                    .history
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} {}{}",
+                            e.at.format("%Y-%m-%d %H:%M"),
+                            ui.t(&format!("ui.request_event.{}", e.action)),
+                            if e.note.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", e.note)
+                            }
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
     render(&AssessmentPage {
         nav: Some(nav(&v, "offerings", &format!("/assessments/{id}"))),
         version: a.version,
+        offering: a
+            .offering_name
+            .clone()
+            .unwrap_or_else(|| ui.t("ui.offering_unnamed")),
+        provider: a.provider_name.clone().unwrap_or_else(unknown),
+        assessor: a.assessor_name.clone().unwrap_or_else(unknown),
         level: ui.t(&format!("level.{}", a.level.id())),
         published: a.published,
         conclusion,
         summary,
-        with_results: rows
-            .iter()
-            .filter(|r| !r.result.is_empty())
-            .map(|r| r.id.clone())
-            .collect(),
-        rows,
+        families,
+        controls,
         is_assessor,
         is_provider,
         done: d.done,
         problem,
+        all: sent("all".to_owned()).unwrap_or_default(),
+        all_waiver: sent("all_waiver".to_owned()).unwrap_or_default(),
+        requests: request_rows,
         id,
         ui,
     })
 }
 
+/// The results form: a result, notes and a waiver's reason per row, and the bulk choice
+/// for the rows left unset. The bulk choice is applied only where the rule allows it (a
+/// result said to be met needs a file of the control or a waiver: the row's own, or the
+/// bulk waiver's reason); the rows it had to skip are counted in the answer. A refusal
+/// shows the form again as sent, each refused row named.
 pub async fn save_results(
     State(state): State<AppState>,
     v: Viewer,
@@ -342,33 +508,227 @@ pub async fn save_results(
         return r;
     }
     let version = f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0);
-    let all = f.get("all").map(String::as_str);
+    let all = f.get("all").and_then(|a| ControlResult::parse(a.as_str()));
+    let all_waiver = f
+        .get("all_waiver")
+        .map(|w| w.trim().to_owned())
+        .unwrap_or_default();
+    // What the bulk choice may fill: the files and waivers the controls have now.
+    let current = match assessments::get(&state, &v.p, &id).await {
+        Ok(a) => a.results.unwrap_or_default(),
+        Err(e) => return refused(&v, &e),
+    };
+    let with_files = match assessments::files_by_control(&state, &id).await {
+        Ok(f) => f,
+        Err(e) => return refused(&v, &e),
+    };
     let mut results = BTreeMap::new();
+    let mut skipped = 0usize;
     for (key, value) in &f {
         let Some(control) = key.strip_prefix("result.") else {
             continue;
         };
-        let value = match all {
-            Some(a) if value.is_empty() => a,
-            _ => value.as_str(),
-        };
-        let Some(result) = ControlResult::parse(value) else {
-            continue;
+        let text = |k: &str| f.get(&format!("{k}.{control}")).cloned();
+        let mut waiver = text("waiver").map(|w| w.trim().to_owned());
+        let result = match (ControlResult::parse(value), all) {
+            (Some(r), _) => r,
+            (None, Some(bulk)) if value.is_empty() => {
+                let has_files = with_files.get(control).is_some_and(|f| !f.is_empty())
+                    || current.get(control).is_some_and(|r| !r.evidence.is_empty());
+                let waived = waiver.as_deref().is_some_and(|w| !w.is_empty())
+                    || (waiver.is_none()
+                        && current.get(control).is_some_and(|r| r.waiver.is_some()));
+                if bulk.claims_met() && !has_files && !waived {
+                    if all_waiver.is_empty() {
+                        skipped += 1;
+                        continue;
+                    }
+                    waiver = Some(all_waiver.clone());
+                }
+                bulk
+            }
+            _ => continue,
         };
         results.insert(
             control.to_owned(),
             assessments::ResultEntry {
                 result,
-                notes: f
-                    .get(&format!("notes.{control}"))
-                    .cloned()
-                    .unwrap_or_default(),
+                notes: text("notes").unwrap_or_default(),
                 evidence: None,
+                // An empty box leaves no waiver; a form without the box keeps it.
+                waiver,
             },
         );
     }
     match assessments::record_results(&state, &v.p, &id, version, results).await {
+        Ok(_) if skipped > 0 => back(
+            &format!("/assessments/{id}"),
+            &v.ui.t1("ui.bulk_skipped", "count", &skipped.to_string()),
+        ),
         Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.saved")),
+        Err(e) if super::is_form_problem(&e) => {
+            let catalog = &state.content.catalog;
+            let mut errors = BTreeMap::new();
+            for c in assessments::refused_controls(&e) {
+                let title = catalog
+                    .control(&c)
+                    .map_or_else(|| c.clone(), |k| v.ui.text(&k.title));
+                errors.insert(c, v.ui.t1("ui.result_needs_support", "control", &title));
+            }
+            let problem = if errors.is_empty() {
+                super::problem_text(&v, &e)
+            } else {
+                v.ui.t1("ui.results_refused", "count", &errors.len().to_string())
+            };
+            let status = e.status;
+            let echo = ResultsEcho {
+                values: f.into_iter().filter(|(k, _)| k != "csrf_token").collect(),
+                errors,
+            };
+            let mut r =
+                show_assessment(state, v, id, Done::default(), Some(problem), Some(echo)).await;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            r
+        }
+        Err(e) => refused(&v, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AskForm {
+    csrf_token: Option<String>,
+    control: String,
+    text: String,
+    #[serde(default)]
+    due: String,
+}
+
+/// The assessor asks the provider for evidence or a rectification on a control.
+pub async fn ask(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<AskForm>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
+        return r;
+    }
+    let due = match f.due.trim() {
+        "" => None,
+        d => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return viewer_error(
+                    &v,
+                    StatusCode::BAD_REQUEST,
+                    &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.due")),
+                );
+            }
+        },
+    };
+    let body = crate::services::requests::AskBody {
+        control: f.control,
+        text: f.text,
+        due,
+    };
+    match crate::services::requests::ask(&state, &v.p, &id, body).await {
+        Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.request_sent")),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+/// The provider answers a request: words, "rectified", a file (a multipart form).
+pub async fn answer_request(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(rid): Path<String>,
+    form: axum::extract::Multipart,
+) -> Response {
+    use crate::services::requests;
+    let up = match super::read_upload(&v, form, state.config.evidence_limit).await {
+        Ok(up) => up,
+        Err(r) => return r,
+    };
+    if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
+        return r;
+    }
+    let mut version = up.field("version").parse().unwrap_or(0);
+    if !up.bytes.is_empty() {
+        let name = if up.file_name.is_empty() {
+            "evidence".to_owned()
+        } else {
+            up.file_name.clone()
+        };
+        match requests::attach(&state, &v.p, &rid, &name, up.bytes.to_vec()).await {
+            Ok(q) => version = q.version,
+            Err(e) => return refused(&v, &e),
+        }
+    }
+    let body = requests::AnswerBody {
+        version,
+        text: up.field("text"),
+        rectified: up.fields.contains_key("rectified"),
+    };
+    match requests::answer(&state, &v.p, &rid, body).await {
+        Ok(q) => back(
+            &format!("/assessments/{}", q.assessment_id),
+            &v.ui.t("ui.request_answered"),
+        ),
+        Err(e) => refused(&v, &e),
+    }
+}
+
+/// The assessor retests (closes with a result) or reopens a request.
+pub async fn retest_request(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(rid): Path<String>,
+    Form(f): Form<BTreeMap<String, String>>,
+) -> Response {
+    use crate::services::requests;
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let text = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let version = text("version").parse().unwrap_or(0);
+    let done = if f.get("step").map(String::as_str) == Some("reopen") {
+        requests::reopen(
+            &state,
+            &v.p,
+            &rid,
+            requests::ReopenBody {
+                version,
+                note: text("note"),
+            },
+        )
+        .await
+        .map(|q| (q, "ui.request_reopened"))
+    } else {
+        let Some(result) = ControlResult::parse(&text("result")) else {
+            return viewer_error(
+                &v,
+                StatusCode::BAD_REQUEST,
+                &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.result")),
+            );
+        };
+        requests::close(
+            &state,
+            &v.p,
+            &rid,
+            requests::CloseBody {
+                version,
+                result,
+                notes: text("notes"),
+                waiver: f.get("waiver").cloned(),
+            },
+        )
+        .await
+        .map(|q| (q, "ui.request_closed"))
+    };
+    match done {
+        Ok((q, key)) => back(&format!("/assessments/{}", q.assessment_id), &v.ui.t(key)),
         Err(e) => refused(&v, &e),
     }
 }
@@ -698,7 +1058,7 @@ pub async fn attach(
         Err(e) if super::is_form_problem(&e) => {
             let msg = super::problem_text(&v, &e);
             let status = e.status;
-            let mut r = show_assessment(state, v, id, Done::default(), Some(msg)).await;
+            let mut r = show_assessment(state, v, id, Done::default(), Some(msg), None).await;
             if r.status().is_success() {
                 *r.status_mut() = status;
             }

@@ -630,6 +630,14 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
                 evidence_limit.saturating_add(64 * 1024),
             )),
         )
+        .route("/assessments/{id}/requests", post(flow::ask))
+        .route(
+            "/evidence-requests/{id}/answer",
+            post(flow::answer_request).layer(axum::extract::DefaultBodyLimit::max(
+                evidence_limit.saturating_add(64 * 1024),
+            )),
+        )
+        .route("/evidence-requests/{id}/retest", post(flow::retest_request))
         .route("/assessments/{id}/conclusion", post(flow::conclude))
         .route("/assessments/{id}/publish", post(flow::publish))
         .route("/engagements/{id}/transition", post(pages::transition))

@@ -401,6 +401,8 @@ fn task_row(ui: &Ui, t: &crate::services::tasks::Task) -> TaskRow {
             "exit_steps" => "ui.task.exit_steps",
             "conclude_assessment" => "ui.task.conclude_assessment",
             "publish_assessment" => "ui.task.publish_assessment",
+            "answer_requests" => "ui.task.answer_requests",
+            "retest_answers" => "ui.task.retest_answers",
             _ => "ui.task.assessment_expiring",
         }
     };

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use cloudward_domain::ProtectionLevel;
 use cloudward_domain::workflow::{
-    self as rules, AssessmentSummary, Conclusion, ControlAssessment, ControlResult, Outcome,
+    self as rules, AssessmentSummary, Conclusion, ControlAssessment, ControlResult, Outcome, Waiver,
 };
 use cloudward_store::{NewRecord, OrgKind, Record, RecordChange, RecordFilter};
 use serde::{Deserialize, Serialize};
@@ -29,11 +29,17 @@ pub struct AssessmentView {
     pub version: i64,
     pub offering_id: String,
     /// The name of the offering assessed (its provider and assessor see it, published or
-    /// not); in lists only.
+    /// not).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offering_name: Option<String>,
     pub provider_org_id: String,
+    /// The provider organisation's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_name: Option<String>,
     pub assessor_org_id: String,
+    /// The assessor organisation's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessor_name: Option<String>,
     /// The level assessed: general, enhanced or advanced.
     #[schema(value_type = String)]
     pub level: ProtectionLevel,
@@ -61,7 +67,9 @@ pub(crate) fn view(state: &AppState, r: &Record, details: bool) -> ApiResult<Ass
         offering_id: a.offering_id,
         offering_name: None,
         provider_org_id: r.owner_org_id.clone(),
+        provider_name: None,
         assessor_org_id: a.assessor_org_id,
+        assessor_name: None,
         level: a.level,
         summary: rules::summarise(&state.content.catalog, &a.results),
         conclusion: a.conclusion,
@@ -89,15 +97,24 @@ async fn save(
 }
 
 /// The provider invites an assessor organisation to assess offering `offering_id` at
-/// `level`.
+/// `level`, by default the level the offering claims.
 pub async fn invite(
     state: &AppState,
     p: &Principal,
     offering_id: &str,
     assessor_org_id: &str,
-    level: ProtectionLevel,
+    level: Option<ProtectionLevel>,
 ) -> ApiResult<AssessmentView> {
     let offering = offering_record(state, p, offering_id, Action::AssessorInvite).await?;
+    let level = match level {
+        Some(l) => l,
+        None => {
+            crate::services::offerings::parse_offering(
+                &parse_data::<OfferingData>(&offering)?.offering,
+            )?
+            .claimed_level
+        }
+    };
     let assessor = state.store.get_org(assessor_org_id).await?;
     if assessor.as_ref().map(|o| o.kind) != Some(OrgKind::Assessor) {
         return Err(ApiError::bad_request("api.bad_party")
@@ -125,13 +142,50 @@ pub async fn invite(
             .concerning(assessor_org_id.to_owned()),
         )
         .await?;
-    view(state, &r, true)
+    let mut v = view(state, &r, true)?;
+    name_all(state, std::slice::from_mut(&mut v)).await?;
+    Ok(v)
 }
 
-/// One assessment, with the details when the caller may see them.
+/// One assessment, with the details when the caller may see them, and what it assesses
+/// and who takes part by name.
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<AssessmentView> {
     let (r, _, rel) = assessment_access(state, p, id, Action::AssessmentRead).await?;
-    view(state, &r, rel != Rel::AssessmentSummary)
+    let mut v = view(state, &r, rel != Rel::AssessmentSummary)?;
+    name_all(state, std::slice::from_mut(&mut v)).await?;
+    Ok(v)
+}
+
+/// Fills in the names of the offering, the provider and the assessor of each view: one
+/// read per offering and per organisation, whatever the number of views. The callers are
+/// the provider or the assessor (who may know the offering while it is a draft) or a
+/// reader of a published assessment (whose offering is published).
+async fn name_all(state: &AppState, list: &mut [AssessmentView]) -> ApiResult<()> {
+    let mut offerings: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut orgs: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for a in list.iter_mut() {
+        if !offerings.contains_key(&a.offering_id) {
+            let name = match state.store.get_record("offering", &a.offering_id).await? {
+                Some(r) => parse_data::<OfferingData>(&r)?
+                    .offering
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .map(str::to_owned),
+                None => None,
+            };
+            offerings.insert(a.offering_id.clone(), name);
+        }
+        for org in [&a.provider_org_id, &a.assessor_org_id] {
+            if !orgs.contains_key(org) {
+                let name = state.store.get_org(org).await?.map(|o| o.name);
+                orgs.insert(org.clone(), name);
+            }
+        }
+        a.offering_name = offerings.get(&a.offering_id).cloned().flatten();
+        a.provider_name = orgs.get(&a.provider_org_id).cloned().flatten();
+        a.assessor_name = orgs.get(&a.assessor_org_id).cloned().flatten();
+    }
+    Ok(())
 }
 
 /// The assessments the caller's organisation owns (as provider) or runs (as assessor).
@@ -143,23 +197,8 @@ pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<AssessmentVi
         .iter()
         .map(|r| view(state, r, false))
         .collect::<ApiResult<Vec<_>>>()?;
-    // What each assesses, by name: the caller is its provider or its assessor, who may
-    // know the offering even while it is a draft. One read per offering.
-    let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for a in &mut list {
-        if !names.contains_key(&a.offering_id) {
-            let name = match state.store.get_record("offering", &a.offering_id).await? {
-                Some(r) => parse_data::<OfferingData>(&r)?
-                    .offering
-                    .get("name")
-                    .and_then(|n| n.as_str())
-                    .map(str::to_owned),
-                None => None,
-            };
-            names.insert(a.offering_id.clone(), name);
-        }
-        a.offering_name = names.get(&a.offering_id).cloned().flatten();
-    }
+    // What each assesses and who takes part, by name.
+    name_all(state, &mut list).await?;
     Ok(list)
 }
 
@@ -173,13 +212,19 @@ pub struct ResultEntry {
     #[serde(default)]
     pub notes: String,
     /// Ids of the assessment's evidence (`POST …/evidence`); omitted, the control keeps
-    /// the evidence it has.
+    /// the evidence it has and gains the files attached to it since.
     #[serde(default)]
     pub evidence: Option<Vec<String>>,
+    /// Why the result stands without evidence: recorded as the control's waiver, with
+    /// who and when. Omitted, the control keeps its waiver; empty, the waiver is removed.
+    #[serde(default)]
+    pub waiver: Option<String>,
 }
 
 /// The assessor records results per control, until it concludes. Unknown controls and
-/// evidence that is not the assessment's are refused (400).
+/// evidence that is not the assessment's are refused (400); a control recorded as
+/// satisfied or partially satisfied with neither evidence nor a waiver is refused (422
+/// `api.result_needs_evidence`, the controls in `details`), and nothing is saved.
 pub async fn record_results(
     state: &AppState,
     p: &Principal,
@@ -188,6 +233,8 @@ pub async fn record_results(
     results: BTreeMap<String, ResultEntry>,
 ) -> ApiResult<AssessmentView> {
     let (_, mut a) = assessor_editing(state, p, id, Action::AssessmentResults).await?;
+    let files = files_by_control(state, id).await?;
+    let mut bare = Vec::new();
     for (control, entry) in results {
         if state.content.catalog.control(&control).is_none() {
             return Err(ApiError::bad_request("api.unknown_control").arg("id", control));
@@ -195,7 +242,15 @@ pub async fn record_results(
         let previous = a.results.get(&control);
         let response = previous.and_then(|r| r.provider_response.clone());
         let evidence = match entry.evidence {
-            None => previous.map(|r| r.evidence.clone()).unwrap_or_default(),
+            None => {
+                let mut ids = previous.map(|r| r.evidence.clone()).unwrap_or_default();
+                for f in files.get(&control).into_iter().flatten() {
+                    if !ids.contains(f) {
+                        ids.push(f.clone());
+                    }
+                }
+                ids
+            }
             Some(ids) => {
                 for e in &ids {
                     let known = state
@@ -212,17 +267,81 @@ pub async fn record_results(
                 ids
             }
         };
-        a.results.insert(
-            control,
-            ControlAssessment {
-                result: entry.result,
-                notes: entry.notes,
-                evidence,
-                provider_response: response,
+        let waiver = match entry.waiver.as_deref().map(str::trim) {
+            None => previous.and_then(|r| r.waiver.clone()),
+            Some("") => None,
+            // The same reason again keeps who gave it and when.
+            Some(reason) => match previous.and_then(|r| r.waiver.as_ref()) {
+                Some(w) if w.reason == reason => Some(w.clone()),
+                _ => Some(Waiver {
+                    reason: reason.to_owned(),
+                    by: p.actor.id.clone(),
+                    at: cloudward_store::now(),
+                }),
             },
-        );
+        };
+        let entry = ControlAssessment {
+            result: entry.result,
+            notes: entry.notes,
+            evidence,
+            provider_response: response,
+            waiver,
+        };
+        if !entry.supported() {
+            bare.push(control.clone());
+        }
+        a.results.insert(control, entry);
+    }
+    if !bare.is_empty() {
+        return Err(needs_evidence(&bare)?);
     }
     save(state, p, id, version, &a).await
+}
+
+/// The refusal of results said to be met with neither evidence nor a waiver.
+fn needs_evidence(controls: &[String]) -> ApiResult<ApiError> {
+    Ok(invalid("api.result_needs_evidence")
+        .arg("controls", controls.join(", "))
+        .arg("field", controls.first().cloned().unwrap_or_default())
+        .details(to_value(&controls)?))
+}
+
+/// The controls a refusal of `record_results` names as needing evidence or a waiver
+/// (none for any other error): for a form to show each beside its row.
+pub fn refused_controls(e: &ApiError) -> Vec<String> {
+    if e.key != "api.result_needs_evidence" {
+        return Vec::new();
+    }
+    e.details
+        .clone()
+        .and_then(|d| serde_json::from_value(d).ok())
+        .unwrap_or_default()
+}
+
+/// The ids of the assessment's files, by the control each was attached to (in the order
+/// they were attached).
+pub(crate) async fn files_by_control(
+    state: &AppState,
+    id: &str,
+) -> ApiResult<BTreeMap<String, Vec<String>>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let files = state
+        .store
+        .list_records(
+            "assessment_evidence",
+            &RecordFilter {
+                parent_id: Some(id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    for r in &files {
+        let f: crate::services::evidence::AssessmentFileData = parse_data(r)?;
+        if let Some(c) = f.control {
+            out.entry(c).or_default().push(r.id.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// The provider answers the assessor's finding on a control, until the assessment is

@@ -34,7 +34,7 @@ pub struct NewEvidence {
     pub effective_date: Option<NaiveDate>,
 }
 
-fn accepted_type(bytes: &[u8]) -> ApiResult<&'static str> {
+pub(crate) fn accepted_type(bytes: &[u8]) -> ApiResult<&'static str> {
     if bytes.is_empty() {
         return Err(ApiError::bad_request("api.empty_file"));
     }
@@ -148,8 +148,10 @@ pub struct AttachedView {
     pub assessment_version: i64,
 }
 
-/// The assessor attaches `bytes` to its result for `control` (until it concludes, 409
-/// after): the file's record and the result that lists it are written together.
+/// The assessor attaches `bytes` to `control` (until it concludes, 409 after): the file's
+/// record and the result that lists it, if the control has one yet, are written together.
+/// A file attached before the result is listed with it when the result is recorded (a
+/// result said to be met needs evidence, so the file may well come first).
 pub async fn attach_to_result(
     state: &AppState,
     p: &Principal,
@@ -166,9 +168,6 @@ pub async fn attach_to_result(
         .control(control)
         .map(|c| c.id.clone())
         .ok_or_else(|| ApiError::bad_request("api.unknown_control").arg("id", control))?;
-    let Some(result) = a.results.get_mut(&control) else {
-        return Err(ApiError::bad_request("api.no_result_for_control").arg("id", &control));
-    };
     let media_type = accepted_type(&bytes)?;
     let (sha, size) = keep_blob(state, p, None, bytes, media_type).await?;
     let data = AssessmentFileData {
@@ -176,14 +175,19 @@ pub async fn attach_to_result(
         size,
         media_type: media_type.to_owned(),
         name: name.to_owned(),
-        control: Some(control),
+        control: Some(control.clone()),
         source: "upload".into(),
         uploaded_by: p.actor.id.clone(),
         uploaded_at: cloudward_store::stamp(cloudward_store::now()),
         controls: None,
     };
     let evidence_id = cloudward_store::new_id();
-    result.evidence.push(evidence_id.clone());
+    let mut changes = Vec::new();
+    let listed = a.results.contains_key(&control);
+    if let Some(result) = a.results.get_mut(&control) {
+        result.evidence.push(evidence_id.clone());
+        changes.push(RecordChange::of(&r, to_value(&a)?));
+    }
     let written = state
         .store
         .apply_records(
@@ -193,13 +197,17 @@ pub async fn attach_to_result(
                     .with_id(evidence_id.clone())
                     .under(id.to_owned()),
             ],
-            vec![RecordChange::of(&r, to_value(&a)?)],
+            changes,
         )
         .await?;
     Ok(AttachedView {
         id: evidence_id,
         evidence: data,
-        assessment_version: written.last().map_or(r.version + 1, |u| u.version),
+        // The result's update comes after the file's creation.
+        assessment_version: match written.last() {
+            Some(u) if listed => u.version,
+            _ => r.version,
+        },
     })
 }
 

@@ -17,6 +17,7 @@ pub mod organisations;
 pub mod oscal;
 pub mod posture;
 pub mod records;
+pub mod requests;
 pub mod scans;
 pub mod support;
 pub mod tasks;

@@ -220,6 +220,7 @@ pub async fn import_results(
         let mut evidence = previous.map(|r| r.evidence.clone()).unwrap_or_default();
         evidence.push(evidence_id.clone());
         let provider_response = previous.and_then(|r| r.provider_response.clone());
+        let waiver = previous.and_then(|r| r.waiver.clone());
         a.results.insert(
             control,
             cloudward_domain::workflow::ControlAssessment {
@@ -227,6 +228,7 @@ pub async fn import_results(
                 notes: result.notes,
                 evidence,
                 provider_response,
+                waiver,
             },
         );
         recorded += 1;

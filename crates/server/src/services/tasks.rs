@@ -20,13 +20,14 @@ use crate::error::ApiResult;
 use crate::services::assessments::AssessmentView;
 use crate::services::engagements::{export_text, matrix_of, row_confirmations};
 use crate::services::notices::NoticeData;
+use crate::services::requests::RequestState;
 use crate::supervision::FindingData;
 
 /// One thing to do.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Task {
     /// confirm_rows, acknowledge_notice, fix_finding, exit_steps, conclude_assessment,
-    /// publish_assessment, assessment_expiring
+    /// publish_assessment, answer_requests, retest_answers, assessment_expiring
     pub kind: &'static str,
     pub engagement_id: Option<String>,
     /// The engagement's name, or the offering's for an assessment.
@@ -271,11 +272,44 @@ pub async fn mine(
         }
     }
 
-    // Assessments: the assessor concludes, the provider publishes.
+    // Assessments: the assessor concludes, the provider publishes; evidence requests wait
+    // for the provider's answer, answers for the assessor's retest (one read of the
+    // organisation's requests).
     let org = p.org.as_ref().map(|o| o.id.as_str());
+    let requests = match org {
+        Some(org) if !assessments.is_empty() => {
+            crate::services::requests::of_organisation(state, org).await?
+        }
+        _ => Vec::new(),
+    };
     for a in assessments {
         let about = a.offering_name.clone().unwrap_or_default();
         let link = format!("/assessments/{}", a.id);
+        let waiting = |s: RequestState| {
+            requests
+                .iter()
+                .filter(|r| r.assessment_id == a.id && r.request.state == s)
+                .collect::<Vec<_>>()
+        };
+        let (kind, mine) = if Some(a.provider_org_id.as_str()) == org {
+            ("answer_requests", waiting(RequestState::Open))
+        } else {
+            ("retest_answers", waiting(RequestState::Answered))
+        };
+        if !mine.is_empty() && a.conclusion.is_none() {
+            let due = mine.iter().filter_map(|r| r.request.due).min();
+            tasks.push(Task {
+                kind,
+                engagement_id: None,
+                about: about.clone(),
+                subject: None,
+                code: None,
+                count: mine.len(),
+                due: due.map(|d| d.to_string()),
+                late: due.is_some_and(|d| d < now.date_naive()),
+                link: format!("{link}#requests"),
+            });
+        }
         if Some(a.assessor_org_id.as_str()) == org && a.conclusion.is_none() {
             tasks.push(Task {
                 kind: "conclude_assessment",
