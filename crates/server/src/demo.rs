@@ -365,7 +365,7 @@ async fn assessed_offering(state: &AppState, cast: &Cast) -> Result<String, Stri
     )
     .await
     .map_err(failed("publish the offering"))?;
-    let a = assessments::invite(state, &cast.provider, &o.id, &cast.assessor_org, level)
+    let a = assessments::invite(state, &cast.provider, &o.id, &cast.assessor_org, Some(level))
         .await
         .map_err(failed("invite the assessor"))?;
     let controls: Vec<String> = state
@@ -375,25 +375,8 @@ async fn assessed_offering(state: &AppState, cast: &Cast) -> Result<String, Stri
         .map(|c| c.id.clone())
         .collect();
     let mut version = a.version;
-    // The assessor's working notes first, then a file of evidence for each result (the
-    // files are listed with the results they support).
-    let results = controls
-        .iter()
-        .map(|c| {
-            (
-                c.clone(),
-                assessments::ResultEntry {
-                    result: ControlResult::Satisfied,
-                    notes: format!("{c}: 现场核查与文档审阅一致"),
-                    evidence: None,
-                },
-            )
-        })
-        .collect();
-    version = assessments::record_results(state, &cast.assessor, &a.id, version, results)
-        .await
-        .map_err(failed("record the assessment's results"))?
-        .version;
+    // A file of evidence for each control first, then the results they support (a
+    // result said to be met needs its evidence).
     for c in &controls {
         let text = format!(
             "{c} 核查记录\n评估机构：{ASSESSOR}\n对象：{OFFERING}\n日期：{}\n结论：满足\n",
@@ -411,6 +394,24 @@ async fn assessed_offering(state: &AppState, cast: &Cast) -> Result<String, Stri
         .map_err(failed("attach the assessment's evidence"))?
         .assessment_version;
     }
+    let results = controls
+        .iter()
+        .map(|c| {
+            (
+                c.clone(),
+                assessments::ResultEntry {
+                    result: ControlResult::Satisfied,
+                    notes: format!("{c}: 现场核查与文档审阅一致"),
+                    evidence: None,
+                    waiver: None,
+                },
+            )
+        })
+        .collect();
+    version = assessments::record_results(state, &cast.assessor, &a.id, version, results)
+        .await
+        .map_err(failed("record the assessment's results"))?
+        .version;
     let date = days_ago(40);
     let concluded = assessments::conclude(
         state,
@@ -444,7 +445,7 @@ async fn offering_in_assessment(state: &AppState, cast: &Cast) -> Result<(), Str
     )
     .await
     .map_err(failed("draft the second offering"))?;
-    let a = assessments::invite(state, &cast.provider, &o.id, &cast.assessor_org, level)
+    let a = assessments::invite(state, &cast.provider, &o.id, &cast.assessor_org, Some(level))
         .await
         .map_err(failed("invite the assessor"))?;
     let controls: Vec<String> = state
@@ -463,6 +464,7 @@ async fn offering_in_assessment(state: &AppState, cast: &Cast) -> Result<(), Str
                     result: ControlResult::NotApplicable,
                     notes: "SaaS：由平台统一提供".into(),
                     evidence: None,
+                    waiver: None,
                 },
             )
         })
