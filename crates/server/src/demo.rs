@@ -365,9 +365,15 @@ async fn assessed_offering(state: &AppState, cast: &Cast) -> Result<String, Stri
     )
     .await
     .map_err(failed("publish the offering"))?;
-    let a = assessments::invite(state, &cast.provider, &o.id, &cast.assessor_org, Some(level))
-        .await
-        .map_err(failed("invite the assessor"))?;
+    let a = assessments::invite(
+        state,
+        &cast.provider,
+        &o.id,
+        &cast.assessor_org,
+        Some(level),
+    )
+    .await
+    .map_err(failed("invite the assessor"))?;
     let controls: Vec<String> = state
         .content
         .catalog
@@ -445,9 +451,15 @@ async fn offering_in_assessment(state: &AppState, cast: &Cast) -> Result<(), Str
     )
     .await
     .map_err(failed("draft the second offering"))?;
-    let a = assessments::invite(state, &cast.provider, &o.id, &cast.assessor_org, Some(level))
-        .await
-        .map_err(failed("invite the assessor"))?;
+    let a = assessments::invite(
+        state,
+        &cast.provider,
+        &o.id,
+        &cast.assessor_org,
+        Some(level),
+    )
+    .await
+    .map_err(failed("invite the assessor"))?;
     let controls: Vec<String> = state
         .content
         .catalog

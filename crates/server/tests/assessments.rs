@@ -570,3 +570,59 @@ fn an_evidence_request_goes_from_ask_to_answer_to_retest() {
         request_loop(&db);
     }
 }
+
+/// The workspace filtered: the rows without a result, those not met, those met without
+/// support, or one family; the other rows are hidden, not left out of the form.
+#[test]
+fn the_workspace_filters_hide_rows_but_keep_them_in_the_form() {
+    let s = TestServer::start(&Db::Sqlite, |_| {});
+    let provider = s.login("pa-admin");
+    let assessor = s.login("as-admin");
+    let (_, aid) = common::offering_under_assessment(&s, &provider);
+    assert_eq!(
+        put_results(
+            &assessor,
+            &aid,
+            json!({ "AC-07": { "result": "not_satisfied", "notes": "weak" } })
+        )
+        .status(),
+        200
+    );
+    let hidden = |html: &str, id: &str| {
+        let at = html.find(&format!("<tr id=\"row-{id}\"")).expect(id);
+        html[at..at + 80]
+            .split('>')
+            .next()
+            .unwrap()
+            .contains(" hidden")
+    };
+    let page = |q: &str| {
+        assessor
+            .get(&format!("/assessments/{aid}?{q}"))
+            .text()
+            .unwrap()
+    };
+    let not_met = page("show=not_met");
+    assert!(!hidden(&not_met, "AC-07"));
+    assert!(
+        hidden(&not_met, "AC-01"),
+        "a control without a result is hidden"
+    );
+    assert!(
+        not_met.contains("name=\"result.AC-01\""),
+        "but still in the form"
+    );
+    assert!(not_met.contains("<option value=\"not_met\" selected>"));
+    let unset = page("show=unset");
+    assert!(hidden(&unset, "AC-07") && !hidden(&unset, "AC-01"));
+    let other = catalog()
+        .applicable(ProtectionLevel::General)
+        .find(|c| c.family != "AC")
+        .unwrap()
+        .clone();
+    let ac_only = page("family=AC");
+    assert!(!hidden(&ac_only, "AC-01") && hidden(&ac_only, &other.id));
+    assert!(ac_only.contains(&format!("id=\"family-{}\"", other.family)));
+    let all = page("");
+    assert!(!hidden(&all, "AC-01") && !hidden(&all, &other.id));
+}

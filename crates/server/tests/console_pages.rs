@@ -1401,3 +1401,44 @@ fn the_setup_steps_lead_from_one_page_to_the_next() {
     let wizard = a.get("/engagements/wizard?lang=en").text().unwrap();
     assert!(steps(&wizard).contains("aria-current=\"step\""));
 }
+
+/// The offerings list searched by name or provider and filtered by category, claimed level
+/// and whether assessed, the filters kept in the form.
+#[test]
+fn offerings_are_searched_and_filtered() {
+    let s = TestServer::start(&crate::common::Db::Sqlite, |_| {});
+    let pa = s.login("pa-admin");
+    for (name, category, level) in [
+        ("Gov IaaS hosts", "iaas", "general"),
+        ("Gov mail SaaS", "saas", "enhanced"),
+        ("Gov database PaaS", "paas", "enhanced"),
+    ] {
+        let r = pa.post(
+            "/api/v1/offerings",
+            &json!({ "published": true, "offering": {
+                "name": name, "service_category": category, "deployment_model": "community",
+                "claimed_level": level } }),
+        );
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    }
+    let names = |html: &str| -> Vec<String> {
+        ["Gov IaaS hosts", "Gov mail SaaS", "Gov database PaaS"]
+            .iter()
+            .filter(|n| html.contains(&format!("<td>{n}</td>")))
+            .map(|n| (*n).to_owned())
+            .collect()
+    };
+    let all = pa.get("/offerings?lang=en").text().unwrap();
+    assert_eq!(names(&all).len(), 3);
+    let enhanced = pa.get("/offerings?level=enhanced&lang=en").text().unwrap();
+    assert_eq!(names(&enhanced), ["Gov mail SaaS", "Gov database PaaS"]);
+    assert!(enhanced.contains("<option value=\"enhanced\" selected>"));
+    assert!(enhanced.contains("2 offerings"));
+    let saas = pa.get("/offerings?category=saas").text().unwrap();
+    assert_eq!(names(&saas), ["Gov mail SaaS"]);
+    let search = pa.get("/offerings?q=DATABASE").text().unwrap();
+    assert_eq!(names(&search), ["Gov database PaaS"]);
+    let assessed = pa.get("/offerings?assessed=yes").text().unwrap();
+    assert!(names(&assessed).is_empty(), "none is assessed yet");
+    assert!(assessed.contains("id=\"no-offerings\""));
+}

@@ -26,6 +26,13 @@ use super::back_to as back;
 #[derive(Debug, Default, Deserialize)]
 pub struct Done {
     done: Option<String>,
+    /// The assessment's results: `unset`, `not_met` (not or partly satisfied) or
+    /// `no_support` (met without evidence or waiver); all without it.
+    #[serde(default)]
+    show: String,
+    /// Only this family's controls.
+    #[serde(default)]
+    family: String,
 }
 
 // ---------------------------------------------------------------- offerings
@@ -51,25 +58,103 @@ pub struct OfferingsPage {
     is_provider: bool,
     assessors: Vec<(String, String)>,
     done: Option<String>,
+    /// The search and filters as given, how many match, and the pages.
+    q: OfferingsQuery,
+    total: usize,
+    pager: super::paging::Pager,
 }
+
+/// The offerings list's search, filters and page.
+#[derive(Debug, Default, Deserialize)]
+pub struct OfferingsQuery {
+    done: Option<String>,
+    /// Words of the name or the provider's name.
+    #[serde(default)]
+    q: String,
+    /// iaas, paas or saas.
+    #[serde(default)]
+    category: String,
+    /// The level claimed: general, enhanced or advanced.
+    #[serde(default)]
+    level: String,
+    /// `yes`: with a concluded assessment; `no`: without.
+    #[serde(default)]
+    assessed: String,
+    page: Option<String>,
+}
+
+/// Offerings per page.
+const OFFERINGS_PER_PAGE: usize = 50;
 
 pub async fn offerings(
     State(state): State<AppState>,
     v: Viewer,
-    Query(d): Query<Done>,
+    Query(d): Query<OfferingsQuery>,
 ) -> Response {
     let ui = v.ui.clone();
     let list = match offerings::list(&state, &v.p).await {
         Ok(l) => l,
         Err(e) => return refused(&v, &e),
     };
+    let needle = d.q.trim().to_lowercase();
+    let mut providers: std::collections::HashMap<String, String> = Default::default();
+    let mut found = Vec::new();
+    for o in list {
+        if !providers.contains_key(&o.provider_org_id) {
+            let name = match state.store.get_org(&o.provider_org_id).await {
+                Ok(Some(org)) => org.name,
+                _ => String::new(),
+            };
+            providers.insert(o.provider_org_id.clone(), name);
+        }
+        let provider = providers
+            .get(&o.provider_org_id)
+            .cloned()
+            .unwrap_or_default();
+        let assessed = o
+            .assessment
+            .as_ref()
+            .and_then(|a| a.conclusion.as_ref())
+            .is_some();
+        let keep = (needle.is_empty()
+            || o.offering.name.to_lowercase().contains(&needle)
+            || provider.to_lowercase().contains(&needle))
+            && (d.category.is_empty() || o.offering.service_category.id() == d.category)
+            && (d.level.is_empty() || o.offering.claimed_level.id() == d.level)
+            && match d.assessed.as_str() {
+                "yes" => assessed,
+                "no" => !assessed,
+                _ => true,
+            };
+        if keep {
+            found.push((o, provider));
+        }
+    }
+    let total = found.len();
+    let pager = super::paging::Pager::new(
+        &ui,
+        "/offerings",
+        &[
+            ("q", d.q.trim()),
+            ("category", d.category.as_str()),
+            ("level", d.level.as_str()),
+            ("assessed", d.assessed.as_str()),
+        ],
+        (
+            super::paging::page_number(d.page.as_deref()),
+            OFFERINGS_PER_PAGE,
+        ),
+        total,
+        "",
+    );
+    let list: Vec<_> = found
+        .into_iter()
+        .skip(pager.skip)
+        .take(OFFERINGS_PER_PAGE)
+        .collect();
     let my_org = v.p.org.as_ref().map(|o| o.id.clone()).unwrap_or_default();
     let mut rows = Vec::new();
-    for o in list {
-        let provider = match state.store.get_org(&o.provider_org_id).await {
-            Ok(Some(org)) => org.name,
-            _ => String::new(),
-        };
+    for (o, provider) in list {
         let assessment = match o.assessment.as_ref().and_then(|a| a.conclusion.as_ref()) {
             Some(c) => format!(
                 "{} · {} · {}",
@@ -114,7 +199,10 @@ pub async fn offerings(
         rows,
         is_provider,
         assessors,
-        done: d.done,
+        done: d.done.clone(),
+        q: d,
+        total,
+        pager,
     })
 }
 
@@ -203,6 +291,8 @@ pub async fn invite(
 // ---------------------------------------------------------------- assessment workspace
 
 pub struct ResultRow {
+    /// Whether the filters show it.
+    shown: bool,
     id: String,
     title: String,
     /// What the control asks, from the catalog, in the reader's language.
@@ -242,6 +332,8 @@ pub struct RequestRow {
 
 /// One family of the catalog on the workspace: its controls in scope and how far they are.
 pub struct FamilySection {
+    /// Whether the filters show any of its rows.
+    shown: bool,
     id: String,
     name: String,
     recorded: usize,
@@ -258,6 +350,10 @@ pub struct FamilySection {
 pub struct AssessmentPage {
     ui: Ui,
     nav: Option<Nav>,
+    /// The results filters as given, and the families to choose from (id, name).
+    show: String,
+    family: String,
+    family_names: Vec<(String, String)>,
     /// The controls in scope (id, title): those a file can be attached to.
     controls: Vec<(String, String)>,
     id: String,
@@ -346,6 +442,7 @@ async fn show_assessment(
     let catalog = &state.content.catalog;
     let mut families: Vec<FamilySection> = Vec::new();
     let mut controls = Vec::new();
+    let filtered = !d.show.is_empty() || !d.family.is_empty();
     if let Some(results) = &a.results {
         for f in &catalog.families {
             let mut rows = Vec::new();
@@ -367,7 +464,28 @@ async fn show_assessment(
                 }
                 let waiver = r.and_then(|r| r.waiver.as_ref());
                 controls.push((c.id.clone(), ui.text(&c.title)));
+                // The filters hide rows, not remove them: the results form still sends
+                // every row as it is.
+                let shown = (d.family.is_empty() || d.family == f.id)
+                    && match d.show.as_str() {
+                        "unset" => r.is_none(),
+                        "not_met" => r.is_some_and(|r| {
+                            matches!(
+                                r.result,
+                                ControlResult::NotSatisfied | ControlResult::PartiallySatisfied
+                            )
+                        }),
+                        "no_support" => r.is_some_and(|r| {
+                            matches!(
+                                r.result,
+                                ControlResult::Satisfied | ControlResult::PartiallySatisfied
+                            ) && ids.is_empty()
+                                && r.waiver.is_none()
+                        }),
+                        _ => true,
+                    };
                 rows.push(ResultRow {
+                    shown,
                     id: c.id.clone(),
                     title: ui.text(&c.title),
                     statement: ui.text(&c.statement),
@@ -407,7 +525,10 @@ async fn show_assessment(
                         ("not_met", not_met.to_string()),
                     ],
                 ),
-                open: recorded < in_scope || rows.iter().any(|r| r.error.is_some()),
+                open: recorded < in_scope
+                    || rows.iter().any(|r| r.error.is_some())
+                    || (filtered && rows.iter().any(|r| r.shown)),
+                shown: rows.iter().any(|r| r.shown),
                 rows,
             });
         }
@@ -479,10 +600,16 @@ async fn show_assessment(
         published: a.published,
         conclusion,
         summary,
+        family_names: families
+            .iter()
+            .map(|f| (f.id.clone(), f.name.clone()))
+            .collect(),
         families,
         controls,
         is_assessor,
         is_provider,
+        show: d.show.clone(),
+        family: d.family.clone(),
         done: d.done,
         problem,
         all: sent("all".to_owned()).unwrap_or_default(),
