@@ -790,6 +790,63 @@ fn run(db: &common::Db) {
             .unwrap()
             .contains("The test notification reached")
     );
+    // Edited in the console: the form filled with the channel (not its URL or secret), a
+    // refusal shown again, a change saved with the URL kept; a stale form comes back.
+    let rid = robot["id"].as_str().unwrap().to_owned();
+    let edit = admin
+        .client
+        .get(format!("{}/admin/notifications?edit={rid}&lang=en", s.base))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(edit.contains("Change the channel") && edit.contains("value=\"ops robot\""));
+    assert!(edit.contains(&format!("action=\"/admin/notifications/{rid}\"")));
+    assert!(!edit.contains("CONSOLEKEY1"), "the URL's key is not shown");
+    let version = robot["version"].as_i64().unwrap().to_string();
+    let change = |name: &str, version: &str| {
+        post_form(
+            &format!("/admin/notifications/{rid}?lang=en"),
+            &[
+                ("csrf_token", &admin.csrf),
+                ("version", version),
+                ("name", name),
+                ("kind", "wecom"),
+                ("url", ""),
+                ("lang", "zh"),
+                ("enabled", "on"),
+                ("event_notice", "on"),
+                ("event_transition", "on"),
+            ],
+        )
+    };
+    let refused = change("", &version);
+    assert_eq!(refused.status(), 400);
+    let html = refused.text().unwrap();
+    assert!(
+        html.contains("Change the channel") && html.contains("c-name-error"),
+        "{html}"
+    );
+    let saved = change("ops robot (zh)", &version);
+    assert!(saved.status().is_success(), "{}", saved.status());
+    let listed: Value = admin.get("/api/v1/notifications/channels").json().unwrap();
+    let robot = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == rid.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(robot["name"], "ops robot (zh)");
+    assert_eq!(robot["lang"], "zh");
+    assert_eq!(robot["events"], json!(["notice", "transition"]));
+    assert!(
+        robot["url"].as_str().unwrap().contains("/wecom"),
+        "the URL kept"
+    );
+    let stale = change("again", &version);
+    assert_eq!(stale.status(), 409);
+    assert!(stale.text().unwrap().contains("value=\"again\""));
     let member_page = member
         .client
         .get(format!("{}/admin/notifications", s.base))

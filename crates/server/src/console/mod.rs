@@ -706,6 +706,7 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             "/admin/notifications",
             get(notifications::show).post(notifications::create),
         )
+        .route("/admin/notifications/{id}", post(notifications::update))
         .route("/admin/notifications/{id}/test", post(notifications::test))
         .route(
             "/admin/notifications/{id}/delete",

@@ -18,6 +18,8 @@ use crate::services::notifications::{self as service, ChannelInput, ChannelView,
 #[derive(Debug, Deserialize)]
 pub struct Done {
     done: Option<String>,
+    /// A channel to change: the form is filled with it.
+    edit: Option<String>,
 }
 
 #[derive(Template)]
@@ -33,6 +35,8 @@ pub struct NotificationsPage {
     done: Option<String>,
     problem: Option<String>,
     echo: Echo,
+    /// The channel the form changes (id, version); none for a new one.
+    editing: Option<(String, i64)>,
 }
 
 impl NotificationsPage {
@@ -66,7 +70,33 @@ impl NotificationsPage {
     }
 }
 
-async fn page(state: &AppState, v: &Viewer, done: Option<String>, echo: Echo) -> Response {
+/// The form filled with a channel as stored (the URL and secret are not shown: left empty,
+/// they stay as they are).
+fn echo_of(c: &ChannelView) -> Echo {
+    let mut echo = Echo {
+        form: "channel".into(),
+        ..Echo::default()
+    };
+    for (k, val) in [
+        ("name", c.name.clone()),
+        ("kind", c.kind.clone()),
+        ("recipients", c.recipients.join("\n")),
+        ("lang", c.lang.clone()),
+        ("enabled", if c.enabled { "on" } else { "" }.to_owned()),
+        ("events", c.events.join(",")),
+    ] {
+        echo.values.insert(k.to_owned(), val);
+    }
+    echo
+}
+
+async fn page(
+    state: &AppState,
+    v: &Viewer,
+    done: Option<String>,
+    echo: Echo,
+    editing: Option<(String, i64)>,
+) -> Response {
     let loaded = async {
         let channels = service::channels(state, &v.p).await?;
         let log = service::deliveries(state, &v.p, Some(50)).await?;
@@ -90,6 +120,7 @@ async fn page(state: &AppState, v: &Viewer, done: Option<String>, echo: Echo) ->
                 done,
                 problem,
                 echo,
+                editing,
             })
         }
         Err(e) => refused(v, &e),
@@ -97,7 +128,25 @@ async fn page(state: &AppState, v: &Viewer, done: Option<String>, echo: Echo) ->
 }
 
 pub async fn show(State(state): State<AppState>, v: Viewer, Query(d): Query<Done>) -> Response {
-    page(&state, &v, d.done, Echo::default()).await
+    if let Some(id) = d.edit.as_deref() {
+        let channels = match service::channels(&state, &v.p).await {
+            Ok(c) => c,
+            Err(e) => return refused(&v, &e),
+        };
+        // Another organisation's channel, or none: not found, as the API says.
+        let Some(c) = channels.iter().find(|c| c.id == id) else {
+            return refused(&v, &crate::error::ApiError::not_found());
+        };
+        return page(
+            &state,
+            &v,
+            d.done,
+            echo_of(c),
+            Some((c.id.clone(), c.version)),
+        )
+        .await;
+    }
+    page(&state, &v, d.done, Echo::default(), None).await
 }
 
 /// The new-channel form: one checkbox per event (`event_<id>`).
@@ -116,6 +165,9 @@ pub struct ChannelForm {
     lang: String,
     #[serde(default)]
     enabled: Option<String>,
+    /// On a change: the version read.
+    #[serde(default)]
+    version: Option<i64>,
     event_notice: Option<String>,
     event_finding: Option<String>,
     event_assessment_expiry: Option<String>,
@@ -146,6 +198,20 @@ pub async fn create(
     v: Viewer,
     ConsoleForm(f): ConsoleForm<ChannelForm>,
 ) -> Response {
+    save(state, v, None, f).await
+}
+
+/// Changes a channel: what the form gives; an empty URL or secret keeps the one stored.
+pub async fn update(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(f): ConsoleForm<ChannelForm>,
+) -> Response {
+    save(state, v, Some(id), f).await
+}
+
+async fn save(state: AppState, v: Viewer, id: Option<String>, f: ChannelForm) -> Response {
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
@@ -159,16 +225,21 @@ pub async fn create(
         events: events.clone(),
         lang: Some(f.lang.clone()),
         enabled: f.enabled.is_some(),
-        version: None,
+        version: if id.is_some() { f.version } else { None },
     };
-    match service::create_channel(&state, &v.p, input).await {
+    let saved = match &id {
+        None => service::create_channel(&state, &v.p, input).await,
+        Some(id) => service::update_channel(&state, &v.p, id, input).await,
+    };
+    match saved {
         Ok(_) => Redirect::to(&format!(
             "/admin/notifications?done={}",
             super::urlencode(&v.ui.t("ui.saved"))
         ))
         .into_response(),
-        // The secret is not given back: it is typed again.
-        Err(e) if is_form_problem(&e) => {
+        // The secret is not given back: it is typed again. A change someone else made
+        // first comes back the same way, with why.
+        Err(e) if is_form_problem(&e) || (id.is_some() && e.status.as_u16() == 409) => {
             let events = events.join(",");
             let enabled = if f.enabled.is_some() { "on" } else { "" };
             let echo = Echo::from_error(
@@ -185,7 +256,8 @@ pub async fn create(
                 ],
                 &e,
             );
-            let mut res = page(&state, &v, None, echo).await;
+            let editing = id.map(|id| (id, f.version.unwrap_or(0)));
+            let mut res = page(&state, &v, None, echo, editing).await;
             if res.status().is_success() {
                 *res.status_mut() = e.status;
             }
@@ -222,7 +294,7 @@ pub async fn test(
                     ],
                 )
             };
-            page(&state, &v, Some(done), Echo::default()).await
+            page(&state, &v, Some(done), Echo::default(), None).await
         }
         Err(e) => refused(&v, &e),
     }
