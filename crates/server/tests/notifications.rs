@@ -968,3 +968,80 @@ fn notifications_reach_mail_and_every_webhook_kind_signed_with_retries_and_no_se
         run(&db);
     }
 }
+
+/// A row of the matrix that changes waits for the other parties, and an exit step of one
+/// side leaves the other side's steps waiting: each party's organisation is told, in the
+/// transaction of the change, and the one that made it is not.
+#[test]
+fn matrix_rows_and_exit_steps_tell_the_other_side() {
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let a = s.login("a-admin");
+    let pa = s.login("pa-admin");
+    let ea = s.engagements["EA"].clone();
+    for (u, name) in [(&pa, "provider desk"), (&a, "customer desk")] {
+        let r = u.post(
+            "/api/v1/notifications/channels",
+            &json!({ "name": name, "kind": "generic", "url": "http://127.0.0.1:9/hook",
+                     "events": ["matrix_row", "exit_step"] }),
+        );
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    }
+    let events = |u: &common::User| -> Vec<String> {
+        let log: Value = u.get("/api/v1/notifications/deliveries").json().unwrap();
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["engagement_id"] == ea.as_str())
+            .map(|d| d["event"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(events(&pa).is_empty() && events(&a).is_empty());
+    // The customer shares the application's audit with the provider.
+    let e: Value = a.get(&format!("/api/v1/engagements/{ea}")).json().unwrap();
+    let mut doc = e["document"].clone();
+    doc["responsibility"] = json!([{ "element": "application/AU", "parties": ["customer", "provider"],
+        "split": { "customer": "reviews the logs", "provider": "keeps the logs" } }]);
+    let r = a.put(
+        &format!("/api/v1/engagements/{ea}"),
+        &json!({ "version": e["version"], "document": doc }),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    assert_eq!(
+        events(&pa),
+        ["matrix_row"],
+        "the provider is told of its row"
+    );
+    assert!(
+        events(&a).is_empty(),
+        "not the customer, who made the change"
+    );
+    // Exit: the customer's plan leaves the provider's steps waiting.
+    let r = a.post(
+        &format!("/api/v1/engagements/{ea}/transition"),
+        &json!({ "to": "exit" }),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let r = a.post(
+        &format!("/api/v1/engagements/{ea}/exit"),
+        &json!({ "step": "plan", "plan": "EXIT-PLAN v1" }),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let theirs = events(&pa);
+    assert!(theirs.contains(&"exit_step".to_owned()), "{theirs:?}");
+    let log: Value = pa.get("/api/v1/notifications/deliveries").json().unwrap();
+    let exit = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["event"] == "exit_step")
+        .unwrap();
+    let title = format!("{} {}", exit["title"]["zh"], exit["title"]["en"]);
+    assert!(!title.contains("notify."), "in words: {title}");
+    // The provider's manifest leaves the customer's steps waiting.
+    let r = pa.post(
+        &format!("/api/v1/engagements/{ea}/exit"),
+        &json!({ "step": "provider_manifest", "manifest": { "db.dump": "aa11" } }),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    assert!(events(&a).contains(&"exit_step".to_owned()));
+}
