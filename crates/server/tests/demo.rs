@@ -94,6 +94,18 @@ struct Session {
 }
 
 impl Session {
+    fn post(&self, path: &str, body: &Value) -> Value {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "POST {path}: {}", r.status());
+        r.json().unwrap()
+    }
+
     fn get(&self, path: &str) -> Value {
         let r = self
             .client
@@ -289,4 +301,61 @@ fn the_demo_tells_the_whole_story_once_and_a_restart_only_changes_the_passwords(
         let v = root.get("/api/v1/admin/audit/verify");
         assert!(v["broken"].is_null(), "{v}");
     }
+}
+
+/// The sweep: an assessment in use that expires soon tells the customer and the provider,
+/// once; when it has expired, once more.
+#[test]
+fn the_sweep_tells_of_an_assessment_expiring_and_expired_once_each() {
+    let demo = Demo::start(&Db::Sqlite);
+    let passwords = demo.seed();
+    let customer = demo
+        .login("customer-admin", &passwords["customer-admin"])
+        .unwrap();
+    let provider = demo
+        .login("provider-admin", &passwords["provider-admin"])
+        .unwrap();
+    for who in [&customer, &provider] {
+        who.post(
+            "/api/v1/notifications/channels",
+            &json!({ "name": "desk", "kind": "generic", "url": "http://127.0.0.1:9/hook",
+                     "events": ["assessment_expiry"] }),
+        );
+    }
+    let offerings = provider.get("/api/v1/offerings");
+    let until = offerings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|o| o["assessment"]["conclusion"]["valid_until"].as_str())
+        .unwrap()
+        .to_owned();
+    let until = chrono::NaiveDate::parse_from_str(&until, "%Y-%m-%d").unwrap();
+    let sweep = |day: chrono::NaiveDate| {
+        demo.rt
+            .block_on(cloudward_server::notify::sweep(&demo.state, day))
+            .unwrap()
+    };
+    let expiry = |who: &Session| -> Vec<String> {
+        who.get("/api/v1/notifications/deliveries")
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["event"] == "assessment_expiry")
+            .map(|d| d["title"]["en"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // A year before: nothing to say.
+    assert_eq!(sweep(until - chrono::Duration::days(365)), 0);
+    // Ten days before: both told, once however often the sweep runs.
+    assert_eq!(sweep(until - chrono::Duration::days(10)), 2);
+    assert_eq!(sweep(until - chrono::Duration::days(9)), 0);
+    assert_eq!(expiry(&customer).len(), 1);
+    assert_eq!(expiry(&provider).len(), 1);
+    // The day after: expired, told once more.
+    assert_eq!(sweep(until + chrono::Duration::days(1)), 2);
+    assert_eq!(sweep(until + chrono::Duration::days(2)), 0);
+    let told = expiry(&customer);
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert_ne!(told[0], told[1], "expiring, then expired, in words");
 }
