@@ -221,6 +221,13 @@ test("axe: the customer's pages, the wizard, the exit checklist and a refusal", 
   await audit.check(admin.page, "new engagement from a file (customer-admin)");
   await admin.page.goto(`${server.base}/engagements/${portal}/supervision`);
   await audit.check(admin.page, "supervision with findings (customer-admin)");
+  // A batch refused: the ticks and the error beside the action kept.
+  await admin.page.locator("input.tick").first().check();
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click("#bulk-apply")]);
+  await admin.page.waitForSelector("#bulk-action-error");
+  await audit.check(admin.page, "supervision, a batch refused (customer-admin)");
+  await admin.page.goto(`${server.base}/engagements/${portal}/supervision?view=closed`);
+  await audit.check(admin.page, "supervision, closed findings (customer-admin)");
   await admin.page.goto(`${server.base}/engagements/no-such-engagement`);
   await audit.check(admin.page, "error page (customer-admin)");
   await admin.context.close();
@@ -372,6 +379,24 @@ test("axe: the audit viewer and the administration pages", async (t) => {
   await audit.check(admin.page, "API token shown once (customer-admin)");
   await admin.page.goto(`${server.base}/admin/notifications`);
   await audit.check(admin.page, "notification settings (customer-admin)");
+  // A user's management controls open; the account page; a channel in the edit form; the
+  // audit log filtered, and refused.
+  await admin.page.click("#admin-link");
+  await admin.page.locator("details.manage summary").first().click();
+  await audit.check(admin.page, "users, a user's controls open (customer-admin)");
+  await admin.page.goto(`${server.base}/account`);
+  await audit.check(admin.page, "own account (customer-admin)");
+  await admin.page.goto(`${server.base}/admin/notifications`);
+  await admin.page.fill("#c-name", "a11y desk");
+  await admin.page.selectOption("#c-kind", "generic");
+  await admin.page.fill("#c-url", "http://127.0.0.1:9/hook");
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click("#create-channel")]);
+  await Promise.all([admin.page.waitForNavigation(), admin.page.click("a[id^='edit-']")]);
+  await audit.check(admin.page, "a notification channel being changed (customer-admin)");
+  await admin.page.goto(`${server.base}/audit?kind=engagement&verb=create`);
+  await audit.check(admin.page, "audit log filtered (customer-admin)");
+  await admin.page.goto(`${server.base}/audit?from=2026-13-01`);
+  await audit.check(admin.page, "audit log, a date refused (customer-admin)");
   await admin.context.close();
   audit.finish(t);
 });
