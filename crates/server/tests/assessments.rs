@@ -626,3 +626,215 @@ fn the_workspace_filters_hide_rows_but_keep_them_in_the_form() {
     let all = page("");
     assert!(!hidden(&all, "AC-01") && !hidden(&all, &other.id));
 }
+
+/// The offering, invitation and evidence-request forms, refused: each comes back with what
+/// was typed and the reason beside its field, in the user's language, and nothing is
+/// written.
+fn refused_forms(db: &Db) {
+    let s = TestServer::start(db, |_| {});
+    let provider = s.login("pa-admin");
+    let assessor = s.login("as-admin");
+    let offering = |name: &str, model: &str| {
+        provider.post_form(
+            "/offerings?lang=zh",
+            &[
+                ("name", name),
+                ("service_category", "paas"),
+                ("deployment_model", model),
+                ("regions", "cn-beijing, cn-shanghai"),
+                ("claimed_level", "enhanced"),
+            ],
+        )
+    };
+    // A name of spaces: beside the name, the rest as typed (publish left unticked).
+    let r = offering("   ", "community");
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains("<span class=\"field-error\" id=\"o-name-error\">名称为空或过长</span>"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"cn-beijing, cn-shanghai\""));
+    assert!(html.contains("<option value=\"paas\" selected>"));
+    assert!(html.contains("<option value=\"community\" selected>"));
+    assert!(html.contains("<option value=\"enhanced\" selected>"));
+    assert!(
+        !html.contains("id=\"o-pub\" name=\"published\" type=\"checkbox\" value=\"1\" checked")
+    );
+    assert!(html.contains("id=\"offering-problem\""));
+    // A choice not on the list: beside that list.
+    let html = offering("Gov PaaS", "orbital").text().unwrap();
+    assert!(
+        html.contains("<span class=\"field-error\" id=\"o-model-error\">"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Gov PaaS\""));
+    let list: Value = provider.get("/api/v1/offerings").json().unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing written");
+
+    // An invitation to an organisation that is not an assessor: beside the assessor, in
+    // words, the level as chosen.
+    let (oid, aid) = common::offering_under_assessment(&s, &provider);
+    let r = provider.post_form(
+        &format!("/offerings/{oid}/invite?lang=zh"),
+        &[("assessor_org_id", &s.orgs["A"]), ("level", "advanced")],
+    );
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains(&format!(
+            "<span class=\"field-error\" id=\"assessor-{oid}-error\">评估机构须为已登记的第三方评估机构</span>"
+        )),
+        "{html}"
+    );
+    let level = html
+        .split(&format!("<select id=\"level-{oid}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        level.contains("<option value=\"advanced\" selected>"),
+        "{level}"
+    );
+
+    // The assessor's request with a date that is no date, then with no words.
+    let ask = |text: &str, due: &str| {
+        assessor.post_form(
+            &format!("/assessments/{aid}/requests?lang=en"),
+            &[("control", "AC-07"), ("text", text), ("due", due)],
+        )
+    };
+    let r = ask("the lockout settings", "2026-13-40");
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains("<span class=\"field-error\" id=\"rq-due-error\">write a date as YYYY-MM-DD"),
+        "{html}"
+    );
+    assert!(html.contains(">the lockout settings</textarea>"));
+    assert!(html.contains("<option value=\"AC-07\" selected>"));
+    let html = ask("  ", "").text().unwrap();
+    assert!(
+        html.contains("<span class=\"field-error\" id=\"rq-text-error\">"),
+        "{html}"
+    );
+    let rid = {
+        let r = ask("the lockout settings", "2026-01-15");
+        assert_eq!(r.status(), 200);
+        let list: Value = assessor
+            .get(&format!("/api/v1/assessments/{aid}/requests"))
+            .json()
+            .unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 1, "one request, not three");
+        list[0]["id"].as_str().unwrap().to_owned()
+    };
+    let version = |u: &User| -> String {
+        let list: Value = u
+            .get(&format!("/api/v1/assessments/{aid}/requests"))
+            .json()
+            .unwrap();
+        list[0]["version"].to_string()
+    };
+
+    // The provider's answer without words or a file: beside the answer. With a file of a
+    // kind not taken: beside the file, the words and "rectified" kept.
+    let answer = |text: &str, rectified: bool, file: &str, bytes: &[u8]| {
+        let version = version(&provider);
+        let mut fields = vec![
+            ("version", version.as_str()),
+            ("assessment", aid.as_str()),
+            ("text", text),
+        ];
+        if rectified {
+            fields.push(("rectified", "1"));
+        }
+        provider.post_file(
+            &format!("/evidence-requests/{rid}/answer?lang=zh"),
+            &fields,
+            file,
+            bytes,
+        )
+    };
+    let r = answer(" ", false, "", b"");
+    assert_eq!(r.status(), 400);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains(&format!(
+            "<span class=\"field-error\" id=\"answer-{rid}-error\">必填内容不能为空"
+        )),
+        "{html}"
+    );
+    let r = answer(
+        "see the file",
+        true,
+        "dump.bin",
+        b"\x00\x01\x02\xff\xfe\x00",
+    );
+    assert_eq!(r.status(), 415);
+    let html = r.text().unwrap();
+    assert!(
+        html.contains(&format!(
+            "<span class=\"field-error\" id=\"answer-file-{rid}-error\">"
+        )),
+        "{html}"
+    );
+    assert!(html.contains(">see the file</textarea>"));
+    assert!(html.contains(&format!(
+        "id=\"rectified-{rid}\" name=\"rectified\" type=\"checkbox\" value=\"1\" checked"
+    )));
+    let r = provider.post(
+        &format!("/api/v1/evidence-requests/{rid}/answer"),
+        &json!({ "version": version(&provider).parse::<i64>().unwrap(), "text": "set to five" }),
+    );
+    assert_eq!(r.status(), 200);
+
+    // Closed as met with no file and no waiver: beside the result, the notes kept; with a
+    // waiver it closes.
+    let close = |waiver: &str| {
+        assessor.post_form(
+            &format!("/evidence-requests/{rid}/retest?lang=en"),
+            &[
+                ("version", &version(&assessor)),
+                ("assessment", &aid),
+                ("step", "close"),
+                ("result", "satisfied"),
+                ("notes", "seen in the console"),
+                ("waiver", waiver),
+            ],
+        )
+    };
+    let r = close("");
+    assert_eq!(r.status(), 422);
+    let html = r.text().unwrap();
+    let title = catalog()
+        .control("AC-07")
+        .unwrap()
+        .title
+        .get(Lang::En)
+        .to_owned();
+    assert!(
+        html.contains(&format!(
+            "<span class=\"field-error\" id=\"retest-{rid}-error\">“{}” is recorded as met",
+            escaped(&title)
+        )),
+        "{html}"
+    );
+    assert!(html.contains("value=\"seen in the console\""));
+    assert!(!html.contains("(`waiver`)"), "no API field names");
+    let r = close("shown on screen by the provider");
+    assert_eq!(r.status(), 200);
+    let a = assessment(&assessor, &aid);
+    assert_eq!(a["results"]["AC-07"]["result"], "satisfied");
+    assert_eq!(
+        a["results"]["AC-07"]["waiver"]["reason"],
+        "shown on screen by the provider"
+    );
+}
+
+#[test]
+fn refused_offering_invitation_and_request_forms_come_back_as_typed() {
+    for db in databases() {
+        refused_forms(&db);
+    }
+}

@@ -439,7 +439,7 @@ fn the_console_shows_the_upload_form_again_when_a_name_is_refused() {
     assert_eq!(r.status(), 400);
     let html = r.text().unwrap();
     assert!(html.contains("id=\"problem\""), "{html}");
-    assert!(html.contains("file name (name) is not valid"), "{html}");
+    assert!(html.contains("the file name is not valid"), "{html}");
     assert!(
         html.contains("multipart/form-data"),
         "the form again: {html}"

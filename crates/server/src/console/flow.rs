@@ -62,6 +62,10 @@ pub struct OfferingsPage {
     q: OfferingsQuery,
     total: usize,
     pager: super::paging::Pager,
+    /// Why a form was not taken, above the forms.
+    problem: Option<String>,
+    /// What a refused form sent (`offering` or `invite:<id>`).
+    echo: super::Echo,
 }
 
 /// The offerings list's search, filters and page.
@@ -91,10 +95,21 @@ pub async fn offerings(
     v: Viewer,
     Query(d): Query<OfferingsQuery>,
 ) -> Response {
+    offerings_page(&state, &v, d, super::Echo::default()).await
+}
+
+/// The offerings page; a refused form (`echo`) is shown again with what was typed, the
+/// reason beside its field, and status 400 or the refusal's own.
+async fn offerings_page(
+    state: &AppState,
+    v: &Viewer,
+    d: OfferingsQuery,
+    echo: super::Echo,
+) -> Response {
     let ui = v.ui.clone();
-    let list = match offerings::list(&state, &v.p).await {
+    let list = match offerings::list(state, &v.p).await {
         Ok(l) => l,
-        Err(e) => return refused(&v, &e),
+        Err(e) => return refused(v, &e),
     };
     let needle = d.q.trim().to_lowercase();
     let mut providers: std::collections::HashMap<String, String> = Default::default();
@@ -193,8 +208,14 @@ pub async fn offerings(
     } else {
         Vec::new()
     };
-    render(&OfferingsPage {
-        nav: Some(nav(&v, "offerings", "/offerings")),
+    let problem = match echo.error("") {
+        Some(m) => Some(m.to_owned()),
+        None if !echo.errors.is_empty() => Some(ui.t("ui.form_not_taken")),
+        None => None,
+    };
+    let refused_form = !echo.errors.is_empty();
+    let mut r = render(&OfferingsPage {
+        nav: Some(nav(v, "offerings", "/offerings")),
         ui,
         rows,
         is_provider,
@@ -203,7 +224,13 @@ pub async fn offerings(
         q: d,
         total,
         pager,
-    })
+        problem,
+        echo,
+    });
+    if refused_form && r.status().is_success() {
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    r
 }
 
 #[derive(Debug, Deserialize)]
@@ -227,38 +254,52 @@ pub async fn create_offering(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
-    let regions: Vec<&str> = f
-        .regions
-        .split([',', ' ', '，'])
-        .filter(|r| !r.is_empty())
-        .collect();
-    let bad = |field: &str| {
-        viewer_error(
-            &v,
-            StatusCode::BAD_REQUEST,
-            &v.ui.t1("ui.bad_choice", "field", &v.ui.t(field)),
-        )
+    let published = if f.published.is_some() { "1" } else { "" };
+    let values = [
+        ("name", f.name.as_str()),
+        ("service_category", f.service_category.as_str()),
+        ("deployment_model", f.deployment_model.as_str()),
+        ("regions", f.regions.as_str()),
+        ("claimed_level", f.claimed_level.as_str()),
+        ("published", published),
+    ];
+    let again = |field: &str, message: String| {
+        let echo = super::Echo::refused("offering", &values, field, message);
+        offerings_page(&state, &v, OfferingsQuery::default(), echo)
     };
+    let bad = |label: &str| v.ui.t1("ui.bad_choice", "field", &v.ui.t(label));
     let Some(service_category) = ServiceCategory::parse(&f.service_category) else {
-        return bad("ui.service_category");
+        return again("service_category", bad("ui.service_category")).await;
     };
     let Some(deployment_model) = DeploymentModel::parse(&f.deployment_model) else {
-        return bad("ui.deployment_model");
+        return again("deployment_model", bad("ui.deployment_model")).await;
     };
     let Some(claimed_level) = ProtectionLevel::parse(&f.claimed_level) else {
-        return bad("ui.claimed_level");
+        return again("claimed_level", bad("ui.claimed_level")).await;
     };
     let offering = Offering {
         name: f.name.trim().to_owned(),
         service_category,
         deployment_model,
-        regions: regions.into_iter().map(str::to_owned).collect(),
+        regions: f
+            .regions
+            .split([',', ' ', '，', '、'])
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect(),
         cloud: None,
         claimed_level,
         responsibility: Vec::new(),
     };
     match offerings::create(&state, &v.p, &offering, f.published.is_some()).await {
         Ok(_) => back("/offerings", &v.ui.t("ui.saved")),
+        Err(e) if super::is_form_problem(&e) => {
+            let echo = super::Echo::from_error(&v, "offering", &values, &e);
+            let status = e.status;
+            let mut r = offerings_page(&state, &v, OfferingsQuery::default(), echo).await;
+            *r.status_mut() = status;
+            r
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -279,11 +320,24 @@ pub async fn invite(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
+    let form = format!("invite:{id}");
+    let values = [
+        ("assessor_org_id", f.assessor_org_id.as_str()),
+        ("level", f.level.as_str()),
+    ];
     let Some(level) = ProtectionLevel::parse(&f.level) else {
-        return viewer_error(&v, StatusCode::BAD_REQUEST, &v.ui.t("ui.bad_level"));
+        let echo = super::Echo::refused(form, &values, "level", v.ui.t("ui.bad_level"));
+        return offerings_page(&state, &v, OfferingsQuery::default(), echo).await;
     };
     match assessments::invite(&state, &v.p, &id, &f.assessor_org_id, Some(level)).await {
         Ok(_) => back("/offerings", &v.ui.t("ui.assessor_invited")),
+        Err(e) if super::is_form_problem(&e) => {
+            let echo = super::Echo::from_error(&v, form, &values, &e);
+            let status = e.status;
+            let mut r = offerings_page(&state, &v, OfferingsQuery::default(), echo).await;
+            *r.status_mut() = status;
+            r
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -371,6 +425,9 @@ pub struct AssessmentPage {
     done: Option<String>,
     /// A refused upload or form: the page again, with why.
     problem: Option<String>,
+    /// A refused request form (`ask`, `answer:<request>`, `close:<request>`,
+    /// `reopen:<request>`, `conclude`) as sent, with why beside its fields.
+    form: super::Echo,
     /// The bulk choice and its waiver as sent, when the form was refused.
     all: String,
     all_waiver: String,
@@ -383,7 +440,7 @@ pub async fn assessment(
     Path(id): Path<String>,
     Query(d): Query<Done>,
 ) -> Response {
-    show_assessment(state, v, id, d, None, None).await
+    show_assessment(state, v, id, d, None, None, super::Echo::default()).await
 }
 
 /// The results form as it was sent and refused: its values and each row's refusal.
@@ -401,6 +458,7 @@ async fn show_assessment(
     d: Done,
     problem: Option<String>,
     echo: Option<ResultsEcho>,
+    form: super::Echo,
 ) -> Response {
     let ui = v.ui.clone();
     let a = match assessments::get(&state, &v.p, &id).await {
@@ -615,9 +673,30 @@ async fn show_assessment(
         all: sent("all".to_owned()).unwrap_or_default(),
         all_waiver: sent("all_waiver".to_owned()).unwrap_or_default(),
         requests: request_rows,
+        form,
         id,
         ui,
     })
+}
+
+/// The workspace again with a refused request form: what it sent, why beside the field
+/// (the whole form's reason above), and the refusal's status.
+async fn assessment_again(
+    state: AppState,
+    v: Viewer,
+    id: String,
+    form: super::Echo,
+    status: StatusCode,
+) -> Response {
+    let problem = match form.error("") {
+        Some(m) => m.to_owned(),
+        None => v.ui.t("ui.form_not_taken"),
+    };
+    let mut r = show_assessment(state, v, id, Done::default(), Some(problem), None, form).await;
+    if r.status().is_success() {
+        *r.status_mut() = status;
+    }
+    r
 }
 
 /// The results form: a result, notes and a waiver's reason per row, and the bulk choice
@@ -712,8 +791,16 @@ pub async fn save_results(
                 values: f.into_iter().filter(|(k, _)| k != "csrf_token").collect(),
                 errors,
             };
-            let mut r =
-                show_assessment(state, v, id, Done::default(), Some(problem), Some(echo)).await;
+            let mut r = show_assessment(
+                state,
+                v,
+                id,
+                Done::default(),
+                Some(problem),
+                Some(echo),
+                super::Echo::default(),
+            )
+            .await;
             if r.status().is_success() {
                 *r.status_mut() = status;
             }
@@ -742,26 +829,33 @@ pub async fn ask(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
+    let values = [
+        ("control", f.control.as_str()),
+        ("text", f.text.as_str()),
+        ("due", f.due.as_str()),
+    ];
     let due = match f.due.trim() {
         "" => None,
         d => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
             Ok(d) => Some(d),
             Err(_) => {
-                return viewer_error(
-                    &v,
-                    StatusCode::BAD_REQUEST,
-                    &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.due")),
-                );
+                let why = v.ui.t("ui.expect_date");
+                let form = super::Echo::refused("ask", &values, "due", why);
+                return assessment_again(state, v, id, form, StatusCode::BAD_REQUEST).await;
             }
         },
     };
     let body = crate::services::requests::AskBody {
-        control: f.control,
-        text: f.text,
+        control: f.control.clone(),
+        text: f.text.clone(),
         due,
     };
     match crate::services::requests::ask(&state, &v.p, &id, body).await {
         Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.request_sent")),
+        Err(e) if super::is_form_problem(&e) => {
+            let form = super::Echo::from_error(&v, "ask", &values, &e);
+            assessment_again(state, v, id, form, e.status).await
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -781,6 +875,24 @@ pub async fn answer_request(
     if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
         return r;
     }
+    // The workspace the form is on, to show it again when refused.
+    let assessment = up.field("assessment");
+    let text = up.field("text");
+    let rectified = if up.fields.contains_key("rectified") {
+        "1"
+    } else {
+        ""
+    };
+    let values = [("text", text.as_str()), ("rectified", rectified)];
+    let again = |e: crate::error::ApiError, field: &str| {
+        let mut form = super::Echo::from_error(&v, format!("answer:{rid}"), &values, &e);
+        if !field.is_empty()
+            && let Some(m) = form.errors.remove("")
+        {
+            form.errors.insert(field.to_owned(), m);
+        }
+        (form, e.status)
+    };
     let mut version = up.field("version").parse().unwrap_or(0);
     if !up.bytes.is_empty() {
         let name = if up.file_name.is_empty() {
@@ -790,19 +902,27 @@ pub async fn answer_request(
         };
         match requests::attach(&state, &v.p, &rid, &name, up.bytes.to_vec()).await {
             Ok(q) => version = q.version,
+            Err(e) if super::is_form_problem(&e) && !assessment.is_empty() => {
+                let (form, status) = again(e, "file");
+                return assessment_again(state, v.clone(), assessment, form, status).await;
+            }
             Err(e) => return refused(&v, &e),
         }
     }
     let body = requests::AnswerBody {
         version,
-        text: up.field("text"),
-        rectified: up.fields.contains_key("rectified"),
+        text: text.clone(),
+        rectified: !rectified.is_empty(),
     };
     match requests::answer(&state, &v.p, &rid, body).await {
         Ok(q) => back(
             &format!("/assessments/{}", q.assessment_id),
             &v.ui.t("ui.request_answered"),
         ),
+        Err(e) if super::is_form_problem(&e) && !assessment.is_empty() => {
+            let (form, status) = again(e, "");
+            assessment_again(state, v.clone(), assessment, form, status).await
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -820,7 +940,14 @@ pub async fn retest_request(
     }
     let text = |k: &str| f.get(k).cloned().unwrap_or_default();
     let version = text("version").parse().unwrap_or(0);
-    let done = if f.get("step").map(String::as_str) == Some("reopen") {
+    let assessment = text("assessment");
+    let reopen = f.get("step").map(String::as_str) == Some("reopen");
+    let form_name = format!("{}:{rid}", if reopen { "reopen" } else { "close" });
+    let values: Vec<(&str, &str)> = ["result", "notes", "waiver", "note"]
+        .into_iter()
+        .filter_map(|k| f.get(k).map(|x| (k, x.as_str())))
+        .collect();
+    let done = if reopen {
         requests::reopen(
             &state,
             &v.p,
@@ -834,11 +961,12 @@ pub async fn retest_request(
         .map(|q| (q, "ui.request_reopened"))
     } else {
         let Some(result) = ControlResult::parse(&text("result")) else {
-            return viewer_error(
-                &v,
-                StatusCode::BAD_REQUEST,
-                &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.result")),
-            );
+            let why = v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.result"));
+            if assessment.is_empty() {
+                return viewer_error(&v, StatusCode::BAD_REQUEST, &why);
+            }
+            let form = super::Echo::refused(form_name, &values, "result", why);
+            return assessment_again(state, v, assessment, form, StatusCode::BAD_REQUEST).await;
         };
         requests::close(
             &state,
@@ -856,6 +984,30 @@ pub async fn retest_request(
     };
     match done {
         Ok((q, key)) => back(&format!("/assessments/{}", q.assessment_id), &v.ui.t(key)),
+        Err(e) if super::is_form_problem(&e) && !assessment.is_empty() => {
+            let mut form = super::Echo::from_error(&v, form_name, &values, &e);
+            // Met without evidence: the reason goes beside the result, where a waiver is
+            // given.
+            if e.key == "api.result_needs_evidence" {
+                let control = e
+                    .args
+                    .iter()
+                    .find(|(k, _)| *k == "controls")
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_default();
+                let title = state
+                    .content
+                    .catalog
+                    .control(&control)
+                    .map_or_else(|| control.clone(), |k| v.ui.text(&k.title));
+                form.errors.clear();
+                form.errors.insert(
+                    "result".into(),
+                    v.ui.t1("ui.result_needs_support", "control", &title),
+                );
+            }
+            assessment_again(state, v.clone(), assessment, form, e.status).await
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -876,12 +1028,11 @@ pub async fn conclude(
     if let Some(r) = check_csrf(&v, f.csrf_token.as_ref()) {
         return r;
     }
+    let values = [("outcome", f.outcome.as_str())];
     let Some(outcome) = Outcome::parse(&f.outcome) else {
-        return viewer_error(
-            &v,
-            StatusCode::BAD_REQUEST,
-            &v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.conclusion")),
-        );
+        let why = v.ui.t1("ui.bad_choice", "field", &v.ui.t("ui.conclusion"));
+        let form = super::Echo::refused("conclude", &values, "outcome", why);
+        return assessment_again(state, v, id, form, StatusCode::BAD_REQUEST).await;
     };
     let body = assessments::ConcludeBody {
         version: f.version,
@@ -892,6 +1043,10 @@ pub async fn conclude(
     };
     match assessments::conclude(&state, &v.p, &id, body).await {
         Ok(_) => back(&format!("/assessments/{id}"), &v.ui.t("ui.concluded")),
+        Err(e) if super::is_form_problem(&e) => {
+            let form = super::Echo::from_error(&v, "conclude", &values, &e);
+            assessment_again(state, v, id, form, e.status).await
+        }
         Err(e) => refused(&v, &e),
     }
 }
@@ -1185,7 +1340,16 @@ pub async fn attach(
         Err(e) if super::is_form_problem(&e) => {
             let msg = super::problem_text(&v, &e);
             let status = e.status;
-            let mut r = show_assessment(state, v, id, Done::default(), Some(msg), None).await;
+            let mut r = show_assessment(
+                state,
+                v,
+                id,
+                Done::default(),
+                Some(msg),
+                None,
+                super::Echo::default(),
+            )
+            .await;
             if r.status().is_success() {
                 *r.status_mut() = status;
             }

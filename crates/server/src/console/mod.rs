@@ -243,10 +243,10 @@ impl Echo {
         values: &[(&str, &str)],
         e: &crate::error::ApiError,
     ) -> Echo {
-        let field = e
-            .args
+        // `seat` names the field of a refused party (an organisation of the wrong kind).
+        let field = ["field", "seat"]
             .iter()
-            .find(|(k, _)| *k == "field")
+            .find_map(|name| e.args.iter().find(|(k, _)| k == name))
             .map(|(_, f)| f.as_str())
             .unwrap_or("");
         Echo::refused(form, values, field, problem_text(v, e))
@@ -279,8 +279,26 @@ pub fn is_form_problem(e: &crate::error::ApiError) -> bool {
 }
 
 /// The message of a refusal in the viewer's language.
+/// Placeholders that carry ids are given in words: an organisation's kind by its name, a
+/// field by its label on the form (`assessor_org_id` → the label "Assessor").
 pub fn problem_text(v: &Viewer, e: &crate::error::ApiError) -> String {
-    let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let words = |key: String| v.ui.maybe(&key);
+    let args: Vec<(&str, String)> = e
+        .args
+        .iter()
+        .map(|(k, value)| {
+            let named = match *k {
+                "kind" => words(format!("ui.org_kind.{value}")),
+                "field" | "seat" => words(format!("ui.{value}")).or_else(|| {
+                    value
+                        .strip_suffix("_org_id")
+                        .and_then(|f| words(format!("ui.{f}")))
+                }),
+                _ => None,
+            };
+            (*k, named.unwrap_or_else(|| value.clone()))
+        })
+        .collect();
     v.ui.messages_render(e.key, &args)
 }
 

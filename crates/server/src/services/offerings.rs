@@ -93,6 +93,7 @@ pub async fn create(
     published: bool,
 ) -> ApiResult<OfferingView> {
     p.may(Action::OfferingCreate, Rel::Unscoped)?;
+    check(offering)?;
     let r = state
         .store
         .create_record(
@@ -126,6 +127,7 @@ pub async fn update(
     published: bool,
 ) -> ApiResult<OfferingView> {
     let r = offering_record(state, p, id, Action::OfferingUpdate).await?;
+    check(offering)?;
     let r = state
         .store
         .update_record(
@@ -142,6 +144,22 @@ pub async fn update(
         )
         .await?;
     view(state, &r).await
+}
+
+/// An offering is named in a line (1–200 characters) and its regions are names without
+/// spaces.
+fn check(o: &Offering) -> ApiResult<()> {
+    let name = o.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::bad_request("api.bad_name").arg("field", "name"));
+    }
+    if o.regions
+        .iter()
+        .any(|r| r.trim().is_empty() || r.chars().count() > 64 || r.contains(char::is_whitespace))
+    {
+        return Err(ApiError::bad_request("api.bad_region").arg("field", "regions"));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Serialize, Deserialize)]
