@@ -83,7 +83,7 @@ pub enum Command {
     #[command(subcommand, after_help = EXIT_HELP)]
     Rules(RulesCommand),
     /// Run the governance server (API) on SQLite or PostgreSQL
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// The server's scan of one upload (run by `serve`, not by people)
     #[command(hide = true, name = "scan-worker")]
     ScanWorker(ScanWorkerArgs),
@@ -338,6 +338,10 @@ pub struct ServeArgs {
     /// starttls (required: never in the clear) or none [default: starttls]
     #[arg(long, value_name = "MODE", env = "CLOUDWARD_SMTP_TLS")]
     pub smtp_tls: Option<String>,
+    /// A PEM file of certificate authorities to trust for the SMTP server's certificate,
+    /// besides the system's
+    #[arg(long, value_name = "FILE", env = "CLOUDWARD_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     /// The SMTP user name, if the server asks for one
     #[arg(long, value_name = "NAME", env = "CLOUDWARD_SMTP_USERNAME")]
     pub smtp_username: Option<String>,

@@ -150,6 +150,11 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
         config.smtp_tls = cloudward_server::SmtpTls::parse(v)
             .ok_or_else(|| ctx.bad_value("--smtp-tls", v, &["starttls", "none"]))?;
     }
+    if let Some(v) = &args.smtp_ca_file {
+        // A bad CA file is found at start, not at the first mail hours later.
+        cloudward_server::notify::smtp_roots(v).map_err(Failure::Input)?;
+        config.smtp_ca_file = Some(v.clone());
+    }
     if let Some(v) = &args.smtp_username {
         config.smtp_username = Some(v.clone()).filter(|v| !v.is_empty());
     }

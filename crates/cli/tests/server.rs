@@ -725,3 +725,35 @@ fn a_hostile_upload_costs_one_scan_not_the_service() {
     assert_eq!(r.status(), 201, "{}", r.text().unwrap());
     server.terminate();
 }
+
+/// A CA file that is missing or holds no certificate stops the server at start, with the
+/// file named, not at the first mail.
+#[test]
+fn a_bad_smtp_ca_file_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("ca.txt");
+    std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
+    for (file, says) in [
+        (dir.path().join("missing.pem"), "does not read"),
+        (not_pem, "holds no certificate"),
+    ] {
+        let out = common::cw()
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--smtp-host",
+                "127.0.0.1",
+            ])
+            .arg("--smtp-ca-file")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(says), "{err}");
+        assert!(err.contains(&file.display().to_string()), "{err}");
+    }
+}

@@ -105,6 +105,9 @@ pub struct Config {
     /// `starttls` (required: no mail goes in the clear) or `none` (a relay on the same
     /// host or network).
     pub smtp_tls: SmtpTls,
+    /// A PEM file of certificate authorities to trust for the SMTP server's certificate,
+    /// besides the system's (an agency's own CA); read at start and at every send.
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     pub smtp_username: Option<String>,
     pub smtp_password: Option<Secret>,
     /// The sender of every notification mail (`cloudward <noreply@example.gov.cn>`).
@@ -200,6 +203,7 @@ impl Default for Config {
             smtp_host: None,
             smtp_port: 587,
             smtp_tls: SmtpTls::Starttls,
+            smtp_ca_file: None,
             smtp_username: None,
             smtp_password: None,
             smtp_from: None,

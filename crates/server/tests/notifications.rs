@@ -132,6 +132,12 @@ impl Smtp {
 /// Python with aiosmtpd: `CLOUDWARD_TEST_PYTHON` (scripts/test sets it, and then it must
 /// work), else the virtualenv scripts/test makes; `None` (the test skips) without either.
 fn smtp_server() -> Option<Smtp> {
+    smtp_server_with(&[])
+}
+
+/// As [`smtp_server`], with the sink's further arguments (`CERT KEY USER:PASSWORD` for
+/// STARTTLS and AUTH).
+fn smtp_server_with(extra: &[&std::ffi::OsStr]) -> Option<Smtp> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let (python, required) = match std::env::var("CLOUDWARD_TEST_PYTHON") {
         Ok(p) if !p.is_empty() => (std::path::PathBuf::from(p), true),
@@ -160,6 +166,7 @@ fn smtp_server() -> Option<Smtp> {
     let mut child = Command::new(&python)
         .arg(&script)
         .arg(dir.path())
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -1044,4 +1051,131 @@ fn matrix_rows_and_exit_steps_tell_the_other_side() {
     );
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     assert!(events(&a).contains(&"exit_step".to_owned()));
+}
+
+/// A certificate authority of the test's own.
+fn test_ca(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap()
+}
+
+/// Mail to an agency's relay as it is set up: STARTTLS with a certificate of the agency's
+/// own CA, AUTH required. With that CA trusted (the CA file) the mail arrives; with a
+/// CA file of another authority it does not, and the delivery log says it was the
+/// certificate; the password is shown nowhere.
+#[test]
+fn mail_goes_over_starttls_with_the_agencys_ca_and_a_login() {
+    let ca = test_ca("Agency test CA");
+    let other_ca = test_ca("Some other CA");
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, ca_file) = (
+        dir.path().join("relay.pem"),
+        dir.path().join("relay.key"),
+        dir.path().join("ca.pem"),
+    );
+    std::fs::write(&cert, leaf.pem()).unwrap();
+    std::fs::write(&key, leaf_key.serialize_pem()).unwrap();
+    // The CA file names the wrong authority first.
+    std::fs::write(&ca_file, other_ca.pem()).unwrap();
+    let Some(smtp) = smtp_server_with(&[
+        cert.as_os_str(),
+        key.as_os_str(),
+        std::ffi::OsStr::new("relay-user:Relay-Pass-7731"),
+    ]) else {
+        return;
+    };
+    let s = TestServer::start(&common::Db::Sqlite, |c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = smtp.port;
+        c.smtp_tls = cloudward_server::SmtpTls::Starttls;
+        c.smtp_ca_file = Some(ca_file.clone());
+        c.smtp_username = Some("relay-user".into());
+        c.smtp_password = Some(cloudward_server::Secret::new("Relay-Pass-7731"));
+        c.smtp_from = Some("cloudward <noreply@cloudward.test>".into());
+    });
+    let admin = s.login("a-admin");
+    let channel = ok(
+        admin.post(
+            "/api/v1/notifications/channels",
+            &json!({ "name": "duty desk", "kind": "email", "recipients": ["duty@a.test"], "events": ["notice"] }),
+        ),
+        201,
+    );
+    let test = format!(
+        "/api/v1/notifications/channels/{}/test",
+        channel["id"].as_str().unwrap()
+    );
+
+    // An authority the relay's certificate does not come from: refused, nothing sent.
+    let refused = ok(admin.post(&test, &json!({})), 200);
+    assert_eq!(refused["state"], "failed", "{refused}");
+    let why = refused["last_error"].as_str().unwrap().to_lowercase();
+    assert!(why.contains("certificate"), "{why}");
+    assert!(smtp.messages().is_empty());
+
+    // The agency's CA: the mail arrives, sent after STARTTLS and AUTH (the relay takes
+    // nothing before both).
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let sent = ok(admin.post(&test, &json!({})), 200);
+    assert_eq!(sent["state"], "delivered", "{sent}");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("X-Envelope-To: duty@a.test"),
+        "{}",
+        mails[0]
+    );
+
+    // A wrong password is the relay's refusal, in words, without the password.
+    drop(s);
+    let s = TestServer::start(&common::Db::Sqlite, |c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = smtp.port;
+        c.smtp_ca_file = Some(ca_file.clone());
+        c.smtp_username = Some("relay-user".into());
+        c.smtp_password = Some(cloudward_server::Secret::new("Wrong-Pass-0000"));
+        c.smtp_from = Some("cloudward <noreply@cloudward.test>".into());
+    });
+    let admin = s.login("a-admin");
+    let channel = ok(
+        admin.post(
+            "/api/v1/notifications/channels",
+            &json!({ "name": "duty desk", "kind": "email", "recipients": ["duty@a.test"], "events": ["notice"] }),
+        ),
+        201,
+    );
+    let denied = ok(
+        admin.post(
+            &format!(
+                "/api/v1/notifications/channels/{}/test",
+                channel["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        ),
+        200,
+    );
+    assert_eq!(denied["state"], "failed", "{denied}");
+    let why = denied["last_error"].as_str().unwrap().to_lowercase();
+    assert!(why.contains("authentication"), "{why}");
+    assert_eq!(smtp.messages().len(), 1, "nothing more arrived");
+    let everything = format!(
+        "{denied}{}{}",
+        admin
+            .get("/api/v1/notifications/deliveries")
+            .text()
+            .unwrap(),
+        admin.get("/api/v1/notifications/channels").text().unwrap()
+    );
+    for secret in ["Relay-Pass-7731", "Wrong-Pass-0000"] {
+        assert!(!everything.contains(secret), "{secret} shown: {everything}");
+    }
 }

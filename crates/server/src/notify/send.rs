@@ -10,6 +10,7 @@ use cloudward_store::Record;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::formats::{self, Message};
@@ -163,8 +164,14 @@ async fn mail(state: &AppState, c: &ChannelData, m: &Message) -> Result<(), Stri
     let transport = match cfg.smtp_tls {
         SmtpTls::Starttls => {
             let _ = rustls::crypto::ring::default_provider().install_default();
-            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-                .map_err(|e| format!("STARTTLS to {host}: {e}"))?
+            let mut tls = TlsParameters::builder(host.to_owned());
+            if let Some(path) = &cfg.smtp_ca_file {
+                tls = tls.add_root_certificate(smtp_roots(path)?);
+            }
+            let tls = tls
+                .build_rustls()
+                .map_err(|e| format!("STARTTLS to {host}: {e}"))?;
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(Tls::Required(tls))
         }
         SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
     };
@@ -185,4 +192,22 @@ async fn mail(state: &AppState, c: &ChannelData, m: &Message) -> Result<(), Stri
         .await
         .map(|_| ())
         .map_err(|e| format!("SMTP {host}:{}: {e}", cfg.smtp_port))
+}
+
+/// The certificate authorities of `path` (PEM), to trust for the SMTP server besides the
+/// system's: an error names the file and says what is wrong with it.
+pub fn smtp_roots(path: &std::path::Path) -> Result<Certificate, String> {
+    let pem = std::fs::read(path)
+        .map_err(|e| format!("the SMTP CA file {} does not read: {e}", path.display()))?;
+    let count = String::from_utf8_lossy(&pem)
+        .matches("-----BEGIN CERTIFICATE-----")
+        .count();
+    if count == 0 {
+        return Err(format!(
+            "the SMTP CA file {} holds no certificate (PEM, -----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    Certificate::from_pem(&pem)
+        .map_err(|e| format!("the SMTP CA file {} is not valid PEM: {e}", path.display()))
 }
