@@ -59,6 +59,23 @@ async function fits(page, label) {
     for (const el of document.querySelectorAll(".card, .tile, fieldset.card, section.card")) {
       const r = el.getBoundingClientRect();
       if (r.width > 0 && (r.right > width + 1 || r.left < -1)) out.push(`card ${el.id || el.className} ${Math.round(r.left)}–${Math.round(r.right)} of ${width}`);
+      // What a card holds stays inside it, unless it sits in its own scrolling box.
+      for (const inner of el.querySelectorAll("table, figure, svg, pre, img")) {
+        const b = inner.getBoundingClientRect();
+        let scrolls = false;
+        for (let p = inner; p && p !== el; p = p.parentElement) {
+          if (["auto", "scroll"].includes(getComputedStyle(p).overflowX)) scrolls = true;
+        }
+        if (!scrolls && b.width > 0 && b.right > r.right + 1) out.push(`${inner.tagName} in card ${el.id || el.className} ends at ${Math.round(b.right)}, the card at ${Math.round(r.right)}`);
+      }
+    }
+    // A chart's words stay inside its drawing.
+    for (const svg of document.querySelectorAll("svg.chart")) {
+      const view = svg.viewBox.baseVal;
+      for (const t of svg.querySelectorAll("text")) {
+        const b = t.getBBox();
+        if (b.width > 0 && (b.x < view.x - 1 || b.x + b.width > view.x + view.width + 1)) out.push(`chart text “${t.textContent.slice(0, 30)}” cut at the edge`);
+      }
     }
     for (const el of document.querySelectorAll("label, button, legend, th")) {
       if (el.offsetParent === null || el.closest(".sr-only")) continue;

@@ -10,10 +10,25 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The width a 12 px label takes, estimated: a wide (CJK) character counts as a full em,
+/// any other as a little over half of one. Charts size their label column by it, so that
+/// no label is cut off at the edge of the drawing.
+fn label_width(label: &str) -> usize {
+    label
+        .chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 12 } else { 7 })
+        .sum()
+}
+
 /// Horizontal bars, one per label.
 pub fn bars(title: &str, items: &[(String, u64)]) -> String {
     let row = 28;
-    let label_w = 150;
+    let label_w = items
+        .iter()
+        .map(|(l, _)| label_width(l) + 16)
+        .max()
+        .unwrap_or(0)
+        .max(80);
     let bar_w = 260;
     let height = row * items.len().max(1) + 10;
     let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
@@ -429,6 +444,19 @@ mod tests {
             svg.contains(r#"<text x="72" y="284" text-anchor="middle" class="heat-id">R2</text>"#)
         );
         assert_eq!(svg.matches("heat-high").count(), 6, "scores of 15 and more");
+    }
+
+    #[test]
+    fn a_long_label_widens_the_label_column_instead_of_being_cut() {
+        let short = bars("t", &[("Exit".to_string(), 1)]);
+        let long = bars("t", &[("Operation and supervision".to_string(), 1)]);
+        let x_of = |svg: &str| -> usize {
+            let at = svg.find(r#"<rect x=""#).unwrap() + 9;
+            svg[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        // 25 characters at about 7 px each, with the gap before the bar.
+        assert!(x_of(&long) >= 25 * 7, "{long}");
+        assert!(x_of(&short) < x_of(&long));
     }
 
     #[test]
