@@ -191,7 +191,7 @@ pub struct FindingQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/findings", tag = "supervision", params(FindingQuery),
-    responses((status = 200, body = Vec<findings::FindingView>, headers(("X-Total-Count" = u64, description = "findings matching the filters, all pages"),
+    responses((status = 200, body = Vec<findings::FindingView>, headers(("X-Total-Count" = u64, description = "findings matching the filters, all pages; on the first page and offset pages, not on a cursor (`after`) page"),
         ("X-Next-Cursor" = String, description = "when the page is full: the `after` of the next page"))),
         (status = 400, description = "an unknown state, a page size outside 1–1000, an unknown cursor, or a cursor with an offset")))]
 pub async fn list_findings(
@@ -202,7 +202,9 @@ pub async fn list_findings(
 ) -> ApiResult<Response> {
     let page = findings::page(&state, &p, &id, &q).await?;
     let mut response = Json(page.items).into_response();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&page.total.to_string()) {
+    if let Some(total) = page.total
+        && let Ok(v) = axum::http::HeaderValue::from_str(&total.to_string())
+    {
         response.headers_mut().insert("x-total-count", v);
     }
     if let Some(next) = page.next.as_deref()

@@ -493,6 +493,9 @@ pub struct FindingFilter {
     /// next page without counting the ones before it; a finding of no other engagement.
     /// An id that is no finding of the engagement is [`StoreError::NotFound`].
     pub after: Option<String>,
+    /// Also count every finding that matches, on all pages (one more query over the
+    /// filter's index range; the lists that do not show a total skip it).
+    pub count: bool,
 }
 
 /// Which audit entries to list; unset fields do not filter.
@@ -765,12 +768,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         updates: Vec<RecordChange>,
     ) -> Result<Vec<Record>>;
     /// An engagement's tracked findings matching `filter`, oldest first (as records of
-    /// kind `finding`), and how many match in all.
+    /// kind `finding`), and how many match in all when `filter.count` asks for it.
     async fn list_findings(
         &self,
         engagement_id: &str,
         filter: &FindingFilter,
-    ) -> Result<(Vec<Record>, i64)>;
+    ) -> Result<(Vec<Record>, Option<i64>)>;
     /// How many tracked findings an engagement has of each rule, severity and state.
     async fn finding_facets(&self, engagement_id: &str) -> Result<Vec<FindingFacet>>;
     /// How many tracked findings an engagement has in each state.

@@ -1508,15 +1508,20 @@ macro_rules! sql_store {
                 &self,
                 engagement_id: &str,
                 filter: &FindingFilter,
-            ) -> Result<(Vec<Record>, i64)> {
+            ) -> Result<(Vec<Record>, Option<i64>)> {
                 let (clause, binds) = finding_filter(filter);
-                let count_sql = format!("SELECT COUNT(*) FROM findings WHERE {clause}");
-                let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql))
-                    .bind(engagement_id);
-                for b in &binds {
-                    count = count.bind(b);
-                }
-                let (total,) = count.fetch_one(&self.pool).await?;
+                let total = if filter.count {
+                    let count_sql = format!("SELECT COUNT(*) FROM findings WHERE {clause}");
+                    let mut count =
+                        sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql))
+                            .bind(engagement_id);
+                    for b in &binds {
+                        count = count.bind(b);
+                    }
+                    Some(count.fetch_one(&self.pool).await?.0)
+                } else {
+                    None
+                };
                 let (mut clause, mut binds) = (clause, binds);
                 let order = match filter.order {
                     FindingOrder::Recorded => "created_at, id",
@@ -1524,19 +1529,11 @@ macro_rules! sql_store {
                 };
                 if let Some(after) = &filter.after {
                     // The page starts at the cursor's place in the order, as stored, on the
-                    // index instead of walking past the findings before it.
-                    let known: Option<(String,)> = sqlx::query_as(
-                        "SELECT id FROM findings WHERE id = $1 AND engagement_id = $2",
-                    )
-                    .bind(after)
-                    .bind(engagement_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    if known.is_none() {
-                        return Err(StoreError::NotFound);
-                    }
+                    // index instead of walking past the findings before it. A cursor of
+                    // no finding of the engagement compares with nothing: an empty page,
+                    // told apart from the end of the list below.
                     clause.push_str(&format!(
-                        " AND ({order}) > (SELECT {order} FROM findings WHERE id = ${})",
+                        " AND ({order}) > (SELECT {order} FROM findings WHERE id = ${} AND engagement_id = $1)",
                         binds.len() + 2
                     ));
                     binds.push(after.clone());
@@ -1559,6 +1556,20 @@ macro_rules! sql_store {
                     .bind(filter.offset.max(0))
                     .fetch_all(&self.pool)
                     .await?;
+                if rows.is_empty()
+                    && let Some(after) = &filter.after
+                {
+                    let known: Option<(String,)> = sqlx::query_as(
+                        "SELECT id FROM findings WHERE id = $1 AND engagement_id = $2",
+                    )
+                    .bind(after)
+                    .bind(engagement_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if known.is_none() {
+                        return Err(StoreError::NotFound);
+                    }
+                }
                 let list = rows
                     .into_iter()
                     .map(RecordRow::into_record)

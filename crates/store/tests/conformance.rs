@@ -795,7 +795,19 @@ async fn findings_are_filtered_and_paged(b: Backend) {
     let eid = e.id.clone();
     let all = |filter: FindingFilter| {
         let eid = eid.clone();
-        async move { s.list_findings(&eid, &filter).await.unwrap() }
+        async move {
+            let (list, total) = s
+                .list_findings(
+                    &eid,
+                    &FindingFilter {
+                        count: true,
+                        ..filter
+                    },
+                )
+                .await
+                .unwrap();
+            (list, total.unwrap())
+        }
     };
     let (list, total) = all(FindingFilter::default()).await;
     assert_eq!((list.len(), total), (10, 10));
@@ -851,6 +863,15 @@ async fn findings_are_filtered_and_paged(b: Backend) {
         )
         .await;
     assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+    let (page, uncounted) = s
+        .list_findings(&e.id, &FindingFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (page.len(), uncounted),
+        (10, None),
+        "not counted unless asked"
+    );
     let (_, total) = all(FindingFilter {
         assignee: AssigneeFilter::Nobody,
         ..Default::default()
@@ -959,15 +980,18 @@ async fn findings_by_severity_and_rule(b: Backend) {
     let by_severity = |filter: FindingFilter| {
         let id = e.id.clone();
         async move {
-            s.list_findings(
-                &id,
-                &FindingFilter {
-                    order: FindingOrder::Severity,
-                    ..filter
-                },
-            )
-            .await
-            .unwrap()
+            let (list, total) = s
+                .list_findings(
+                    &id,
+                    &FindingFilter {
+                        order: FindingOrder::Severity,
+                        count: true,
+                        ..filter
+                    },
+                )
+                .await
+                .unwrap();
+            (list, total.unwrap())
         }
     };
     let (list, total) = by_severity(FindingFilter::default()).await;

@@ -264,15 +264,18 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
         Ok(x) => x,
         Err(err) => return refused(&v, &err),
     };
-    if page.items.is_empty() && page.total > 0 {
+    // Offset pages are always counted.
+    let counted = page.total.unwrap_or(page.items.len());
+    if page.items.is_empty() && counted > 0 {
         // Past the last page: the last one.
-        query.offset = Some((page.total.div_ceil(FINDINGS_PER_PAGE) - 1) * FINDINGS_PER_PAGE);
+        query.offset = Some((counted.div_ceil(FINDINGS_PER_PAGE) - 1) * FINDINGS_PER_PAGE);
         page = match findings::page(&state, &v.p, &id, &query).await {
             Ok(x) => x,
             Err(err) => return refused(&v, &err),
         };
     }
-    let (findings, total) = (page.items, page.total);
+    let total = page.total.unwrap_or(page.items.len());
+    let findings = page.items;
     let pager = Pager::new(
         &ui,
         &format!("/engagements/{id}/supervision"),

@@ -38,8 +38,8 @@ fn view(r: &Record) -> ApiResult<FindingView> {
 #[derive(Debug, Clone)]
 pub struct FindingPage {
     pub items: Vec<FindingView>,
-    /// How many match the filters, on all pages.
-    pub total: usize,
+    /// How many match the filters, on all pages; not counted again on a cursor page.
+    pub total: Option<usize>,
     /// When the page is full: the cursor (`after`) of the next one.
     pub next: Option<String>,
 }
@@ -110,6 +110,13 @@ pub async fn page(
         limit: q.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)),
         offset: q.offset.map_or(0, |o| i64::try_from(o).unwrap_or(i64::MAX)),
         after: q.after.clone().filter(|a| !a.is_empty()),
+        count: false,
+    };
+    // The first page and offset pages say how many match in all; a cursor page does not
+    // count again (the client has the total from the first page).
+    let filter = FindingFilter {
+        count: filter.after.is_none(),
+        ..filter
     };
     if filter.after.is_some() && filter.offset > 0 {
         return Err(ApiError::bad_request("api.cursor_and_offset"));
@@ -132,7 +139,7 @@ pub async fn page(
     };
     Ok(FindingPage {
         items,
-        total: usize::try_from(total).unwrap_or(0),
+        total: total.map(|t| usize::try_from(t).unwrap_or(0)),
         next,
     })
 }
