@@ -320,7 +320,7 @@ pub async fn with_file(
 /// The engagement file of a stored engagement, as YAML text.
 pub fn export_text(e: &Engagement) -> ApiResult<(EngagementFile, String)> {
     let file: EngagementFile =
-        serde_json::from_value(e.document.clone()).map_err(ApiError::internal_from)?;
+        serde::Deserialize::deserialize(&e.document).map_err(ApiError::internal_from)?;
     let text = serde_saphyr::to_string(&file).map_err(ApiError::internal_from)?;
     Ok((file, text))
 }

@@ -150,7 +150,7 @@ pub(crate) async fn ingest_dated(
     let mut by_key: BTreeMap<String, (Record, FindingData)> = BTreeMap::new();
     for r in existing {
         let f: FindingData =
-            serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
+            serde::Deserialize::deserialize(&r.data).map_err(|_| ApiError::internal())?;
         by_key.insert(f.key.clone(), (r, f));
     }
     // Where each failing resource is now, by key.
@@ -347,7 +347,8 @@ pub(crate) async fn visible_run(
         .unwrap_or_default();
     engagement(state, p, &of, action).await?;
     let r = r.ok_or_else(ApiError::not_found)?;
-    let run: RunData = serde_json::from_value(r.data.clone()).map_err(|_| ApiError::internal())?;
+    let run: RunData =
+        serde::Deserialize::deserialize(&r.data).map_err(|_| ApiError::internal())?;
     Ok((r, run))
 }
 

@@ -60,7 +60,8 @@ pub(crate) fn today() -> NaiveDate {
 
 pub(crate) fn parse_data<T: serde::de::DeserializeOwned>(r: &Record) -> ApiResult<T> {
     // The server-error log line names the record and the cause; the client sees neither.
-    serde_json::from_value(r.data.clone()).map_err(|e| {
+    // Read from the stored value in place, without copying it first.
+    T::deserialize(&r.data).map_err(|e| {
         ApiError::internal_from(format!("record {} does not match its type: {e}", r.id))
     })
 }
