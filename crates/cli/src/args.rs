@@ -297,6 +297,10 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (behind TLS); also turns on HSTS
     #[arg(long, env = "CLOUDWARD_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Let webhooks go to loopback, private-network and link-local addresses (a robot inside
+    /// the agency's network); without it they are refused
+    #[arg(long, env = "CLOUDWARD_WEBHOOK_PRIVATE_ADDRESSES")]
+    pub webhook_private_addresses: bool,
     /// A server scan's time limit in seconds (wall clock and CPU) [default: 120]
     #[arg(long, value_name = "SECONDS", env = "CLOUDWARD_SCAN_TIMEOUT")]
     pub scan_timeout: Option<u64>,

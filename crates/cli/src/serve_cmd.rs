@@ -155,6 +155,9 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
         cloudward_server::notify::smtp_roots(v).map_err(Failure::Input)?;
         config.smtp_ca_file = Some(v.clone());
     }
+    if args.webhook_private_addresses {
+        config.webhook_private_addresses = true;
+    }
     if let Some(v) = &args.smtp_username {
         config.smtp_username = Some(v.clone()).filter(|v| !v.is_empty());
     }

@@ -108,6 +108,10 @@ pub struct Config {
     /// A PEM file of certificate authorities to trust for the SMTP server's certificate,
     /// besides the system's (an agency's own CA); read at start and at every send.
     pub smtp_ca_file: Option<std::path::PathBuf>,
+    /// Whether webhooks may go to loopback, private-network and link-local addresses (a
+    /// robot inside the agency's network); off, such a receiver is refused at send time,
+    /// whatever its name resolves to.
+    pub webhook_private_addresses: bool,
     pub smtp_username: Option<String>,
     pub smtp_password: Option<Secret>,
     /// The sender of every notification mail (`cloudward <noreply@example.gov.cn>`).
@@ -204,6 +208,7 @@ impl Default for Config {
             smtp_port: 587,
             smtp_tls: SmtpTls::Starttls,
             smtp_ca_file: None,
+            webhook_private_addresses: false,
             smtp_username: None,
             smtp_password: None,
             smtp_from: None,

@@ -217,6 +217,8 @@ fn run(db: &common::Db) {
         c.public_url = Some("https://cw.example".into());
         c.notify_max_attempts = 3;
         c.notify_retry_seconds = 60;
+        // The receiver is on this machine.
+        c.webhook_private_addresses = true;
     });
     let (base, rec) = receiver(&s);
     let admin = s.login("a-admin");
@@ -973,6 +975,86 @@ fn decode_mail(m: &str) -> String {
 fn notifications_reach_mail_and_every_webhook_kind_signed_with_retries_and_no_secret_shown() {
     for db in databases() {
         run(&db);
+    }
+}
+
+/// Unless the server is told otherwise, a webhook does not go to an address inside the
+/// network (where a cloud's metadata service or an internal admin page answers): neither
+/// to one written as such nor to a name that resolves to one. The delivery log says why,
+/// and the receiver gets nothing.
+#[test]
+fn webhooks_to_internal_addresses_are_refused_unless_allowed() {
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let (base, rec) = receiver(&s);
+    let port = base.rsplit(':').next().unwrap().to_owned();
+    let admin = s.login("a-admin");
+    for (name, url) in [
+        ("by address", format!("{base}/hook")),
+        ("by name", format!("http://localhost:{port}/hook")),
+        (
+            "metadata",
+            "http://169.254.169.254/latest/meta-data".to_owned(),
+        ),
+        ("mapped", format!("http://[::ffff:127.0.0.1]:{port}/hook")),
+    ] {
+        let channel = ok(
+            admin.post(
+                "/api/v1/notifications/channels",
+                &json!({ "name": name, "kind": "generic", "url": url, "events": ["notice"] }),
+            ),
+            201,
+        );
+        let tested = ok(
+            admin.post(
+                &format!(
+                    "/api/v1/notifications/channels/{}/test",
+                    channel["id"].as_str().unwrap()
+                ),
+                &json!({}),
+            ),
+            200,
+        );
+        assert_eq!(tested["state"], "failed", "{name}: {tested}");
+        let why = tested["last_error"].as_str().unwrap();
+        assert!(why.contains("not on the public internet"), "{name}: {why}");
+        assert!(why.contains("--webhook-private-addresses"), "{name}: {why}");
+    }
+    assert!(
+        rec.got.lock().unwrap().is_empty(),
+        "nothing reached the receiver"
+    );
+}
+
+#[test]
+fn public_addresses_are_told_apart_from_internal_ones() {
+    use cloudward_server::notify::is_public;
+    for internal in [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "224.0.0.1",
+        "::1",
+        "::",
+        "fc00::1",
+        "fe80::1",
+        "::ffff:10.0.0.1",
+        "2001:db8::1",
+    ] {
+        assert!(!is_public(internal.parse().unwrap()), "{internal}");
+    }
+    for public in [
+        "8.8.8.8",
+        "114.114.114.114",
+        "100.128.0.1",
+        "2400:3200::1",
+        "::ffff:1.2.4.8",
+    ] {
+        assert!(is_public(public.parse().unwrap()), "{public}");
     }
 }
 

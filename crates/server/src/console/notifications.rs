@@ -46,7 +46,9 @@ impl NotificationsPage {
         if let Some(rest) = e.strip_prefix("the receiver answered HTTP ") {
             return self.ui.t1("ui.notify_err.http", "status", rest);
         }
-        let key = if e.starts_with("cannot reach the receiver") {
+        let key = if e.contains("not on the public internet") {
+            "ui.notify_err.not_public"
+        } else if e.starts_with("cannot reach the receiver") {
             "ui.notify_err.unreachable"
         } else if e.starts_with("the channel was removed") {
             "ui.notify_err.removed"

@@ -19,7 +19,7 @@ pub mod events;
 pub mod formats;
 pub mod secrets;
 mod send;
-pub use send::smtp_roots;
+pub use send::{is_public, smtp_roots};
 
 use std::time::Duration;
 

@@ -18,17 +18,100 @@ use super::{ChannelData, ChannelKind, redact};
 use crate::{AppState, SmtpTls};
 
 type HttpClient = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<Resolver>>,
     http_body_util::Full<axum::body::Bytes>,
 >;
 
-/// One HTTP client for every webhook: HTTPS through rustls (the ring provider, the
-/// platform's certificate store) or plain HTTP; redirects are not followed (a robot URL that
-/// redirects is misconfigured, and a redirect could carry the signed body elsewhere).
-fn client() -> Result<&'static HttpClient, String> {
-    static CLIENT: OnceLock<Result<HttpClient, String>> = OnceLock::new();
-    CLIENT
+/// What a webhook to an address that is not public says.
+const NOT_PUBLIC: &str = "the receiver's address is not on the public internet (loopback, a private network or link-local); this server sends webhooks there only when started with --webhook-private-addresses";
+
+/// Whether `ip` is an address of the public internet: not loopback, a private or shared
+/// (carrier-grade NAT) network, link-local (where cloud metadata services answer),
+/// unspecified, broadcast, multicast or reserved for documentation.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(a) => {
+            let [first, second, ..] = a.octets();
+            !(a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a.is_multicast()
+                || a.is_documentation()
+                || first == 0
+                || (first == 100 && (second & 0xC0) == 64))
+        }
+        IpAddr::V6(a) => {
+            if let Some(v4) = a.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let head = a.segments()[0];
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (head & 0xFE00) == 0xFC00
+                || (head & 0xFFC0) == 0xFE80
+                || head == 0x2001 && a.segments()[1] == 0x0DB8)
+        }
+    }
+}
+
+/// Name resolution for webhooks: the system's, keeping only public addresses unless the
+/// server allows private ones. Resolving here, at connection time, is what stops a name
+/// that resolves to a public address when the channel is saved and to an internal one when
+/// it is used.
+#[derive(Clone, Copy)]
+struct Resolver {
+    private: bool,
+}
+
+impl tower::Service<hyper_util::client::legacy::connect::dns::Name> for Resolver {
+    type Response = std::vec::IntoIter<std::net::SocketAddr>;
+    type Error = std::io::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
+        let private = self.private;
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|a| private || is_public(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    NOT_PUBLIC,
+                ));
+            }
+            Ok(found.into_iter())
+        })
+    }
+}
+
+/// The HTTP client for webhooks (one for each setting of private addresses): HTTPS through
+/// rustls (the ring provider, the platform's certificate store) or plain HTTP; redirects are
+/// not followed (a robot URL that redirects is misconfigured, and a redirect could carry the
+/// signed body elsewhere).
+fn client(private: bool) -> Result<&'static HttpClient, String> {
+    static CLIENTS: [OnceLock<Result<HttpClient, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+    CLIENTS[usize::from(private)]
         .get_or_init(|| {
+            let mut http =
+                hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(Resolver {
+                    private,
+                });
+            http.enforce_http(false);
             let https = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_provider_and_platform_verifier(Arc::new(
                     rustls::crypto::ring::default_provider(),
@@ -36,7 +119,7 @@ fn client() -> Result<&'static HttpClient, String> {
                 .map_err(|e| format!("TLS does not start: {e}"))?
                 .https_or_http()
                 .enable_http1()
-                .build();
+                .wrap_connector(http);
             Ok(
                 hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                     .build(https),
@@ -72,7 +155,16 @@ pub(super) async fn send(
     let result = match c.kind {
         ChannelKind::Email => mail(state, c, m).await,
         kind => match &url {
-            Some(url) => post(kind, url, secret.as_deref(), c, m, now).await,
+            Some(url) => {
+                post(
+                    kind,
+                    url,
+                    secret.as_deref(),
+                    (c, m, now),
+                    state.config.webhook_private_addresses,
+                )
+                .await
+            }
             None => Err("the channel has no URL".to_owned()),
         },
     };
@@ -83,12 +175,21 @@ async fn post(
     kind: ChannelKind,
     url: &str,
     secret: Option<&str>,
-    c: &ChannelData,
-    m: &Message,
-    now: DateTime<Utc>,
+    (c, m, now): (&ChannelData, &Message, DateTime<Utc>),
+    private: bool,
 ) -> Result<(), String> {
     use http_body_util::BodyExt as _;
     let req = formats::webhook(kind, url, secret, m, c.lang, now.timestamp_millis());
+    // An address written as such is never resolved: it is judged here.
+    let literal = req
+        .url
+        .parse::<axum::http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(|h| h.trim_matches(['[', ']']).to_owned()))
+        .and_then(|h| h.parse::<std::net::IpAddr>().ok());
+    if !private && literal.is_some_and(|ip| !is_public(ip)) {
+        return Err(NOT_PUBLIC.to_owned());
+    }
     let mut b = axum::http::Request::post(&req.url)
         .header(axum::http::header::CONTENT_TYPE, "application/json")
         .header(
@@ -103,12 +204,18 @@ async fn post(
         .map_err(|_| "the URL is not one".to_owned())?;
     // Errors name the kind of failure, never the URL: it carries the robots' tokens (and
     // `redact` cleans what is left).
-    let res = tokio::time::timeout(Duration::from_secs(15), client()?.request(request))
+    let res = tokio::time::timeout(Duration::from_secs(15), client(private)?.request(request))
         .await
         .map_err(|_| "the receiver did not answer within 15 s".to_owned())?
         .map_err(|e| {
             use std::error::Error as _;
-            let cause = e.source().map(|s| s.to_string()).unwrap_or_default();
+            // The innermost cause says what went wrong (the resolver's refusal included).
+            let mut cause = e.source().map(|s| s.to_string()).unwrap_or_default();
+            let mut at = e.source();
+            while let Some(next) = at.and_then(|s| s.source()) {
+                cause = next.to_string();
+                at = Some(next);
+            }
             format!(
                 "cannot reach the receiver ({})",
                 if cause.is_empty() {
