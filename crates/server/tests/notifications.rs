@@ -197,6 +197,21 @@ fn ok(r: reqwest::blocking::Response, status: u16) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// Makes the channel `body` as `admin` and presses its test button: the test's delivery.
+fn made_and_tested(admin: &common::User, body: &Value) -> Value {
+    let channel = ok(admin.post("/api/v1/notifications/channels", body), 201);
+    ok(
+        admin.post(
+            &format!(
+                "/api/v1/notifications/channels/{}/test",
+                channel["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        ),
+        200,
+    )
+}
+
 const ALL_EVENTS: [&str; 6] = [
     "notice",
     "finding",
@@ -997,22 +1012,9 @@ fn webhooks_to_internal_addresses_are_refused_unless_allowed() {
         ),
         ("mapped", format!("http://[::ffff:127.0.0.1]:{port}/hook")),
     ] {
-        let channel = ok(
-            admin.post(
-                "/api/v1/notifications/channels",
-                &json!({ "name": name, "kind": "generic", "url": url, "events": ["notice"] }),
-            ),
-            201,
-        );
-        let tested = ok(
-            admin.post(
-                &format!(
-                    "/api/v1/notifications/channels/{}/test",
-                    channel["id"].as_str().unwrap()
-                ),
-                &json!({}),
-            ),
-            200,
+        let tested = made_and_tested(
+            &admin,
+            &json!({ "name": name, "kind": "generic", "url": url, "events": ["notice"] }),
         );
         assert_eq!(tested["state"], "failed", "{name}: {tested}");
         let why = tested["last_error"].as_str().unwrap();
@@ -1228,22 +1230,9 @@ fn mail_goes_over_starttls_with_the_agencys_ca_and_a_login() {
         c.smtp_from = Some("cloudward <noreply@cloudward.test>".into());
     });
     let admin = s.login("a-admin");
-    let channel = ok(
-        admin.post(
-            "/api/v1/notifications/channels",
-            &json!({ "name": "duty desk", "kind": "email", "recipients": ["duty@a.test"], "events": ["notice"] }),
-        ),
-        201,
-    );
-    let denied = ok(
-        admin.post(
-            &format!(
-                "/api/v1/notifications/channels/{}/test",
-                channel["id"].as_str().unwrap()
-            ),
-            &json!({}),
-        ),
-        200,
+    let denied = made_and_tested(
+        &admin,
+        &json!({ "name": "duty desk", "kind": "email", "recipients": ["duty@a.test"], "events": ["notice"] }),
     );
     assert_eq!(denied["state"], "failed", "{denied}");
     let why = denied["last_error"].as_str().unwrap().to_lowercase();
