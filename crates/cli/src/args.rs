@@ -99,6 +99,50 @@ pub enum Command {
     /// import catalogs, profiles and assessment results
     #[command(subcommand, after_help = EXIT_HELP)]
     Oscal(OscalCommand),
+    /// Write one of the guide's documents (decision report, contract annex, exit records …)
+    /// as PDF, DOCX, HTML or Markdown, ready to sign
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
+}
+
+const REPORT_HELP: &str = "\
+Kinds / 文档:
+  planning:  classification-record (定级记录), requirement-analysis (需求分析报告),
+             decision-report (上云决策报告), exit-plan (退出预案)
+  selection: capability-requirement (安全能力要求), contract-annex (合同附件：安全责任矩阵)
+  exit:      data-scope-list (数据范围清单), handover-verification (数据移交核验记录),
+             deletion-confirmation (数据删除确认书), closure-record (服务关闭记录) — with --exit FILE
+
+Formats / 格式: --format pdf|docx|html|markdown [default: from the -o file's extension, else pdf]
+
+Exit status / 退出状态:
+  0  written / 已生成
+  2  usage or input error / 用法或输入错误
+  3  refused (classified information) / 拒绝执行（涉密信息）";
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Which document (see below)
+    pub kind: String,
+    /// The engagement file (YAML)
+    pub file: PathBuf,
+    /// Where to write; `-` for standard output [default: a readable name in the current folder]
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The date the document speaks for (YYYY-MM-DD) [default: today]; the same file and
+    /// date give the same bytes
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+    /// The exit record (YAML or JSON, the shape the server keeps), for the exit documents
+    #[arg(long, value_name = "FILE")]
+    pub exit: Option<PathBuf>,
+    /// A folder of your own templates (copy content/reports/ and change the wording, order
+    /// or logo); kinds it lacks stay built in
+    #[arg(long, value_name = "DIR", env = "CLOUDWARD_TEMPLATES")]
+    pub templates: Option<PathBuf>,
+    /// A further folder of fonts for the PDF (searched besides the system's fonts)
+    #[arg(long = "font-dir", value_name = "DIR")]
+    pub font_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

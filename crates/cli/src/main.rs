@@ -6,6 +6,7 @@ mod check_cmd;
 mod classify_cmd;
 mod oscal_cmd;
 mod output;
+mod report_cmd;
 mod scan_cmd;
 mod serve_cmd;
 
@@ -155,6 +156,8 @@ fn formats_of(command: &Command) -> &'static [&'static str] {
         Command::Push(_) => &["table", "json"],
         Command::Audit(_) => &["table", "json"],
         Command::Oscal(_) => &["table", "json", "csv", "markdown", "html"],
+        // Its own formats (pdf, docx, html, markdown), read by report_cmd.
+        Command::Report(_) => &["table", "html", "markdown"],
     }
 }
 
@@ -187,6 +190,7 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Audit(cmd) => serve_cmd::audit(ctx, &cmd, out),
         Command::Push(args) => serve_cmd::push(ctx, &args, out),
         Command::Oscal(cmd) => oscal_cmd::run(ctx, cmd, out),
+        Command::Report(args) => report_cmd::run(ctx, &args, &cli.format, out),
     }
 }
 
@@ -222,6 +226,8 @@ fn main() -> ExitCode {
     };
     match Format::parse(&cli.format) {
         Some(format) => ctx.format = format,
+        // `report` has formats of its own (pdf, docx …) and checks them itself.
+        None if matches!(cli.command, Command::Report(_)) => {}
         None => {
             eprintln!(
                 "cloudward: {}",

@@ -1,0 +1,118 @@
+//! The document model: what a document says, before it is laid out as PDF, DOCX, HTML or
+//! Markdown. Builders fill it from the engagement; renderers only lay it out. Snapshot
+//! tests look at this model, not at bytes.
+
+use serde::Serialize;
+
+/// A whole document, in one language.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Document {
+    /// The kind's id (`decision-report`, …).
+    pub kind: String,
+    /// `zh` or `en`.
+    pub lang: String,
+    pub title: String,
+    /// The system and the customer, under the title.
+    pub subtitle: String,
+    /// The lines of the cover under the subtitle: the guide's clause, engagement version,
+    /// date, document number.
+    pub cover: Vec<(String, String)>,
+    /// Running header text, footer text (the page number is added by the renderer).
+    pub header: String,
+    pub footer: String,
+    /// A logo for the cover, from the templates folder: file name and bytes.
+    #[serde(skip)]
+    pub logo: Option<(String, Vec<u8>)>,
+    pub logo_name: Option<String>,
+    /// The title of the table of contents, or none for a document without one.
+    pub contents_title: Option<String>,
+    pub blocks: Vec<Block>,
+    /// Facts for the file's metadata and for `report verify`.
+    pub meta: Meta,
+}
+
+/// What identifies a document: written into its metadata.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Meta {
+    pub kind: String,
+    pub engagement: String,
+    pub customer: String,
+    /// The engagement's version: the server's revision, or the first 12 hex digits of the
+    /// file's SHA-256 for an engagement file.
+    pub version: String,
+    /// The date the document speaks for (YYYY-MM-DD).
+    pub date: String,
+    /// The lifecycle output the document is (`decision-report`, …), if it is one.
+    pub output: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Block {
+    Heading {
+        level: u8,
+        text: String,
+    },
+    Paragraph {
+        text: String,
+    },
+    /// A short note in a smaller, muted type (what a table leaves out, a caveat).
+    Note {
+        text: String,
+    },
+    /// A bulleted list.
+    List {
+        items: Vec<String>,
+    },
+    /// Field and value pairs, as a two-column table without a header.
+    Facts {
+        rows: Vec<(String, String)>,
+    },
+    /// A table whose header repeats on every page. `widths` are relative column widths.
+    Table {
+        columns: Vec<String>,
+        widths: Vec<u16>,
+        rows: Vec<Vec<String>>,
+    },
+    /// A horizontal bar chart.
+    Bars {
+        title: String,
+        bars: Vec<Bar>,
+    },
+    /// Places for signatures and seals.
+    Signatures {
+        seats: Vec<Seat>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bar {
+    pub label: String,
+    pub value: f64,
+    /// The value as the reader sees it ("12", "83 %").
+    pub shown: String,
+    /// `good`, `bad`, `warn` or `neutral`: the colour of the bar.
+    pub tone: &'static str,
+}
+
+/// One party's place to sign: its role ("甲方（云服务客户）"), its name, and the words
+/// beside the lines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Seat {
+    pub role: String,
+    pub name: String,
+    pub sign: String,
+    pub seal: String,
+    pub date: String,
+}
+
+impl Document {
+    /// Every text of the document in reading order: what a reader would find by searching
+    /// the PDF. Used by the Markdown renderer and by tests.
+    pub fn headings(&self) -> impl Iterator<Item = (u8, &str)> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::Heading { level, text } => Some((*level, text.as_str())),
+            _ => None,
+        })
+    }
+}
