@@ -14,6 +14,7 @@ mod cli;
 mod common;
 mod fuzz;
 mod oscal;
+mod report;
 mod scan;
 mod server;
 

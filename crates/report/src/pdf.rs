@@ -200,7 +200,7 @@ pub fn markup(doc: &Document, style: &Style, fonts: &Fonts) -> String {
         ("en", "none")
     };
     o.push_str(&format!(
-        "#set text(font: {}, size: 10.5pt, lang: \"{lang}\", region: {region})\n#set par(justify: true, leading: 0.8em, spacing: 1.2em)\n#set heading(numbering: \"1.1\")\n#show heading: set text(font: {}, weight: \"bold\", fill: rgb(\"#1f3b63\"))\n#show heading.where(level: 1): set text(size: 14pt)\n#show heading.where(level: 2): set text(size: 12pt)\n#show heading: set block(above: 1.4em, below: 0.8em)\n#set table(stroke: 0.5pt + rgb(\"#9aa5b1\"), inset: (x: 5pt, y: 4pt))\n#set list(indent: 1em)\n",
+        "#set text(font: {}, size: 10.5pt, lang: \"{lang}\", region: {region}, hyphenate: false)\n#set par(justify: true, leading: 0.8em, spacing: 1.2em)\n#set heading(numbering: \"1.1\")\n#show heading: set text(font: {}, weight: \"bold\", fill: rgb(\"#1f3b63\"))\n#show heading.where(level: 1): set text(size: 14pt)\n#show heading.where(level: 2): set text(size: 12pt)\n#show heading: set block(above: 1.4em, below: 0.8em)\n#set table(stroke: 0.5pt + rgb(\"#9aa5b1\"), inset: (x: 5pt, y: 4pt))\n#set list(indent: 1em)\n#show table.cell: set par(justify: false)\n",
         families(&body),
         families(&heads),
     ));
