@@ -115,6 +115,9 @@ Kinds / 文档:
 
 Formats / 格式: --format pdf|docx|html|markdown [default: from the -o file's extension, else pdf]
 
+Verify / 核验: cloudward report verify FILE --server URL --token TOKEN
+  says whether FILE is a document the server issued, when and for what (exit 0), or not (exit 1)
+
 Exit status / 退出状态:
   0  written / 已生成
   2  usage or input error / 用法或输入错误
@@ -122,9 +125,10 @@ Exit status / 退出状态:
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Which document (see below)
+    /// Which document (see below), or `verify` to ask a server whether FILE is a
+    /// document it issued
     pub kind: String,
-    /// The engagement file (YAML)
+    /// The engagement file (YAML); for `verify`, the document
     pub file: PathBuf,
     /// Where to write; `-` for standard output [default: a readable name in the current folder]
     #[arg(long, short, value_name = "FILE")]
@@ -143,6 +147,17 @@ pub struct ReportArgs {
     /// A further folder of fonts for the PDF (searched besides the system's fonts)
     #[arg(long = "font-dir", value_name = "DIR")]
     pub font_dirs: Vec<PathBuf>,
+    /// `report verify`: the server that issued the document
+    #[arg(long, value_name = "URL", env = "CLOUDWARD_SERVER")]
+    pub server: Option<String>,
+    /// `report verify`: an API token of someone who can see the engagement
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "CLOUDWARD_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -345,6 +360,14 @@ pub struct ServeArgs {
     /// the agency's network); without it they are refused
     #[arg(long, env = "CLOUDWARD_WEBHOOK_PRIVATE_ADDRESSES")]
     pub webhook_private_addresses: bool,
+    /// A further folder of fonts for the PDF documents the server issues (besides the
+    /// system's fonts; Debian: fonts-noto-cjk)
+    #[arg(long = "font-dir", value_name = "DIR")]
+    pub font_dirs: Vec<PathBuf>,
+    /// A folder of the organisation's own document templates (as content/reports/),
+    /// checked at start
+    #[arg(long, value_name = "DIR", env = "CLOUDWARD_TEMPLATES")]
+    pub templates: Option<PathBuf>,
     /// A server scan's time limit in seconds (wall clock and CPU) [default: 120]
     #[arg(long, value_name = "SECONDS", env = "CLOUDWARD_SCAN_TIMEOUT")]
     pub scan_timeout: Option<u64>,

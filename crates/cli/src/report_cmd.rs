@@ -11,6 +11,9 @@ use crate::check_cmd::{evaluate, parse_date};
 use crate::{Ctx, Failure};
 
 pub fn run(ctx: &Ctx, args: &ReportArgs, format: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    if args.kind == "verify" {
+        return verify(ctx, args, out);
+    }
     let Some(kind) = Kind::parse(&args.kind) else {
         return Err(ctx.bad_value("KIND", &args.kind, &Kind::ids()));
     };
@@ -52,6 +55,7 @@ pub fn run(ctx: &Ctx, args: &ReportArgs, format: &str, out: &mut dyn Write) -> R
         version,
         date,
         exit: exit.as_ref(),
+        reference: None,
     };
     let doc = cloudward_report::build(kind, &templates, &inputs, ctx.lang).ok_or_else(|| {
         Failure::Input(ctx.tr("report.no_template", &[("kind", kind.id().to_owned())]))
@@ -154,4 +158,77 @@ fn write_file(ctx: &Ctx, path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         let _ = std::fs::remove_file(&tmp);
         fail(e)
     })
+}
+
+/// `cloudward report verify FILE`: asks the server whether FILE (by its SHA-256, which is
+/// all that is sent) is a document it issued. Exit 0 when it is, 1 when not.
+fn verify(ctx: &Ctx, args: &ReportArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let (Some(server), Some(token)) = (&args.server, &args.token) else {
+        return Err(Failure::Input(ctx.t("report.verify_needs_server")));
+    };
+    let bytes = std::fs::read(&args.file).map_err(|e| {
+        Failure::Input(ctx.tr(
+            "input.unreadable",
+            &[
+                ("file", args.file.display().to_string()),
+                ("detail", e.to_string()),
+            ],
+        ))
+    })?;
+    let sha = cloudward_report::sha256(&bytes);
+    let url = format!(
+        "{}/api/v1/documents/verify/{sha}",
+        server.trim_end_matches('/')
+    );
+    let response = reqwest::blocking::Client::new()
+        .get(&url)
+        .bearer_auth(token)
+        .header("accept-language", ctx.lang.code())
+        .send()
+        .map_err(|e| Failure::Input(format!("{url}: {e}")))?;
+    let status = response.status();
+    let body: serde_json::Value = response
+        .json()
+        .map_err(|e| Failure::Input(format!("{url}: {e}")))?;
+    if !status.is_success() {
+        let message = body["error"]["message"].as_str().unwrap_or("").to_owned();
+        return Err(Failure::Input(format!("{url}: {status}: {message}")));
+    }
+    let d = &body["document"]["document"];
+    if body["issued"].as_bool() != Some(true) {
+        writeln!(
+            out,
+            "{}",
+            ctx.tr(
+                "report.not_issued",
+                &[("file", args.file.display().to_string()), ("sha256", sha),],
+            )
+        )?;
+        return Err(Failure::Failed);
+    }
+    let s = |k: &str| d[k].as_str().unwrap_or("").to_owned();
+    writeln!(
+        out,
+        "{}",
+        ctx.tr(
+            "report.issued",
+            &[
+                ("file", args.file.display().to_string()),
+                ("title", s("title")),
+                ("engagement", s("engagement_name")),
+                ("version", d["engagement_version"].to_string()),
+                ("date", s("date")),
+                (
+                    "by",
+                    d["issued_by_name"]
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| s("issued_by")),
+                ),
+                ("at", s("issued_at")),
+                ("sha256", sha),
+            ],
+        )
+    )?;
+    Ok(())
 }

@@ -155,6 +155,10 @@ pub fn serve(ctx: &Ctx, args: &ServeArgs, out: &mut dyn Write) -> Result<(), Fai
         cloudward_server::notify::smtp_roots(v).map_err(Failure::Input)?;
         config.smtp_ca_file = Some(v.clone());
     }
+    config.font_dirs.clone_from(&args.font_dirs);
+    if args.templates.is_some() {
+        config.templates_dir.clone_from(&args.templates);
+    }
     if args.webhook_private_addresses {
         config.webhook_private_addresses = true;
     }

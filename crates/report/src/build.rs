@@ -30,6 +30,8 @@ pub struct Inputs<'a> {
     pub date: NaiveDate,
     /// The exit record, for the exit documents.
     pub exit: Option<&'a ExitRecord>,
+    /// See [`Meta::reference`].
+    pub reference: Option<String>,
 }
 
 struct Ctx<'a> {
@@ -198,6 +200,7 @@ pub fn build(kind: Kind, templates: &Templates, inputs: &Inputs, lang: Lang) -> 
             version: inputs.version.clone(),
             date: inputs.date.format("%Y-%m-%d").to_string(),
             output: Some(kind.output().to_owned()),
+            reference: inputs.reference.clone(),
         },
     })
 }

@@ -44,6 +44,10 @@ pub struct Meta {
     pub date: String,
     /// The lifecycle output the document is (`decision-report`, …), if it is one.
     pub output: Option<String>,
+    /// The server's id of the engagement, for a document the server issues: kept in the
+    /// file's metadata (not on the page), so that two engagements never give the same bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

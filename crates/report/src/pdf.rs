@@ -382,8 +382,13 @@ pub fn render(doc: &Document, style: &Style, fonts: &Fonts) -> Result<Vec<u8>, P
         .map_err(|e| PdfError::Typeset(e.message().to_string()))?;
     let options = PdfOptions {
         ident: Smart::Custom(format!(
-            "cloudward/{}/{}/{}/{}/{}",
-            doc.meta.kind, doc.meta.engagement, doc.meta.version, doc.meta.date, doc.lang
+            "cloudward/{}/{}/{}/{}/{}/{}",
+            doc.meta.kind,
+            doc.meta.engagement,
+            doc.meta.reference.as_deref().unwrap_or(""),
+            doc.meta.version,
+            doc.meta.date,
+            doc.lang
         )),
         creator: Smart::Custom(Some("cloudward".to_owned())),
         timestamp: Datetime::from_ymd_hms(y, m, d, 0, 0, 0).map(Timestamp::new_utc),

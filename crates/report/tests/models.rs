@@ -41,6 +41,7 @@ fn every_kind_in_both_languages() {
             version: "example".into(),
             date,
             exit: Some(&exit),
+            reference: None,
         };
         for lang in Lang::ALL {
             let doc = build(kind, &templates, &inputs, lang).unwrap();

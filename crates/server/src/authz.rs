@@ -378,6 +378,12 @@ actions! {
         member(Rel::SecurityServiceProvider, M),
     ];
     EvidenceList = "GET /api/v1/engagements/{id}/evidence", ENGAGEMENT_READ;
+    /// Issuing a document records it as the customer's lifecycle output.
+    DocumentIssue = "POST /api/v1/engagements/{id}/documents", CUSTOMER_WRITE;
+    DocumentList = "GET /api/v1/engagements/{id}/documents", ENGAGEMENT_READ;
+    DocumentDownload = "GET /api/v1/documents/{id}/content", ENGAGEMENT_READ;
+    /// Anyone signed in may ask; the answer names only documents of engagements they see.
+    DocumentVerify = "GET /api/v1/documents/verify/{sha256}", SIGNED_IN;
     EvidenceDownload = "GET /api/v1/evidence/{id}/content", ENGAGEMENT_READ;
     ScanUpload = "POST /api/v1/engagements/{id}/scans", CUSTOMER_AND_SECURITY_WRITE;
     ScanRun = "POST /api/v1/engagements/{id}/scans/run", CUSTOMER_AND_SECURITY_WRITE;

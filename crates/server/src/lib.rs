@@ -10,6 +10,7 @@ pub mod authz;
 pub mod blobs;
 pub mod console;
 pub mod demo;
+pub mod documents;
 pub mod download;
 pub mod error;
 pub mod evidence;
@@ -112,6 +113,10 @@ pub struct Config {
     /// robot inside the agency's network); off, such a receiver is refused at send time,
     /// whatever its name resolves to.
     pub webhook_private_addresses: bool,
+    /// Further folders of fonts for the PDF documents (besides the system's).
+    pub font_dirs: Vec<PathBuf>,
+    /// A folder of document templates of the organisation's own (`--templates`).
+    pub templates_dir: Option<PathBuf>,
     pub smtp_username: Option<String>,
     pub smtp_password: Option<Secret>,
     /// The sender of every notification mail (`cloudward <noreply@example.gov.cn>`).
@@ -209,6 +214,8 @@ impl Default for Config {
             smtp_tls: SmtpTls::Starttls,
             smtp_ca_file: None,
             webhook_private_addresses: false,
+            font_dirs: Vec::new(),
+            templates_dir: None,
             smtp_username: None,
             smtp_password: None,
             smtp_from: None,
@@ -257,6 +264,34 @@ pub struct AppState {
     pub(crate) scans: Arc<scanning::ScanSlots>,
     /// Seals webhook URLs and secrets at rest (its key is read, or made, on first use).
     keyring: Arc<std::sync::OnceLock<Result<notify::secrets::Keyring, String>>>,
+    /// The document templates and fonts.
+    pub(crate) documents: Arc<Documents>,
+}
+
+/// What documents are made with: the templates (checked at start) and the fonts (found
+/// on first use: scanning the machine's fonts takes a moment).
+pub(crate) struct Documents {
+    pub(crate) templates: cloudward_report::Templates,
+    font_dirs: Vec<PathBuf>,
+    fonts: std::sync::OnceLock<Result<cloudward_report::Fonts, String>>,
+}
+
+impl std::fmt::Debug for Documents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Documents")
+            .field("font_dirs", &self.font_dirs)
+            .finish()
+    }
+}
+
+impl Documents {
+    pub(crate) fn fonts(&self) -> Result<cloudward_report::Fonts, String> {
+        self.fonts
+            .get_or_init(|| {
+                cloudward_report::Fonts::discover(&self.font_dirs).map_err(|e| e.to_string())
+            })
+            .clone()
+    }
 }
 
 impl AppState {
@@ -271,8 +306,35 @@ impl AppState {
                     .join("; ")
             )
         })?;
+        let templates = match &config.templates_dir {
+            Some(dir) => cloudward_report::templates::from_dir(dir),
+            None => cloudward_report::templates::embedded(),
+        }
+        .map_err(|problems| {
+            let messages = cloudward_content::messages();
+            format!(
+                "the document templates do not load:\n  {}",
+                problems
+                    .iter()
+                    .map(|p| {
+                        let mut p = p.clone();
+                        if let Some(d) = &config.templates_dir {
+                            p.file = d.join(&p.file).display().to_string();
+                        }
+                        p.render(&messages, cloudward_domain::Lang::En)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            )
+        })?;
+        let documents = Arc::new(Documents {
+            templates,
+            font_dirs: config.font_dirs.clone(),
+            fonts: std::sync::OnceLock::new(),
+        });
         Ok(AppState {
             store,
+            documents,
             content: Arc::new(content),
             // Without its messages the console would show bare keys: refuse to start.
             messages: Arc::new(cloudward_content::messages_checked()?),
@@ -318,6 +380,7 @@ impl AppState {
         workflow::create_notice, workflow::list_notices, workflow::ack_notice, workflow::alerts,
         workflow::get_exit, workflow::exit_step,
         evidence::upload, evidence::list, evidence::download,
+        documents::issue, documents::list, documents::download, documents::verify,
         evidence::upload_for_assessment, evidence::attach_output, evidence::list_for_assessment, evidence::download_for_assessment,
         supervision::upload, supervision::run_scan, supervision::posture,
         supervision::list_findings, supervision::act_on_finding, supervision::act_on_findings,
@@ -337,6 +400,7 @@ impl AppState {
         (name = "supervision", description = "Scans, posture, findings"),
         (name = "oscal", description = "OSCAL 1.2.1 exports and import"),
         (name = "notifications", description = "Notification channels, their test, the delivery log"),
+        (name = "documents", description = "The guide's documents: issue, list, download, verify"),
     )
 )]
 #[derive(Debug)]
@@ -360,6 +424,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oscal::routes(state.config.evidence_limit))
         .merge(frameworks::routes(state.config.evidence_limit))
         .merge(notifications::routes())
+        .merge(documents::routes())
         .fallback(|| async { ApiError::not_found() })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), time_limit))

@@ -574,6 +574,29 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
             })
         }
         "GET /api/v1/engagements/{id}/evidence" => engagements("/evidence", &none),
+        "POST /api/v1/engagements/{id}/documents" => engagements(
+            "/documents",
+            &json_body(json!({ "kind": "no-such-kind", "format": "docx" })),
+        ),
+        "GET /api/v1/engagements/{id}/documents" => engagements("/documents", &none),
+        "GET /api/v1/documents/{id}/content" => vec![
+            case(
+                "EA",
+                format!("/api/v1/documents/{}/content", w.id("DA")),
+                Body::None,
+                ea,
+            ),
+            case(
+                "EB",
+                format!("/api/v1/documents/{}/content", w.id("DB")),
+                Body::None,
+                eb,
+            ),
+        ],
+        "GET /api/v1/documents/verify/{sha256}" => one(
+            &format!("/api/v1/documents/verify/{}", w.id("SA")),
+            Body::None,
+        ),
         "GET /api/v1/evidence/{id}/content" => vec![
             case(
                 "EA",
@@ -867,9 +890,9 @@ fn build_world(s: &TestServer) -> World {
     );
 
     let plan = include_str!("../../cli/tests/fixtures/scan/plan/plan.json");
-    for (customer, provider, e, ev, run, finding, notice) in [
-        (&a, &pa, "EA", "VA", "RA", "FIA", "NA"),
-        (&b, &pb, "EB", "VB", "RB", "FIB", "NB"),
+    for (customer, provider, e, ev, run, finding, notice, doc, sha) in [
+        (&a, &pa, "EA", "VA", "RA", "FIA", "NA", "DA", "SA"),
+        (&b, &pb, "EB", "VB", "RB", "FIB", "NB", "DB", "SB"),
     ] {
         let id = w.id(e).to_owned();
         let v = ok(
@@ -908,6 +931,16 @@ fn build_world(s: &TestServer) -> World {
             201,
         );
         w.ids.insert(notice, n["id"].as_str().unwrap().to_owned());
+        let d = ok(
+            customer.post(
+                &format!("/api/v1/engagements/{id}/documents"),
+                &json!({ "kind": "exit-plan", "format": "docx" }),
+            ),
+            201,
+        );
+        w.ids.insert(doc, d["id"].as_str().unwrap().to_owned());
+        w.ids
+            .insert(sha, d["document"]["sha256"].as_str().unwrap().to_owned());
     }
 
     for (owner, key) in [(&root, "FP"), (&a, "FA"), (&b, "FB")] {

@@ -18,6 +18,7 @@ mod common;
 mod console_pages;
 mod console_tenancy;
 mod demo;
+mod documents;
 mod evidence;
 mod findings;
 mod hardening;

@@ -5,6 +5,7 @@
 //! appends the audit entries in the same transaction as the change.
 
 pub mod assessments;
+pub mod documents;
 pub mod engagements;
 pub mod evidence;
 pub mod findings;

@@ -1,0 +1,315 @@
+//! Documents the server issues: one of the guide's documents made from the engagement as
+//! the server holds it (its file, its exit record), as PDF or DOCX, kept as a blob and
+//! recorded as the lifecycle output it is — the evidence record, the `document` record
+//! and the engagement's new outputs written in one transaction, so the audit log has
+//! them together. A document's record id comes from its SHA-256, so that anyone who can
+//! see the engagement can ask whether a file is a document the server issued
+//! ([`verify`]), and the same data and date give the same document.
+
+use chrono::NaiveDate;
+use cloudward_domain::Lang;
+use cloudward_domain::check::{self, CheckError};
+use cloudward_domain::engagement::OutputRecord;
+use cloudward_report::{Format, Inputs, Kind, kinds::Needs};
+use cloudward_store::{NewRecord, RecordFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::authz::Action;
+use crate::blobs::read_blob;
+use crate::error::{ApiError, ApiResult};
+use crate::services::engagements::export_text;
+use crate::services::records::{HELD, with_held_outputs};
+use crate::services::support::{acting, invalid, parse_data, to_value, today};
+
+/// What a document the server issued is, for its page, its download and `verify`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DocumentData {
+    /// The kind (`decision-report`, `contract-annex`, …).
+    pub kind: String,
+    /// The lifecycle output it is recorded as.
+    pub output: String,
+    /// `pdf` or `docx`.
+    pub format: String,
+    /// `zh` or `en`.
+    pub lang: String,
+    pub title: String,
+    pub sha256: String,
+    pub size: i64,
+    pub media_type: String,
+    /// A readable file name in the document's language.
+    pub file_name: String,
+    /// The engagement's version the document was made from.
+    pub engagement_version: i64,
+    pub engagement_name: String,
+    /// The date the document speaks for.
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    /// Who issued it (user id or `token:ID`), and its user name when a person did.
+    pub issued_by: String,
+    pub issued_by_name: Option<String>,
+    pub issued_at: String,
+    /// The evidence record that holds the file as the output.
+    pub evidence_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentView {
+    pub id: String,
+    pub engagement_id: String,
+    pub document: DocumentData,
+}
+
+/// What to issue.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueInput {
+    /// The kind: classification-record, requirement-analysis, decision-report, exit-plan,
+    /// capability-requirement, contract-annex, data-scope-list, handover-verification,
+    /// deletion-confirmation or closure-record.
+    pub kind: String,
+    /// `pdf` (the default) or `docx`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// `zh` or `en`; the caller's language by default.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// YYYY-MM-DD; today by default.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub date: Option<NaiveDate>,
+}
+
+/// The formats the server issues: the ones people sign and keep.
+pub const FORMATS: [&str; 2] = ["pdf", "docx"];
+
+/// The id of the record of a document with these bytes' hash.
+pub fn record_id(sha256: &str) -> String {
+    format!("doc-{sha256}")
+}
+
+fn view(r: &cloudward_store::Record) -> ApiResult<DocumentView> {
+    Ok(DocumentView {
+        id: r.id.clone(),
+        engagement_id: r.engagement_id.clone().unwrap_or_default(),
+        document: parse_data(r)?,
+    })
+}
+
+/// Makes the document `input` asks for from engagement `id` and records it as its output.
+/// `true` with a new document; `false` when the same bytes were issued before (that
+/// document is returned, nothing is written).
+pub async fn issue(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    input: IssueInput,
+    caller_lang: Lang,
+) -> ApiResult<(DocumentView, bool)> {
+    let (e, _) = acting(state, p, id, Action::DocumentIssue).await?;
+    let kind = Kind::parse(input.kind.trim()).ok_or_else(|| {
+        invalid("api.unknown_document")
+            .arg("field", "kind")
+            .arg("value", &input.kind)
+            .arg("accepted", Kind::ids().join(", "))
+    })?;
+    let format_id = input.format.as_deref().unwrap_or("pdf");
+    let format = Format::parse(format_id)
+        .filter(|f| matches!(f, Format::Pdf | Format::Docx))
+        .ok_or_else(|| {
+            invalid("api.unknown_value")
+                .arg("field", "format")
+                .arg("value", format_id)
+                .arg("accepted", FORMATS.join(", "))
+        })?;
+    let lang = match input.lang.as_deref() {
+        None => caller_lang,
+        Some(l) => Lang::parse(l).ok_or_else(|| {
+            invalid("api.unknown_value")
+                .arg("field", "lang")
+                .arg("value", l)
+                .arg("accepted", "zh, en")
+        })?,
+    };
+    let date = input.date.unwrap_or_else(today);
+    let (file, text) = export_text(&e)?;
+    let report = match check::check(&file, &text, &state.content, date) {
+        Ok(r) => r,
+        Err(CheckError::Classified) => return Err(invalid("check.refused")),
+        Err(CheckError::Invalid(_)) => {
+            return Err(invalid("api.document_unchecked").arg("field", "kind"));
+        }
+    };
+    let exit = match kind.needs() {
+        Needs::Exit => Some(
+            crate::services::lifecycle::exit_record(state, &e)
+                .await?
+                .map(|(_, x)| x)
+                .ok_or_else(|| invalid("api.document_needs_exit").arg("field", "kind"))?,
+        ),
+        Needs::Engagement => None,
+    };
+    let inputs = Inputs {
+        file: &file,
+        report: &report,
+        content: &state.content,
+        messages: &state.messages,
+        version: e.version.to_string(),
+        date,
+        exit: exit.as_ref(),
+        reference: Some(e.id.clone()),
+    };
+    let doc = cloudward_report::build(kind, &state.documents.templates, &inputs, lang)
+        .ok_or_else(ApiError::internal)?;
+    let fonts = if format == Format::Pdf {
+        Some(state.documents.fonts().map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "no_cjk_font",
+                "api.no_cjk_font",
+            )
+        })?)
+    } else {
+        None
+    };
+    let style = state.documents.templates.style.clone();
+    let doc_for_render = doc.clone();
+    // Typesetting is work for a CPU, not for the request's thread.
+    let bytes = tokio::task::spawn_blocking(move || {
+        cloudward_report::render(&doc_for_render, format, &style, fonts.as_ref())
+    })
+    .await
+    .map_err(ApiError::internal_from)?
+    .map_err(ApiError::internal_from)?;
+    let sha = cloudward_report::sha256(&bytes);
+    let doc_id = record_id(&sha);
+    if let Some(existing) = state.store.get_record("document", &doc_id).await? {
+        // The same data and date made the same bytes: that document stands.
+        return Ok((view(&existing)?, false));
+    }
+    let file_name = cloudward_report::file_name(&doc, format);
+    let output = kind.output();
+    let new = crate::services::evidence::NewEvidence {
+        target_kind: "output".into(),
+        target: output.to_owned(),
+        name: file_name.clone(),
+        effective_date: Some(date),
+    };
+    let size = i64::try_from(bytes.len()).map_err(ApiError::internal_from)?;
+    let (evidence, _) =
+        crate::services::evidence::evidence_record(state, p, &e, new, bytes).await?;
+    let evidence_id = cloudward_store::new_id();
+    let evidence = evidence.with_id(evidence_id.clone());
+    let data = DocumentData {
+        kind: kind.id().to_owned(),
+        output: output.to_owned(),
+        format: format.extension().to_owned(),
+        lang: lang.code().to_owned(),
+        title: doc.title.clone(),
+        sha256: sha,
+        size,
+        media_type: format.media_type().to_owned(),
+        file_name,
+        engagement_version: e.version,
+        engagement_name: file.name.clone(),
+        date,
+        issued_by: p.actor.id.clone(),
+        issued_by_name: p.username.clone(),
+        issued_at: cloudward_store::stamp(cloudward_store::now()),
+        evidence_id: evidence_id.clone(),
+    };
+    let record = NewRecord::new("document", p.org()?.id.clone(), to_value(&data)?)
+        .of_engagement(e.id.clone())
+        .with_id(doc_id.clone());
+    let mut file = file;
+    file.lifecycle.outputs.insert(
+        output.to_owned(),
+        OutputRecord {
+            reference: format!("{HELD}evidence/{evidence_id}"),
+            date: Some(date),
+        },
+    );
+    let file = with_held_outputs(&state.content, &file);
+    let engagement_data = crate::services::lifecycle::data_of(state, &file, e.parties.clone())?;
+    state
+        .store
+        .update_engagement_with(
+            &p.actor,
+            &e.id,
+            e.version,
+            engagement_data,
+            vec![evidence, record],
+            Vec::new(),
+        )
+        .await?;
+    Ok((
+        DocumentView {
+            id: doc_id,
+            engagement_id: e.id,
+            document: data,
+        },
+        true,
+    ))
+}
+
+/// The documents issued for engagement `id`, oldest first.
+pub async fn list(state: &AppState, p: &Principal, id: &str) -> ApiResult<Vec<DocumentView>> {
+    let e = crate::services::engagements::engagement(state, p, id, Action::DocumentList).await?;
+    state
+        .store
+        .list_records("document", &RecordFilter::engagement(&e.id))
+        .await?
+        .iter()
+        .map(view)
+        .collect()
+}
+
+/// A document for download: its view and bytes (for those who see its engagement).
+pub async fn download(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(DocumentView, Vec<u8>)> {
+    let r = crate::services::engagements::record_of(state, "document", id).await?;
+    // Seen by those who see its engagement; no document, no engagement to see.
+    let of = r
+        .as_ref()
+        .and_then(|r| r.engagement_id.clone())
+        .unwrap_or_default();
+    crate::services::engagements::engagement(state, p, &of, Action::DocumentDownload).await?;
+    let r = r.ok_or_else(ApiError::not_found)?;
+    let v = view(&r)?;
+    let (_, bytes) = read_blob(state, &v.document.sha256).await?;
+    Ok((v, bytes))
+}
+
+/// Whether a file with this SHA-256 is a document the server issued for an engagement
+/// the caller can see: the document's record, or `None` (not issued, or issued for an
+/// engagement the caller does not see — the two are not told apart).
+pub async fn verify(
+    state: &AppState,
+    p: &Principal,
+    sha256: &str,
+) -> ApiResult<Option<DocumentView>> {
+    p.may(Action::DocumentVerify, crate::authz::Rel::Unscoped)?;
+    let sha = sha256.trim().to_ascii_lowercase();
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid("api.bad_sha256").arg("field", "sha256"));
+    }
+    let Some(r) = state.store.get_record("document", &record_id(&sha)).await? else {
+        return Ok(None);
+    };
+    let of = r.engagement_id.clone().unwrap_or_default();
+    match crate::services::engagements::engagement(state, p, &of, Action::DocumentDownload).await {
+        Ok(_) => Ok(Some(view(&r)?)),
+        Err(e)
+            if e.status == axum::http::StatusCode::NOT_FOUND
+                || e.status == axum::http::StatusCode::FORBIDDEN =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

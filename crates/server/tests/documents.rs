@@ -1,0 +1,205 @@
+//! Documents the server issues: made from the engagement it holds, recorded as the
+//! lifecycle output with their hash, in the audit log, downloadable under a readable name
+//! in the reader's language, and verifiable by hash — by those who see the engagement.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
+use crate::common::{self, TestServer};
+use serde_json::{Value, json};
+use sha2::Digest;
+
+fn has_cjk_font() -> bool {
+    let found = cloudward_report::Fonts::discover(&[]).is_ok();
+    assert!(
+        found || std::env::var_os("CLOUDWARD_TEST_DOCUMENTS").is_none(),
+        "CLOUDWARD_TEST_DOCUMENTS is set but no CJK font is installed (Debian: fonts-noto-cjk)"
+    );
+    if !found {
+        eprintln!("skipping the PDF: no CJK font installed (Debian: fonts-noto-cjk)");
+    }
+    found
+}
+
+fn issued(db: &common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let member = s.login("a-member");
+    let path = format!("/api/v1/engagements/{ea}/documents");
+
+    // A Word decision report, in Chinese.
+    let r = member.post(
+        &path,
+        &json!({ "kind": "decision-report", "format": "docx", "lang": "zh" }),
+    );
+    assert_eq!(r.status(), 201);
+    let doc: Value = r.json().unwrap();
+    let d = &doc["document"];
+    assert_eq!(d["kind"], "decision-report");
+    assert_eq!(d["output"], "decision-report");
+    assert_eq!(d["title"], "上云决策报告");
+    let name = d["file_name"].as_str().unwrap().to_owned();
+    assert!(
+        name.starts_with("上云决策报告-EA-") && name.ends_with(".docx"),
+        "{name}"
+    );
+    let sha = d["sha256"].as_str().unwrap().to_owned();
+
+    // The download is those bytes, under that name.
+    let r = member.get(&format!(
+        "/api/v1/documents/{}/content",
+        doc["id"].as_str().unwrap()
+    ));
+    assert_eq!(r.status(), 200);
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cd.contains("filename*=UTF-8''%E4%B8%8A%E4%BA%91"), "{cd}");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    let bytes = r.bytes().unwrap().to_vec();
+    assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), sha);
+    assert!(bytes.starts_with(b"PK"), "a DOCX is a zip");
+
+    // It is the engagement's output now, held by the server.
+    let e: Value = member
+        .get(&format!("/api/v1/engagements/{ea}"))
+        .json()
+        .unwrap();
+    let reference = e["document"]["lifecycle"]["outputs"]["decision-report"]["reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(reference.starts_with("cloudward:evidence/"), "{e}");
+    // And the audit log has the document and its file.
+    let audit: Value = member
+        .get("/api/v1/audit?object_type=document&limit=100")
+        .json()
+        .unwrap();
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["object_id"].as_str().unwrap_or("").contains(&sha)),
+        "{audit}"
+    );
+
+    // Verified by hash: the issuer and every party of the engagement see what it is; the
+    // other customer does not; a changed file is not a document.
+    let v: Value = member
+        .get(&format!("/api/v1/documents/verify/{sha}"))
+        .json()
+        .unwrap();
+    assert_eq!(v["issued"], true);
+    assert_eq!(v["document"]["document"]["engagement_name"], "EA");
+    let provider = s.login("pa-admin");
+    let v: Value = provider
+        .get(&format!("/api/v1/documents/verify/{sha}"))
+        .json()
+        .unwrap();
+    assert_eq!(v["issued"], true, "the provider of EA sees it");
+    let other = s.login("b-member");
+    let v: Value = other
+        .get(&format!("/api/v1/documents/verify/{sha}"))
+        .json()
+        .unwrap();
+    assert_eq!(v["issued"], false, "another customer learns nothing");
+    assert!(v["document"].is_null());
+    let mut changed = bytes.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    let changed_sha = hex::encode(sha2::Sha256::digest(&changed));
+    let v: Value = member
+        .get(&format!("/api/v1/documents/verify/{changed_sha}"))
+        .json()
+        .unwrap();
+    assert_eq!(v["issued"], false);
+    assert_eq!(
+        member.get("/api/v1/documents/verify/not-a-hash").status(),
+        422
+    );
+    // The other customer cannot download it either.
+    assert_eq!(
+        other
+            .get(&format!(
+                "/api/v1/documents/{}/content",
+                doc["id"].as_str().unwrap()
+            ))
+            .status(),
+        404
+    );
+
+    // Refusals say what is wrong, in words.
+    let r = member.post(&path, &json!({ "kind": "decision-reprot" }));
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().unwrap();
+    let msg = err["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("decision-reprot") && msg.contains("contract-annex"),
+        "{msg}"
+    );
+    let r = member.post(
+        &path,
+        &json!({ "kind": "closure-record", "format": "docx" }),
+    );
+    assert_eq!(r.status(), 422, "no exit record yet");
+    let r = member.post(&path, &json!({ "kind": "exit-plan", "format": "odt" }));
+    assert_eq!(r.status(), 422);
+    // Only the customer's members issue; a viewer or the provider may not.
+    assert_eq!(
+        s.login("a-viewer")
+            .post(&path, &json!({ "kind": "exit-plan", "format": "docx" }))
+            .status(),
+        403
+    );
+    assert_eq!(
+        provider
+            .post(&path, &json!({ "kind": "exit-plan", "format": "docx" }))
+            .status(),
+        403
+    );
+
+    // A PDF in English, with the fonts embedded.
+    if has_cjk_font() {
+        let r = member.post(
+            &path,
+            &json!({ "kind": "contract-annex", "format": "pdf", "lang": "en", "date": "2026-12-07" }),
+        );
+        assert_eq!(r.status(), 201);
+        let doc: Value = r.json().unwrap();
+        assert_eq!(doc["document"]["media_type"], "application/pdf");
+        assert_eq!(doc["document"]["date"], "2026-12-07");
+        let name = doc["document"]["file_name"].as_str().unwrap();
+        assert_eq!(
+            name,
+            "Contract annex_ security responsibility matrix-EA-2026-12-07.pdf"
+        );
+        let bytes = member
+            .get(&format!(
+                "/api/v1/documents/{}/content",
+                doc["id"].as_str().unwrap()
+            ))
+            .bytes()
+            .unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+    }
+    let list: Value = member.get(&path).json().unwrap();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        if has_cjk_font() { 2 } else { 1 }
+    );
+}
+
+#[test]
+fn documents_are_issued_recorded_audited_and_verified_within_the_engagement() {
+    for db in common::databases() {
+        issued(&db);
+    }
+}
