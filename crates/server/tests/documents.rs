@@ -203,3 +203,89 @@ fn documents_are_issued_recorded_audited_and_verified_within_the_engagement() {
         issued(&db);
     }
 }
+
+/// The official's way: "Generate" beside the output on the records page, the document
+/// listed with its hash, a refusal shown beside the output in words, and the check page.
+#[test]
+fn the_console_generates_lists_and_checks_documents_in_the_readers_language() {
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let member = s.login("a-member");
+    // The records page offers "generate" beside the outputs cloudward makes.
+    let page = member
+        .get(&format!("/engagements/{ea}/records?lang=zh"))
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("generate-decision-report-pdf"),
+        "no generate button"
+    );
+    assert!(
+        page.contains("还没有生成过文档"),
+        "the empty list says so in words"
+    );
+    let r = member.post_form(
+        &format!("/engagements/{ea}/documents?lang=zh"),
+        &[("generate", "decision-report:docx")],
+    );
+    assert_eq!(r.status(), 200, "followed the redirect to the records page");
+    let page = r.text().unwrap();
+    assert!(page.contains("已生成《上云决策报告》"), "{page}");
+    assert!(
+        page.contains("Word 文档 · 中文"),
+        "format and language in words"
+    );
+    let list: Value = member
+        .get(&format!("/api/v1/engagements/{ea}/documents"))
+        .json()
+        .unwrap();
+    let doc = &list[0];
+    let id = doc["id"].as_str().unwrap();
+    // An exit document before there is an exit record: the page again, the reason beside
+    // that output, in words.
+    let r = member.post_form(
+        &format!("/engagements/{ea}/documents?lang=en"),
+        &[("generate", "closure-record:docx")],
+    );
+    assert_eq!(r.status(), 422);
+    let page = r.text().unwrap();
+    assert!(page.contains("record the exit first"), "{page}");
+    // The check page: the original is recognised; a changed copy is not; another customer
+    // is told nothing.
+    let bytes = member
+        .get(&format!("/api/v1/documents/{id}/content"))
+        .bytes()
+        .unwrap();
+    let r = member.post_file("/documents/verify?lang=zh", &[], "决策报告.docx", &bytes);
+    let page = r.text().unwrap();
+    assert!(page.contains("是本系统生成的文档"), "{page}");
+    assert!(
+        page.contains("上云决策报告") && page.contains("EA"),
+        "{page}"
+    );
+    let mut changed = bytes.to_vec();
+    changed.push(b'\n');
+    let page = member
+        .post_file("/documents/verify?lang=zh", &[], "决策报告.docx", &changed)
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("不是本系统为您可见的工作生成的文档"),
+        "{page}"
+    );
+    let other = s.login("b-member");
+    let page = other
+        .post_file("/documents/verify?lang=en", &[], "report.docx", &bytes)
+        .text()
+        .unwrap();
+    assert!(page.contains("is not a document made here"), "{page}");
+    assert!(!page.contains("EA"), "{page}");
+    // A viewer sees the list but no generate button.
+    let page = s
+        .login("a-viewer")
+        .get(&format!("/engagements/{ea}/records"))
+        .text()
+        .unwrap();
+    assert!(!page.contains("generate-decision-report-pdf"));
+    assert!(page.contains(id));
+}

@@ -625,6 +625,13 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             "/engagements/{id}/records",
             get(records::form).post(records::save),
         )
+        .route("/engagements/{id}/documents", post(records::generate))
+        .route(
+            "/documents/verify",
+            get(records::verify_form).post(records::verify).layer(
+                axum::extract::DefaultBodyLimit::max(evidence_limit.saturating_add(64 * 1024)),
+            ),
+        )
         .route(
             "/engagements/{id}/records/document",
             post(records::attach).layer(axum::extract::DefaultBodyLimit::max(

@@ -38,6 +38,21 @@ pub struct OutputRow {
     held: Option<String>,
     /// The attached document: evidence id and file name.
     document: Option<(String, String)>,
+    /// The kind of document cloudward makes for this output, if it makes one.
+    generate: Option<String>,
+}
+
+/// A document the server issued, as the records page lists it.
+pub struct IssuedRow {
+    id: String,
+    title: String,
+    output: String,
+    format: String,
+    lang: String,
+    date: String,
+    version: i64,
+    sha256: String,
+    issued: String,
 }
 
 pub struct PhaseSection {
@@ -86,6 +101,9 @@ pub struct RecordsPage {
     problem: Option<String>,
     /// What was just saved.
     done: Option<String>,
+    /// The documents issued for the engagement, newest first.
+    issued: Vec<IssuedRow>,
+    can_issue: bool,
 }
 
 impl RecordsPage {
@@ -155,6 +173,7 @@ fn page(
     e: &cloudward_store::Engagement,
     file: &EngagementFile,
     documents: &BTreeMap<String, (String, String)>,
+    issued: Vec<IssuedRow>,
     sent: Option<&BTreeMap<String, String>>,
     errors: BTreeMap<String, String>,
     problem: Option<String>,
@@ -214,6 +233,10 @@ fn page(
                             .cloned(),
                         name: ui.text(&o.name),
                         description: ui.text(&o.description),
+                        generate: cloudward_report::Kind::ALL
+                            .iter()
+                            .find(|k| k.output() == o.id)
+                            .map(|k| k.id().to_owned()),
                         id: o.id.clone(),
                     }
                 })
@@ -274,6 +297,8 @@ fn page(
             &format!("/engagements/{}/records", e.id),
         )),
         can_edit: v.p.can(crate::authz::Action::RecordsPut, v.p.rel_to(e)),
+        can_issue: v.p.can(crate::authz::Action::DocumentIssue, v.p.rel_to(e)),
+        issued,
         name: e.name.clone(),
         id: e.id.clone(),
         version,
@@ -367,12 +392,60 @@ async fn show(
         Err(err) => return super::refused(v, &err),
     };
     let docs = documents(state, v, id).await;
+    let issued = issued(state, v, id).await;
     let ssp_orgs = crate::services::records::security_service_providers(state)
         .await
         .unwrap_or_default();
     page(
-        ssp_orgs, state, v, &e, &file, &docs, sent, errors, problem, done,
+        ssp_orgs, state, v, &e, &file, &docs, issued, sent, errors, problem, done,
     )
+}
+
+/// The documents issued for the engagement, newest first, in words.
+async fn issued(state: &AppState, v: &Viewer, id: &str) -> Vec<IssuedRow> {
+    let mut list = crate::services::documents::list(state, &v.p, id)
+        .await
+        .unwrap_or_default();
+    list.reverse();
+    list.into_iter()
+        .map(|d| {
+            let x = d.document;
+            IssuedRow {
+                output: state
+                    .content
+                    .guide
+                    .output(&x.output)
+                    .map(|o| v.ui.text(&o.name))
+                    .unwrap_or_default(),
+                format: v.ui.t(&format!("ui.doc.format.{}", x.format)),
+                lang: v.ui.t(&format!("ui.doc.lang.{}", x.lang)),
+                date: x.date.to_string(),
+                version: x.engagement_version,
+                issued: v.ui.targs(
+                    "ui.doc.issued_by",
+                    &[
+                        (
+                            "by",
+                            x.issued_by_name
+                                .clone()
+                                .unwrap_or_else(|| x.issued_by.clone()),
+                        ),
+                        (
+                            "at",
+                            x.issued_at
+                                .chars()
+                                .take(16)
+                                .collect::<String>()
+                                .replace('T', " "),
+                        ),
+                    ],
+                ),
+                title: x.title,
+                sha256: x.sha256,
+                id: d.id,
+            }
+        })
+        .collect()
 }
 
 pub async fn form(
@@ -621,6 +694,164 @@ pub async fn attach(
             }
             r
         }
+        Err(e) => super::refused(&v, &e),
+    }
+}
+
+/// "Generate" beside an output: the document cloudward makes for it, issued and recorded
+/// as the output. The button says which kind and format (`generate=KIND:FORMAT`).
+pub async fn generate(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    ConsoleForm(f): ConsoleForm<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = check_csrf(&v, f.get("csrf_token")) {
+        return r;
+    }
+    let asked = f.get("generate").cloned().unwrap_or_default();
+    let (kind, format) = asked.split_once(':').unwrap_or((asked.as_str(), "pdf"));
+    let output = cloudward_report::Kind::parse(kind)
+        .map(|k| k.output().to_owned())
+        .unwrap_or_default();
+    let input = crate::services::documents::IssueInput {
+        kind: kind.to_owned(),
+        format: Some(format.to_owned()),
+        lang: Some(v.ui.lang.code().to_owned()),
+        date: None,
+    };
+    match crate::services::documents::issue(&state, &v.p, &id, input, v.ui.lang).await {
+        Ok((d, _)) => Redirect::to(&format!(
+            "/engagements/{id}/records?done={}#output-{output}",
+            super::urlencode(&v.ui.targs(
+                "ui.doc.generated",
+                &[("title", d.document.title), ("file", d.document.file_name)]
+            ))
+        ))
+        .into_response(),
+        Err(e) if super::is_form_problem(&e) || e.status == StatusCode::SERVICE_UNAVAILABLE => {
+            // Beside the output, and at the top (an output of a phase not reached yet has
+            // no row on the page).
+            let text = super::problem_text(&v, &e);
+            let mut errors = BTreeMap::new();
+            errors.insert(format!("output.{output}.generate"), text.clone());
+            let mut r = show(&state, &v, &id, None, errors, Some(text), None).await;
+            *r.status_mut() = e.status;
+            r
+        }
+        Err(e) => super::refused(&v, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+pub struct VerifyPage {
+    ui: Ui,
+    nav: Option<Nav>,
+    /// The file asked about: its name and SHA-256.
+    asked: Option<(String, String)>,
+    /// What the server issued with that hash, in words: (field, value).
+    found: Option<Vec<(String, String)>>,
+    /// The document's id, for its download link.
+    found_id: Option<String>,
+    problem: Option<String>,
+}
+
+fn verify_page(page: VerifyPage) -> Response {
+    render(&page)
+}
+
+/// "Is this file a document the server issued?": a form to pick the file.
+pub async fn verify_form(v: Viewer) -> Response {
+    verify_page(VerifyPage {
+        nav: Some(nav(&v, "dashboard", "/documents/verify")),
+        ui: v.ui.clone(),
+        asked: None,
+        found: None,
+        found_id: None,
+        problem: None,
+    })
+}
+
+/// The answer: the file's hash looked up among the documents of engagements the viewer
+/// sees. The file itself is not kept.
+pub async fn verify(State(state): State<AppState>, v: Viewer, form: Multipart) -> Response {
+    let up = match read_upload(&v, form, state.config.evidence_limit).await {
+        Ok(up) => up,
+        Err(r) => return r,
+    };
+    if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
+        return r;
+    }
+    let mut page = VerifyPage {
+        nav: Some(nav(&v, "dashboard", "/documents/verify")),
+        ui: v.ui.clone(),
+        asked: None,
+        found: None,
+        found_id: None,
+        problem: None,
+    };
+    if up.bytes.is_empty() {
+        page.problem = Some(v.ui.t("ui.doc.verify_no_file"));
+        let mut r = verify_page(page);
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        return r;
+    }
+    let sha = cloudward_report::sha256(&up.bytes);
+    page.asked = Some((up.file_name.clone(), sha.clone()));
+    match crate::services::documents::verify(&state, &v.p, &sha).await {
+        Ok(Some(d)) => {
+            let x = &d.document;
+            let ui = &v.ui;
+            page.found = Some(vec![
+                (ui.t("ui.doc.document"), x.title.clone()),
+                (ui.t("ui.doc.engagement"), x.engagement_name.clone()),
+                (ui.t("ui.doc.version"), x.engagement_version.to_string()),
+                (ui.t("ui.doc.date"), x.date.to_string()),
+                (
+                    ui.t("ui.output"),
+                    state
+                        .content
+                        .guide
+                        .output(&x.output)
+                        .map(|o| ui.text(&o.name))
+                        .unwrap_or_default(),
+                ),
+                (
+                    ui.t("ui.doc.format"),
+                    format!(
+                        "{} · {}",
+                        ui.t(&format!("ui.doc.format.{}", x.format)),
+                        ui.t(&format!("ui.doc.lang.{}", x.lang))
+                    ),
+                ),
+                (
+                    ui.t("ui.doc.issued"),
+                    ui.targs(
+                        "ui.doc.issued_by",
+                        &[
+                            (
+                                "by",
+                                x.issued_by_name
+                                    .clone()
+                                    .unwrap_or_else(|| x.issued_by.clone()),
+                            ),
+                            (
+                                "at",
+                                x.issued_at
+                                    .chars()
+                                    .take(16)
+                                    .collect::<String>()
+                                    .replace('T', " "),
+                            ),
+                        ],
+                    ),
+                ),
+            ]);
+            page.found_id = Some(d.id.clone());
+            verify_page(page)
+        }
+        Ok(None) => verify_page(page),
         Err(e) => super::refused(&v, &e),
     }
 }
