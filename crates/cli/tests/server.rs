@@ -757,3 +757,74 @@ fn a_bad_smtp_ca_file_is_refused_at_start() {
         assert!(err.contains(&file.display().to_string()), "{err}");
     }
 }
+
+#[test]
+fn report_verify_asks_the_server_that_issued_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), None, true);
+    let admin = server.login("customer-admin");
+    let r = admin
+        .client
+        .post(format!("{}/api/v1/tokens", admin.base))
+        .header("x-csrf-token", &admin.csrf)
+        .json(&json!({ "name": "verify", "role": "read_only" }))
+        .send()
+        .unwrap();
+    let token: Value = r.json().unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let list: Value = admin.get("/api/v1/engagements").json().unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let r = admin
+        .client
+        .post(format!("{}/api/v1/engagements/{id}/documents", admin.base))
+        .header("x-csrf-token", &admin.csrf)
+        .json(&json!({ "kind": "exit-plan", "format": "docx", "lang": "en" }))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let doc: Value = r.json().unwrap();
+    let bytes = admin
+        .get(&format!(
+            "/api/v1/documents/{}/content",
+            doc["id"].as_str().unwrap()
+        ))
+        .bytes()
+        .unwrap();
+    let file = dir.path().join("exit-plan.docx");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = common::cw()
+        .args(["report", "verify"])
+        .arg(&file)
+        .args(["--server", &server.base])
+        .env("CLOUDWARD_TOKEN", &token)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("is a document the server issued") && text.contains("Exit plan"),
+        "{text}"
+    );
+    // One byte changed: not a document it issued, exit 1.
+    let mut changed = bytes.to_vec();
+    changed.push(0);
+    std::fs::write(&file, &changed).unwrap();
+    let out = common::cw()
+        .args(["report", "verify"])
+        .arg(&file)
+        .args(["--server", &server.base, "--token", &token])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not a document the server issued"));
+    // Without a server to ask: exit 2, saying what to give.
+    let out = common::cw()
+        .args(["report", "verify"])
+        .arg(&file)
+        .env_remove("CLOUDWARD_SERVER")
+        .env_remove("CLOUDWARD_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--server URL"));
+}
