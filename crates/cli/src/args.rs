@@ -113,7 +113,8 @@ Kinds / 文档:
   exit:      data-scope-list (数据范围清单), handover-verification (数据移交核验记录),
              deletion-confirmation (数据删除确认书), closure-record (服务关闭记录) — with --exit FILE
 
-Formats / 格式: --format pdf|docx|html|markdown [default: from the -o file's extension, else pdf]
+Formats / 格式: --format pdf|docx|html|markdown|xlsx|csv [default: from the -o file's extension, else pdf]
+  xlsx and csv hold the document's tables (a sheet per table) / 仅含文档中的表格
 
 Verify / 核验: cloudward report verify FILE --server URL --token TOKEN
   says whether FILE is a document the server issued, when and for what (exit 0), or not (exit 1)

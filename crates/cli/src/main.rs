@@ -156,8 +156,8 @@ fn formats_of(command: &Command) -> &'static [&'static str] {
         Command::Push(_) => &["table", "json"],
         Command::Audit(_) => &["table", "json"],
         Command::Oscal(_) => &["table", "json", "csv", "markdown", "html"],
-        // Its own formats (pdf, docx, html, markdown), read by report_cmd.
-        Command::Report(_) => &["table", "html", "markdown"],
+        // Its own formats (pdf, docx, html, markdown, xlsx, csv), read by report_cmd.
+        Command::Report(_) => &["table", "html", "markdown", "csv"],
     }
 }
 

@@ -635,3 +635,95 @@ fn without_a_chinese_font_the_pdf_is_refused_with_what_to_install() {
         assert!(out.is_file());
     }
 }
+
+/// The tables for Excel users: an XLSX sheet per table, named after its section, that
+/// LibreOffice Calc opens; CSV with a byte-order mark.
+#[test]
+fn the_tables_open_in_a_spreadsheet() {
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let expect: [(&str, &str, &[&str]); 3] = [
+        (
+            "contract-annex",
+            "安全责任矩阵",
+            &[
+                "层次,控制族,客户,云服务商,云服务安全提供商",
+                "设施层,物理与环境安全,—,负责,—",
+            ],
+        ),
+        (
+            "contract-annex",
+            "合同条款检查",
+            &["合同条款,本级别必需,合同已包含,出处", "合同第 12.2 条"],
+        ),
+        (
+            "decision-report",
+            "风险及处置",
+            &[
+                "风险,风险值,处置措施,残余风险",
+                "结算高峰期资源争用导致结算延迟",
+            ],
+        ),
+    ];
+    for (kind, sheet, lines) in expect {
+        let xlsx = dir.path().join(format!("{kind}.xlsx"));
+        let res = cw()
+            .args(["report", kind])
+            .arg(example(COMMUNITY))
+            .args(["--lang", "zh", "--date", "2026-12-07", "-o"])
+            .arg(&xlsx)
+            .output()
+            .unwrap();
+        assert!(
+            res.status.success(),
+            "{}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        let out = dir.path().join(format!("{kind}-sheets"));
+        let profile = tempfile::tempdir().unwrap();
+        let ok = Process::new("soffice")
+            .arg(format!(
+                "-env:UserInstallation=file://{}",
+                profile.path().display()
+            ))
+            .args([
+                "--headless",
+                "--convert-to",
+                "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+                "--outdir",
+            ])
+            .arg(&out)
+            .arg(&xlsx)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        let path = out.join(format!("{kind}-{sheet}.csv"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            let names: Vec<_> = std::fs::read_dir(&out)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            panic!("{}: {e}; sheets: {names:?}", path.display())
+        });
+        for l in lines {
+            assert!(text.contains(l), "{sheet} lacks {l:?}:\n{text}");
+        }
+    }
+    let res = cw()
+        .args(["report", "requirement-analysis"])
+        .arg(example(COMMUNITY))
+        .args(["--lang", "en", "--format", "csv", "-o", "-"])
+        .output()
+        .unwrap();
+    assert!(res.status.success());
+    let csv = String::from_utf8(res.stdout).unwrap();
+    assert!(csv.starts_with('\u{feff}'), "a byte-order mark for Excel");
+    assert!(csv.contains("No.,Aspect,Clause,Status"), "{csv}");
+}

@@ -800,7 +800,11 @@ fn report_verify_asks_the_server_that_issued_the_document() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         text.contains("is a document the server issued") && text.contains("Exit plan"),
         "{text}"

@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod markdown;
 pub mod model;
 pub mod pdf;
+pub mod tables;
 pub mod templates;
 
 use sha2::{Digest, Sha256};
@@ -29,10 +30,12 @@ pub enum Format {
     Docx,
     Html,
     Markdown,
+    Xlsx,
+    Csv,
 }
 
 impl Format {
-    pub const IDS: [&'static str; 4] = ["pdf", "docx", "html", "markdown"];
+    pub const IDS: [&'static str; 6] = ["pdf", "docx", "html", "markdown", "xlsx", "csv"];
 
     pub fn parse(value: &str) -> Option<Format> {
         match value {
@@ -40,6 +43,8 @@ impl Format {
             "docx" => Some(Format::Docx),
             "html" => Some(Format::Html),
             "markdown" | "md" => Some(Format::Markdown),
+            "xlsx" => Some(Format::Xlsx),
+            "csv" => Some(Format::Csv),
             _ => None,
         }
     }
@@ -50,6 +55,8 @@ impl Format {
             Format::Docx => "docx",
             Format::Html => "html",
             Format::Markdown => "md",
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
         }
     }
 
@@ -61,6 +68,8 @@ impl Format {
             }
             Format::Html => "text/html; charset=utf-8",
             Format::Markdown => "text/markdown; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Csv => "text/csv; charset=utf-8",
         }
     }
 }
@@ -69,6 +78,7 @@ impl Format {
 pub enum RenderError {
     #[error(transparent)]
     Pdf(#[from] PdfError),
+    /// DOCX, XLSX or CSV could not be written.
     #[error("{0}")]
     Docx(String),
 }
@@ -84,6 +94,8 @@ pub fn render(
         Format::Markdown => Ok(markdown::render(doc).into_bytes()),
         Format::Html => Ok(html::render(doc).into_bytes()),
         Format::Docx => docx::render(doc, style).map_err(RenderError::Docx),
+        Format::Xlsx => tables::xlsx(doc).map_err(RenderError::Docx),
+        Format::Csv => tables::csv(doc).map_err(RenderError::Docx),
         Format::Pdf => {
             let fonts = match fonts {
                 Some(f) => f.clone(),
