@@ -112,6 +112,8 @@ Kinds / 文档:
   selection: capability-requirement (安全能力要求), contract-annex (合同附件：安全责任矩阵)
   exit:      data-scope-list (数据范围清单), handover-verification (数据移交核验记录),
              deletion-confirmation (数据删除确认书), closure-record (服务关闭记录) — with --exit FILE
+  assessment: assessment-report (评估报告) — FILE is the assessment [--evidence DIR] [--provider NAME]
+  operation: scan-report (配置检查报告) — FILE is `cloudward scan --format json` [--system NAME]
 
 Formats / 格式: --format pdf|docx|html|markdown|xlsx|csv [default: from the -o file's extension, else pdf]
   xlsx and csv hold the document's tables (a sheet per table) / 仅含文档中的表格
@@ -129,7 +131,9 @@ pub struct ReportArgs {
     /// Which document (see below), or `verify` to ask a server whether FILE is a
     /// document it issued
     pub kind: String,
-    /// The engagement file (YAML); for `verify`, the document
+    /// The engagement file (YAML); for `assessment-report`, the assessment (YAML or JSON,
+    /// the shape `oscal export results --assessment` reads); for `scan-report`, the JSON of
+    /// `cloudward scan --format json`; for `verify`, the document
     pub file: PathBuf,
     /// Where to write; `-` for standard output [default: a readable name in the current folder]
     #[arg(long, short, value_name = "FILE")]
@@ -141,6 +145,17 @@ pub struct ReportArgs {
     /// The exit record (YAML or JSON, the shape the server keeps), for the exit documents
     #[arg(long, value_name = "FILE")]
     pub exit: Option<PathBuf>,
+    /// `assessment-report`: the folder holding the evidence files the results name, to
+    /// list each one's SHA-256
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+    /// `assessment-report`: the provider of the offering, as it is to appear [default: the
+    /// file's `provider`]
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// `scan-report`: the system the scanned code belongs to [default: the scanned paths]
+    #[arg(long, value_name = "NAME")]
+    pub system: Option<String>,
     /// A folder of your own templates (copy content/reports/ and change the wording, order
     /// or logo); kinds it lacks stay built in
     #[arg(long, value_name = "DIR", env = "CLOUDWARD_TEMPLATES")]

@@ -209,6 +209,28 @@ fn read_yaml<T: serde::de::DeserializeOwned>(ctx: &Ctx, path: &Path) -> Result<T
     })
 }
 
+/// An assessment file (YAML or JSON) whose every control is in the catalog.
+pub(crate) fn read_assessment(ctx: &Ctx, path: &Path) -> Result<AssessmentFile, Failure> {
+    let a: AssessmentFile = read_yaml(ctx, path)?;
+    let content = ctx.content()?;
+    let unknown: Vec<&str> = a
+        .results
+        .keys()
+        .filter(|id| content.catalog.control(id).is_none())
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Failure::Input(ctx.tr(
+            "oscal.unknown_controls",
+            &[
+                ("file", path.display().to_string()),
+                ("ids", unknown.join(", ")),
+            ],
+        )));
+    }
+    Ok(a)
+}
+
 fn date_of(ctx: &Ctx, date: Option<&str>, ts: &str) -> Result<chrono::NaiveDate, Failure> {
     match date {
         Some(_) => crate::check_cmd::parse_date(ctx, date),
@@ -255,23 +277,7 @@ fn export_cmd(ctx: &Ctx, cmd: ExportCommand, out: &mut dyn Write) -> Result<(), 
             let ts = timestamp(ctx, opts.timestamp.as_deref())?;
             let doc = match (assessment, scan) {
                 (Some(path), _) => {
-                    let a: AssessmentFile = read_yaml(ctx, &path)?;
-                    let content = ctx.content()?;
-                    let unknown: Vec<&str> = a
-                        .results
-                        .keys()
-                        .filter(|id| content.catalog.control(id).is_none())
-                        .map(String::as_str)
-                        .collect();
-                    if !unknown.is_empty() {
-                        return Err(Failure::Input(ctx.tr(
-                            "oscal.unknown_controls",
-                            &[
-                                ("file", path.display().to_string()),
-                                ("ids", unknown.join(", ")),
-                            ],
-                        )));
-                    }
+                    let a = read_assessment(ctx, &path)?;
                     export::assessment_results(&a, &ts, version())
                 }
                 (None, Some(path)) => {

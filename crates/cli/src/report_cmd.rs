@@ -4,6 +4,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use cloudward_domain::workflow::ExitRecord;
+use std::collections::BTreeMap;
+
+use cloudward_report::subjects::{
+    self, AssessmentInputs, EvidenceItem, RuleWords, ScanFile, ScanInputs,
+};
 use cloudward_report::{Fonts, Format, Inputs, Kind, PdfError, kinds::Needs};
 
 use crate::args::ReportArgs;
@@ -35,29 +40,34 @@ pub fn run(ctx: &Ctx, args: &ReportArgs, format: &str, out: &mut dyn Write) -> R
         None => cloudward_report::templates::embedded(),
     }
     .map_err(|p| Failure::Input(ctx.problems_text(args.templates.as_deref(), &p)))?;
-    let exit = match (kind.needs(), &args.exit) {
-        (Needs::Exit, None) => {
-            return Err(Failure::Input(
-                ctx.tr("report.needs_exit", &[("kind", kind.id().to_owned())]),
-            ));
+    let doc = match kind.needs() {
+        Needs::Assessment => assessment_document(ctx, args, &templates, date)?,
+        Needs::Scan => scan_document(ctx, args, &templates, date)?,
+        Needs::Engagement | Needs::Exit => {
+            let exit = match (kind.needs(), &args.exit) {
+                (Needs::Exit, None) => {
+                    return Err(Failure::Input(
+                        ctx.tr("report.needs_exit", &[("kind", kind.id().to_owned())]),
+                    ));
+                }
+                (_, Some(path)) => Some(read_exit(ctx, path)?),
+                (_, None) => None,
+            };
+            let (file, content, report) = evaluate(ctx, &args.file, date)?;
+            let inputs = Inputs {
+                file: &file,
+                report: &report,
+                content: &content,
+                messages: &ctx.messages,
+                version: file_version(&args.file)?,
+                date,
+                exit: exit.as_ref(),
+                reference: None,
+            };
+            cloudward_report::build(kind, &templates, &inputs, ctx.lang)
         }
-        (_, Some(path)) => Some(read_exit(ctx, path)?),
-        (_, None) => None,
-    };
-    let (file, content, report) = evaluate(ctx, &args.file, date)?;
-    let bytes = std::fs::read(&args.file)?;
-    let version = cloudward_report::sha256(&bytes)[..12].to_owned();
-    let inputs = Inputs {
-        file: &file,
-        report: &report,
-        content: &content,
-        messages: &ctx.messages,
-        version,
-        date,
-        exit: exit.as_ref(),
-        reference: None,
-    };
-    let doc = cloudward_report::build(kind, &templates, &inputs, ctx.lang).ok_or_else(|| {
+    }
+    .ok_or_else(|| {
         Failure::Input(ctx.tr("report.no_template", &[("kind", kind.id().to_owned())]))
     })?;
     let fonts = if format == Format::Pdf {
@@ -94,6 +104,132 @@ pub fn run(ctx: &Ctx, args: &ReportArgs, format: &str, out: &mut dyn Write) -> R
         }
     }
     Ok(())
+}
+
+/// A file's version as documents state it: the first 12 hex digits of its SHA-256.
+fn file_version(path: &Path) -> Result<String, Failure> {
+    let bytes = std::fs::read(path)?;
+    Ok(cloudward_report::sha256(&bytes)[..12].to_owned())
+}
+
+/// The assessment report from an assessment file; `--evidence DIR` gives the SHA-256 of
+/// each evidence record that is a file of that name in DIR.
+fn assessment_document(
+    ctx: &Ctx,
+    args: &ReportArgs,
+    templates: &cloudward_report::Templates,
+    date: chrono::NaiveDate,
+) -> Result<Option<cloudward_report::Document>, Failure> {
+    let a = crate::oscal_cmd::read_assessment(ctx, &args.file)?;
+    let content = ctx.content()?;
+    if let Some(dir) = &args.evidence
+        && !dir.is_dir()
+    {
+        return Err(Failure::Input(ctx.tr(
+            "report.evidence_dir_missing",
+            &[("dir", dir.display().to_string())],
+        )));
+    }
+    let mut ids: Vec<&String> = a.results.values().flat_map(|r| &r.evidence).collect();
+    ids.sort();
+    ids.dedup();
+    let mut evidence = Vec::new();
+    for id in ids {
+        let file = args
+            .evidence
+            .as_ref()
+            // Only a plain file name inside the folder, never a path out of it.
+            .filter(|_| !id.contains(['/', '\\']) && id != ".." && id != ".")
+            .map(|d| d.join(id))
+            .filter(|p| p.is_file());
+        let sha256 = match file {
+            Some(p) => Some(cloudward_report::sha256(&std::fs::read(&p)?)),
+            None => None,
+        };
+        evidence.push(EvidenceItem {
+            id: id.clone(),
+            name: id.clone(),
+            sha256,
+        });
+    }
+    let inputs = AssessmentInputs {
+        offering: a.offering.clone(),
+        provider: args.provider.clone().or_else(|| a.provider.clone()),
+        claimed: None,
+        assessor: a.assessor.clone(),
+        conclusion: a.conclusion.as_ref(),
+        results: &a.results,
+        evidence,
+        content: &content,
+        messages: &ctx.messages,
+        version: file_version(&args.file)?,
+        date,
+        reference: None,
+    };
+    Ok(subjects::assessment(templates, &inputs, ctx.lang))
+}
+
+/// The scan report from `cloudward scan --format json`, each rule in the reader's
+/// language from the built-in rules (a rule of the user's keeps the words the JSON has).
+fn scan_document(
+    ctx: &Ctx,
+    args: &ReportArgs,
+    templates: &cloudward_report::Templates,
+    date: chrono::NaiveDate,
+) -> Result<Option<cloudward_report::Document>, Failure> {
+    let path = &args.file;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::Input(ctx.tr(
+            "input.unreadable",
+            &[
+                ("file", path.display().to_string()),
+                ("detail", e.to_string()),
+            ],
+        ))
+    })?;
+    let scan: ScanFile = serde_json::from_str(&text).map_err(|e| {
+        Failure::Input(ctx.tr(
+            "report.bad_scan",
+            &[
+                (
+                    "at",
+                    format!("{}:{}:{}", path.display(), e.line(), e.column()),
+                ),
+                ("detail", e.to_string()),
+            ],
+        ))
+    })?;
+    let content = ctx.content()?;
+    let rules: BTreeMap<String, RuleWords> = crate::scan_cmd::builtin_rules(ctx, &content)?
+        .into_iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                RuleWords {
+                    title: r.title.clone(),
+                    remediation: r.remediation.text.clone(),
+                },
+            )
+        })
+        .collect();
+    let subject = args.system.clone().unwrap_or_else(|| {
+        scan.inputs
+            .iter()
+            .map(|i| i.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let inputs = ScanInputs {
+        scan: &scan,
+        rules: &rules,
+        subject,
+        content: &content,
+        messages: &ctx.messages,
+        version: file_version(path)?,
+        date,
+        reference: None,
+    };
+    Ok(subjects::scan(templates, &inputs, ctx.lang))
 }
 
 fn fonts(ctx: &Ctx, dirs: &[PathBuf]) -> Result<Fonts, Failure> {

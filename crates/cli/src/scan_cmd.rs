@@ -119,6 +119,16 @@ pub fn rules_cmd(
     }
 }
 
+/// The rules cloudward carries (or those of `--catalog DIR`), compiled.
+pub(crate) fn builtin_rules(
+    ctx: &Ctx,
+    content: &cloudward_domain::load::Content,
+) -> Result<Vec<Rule>, Failure> {
+    let builtin = rule_sources(ctx)?;
+    rules::load(&[&builtin], &content.catalog)
+        .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))
+}
+
 fn rule_sources(ctx: &Ctx) -> Result<Vec<Source>, Failure> {
     match &ctx.catalog_dir {
         Some(dir) if dir.join("rules").is_dir() => cloudward_content::from_dir(&dir.join("rules"))

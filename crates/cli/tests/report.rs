@@ -56,18 +56,25 @@ struct Case {
     kind: &'static str,
     file: &'static str,
     exit: bool,
+    /// Further arguments.
+    args: &'static [&'static str],
     zh: (&'static str, &'static [&'static str]),
     en: (&'static str, &'static [&'static str]),
 }
 
 const COMMUNITY: &str = "community-sensitive-critical.yaml";
 const EXIT: &str = "exit-phase.yaml";
+const ASSESSMENT: &str = "offering.assessment.yaml";
+/// `cloudward scan --level enhanced --format json` of tests/fixtures/scan/hcl-project.
+const SCAN: &str = "hcl-project.scan.json";
+const SCANNED_SYSTEM: &str = "市医疗保障结算系统";
 
 const CASES: &[Case] = &[
     Case {
         kind: "classification-record",
         file: COMMUNITY,
         exit: false,
+        args: &[],
         zh: ("定级记录", &["高级保护", "敏感类信息", "关键业务"]),
         en: (
             "Classification record",
@@ -78,6 +85,7 @@ const CASES: &[Case] = &[
         kind: "requirement-analysis",
         file: COMMUNITY,
         exit: false,
+        args: &[],
         zh: (
             "需求分析报告",
             &["对象存储生命周期策略", "cn-north-4", "中国境内"],
@@ -91,6 +99,7 @@ const CASES: &[Case] = &[
         kind: "decision-report",
         file: COMMUNITY,
         exit: false,
+        args: &[],
         zh: (
             "上云决策报告",
             &["900", "2.0 年", "审批领导", "退出预案 v2.0"],
@@ -104,6 +113,7 @@ const CASES: &[Case] = &[
         kind: "exit-plan",
         file: COMMUNITY,
         exit: false,
+        args: &[],
         zh: ("退出预案", &["退出预案 v2.0", "数据删除"]),
         en: ("Exit plan", &["退出预案 v2.0", "Data deletion"]),
     },
@@ -111,6 +121,7 @@ const CASES: &[Case] = &[
         kind: "capability-requirement",
         file: COMMUNITY,
         exit: false,
+        args: &[],
         zh: ("云服务安全能力要求", &["RA-10", "SC-11", "高级保护"]),
         en: (
             "Security capability requirement",
@@ -121,6 +132,7 @@ const CASES: &[Case] = &[
         kind: "contract-annex",
         file: COMMUNITY,
         exit: false,
+        args: &[],
         zh: (
             "合同附件：安全责任矩阵",
             &[
@@ -144,6 +156,7 @@ const CASES: &[Case] = &[
         kind: "data-scope-list",
         file: EXIT,
         exit: true,
+        args: &[],
         zh: (
             "退出数据范围清单",
             &["审批业务数据库", "ap-guangzhou", "元数据"],
@@ -157,6 +170,7 @@ const CASES: &[Case] = &[
         kind: "handover-verification",
         file: EXIT,
         exit: true,
+        args: &[],
         zh: (
             "数据移交核验记录",
             &["db/approval-full.dump", "核验通过", "3f1c9a0d5e7b2468"],
@@ -170,6 +184,7 @@ const CASES: &[Case] = &[
         kind: "deletion-confirmation",
         file: EXIT,
         exit: true,
+        args: &[],
         zh: (
             "数据删除确认书",
             &["DEL-2026-1120-07", "快照", "客户尚未确认"],
@@ -187,32 +202,91 @@ const CASES: &[Case] = &[
         kind: "closure-record",
         file: EXIT,
         exit: true,
+        args: &[],
         zh: ("服务关闭记录", &["退出预案 v1.2", "暂不能关闭"]),
         en: (
             "Engagement closure record",
             &["退出预案 v1.2", "cannot close yet"],
         ),
     },
+    Case {
+        kind: "assessment-report",
+        file: ASSESSMENT,
+        exit: false,
+        args: &[],
+        zh: (
+            "云计算服务安全评估报告",
+            &[
+                "某云计算有限公司",
+                "某信息安全测评中心",
+                "IR-24",
+                "跨地域切换演练",
+                "部分满足",
+                "2029年10月15日",
+                "评估方",
+            ],
+        ),
+        en: (
+            "Cloud service security assessment report",
+            &[
+                "某云计算有限公司",
+                "IR-24",
+                "跨地域切换演练",
+                "partially",
+                "15 October 2029",
+                "Assessor",
+            ],
+        ),
+    },
+    Case {
+        kind: "scan-report",
+        file: SCAN,
+        exit: false,
+        args: &["--system", SCANNED_SYSTEM],
+        zh: (
+            "云上配置安全检查报告",
+            // Table cells break anywhere: short words.
+            &["SSH 端口（22）", "main.tf:35", "堡垒机", "复核人"],
+        ),
+        en: (
+            "Cloud configuration scan report",
+            &["SSH", "main.tf:35", "bastion", "Reviewed by"],
+        ),
+    },
 ];
 
 fn system_name(file: &str) -> &'static str {
-    if file == COMMUNITY {
-        "市医疗保障结算系统"
-    } else {
-        "旧版行政审批系统"
+    match file {
+        COMMUNITY => "市医疗保障结算系统",
+        ASSESSMENT => "政务云 弹性计算服务",
+        SCAN => SCANNED_SYSTEM,
+        _ => "旧版行政审批系统",
     }
 }
 
-/// Text without white space: table cells and justified lines break anywhere.
+/// Where a case's input is: the examples, or the report crate's scan fixture.
+fn input(file: &str) -> PathBuf {
+    if file == SCAN {
+        root().join("crates/report/tests/fixtures").join(file)
+    } else {
+        example(file)
+    }
+}
+
+/// Text without white space (table cells and justified lines break anywhere) and without
+/// the zero-width spaces that let a long name break in a narrow column.
 fn squeeze(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{200b}')
+        .collect()
 }
 
 fn generate(case: &Case, lang: &str, format: &str, dir: &Path) -> PathBuf {
     let out = dir.join(format!("{}.{lang}.{format}", case.kind));
     let mut cmd = cw();
     cmd.args(["report", case.kind])
-        .arg(example(case.file))
+        .arg(input(case.file))
+        .args(case.args)
         .args([
             "--lang",
             lang,
@@ -383,6 +457,163 @@ fn selection_and_exit_documents_read_back_from_pdf_and_docx_in_both_languages() 
         check_pdfs(lang, &cases(&SELECTION_AND_EXIT));
         check_docx(lang, &cases(&SELECTION_AND_EXIT));
     }
+}
+
+#[test]
+fn assessment_and_scan_reports_read_back_from_pdf_and_docx_in_both_languages() {
+    if !tools() {
+        return;
+    }
+    let both = ["assessment-report", "scan-report"];
+    for lang in ["zh", "en"] {
+        check_pdfs(lang, &cases(&both));
+        check_docx(lang, &cases(&both));
+    }
+}
+
+fn markdown(kind: &str, file: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let res = cw()
+        .args(["report", kind])
+        .arg(file)
+        .args(args)
+        .args(["--date", "2026-12-07", "--format", "markdown", "-o", "-"])
+        .output()
+        .unwrap();
+    (
+        res.status.code(),
+        String::from_utf8_lossy(&res.stdout).into_owned(),
+        String::from_utf8_lossy(&res.stderr).into_owned(),
+    )
+}
+
+/// An assessor keeps the evidence files in a folder: the report lists each one's SHA-256,
+/// says which are not there, and will not vouch for a pass that does not stand.
+#[test]
+fn the_assessment_report_hashes_the_evidence_and_questions_a_pass_that_does_not_stand() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("evidence");
+    std::fs::create_dir(&evidence).unwrap();
+    std::fs::write(
+        evidence.join("audit-log-sampling.xlsx"),
+        b"sampled audit logs",
+    )
+    .unwrap();
+    std::fs::write(
+        evidence.join("risk-assessment-2026.pdf"),
+        b"risk assessment",
+    )
+    .unwrap();
+    let sha = cloudward_report::sha256;
+    let ev = evidence.display().to_string();
+    let (code, text, err) = markdown(
+        "assessment-report",
+        &example(ASSESSMENT),
+        &["--lang", "en", "--evidence", &ev],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(text.contains(&sha(b"sampled audit logs")), "{text}");
+    assert!(text.contains(&sha(b"risk assessment")), "{text}");
+    assert!(
+        text.contains("| maintenance-records.pdf | not recorded |"),
+        "{text}"
+    );
+    assert!(!text.contains("does not stand"), "{text}");
+    assert!(
+        text.contains("Passed, with 2 requirements met only in part"),
+        "{text}"
+    );
+
+    // The same pass with one result left out and one result without support.
+    let original = std::fs::read_to_string(example(ASSESSMENT)).unwrap();
+    let cut = original
+        .replace(
+            "  SA-02:\n    result: satisfied\n    evidence: [system-development-procedures.pdf]\n",
+            "",
+        )
+        .replace(
+            "  SA-03:\n    result: satisfied\n    evidence: [system-development-procedures.pdf]\n",
+            "  SA-03:\n    result: satisfied\n",
+        );
+    assert_ne!(cut, original);
+    let file = dir.path().join("cut.assessment.yaml");
+    std::fs::write(&file, cut).unwrap();
+    let (code, text, err) = markdown("assessment-report", &file, &["--lang", "en"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        text.contains(
+            "This conclusion does not stand: 1 applicable requirements have no result (SA-02)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("without evidence or a waiver (SA-03)"),
+        "{text}"
+    );
+    assert!(text.contains("| SA-02 "), "{text}");
+
+    // Bad input: an unknown control, a missing evidence folder, a malformed file.
+    let bad = dir.path().join("bad.assessment.yaml");
+    std::fs::write(&bad, original.replace("  SA-01:", "  XX-99:")).unwrap();
+    let (code, _, err) = markdown("assessment-report", &bad, &["--lang", "en"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("XX-99"), "{err}");
+    let (code, _, err) = markdown(
+        "assessment-report",
+        &example(ASSESSMENT),
+        &["--lang", "en", "--evidence", "/no/such/folder"],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--evidence /no/such/folder: not a folder"),
+        "{err}"
+    );
+    std::fs::write(&bad, "offering: x\nresults:\n  SA-01:\n    result: maybe\n").unwrap();
+    let (code, _, err) = markdown("assessment-report", &bad, &["--lang", "en"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains(":4:"), "the line of the bad value: {err}");
+}
+
+/// What `cloudward scan --format json` writes is what the scan report reads, in either
+/// language whichever language the scan ran in.
+#[test]
+fn a_scan_report_is_made_from_what_the_scan_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("scan.json");
+    let res = cw()
+        .current_dir(root().join("crates/cli/tests/fixtures/scan"))
+        .args(["scan", "hcl-project", "--level", "enhanced", "--lang", "en"])
+        .args(["--format", "json", "-o"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(json.is_file(), "{}", String::from_utf8_lossy(&res.stderr));
+    let (code, text, err) = markdown("scan-report", &json, &["--lang", "zh"]);
+    assert_eq!(code, Some(0), "{err}");
+    for want in [
+        "云上配置安全检查报告",
+        "| 检查的文件或目录 | hcl-project |",
+        "| 1 | 高 |",
+        "安全组不得向互联网开放 SSH 端口（22）",
+        "hcl-project/main.tf:35",
+        "经批准豁免的问题 1 项",
+    ] {
+        assert!(text.contains(want), "lacks {want:?}:\n{text}");
+    }
+    assert!(
+        !text.contains("must not open"),
+        "English rule titles in a Chinese report"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\n  \"tool\": \"cloudward\",\n  \"findings\": 3\n}\n",
+    )
+    .unwrap();
+    let (code, _, err) = markdown("scan-report", &bad, &["--lang", "en"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("bad.json:3:"), "{err}");
+    assert!(err.contains("not a scan result"), "{err}");
 }
 
 #[test]

@@ -20,6 +20,9 @@ use crate::{NS, our_prop};
 pub struct AssessmentFile {
     /// The offering assessed.
     pub offering: String,
+    /// The provider of the offering, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessor: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +109,7 @@ fn date_prop(
 pub fn summarise(ar: &AssessmentResults) -> Result<AssessmentFile, Error> {
     let mut out = AssessmentFile {
         offering: ar.metadata.title.clone(),
+        provider: None,
         assessor: None,
         conclusion: None,
         results: BTreeMap::new(),

@@ -15,7 +15,7 @@ use cloudward_domain::{Lang, ProtectionLevel};
 
 use crate::kinds::Kind;
 use crate::model::{Bar, Block, Document, Meta, Seat};
-use crate::templates::{self, Templates};
+use crate::templates::{self, Template, Templates};
 
 /// Everything a document is made from.
 #[derive(Debug)]
@@ -39,17 +39,102 @@ struct Ctx<'a> {
     lang: Lang,
 }
 
+/// The words every builder needs: messages, catalog names and dates in the reader's
+/// language.
+#[derive(Clone, Copy)]
+pub(crate) struct Words<'a> {
+    pub messages: &'a Messages,
+    pub content: &'a Content,
+    pub lang: Lang,
+}
+
+impl Words<'_> {
+    pub fn t(&self, key: &str) -> String {
+        self.messages.text(key, self.lang)
+    }
+
+    pub fn tr(&self, key: &str, args: &[(&str, String)]) -> String {
+        self.messages.render(key, self.lang, args)
+    }
+
+    pub fn level(&self, level: ProtectionLevel) -> String {
+        self.t(&format!("level.{}", level.id()))
+    }
+
+    pub fn date(&self, d: NaiveDate) -> String {
+        match self.lang {
+            Lang::Zh => d.format("%Y年%-m月%-d日").to_string(),
+            Lang::En => d.format("%-d %B %Y").to_string(),
+        }
+    }
+
+    /// A control as a reader knows it: its number and title.
+    pub fn control(&self, id: &str) -> String {
+        match self.content.catalog.control(id) {
+            Some(c) => format!("{} {}", c.id, c.title.get(self.lang)),
+            None => id.to_owned(),
+        }
+    }
+
+    /// A control family by its name.
+    pub fn family(&self, id: &str) -> String {
+        self.content
+            .catalog
+            .family(id)
+            .map(|f| f.name.get(self.lang).to_owned())
+            .unwrap_or_else(|| id.to_owned())
+    }
+
+    pub fn phase(&self, id: &str) -> String {
+        self.content
+            .guide
+            .phase(id)
+            .map(|p| p.name.get(self.lang).to_owned())
+            .unwrap_or_else(|| self.t("phase.closed"))
+    }
+
+    /// The cover lines every document has: clause, phase, version and date.
+    pub fn cover(
+        &self,
+        kind: Kind,
+        version_key: &str,
+        version: &str,
+        date: NaiveDate,
+    ) -> Vec<(String, String)> {
+        vec![
+            (
+                self.t("doc.cover.clause"),
+                self.tr(
+                    "doc.cover.clause_value",
+                    &[("clause", kind.clause().to_owned())],
+                ),
+            ),
+            (self.t("doc.cover.phase"), self.phase(kind.phase())),
+            (self.t(version_key), version.to_owned()),
+            (self.t("doc.cover.date"), self.date(date)),
+        ]
+    }
+}
+
 impl Ctx<'_> {
+    fn w(&self) -> Words<'_> {
+        Words {
+            messages: self.i.messages,
+            content: self.i.content,
+            lang: self.lang,
+        }
+    }
+
     fn t(&self, key: &str) -> String {
-        self.i.messages.text(key, self.lang)
+        self.w().t(key)
     }
 
     fn tr(&self, key: &str, args: &[(&str, String)]) -> String {
-        self.i.messages.render(key, self.lang, args)
+        self.w().tr(key, args)
     }
 
     fn level(&self, level: ProtectionLevel) -> String {
-        self.t(&format!("level.{}", level.id()))
+        self.w().level(level)
     }
 
     fn yes_no(&self, value: bool) -> String {
@@ -69,10 +154,7 @@ impl Ctx<'_> {
     }
 
     fn date(&self, d: NaiveDate) -> String {
-        match self.lang {
-            Lang::Zh => d.format("%Y年%-m月%-d日").to_string(),
-            Lang::En => d.format("%-d %B %Y").to_string(),
-        }
+        self.w().date(d)
     }
 
     fn provider_name(&self) -> String {
@@ -124,10 +206,7 @@ impl Ctx<'_> {
     }
 
     fn control_name(&self, id: &str) -> String {
-        match self.i.content.catalog.control(id) {
-            Some(c) => format!("{} {}", c.id, c.title.get(self.lang)),
-            None => id.to_owned(),
-        }
+        self.w().control(id)
     }
 
     fn output_name(&self, id: &str) -> String {
@@ -146,16 +225,52 @@ pub fn build(kind: Kind, templates: &Templates, inputs: &Inputs, lang: Lang) -> 
     let cx = Ctx { i: inputs, lang };
     let values = cx.placeholders();
     let template = templates.kinds.get(&kind)?;
+    let blocks = sections(template, lang, &values, |name| block(&cx, kind, name));
+    let file = inputs.file;
+    let cover = cx
+        .w()
+        .cover(kind, "doc.cover.version", &inputs.version, inputs.date);
+    Some(assemble(
+        templates,
+        template,
+        lang,
+        &values,
+        Frame {
+            subtitle: format!("{} · {}", file.name, file.customer),
+            cover,
+            contents_title: cx.t("doc.contents"),
+            blocks,
+            meta: Meta {
+                kind: kind.id().to_owned(),
+                engagement: file.name.clone(),
+                customer: file.customer.clone(),
+                version: inputs.version.clone(),
+                date: inputs.date.format("%Y-%m-%d").to_string(),
+                output: kind.output().map(str::to_owned),
+                reference: inputs.reference.clone(),
+            },
+        },
+    ))
+}
+
+/// The template's sections as blocks: each heading, its paragraphs with the placeholders
+/// filled in, and the named blocks of data `block` makes.
+pub(crate) fn sections(
+    template: &Template,
+    lang: Lang,
+    values: &[(&str, String)],
+    mut block: impl FnMut(&str) -> Vec<Block>,
+) -> Vec<Block> {
     let mut blocks = Vec::new();
     for section in &template.sections {
         if let Some(h) = &section.heading {
             blocks.push(Block::Heading {
                 level: section.level,
-                text: templates::fill(h, lang, &values),
+                text: templates::fill(h, lang, values),
             });
         }
         if let Some(t) = &section.text {
-            for para in templates::fill(t, lang, &values).split("\n\n") {
+            for para in templates::fill(t, lang, values).split("\n\n") {
                 let para = para.trim();
                 if !para.is_empty() {
                     blocks.push(Block::Paragraph {
@@ -165,59 +280,62 @@ pub fn build(kind: Kind, templates: &Templates, inputs: &Inputs, lang: Lang) -> 
             }
         }
         for name in &section.blocks {
-            blocks.extend(block(&cx, kind, name));
+            blocks.extend(block(name));
         }
     }
-    let file = inputs.file;
-    let cover = vec![
-        (
-            cx.t("doc.cover.clause"),
-            cx.tr(
-                "doc.cover.clause_value",
-                &[("clause", kind.clause().to_owned())],
-            ),
-        ),
-        (cx.t("doc.cover.phase"), phase_name(&cx, kind.phase())),
-        (cx.t("doc.cover.version"), inputs.version.clone()),
-        (cx.t("doc.cover.date"), cx.date(inputs.date)),
-    ];
-    Some(Document {
-        kind: kind.id().to_owned(),
+    blocks
+}
+
+/// A running header or footer without the parts a document has no value for (a scan
+/// report has no customer): `" · system"` becomes `"system"`.
+fn no_empty_parts(s: &str) -> String {
+    s.split(" · ")
+        .filter(|p| !p.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// What differs between the subjects of documents (an engagement, an assessment, a scan).
+pub(crate) struct Frame {
+    pub subtitle: String,
+    pub cover: Vec<(String, String)>,
+    pub contents_title: String,
+    pub blocks: Vec<Block>,
+    pub meta: Meta,
+}
+
+pub(crate) fn assemble(
+    templates: &Templates,
+    template: &Template,
+    lang: Lang,
+    values: &[(&str, String)],
+    f: Frame,
+) -> Document {
+    Document {
+        kind: f.meta.kind.clone(),
         lang: lang.code().to_owned(),
         title: template.title.get(lang).to_owned(),
-        subtitle: format!("{} · {}", file.name, file.customer),
-        cover,
-        header: templates::fill(&templates.style.header, lang, &values),
-        footer: templates::fill(&templates.style.footer, lang, &values),
+        subtitle: f.subtitle,
+        cover: f.cover,
+        header: no_empty_parts(&templates::fill(&templates.style.header, lang, values)),
+        footer: no_empty_parts(&templates::fill(&templates.style.footer, lang, values)),
         logo: templates.style.logo.clone(),
         logo_name: templates.style.logo.as_ref().map(|(n, _)| n.clone()),
-        contents_title: template.contents.then(|| cx.t("doc.contents")),
-        blocks,
-        meta: Meta {
-            kind: kind.id().to_owned(),
-            engagement: file.name.clone(),
-            customer: file.customer.clone(),
-            version: inputs.version.clone(),
-            date: inputs.date.format("%Y-%m-%d").to_string(),
-            output: Some(kind.output().to_owned()),
-            reference: inputs.reference.clone(),
-        },
-    })
+        contents_title: template.contents.then_some(f.contents_title),
+        blocks: f.blocks,
+        meta: f.meta,
+    }
 }
 
 fn phase_name(cx: &Ctx, id: &str) -> String {
-    cx.i.content
-        .guide
-        .phase(id)
-        .map(|p| p.name.get(cx.lang).to_owned())
-        .unwrap_or_else(|| cx.t("phase.closed"))
+    cx.w().phase(id)
 }
 
-fn facts(rows: Vec<(String, String)>) -> Block {
+pub(crate) fn facts(rows: Vec<(String, String)>) -> Block {
     Block::Facts { rows }
 }
 
-fn table(columns: Vec<String>, widths: &[u16], rows: Vec<Vec<String>>) -> Block {
+pub(crate) fn table(columns: Vec<String>, widths: &[u16], rows: Vec<Vec<String>>) -> Block {
     Block::Table {
         columns,
         widths: widths.to_vec(),
@@ -225,7 +343,7 @@ fn table(columns: Vec<String>, widths: &[u16], rows: Vec<Vec<String>>) -> Block 
     }
 }
 
-fn note(text: String) -> Block {
+pub(crate) fn note(text: String) -> Block {
     Block::Note { text }
 }
 
@@ -1021,28 +1139,28 @@ fn block(cx: &Ctx, kind: Kind, name: &str) -> Vec<Block> {
             )]
         }
         "sign-customer" => vec![Block::Signatures {
-            seats: vec![seat(cx, "doc.seat.customer", &file.customer)],
+            seats: vec![seat(cx.w(), "doc.seat.customer", &file.customer)],
         }],
         "sign-approval" => vec![Block::Signatures {
             seats: vec![
-                seat(cx, "doc.seat.preparer", &file.customer),
-                seat(cx, "doc.seat.approver", &file.customer),
+                seat(cx.w(), "doc.seat.preparer", &file.customer),
+                seat(cx.w(), "doc.seat.approver", &file.customer),
             ],
         }],
         "sign-contract" => {
             let mut seats = vec![
-                seat(cx, "doc.seat.party_a", &file.customer),
-                seat(cx, "doc.seat.party_b", &cx.provider_name()),
+                seat(cx.w(), "doc.seat.party_a", &file.customer),
+                seat(cx.w(), "doc.seat.party_b", &cx.provider_name()),
             ];
             if let Some(s) = &file.security_service_provider {
-                seats.push(seat(cx, "doc.seat.ssp", &s.name));
+                seats.push(seat(cx.w(), "doc.seat.ssp", &s.name));
             }
             vec![Block::Signatures { seats }]
         }
         "sign-exit" => vec![Block::Signatures {
             seats: vec![
-                seat(cx, "doc.seat.customer", &file.customer),
-                seat(cx, "doc.seat.provider", &cx.provider_name()),
+                seat(cx.w(), "doc.seat.customer", &file.customer),
+                seat(cx.w(), "doc.seat.provider", &cx.provider_name()),
             ],
         }],
         other => {
@@ -1054,13 +1172,13 @@ fn block(cx: &Ctx, kind: Kind, name: &str) -> Vec<Block> {
     }
 }
 
-fn seat(cx: &Ctx, role: &str, name: &str) -> Seat {
+pub(crate) fn seat(w: Words, role: &str, name: &str) -> Seat {
     Seat {
-        role: cx.t(role),
+        role: w.t(role),
         name: name.to_owned(),
-        sign: cx.t("doc.seat.sign"),
-        seal: cx.t("doc.seat.seal"),
-        date: cx.t("doc.seat.date"),
+        sign: w.t("doc.seat.sign"),
+        seal: w.t("doc.seat.seal"),
+        date: w.t("doc.seat.date"),
     }
 }
 

@@ -16,6 +16,8 @@ pub enum Kind {
     HandoverVerification,
     DeletionConfirmation,
     ClosureRecord,
+    AssessmentReport,
+    ScanReport,
 }
 
 /// What a kind needs besides the engagement file.
@@ -25,10 +27,15 @@ pub enum Needs {
     Engagement,
     /// The engagement file and its exit record (the server's, or a file of the same shape).
     Exit,
+    /// An offering's assessment (the server's, or a file of the shape `oscal export
+    /// results --assessment` reads), not an engagement.
+    Assessment,
+    /// A scan report (`cloudward scan --format json`), not an engagement.
+    Scan,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::ClassificationRecord,
         Kind::RequirementAnalysis,
         Kind::DecisionReport,
@@ -39,6 +46,8 @@ impl Kind {
         Kind::HandoverVerification,
         Kind::DeletionConfirmation,
         Kind::ClosureRecord,
+        Kind::AssessmentReport,
+        Kind::ScanReport,
     ];
 
     pub fn id(self) -> &'static str {
@@ -53,6 +62,8 @@ impl Kind {
             Kind::HandoverVerification => "handover-verification",
             Kind::DeletionConfirmation => "deletion-confirmation",
             Kind::ClosureRecord => "closure-record",
+            Kind::AssessmentReport => "assessment-report",
+            Kind::ScanReport => "scan-report",
         }
     }
 
@@ -64,6 +75,21 @@ impl Kind {
         Kind::ALL.iter().map(|k| k.id()).collect()
     }
 
+    /// Whether the document is made from an engagement (and its exit record): those are
+    /// the kinds an engagement's page and API issue.
+    pub fn of_engagement(self) -> bool {
+        matches!(self.needs(), Needs::Engagement | Needs::Exit)
+    }
+
+    /// The ids of the kinds made from an engagement.
+    pub fn engagement_ids() -> Vec<&'static str> {
+        Kind::ALL
+            .iter()
+            .filter(|k| k.of_engagement())
+            .map(|k| k.id())
+            .collect()
+    }
+
     /// The lifecycle phase whose gate asks for the document.
     pub fn phase(self) -> &'static str {
         match self {
@@ -71,7 +97,10 @@ impl Kind {
             | Kind::RequirementAnalysis
             | Kind::DecisionReport
             | Kind::ExitPlan => "planning",
-            Kind::CapabilityRequirement | Kind::ContractAnnex => "selection",
+            Kind::CapabilityRequirement | Kind::ContractAnnex | Kind::AssessmentReport => {
+                "selection"
+            }
+            Kind::ScanReport => "operation",
             Kind::DataScopeList
             | Kind::HandoverVerification
             | Kind::DeletionConfirmation
@@ -92,12 +121,15 @@ impl Kind {
             Kind::HandoverVerification => "9.3",
             Kind::DeletionConfirmation => "9.4",
             Kind::ClosureRecord => "9.5",
+            Kind::AssessmentReport => "7.2",
+            Kind::ScanReport => "8.3",
         }
     }
 
-    /// The lifecycle output (content/guide/phases.yaml) the document is.
-    pub fn output(self) -> &'static str {
-        match self {
+    /// The lifecycle output (content/guide/phases.yaml) the document is, if it is one of
+    /// an engagement's.
+    pub fn output(self) -> Option<&'static str> {
+        Some(match self {
             Kind::ClassificationRecord => "classification-record",
             Kind::RequirementAnalysis => "requirement-analysis",
             Kind::DecisionReport => "decision-report",
@@ -108,18 +140,52 @@ impl Kind {
             Kind::HandoverVerification => "data-handover-record",
             Kind::DeletionConfirmation => "deletion-confirmation",
             Kind::ClosureRecord => "closure-record",
-        }
+            Kind::AssessmentReport => "assessment-record",
+            Kind::ScanReport => return None,
+        })
     }
 
     pub fn needs(self) -> Needs {
-        match self.phase() {
-            "exit" => Needs::Exit,
+        match self {
+            Kind::AssessmentReport => Needs::Assessment,
+            Kind::ScanReport => Needs::Scan,
+            _ if self.phase() == "exit" => Needs::Exit,
             _ => Needs::Engagement,
         }
     }
 
     /// The blocks a template of this kind may place.
     pub fn blocks(self) -> Vec<&'static str> {
+        match self {
+            Kind::AssessmentReport => {
+                return vec![
+                    "assessment-identity",
+                    "coverage",
+                    "family-results",
+                    "results-chart",
+                    "results",
+                    "not-satisfied",
+                    "evidence",
+                    "conclusion",
+                    "sign-assessor",
+                ];
+            }
+            Kind::ScanReport => {
+                return vec![
+                    "scan-identity",
+                    "scan-summary",
+                    "severity-chart",
+                    "family-chart",
+                    "findings",
+                    "remediation",
+                    "scan-controls",
+                    "exceptions",
+                    "input-errors",
+                    "sign-review",
+                ];
+            }
+            _ => {}
+        }
         let mut b = vec!["identity", "parties"];
         b.extend(match self {
             Kind::ClassificationRecord => vec!["information", "classification", "sign-customer"],
@@ -168,6 +234,7 @@ impl Kind {
             Kind::HandoverVerification => vec!["manifest-summary", "manifest", "sign-exit"],
             Kind::DeletionConfirmation => vec!["attestation", "sign-exit"],
             Kind::ClosureRecord => vec!["exit-status", "outputs", "sign-customer"],
+            Kind::AssessmentReport | Kind::ScanReport => vec![],
         });
         b
     }

@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod markdown;
 pub mod model;
 pub mod pdf;
+pub mod subjects;
 pub mod tables;
 pub mod templates;
 

@@ -155,6 +155,34 @@ fn q(s: &str) -> String {
     out
 }
 
+/// A table cell's text with places to break the names too long for their column
+/// (resource addresses, file paths) after `_ . / [ =`: Typst breaks lines only at spaces
+/// and between CJK characters, so `module.storage.alicloud_ecs_disk.d["data"]` would run
+/// into the next column. `fits` is about how many Latin characters the column holds; a
+/// name that fits is left alone, so that it copies out of the PDF as written.
+fn breakable(s: &str, fits: usize) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, word) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.chars().count() <= fits {
+            out.push_str(word);
+            continue;
+        }
+        let mut run = 0;
+        for c in word.chars() {
+            out.push(c);
+            run += 1;
+            if run >= 6 && matches!(c, '_' | '.' | '/' | '[' | '=') {
+                out.push('\u{200b}');
+                run = 0;
+            }
+        }
+    }
+    out
+}
+
 /// Content for a text that may hold line breaks.
 fn content(s: &str) -> String {
     let parts: Vec<String> = s.split('\n').map(q).collect();
@@ -287,10 +315,21 @@ fn block(o: &mut String, b: &Block) {
                 ));
             }
             o.push_str("  ),\n");
+            // The text is about 90 Latin characters wide; a cell's padding takes two.
+            let total: usize = (0..columns.len())
+                .map(|i| usize::from(widths.get(i).copied().unwrap_or(1)))
+                .sum::<usize>()
+                .max(1);
+            let fits: Vec<usize> = (0..columns.len())
+                .map(|i| {
+                    (usize::from(widths.get(i).copied().unwrap_or(1)) * 90 / total)
+                        .saturating_sub(2)
+                })
+                .collect();
             for r in rows {
                 o.push_str("  ");
-                for c in r {
-                    o.push_str(&content(c));
+                for (i, c) in r.iter().enumerate() {
+                    o.push_str(&content(&breakable(c, fits.get(i).copied().unwrap_or(8))));
                     o.push_str(", ");
                 }
                 o.push('\n');

@@ -235,7 +235,7 @@ fn page(
                         description: ui.text(&o.description),
                         generate: cloudward_report::Kind::ALL
                             .iter()
-                            .find(|k| k.output() == o.id)
+                            .find(|k| k.of_engagement() && k.output() == Some(o.id.as_str()))
                             .map(|k| k.id().to_owned()),
                         id: o.id.clone(),
                     }
@@ -712,8 +712,9 @@ pub async fn generate(
     let asked = f.get("generate").cloned().unwrap_or_default();
     let (kind, format) = asked.split_once(':').unwrap_or((asked.as_str(), "pdf"));
     let output = cloudward_report::Kind::parse(kind)
-        .map(|k| k.output().to_owned())
-        .unwrap_or_default();
+        .and_then(|k| k.output())
+        .unwrap_or_default()
+        .to_owned();
     let input = crate::services::documents::IssueInput {
         kind: kind.to_owned(),
         format: Some(format.to_owned()),

@@ -109,12 +109,14 @@ pub async fn issue(
     caller_lang: Lang,
 ) -> ApiResult<(DocumentView, bool)> {
     let (e, _) = acting(state, p, id, Action::DocumentIssue).await?;
-    let kind = Kind::parse(input.kind.trim()).ok_or_else(|| {
-        invalid("api.unknown_document")
-            .arg("field", "kind")
-            .arg("value", &input.kind)
-            .arg("accepted", Kind::ids().join(", "))
-    })?;
+    let kind = Kind::parse(input.kind.trim())
+        .filter(|k| k.of_engagement())
+        .ok_or_else(|| {
+            invalid("api.unknown_document")
+                .arg("field", "kind")
+                .arg("value", &input.kind)
+                .arg("accepted", Kind::engagement_ids().join(", "))
+        })?;
     let format_id = input.format.as_deref().unwrap_or("pdf");
     let format = Format::parse(format_id)
         .filter(|f| matches!(f, Format::Pdf | Format::Docx))
@@ -149,7 +151,8 @@ pub async fn issue(
                 .map(|(_, x)| x)
                 .ok_or_else(|| invalid("api.document_needs_exit").arg("field", "kind"))?,
         ),
-        Needs::Engagement => None,
+        // Refused above: only the kinds made from an engagement get here.
+        Needs::Engagement | Needs::Assessment | Needs::Scan => None,
     };
     let inputs = Inputs {
         file: &file,
@@ -190,7 +193,8 @@ pub async fn issue(
         return Ok((view(&existing)?, false));
     }
     let file_name = cloudward_report::file_name(&doc, format);
-    let output = kind.output();
+    // Every kind made from an engagement is one of its outputs.
+    let output = kind.output().unwrap_or(kind.id());
     let new = crate::services::evidence::NewEvidence {
         target_kind: "output".into(),
         target: output.to_owned(),

@@ -131,6 +131,7 @@ pub async fn assessment_results(
         .map(|o| o.name);
     let file = cloudward_oscal::results::AssessmentFile {
         offering,
+        provider: None,
         assessor,
         conclusion: a.conclusion,
         results: a.results,
