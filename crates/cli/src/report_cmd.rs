@@ -156,6 +156,7 @@ fn assessment_document(
         offering: a.offering.clone(),
         provider: args.provider.clone().or_else(|| a.provider.clone()),
         claimed: None,
+        assessed: None,
         assessor: a.assessor.clone(),
         conclusion: a.conclusion.as_ref(),
         results: &a.results,

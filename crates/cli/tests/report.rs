@@ -514,7 +514,7 @@ fn the_assessment_report_hashes_the_evidence_and_questions_a_pass_that_does_not_
     assert!(text.contains(&sha(b"sampled audit logs")), "{text}");
     assert!(text.contains(&sha(b"risk assessment")), "{text}");
     assert!(
-        text.contains("| maintenance-records.pdf | not recorded |"),
+        text.contains("| maintenance-records.pdf<br>not recorded |"),
         "{text}"
     );
     assert!(!text.contains("does not stand"), "{text}");

@@ -162,24 +162,32 @@ fn q(s: &str) -> String {
 /// name that fits is left alone, so that it copies out of the PDF as written.
 fn breakable(s: &str, fits: usize) -> String {
     let mut out = String::with_capacity(s.len());
-    for (i, word) in s.split(' ').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
         if word.chars().count() <= fits {
             out.push_str(word);
-            continue;
-        }
-        let mut run = 0;
-        for c in word.chars() {
-            out.push(c);
-            run += 1;
-            if run >= 6 && matches!(c, '_' | '.' | '/' | '[' | '=') {
-                out.push('\u{200b}');
-                run = 0;
+        } else {
+            let mut run = 0;
+            for c in word.chars() {
+                out.push(c);
+                run += 1;
+                if run >= 6 && matches!(c, '_' | '.' | '/' | '[' | '=') {
+                    out.push('\u{200b}');
+                    run = 0;
+                }
             }
         }
+        word.clear();
+    };
+    for c in s.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
     }
+    flush(&mut word, &mut out);
     out
 }
 

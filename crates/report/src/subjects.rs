@@ -37,6 +37,8 @@ pub struct AssessmentInputs<'a> {
     /// The level the provider claims for the offering, when known.
     pub claimed: Option<ProtectionLevel>,
     pub assessor: Option<String>,
+    /// The level the assessor works to (the server's assessment has one), when known.
+    pub assessed: Option<ProtectionLevel>,
     pub conclusion: Option<&'a Conclusion>,
     /// Control id → the assessor's result.
     pub results: &'a BTreeMap<String, ControlAssessment>,
@@ -53,13 +55,13 @@ pub struct AssessmentInputs<'a> {
 }
 
 impl AssessmentInputs<'_> {
-    /// The level the assessment is read against: its conclusion's, else the claimed one,
-    /// else the highest level among the controls it has results for.
+    /// The level the assessment is read against: its conclusion's, else the one assessed,
+    /// else the claimed one, else the highest level among the controls it has results for.
     pub fn level(&self) -> ProtectionLevel {
         if let Some(c) = self.conclusion {
             return c.level;
         }
-        if let Some(l) = self.claimed {
+        if let Some(l) = self.assessed.or(self.claimed) {
             return l;
         }
         self.results
@@ -379,22 +381,21 @@ fn assessment_block(
                         .filter(|(_, r)| r.evidence.contains(&e.id))
                         .map(|(id, _)| id.clone())
                         .collect();
+                    // The hash on a line of its own under the name, in a column wide
+                    // enough that it never wraps: it is copied out to be compared.
+                    let hash = e
+                        .sha256
+                        .clone()
+                        .unwrap_or_else(|| w.t("doc.not_known_hash"));
                     vec![
-                        e.name.clone(),
-                        e.sha256
-                            .clone()
-                            .unwrap_or_else(|| w.t("doc.not_known_hash")),
+                        format!("{}\n{hash}", e.name),
                         controls.join(&w.t("doc.sep")),
                     ]
                 })
                 .collect();
             let mut out = vec![table(
-                vec![
-                    w.t("doc.c.record"),
-                    w.t("doc.c.sha256"),
-                    w.t("doc.c.supports"),
-                ],
-                &[4, 6, 3],
+                vec![w.t("doc.c.record_and_hash"), w.t("doc.c.supports")],
+                &[4, 1],
                 rows,
             )];
             if i.evidence.iter().any(|e| e.sha256.is_none()) {

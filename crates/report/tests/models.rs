@@ -82,6 +82,7 @@ fn every_kind_in_both_languages() {
             offering: assessment.offering.clone(),
             provider: assessment.provider.clone(),
             claimed: None,
+            assessed: None,
             assessor: assessment.assessor.clone(),
             conclusion: assessment.conclusion.as_ref(),
             results: &assessment.results,

@@ -346,6 +346,7 @@ actions! {
     AssessmentEvidenceList = "GET /api/v1/assessments/{id}/evidence", ASSESSMENT_DETAILS;
     AssessmentEvidenceDownload = "GET /api/v1/assessment-evidence/{id}/content", ASSESSMENT_DETAILS;
     AssessmentOscalResults = "GET /api/v1/assessments/{id}/oscal/results", ASSESSMENT_DETAILS;
+    AssessmentReport = "GET /api/v1/assessments/{id}/report", ASSESSMENT_DETAILS;
     AssessmentOscalImport = "POST /api/v1/assessments/{id}/oscal/import", ASSESSOR_WRITE;
     EvidenceRequestCreate = "POST /api/v1/assessments/{id}/requests", ASSESSOR_WRITE;
     EvidenceRequestList = "GET /api/v1/assessments/{id}/requests", ASSESSMENT_DETAILS;

@@ -92,9 +92,36 @@ pub async fn verify(
     }))
 }
 
+/// An assessment's report (评估报告) as PDF or DOCX, for those who may see its details:
+/// made on request from the assessment as it stands, each evidence file with its SHA-256.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/report", tag = "documents",
+    params(services::AssessmentReportQuery),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "no such assessment, or its details are not the caller's to see"),
+        (status = 422, description = "unknown format or language"),
+        (status = 503, description = "no font with Chinese characters on the server (PDF)")))]
+pub async fn assessment_report(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    axum::extract::Query(q): axum::extract::Query<services::AssessmentReportQuery>,
+) -> ApiResult<Response> {
+    let lang = crate::request_lang(uri.query(), &headers);
+    let r = services::assessment_report(&state, &p, &id, q, lang).await?;
+    Ok(crate::download::attachment(
+        &r.file_name,
+        &format!("assessment-report.{}", r.format.extension()),
+        r.format.media_type(),
+        r.bytes,
+    ))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/engagements/{id}/documents", post(issue).get(list))
         .route("/api/v1/documents/{id}/content", get(download))
         .route("/api/v1/documents/verify/{sha256}", get(verify))
+        .route("/api/v1/assessments/{id}/report", get(assessment_report))
 }

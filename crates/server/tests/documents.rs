@@ -289,3 +289,138 @@ fn the_console_generates_lists_and_checks_documents_in_the_readers_language() {
     assert!(!page.contains("generate-decision-report-pdf"));
     assert!(page.contains(id));
 }
+
+/// Whether poppler's pdftotext is there to read a PDF back; with
+/// `CLOUDWARD_TEST_DOCUMENTS` set it must be.
+fn has_pdftotext() -> bool {
+    let found = std::process::Command::new("pdftotext")
+        .arg("-v")
+        .output()
+        .is_ok();
+    assert!(
+        found || std::env::var_os("CLOUDWARD_TEST_DOCUMENTS").is_none(),
+        "CLOUDWARD_TEST_DOCUMENTS is set but pdftotext is missing (Debian: poppler-utils)"
+    );
+    found
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn assessment_report(db: &common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let provider = s.login("pa-admin");
+    let assessor = s.login("as-admin");
+    let (_, aid) = common::offering_under_assessment(&s, &provider);
+    let file = assessor.post_bytes(
+        &format!("/api/v1/assessments/{aid}/evidence?control=AC-07&name=lockout-test.txt"),
+        b"lockout after five attempts".to_vec(),
+    );
+    assert_eq!(file.status(), 201);
+    let sha = hex::encode(sha2::Sha256::digest(b"lockout after five attempts"));
+    let a: Value = assessor
+        .get(&format!("/api/v1/assessments/{aid}"))
+        .json()
+        .unwrap();
+    let r = assessor.put(
+        &format!("/api/v1/assessments/{aid}/results"),
+        &json!({ "version": a["version"], "results": {
+            "AC-07": { "result": "satisfied" },
+            "AC-01": { "result": "not_satisfied", "notes": "No access control policy for administrators." } } }),
+    );
+    assert_eq!(r.status(), 200);
+    let a: Value = r.json().unwrap();
+    let r = provider.post(
+        &format!("/api/v1/assessments/{aid}/responses"),
+        &json!({ "version": a["version"], "control": "AC-01",
+                 "response": "The policy is being written and goes to the board in January." }),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+
+    let path = format!("/api/v1/assessments/{aid}/report");
+    // The assessor's workspace offers it, in the reader's language.
+    let page = assessor
+        .get(&format!("/assessments/{aid}?lang=zh"))
+        .text()
+        .unwrap();
+    assert!(page.contains("评估报告"), "{page}");
+    assert!(
+        page.contains(&format!("{path}?format=pdf&amp;lang=zh"))
+            && page.contains(&format!("{path}?format=docx&amp;lang=zh")),
+        "{page}"
+    );
+    // Word for both parties to it; a PDF when the server has a Chinese font.
+    for u in [&assessor, &provider] {
+        let r = u.get(&format!("{path}?format=docx&lang=en&date=2026-12-07"));
+        assert_eq!(r.status(), 200);
+        let cd = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            cd.contains(
+                "Cloud%20service%20security%20assessment%20report-Gov%20IaaS-2026-12-07.docx"
+            ),
+            "{cd}"
+        );
+        assert!(r.bytes().unwrap().starts_with(b"PK"));
+    }
+    if has_cjk_font() && has_pdftotext() {
+        let r = assessor.get(&format!("{path}?lang=en&date=2026-12-07"));
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        let text = pdf_text(&r.bytes().unwrap());
+        let flat: String = text.split_whitespace().collect();
+        for want in [
+            "Cloud service security assessment report",
+            "Gov IaaS",
+            "Provider A",
+            "Assessor",
+            "lockout-test.txt",
+            sha.as_str(),
+            // Table cells wrap: a few words of each.
+            "No access control policy",
+            "The policy is being",
+            "board in January.",
+            "The assessment has not concluded yet.",
+        ] {
+            let w: String = want.split_whitespace().collect();
+            assert!(flat.contains(&w), "lacks {want:?}:\n{text}");
+        }
+    }
+    // Not the caller's to see: the customer of another engagement, not granted.
+    let other = s.login("b-member");
+    assert_eq!(other.get(&format!("{path}?format=docx")).status(), 404);
+    // A format the server does not issue.
+    let r = assessor.get(&format!("{path}?format=xlsx"));
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().unwrap();
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pdf, docx"),
+        "{err}"
+    );
+}
+
+/// The assessor's deliverable from the assessment the server holds: every result, the
+/// provider's answers and each evidence file with the SHA-256 it was stored under — for the
+/// parties to the assessment, and no one else.
+#[test]
+fn the_assessment_report_is_made_from_the_assessment_for_those_who_see_its_details() {
+    for db in common::databases() {
+        assessment_report(&db);
+    }
+}

@@ -117,24 +117,8 @@ pub async fn issue(
                 .arg("value", &input.kind)
                 .arg("accepted", Kind::engagement_ids().join(", "))
         })?;
-    let format_id = input.format.as_deref().unwrap_or("pdf");
-    let format = Format::parse(format_id)
-        .filter(|f| matches!(f, Format::Pdf | Format::Docx))
-        .ok_or_else(|| {
-            invalid("api.unknown_value")
-                .arg("field", "format")
-                .arg("value", format_id)
-                .arg("accepted", FORMATS.join(", "))
-        })?;
-    let lang = match input.lang.as_deref() {
-        None => caller_lang,
-        Some(l) => Lang::parse(l).ok_or_else(|| {
-            invalid("api.unknown_value")
-                .arg("field", "lang")
-                .arg("value", l)
-                .arg("accepted", "zh, en")
-        })?,
-    };
+    let (format, lang) =
+        format_and_lang(input.format.as_deref(), input.lang.as_deref(), caller_lang)?;
     let date = input.date.unwrap_or_else(today);
     let (file, text) = export_text(&e)?;
     let report = match check::check(&file, &text, &state.content, date) {
@@ -166,26 +150,7 @@ pub async fn issue(
     };
     let doc = cloudward_report::build(kind, &state.documents.templates, &inputs, lang)
         .ok_or_else(ApiError::internal)?;
-    let fonts = if format == Format::Pdf {
-        Some(state.documents.fonts().map_err(|_| {
-            ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "no_cjk_font",
-                "api.no_cjk_font",
-            )
-        })?)
-    } else {
-        None
-    };
-    let style = state.documents.templates.style.clone();
-    let doc_for_render = doc.clone();
-    // Typesetting is work for a CPU, not for the request's thread.
-    let bytes = tokio::task::spawn_blocking(move || {
-        cloudward_report::render(&doc_for_render, format, &style, fonts.as_ref())
-    })
-    .await
-    .map_err(ApiError::internal_from)?
-    .map_err(ApiError::internal_from)?;
+    let bytes = render(state, &doc, format).await?;
     let sha = cloudward_report::sha256(&bytes);
     let doc_id = record_id(&sha);
     if let Some(existing) = state.store.get_record("document", &doc_id).await? {
@@ -316,4 +281,155 @@ pub async fn verify(
         }
         Err(e) => Err(e),
     }
+}
+
+/// What to make of an assessment: `GET /api/v1/assessments/{id}/report`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct AssessmentReportQuery {
+    /// `pdf` (the default) or `docx`.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// `zh` or `en`; the caller's language by default.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// YYYY-MM-DD; today by default.
+    #[serde(default)]
+    #[param(value_type = Option<String>, format = Date)]
+    pub date: Option<NaiveDate>,
+}
+
+/// A rendered document: its readable file name, media type and bytes.
+#[derive(Debug)]
+pub struct Rendered {
+    pub file_name: String,
+    pub format: Format,
+    pub bytes: Vec<u8>,
+}
+
+fn format_and_lang(
+    format: Option<&str>,
+    lang: Option<&str>,
+    caller_lang: Lang,
+) -> ApiResult<(Format, Lang)> {
+    let format_id = format.unwrap_or("pdf");
+    let format = Format::parse(format_id)
+        .filter(|f| matches!(f, Format::Pdf | Format::Docx))
+        .ok_or_else(|| {
+            invalid("api.unknown_value")
+                .arg("field", "format")
+                .arg("value", format_id)
+                .arg("accepted", FORMATS.join(", "))
+        })?;
+    let lang = match lang {
+        None => caller_lang,
+        Some(l) => Lang::parse(l).ok_or_else(|| {
+            invalid("api.unknown_value")
+                .arg("field", "lang")
+                .arg("value", l)
+                .arg("accepted", "zh, en")
+        })?,
+    };
+    Ok((format, lang))
+}
+
+/// Lays a document out as PDF or DOCX, on a thread for CPU work.
+async fn render(
+    state: &AppState,
+    doc: &cloudward_report::Document,
+    format: Format,
+) -> ApiResult<Vec<u8>> {
+    let fonts = if format == Format::Pdf {
+        Some(state.documents.fonts().map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "no_cjk_font",
+                "api.no_cjk_font",
+            )
+        })?)
+    } else {
+        None
+    };
+    let style = state.documents.templates.style.clone();
+    let doc = doc.clone();
+    tokio::task::spawn_blocking(move || {
+        cloudward_report::render(&doc, format, &style, fonts.as_ref())
+    })
+    .await
+    .map_err(ApiError::internal_from)?
+    .map_err(ApiError::internal_from)
+}
+
+/// The assessment report (评估报告) of assessment `id`, for those who may see its details
+/// (its provider, its assessor, customers the provider granted): the offering, provider
+/// and assessor by name, every result, the provider's answers, each evidence file with
+/// its SHA-256 as stored, and the conclusion. Made on request; not stored.
+pub async fn assessment_report(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    q: AssessmentReportQuery,
+    caller_lang: Lang,
+) -> ApiResult<Rendered> {
+    let (r, a, _) =
+        crate::services::assessments::assessment_access(state, p, id, Action::AssessmentReport)
+            .await?;
+    let (format, lang) = format_and_lang(q.format.as_deref(), q.lang.as_deref(), caller_lang)?;
+    let offering = match state.store.get_record("offering", &a.offering_id).await? {
+        Some(o) => Some(crate::services::offerings::offering_of(&o)?),
+        None => None,
+    };
+    let org_name =
+        |id: String| async move { state.store.get_org(&id).await.map(|o| o.map(|o| o.name)) };
+    let provider = org_name(r.owner_org_id.clone()).await?;
+    let assessor = org_name(a.assessor_org_id.clone()).await?;
+    let mut ids: Vec<&String> = a.results.values().flat_map(|c| &c.evidence).collect();
+    ids.sort();
+    ids.dedup();
+    let mut evidence = Vec::new();
+    for eid in ids {
+        let item = match state.store.get_record("assessment_evidence", eid).await? {
+            // Only the assessment's own files: an id of another's is listed unhashed.
+            Some(f) if f.parent_id.as_deref() == Some(r.id.as_str()) => {
+                let d: crate::services::evidence::AssessmentFileData = parse_data(&f)?;
+                cloudward_report::subjects::EvidenceItem {
+                    id: eid.clone(),
+                    name: d.name,
+                    sha256: Some(d.sha256),
+                }
+            }
+            _ => cloudward_report::subjects::EvidenceItem {
+                id: eid.clone(),
+                name: eid.clone(),
+                sha256: None,
+            },
+        };
+        evidence.push(item);
+    }
+    let conclusion = a.conclusion.clone();
+    let inputs = cloudward_report::subjects::AssessmentInputs {
+        offering: offering
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| a.offering_id.clone()),
+        provider,
+        claimed: offering.as_ref().map(|o| o.claimed_level),
+        assessor,
+        assessed: Some(a.level),
+        conclusion: conclusion.as_ref(),
+        results: &a.results,
+        evidence,
+        content: &state.content,
+        messages: &state.messages,
+        version: r.version.to_string(),
+        date: q.date.unwrap_or_else(today),
+        reference: Some(r.id.clone()),
+    };
+    let doc = cloudward_report::subjects::assessment(&state.documents.templates, &inputs, lang)
+        .ok_or_else(ApiError::internal)?;
+    let bytes = render(state, &doc, format).await?;
+    Ok(Rendered {
+        file_name: cloudward_report::file_name(&doc, format),
+        format,
+        bytes,
+    })
 }
