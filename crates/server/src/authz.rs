@@ -394,6 +394,7 @@ actions! {
     FindingBulk = "POST /api/v1/engagements/{id}/findings/bulk", CUSTOMER_AND_SECURITY_WRITE;
     ScanRunRead = "GET /api/v1/scans/{id}", ENGAGEMENT_READ;
     ScanRunReport = "GET /api/v1/scans/{id}/report", ENGAGEMENT_READ;
+    ScanRunDocument = "GET /api/v1/scans/{id}/document", ENGAGEMENT_READ;
     ScanRunOscal = "GET /api/v1/scans/{id}/oscal/results", ENGAGEMENT_READ;
     OscalSsp = "GET /api/v1/engagements/{id}/oscal/ssp", ENGAGEMENT_READ;
     OscalPoam = "GET /api/v1/engagements/{id}/oscal/poam", ENGAGEMENT_READ;

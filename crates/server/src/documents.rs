@@ -95,7 +95,7 @@ pub async fn verify(
 /// An assessment's report (评估报告) as PDF or DOCX, for those who may see its details:
 /// made on request from the assessment as it stands, each evidence file with its SHA-256.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/report", tag = "documents",
-    params(services::AssessmentReportQuery),
+    params(services::DocumentQuery),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
         (status = 404, description = "no such assessment, or its details are not the caller's to see"),
         (status = 422, description = "unknown format or language"),
@@ -106,7 +106,7 @@ pub async fn assessment_report(
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
-    axum::extract::Query(q): axum::extract::Query<services::AssessmentReportQuery>,
+    axum::extract::Query(q): axum::extract::Query<services::DocumentQuery>,
 ) -> ApiResult<Response> {
     let lang = crate::request_lang(uri.query(), &headers);
     let r = services::assessment_report(&state, &p, &id, q, lang).await?;
@@ -118,10 +118,37 @@ pub async fn assessment_report(
     ))
 }
 
+/// A stored scan run's report (配置检查报告) as PDF or DOCX, for those who see its
+/// engagement: made on request from the report the run kept.
+#[utoipa::path(get, path = "/api/v1/scans/{id}/document", tag = "documents",
+    params(services::DocumentQuery),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "no such run, not visible, or stored before reports were kept"),
+        (status = 422, description = "unknown format or language"),
+        (status = 503, description = "no font with Chinese characters on the server (PDF)")))]
+pub async fn scan_report(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    axum::extract::Query(q): axum::extract::Query<services::DocumentQuery>,
+) -> ApiResult<Response> {
+    let lang = crate::request_lang(uri.query(), &headers);
+    let r = services::scan_report(&state, &p, &id, q, lang).await?;
+    Ok(crate::download::attachment(
+        &r.file_name,
+        &format!("scan-report.{}", r.format.extension()),
+        r.format.media_type(),
+        r.bytes,
+    ))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/engagements/{id}/documents", post(issue).get(list))
         .route("/api/v1/documents/{id}/content", get(download))
         .route("/api/v1/documents/verify/{sha256}", get(verify))
         .route("/api/v1/assessments/{id}/report", get(assessment_report))
+        .route("/api/v1/scans/{id}/document", get(scan_report))
 }

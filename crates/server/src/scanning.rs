@@ -71,6 +71,28 @@ pub fn builtin_rule(id: &str) -> Option<&'static Rule> {
     builtin_rules().ok()?.0.iter().find(|r| r.id == id)
 }
 
+/// Every built-in rule's title and remediation in both languages, by id: for documents
+/// made from a stored report.
+pub fn builtin_rule_words()
+-> std::collections::BTreeMap<String, cloudward_report::subjects::RuleWords> {
+    builtin_rules()
+        .map(|(rules, _)| {
+            rules
+                .iter()
+                .map(|r| {
+                    (
+                        r.id.clone(),
+                        cloudward_report::subjects::RuleWords {
+                            title: r.title.clone(),
+                            remediation: r.remediation.text.clone(),
+                        },
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Why a scan of a folder gave no report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

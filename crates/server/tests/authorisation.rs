@@ -650,6 +650,7 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         }
         "GET /api/v1/scans/{id}" => runs(""),
         "GET /api/v1/scans/{id}/report" => runs("/report"),
+        "GET /api/v1/scans/{id}/document" => runs("/document?format=docx"),
         "GET /api/v1/scans/{id}/oscal/results" => runs("/oscal/results"),
         "GET /api/v1/engagements/{id}/oscal/ssp" => engagements("/oscal/ssp", &none),
         "GET /api/v1/engagements/{id}/oscal/poam" => engagements("/oscal/poam", &none),

@@ -424,3 +424,59 @@ fn the_assessment_report_is_made_from_the_assessment_for_those_who_see_its_detai
         assessment_report(&db);
     }
 }
+
+/// A stored scan run as its report (配置检查报告), for those who see the engagement: the
+/// checks in the reader's language whatever language the scan ran in.
+#[test]
+fn a_stored_scan_run_is_made_into_a_report_for_those_who_see_the_engagement() {
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let member = s.login("a-member");
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../report/tests/fixtures/hcl-project.scan.json"
+    ))
+    .unwrap();
+    let upload: Value = serde_json::from_str(&fixture).unwrap();
+    let r = member.post(&format!("/api/v1/engagements/{ea}/scans"), &upload);
+    assert_eq!(r.status(), 201);
+    let run: Value = r.json().unwrap();
+    let path = format!("/api/v1/scans/{}/document", run["id"].as_str().unwrap());
+    // The engagement's page offers it beside the latest scan.
+    let page = member
+        .get(&format!("/engagements/{ea}?lang=zh"))
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("最近一次扫描的配置检查报告")
+            && page.contains(&format!("{path}?format=pdf&amp;lang=zh")),
+        "{page}"
+    );
+    let r = member.get(&format!("{path}?format=docx&lang=zh"));
+    assert_eq!(r.status(), 200);
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cd.contains(".docx"), "{cd}");
+    assert!(r.bytes().unwrap().starts_with(b"PK"));
+    if has_cjk_font() && has_pdftotext() {
+        let r = member.get(&format!("{path}?lang=zh"));
+        assert_eq!(r.status(), 200);
+        let text = pdf_text(&r.bytes().unwrap());
+        let flat: String = text.split_whitespace().collect();
+        for want in [
+            "云上配置安全检查报告",
+            "EA",
+            "SSH端口（22）",
+            "main.tf:35",
+            "复核人",
+        ] {
+            assert!(flat.contains(want), "lacks {want:?}:\n{text}");
+        }
+    }
+    // Not the caller's engagement: as if there were no such run.
+    let other = s.login("b-member");
+    assert_eq!(other.get(&format!("{path}?format=docx")).status(), 404);
+    assert_eq!(member.get(&format!("{path}?format=csv")).status(), 422);
+}

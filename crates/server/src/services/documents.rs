@@ -283,9 +283,10 @@ pub async fn verify(
     }
 }
 
-/// What to make of an assessment: `GET /api/v1/assessments/{id}/report`.
+/// How to make a document on request: `GET /api/v1/assessments/{id}/report`, `GET
+/// /api/v1/scans/{id}/document`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-pub struct AssessmentReportQuery {
+pub struct DocumentQuery {
     /// `pdf` (the default) or `docx`.
     #[serde(default)]
     pub format: Option<String>,
@@ -367,7 +368,7 @@ pub async fn assessment_report(
     state: &AppState,
     p: &Principal,
     id: &str,
-    q: AssessmentReportQuery,
+    q: DocumentQuery,
     caller_lang: Lang,
 ) -> ApiResult<Rendered> {
     let (r, a, _) =
@@ -425,6 +426,54 @@ pub async fn assessment_report(
         reference: Some(r.id.clone()),
     };
     let doc = cloudward_report::subjects::assessment(&state.documents.templates, &inputs, lang)
+        .ok_or_else(ApiError::internal)?;
+    let bytes = render(state, &doc, format).await?;
+    Ok(Rendered {
+        file_name: cloudward_report::file_name(&doc, format),
+        format,
+        bytes,
+    })
+}
+
+/// The scan report (配置检查报告) of stored scan run `id`, for those who see its
+/// engagement: made from the report the run kept, each check in the reader's language,
+/// for the date of the run unless another is asked. Made on request; not stored.
+pub async fn scan_report(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    q: DocumentQuery,
+    caller_lang: Lang,
+) -> ApiResult<Rendered> {
+    let (r, run) =
+        crate::services::scans::visible_run(state, p, id, Action::ScanRunDocument).await?;
+    let (format, lang) = format_and_lang(q.format.as_deref(), q.lang.as_deref(), caller_lang)?;
+    let of = r.engagement_id.clone().unwrap_or_default();
+    let e =
+        crate::services::engagements::engagement(state, p, &of, Action::ScanRunDocument).await?;
+    let bytes = crate::services::scans::run_report(state, &run).await?;
+    let scan: cloudward_report::subjects::ScanFile =
+        serde_json::from_slice(&bytes).map_err(ApiError::internal_from)?;
+    let version = cloudward_report::sha256(&bytes)[..12].to_owned();
+    let rules = crate::scanning::builtin_rule_words();
+    let date = q.date.unwrap_or_else(|| {
+        run.at
+            .get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .unwrap_or_else(today)
+    });
+    let inputs = cloudward_report::subjects::ScanInputs {
+        scan: &scan,
+        rules: &rules,
+        subject: e.name.clone(),
+        content: &state.content,
+        messages: &state.messages,
+        // As `cloudward report scan-report` says of the same JSON: its hash's beginning.
+        version,
+        date,
+        reference: Some(r.id.clone()),
+    };
+    let doc = cloudward_report::subjects::scan(&state.documents.templates, &inputs, lang)
         .ok_or_else(ApiError::internal)?;
     let bytes = render(state, &doc, format).await?;
     Ok(Rendered {
