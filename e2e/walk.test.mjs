@@ -37,6 +37,7 @@ const WORDS = {
     transition: "生命周期阶段变化",
     saved: /已保存/,
     done: /退出步骤均已完成/,
+    generated: /已生成《上云决策报告》/,
   },
   en: {
     locale: "en-GB",
@@ -48,6 +49,7 @@ const WORDS = {
     transition: "A lifecycle transition",
     saved: /Saved/i,
     done: /exit steps are done|complete/i,
+    generated: /Made “Cloud adoption decision report”/,
   },
 };
 
@@ -214,6 +216,12 @@ for (const lang of ["zh", "en"]) {
       await shoot(customer, `${lang}-records-planning`);
       await submit(customer, "#save-records");
       assert.match(await customer.textContent("[role=status]"), w.saved);
+      // The decision report, made as a PDF beside its output and listed with its hash.
+      await customer.click("#records-link");
+      await submit(customer, "#generate-decision-report-pdf");
+      assert.match(await customer.textContent("[role=status]"), w.generated);
+      await shoot(customer, `${lang}-records-generated`);
+      await customer.goto(engagementUrl);
       await submit(customer, "#advance");
       await stepper(customer, 1);
       await shoot(customer, `${lang}-engagement-selection`);
@@ -270,6 +278,11 @@ for (const lang of ["zh", "en"]) {
       await assessor.fill("#all-waiver", lang === "zh" ? "现场抽查" : "Sampled on site");
       await submit(assessor, "#save-results");
       await submit(assessor, "#conclude");
+      // The assessor's report of it, offered on the workspace, comes as a PDF.
+      await shoot(assessor, `${lang}-assessment-concluded`);
+      const report = await assessor.request.get(`${server.base}${await assessor.getAttribute("#report-pdf", "href")}`);
+      assert.equal(report.status(), 200);
+      assert.equal(report.headers()["content-type"], "application/pdf");
       assert.match(await tasks(provider), w.publishTask, "the provider is asked to publish");
       await Promise.all([provider.waitForNavigation(), provider.click(`#tasks a:has-text("${offeringName}")`)]);
       await submit(provider, "#publish");

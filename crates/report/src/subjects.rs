@@ -605,7 +605,7 @@ pub struct ScanInputs<'a> {
 }
 
 /// At most this many findings are listed one by one; the rest are counted.
-pub const MAX_FINDING_ROWS: usize = 2000;
+pub const MAX_FINDING_ROWS: usize = 1000;
 
 const SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
 

@@ -724,10 +724,10 @@ pub async fn generate(
     match crate::services::documents::issue(&state, &v.p, &id, input, v.ui.lang).await {
         Ok((d, _)) => Redirect::to(&format!(
             "/engagements/{id}/records?done={}#output-{output}",
-            super::urlencode(&v.ui.targs(
-                "ui.doc.generated",
-                &[("title", d.document.title), ("file", d.document.file_name)]
-            ))
+            super::urlencode(
+                &v.ui
+                    .targs("ui.doc.generated", &[("title", d.document.title)])
+            )
         ))
         .into_response(),
         Err(e) if super::is_form_problem(&e) || e.status == StatusCode::SERVICE_UNAVAILABLE => {
