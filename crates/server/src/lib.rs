@@ -274,6 +274,9 @@ pub(crate) struct Documents {
     pub(crate) templates: cloudward_report::Templates,
     font_dirs: Vec<PathBuf>,
     fonts: std::sync::OnceLock<Result<cloudward_report::Fonts, String>>,
+    /// One permit a core: documents wait for one before they are typeset, so that a burst
+    /// of requests cannot take every core from the rest of the server.
+    pub(crate) typesetting: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Documents {
@@ -331,6 +334,9 @@ impl AppState {
             templates,
             font_dirs: config.font_dirs.clone(),
             fonts: std::sync::OnceLock::new(),
+            typesetting: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            ),
         });
         Ok(AppState {
             store,

@@ -333,7 +333,7 @@ fn format_and_lang(
     Ok((format, lang))
 }
 
-/// Lays a document out as PDF or DOCX, on a thread for CPU work.
+/// Lays a document out as PDF or DOCX, on a thread for CPU work, one a core at a time.
 async fn render(
     state: &AppState,
     doc: &cloudward_report::Document,
@@ -352,6 +352,13 @@ async fn render(
     };
     let style = state.documents.templates.style.clone();
     let doc = doc.clone();
+    // At most one document a core at a time; the others wait their turn.
+    let _turn = state
+        .documents
+        .typesetting
+        .acquire()
+        .await
+        .map_err(ApiError::internal_from)?;
     tokio::task::spawn_blocking(move || {
         cloudward_report::render(&doc, format, &style, fonts.as_ref())
     })
