@@ -114,6 +114,8 @@ Kinds / 文档:
              deletion-confirmation (数据删除确认书), closure-record (服务关闭记录) — with --exit FILE
   assessment: assessment-report (评估报告) — FILE is the assessment [--evidence DIR] [--provider NAME]
   operation: scan-report (配置检查报告) — FILE is `cloudward scan --format json` [--system NAME]
+             supervision-report (运行监管报告) — with --supervision DATA, the JSON that
+             GET /api/v1/engagements/{id}/supervision?from=&to= answers
 
 Formats / 格式: --format pdf|docx|html|markdown|xlsx|csv [default: from the -o file's extension, else pdf]
   xlsx and csv hold the document's tables (a sheet per table) / 仅含文档中的表格
@@ -145,6 +147,10 @@ pub struct ReportArgs {
     /// The exit record (YAML or JSON, the shape the server keeps), for the exit documents
     #[arg(long, value_name = "FILE")]
     pub exit: Option<PathBuf>,
+    /// `supervision-report`: the engagement's supervision over a period (JSON or YAML, what
+    /// the server answers to `GET /api/v1/engagements/{id}/supervision`)
+    #[arg(long, value_name = "FILE")]
+    pub supervision: Option<PathBuf>,
     /// `assessment-report`: the folder holding the evidence files the results name, to
     /// list each one's SHA-256
     #[arg(long, value_name = "DIR")]

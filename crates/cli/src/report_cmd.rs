@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use cloudward_report::subjects::{
     self, AssessmentInputs, EvidenceItem, RuleWords, ScanFile, ScanInputs,
 };
+use cloudward_report::supervision::{Supervision, SupervisionData};
 use cloudward_report::{Fonts, Format, Inputs, Kind, PdfError, kinds::Needs};
 
 use crate::args::ReportArgs;
@@ -43,7 +44,17 @@ pub fn run(ctx: &Ctx, args: &ReportArgs, format: &str, out: &mut dyn Write) -> R
     let doc = match kind.needs() {
         Needs::Assessment => assessment_document(ctx, args, &templates, date)?,
         Needs::Scan => scan_document(ctx, args, &templates, date)?,
-        Needs::Engagement | Needs::Exit => {
+        Needs::Engagement | Needs::Exit | Needs::Supervision => {
+            let supervision = match (kind.needs(), &args.supervision) {
+                (Needs::Supervision, None) => {
+                    return Err(Failure::Input(ctx.tr(
+                        "report.needs_supervision",
+                        &[("kind", kind.id().to_owned())],
+                    )));
+                }
+                (Needs::Supervision, Some(path)) => Some(read_supervision(ctx, path)?),
+                _ => None,
+            };
             let exit = match (kind.needs(), &args.exit) {
                 (Needs::Exit, None) => {
                     return Err(Failure::Input(
@@ -54,6 +65,10 @@ pub fn run(ctx: &Ctx, args: &ReportArgs, format: &str, out: &mut dyn Write) -> R
                 (_, None) => None,
             };
             let (file, content, report) = evaluate(ctx, &args.file, date)?;
+            let rules = match supervision {
+                Some(_) => rule_words(ctx, &content)?,
+                None => BTreeMap::new(),
+            };
             let inputs = Inputs {
                 file: &file,
                 report: &report,
@@ -62,6 +77,10 @@ pub fn run(ctx: &Ctx, args: &ReportArgs, format: &str, out: &mut dyn Write) -> R
                 version: file_version(&args.file)?,
                 date,
                 exit: exit.as_ref(),
+                supervision: supervision.as_ref().map(|data| Supervision {
+                    data,
+                    rules: &rules,
+                }),
                 reference: None,
             };
             cloudward_report::build(kind, &templates, &inputs, ctx.lang)
@@ -201,18 +220,7 @@ fn scan_document(
         ))
     })?;
     let content = ctx.content()?;
-    let rules: BTreeMap<String, RuleWords> = crate::scan_cmd::builtin_rules(ctx, &content)?
-        .into_iter()
-        .map(|r| {
-            (
-                r.id.clone(),
-                RuleWords {
-                    title: r.title.clone(),
-                    remediation: r.remediation.text.clone(),
-                },
-            )
-        })
-        .collect();
+    let rules = rule_words(ctx, &content)?;
     let subject = args.system.clone().unwrap_or_else(|| {
         scan.inputs
             .iter()
@@ -231,6 +239,57 @@ fn scan_document(
         reference: None,
     };
     Ok(subjects::scan(templates, &inputs, ctx.lang))
+}
+
+/// The built-in rules' titles and remediation in both languages.
+fn rule_words(
+    ctx: &Ctx,
+    content: &cloudward_domain::load::Content,
+) -> Result<BTreeMap<String, RuleWords>, Failure> {
+    Ok(crate::scan_cmd::builtin_rules(ctx, content)?
+        .into_iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                RuleWords {
+                    title: r.title.clone(),
+                    remediation: r.remediation.text.clone(),
+                },
+            )
+        })
+        .collect())
+}
+
+/// The supervision data of `supervision-report`: JSON (as the server answers) or YAML.
+fn read_supervision(ctx: &Ctx, path: &Path) -> Result<SupervisionData, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::Input(ctx.tr(
+            "input.unreadable",
+            &[
+                ("file", path.display().to_string()),
+                ("detail", e.to_string()),
+            ],
+        ))
+    })?;
+    let data: SupervisionData = serde_saphyr::from_str(&text).map_err(|e| {
+        Failure::Input(ctx.tr(
+            "report.bad_supervision",
+            &[
+                ("file", path.display().to_string()),
+                ("detail", e.to_string()),
+            ],
+        ))
+    })?;
+    if data.to < data.from {
+        return Err(Failure::Input(ctx.tr(
+            "report.bad_supervision",
+            &[
+                ("file", path.display().to_string()),
+                ("detail", ctx.t("report.period_backwards")),
+            ],
+        )));
+    }
+    Ok(data)
 }
 
 fn fonts(ctx: &Ctx, dirs: &[PathBuf]) -> Result<Fonts, Failure> {

@@ -30,6 +30,8 @@ pub struct Inputs<'a> {
     pub date: NaiveDate,
     /// The exit record, for the exit documents.
     pub exit: Option<&'a ExitRecord>,
+    /// The supervision over a period, for the supervision report.
+    pub supervision: Option<crate::supervision::Supervision<'a>>,
     /// See [`Meta::reference`].
     pub reference: Option<String>,
 }
@@ -184,6 +186,13 @@ impl Ctx<'_> {
             ("level", self.level(self.i.report.level)),
             ("date", self.date(self.i.date)),
             ("version", self.i.version.clone()),
+            (
+                "period",
+                match &self.i.supervision {
+                    Some(s) => crate::supervision::period(self.w(), s.data),
+                    None => self.date(self.i.date),
+                },
+            ),
         ]
     }
 
@@ -348,6 +357,9 @@ pub(crate) fn note(text: String) -> Block {
 }
 
 fn block(cx: &Ctx, kind: Kind, name: &str) -> Vec<Block> {
+    if let Some(b) = crate::supervision::block(cx.w(), cx.i.supervision, name) {
+        return b;
+    }
     let file = cx.i.file;
     let report = cx.i.report;
     match name {

@@ -200,33 +200,16 @@ pub fn render(doc: &Document, style: &DocStyle) -> Result<Vec<u8>, String> {
                 columns,
                 widths: rel,
                 rows,
+            } => d = data_table(d, columns, rel, rows),
+            Block::Trend {
+                title,
+                labels,
+                series,
+                total,
             } => {
-                let w = widths(rel, columns.len());
-                let mut trs = vec![
-                    TableRow::new(
-                        columns
-                            .iter()
-                            .zip(&w)
-                            .map(|(c, w)| {
-                                cell(Paragraph::new().add_run(run(c).bold()), *w)
-                                    .shading(Shading::new().fill("E8EDF3"))
-                            })
-                            .collect(),
-                    )
-                    .cant_split(),
-                ];
-                for r in rows {
-                    trs.push(TableRow::new(
-                        r.iter().zip(&w).map(|(c, w)| cell(para(c), *w)).collect(),
-                    ));
-                }
-                d = d
-                    .add_table(
-                        Table::new(trs)
-                            .set_grid(w.clone())
-                            .width(TEXT_WIDTH, WidthType::Dxa),
-                    )
-                    .add_paragraph(Paragraph::new());
+                d = d.add_paragraph(Paragraph::new().add_run(run(title).bold()));
+                let (columns, rel, rows) = crate::model::trend_table(labels, series, total);
+                d = data_table(d, &columns, &rel, &rows);
             }
             Block::Bars { title, bars } => {
                 d = d.add_paragraph(Paragraph::new().add_run(run(title).bold()));
@@ -383,4 +366,33 @@ fn facts(rows: &[(String, String)]) -> Table {
     )
     .set_grid(w)
     .width(TEXT_WIDTH, WidthType::Dxa)
+}
+
+/// A table whose header row repeats on every page, followed by an empty paragraph.
+fn data_table(d: Docx, columns: &[String], rel: &[u16], rows: &[Vec<String>]) -> Docx {
+    let w = widths(rel, columns.len());
+    let mut trs = vec![
+        TableRow::new(
+            columns
+                .iter()
+                .zip(&w)
+                .map(|(c, w)| {
+                    cell(Paragraph::new().add_run(run(c).bold()), *w)
+                        .shading(Shading::new().fill("E8EDF3"))
+                })
+                .collect(),
+        )
+        .cant_split(),
+    ];
+    for r in rows {
+        trs.push(TableRow::new(
+            r.iter().zip(&w).map(|(c, w)| cell(para(c), *w)).collect(),
+        ));
+    }
+    d.add_table(
+        Table::new(trs)
+            .set_grid(w.clone())
+            .width(TEXT_WIDTH, WidthType::Dxa),
+    )
+    .add_paragraph(Paragraph::new())
 }

@@ -151,6 +151,31 @@ fn block(o: &mut String, b: &Block) {
                 svg(bars)
             ));
         }
+        Block::Trend {
+            title,
+            labels,
+            series,
+            total,
+        } => {
+            o.push_str(&format!(
+                "<figure>\n<figcaption>{}</figcaption>\n{}",
+                esc(title),
+                columns_svg(labels, series)
+            ));
+            let (columns, widths, rows) = crate::model::trend_table(labels, series, total);
+            o.push_str("<details><summary>");
+            o.push_str(&esc(title));
+            o.push_str("</summary>\n");
+            block(
+                o,
+                &Block::Table {
+                    columns,
+                    widths,
+                    rows,
+                },
+            );
+            o.push_str("</details>\n</figure>\n");
+        }
         Block::Signatures { seats } => {
             o.push_str("<div class=\"seats\">\n");
             for s in seats {
@@ -172,6 +197,7 @@ fn block(o: &mut String, b: &Block) {
 pub fn tone_colour(tone: &str) -> &'static str {
     match tone {
         "good" => "#2f855a",
+        "critical" => "#742a2a",
         "bad" => "#c53030",
         "warn" => "#b7791f",
         _ => "#2b6cb0",
@@ -220,6 +246,73 @@ fn svg(bars: &[Bar]) -> String {
             y + 12.0,
             esc(&b.shown)
         ));
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Stacked columns, a legend under them.
+fn columns_svg(labels: &[String], series: &[crate::model::Series]) -> String {
+    let totals: Vec<f64> = (0..labels.len())
+        .map(|i| {
+            series
+                .iter()
+                .filter_map(|s| s.values.get(i).copied().flatten())
+                .sum()
+        })
+        .collect();
+    let max = totals.iter().copied().fold(0.0_f64, f64::max);
+    let (width, plot, top, left) = (640.0, 160.0, 14.0, 8.0);
+    let slot = (width - 2.0 * left) / labels.len().max(1) as f64;
+    let bar = (slot * 0.6).min(36.0);
+    let height = top + plot + 40.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" font-size=\"11\">\n"
+    );
+    for (i, label) in labels.iter().enumerate() {
+        let x = left + slot * i as f64 + (slot - bar) / 2.0;
+        let mut y = top + plot;
+        for se in series {
+            let v = se.values.get(i).copied().flatten().unwrap_or(0.0);
+            if v <= 0.0 || max <= 0.0 {
+                continue;
+            }
+            let h = v / max * plot;
+            y -= h;
+            s.push_str(&format!(
+                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{h:.1}\" fill=\"{}\"/>\n",
+                tone_colour(se.tone)
+            ));
+        }
+        let shown = if series
+            .iter()
+            .all(|se| se.values.get(i).copied().flatten().is_none())
+        {
+            "—".to_owned()
+        } else {
+            crate::model::shown(totals[i])
+        };
+        s.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\n",
+            x + bar / 2.0,
+            y - 3.0,
+            esc(&shown),
+            x + bar / 2.0,
+            top + plot + 14.0,
+            esc(label)
+        ));
+    }
+    let mut x = left;
+    for se in series {
+        s.push_str(&format!(
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>\n",
+            top + plot + 24.0,
+            tone_colour(se.tone),
+            x + 14.0,
+            top + plot + 33.0,
+            esc(&se.name)
+        ));
+        x += 14.0 + label_ems(&se.name) * 11.0 + 16.0;
     }
     s.push_str("</svg>\n");
     s

@@ -17,6 +17,7 @@ pub enum Kind {
     DeletionConfirmation,
     ClosureRecord,
     AssessmentReport,
+    SupervisionReport,
     ScanReport,
 }
 
@@ -32,10 +33,13 @@ pub enum Needs {
     Assessment,
     /// A scan report (`cloudward scan --format json`), not an engagement.
     Scan,
+    /// The engagement file and what the server holds of its supervision over a period
+    /// (see [`crate::supervision::SupervisionData`]).
+    Supervision,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::ClassificationRecord,
         Kind::RequirementAnalysis,
         Kind::DecisionReport,
@@ -47,6 +51,7 @@ impl Kind {
         Kind::DeletionConfirmation,
         Kind::ClosureRecord,
         Kind::AssessmentReport,
+        Kind::SupervisionReport,
         Kind::ScanReport,
     ];
 
@@ -63,6 +68,7 @@ impl Kind {
             Kind::DeletionConfirmation => "deletion-confirmation",
             Kind::ClosureRecord => "closure-record",
             Kind::AssessmentReport => "assessment-report",
+            Kind::SupervisionReport => "supervision-report",
             Kind::ScanReport => "scan-report",
         }
     }
@@ -78,7 +84,10 @@ impl Kind {
     /// Whether the document is made from an engagement (and its exit record): those are
     /// the kinds an engagement's page and API issue.
     pub fn of_engagement(self) -> bool {
-        matches!(self.needs(), Needs::Engagement | Needs::Exit)
+        matches!(
+            self.needs(),
+            Needs::Engagement | Needs::Exit | Needs::Supervision
+        )
     }
 
     /// The ids of the kinds made from an engagement.
@@ -100,7 +109,7 @@ impl Kind {
             Kind::CapabilityRequirement | Kind::ContractAnnex | Kind::AssessmentReport => {
                 "selection"
             }
-            Kind::ScanReport => "operation",
+            Kind::ScanReport | Kind::SupervisionReport => "operation",
             Kind::DataScopeList
             | Kind::HandoverVerification
             | Kind::DeletionConfirmation
@@ -122,6 +131,7 @@ impl Kind {
             Kind::DeletionConfirmation => "9.4",
             Kind::ClosureRecord => "9.5",
             Kind::AssessmentReport => "7.2",
+            Kind::SupervisionReport => "8.3, 8.4",
             Kind::ScanReport => "8.3",
         }
     }
@@ -141,6 +151,7 @@ impl Kind {
             Kind::DeletionConfirmation => "deletion-confirmation",
             Kind::ClosureRecord => "closure-record",
             Kind::AssessmentReport => "assessment-record",
+            Kind::SupervisionReport => "supervision-records",
             Kind::ScanReport => return None,
         })
     }
@@ -149,6 +160,7 @@ impl Kind {
         match self {
             Kind::AssessmentReport => Needs::Assessment,
             Kind::ScanReport => Needs::Scan,
+            Kind::SupervisionReport => Needs::Supervision,
             _ if self.phase() == "exit" => Needs::Exit,
             _ => Needs::Engagement,
         }
@@ -234,6 +246,18 @@ impl Kind {
             Kind::HandoverVerification => vec!["manifest-summary", "manifest", "sign-exit"],
             Kind::DeletionConfirmation => vec!["attestation", "sign-exit"],
             Kind::ClosureRecord => vec!["exit-status", "outputs", "sign-customer"],
+            Kind::SupervisionReport => vec![
+                "supervision-period",
+                "supervision-summary",
+                "family-posture",
+                "severity-trend",
+                "open-findings",
+                "accepted-findings",
+                "risks",
+                "notices",
+                "scan-history",
+                "sign-customer",
+            ],
             Kind::AssessmentReport | Kind::ScanReport => vec![],
         });
         b

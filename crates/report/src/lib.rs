@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod model;
 pub mod pdf;
 pub mod subjects;
+pub mod supervision;
 pub mod tables;
 pub mod templates;
 

@@ -52,23 +52,16 @@ pub fn render(doc: &Document) -> String {
                 }
                 out.push('\n');
             }
-            Block::Table { columns, rows, .. } => {
-                out.push_str(&format!(
-                    "| {} |\n|{}\n",
-                    columns
-                        .iter()
-                        .map(|c| cell(c))
-                        .collect::<Vec<_>>()
-                        .join(" | "),
-                    "---|".repeat(columns.len())
-                ));
-                for r in rows {
-                    out.push_str(&format!(
-                        "| {} |\n",
-                        r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
-                    ));
-                }
-                out.push('\n');
+            Block::Table { columns, rows, .. } => table(&mut out, columns, rows),
+            Block::Trend {
+                title,
+                labels,
+                series,
+                total,
+            } => {
+                out.push_str(&format!("**{}**\n\n", esc(title)));
+                let (columns, _, rows) = crate::model::trend_table(labels, series, total);
+                table(&mut out, &columns, &rows);
             }
             Block::Bars { title, bars } => {
                 out.push_str(&format!("**{}**\n\n| | |\n|---|---:|\n", esc(title)));
@@ -97,4 +90,23 @@ pub fn render(doc: &Document) -> String {
     }
     out.push_str(&format!("---\n\n{}\n", esc(&doc.footer)));
     out
+}
+
+fn table(out: &mut String, columns: &[String], rows: &[Vec<String>]) {
+    out.push_str(&format!(
+        "| {} |\n|{}\n",
+        columns
+            .iter()
+            .map(|c| cell(c))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(columns.len())
+    ));
+    for r in rows {
+        out.push_str(&format!(
+            "| {} |\n",
+            r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+        ));
+    }
+    out.push('\n');
 }

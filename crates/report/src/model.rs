@@ -83,6 +83,15 @@ pub enum Block {
         title: String,
         bars: Vec<Bar>,
     },
+    /// Stacked columns over time: one column per label, one stacked part per series
+    /// (a column with no value had no scan in its interval).
+    Trend {
+        title: String,
+        labels: Vec<String>,
+        series: Vec<Series>,
+        /// The word for the sum of the parts ("合计", "Total").
+        total: String,
+    },
     /// Places for signatures and seals.
     Signatures {
         seats: Vec<Seat>,
@@ -97,6 +106,62 @@ pub struct Bar {
     pub shown: String,
     /// `good`, `bad`, `warn` or `neutral`: the colour of the bar.
     pub tone: &'static str,
+}
+
+/// One stacked part of a [`Block::Trend`]: its name, colour and a value per column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    pub name: String,
+    /// As [`Bar::tone`].
+    pub tone: &'static str,
+    pub values: Vec<Option<f64>>,
+}
+
+/// A trend as a table, for the formats without drawings: a row per column of the chart
+/// (its label, each series' value, the total), "—" where the column has no value.
+pub fn trend_rows(labels: &[String], series: &[Series]) -> Vec<Vec<String>> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let values: Vec<Option<f64>> = series
+                .iter()
+                .map(|s| s.values.get(i).copied().flatten())
+                .collect();
+            let mut row = vec![label.clone()];
+            if values.iter().all(Option::is_none) {
+                row.extend(std::iter::repeat_n("—".to_owned(), series.len() + 1));
+                return row;
+            }
+            row.extend(values.iter().map(|v| shown(v.unwrap_or(0.0))));
+            row.push(shown(values.iter().flatten().sum()));
+            row
+        })
+        .collect()
+}
+
+/// A trend's numbers as a table: its columns (none for the label, each series, the
+/// total), their relative widths and its rows.
+pub fn trend_table(
+    labels: &[String],
+    series: &[Series],
+    total: &str,
+) -> (Vec<String>, Vec<u16>, Vec<Vec<String>>) {
+    let mut columns = vec![String::new()];
+    columns.extend(series.iter().map(|s| s.name.clone()));
+    columns.push(total.to_owned());
+    let mut widths = vec![3];
+    widths.extend(std::iter::repeat_n(2, series.len() + 1));
+    (columns, widths, trend_rows(labels, series))
+}
+
+/// A count as a reader writes it: no decimals for whole numbers.
+pub fn shown(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// One party's place to sign: its role ("甲方（云服务客户）"), its name, and the words

@@ -370,6 +370,75 @@ fn block(o: &mut String, b: &Block) {
             }
             o.push_str(")]\n");
         }
+        Block::Trend {
+            title,
+            labels,
+            series,
+            ..
+        } => {
+            let totals: Vec<f64> = (0..labels.len())
+                .map(|i| {
+                    series
+                        .iter()
+                        .filter_map(|s| s.values.get(i).copied().flatten())
+                        .sum()
+                })
+                .collect();
+            let max = totals.iter().copied().fold(0.0_f64, f64::max);
+            let size = if labels.len() > 10 { 6.5 } else { 7.5 };
+            o.push_str(&format!(
+                "#block(breakable: false, above: 1em, below: 1.2em)[#text(weight: \"bold\", size: 9.5pt, {})\n#grid(columns: ({}), column-gutter: 3pt, row-gutter: 3pt, align: center + bottom,\n",
+                q(title),
+                vec!["1fr"; labels.len().max(1)].join(", ")
+            ));
+            for (i, total) in totals.iter().enumerate() {
+                let empty = series
+                    .iter()
+                    .all(|s| s.values.get(i).copied().flatten().is_none());
+                let shown = if empty {
+                    "—".to_owned()
+                } else {
+                    crate::model::shown(*total)
+                };
+                // The most severe on top: the series are listed most severe first.
+                let parts: Vec<String> = series
+                    .iter()
+                    .filter_map(|s| {
+                        let v = s.values.get(i).copied().flatten().unwrap_or(0.0);
+                        (v > 0.0 && max > 0.0).then(|| {
+                            format!(
+                                "rect(width: 70%, height: {:.2}mm, fill: rgb({}), stroke: none)",
+                                v / max * 38.0,
+                                q(tone_colour(s.tone))
+                            )
+                        })
+                    })
+                    .collect();
+                o.push_str(&format!(
+                    "  [#text(size: {size}pt, {})#linebreak()#stack(dir: ttb, {})],\n",
+                    q(&shown),
+                    parts.join(", ")
+                ));
+            }
+            for l in labels {
+                o.push_str(&format!("  text(size: {size}pt, {}),\n", q(l)));
+            }
+            o.push_str(")\n#v(2pt)\n");
+            let legend: Vec<String> = series
+                .iter()
+                .map(|s| {
+                    format!(
+                        "[#box(width: 7pt, height: 7pt, fill: rgb({})) #text(size: 8pt, {})]",
+                        q(tone_colour(s.tone)),
+                        q(&s.name)
+                    )
+                })
+                .collect();
+            o.push_str(&format!(
+                "#stack(dir: ltr, spacing: 10pt, {})]\n",
+                legend.join(", ")
+            ));
+        }
         Block::Signatures { seats } => {
             o.push_str(
                 "#v(8mm)\n#grid(columns: (1fr, 1fr), column-gutter: 10mm, row-gutter: 8mm,\n",

@@ -43,6 +43,22 @@ fn sheets(doc: &Document) -> Vec<Sheet<'_>> {
                     .map(|b| vec![b.label.clone(), b.shown.clone()])
                     .collect(),
             }),
+            Block::Trend {
+                title,
+                labels,
+                series,
+                total,
+            } => {
+                let (mut columns, widths, owned) = crate::model::trend_table(labels, series, total);
+                columns[0].clone_from(title);
+                out.push(Sheet {
+                    heading: title.clone(),
+                    columns,
+                    widths,
+                    rows: Vec::new(),
+                    owned,
+                });
+            }
             _ => {}
         }
     }

@@ -21,8 +21,8 @@ pub const DIR: &str = "reports";
 pub const STYLE_FILE: &str = "style.yaml";
 
 /// The placeholders a template's text may use.
-pub const PLACEHOLDERS: [&str; 7] = [
-    "system", "customer", "provider", "offering", "level", "date", "version",
+pub const PLACEHOLDERS: [&str; 8] = [
+    "system", "customer", "provider", "offering", "level", "date", "version", "period",
 ];
 
 #[derive(Debug, Clone)]

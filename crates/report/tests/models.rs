@@ -53,10 +53,12 @@ fn every_kind_in_both_languages() {
                 )
             })
             .collect();
+    let supervision: cloudward_report::supervision::SupervisionData =
+        serde_json::from_str(&example("community-sensitive-critical.supervision.json")).unwrap();
     for kind in Kind::ALL {
         let name = match kind.needs() {
             Needs::Exit => "exit-phase.yaml",
-            Needs::Engagement | Needs::Assessment | Needs::Scan => {
+            Needs::Engagement | Needs::Assessment | Needs::Scan | Needs::Supervision => {
                 "community-sensitive-critical.yaml"
             }
         };
@@ -71,6 +73,10 @@ fn every_kind_in_both_languages() {
             version: "example".into(),
             date,
             exit: Some(&exit),
+            supervision: Some(cloudward_report::supervision::Supervision {
+                data: &supervision,
+                rules: &rules,
+            }),
             reference: None,
         };
         let evidence = vec![subjects::EvidenceItem {
@@ -107,7 +113,9 @@ fn every_kind_in_both_languages() {
             let doc = match kind.needs() {
                 Needs::Assessment => subjects::assessment(&templates, &assessment_inputs, lang),
                 Needs::Scan => subjects::scan(&templates, &scan_inputs, lang),
-                Needs::Engagement | Needs::Exit => build(kind, &templates, &inputs, lang),
+                Needs::Engagement | Needs::Exit | Needs::Supervision => {
+                    build(kind, &templates, &inputs, lang)
+                }
             }
             .unwrap();
             // No message key left unrendered on the page.

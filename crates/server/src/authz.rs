@@ -389,6 +389,7 @@ actions! {
     ScanUpload = "POST /api/v1/engagements/{id}/scans", CUSTOMER_AND_SECURITY_WRITE;
     ScanRun = "POST /api/v1/engagements/{id}/scans/run", CUSTOMER_AND_SECURITY_WRITE;
     Posture = "GET /api/v1/engagements/{id}/posture", ENGAGEMENT_READ;
+    Supervision = "GET /api/v1/engagements/{id}/supervision", ENGAGEMENT_READ;
     FindingList = "GET /api/v1/engagements/{id}/findings", ENGAGEMENT_READ;
     FindingAct = "POST /api/v1/engagements/{id}/findings/{finding}", CUSTOMER_AND_SECURITY_WRITE;
     FindingBulk = "POST /api/v1/engagements/{id}/findings/bulk", CUSTOMER_AND_SECURITY_WRITE;

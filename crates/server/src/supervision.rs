@@ -167,6 +167,33 @@ pub async fn posture(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+pub struct PeriodQuery {
+    /// The first day (YYYY-MM-DD) [default: 89 days before `to`].
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    /// The last day (YYYY-MM-DD) [default: today].
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+}
+
+/// The supervision of a period: its scan runs, the findings not closed and the provider's
+/// notices — what the supervision report is made from, and what `cloudward report
+/// supervision-report --supervision FILE` reads.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/supervision", tag = "supervision", params(PeriodQuery),
+    responses((status = 200, body = Object, description = "from, to, scans, findings, notices"),
+        (status = 400, description = "a period that ends before it begins")))]
+pub async fn supervision_data(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult<Json<cloudward_report::supervision::SupervisionData>> {
+    Ok(Json(
+        posture::supervision(&state, &p, &id, q.from, q.to).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct FindingQuery {
     /// open, accepted, fixed, closed
     pub state: Option<String>,
@@ -257,6 +284,10 @@ pub fn routes(limit: usize) -> Router<AppState> {
             post(run_scan).layer(axum::extract::DefaultBodyLimit::max(limit)),
         )
         .route("/api/v1/engagements/{id}/posture", get(posture))
+        .route(
+            "/api/v1/engagements/{id}/supervision",
+            get(supervision_data),
+        )
         .route("/api/v1/scans/{id}", get(get_run))
         .route("/api/v1/scans/{id}/report", get(get_run_report))
         .route("/api/v1/engagements/{id}/findings", get(list_findings))

@@ -40,6 +40,8 @@ pub struct OutputRow {
     document: Option<(String, String)>,
     /// The kind of document cloudward makes for this output, if it makes one.
     generate: Option<String>,
+    /// The period of a supervision report: the first and last day as the form shows them.
+    period: Option<(String, String)>,
 }
 
 /// A document the server issued, as the records page lists it.
@@ -175,6 +177,7 @@ fn page(
     documents: &BTreeMap<String, (String, String)>,
     issued: Vec<IssuedRow>,
     sent: Option<&BTreeMap<String, String>>,
+    period: Option<(String, String)>,
     errors: BTreeMap<String, String>,
     problem: Option<String>,
     done: Option<String>,
@@ -210,6 +213,10 @@ fn page(
                 .map(|o| {
                     let have = file.lifecycle.outputs.get(&o.id);
                     let held = have.filter(|h| is_held(h));
+                    let generate = cloudward_report::Kind::ALL
+                        .iter()
+                        .copied()
+                        .find(|k| k.of_engagement() && k.output() == Some(o.id.as_str()));
                     OutputRow {
                         reference: sent_value(&format!("output.{}.reference", o.id))
                             .unwrap_or_else(|| {
@@ -233,10 +240,20 @@ fn page(
                             .cloned(),
                         name: ui.text(&o.name),
                         description: ui.text(&o.description),
-                        generate: cloudward_report::Kind::ALL
-                            .iter()
-                            .find(|k| k.of_engagement() && k.output() == Some(o.id.as_str()))
-                            .map(|k| k.id().to_owned()),
+                        generate: generate.map(|k| k.id().to_owned()),
+                        period: generate
+                            .filter(|k| k.needs() == cloudward_report::kinds::Needs::Supervision)
+                            .map(|_| {
+                                period.clone().unwrap_or_else(|| {
+                                    let (from, to) = crate::services::posture::period(
+                                        None,
+                                        None,
+                                        crate::services::support::today(),
+                                    )
+                                    .unwrap_or_default();
+                                    (from.to_string(), to.to_string())
+                                })
+                            }),
                         id: o.id.clone(),
                     }
                 })
@@ -376,6 +393,7 @@ async fn show(
     v: &Viewer,
     id: &str,
     sent: Option<&BTreeMap<String, String>>,
+    period: Option<(String, String)>,
     errors: BTreeMap<String, String>,
     problem: Option<String>,
     done: Option<String>,
@@ -397,7 +415,7 @@ async fn show(
         .await
         .unwrap_or_default();
     page(
-        ssp_orgs, state, v, &e, &file, &docs, issued, sent, errors, problem, done,
+        ssp_orgs, state, v, &e, &file, &docs, issued, sent, period, errors, problem, done,
     )
 }
 
@@ -455,7 +473,7 @@ pub async fn form(
     axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,
 ) -> Response {
     let done = q.get("done").cloned();
-    show(&state, &v, &id, None, BTreeMap::new(), None, done).await
+    show(&state, &v, &id, None, None, BTreeMap::new(), None, done).await
 }
 
 /// Reads the form into the service's input; each value that does not read is refused
@@ -627,7 +645,7 @@ pub async fn save(
     };
     let input = match read(&state, &v.ui, &file, &f) {
         Ok(i) => i,
-        Err(errors) => return show(&state, &v, &id, Some(&f), errors, None, None).await,
+        Err(errors) => return show(&state, &v, &id, Some(&f), None, errors, None, None).await,
     };
     let version = f.get("version").and_then(|s| s.parse().ok()).unwrap_or(0);
     match crate::services::records::put(&state, &v.p, &id, version, input, v.ui.lang).await {
@@ -642,7 +660,7 @@ pub async fn save(
                 Some(m) => (BTreeMap::new(), Some(m.clone())),
                 None => (echo.errors, None),
             };
-            show(&state, &v, &id, Some(&f), errors, problem, None).await
+            show(&state, &v, &id, Some(&f), None, errors, problem, None).await
         }
         Err(e) => super::refused(&v, &e),
     }
@@ -688,7 +706,7 @@ pub async fn attach(
         Err(e) if super::is_form_problem(&e) => {
             let mut errors = BTreeMap::new();
             errors.insert(format!("output.{output}.file"), super::problem_text(&v, &e));
-            let mut r = show(&state, &v, &id, None, errors, None, None).await;
+            let mut r = show(&state, &v, &id, None, None, errors, None, None).await;
             if r.status().is_client_error() {
                 *r.status_mut() = e.status;
             }
@@ -715,11 +733,45 @@ pub async fn generate(
         .and_then(|k| k.output())
         .unwrap_or_default()
         .to_owned();
+    let sent_from = f
+        .get("period_from")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let sent_to = f
+        .get("period_to")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let period = (!sent_from.is_empty() || !sent_to.is_empty())
+        .then(|| (sent_from.clone(), sent_to.clone()));
+    // A day the form sent that is no date: refused beside its field, the form kept.
+    let mut bad = BTreeMap::new();
+    let mut day = |field: &str, text: &str| -> Option<chrono::NaiveDate> {
+        if text.is_empty() {
+            return None;
+        }
+        let parsed = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        if parsed.is_none() {
+            bad.insert(
+                format!("output.{output}.{field}"),
+                v.ui.targs("api.bad_date", &[("value", text.to_owned())]),
+            );
+        }
+        parsed
+    };
+    let from = day("period_from", &sent_from);
+    let to = day("period_to", &sent_to);
+    if !bad.is_empty() {
+        let mut r = show(&state, &v, &id, None, period, bad, None, None).await;
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        return r;
+    }
     let input = crate::services::documents::IssueInput {
         kind: kind.to_owned(),
         format: Some(format.to_owned()),
         lang: Some(v.ui.lang.code().to_owned()),
         date: None,
+        from,
+        to,
     };
     match crate::services::documents::issue(&state, &v.p, &id, input, v.ui.lang).await {
         Ok((d, _)) => Redirect::to(&format!(
@@ -736,7 +788,7 @@ pub async fn generate(
             let text = super::problem_text(&v, &e);
             let mut errors = BTreeMap::new();
             errors.insert(format!("output.{output}.generate"), text.clone());
-            let mut r = show(&state, &v, &id, None, errors, Some(text), None).await;
+            let mut r = show(&state, &v, &id, None, period, errors, Some(text), None).await;
             *r.status_mut() = e.status;
             r
         }

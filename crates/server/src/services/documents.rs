@@ -67,8 +67,8 @@ pub struct DocumentView {
 #[serde(deny_unknown_fields)]
 pub struct IssueInput {
     /// The kind: classification-record, requirement-analysis, decision-report, exit-plan,
-    /// capability-requirement, contract-annex, data-scope-list, handover-verification,
-    /// deletion-confirmation or closure-record.
+    /// capability-requirement, contract-annex, supervision-report, data-scope-list,
+    /// handover-verification, deletion-confirmation or closure-record.
     pub kind: String,
     /// `pdf` (the default) or `docx`.
     #[serde(default)]
@@ -80,6 +80,15 @@ pub struct IssueInput {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Date)]
     pub date: Option<NaiveDate>,
+    /// `supervision-report`: the first day of the period (YYYY-MM-DD) [default: 89 days
+    /// before `to`].
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    /// `supervision-report`: the last day of the period [default: the date].
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
 }
 
 /// The formats the server issues: the ones people sign and keep.
@@ -136,7 +145,18 @@ pub async fn issue(
                 .ok_or_else(|| invalid("api.document_needs_exit").arg("field", "kind"))?,
         ),
         // Refused above: only the kinds made from an engagement get here.
-        Needs::Engagement | Needs::Assessment | Needs::Scan => None,
+        Needs::Engagement | Needs::Supervision | Needs::Assessment | Needs::Scan => None,
+    };
+    let supervision = match kind.needs() {
+        Needs::Supervision => {
+            let (from, to) = crate::services::posture::period(input.from, input.to, date)?;
+            Some(crate::services::posture::supervision_data(state, &e, from, to).await?)
+        }
+        _ => None,
+    };
+    let rules = match supervision {
+        Some(_) => crate::scanning::builtin_rule_words(),
+        None => Default::default(),
     };
     let inputs = Inputs {
         file: &file,
@@ -146,6 +166,12 @@ pub async fn issue(
         version: e.version.to_string(),
         date,
         exit: exit.as_ref(),
+        supervision: supervision
+            .as_ref()
+            .map(|data| cloudward_report::supervision::Supervision {
+                data,
+                rules: &rules,
+            }),
         reference: Some(e.id.clone()),
     };
     let doc = cloudward_report::build(kind, &state.documents.templates, &inputs, lang)

@@ -418,3 +418,122 @@ pub async fn alerts(
     }
     Ok(out)
 }
+
+/// The period of a supervision report: `to` (the date by default), `from` (89 days
+/// before `to` by default, so a quarter); a period that ends before it begins is refused.
+pub fn period(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    date: NaiveDate,
+) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let to = to.unwrap_or(date);
+    let from = from.unwrap_or(to - chrono::Duration::days(89));
+    if to < from {
+        return Err(crate::services::support::invalid("api.dates_reversed").arg("field", "to"));
+    }
+    Ok((from, to))
+}
+
+/// What the server holds of the supervision of engagement `e` (loaded by the caller)
+/// from `from` to `to`, both days included: the runs of the period, the findings not
+/// closed, and the provider's notices made or due in the period.
+pub async fn supervision_data(
+    state: &AppState,
+    e: &Engagement,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<cloudward_report::supervision::SupervisionData> {
+    use cloudward_report::supervision::{NoticeItem, ScanPoint, SupervisionData, TrackedFinding};
+    let in_period = |at: &str| {
+        at.get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .is_some_and(|d| from <= d && d <= to)
+    };
+    let scans = runs_of(state, e)
+        .await?
+        .into_iter()
+        .filter(|r| in_period(&r.run.at))
+        .map(|r| ScanPoint {
+            id: r.id,
+            at: r.run.at,
+            source: r.run.source,
+            resources: r.run.resources,
+            failed: r.run.failed,
+            passed: r.run.passed,
+            by_severity: r.run.by_severity,
+            controls_failed: r.run.controls_failed,
+            controls_passed: r.run.controls_passed,
+            controls_not_evaluated: r.run.controls_not_evaluated,
+            opened: r.run.opened,
+            reopened: r.run.reopened,
+            closed: r.run.closed,
+        })
+        .collect();
+    let (open, _) = state
+        .store
+        .list_findings(
+            &e.id,
+            &cloudward_store::FindingFilter {
+                closed: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut findings = Vec::new();
+    for r in open {
+        let f: crate::supervision::FindingData = parse_data(&r)?;
+        findings.push(TrackedFinding {
+            rule_id: f.rule_id,
+            severity: f.severity,
+            address: f.address,
+            file: f.file,
+            line: f.line,
+            state: f.state.id().to_owned(),
+            message: f.message,
+            first_seen: f.first_seen,
+            accepted_reason: f.accepted_reason,
+            accepted_until: f.accepted_until,
+        });
+    }
+    let mut notices = Vec::new();
+    for r in state
+        .store
+        .list_records("notice", &RecordFilter::engagement(&e.id))
+        .await?
+    {
+        let n: NoticeData = parse_data(&r)?;
+        if in_period(&n.created_at) || in_period(&n.ack_due) {
+            notices.push(NoticeItem {
+                kind: match n.kind {
+                    NoticeKind::Change => "change".into(),
+                    NoticeKind::Incident => "incident".into(),
+                },
+                title: n.title,
+                created_at: n.created_at,
+                ack_due: n.ack_due,
+                acknowledged_at: n.acknowledged_at,
+            });
+        }
+    }
+    Ok(SupervisionData {
+        from,
+        to,
+        scans,
+        findings,
+        notices,
+    })
+}
+
+/// The supervision of engagement `id` over a period, as the supervision report and
+/// `cloudward report supervision-report --supervision` read it.
+pub async fn supervision(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> ApiResult<cloudward_report::supervision::SupervisionData> {
+    let e = crate::services::engagements::engagement(state, p, id, Action::Supervision).await?;
+    let (from, to) = period(from, to, today())?;
+    supervision_data(state, &e, from, to).await
+}
