@@ -56,6 +56,8 @@ struct Case {
     kind: &'static str,
     file: &'static str,
     exit: bool,
+    /// Made with the example's supervision data (`--supervision`).
+    supervision: bool,
     /// Further arguments.
     args: &'static [&'static str],
     zh: (&'static str, &'static [&'static str]),
@@ -74,6 +76,7 @@ const CASES: &[Case] = &[
         kind: "classification-record",
         file: COMMUNITY,
         exit: false,
+        supervision: false,
         args: &[],
         zh: ("定级记录", &["高级保护", "敏感类信息", "关键业务"]),
         en: (
@@ -85,6 +88,7 @@ const CASES: &[Case] = &[
         kind: "requirement-analysis",
         file: COMMUNITY,
         exit: false,
+        supervision: false,
         args: &[],
         zh: (
             "需求分析报告",
@@ -99,6 +103,7 @@ const CASES: &[Case] = &[
         kind: "decision-report",
         file: COMMUNITY,
         exit: false,
+        supervision: false,
         args: &[],
         zh: (
             "上云决策报告",
@@ -113,6 +118,7 @@ const CASES: &[Case] = &[
         kind: "exit-plan",
         file: COMMUNITY,
         exit: false,
+        supervision: false,
         args: &[],
         zh: ("退出预案", &["退出预案 v2.0", "数据删除"]),
         en: ("Exit plan", &["退出预案 v2.0", "Data deletion"]),
@@ -121,6 +127,7 @@ const CASES: &[Case] = &[
         kind: "capability-requirement",
         file: COMMUNITY,
         exit: false,
+        supervision: false,
         args: &[],
         zh: ("云服务安全能力要求", &["RA-10", "SC-11", "高级保护"]),
         en: (
@@ -132,6 +139,7 @@ const CASES: &[Case] = &[
         kind: "contract-annex",
         file: COMMUNITY,
         exit: false,
+        supervision: false,
         args: &[],
         zh: (
             "合同附件：安全责任矩阵",
@@ -156,6 +164,7 @@ const CASES: &[Case] = &[
         kind: "data-scope-list",
         file: EXIT,
         exit: true,
+        supervision: false,
         args: &[],
         zh: (
             "退出数据范围清单",
@@ -170,6 +179,7 @@ const CASES: &[Case] = &[
         kind: "handover-verification",
         file: EXIT,
         exit: true,
+        supervision: false,
         args: &[],
         zh: (
             "数据移交核验记录",
@@ -184,6 +194,7 @@ const CASES: &[Case] = &[
         kind: "deletion-confirmation",
         file: EXIT,
         exit: true,
+        supervision: false,
         args: &[],
         zh: (
             "数据删除确认书",
@@ -202,6 +213,7 @@ const CASES: &[Case] = &[
         kind: "closure-record",
         file: EXIT,
         exit: true,
+        supervision: false,
         args: &[],
         zh: ("服务关闭记录", &["退出预案 v1.2", "暂不能关闭"]),
         en: (
@@ -213,6 +225,7 @@ const CASES: &[Case] = &[
         kind: "assessment-report",
         file: ASSESSMENT,
         exit: false,
+        supervision: false,
         args: &[],
         zh: (
             "云计算服务安全评估报告",
@@ -239,9 +252,37 @@ const CASES: &[Case] = &[
         ),
     },
     Case {
+        kind: "supervision-report",
+        file: COMMUNITY,
+        exit: false,
+        supervision: true,
+        args: &[],
+        zh: (
+            "云服务运行监管报告",
+            &[
+                "2026年9月8日至2026年12月7日",
+                "各次检查的未通过项",
+                // Table cells break anywhere: short words.
+                "逾期未确认",
+                "按时确认",
+                "重现",
+            ],
+        ),
+        en: (
+            "Cloud service supervision report",
+            &[
+                "8 September 2026 to 7 December 2026",
+                "Failing findings per scan",
+                "Overdue",
+                "In time",
+            ],
+        ),
+    },
+    Case {
         kind: "scan-report",
         file: SCAN,
         exit: false,
+        supervision: false,
         args: &["--system", SCANNED_SYSTEM],
         zh: (
             "云上配置安全检查报告",
@@ -300,6 +341,10 @@ fn generate(case: &Case, lang: &str, format: &str, dir: &Path) -> PathBuf {
     if case.exit {
         cmd.arg("--exit")
             .arg(example("exit-phase.exit-record.yaml"));
+    }
+    if case.supervision {
+        cmd.arg("--supervision")
+            .arg(example("community-sensitive-critical.supervision.json"));
     }
     let res = cmd.output().unwrap();
     assert!(
@@ -460,11 +505,11 @@ fn selection_and_exit_documents_read_back_from_pdf_and_docx_in_both_languages() 
 }
 
 #[test]
-fn assessment_and_scan_reports_read_back_from_pdf_and_docx_in_both_languages() {
+fn assessment_supervision_and_scan_reports_read_back_from_pdf_and_docx_in_both_languages() {
     if !tools() {
         return;
     }
-    let both = ["assessment-report", "scan-report"];
+    let both = ["assessment-report", "supervision-report", "scan-report"];
     for lang in ["zh", "en"] {
         check_pdfs(lang, &cases(&both));
         check_docx(lang, &cases(&both));
@@ -484,6 +529,83 @@ fn markdown(kind: &str, file: &Path, args: &[&str]) -> (Option<i32>, String, Str
         String::from_utf8_lossy(&res.stdout).into_owned(),
         String::from_utf8_lossy(&res.stderr).into_owned(),
     )
+}
+
+/// The supervision report says, from the data of the period, what a supervisor checks:
+/// the trend's numbers per interval, which notices were acknowledged late or not at all,
+/// which accepted risks have run out; without the data, or with a period that ends
+/// before it begins, it is refused with what to give.
+#[test]
+fn the_supervision_report_reads_the_period_and_refuses_data_it_cannot_use() {
+    let data = example("community-sensitive-critical.supervision.json");
+    let (code, text, err) = markdown(
+        "supervision-report",
+        &example(COMMUNITY),
+        &["--lang", "en", "--supervision", data.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // Weekly columns over the quarter; the first week had 2 + 9 + 14 + 5 failing findings.
+    assert!(text.contains("| 8 Sep | 2 | 9 | 14 | 5 | 30 |"), "{text}");
+    // The last week's column is the last of its two scans (1 December, 6 December).
+    assert!(text.contains("| 1 Dec | 0 | 2 | 5 | 2 | 9 |"), "{text}");
+    assert!(
+        text.contains("| Incident report | 华东2可用区网络中断 |"),
+        "{text}"
+    );
+    assert!(text.contains("| Late |"), "{text}");
+    assert!(text.contains("| Overdue |"), "{text}");
+    assert!(text.contains("Ended on 30 November 2026"), "{text}");
+    assert!(
+        text.contains("Ends on 31 December 2026 (in 24 days)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("4: 2 acknowledged in time, 1 late, 1 overdue and not acknowledged"),
+        "{text}"
+    );
+    // Every scan of the period, the latest first.
+    let first = text
+        .find("| 2026-12-06 02:00 | Server |")
+        .expect("latest scan");
+    let last = text
+        .find("| 2026-09-08 02:00 | Upload |")
+        .expect("first scan");
+    assert!(first < last);
+
+    let (code, _, err) = markdown("supervision-report", &example(COMMUNITY), &["--lang", "en"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--supervision FILE"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let backwards = dir.path().join("backwards.json");
+    std::fs::write(&backwards, r#"{"from": "2026-12-07", "to": "2026-09-08"}"#).unwrap();
+    let (code, _, err) = markdown(
+        "supervision-report",
+        &example(COMMUNITY),
+        &["--lang", "en", "--supervision", backwards.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("backwards.json") && err.contains("ends (to) before"),
+        "{err}"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"from": "2026-09-08", "to": "2026-12-07", "scans": [{"at": 3}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = markdown(
+        "supervision-report",
+        &example(COMMUNITY),
+        &["--lang", "en", "--supervision", bad.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("bad.json") && err.contains("not valid supervision data"),
+        "{err}"
+    );
 }
 
 /// An assessor keeps the evidence files in a folder: the report lists each one's SHA-256,

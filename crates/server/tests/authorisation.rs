@@ -618,6 +618,7 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
             engagements("/scans/run", &json_body(json!({ "files": [] })))
         }
         "GET /api/v1/engagements/{id}/posture" => engagements("/posture", &none),
+        "GET /api/v1/engagements/{id}/supervision" => engagements("/supervision", &none),
         "GET /api/v1/engagements/{id}/findings" => engagements("/findings", &none),
         "POST /api/v1/engagements/{id}/findings/bulk" => engagements(
             "/findings/bulk",

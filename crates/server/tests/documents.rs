@@ -480,3 +480,131 @@ fn a_stored_scan_run_is_made_into_a_report_for_those_who_see_the_engagement() {
     assert_eq!(other.get(&format!("{path}?format=docx")).status(), 404);
     assert_eq!(member.get(&format!("{path}?format=csv")).status(), 422);
 }
+
+/// The supervision of a period as the server holds it — its scans, the findings still
+/// open or accepted, the provider's notices — and the supervision report issued from it
+/// as the engagement's supervision records, for the customer; the same data for the CLI.
+fn supervision_report(db: &common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let member = s.login("a-member");
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../report/tests/fixtures/hcl-project.scan.json"
+    ))
+    .unwrap();
+    let upload: Value = serde_json::from_str(&fixture).unwrap();
+    let r = member.post(&format!("/api/v1/engagements/{ea}/scans"), &upload);
+    assert_eq!(r.status(), 201);
+    let provider = s.login("pa-admin");
+    let r = provider.post(
+        &format!("/api/v1/engagements/{ea}/notices"),
+        &json!({ "kind": "incident", "title": "机房电力中断", "description": "" }),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let findings: Vec<Value> = member
+        .get(&format!("/api/v1/engagements/{ea}/findings"))
+        .json()
+        .unwrap();
+    let first = &findings[0];
+    let r = member.post(
+        &format!(
+            "/api/v1/engagements/{ea}/findings/{}",
+            first["id"].as_str().unwrap()
+        ),
+        &json!({ "action": "accept", "version": first["version"], "reason": "静态站点按设计公开", "until": "2099-01-01" }),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+
+    let path = format!("/api/v1/engagements/{ea}/supervision");
+    let data: Value = member.get(&path).json().unwrap();
+    assert_eq!(data["scans"].as_array().unwrap().len(), 1, "{data}");
+    assert_eq!(
+        data["findings"].as_array().unwrap().len(),
+        findings.len(),
+        "every finding is open or accepted"
+    );
+    assert!(
+        data["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["state"] == "accepted" && f["accepted_until"] == "2099-01-01"),
+        "{data}"
+    );
+    assert_eq!(data["notices"][0]["title"], "机房电力中断");
+    assert_eq!(data["notices"][0]["kind"], "incident");
+    // A period before anything happened holds no scan and no notice.
+    let old: Value = member
+        .get(&format!("{path}?from=2020-01-01&to=2020-03-31"))
+        .json()
+        .unwrap();
+    assert_eq!(old["scans"].as_array().unwrap().len(), 0);
+    assert_eq!(old["notices"].as_array().unwrap().len(), 0);
+    let r = member.get(&format!("{path}?from=2026-12-07&to=2026-01-01"));
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().unwrap();
+    assert_eq!(err["error"]["field"], "to", "{err}");
+    // Not the caller's engagement: as if there were none.
+    assert_eq!(s.login("b-member").get(&path).status(), 404);
+
+    // Issued as the engagement's supervision records.
+    let docs = format!("/api/v1/engagements/{ea}/documents");
+    let r = member.post(
+        &docs,
+        &json!({ "kind": "supervision-report", "format": "docx", "lang": "en" }),
+    );
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let doc: Value = r.json().unwrap();
+    assert_eq!(doc["document"]["output"], "supervision-records");
+    assert_eq!(doc["document"]["title"], "Cloud service supervision report");
+    let e: Value = member
+        .get(&format!("/api/v1/engagements/{ea}"))
+        .json()
+        .unwrap();
+    assert!(
+        e["document"]["lifecycle"]["outputs"]["supervision-records"]["reference"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("cloudward:evidence/"),
+        "{e}"
+    );
+    let r = member.post(
+        &docs,
+        &json!({ "kind": "supervision-report", "from": "2026-12-07", "to": "2026-01-01" }),
+    );
+    assert_eq!(r.status(), 422);
+    if has_cjk_font() && has_pdftotext() {
+        let r = member.post(
+            &docs,
+            &json!({ "kind": "supervision-report", "format": "pdf", "lang": "zh" }),
+        );
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        let doc: Value = r.json().unwrap();
+        let bytes = member
+            .get(&format!(
+                "/api/v1/documents/{}/content",
+                doc["id"].as_str().unwrap()
+            ))
+            .bytes()
+            .unwrap();
+        let text = pdf_text(&bytes);
+        let flat: String = text.split_whitespace().collect();
+        for want in [
+            "云服务运行监管报告",
+            "EA",
+            "机房电力中断",
+            "尚在时限内",
+            "接受的风险",
+        ] {
+            assert!(flat.contains(want), "lacks {want:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn the_supervision_of_a_period_is_exported_and_issued_as_its_report() {
+    for db in common::databases() {
+        supervision_report(&db);
+    }
+}

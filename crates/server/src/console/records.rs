@@ -388,6 +388,10 @@ async fn documents(state: &AppState, v: &Viewer, id: &str) -> BTreeMap<String, (
         .collect()
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the page's inputs, as `page` has them"
+)]
 async fn show(
     state: &AppState,
     v: &Viewer,
