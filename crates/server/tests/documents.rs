@@ -280,6 +280,59 @@ fn the_console_generates_lists_and_checks_documents_in_the_readers_language() {
         .unwrap();
     assert!(page.contains("is not a document made here"), "{page}");
     assert!(!page.contains("EA"), "{page}");
+    // The supervision records are generated for a period: its days beside the button, a
+    // day that is no date refused beside its field with what was typed kept.
+    let page = member
+        .get(&format!("/engagements/{ea}/records?lang=zh"))
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("generate-supervision-records-docx")
+            && page.contains("id=\"period-from-supervision-records\"")
+            && page.contains("监管期间自"),
+        "{page}"
+    );
+    let r = member.post_form(
+        &format!("/engagements/{ea}/documents?lang=zh"),
+        &[
+            ("generate", "supervision-report:docx"),
+            ("period_from", "2026-13-01"),
+            ("period_to", "2026-12-07"),
+        ],
+    );
+    assert_eq!(r.status(), 400);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("“2026-13-01”不是有效日期") && page.contains("value=\"2026-13-01\""),
+        "{page}"
+    );
+    let r = member.post_form(
+        &format!("/engagements/{ea}/documents?lang=zh"),
+        &[
+            ("generate", "supervision-report:docx"),
+            ("period_from", "2026-12-07"),
+            ("period_to", "2026-09-08"),
+        ],
+    );
+    assert_eq!(r.status(), 422);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains("起始日期晚于截止日期") && page.contains("value=\"2026-09-08\""),
+        "{page}"
+    );
+    let r = member.post_form(
+        &format!("/engagements/{ea}/documents?lang=zh"),
+        &[
+            ("generate", "supervision-report:docx"),
+            ("period_from", "2026-09-08"),
+            ("period_to", "2026-12-07"),
+        ],
+    );
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text().unwrap().contains("已生成《云服务运行监管报告》"),
+        "issued"
+    );
     // A viewer sees the list but no generate button.
     let page = s
         .login("a-viewer")
