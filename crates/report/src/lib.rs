@@ -17,6 +17,7 @@ pub mod subjects;
 pub mod supervision;
 pub mod tables;
 pub mod templates;
+pub mod workbook;
 
 use sha2::{Digest, Sha256};
 

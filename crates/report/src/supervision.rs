@@ -180,8 +180,12 @@ fn severity_rank(s: &str) -> usize {
         .unwrap_or(SEVERITIES.len())
 }
 
-/// At most this many scans and findings are listed one by one; the rest are counted.
+/// At most this many findings are listed one by one; the rest are counted.
 pub const MAX_ROWS: usize = 1000;
+
+/// At most this many scans are listed one by one, the latest; the rest are counted (the
+/// trend shows them all). A year of daily scans fits.
+pub const MAX_SCAN_ROWS: usize = 400;
 
 /// What the supervision report's blocks read.
 #[derive(Debug, Clone, Copy)]
@@ -757,7 +761,7 @@ pub(crate) fn block(w: Words, sv: Option<Supervision>, name: &str) -> Option<Vec
                 .scans
                 .iter()
                 .rev()
-                .take(MAX_ROWS)
+                .take(MAX_SCAN_ROWS)
                 .map(|s| {
                     let failed: BTreeSet<&String> = s.controls_failed.iter().collect();
                     vec![
@@ -792,11 +796,11 @@ pub(crate) fn block(w: Words, sv: Option<Supervision>, name: &str) -> Option<Vec
                 &[5, 3, 4, 2, 2, 2, 2, 3, 2, 2, 3],
                 rows,
             )];
-            if data.scans.len() > MAX_ROWS {
+            if data.scans.len() > MAX_SCAN_ROWS {
                 out.push(note(w.tr(
                     "doc.scans_cut",
                     &[
-                        ("shown", MAX_ROWS.to_string()),
+                        ("shown", MAX_SCAN_ROWS.to_string()),
                         ("total", data.scans.len().to_string()),
                     ],
                 )));

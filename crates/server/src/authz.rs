@@ -347,6 +347,8 @@ actions! {
     AssessmentEvidenceDownload = "GET /api/v1/assessment-evidence/{id}/content", ASSESSMENT_DETAILS;
     AssessmentOscalResults = "GET /api/v1/assessments/{id}/oscal/results", ASSESSMENT_DETAILS;
     AssessmentReport = "GET /api/v1/assessments/{id}/report", ASSESSMENT_DETAILS;
+    AssessmentWorkbook = "GET /api/v1/assessments/{id}/results/workbook", ASSESSMENT_DETAILS;
+    AssessmentWorkbookImport = "POST /api/v1/assessments/{id}/results/workbook", ASSESSOR_WRITE;
     AssessmentOscalImport = "POST /api/v1/assessments/{id}/oscal/import", ASSESSOR_WRITE;
     EvidenceRequestCreate = "POST /api/v1/assessments/{id}/requests", ASSESSOR_WRITE;
     EvidenceRequestList = "GET /api/v1/assessments/{id}/requests", ASSESSMENT_DETAILS;

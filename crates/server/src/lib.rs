@@ -378,7 +378,7 @@ impl AppState {
         admin::list_tokens, admin::create_token, admin::revoke_token,
         admin::audit_list, admin::audit_verify,
         workflow::list_offerings, workflow::create_offering, workflow::get_offering, workflow::update_offering,
-        workflow::invite_assessor, workflow::list_assessments, workflow::get_assessment, workflow::record_results,
+        workflow::invite_assessor, workflow::list_assessments, workflow::get_assessment, workflow::record_results, workflow::results_workbook, workflow::import_results_workbook,
         workflow::respond, workflow::conclude, workflow::publish, workflow::grant,
         workflow::ask_for_evidence, workflow::list_evidence_requests, workflow::answer_evidence_request,
         workflow::close_evidence_request, workflow::reopen_evidence_request, evidence::upload_for_request,

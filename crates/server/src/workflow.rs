@@ -155,6 +155,48 @@ pub async fn record_results(
     ))
 }
 
+/// The results as a workbook to fill in (评估结果登记表, XLSX): every requirement of the
+/// level assessed, what is recorded so far, a drop-down of the results in the reader's
+/// language.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/results/workbook", tag = "workflow",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+pub async fn results_workbook(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> ApiResult<Response> {
+    let lang = crate::request_lang(uri.query(), &headers);
+    let (name, bytes) = assessments::results_workbook(&state, &p, &id, lang).await?;
+    Ok(crate::download::attachment(
+        &name,
+        "assessment-results.xlsx",
+        cloudward_report::Format::Xlsx.media_type(),
+        bytes,
+    ))
+}
+
+/// The assessor gives the filled workbook back (the XLSX as the body): every row with a
+/// result is recorded, all or nothing; problems are named by sheet, row and column.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/results/workbook", tag = "workflow",
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = assessments::WorkbookImportView),
+        (status = 422, description = "the workbook does not read: each problem with its sheet, row and column in `details`; or a result of satisfied without evidence or a waiver")))]
+pub async fn import_results_workbook(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<assessments::WorkbookImportView>> {
+    let lang = crate::request_lang(uri.query(), &headers);
+    Ok(Json(
+        assessments::import_workbook(&state, &p, &id, &body, lang).await?,
+    ))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseBody {
@@ -516,6 +558,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/assessments", get(list_assessments))
         .route("/api/v1/assessments/{id}", get(get_assessment))
         .route("/api/v1/assessments/{id}/results", put(record_results))
+        .route(
+            "/api/v1/assessments/{id}/results/workbook",
+            get(results_workbook).post(import_results_workbook),
+        )
         .route("/api/v1/assessments/{id}/responses", post(respond))
         .route("/api/v1/assessments/{id}/conclusion", post(conclude))
         .route("/api/v1/assessments/{id}/publish", post(publish))

@@ -489,6 +489,11 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         "GET /api/v1/assessments/{id}/oscal/results" => assessments("/oscal/results", &none),
         // DOCX: the same decision without typesetting a PDF.
         "GET /api/v1/assessments/{id}/report" => assessments("/report?format=docx", &none),
+        "GET /api/v1/assessments/{id}/results/workbook" => assessments("/results/workbook", &none),
+        // Not a workbook: 422 once allowed.
+        "POST /api/v1/assessments/{id}/results/workbook" => {
+            assessments("/results/workbook", &|_| Body::Bytes(Vec::new()))
+        }
         // An unknown control (400) or a concluded assessment (409) once allowed.
         "POST /api/v1/assessments/{id}/requests" => assessments(
             "/requests",

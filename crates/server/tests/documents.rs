@@ -661,3 +661,206 @@ fn the_supervision_of_a_period_is_exported_and_issued_as_its_report() {
         supervision_report(&db);
     }
 }
+
+/// The headers of the results workbook, as `read_table` wants them.
+fn result_columns() -> Vec<(Vec<String>, bool)> {
+    let m = cloudward_content::messages();
+    [
+        "wb.c.control",
+        "wb.c.requirement",
+        "wb.c.family",
+        "wb.c.result",
+        "wb.c.notes",
+        "wb.c.waiver",
+        "wb.c.evidence",
+    ]
+    .iter()
+    .map(|k| {
+        (
+            vec![
+                m.text(k, cloudward_domain::Lang::Zh),
+                m.text(k, cloudward_domain::Lang::En),
+            ],
+            true,
+        )
+    })
+    .collect()
+}
+
+/// The downloaded workbook with some rows filled in, as a person would give it back:
+/// the same sheet, header and rows, the given cells changed.
+fn fill(downloaded: &[u8], cells: &[(&str, usize, &str)]) -> Vec<u8> {
+    use cloudward_report::workbook::{FormColumn, FormSheet, read_table};
+    let table = read_table(downloaded, &result_columns()).unwrap();
+    let rows = table
+        .rows
+        .iter()
+        .map(|(_, cells_of)| {
+            let mut row = cells_of.clone();
+            for (control, column, value) in cells {
+                if row[0] == *control {
+                    row[*column] = (*value).to_owned();
+                }
+            }
+            row
+        })
+        .collect();
+    cloudward_report::workbook::write_form(&FormSheet {
+        title: "filled".into(),
+        sheet: table.sheet.clone(),
+        instructions: String::new(),
+        columns: result_columns()
+            .into_iter()
+            .map(|(names, _)| FormColumn::shown(names[0].clone(), 10.0))
+            .collect(),
+        rows,
+        date: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+    })
+    .unwrap()
+}
+
+/// The assessor records results in Excel: the workbook lists every requirement of the
+/// level with what is recorded and the evidence attached; given back, its rows with a
+/// result are recorded (evidence kept), or nothing is and each problem is named by row
+/// and column — through the API and on the assessment workspace.
+fn results_workbook(db: &common::Db) {
+    let s = TestServer::start(db, |_| {});
+    let provider = s.login("pa-admin");
+    let assessor = s.login("as-admin");
+    let (_, aid) = common::offering_under_assessment(&s, &provider);
+    let file = assessor.post_bytes(
+        &format!("/api/v1/assessments/{aid}/evidence?control=AC-07&name=lockout-test.txt"),
+        b"lockout after five attempts".to_vec(),
+    );
+    assert_eq!(file.status(), 201);
+    let path = format!("/api/v1/assessments/{aid}/results/workbook");
+    let r = assessor.get(&format!("{path}?lang=zh"));
+    assert_eq!(r.status(), 200);
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cd.contains(".xlsx"), "{cd}");
+    let downloaded = r.bytes().unwrap().to_vec();
+    let table = cloudward_report::workbook::read_table(&downloaded, &result_columns()).unwrap();
+    assert_eq!(table.sheet, "评估结果");
+    assert!(table.rows.len() > 50, "every requirement of the level");
+    let ac07 = table.rows.iter().find(|(_, c)| c[0] == "AC-07").unwrap();
+    assert_eq!(
+        ac07.1[6], "lockout-test.txt",
+        "the evidence attached, by name"
+    );
+    // Four more requirements of the level.
+    let others: Vec<String> = table
+        .rows
+        .iter()
+        .map(|(_, c)| c[0].clone())
+        .filter(|c| c != "AC-01" && c != "AC-07")
+        .take(4)
+        .collect();
+    let (c2, c3, c4, c5) = (
+        others[0].as_str(),
+        others[1].as_str(),
+        others[2].as_str(),
+        others[3].as_str(),
+    );
+
+    // Filled in: recorded, the evidence of AC-07 kept.
+    let filled = fill(
+        &downloaded,
+        &[
+            ("AC-07", 3, "满足"),
+            ("AC-01", 3, "不满足"),
+            ("AC-01", 4, "管理员账号没有访问控制制度"),
+            (c2, 3, "satisfied"),
+            (c2, 5, "制度由集团统一发布"),
+        ],
+    );
+    let r = assessor.post_bytes(&path, filled);
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["recorded"], 3);
+    let a: Value = assessor
+        .get(&format!("/api/v1/assessments/{aid}"))
+        .json()
+        .unwrap();
+    let results = &a["results"];
+    assert_eq!(results["AC-07"]["result"], "satisfied");
+    assert_eq!(results["AC-07"]["evidence"].as_array().unwrap().len(), 1);
+    assert_eq!(results["AC-01"]["notes"], "管理员账号没有访问控制制度");
+    assert_eq!(results[c2]["waiver"]["reason"], "制度由集团统一发布");
+
+    // A cell that does not read: nothing saved, the problem by row and column.
+    let c3_row = table.rows.iter().find(|(_, c)| c[0] == c3).unwrap().0;
+    let bad = fill(&downloaded, &[(c3, 3, "大致满足"), (c4, 3, "不适用")]);
+    let r = assessor.post_bytes(&format!("{path}?lang=zh"), bad.clone());
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().unwrap();
+    assert_eq!(err["error"]["details"][0]["row"], c3_row);
+    assert_eq!(err["error"]["details"][0]["column"], "D");
+    let msg = err["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("“大致满足”不是评估结果"), "{msg}");
+    let a: Value = assessor
+        .get(&format!("/api/v1/assessments/{aid}"))
+        .json()
+        .unwrap();
+    assert!(a["results"][c4].is_null(), "nothing saved");
+    // Satisfied without evidence or a waiver: refused as the results form refuses it.
+    let r = assessor.post_bytes(&path, fill(&downloaded, &[(c5, 3, "满足")]));
+    assert_eq!(r.status(), 422);
+    assert!(r.text().unwrap().contains(c5));
+    // Not a workbook at all.
+    let r = assessor.post_bytes(&format!("{path}?lang=en"), b"control,result".to_vec());
+    assert_eq!(r.status(), 422);
+    assert!(r.text().unwrap().contains("not an Excel workbook"));
+
+    // Only the assessor gives results; the provider reads the workbook, others see nothing.
+    assert_eq!(
+        provider
+            .post_bytes(&path, fill(&downloaded, &[(c4, 3, "不适用")]))
+            .status(),
+        403
+    );
+    assert_eq!(provider.get(&path).status(), 200);
+    assert_eq!(s.login("b-member").get(&path).status(), 404);
+
+    // On the workspace: the download, and the upload refused with every problem listed.
+    let page = assessor
+        .get(&format!("/assessments/{aid}?lang=zh"))
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("id=\"results-workbook\"") && page.contains("下载评估结果登记表"),
+        "{page}"
+    );
+    let r = assessor.post_file(
+        &format!("/assessments/{aid}/workbook?lang=zh"),
+        &[],
+        "评估结果.xlsx",
+        &bad,
+    );
+    assert_eq!(r.status(), 422);
+    let page = r.text().unwrap();
+    assert!(
+        page.contains(&format!(
+            "“评估结果”第 {c3_row} 行 D 列：“大致满足”不是评估结果"
+        )),
+        "{page}"
+    );
+    let good = fill(&downloaded, &[(c4, 3, "不适用")]);
+    let r = assessor.post_file(
+        &format!("/assessments/{aid}/workbook?lang=zh"),
+        &[],
+        "评估结果.xlsx",
+        &good,
+    );
+    assert_eq!(r.status(), 200);
+    assert!(r.text().unwrap().contains("已从登记表记录 1 项结果"));
+}
+
+#[test]
+fn assessment_results_go_out_and_come_back_as_an_excel_workbook() {
+    for db in common::databases() {
+        results_workbook(&db);
+    }
+}

@@ -1358,3 +1358,47 @@ pub async fn attach(
         Err(e) => refused(&v, &e),
     }
 }
+
+/// The assessor gives back the results workbook: recorded, or the workspace again with
+/// each problem by sheet, row and column.
+pub async fn import_workbook(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    form: axum::extract::Multipart,
+) -> Response {
+    let up = match super::read_upload(&v, form, state.config.evidence_limit).await {
+        Ok(up) => up,
+        Err(r) => return r,
+    };
+    if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
+        return r;
+    }
+    match assessments::import_workbook(&state, &v.p, &id, &up.bytes, v.ui.lang).await {
+        Ok(r) => back(
+            &format!("/assessments/{id}"),
+            &v.ui
+                .targs("ui.workbook_imported", &[("n", r.recorded.to_string())]),
+        ),
+        Err(e) if super::is_form_problem(&e) => {
+            let status = e.status;
+            let mut echo = super::Echo::from_error(&v, "workbook", &[], &e);
+            // The message beside the file; every problem listed under it.
+            if let Some(m) = echo.errors.remove("") {
+                echo.errors.insert("file".into(), m);
+            }
+            for (i, p) in assessments::workbook_problems(&e).iter().enumerate() {
+                echo.errors.insert(
+                    format!("row.{i:06}"),
+                    cloudward_report::workbook::problem_line(&state.messages, v.ui.lang, p),
+                );
+            }
+            let mut r = show_assessment(state, v, id, Done::default(), None, None, echo).await;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            r
+        }
+        Err(e) => refused(&v, &e),
+    }
+}

@@ -270,6 +270,15 @@ impl Echo {
     pub fn error(&self, field: &str) -> Option<&str> {
         self.errors.get(field).map(String::as_str)
     }
+
+    /// The refusals kept under `prefix` (one per problem of an upload), in order.
+    pub fn lines(&self, prefix: &str) -> Vec<&str> {
+        self.errors
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
 }
 
 /// A refusal that is about what the form sent (a file's name, type or size): the console
@@ -649,6 +658,12 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
         .route("/offerings/{id}/invite", post(flow::invite))
         .route("/assessments/{id}", get(flow::assessment))
         .route("/assessments/{id}/results", post(flow::save_results))
+        .route(
+            "/assessments/{id}/workbook",
+            post(flow::import_workbook).layer(axum::extract::DefaultBodyLimit::max(
+                evidence_limit.saturating_add(64 * 1024),
+            )),
+        )
         .route(
             "/assessments/{id}/evidence",
             post(flow::attach).layer(axum::extract::DefaultBodyLimit::max(

@@ -232,7 +232,18 @@ pub async fn record_results(
     version: i64,
     results: BTreeMap<String, ResultEntry>,
 ) -> ApiResult<AssessmentView> {
-    let (_, mut a) = assessor_editing(state, p, id, Action::AssessmentResults).await?;
+    record_results_as(state, p, id, version, results, Action::AssessmentResults).await
+}
+
+async fn record_results_as(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    version: i64,
+    results: BTreeMap<String, ResultEntry>,
+    action: Action,
+) -> ApiResult<AssessmentView> {
+    let (_, mut a) = assessor_editing(state, p, id, action).await?;
     let files = files_by_control(state, id).await?;
     let mut bare = Vec::new();
     for (control, entry) in results {
@@ -563,4 +574,174 @@ pub(crate) async fn organisation_assessments(
     out.extend(runs.into_iter().filter(|r| r.owner_org_id != org_id));
     out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
     Ok(out)
+}
+
+/// The assessment's results as a workbook to fill in (评估结果登记表): every requirement of
+/// the level assessed, with what is recorded so far, for those who may see the details.
+/// Returns a readable file name and the XLSX.
+pub async fn results_workbook(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    lang: cloudward_domain::Lang,
+) -> ApiResult<(String, Vec<u8>)> {
+    let (_, a, _) = assessment_access(state, p, id, Action::AssessmentWorkbook).await?;
+    let offering = match state.store.get_record("offering", &a.offering_id).await? {
+        Some(o) => crate::services::offerings::offering_of(&o)?.name,
+        None => a.offering_id.clone(),
+    };
+    // Each control's evidence by name: what its result cites, and what was attached to it.
+    let mut names = BTreeMap::new();
+    let mut attached: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in state
+        .store
+        .list_records(
+            "assessment_evidence",
+            &RecordFilter {
+                parent_id: Some(id.to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?
+    {
+        let f: crate::services::evidence::AssessmentFileData = parse_data(&r)?;
+        if let Some(c) = &f.control {
+            attached.entry(c.clone()).or_default().push(r.id.clone());
+        }
+        names.insert(r.id.clone(), f.name);
+    }
+    let mut evidence_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (control, r) in &a.results {
+        attached
+            .entry(control.clone())
+            .or_default()
+            .extend(r.evidence.iter().cloned());
+    }
+    for (control, mut ids) in attached {
+        ids.sort();
+        ids.dedup();
+        evidence_of.insert(
+            control,
+            ids.iter()
+                .map(|e| names.get(e).cloned().unwrap_or_else(|| e.clone()))
+                .collect(),
+        );
+    }
+    let date = today();
+    let form = cloudward_report::workbook::results_form(
+        &state.content,
+        &state.messages,
+        lang,
+        &cloudward_report::workbook::Assessed {
+            level: a.level,
+            results: &a.results,
+            evidence_of: &evidence_of,
+            offering: &offering,
+        },
+        date,
+    );
+    let bytes = cloudward_report::workbook::write_form(&form).map_err(ApiError::internal_from)?;
+    let clean: String = offering
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " -_（）()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        format!(
+            "{}-{}-{date}.xlsx",
+            form.title.split(" · ").next().unwrap_or_default(),
+            clean.trim()
+        ),
+        bytes,
+    ))
+}
+
+/// What an import of the results workbook did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WorkbookImportView {
+    /// How many results the workbook gave (rows left empty are not counted).
+    pub recorded: usize,
+    pub assessment: AssessmentView,
+}
+
+/// The assessor gives the results workbook back: every row with a result is recorded as
+/// `PUT …/results` would record it (its evidence kept), all or nothing. A workbook that
+/// does not read is refused (422 `api.workbook_problems`), each problem with its sheet,
+/// row and column in `details`, the first in the message.
+pub async fn import_workbook(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    bytes: &[u8],
+    lang: cloudward_domain::Lang,
+) -> ApiResult<WorkbookImportView> {
+    let (r, _) = assessor_editing(state, p, id, Action::AssessmentWorkbookImport).await?;
+    let read =
+        cloudward_report::workbook::read_results(bytes, &state.content, &state.messages, lang)
+            .map_err(|problems| workbook_refusal(state, lang, &problems))?;
+    let recorded = read.len();
+    let results = read
+        .into_iter()
+        .map(|(control, r)| {
+            (
+                control,
+                ResultEntry {
+                    result: r.result,
+                    notes: r.notes,
+                    evidence: None,
+                    waiver: r.waiver,
+                },
+            )
+        })
+        .collect();
+    let assessment = record_results_as(
+        state,
+        p,
+        id,
+        r.version,
+        results,
+        Action::AssessmentWorkbookImport,
+    )
+    .await?;
+    Ok(WorkbookImportView {
+        recorded,
+        assessment,
+    })
+}
+
+/// The refusal of a workbook that does not read: the first problem in words, how many
+/// there are, and each in `details` (sheet, row, column, message).
+pub fn workbook_refusal(
+    state: &AppState,
+    lang: cloudward_domain::Lang,
+    problems: &[cloudward_report::workbook::CellProblem],
+) -> ApiError {
+    let first = problems
+        .first()
+        .map(|p| cloudward_report::workbook::problem_line(&state.messages, lang, p))
+        .unwrap_or_default();
+    let mut e = invalid("api.workbook_problems")
+        .arg("field", "file")
+        .arg("count", problems.len().to_string())
+        .arg("first", first);
+    if let Ok(v) = to_value(&problems) {
+        e = e.details(v);
+    }
+    e
+}
+
+/// The problems a workbook refusal carries, for a form to list each by row and column.
+pub fn workbook_problems(e: &ApiError) -> Vec<cloudward_report::workbook::CellProblem> {
+    if e.key != "api.workbook_problems" {
+        return Vec::new();
+    }
+    e.details
+        .clone()
+        .and_then(|d| serde_json::from_value(d).ok())
+        .unwrap_or_default()
 }
