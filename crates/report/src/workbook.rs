@@ -71,6 +71,9 @@ pub struct FormSheet {
     pub instructions: String,
     pub columns: Vec<FormColumn>,
     pub rows: Vec<Vec<String>>,
+    /// Drop-downs of single cells: (row, column, answers), rows counted from the first
+    /// row of data.
+    pub cell_choices: Vec<(usize, usize, Vec<String>)>,
     /// The date the workbook is made for: its creation date, so the same data give the
     /// same bytes.
     pub date: NaiveDate,
@@ -137,6 +140,14 @@ pub fn write_form(form: &FormSheet) -> Result<Vec<u8>, String> {
             ws.add_data_validation(HEADER_ROW, c16, last_row, c16, &v)
                 .map_err(err)?;
         }
+    }
+    for (r, c, choices) in &form.cell_choices {
+        let v = DataValidation::new()
+            .allow_list_strings(choices)
+            .map_err(err)?;
+        let (r32, c16) = (HEADER_ROW + *r as u32, *c as u16);
+        ws.add_data_validation(r32, c16, r32, c16, &v)
+            .map_err(err)?;
     }
     for (r, row) in form.rows.iter().enumerate() {
         let r32 = HEADER_ROW + r as u32;
@@ -388,6 +399,7 @@ pub fn results_form(
         instructions: t("wb.results.instructions"),
         columns,
         rows,
+        cell_choices: Vec::new(),
         date,
     }
 }

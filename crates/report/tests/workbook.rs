@@ -90,6 +90,7 @@ fn filled(rows: &[[&str; 6]]) -> Vec<u8> {
             .iter()
             .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
             .collect(),
+        cell_choices: Vec::new(),
         date: date(),
     };
     workbook::write_form(&form).unwrap()
@@ -144,6 +145,7 @@ fn what_a_person_got_wrong_is_named_by_row_and_column() {
         instructions: String::new(),
         columns: vec![FormColumn::shown("编号".into(), 10.0)],
         rows: vec![vec!["AC-01".into()]],
+        cell_choices: Vec::new(),
         date: date(),
     };
     let p = workbook::read_results(

@@ -107,7 +107,11 @@ fn case(route: &(String, String), o: &Objects) -> Option<(String, Option<&'stati
 /// A form post (multipart for the upload routes) with the caller's CSRF token.
 fn post_form(u: &User, path: &str) -> reqwest::blocking::Response {
     let url = format!("{}{path}", u.base);
-    if path.ends_with("/evidence") || path.ends_with("/document") || path.ends_with("/answer") {
+    if path.ends_with("/evidence")
+        || path.ends_with("/document")
+        || path.ends_with("/answer")
+        || path.ends_with("/workbook")
+    {
         let boundary = "cloudward-test-boundary";
         let body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n\

@@ -714,6 +714,7 @@ fn fill(downloaded: &[u8], cells: &[(&str, usize, &str)]) -> Vec<u8> {
             .map(|(names, _)| FormColumn::shown(names[0].clone(), 10.0))
             .collect(),
         rows,
+        cell_choices: Vec::new(),
         date: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
     })
     .unwrap()
@@ -863,4 +864,162 @@ fn assessment_results_go_out_and_come_back_as_an_excel_workbook() {
     for db in common::databases() {
         results_workbook(&db);
     }
+}
+
+/// The requirement analysis in Excel: every question with its answer so far in words;
+/// given back, its answers are saved by the form's rules (choices and yes/no by their
+/// words, a sheet without the key column matched by the questions), or the form again
+/// with each problem by row and column and the answers given kept.
+#[test]
+fn the_requirement_analysis_goes_out_and_comes_back_as_an_excel_workbook() {
+    use cloudward_report::workbook::{FormColumn, FormSheet, read_table, write_form};
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let member = s.login("a-member");
+    let m = cloudward_content::messages();
+    let names = |k: &str| {
+        vec![
+            m.text(k, cloudward_domain::Lang::Zh),
+            m.text(k, cloudward_domain::Lang::En),
+        ]
+    };
+    let wanted = vec![
+        (names("wb.c.key"), true),
+        (names("wb.c.question"), true),
+        (names("wb.c.answer"), true),
+    ];
+    let page = member
+        .get(&format!("/engagements/{ea}/requirements?lang=zh"))
+        .text()
+        .unwrap();
+    assert!(page.contains("下载需求分析登记表"), "{page}");
+    let r = member.get(&format!("/engagements/{ea}/requirements/workbook?lang=zh"));
+    assert_eq!(r.status(), 200);
+    let downloaded = r.bytes().unwrap().to_vec();
+    let table = read_table(&downloaded, &wanted).unwrap();
+    assert_eq!(table.sheet, "需求分析");
+    assert!(table.rows.len() >= 20, "every question");
+    let row_of = |key: &str| table.rows.iter().find(|(_, c)| c[0] == key).unwrap();
+    assert_eq!(
+        row_of("continuity.rto_hours").1[1],
+        "恢复时间目标 RTO（小时）",
+        "the question in words"
+    );
+    let sheet = |rows: Vec<Vec<String>>, with_key: bool| {
+        let mut columns = vec![
+            FormColumn::shown(names("wb.c.question")[0].clone(), 30.0),
+            FormColumn::shown(names("wb.c.answer")[0].clone(), 30.0),
+        ];
+        if with_key {
+            columns.insert(0, FormColumn::shown(names("wb.c.key")[0].clone(), 10.0));
+        }
+        write_form(&FormSheet {
+            title: "filled".into(),
+            sheet: "需求分析".into(),
+            instructions: String::new(),
+            columns,
+            rows,
+            cell_choices: Vec::new(),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        })
+        .unwrap()
+    };
+    let with = |answers: &[(&str, &str)]| {
+        table
+            .rows
+            .iter()
+            .map(|(_, c)| {
+                let mut row = c.clone();
+                if let Some((_, a)) = answers.iter().find(|(k, _)| *k == c[0]) {
+                    row[2] = (*a).to_owned();
+                }
+                row
+            })
+            .collect::<Vec<_>>()
+    };
+    // A problem: named by row and column, nothing saved, the answers given kept.
+    let bad = sheet(
+        with(&[
+            ("continuity.rto_hours", "四小时"),
+            ("portability.open_formats", "是"),
+        ]),
+        true,
+    );
+    let r = member.post_file(
+        &format!("/engagements/{ea}/requirements/workbook?lang=zh"),
+        &[],
+        "需求分析.xlsx",
+        &bad,
+    );
+    assert_eq!(r.status(), 400);
+    let page = r.text().unwrap();
+    let rto_row = row_of("continuity.rto_hours").0;
+    assert!(
+        page.contains(&format!("“需求分析”第 {rto_row} 行 C 列：“四小时”")),
+        "{page}"
+    );
+    assert!(page.contains("value=\"四小时\""), "{page}");
+    // Fixed: saved, choices and yes/no by their words.
+    let good = sheet(
+        with(&[
+            ("continuity.rto_hours", "4"),
+            ("portability.open_formats", "是"),
+            ("deployment_model.management_capability", "高"),
+        ]),
+        true,
+    );
+    let r = member.post_file(
+        &format!("/engagements/{ea}/requirements/workbook?lang=zh"),
+        &[],
+        "需求分析.xlsx",
+        &good,
+    );
+    assert_eq!(r.status(), 200);
+    assert!(r.text().unwrap().contains("已从登记表保存需求分析"));
+    let e: Value = member
+        .get(&format!("/api/v1/engagements/{ea}"))
+        .json()
+        .unwrap();
+    let req = &e["document"]["requirements"];
+    assert_eq!(req["continuity"]["rto_hours"], 4.0);
+    assert_eq!(req["portability"]["open_formats"], true);
+    assert_eq!(req["deployment_model"]["management_capability"], "high");
+    // Without the key column, the questions say which answer is which.
+    let rows = table
+        .rows
+        .iter()
+        .filter(|(_, c)| c[0] == "continuity.rpo_hours")
+        .map(|(_, c)| vec![c[1].clone(), "1".to_owned()])
+        .collect();
+    let r = member.post_file(
+        &format!("/engagements/{ea}/requirements/workbook?lang=zh"),
+        &[],
+        "需求分析.xlsx",
+        &sheet(rows, false),
+    );
+    assert_eq!(r.status(), 200);
+    let e: Value = member
+        .get(&format!("/api/v1/engagements/{ea}"))
+        .json()
+        .unwrap();
+    assert_eq!(
+        e["document"]["requirements"]["continuity"]["rpo_hours"],
+        1.0
+    );
+    assert_eq!(
+        e["document"]["requirements"]["continuity"]["rto_hours"], 4.0,
+        "what the sheet lacks stays"
+    );
+    // A viewer may not.
+    assert_eq!(
+        s.login("a-viewer")
+            .post_file(
+                &format!("/engagements/{ea}/requirements/workbook"),
+                &[],
+                "x.xlsx",
+                &good
+            )
+            .status(),
+        403
+    );
 }

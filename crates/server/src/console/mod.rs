@@ -619,6 +619,14 @@ pub fn routes(evidence_limit: usize) -> Router<AppState> {
             get(requirements::page).post(requirements::save),
         )
         .route(
+            "/engagements/{id}/requirements/workbook",
+            get(requirements::workbook)
+                .post(requirements::import)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    evidence_limit.saturating_add(64 * 1024),
+                )),
+        )
+        .route(
             "/engagements/{id}/responsibility/owner",
             post(wizard::set_owner),
         )

@@ -301,6 +301,8 @@ pub struct RequirementsPage {
     aspects: Vec<AspectView>,
     /// How many answers were not taken.
     problems: usize,
+    /// A workbook given back that did not read: each problem by row and column.
+    workbook_problems: Vec<String>,
 }
 
 /// What the user is told of a value of `kind` that does not read.
@@ -317,6 +319,14 @@ fn expected(ui: &Ui, kind: Kind, raw: &str) -> String {
     )
 }
 
+/// What the form shows besides the file: the values sent (shown again), why each was not
+/// taken, and the problems of a workbook given back, by row and column.
+type Shown<'a> = (
+    Option<&'a BTreeMap<String, String>>,
+    &'a BTreeMap<String, String>,
+    Vec<String>,
+);
+
 /// The form: each answer from `values` where given (the user's input, shown again),
 /// otherwise from the file; with the problems beside their fields.
 fn form_page(
@@ -325,7 +335,7 @@ fn form_page(
     e: &cloudward_store::Engagement,
     version: i64,
     requirements: &Requirements,
-    (values, errors): (Option<&BTreeMap<String, String>>, &BTreeMap<String, String>),
+    (values, errors, lines): Shown<'_>,
     setup: Option<super::setup::Setup>,
 ) -> Response {
     let ui = v.ui.clone();
@@ -368,6 +378,7 @@ fn form_page(
             fields,
         });
     }
+    let refused = !errors.is_empty() || !lines.is_empty();
     let mut r = render(&RequirementsPage {
         setup,
         nav: Some(nav(
@@ -379,10 +390,11 @@ fn form_page(
         version,
         id: e.id.clone(),
         aspects,
-        problems: errors.len(),
+        problems: errors.len() + lines.len(),
+        workbook_problems: lines,
         ui,
     });
-    if !errors.is_empty() {
+    if refused {
         *r.status_mut() = StatusCode::BAD_REQUEST;
     }
     r
@@ -407,7 +419,7 @@ pub async fn page(State(state): State<AppState>, v: Viewer, Path(id): Path<Strin
         &e,
         e.version,
         &file.requirements,
-        (None, &BTreeMap::new()),
+        (None, &BTreeMap::new(), Vec::new()),
         setup,
     )
 }
@@ -452,7 +464,7 @@ pub async fn save(
             &e,
             version,
             &file.requirements,
-            (Some(&f), &errors),
+            (Some(&f), &errors, Vec::new()),
             None,
         );
     }
@@ -460,6 +472,292 @@ pub async fn save(
         Ok(_) => Redirect::to(&format!(
             "/engagements/{id}?done={}",
             super::urlencode(&v.ui.t("ui.saved"))
+        ))
+        .into_response(),
+        Err(err) => {
+            let args: Vec<(&str, String)> = err.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+            viewer_error(&v, err.status, &v.ui.messages_render(err.key, &args))
+        }
+    }
+}
+
+/// A form value as the file writes it, from an answer as a person writes it in the
+/// workbook: a choice or yes/no by its words in either language (or its id).
+fn answer_value(messages: &cloudward_domain::i18n::Messages, kind: Kind, raw: &str) -> String {
+    use cloudward_domain::Lang;
+    let raw = raw.trim();
+    let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+    let words = |key: &str| [messages.text(key, Lang::Zh), messages.text(key, Lang::En)];
+    match kind {
+        Kind::Bool => {
+            for (id, key, also) in [("yes", "ui.yes", "true"), ("no", "ui.no", "false")] {
+                if same(raw, id) || same(raw, also) || words(key).iter().any(|w| same(raw, w)) {
+                    return id.to_owned();
+                }
+            }
+            raw.to_owned()
+        }
+        Kind::Choice(ids) => ids
+            .iter()
+            .find(|c| {
+                same(raw, c)
+                    || words(&format!("ui.req.choice.{c}"))
+                        .iter()
+                        .any(|w| same(raw, w))
+            })
+            .map(|c| (*c).to_owned())
+            .unwrap_or_else(|| raw.to_owned()),
+        Kind::Text | Kind::Number | Kind::Integer | Kind::List => raw.to_owned(),
+    }
+}
+
+const WORKBOOK_COLUMNS: [&str; 5] = [
+    "wb.c.key",
+    "wb.c.aspect",
+    "wb.c.question",
+    "wb.c.answer",
+    "wb.c.how",
+];
+
+/// The requirement analysis as a workbook to fill in: each answer of the ten aspects on a
+/// row, its question in words, the answer so far (choices and yes/no as a drop-down of
+/// their words), how to write it.
+pub async fn workbook(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let (e, file, _) = match crate::services::engagements::with_file(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::EngagementUpdate,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(err) => return crate::console::refused(&v, &err),
+    };
+    let ui = &v.ui;
+    let mut rows = Vec::new();
+    let mut choices = Vec::new();
+    for a in &state.content.guide.aspects {
+        let key = a.id.replace('-', "_");
+        for f in FIELDS.iter().filter(|f| f.aspect == key) {
+            let value = (f.get)(&file.requirements);
+            let (shown, how) = match f.kind {
+                Kind::Bool => (
+                    match value.as_str() {
+                        "yes" => ui.t("ui.yes"),
+                        "no" => ui.t("ui.no"),
+                        _ => String::new(),
+                    },
+                    ui.t("ui.expect_yes_no"),
+                ),
+                Kind::Choice(ids) => (
+                    if value.is_empty() {
+                        String::new()
+                    } else {
+                        ui.t(&format!("ui.req.choice.{value}"))
+                    },
+                    ids.iter()
+                        .map(|c| ui.t(&format!("ui.req.choice.{c}")))
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                ),
+                Kind::Number => (value, ui.t("ui.expect_number")),
+                Kind::Integer => (value, ui.t("ui.expect_whole_number")),
+                Kind::List => (value, ui.t("wb.hint.list")),
+                Kind::Text => (value, String::new()),
+            };
+            choices.push(match f.kind {
+                Kind::Bool => vec![ui.t("ui.yes"), ui.t("ui.no")],
+                Kind::Choice(ids) => ids
+                    .iter()
+                    .map(|c| ui.t(&format!("ui.req.choice.{c}")))
+                    .collect(),
+                _ => Vec::new(),
+            });
+            rows.push(vec![
+                format!("{}.{}", f.aspect, f.name),
+                format!("{} {}", a.clause, ui.text(&a.name)),
+                ui.t(&format!("ui.req.{}", f.name)),
+                shown,
+                how,
+            ]);
+        }
+    }
+    let t = |k: &str| ui.t(k);
+    let cell_choices = choices
+        .into_iter()
+        .enumerate()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(row, c)| (row, 3, c))
+        .collect();
+    let form = cloudward_report::workbook::FormSheet {
+        title: format!("{} · {}", t("wb.analysis.title"), e.name),
+        sheet: t("wb.analysis.sheet"),
+        instructions: t("wb.analysis.instructions"),
+        columns: vec![
+            cloudward_report::workbook::FormColumn::hidden(t(WORKBOOK_COLUMNS[0])),
+            cloudward_report::workbook::FormColumn::shown(t(WORKBOOK_COLUMNS[1]), 22.0),
+            cloudward_report::workbook::FormColumn::shown(t(WORKBOOK_COLUMNS[2]), 36.0),
+            cloudward_report::workbook::FormColumn::to_fill(
+                t(WORKBOOK_COLUMNS[3]),
+                36.0,
+                Vec::new(),
+            ),
+            cloudward_report::workbook::FormColumn::shown(t(WORKBOOK_COLUMNS[4]), 30.0),
+        ],
+        rows,
+        cell_choices,
+        date: crate::services::support::today(),
+    };
+    let bytes = match cloudward_report::workbook::write_form(&form) {
+        Ok(b) => b,
+        Err(err) => {
+            tracing::error!(error = %err, "the requirement analysis workbook could not be written");
+            return viewer_error(&v, StatusCode::INTERNAL_SERVER_ERROR, &ui.t("api.internal"));
+        }
+    };
+    let name = format!(
+        "{}-{}.xlsx",
+        t("wb.analysis.title"),
+        e.name.replace(['/', '\\'], "_")
+    );
+    crate::download::attachment(
+        &name,
+        "requirement-analysis.xlsx",
+        cloudward_report::Format::Xlsx.media_type(),
+        bytes,
+    )
+}
+
+/// The workbook given back: every answer it gives written into the file (those it lacks
+/// stay as they are) and saved under the file's rules; or the form again, every problem
+/// named by row and column and beside its answer, nothing saved.
+pub async fn import(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    form: axum::extract::Multipart,
+) -> Response {
+    let up = match super::read_upload(&v, form, state.config.evidence_limit).await {
+        Ok(up) => up,
+        Err(r) => return r,
+    };
+    if let Some(r) = check_csrf(&v, up.fields.get("csrf_token")) {
+        return r;
+    }
+    let (e, mut file, _) = match crate::services::engagements::with_file(
+        &state,
+        &v.p,
+        &id,
+        crate::authz::Action::EngagementUpdate,
+    )
+    .await
+    {
+        Ok(x) => x,
+        Err(err) => return crate::console::refused(&v, &err),
+    };
+    use cloudward_domain::Lang;
+    use cloudward_report::workbook::{CellProblem, WorkbookError, problem_line, read_table};
+    let m = &state.messages;
+    let names = |k: &str| vec![m.text(k, Lang::Zh), m.text(k, Lang::En)];
+    let wanted = vec![
+        (names(WORKBOOK_COLUMNS[0]), false),
+        (names(WORKBOOK_COLUMNS[2]), true),
+        (names(WORKBOOK_COLUMNS[3]), true),
+    ];
+    let mut lines = Vec::new();
+    let mut errors = BTreeMap::new();
+    let mut values = BTreeMap::new();
+    match read_table(&up.bytes, &wanted) {
+        Err(err) => lines.push(match err {
+            WorkbookError::Unreadable(detail) => v.ui.targs("wb.unreadable", &[("detail", detail)]),
+            WorkbookError::NoHeader { missing } => {
+                v.ui.targs("wb.no_header", &[("column", missing)])
+            }
+        }),
+        Ok(table) => {
+            let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+            for (row, cells) in &table.rows {
+                let (key, question, answer) = (&cells[0], &cells[1], &cells[2]);
+                let field = FIELDS.iter().find(|f| {
+                    if key.is_empty() {
+                        let label = format!("ui.req.{}", f.name);
+                        [m.text(&label, Lang::Zh), m.text(&label, Lang::En)]
+                            .iter()
+                            .any(|l| l.trim() == question.trim())
+                    } else {
+                        format!("{}.{}", f.aspect, f.name) == key.trim()
+                    }
+                });
+                let problem = |column: usize, message: String| -> CellProblem {
+                    table.problem(*row, column, message)
+                };
+                let Some(field) = field else {
+                    lines.push(problem_line(
+                        m,
+                        v.ui.lang,
+                        &problem(
+                            1,
+                            v.ui.targs("wb.unknown_question", &[("value", question.clone())]),
+                        ),
+                    ));
+                    continue;
+                };
+                let name = format!("{}.{}", field.aspect, field.name);
+                if let Some(before) = seen.insert(name.clone(), *row) {
+                    lines.push(problem_line(
+                        m,
+                        v.ui.lang,
+                        &problem(
+                            1,
+                            v.ui.targs(
+                                "wb.duplicate_question",
+                                &[("value", question.clone()), ("row", before.to_string())],
+                            ),
+                        ),
+                    ));
+                    continue;
+                }
+                let raw = answer_value(m, field.kind, answer);
+                if (field.set)(&mut file.requirements, &raw).is_err() {
+                    let why = expected(&v.ui, field.kind, answer);
+                    lines.push(problem_line(m, v.ui.lang, &problem(2, why.clone())));
+                    errors.insert(name.clone(), why);
+                }
+                values.insert(name, raw);
+            }
+        }
+    }
+    if !lines.is_empty() {
+        // The form as the workbook would have made it, each problem beside its answer too;
+        // the answers the workbook did not give as the file has them.
+        for field in FIELDS {
+            let name = format!("{}.{}", field.aspect, field.name);
+            values
+                .entry(name)
+                .or_insert_with(|| (field.get)(&file.requirements));
+        }
+        return form_page(
+            &state,
+            &v,
+            &e,
+            e.version,
+            &file.requirements,
+            (Some(&values), &errors, lines),
+            None,
+        );
+    }
+    match crate::services::engagements::update(&state, &v.p, &id, e.version, &file, None).await {
+        Ok(_) => Redirect::to(&format!(
+            "/engagements/{id}?done={}",
+            super::urlencode(
+                &v.ui
+                    .targs("wb.analysis.imported", &[("n", values.len().to_string())])
+            )
         ))
         .into_response(),
         Err(err) => {
