@@ -18,10 +18,12 @@ use crate::model::{Bar, Block, Series};
 use crate::subjects::RuleWords;
 
 /// What the server holds of an engagement's supervision over a period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SupervisionData {
     /// The first and the last day of the period, both included.
+    #[schema(value_type = String, format = Date)]
     pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
     pub to: NaiveDate,
     /// The scans of the period, oldest first.
     #[serde(default)]
@@ -36,7 +38,7 @@ pub struct SupervisionData {
 }
 
 /// One stored scan run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScanPoint {
     pub id: String,
     /// When it was stored (RFC 3339, UTC).
@@ -69,7 +71,7 @@ pub struct ScanPoint {
 }
 
 /// A tracked finding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrackedFinding {
     pub rule_id: String,
     pub severity: String,
@@ -88,11 +90,12 @@ pub struct TrackedFinding {
     #[serde(default)]
     pub accepted_reason: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub accepted_until: Option<NaiveDate>,
 }
 
 /// A change notice or incident report of the provider.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NoticeItem {
     /// `change` or `incident`.
     pub kind: String,

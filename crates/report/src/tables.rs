@@ -195,3 +195,61 @@ pub fn csv(doc: &Document) -> Result<Vec<u8>, String> {
     }
     Ok(out)
 }
+
+/// One table as a file of its own (XLSX with an overview sheet, or CSV): for lists that
+/// are not documents, such as an engagement's findings.
+#[derive(Debug)]
+pub struct Export<'a> {
+    /// What the table is ("发现的问题"), and of what ("市医疗保障结算系统").
+    pub title: &'a str,
+    pub subject: &'a str,
+    /// Lines of the overview: filters, counts.
+    pub about: Vec<(String, String)>,
+    pub columns: Vec<String>,
+    pub widths: Vec<u16>,
+    pub rows: Vec<Vec<String>>,
+    /// YYYY-MM-DD: the workbook's creation date.
+    pub date: &'a str,
+}
+
+/// Writes an [`Export`] as XLSX or CSV (any other format is refused).
+pub fn export(e: Export, format: crate::Format) -> Result<Vec<u8>, String> {
+    use crate::model::Meta;
+    let doc = Document {
+        kind: "table".into(),
+        lang: String::new(),
+        title: e.title.to_owned(),
+        subtitle: e.subject.to_owned(),
+        cover: e.about,
+        header: String::new(),
+        footer: String::new(),
+        logo: None,
+        logo_name: None,
+        contents_title: None,
+        blocks: vec![
+            Block::Heading {
+                level: 1,
+                text: e.title.to_owned(),
+            },
+            Block::Table {
+                columns: e.columns,
+                widths: e.widths,
+                rows: e.rows,
+            },
+        ],
+        meta: Meta {
+            kind: "table".into(),
+            engagement: e.subject.to_owned(),
+            customer: String::new(),
+            version: String::new(),
+            date: e.date.to_owned(),
+            output: None,
+            reference: None,
+        },
+    };
+    match format {
+        crate::Format::Xlsx => xlsx(&doc),
+        crate::Format::Csv => csv(&doc),
+        other => Err(format!("{} is not a table format", other.extension())),
+    }
+}

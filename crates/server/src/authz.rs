@@ -393,6 +393,7 @@ actions! {
     Posture = "GET /api/v1/engagements/{id}/posture", ENGAGEMENT_READ;
     Supervision = "GET /api/v1/engagements/{id}/supervision", ENGAGEMENT_READ;
     FindingList = "GET /api/v1/engagements/{id}/findings", ENGAGEMENT_READ;
+    FindingExport = "GET /api/v1/engagements/{id}/findings/export", ENGAGEMENT_READ;
     FindingAct = "POST /api/v1/engagements/{id}/findings/{finding}", CUSTOMER_AND_SECURITY_WRITE;
     FindingBulk = "POST /api/v1/engagements/{id}/findings/bulk", CUSTOMER_AND_SECURITY_WRITE;
     ScanRunRead = "GET /api/v1/scans/{id}", ENGAGEMENT_READ;

@@ -389,7 +389,7 @@ impl AppState {
         documents::issue, documents::list, documents::download, documents::verify,
         documents::assessment_report, documents::scan_report,
         evidence::upload_for_assessment, evidence::attach_output, evidence::list_for_assessment, evidence::download_for_assessment,
-        supervision::upload, supervision::run_scan, supervision::posture, supervision::supervision_data,
+        supervision::upload, supervision::run_scan, supervision::posture, supervision::supervision_data, supervision::export_findings,
         supervision::list_findings, supervision::act_on_finding, supervision::act_on_findings,
         supervision::get_run, supervision::get_run_report, oscal::scan_results,
         oscal::catalog, oscal::profile, oscal::ssp, oscal::poam, oscal::component,

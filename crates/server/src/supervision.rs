@@ -180,7 +180,7 @@ pub struct PeriodQuery {
 /// notices — what the supervision report is made from, and what `cloudward report
 /// supervision-report --supervision FILE` reads.
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/supervision", tag = "supervision", params(PeriodQuery),
-    responses((status = 200, body = Object, description = "from, to, scans, findings, notices"),
+    responses((status = 200, body = cloudward_report::supervision::SupervisionData),
         (status = 400, description = "a period that ends before it begins")))]
 pub async fn supervision_data(
     State(state): State<AppState>,
@@ -193,7 +193,7 @@ pub async fn supervision_data(
     ))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 pub struct FindingQuery {
     /// open, accepted, fixed, closed
     pub state: Option<String>,
@@ -215,6 +215,31 @@ pub struct FindingQuery {
     /// The next page: the findings after this one (the `X-Next-Cursor` of the page before);
     /// not with `offset`.
     pub after: Option<String>,
+    /// `…/findings/export` only: `xlsx` (the default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The findings that match the filters, all of them, as a table for Excel users: XLSX or
+/// CSV (UTF-8 with a byte-order mark), every value in words in the reader's language.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/findings/export", tag = "supervision", params(FindingQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 422, description = "a format other than xlsx or csv")))]
+pub async fn export_findings(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    Query(q): Query<FindingQuery>,
+) -> ApiResult<Response> {
+    let lang = crate::request_lang(uri.query(), &headers);
+    let (name, format, bytes) = findings::export(&state, &p, &id, &q, lang).await?;
+    Ok(crate::download::attachment(
+        &name,
+        &format!("findings.{}", format.extension()),
+        format.media_type(),
+        bytes,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/findings", tag = "supervision", params(FindingQuery),
@@ -291,6 +316,10 @@ pub fn routes(limit: usize) -> Router<AppState> {
         .route("/api/v1/scans/{id}", get(get_run))
         .route("/api/v1/scans/{id}/report", get(get_run_report))
         .route("/api/v1/engagements/{id}/findings", get(list_findings))
+        .route(
+            "/api/v1/engagements/{id}/findings/export",
+            get(export_findings),
+        )
         .route(
             "/api/v1/engagements/{id}/findings/bulk",
             post(act_on_findings),

@@ -1023,3 +1023,92 @@ fn the_requirement_analysis_goes_out_and_comes_back_as_an_excel_workbook() {
         403
     );
 }
+
+/// The findings for Excel users, as filtered on the supervision page: XLSX or CSV, every
+/// value in words, for those who see the engagement.
+#[test]
+fn findings_are_exported_as_filtered_in_words() {
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let member = s.login("a-member");
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../report/tests/fixtures/hcl-project.scan.json"
+    ))
+    .unwrap();
+    let upload: Value = serde_json::from_str(&fixture).unwrap();
+    let high = upload["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "high")
+        .count();
+    assert!(high > 0);
+    assert_eq!(
+        member
+            .post(&format!("/api/v1/engagements/{ea}/scans"), &upload)
+            .status(),
+        201
+    );
+    let page = member
+        .get(&format!(
+            "/engagements/{ea}/supervision?lang=zh&severity=high"
+        ))
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("id=\"export-findings-xlsx\"")
+            && page.contains("findings/export?format=csv&amp;lang=zh")
+            && page.contains("severity=high&#38;sort=severity"),
+        "{page}"
+    );
+    let path = format!("/api/v1/engagements/{ea}/findings/export");
+    let r = member.get(&format!("{path}?format=csv&lang=zh&severity=high"));
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let bytes = r.bytes().unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a BOM for Excel");
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(
+        text.contains("严重程度") && text.contains("检查项"),
+        "{text}"
+    );
+    assert!(
+        text.contains("安全组不得向互联网开放 SSH 端口（22）"),
+        "{text}"
+    );
+    assert!(text.contains("未关闭"), "states in words: {text}");
+    assert!(
+        !text.contains(",medium,") && !text.contains("中,"),
+        "only high: {text}"
+    );
+
+    let r = member.get(&format!("{path}?lang=en"));
+    assert_eq!(r.status(), 200);
+    let xlsx = r.bytes().unwrap().to_vec();
+    let m = cloudward_content::messages();
+    let t = |k: &str| vec![m.text(k, cloudward_domain::Lang::En)];
+    let table = cloudward_report::workbook::read_table(
+        &xlsx,
+        &[(t("doc.c.severity"), true), (t("doc.c.resource"), true)],
+    )
+    .unwrap();
+    assert_eq!(
+        table.rows.len(),
+        upload["findings"].as_array().unwrap().len(),
+        "every finding, not a page"
+    );
+    assert!(
+        table.rows.iter().any(|(_, c)| c[0] == "HIGH"),
+        "{:?}",
+        table.rows
+    );
+
+    assert_eq!(member.get(&format!("{path}?format=pdf")).status(), 422);
+    assert_eq!(s.login("b-member").get(&path).status(), 404);
+}

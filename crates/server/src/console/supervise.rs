@@ -104,6 +104,8 @@ pub struct SupervisionPage {
     sort: String,
     /// The query of the filters as given (for the tab links and the form's return).
     filter_query: String,
+    /// The same filters for the export, every one said (the API's defaults differ).
+    export_query: String,
     pager: Pager,
 }
 
@@ -248,6 +250,14 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
         ("sort", if sort == "severity" { "" } else { sort }),
     ];
     let filter_query = query_of(&filters);
+    let export_query = query_of(&[
+        ("view", view),
+        ("state", state_filter.as_str()),
+        ("severity", severity_filter.as_str()),
+        ("rule", rule_filter.as_str()),
+        ("assignee", d.assignee.as_deref().unwrap_or("")),
+        ("sort", sort),
+    ]);
     let mut query = crate::supervision::FindingQuery {
         state: Some(state_filter.clone()).filter(|s| !s.is_empty()),
         view: Some(view.to_owned()),
@@ -259,6 +269,7 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
         limit: Some(FINDINGS_PER_PAGE),
         offset: Some((wanted - 1).saturating_mul(FINDINGS_PER_PAGE)),
         after: None,
+        format: None,
     };
     let mut page = match findings::page(&state, &v.p, &id, &query).await {
         Ok(x) => x,
@@ -409,6 +420,7 @@ async fn show(state: AppState, v: Viewer, id: String, d: Done, echo: super::Echo
         rules,
         sort: sort.to_owned(),
         filter_query,
+        export_query,
         state_filter,
         assignee_filter: d.assignee.unwrap_or_default(),
         assignees: assignees.into_iter().collect(),

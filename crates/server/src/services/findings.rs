@@ -53,7 +53,19 @@ pub async fn page(
     id: &str,
     q: &FindingQuery,
 ) -> ApiResult<FindingPage> {
-    let e = crate::services::engagements::engagement(state, p, id, Action::FindingList).await?;
+    page_as(state, p, id, q, Action::FindingList)
+        .await
+        .map(|(_, page)| page)
+}
+
+async fn page_as(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    q: &FindingQuery,
+    action: Action,
+) -> ApiResult<(cloudward_store::Engagement, FindingPage)> {
+    let e = crate::services::engagements::engagement(state, p, id, action).await?;
     if q.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
         return Err(ApiError::bad_request("api.bad_limit"));
     }
@@ -137,11 +149,130 @@ pub async fn page(
     } else {
         None
     };
-    Ok(FindingPage {
-        items,
-        total: total.map(|t| usize::try_from(t).unwrap_or(0)),
-        next,
-    })
+    Ok((
+        e,
+        FindingPage {
+            items,
+            total: total.map(|t| usize::try_from(t).unwrap_or(0)),
+            next,
+        },
+    ))
+}
+
+/// The engagement's findings that match the query (all of them, not a page) as a table
+/// for Excel users: XLSX or CSV (UTF-8 with a byte-order mark), every value in words in
+/// the reader's language. Returns a readable file name, the format and the bytes.
+pub async fn export(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    q: &FindingQuery,
+    lang: cloudward_domain::Lang,
+) -> ApiResult<(String, cloudward_report::Format, Vec<u8>)> {
+    use cloudward_report::Format;
+    let format_id = q.format.as_deref().unwrap_or("xlsx");
+    let format = Format::parse(format_id)
+        .filter(|f| matches!(f, Format::Xlsx | Format::Csv))
+        .ok_or_else(|| {
+            crate::services::support::invalid("api.unknown_value")
+                .arg("field", "format")
+                .arg("value", format_id)
+                .arg("accepted", "xlsx, csv")
+        })?;
+    let all = FindingQuery {
+        limit: None,
+        offset: None,
+        after: None,
+        ..q.clone()
+    };
+    let (e, page) = page_as(state, p, id, &all, Action::FindingExport).await?;
+    let t = |k: &str| state.messages.text(k, lang);
+    let rules = crate::scanning::builtin_rule_words();
+    let rows: Vec<Vec<String>> = page
+        .items
+        .iter()
+        .enumerate()
+        .map(|(n, v)| {
+            let f = &v.finding;
+            let place = match (f.file.is_empty(), f.line) {
+                (true, _) => String::new(),
+                (false, 0) => f.file.clone(),
+                (false, l) => format!("{}:{l}", f.file),
+            };
+            vec![
+                (n + 1).to_string(),
+                t(&format!("severity.{}", f.severity)),
+                rules
+                    .get(&f.rule_id)
+                    .map(|r| r.title.get(lang).to_owned())
+                    .unwrap_or_else(|| f.message.clone()),
+                f.address.clone(),
+                place,
+                t(&format!("ui.finding_state.{}", f.state.id())),
+                f.assignee.clone().unwrap_or_default(),
+                f.first_seen.get(..10).unwrap_or(&f.first_seen).to_owned(),
+                f.accepted_reason.clone().unwrap_or_default(),
+                f.accepted_until.map(|d| d.to_string()).unwrap_or_default(),
+                f.controls
+                    .iter()
+                    .map(|c| match state.content.catalog.control(c) {
+                        Some(k) => format!("{} {}", k.id, k.title.get(lang)),
+                        None => c.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ]
+        })
+        .collect();
+    let date = crate::services::support::today().to_string();
+    let title = t("export.findings.title");
+    let bytes = cloudward_report::tables::export(
+        cloudward_report::tables::Export {
+            title: &title,
+            subject: &e.name,
+            about: vec![
+                (t("export.findings.count"), rows.len().to_string()),
+                (t("export.date"), date.clone()),
+            ],
+            columns: [
+                "doc.c.no",
+                "doc.c.severity",
+                "doc.c.rule",
+                "doc.c.resource",
+                "doc.c.place",
+                "doc.c.state",
+                "export.c.assignee",
+                "doc.c.first_seen",
+                "doc.c.reason",
+                "doc.c.accepted_until",
+                "export.c.controls",
+            ]
+            .iter()
+            .map(|k| t(k))
+            .collect(),
+            widths: vec![1, 2, 6, 5, 4, 2, 2, 2, 4, 2, 5],
+            rows,
+            date: &date,
+        },
+        format,
+    )
+    .map_err(ApiError::internal_from)?;
+    let clean: String = e
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    Ok((
+        format!("{title}-{clean}-{date}.{}", format.extension()),
+        format,
+        bytes,
+    ))
 }
 
 /// What to do with a finding.
