@@ -38,6 +38,8 @@ const WORDS = {
     saved: /已保存/,
     done: /退出步骤均已完成/,
     generated: /已生成《上云决策报告》/,
+    verified: /是本系统生成的文档/,
+    supervisionReport: /已生成《云服务运行监管报告》/,
   },
   en: {
     locale: "en-GB",
@@ -50,6 +52,8 @@ const WORDS = {
     saved: /Saved/i,
     done: /exit steps are done|complete/i,
     generated: /Made “Cloud adoption decision report”/,
+    verified: /is a document made here/,
+    supervisionReport: /Made “Cloud service supervision report”/,
   },
 };
 
@@ -221,6 +225,15 @@ for (const lang of ["zh", "en"]) {
       await submit(customer, "#generate-decision-report-pdf");
       assert.match(await customer.textContent("[role=status]"), w.generated);
       await shoot(customer, `${lang}-records-generated`);
+      // Downloaded, then checked on the page for it: a document made here.
+      const issued = await customer.getAttribute("a[href^='/api/v1/documents/'][href$='/content']", "href");
+      const made = await customer.request.get(`${server.base}${issued}`);
+      assert.equal(made.status(), 200);
+      await Promise.all([customer.waitForNavigation(), customer.click("a[href='/documents/verify']")]);
+      await customer.setInputFiles("#verify-file", { name: lang === "zh" ? "上云决策报告.pdf" : "decision-report.pdf", mimeType: "application/pdf", buffer: await made.body() });
+      await submit(customer, "#verify-submit");
+      assert.match(await customer.textContent("#verdict [role=status]"), w.verified);
+      await shoot(customer, `${lang}-verify`);
       await customer.goto(engagementUrl);
       await submit(customer, "#advance");
       await stepper(customer, 1);
@@ -277,6 +290,10 @@ for (const lang of ["zh", "en"]) {
       await assessor.selectOption("#all", "satisfied");
       await assessor.fill("#all-waiver", lang === "zh" ? "现场抽查" : "Sampled on site");
       await submit(assessor, "#save-results");
+      // The results workbook for Excel is offered on the workspace.
+      const workbook = await assessor.request.get(`${server.base}${await assessor.getAttribute("#results-workbook", "href")}`);
+      assert.equal(workbook.status(), 200);
+      assert.match(workbook.headers()["content-type"], /spreadsheetml/);
       await submit(assessor, "#conclude");
       // The assessor's report of it, offered on the workspace, comes as a PDF.
       await shoot(assessor, `${lang}-assessment-concluded`);
@@ -320,6 +337,13 @@ for (const lang of ["zh", "en"]) {
       await submit(customer, "#advance");
       await stepper(customer, 2);
       await shoot(customer, `${lang}-engagement-operation`);
+      // The supervision report of the last 90 days, beside the supervision records.
+      await customer.click("#records-link");
+      assert.ok(await customer.inputValue("#period-from-supervision-records"), "the period's first day is filled in");
+      await submit(customer, "#generate-supervision-records-pdf");
+      assert.match(await customer.textContent("[role=status]"), w.supervisionReport);
+      await shoot(customer, `${lang}-records-supervision-report`);
+      await customer.goto(engagementUrl);
 
       // Operation, then exit: each side is asked for its steps.
       await submit(customer, "#advance");
@@ -390,8 +414,16 @@ test("zh: the pages the walk does not reach have no English left and fit", async
     const operation = await customer.getAttribute("a[href^='/engagements/']:has-text('市医疗保障结算系统')", "href");
     const id = operation.split("/")[2];
     await visit(customer, `/engagements/${id}`, "operation");
+    // The latest scan's report, as a PDF, from the engagement's page.
+    const scanReport = await customer.request.get(`${server.base}${await customer.getAttribute("#scan-report-pdf", "href")}`);
+    assert.equal(scanReport.status(), 200);
+    assert.equal(scanReport.headers()["content-type"], "application/pdf");
     await visit(customer, `/engagements/${id}/supervision`, "supervision");
     assert.ok((await customer.$$("table.findings tbody tr")).length > 0, "the scans' findings are listed");
+    // The findings as filtered, for Excel.
+    const exported = await customer.request.get(`${server.base}${await customer.getAttribute("#export-findings-xlsx", "href")}`);
+    assert.equal(exported.status(), 200);
+    assert.match(exported.headers()["content-type"], /spreadsheetml/);
     await visit(customer, `/engagements/${id}/supervision?view=closed`, "supervision-closed");
     await visit(customer, `/engagements/${id}/risks`, "risks");
     await visit(customer, `/engagements/${id}/responsibility`, "matrix");
