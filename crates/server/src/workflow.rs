@@ -158,23 +158,34 @@ pub async fn record_results(
 /// The results as a workbook to fill in (评估结果登记表, XLSX): every requirement of the
 /// level assessed, what is recorded so far, a drop-down of the results in the reader's
 /// language.
-#[utoipa::path(get, path = "/api/v1/assessments/{id}/results/workbook", tag = "workflow",
-    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/results/workbook", tag = "workflow", params(WorkbookQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 422, description = "a format other than xlsx or csv")))]
 pub async fn results_workbook(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
     uri: axum::http::Uri,
+    Query(q): Query<WorkbookQuery>,
 ) -> ApiResult<Response> {
     let lang = crate::request_lang(uri.query(), &headers);
-    let (name, bytes) = assessments::results_workbook(&state, &p, &id, lang).await?;
+    let (name, format, bytes) =
+        assessments::results_workbook(&state, &p, &id, lang, q.format.as_deref()).await?;
     Ok(crate::download::attachment(
         &name,
-        "assessment-results.xlsx",
-        cloudward_report::Format::Xlsx.media_type(),
+        &format!("assessment-results.{}", format.extension()),
+        format.media_type(),
         bytes,
     ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct WorkbookQuery {
+    /// `xlsx` (the default: the workbook to fill in) or `csv` (the same table, UTF-8 with
+    /// a byte-order mark).
+    pub format: Option<String>,
+    pub lang: Option<String>,
 }
 
 /// The assessor gives the filled workbook back (the XLSX as the body): every row with a

@@ -106,6 +106,29 @@ impl Session {
         r.json().unwrap()
     }
 
+    /// POSTs and gives back the status and the answer, whatever they are.
+    fn post_raw(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().unwrap_or(Value::Null))
+    }
+
+    fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.bytes().unwrap().to_vec()
+    }
+
     fn get(&self, path: &str) -> Value {
         let r = self
             .client
@@ -358,4 +381,80 @@ fn the_sweep_tells_of_an_assessment_expiring_and_expired_once_each() {
     let told = expiry(&customer);
     assert_eq!(told.len(), 2, "{told:?}");
     assert_ne!(told[0], told[1], "expiring, then expired, in words");
+}
+
+/// Every document the server makes, from the demo's data as its users find it: each
+/// engagement kind issued for the demo's engagements (the exit ones where there is an
+/// exit record) in both languages, the assessment report of its assessment and the scan
+/// report of its latest scan — each a Word file that opens as one.
+#[test]
+fn every_document_is_made_from_the_demo() {
+    let demo = Demo::start(&Db::Sqlite);
+    let passwords = demo.seed();
+    let customer = demo
+        .login("customer-admin", &passwords["customer-admin"])
+        .unwrap();
+    let list = customer.get("/api/v1/engagements?limit=200");
+    let mut issued: BTreeSet<String> = BTreeSet::new();
+    for e in list["items"].as_array().unwrap() {
+        let id = e["id"].as_str().unwrap();
+        for kind in cloudward_report::Kind::engagement_ids() {
+            for lang in ["zh", "en"] {
+                let (status, body) = customer.post_raw(
+                    &format!("/api/v1/engagements/{id}/documents"),
+                    &json!({ "kind": kind, "format": "docx", "lang": lang }),
+                );
+                match status {
+                    200 | 201 => {
+                        let doc = customer.get_bytes(&format!(
+                            "/api/v1/documents/{}/content",
+                            body["id"].as_str().unwrap()
+                        ));
+                        assert!(doc.starts_with(b"PK"), "{kind} of {}: a DOCX", e["name"]);
+                        issued.insert(kind.to_owned());
+                    }
+                    // What the engagement cannot give yet: no exit record, or closed.
+                    409 | 422 => {}
+                    other => panic!("{kind} of {}: {other} {body}", e["name"]),
+                }
+            }
+        }
+    }
+    let every: BTreeSet<String> = cloudward_report::Kind::engagement_ids()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        issued, every,
+        "every engagement kind from some demo engagement"
+    );
+
+    let assessor = demo
+        .login("assessor-admin", &passwords["assessor-admin"])
+        .unwrap();
+    let assessments = assessor.get("/api/v1/assessments");
+    let aid = assessments[0]["id"].as_str().unwrap();
+    for lang in ["zh", "en"] {
+        let doc = assessor.get_bytes(&format!(
+            "/api/v1/assessments/{aid}/report?format=docx&lang={lang}"
+        ));
+        assert!(doc.starts_with(b"PK"));
+    }
+    let operation = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["phase"] == "operation")
+        .unwrap();
+    let posture = customer.get(&format!(
+        "/api/v1/engagements/{}/posture",
+        operation["id"].as_str().unwrap()
+    ));
+    let run = posture["latest_run"].as_str().unwrap();
+    for lang in ["zh", "en"] {
+        let doc = customer.get_bytes(&format!(
+            "/api/v1/scans/{run}/document?format=docx&lang={lang}"
+        ));
+        assert!(doc.starts_with(b"PK"));
+    }
 }

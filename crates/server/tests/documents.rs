@@ -744,6 +744,16 @@ fn results_workbook(db: &common::Db) {
     assert!(cd.contains(".xlsx"), "{cd}");
     let downloaded = r.bytes().unwrap().to_vec();
     let table = cloudward_report::workbook::read_table(&downloaded, &result_columns()).unwrap();
+    // The same table as CSV, for those who want it so.
+    let csv = assessor
+        .get(&format!("{path}?format=csv&lang=zh"))
+        .text()
+        .unwrap();
+    assert!(
+        csv.starts_with('\u{feff}') && csv.contains("控制编号") && csv.contains("lockout-test.txt"),
+        "{csv}"
+    );
+    assert_eq!(assessor.get(&format!("{path}?format=pdf")).status(), 422);
     assert_eq!(table.sheet, "评估结果");
     assert!(table.rows.len() > 50, "every requirement of the level");
     let ac07 = table.rows.iter().find(|(_, c)| c[0] == "AC-07").unwrap();

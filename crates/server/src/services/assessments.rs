@@ -584,8 +584,19 @@ pub async fn results_workbook(
     p: &Principal,
     id: &str,
     lang: cloudward_domain::Lang,
-) -> ApiResult<(String, Vec<u8>)> {
+    format: Option<&str>,
+) -> ApiResult<(String, cloudward_report::Format, Vec<u8>)> {
+    use cloudward_report::Format;
     let (_, a, _) = assessment_access(state, p, id, Action::AssessmentWorkbook).await?;
+    let format_id = format.unwrap_or("xlsx");
+    let format = Format::parse(format_id)
+        .filter(|f| matches!(f, Format::Xlsx | Format::Csv))
+        .ok_or_else(|| {
+            invalid("api.unknown_value")
+                .arg("field", "format")
+                .arg("value", format_id)
+                .arg("accepted", "xlsx, csv")
+        })?;
     let offering = match state.store.get_record("offering", &a.offering_id).await? {
         Some(o) => crate::services::offerings::offering_of(&o)?.name,
         None => a.offering_id.clone(),
@@ -640,7 +651,22 @@ pub async fn results_workbook(
         },
         date,
     );
-    let bytes = cloudward_report::workbook::write_form(&form).map_err(ApiError::internal_from)?;
+    let bytes = match format {
+        Format::Csv => cloudward_report::tables::export(
+            cloudward_report::tables::Export {
+                title: &form.title,
+                subject: &offering,
+                about: Vec::new(),
+                columns: form.columns.iter().map(|c| c.header.clone()).collect(),
+                widths: vec![1; form.columns.len()],
+                rows: form.rows.clone(),
+                date: &date.to_string(),
+            },
+            Format::Csv,
+        ),
+        _ => cloudward_report::workbook::write_form(&form),
+    }
+    .map_err(ApiError::internal_from)?;
     let clean: String = offering
         .chars()
         .map(|c| {
@@ -653,10 +679,12 @@ pub async fn results_workbook(
         .collect();
     Ok((
         format!(
-            "{}-{}-{date}.xlsx",
+            "{}-{}-{date}.{}",
             form.title.split(" · ").next().unwrap_or_default(),
-            clean.trim()
+            clean.trim(),
+            format.extension()
         ),
+        format,
         bytes,
     ))
 }
