@@ -455,6 +455,48 @@ fn assessment_report(db: &common::Db) {
     // Not the caller's to see: the customer of another engagement, not granted.
     let other = s.login("b-member");
     assert_eq!(other.get(&format!("{path}?format=docx")).status(), 404);
+    // What the server made is kept: verified by its hash by the parties to the
+    // assessment (and downloaded again), not by anyone else; the audit log has it.
+    let bytes = assessor
+        .get(&format!("{path}?format=docx&lang=zh&date=2026-12-07"))
+        .bytes()
+        .unwrap()
+        .to_vec();
+    let made = hex::encode(sha2::Sha256::digest(&bytes));
+    for u in [&assessor, &provider] {
+        let v: Value = u
+            .get(&format!("/api/v1/documents/verify/{made}"))
+            .json()
+            .unwrap();
+        assert_eq!(v["issued"], true, "{v}");
+        assert_eq!(v["document"]["document"]["kind"], "assessment-report");
+        assert_eq!(v["document"]["document"]["engagement_name"], "Gov IaaS");
+        let again = u
+            .get(&format!(
+                "/api/v1/documents/{}/content",
+                v["document"]["id"].as_str().unwrap()
+            ))
+            .bytes()
+            .unwrap();
+        assert_eq!(again.to_vec(), bytes);
+    }
+    let v: Value = other
+        .get(&format!("/api/v1/documents/verify/{made}"))
+        .json()
+        .unwrap();
+    assert_eq!(v["issued"], false, "another customer learns nothing");
+    let audit: Value = assessor
+        .get("/api/v1/audit?object_type=document&limit=100")
+        .json()
+        .unwrap();
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["object_id"].as_str().unwrap_or("").contains(&made)),
+        "{audit}"
+    );
     // A format the server does not issue.
     let r = assessor.get(&format!("{path}?format=xlsx"));
     assert_eq!(r.status(), 422);
@@ -528,9 +570,39 @@ fn a_stored_scan_run_is_made_into_a_report_for_those_who_see_the_engagement() {
             assert!(flat.contains(want), "lacks {want:?}:\n{text}");
         }
     }
+    // Kept, verified by those who see the engagement, listed with its documents.
+    let bytes = member
+        .get(&format!("{path}?format=docx&lang=en"))
+        .bytes()
+        .unwrap()
+        .to_vec();
+    let made = hex::encode(sha2::Sha256::digest(&bytes));
+    let v: Value = member
+        .get(&format!("/api/v1/documents/verify/{made}"))
+        .json()
+        .unwrap();
+    assert_eq!(v["issued"], true, "{v}");
+    assert_eq!(v["document"]["document"]["kind"], "scan-report");
+    assert_eq!(v["document"]["document"]["scan_run_id"], run["id"]);
+    let list: Value = member
+        .get(&format!("/api/v1/engagements/{ea}/documents"))
+        .json()
+        .unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["document"]["sha256"] == made.as_str()),
+        "{list}"
+    );
     // Not the caller's engagement: as if there were no such run.
     let other = s.login("b-member");
     assert_eq!(other.get(&format!("{path}?format=docx")).status(), 404);
+    let v: Value = other
+        .get(&format!("/api/v1/documents/verify/{made}"))
+        .json()
+        .unwrap();
+    assert_eq!(v["issued"], false);
     assert_eq!(member.get(&format!("{path}?format=csv")).status(), 422);
 }
 

@@ -860,20 +860,23 @@ pub async fn verify(State(state): State<AppState>, v: Viewer, form: Multipart) -
         Ok(Some(d)) => {
             let x = &d.document;
             let ui = &v.ui;
-            page.found = Some(vec![
+            // What it was made from: an engagement (its version), or an assessment (the
+            // offering assessed, the assessment's version).
+            let of = if x.assessment_id.is_some() {
+                "ui.doc.assessed_offering"
+            } else {
+                "ui.doc.engagement"
+            };
+            let mut rows = vec![
                 (ui.t("ui.doc.document"), x.title.clone()),
-                (ui.t("ui.doc.engagement"), x.engagement_name.clone()),
+                (ui.t(of), x.engagement_name.clone()),
                 (ui.t("ui.doc.version"), x.engagement_version.to_string()),
                 (ui.t("ui.doc.date"), x.date.to_string()),
-                (
-                    ui.t("ui.output"),
-                    state
-                        .content
-                        .guide
-                        .output(&x.output)
-                        .map(|o| ui.text(&o.name))
-                        .unwrap_or_default(),
-                ),
+            ];
+            if let Some(o) = state.content.guide.output(&x.output) {
+                rows.push((ui.t("ui.output"), ui.text(&o.name)));
+            }
+            rows.extend([
                 (
                     ui.t("ui.doc.format"),
                     format!(
@@ -905,6 +908,7 @@ pub async fn verify(State(state): State<AppState>, v: Viewer, form: Multipart) -
                     ),
                 ),
             ]);
+            page.found = Some(rows);
             page.found_id = Some(d.id.clone());
             verify_page(page)
         }

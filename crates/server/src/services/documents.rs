@@ -51,8 +51,16 @@ pub struct DocumentData {
     pub issued_by: String,
     pub issued_by_name: Option<String>,
     pub issued_at: String,
-    /// The evidence record that holds the file as the output.
+    /// The evidence record that holds the file as the output (empty for a document made
+    /// on request, whose file is kept as a blob by its SHA-256).
     pub evidence_id: String,
+    /// An assessment report: the assessment it was made from (then `engagement_version`
+    /// and `engagement_name` are the assessment's version and the offering's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment_id: Option<String>,
+    /// A scan report: the scan run it was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_run_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -214,6 +222,8 @@ pub async fn issue(
         issued_by_name: p.username.clone(),
         issued_at: cloudward_store::stamp(cloudward_store::now()),
         evidence_id: evidence_id.clone(),
+        assessment_id: None,
+        scan_run_id: None,
     };
     let record = NewRecord::new("document", p.org()?.id.clone(), to_value(&data)?)
         .of_engagement(e.id.clone())
@@ -268,6 +278,17 @@ pub async fn download(
     id: &str,
 ) -> ApiResult<(DocumentView, Vec<u8>)> {
     let r = crate::services::engagements::record_of(state, "document", id).await?;
+    // An assessment report: seen by those who may make it.
+    if let Some(r) = &r
+        && let Ok(d) = parse_data::<DocumentData>(r)
+        && let Some(aid) = &d.assessment_id
+    {
+        crate::services::assessments::assessment_access(state, p, aid, Action::AssessmentReport)
+            .await?;
+        let v = view(r)?;
+        let (_, bytes) = read_blob(state, &v.document.sha256).await?;
+        return Ok((v, bytes));
+    }
     // Seen by those who see its engagement; no document, no engagement to see.
     let of = r
         .as_ref()
@@ -296,8 +317,23 @@ pub async fn verify(
     let Some(r) = state.store.get_record("document", &record_id(&sha)).await? else {
         return Ok(None);
     };
-    let of = r.engagement_id.clone().unwrap_or_default();
-    match crate::services::engagements::engagement(state, p, &of, Action::DocumentDownload).await {
+    let seen = match parse_data::<DocumentData>(&r)?.assessment_id {
+        Some(aid) => crate::services::assessments::assessment_access(
+            state,
+            p,
+            &aid,
+            Action::AssessmentReport,
+        )
+        .await
+        .map(|_| ()),
+        None => {
+            let of = r.engagement_id.clone().unwrap_or_default();
+            crate::services::engagements::engagement(state, p, &of, Action::DocumentDownload)
+                .await
+                .map(|_| ())
+        }
+    };
+    match seen {
         Ok(_) => Ok(Some(view(&r)?)),
         Err(e)
             if e.status == axum::http::StatusCode::NOT_FOUND
@@ -393,10 +429,84 @@ async fn render(
     .map_err(ApiError::internal_from)
 }
 
+/// What a document made on request is of.
+struct OnRequest<'a> {
+    kind: Kind,
+    /// The engagement (a scan report) or none (an assessment report).
+    engagement_id: Option<&'a str>,
+    /// The assessment (an assessment report).
+    assessment_id: Option<&'a str>,
+    scan_run_id: Option<&'a str>,
+    /// The version and the name of what it was made from.
+    version: i64,
+    name: String,
+    date: NaiveDate,
+    lang: Lang,
+}
+
+/// Keeps a document made on request as the server's: its file as a blob, its `document`
+/// record (keyed by the SHA-256, so `verify` knows it) written to the audit log. The same
+/// bytes made again are recorded once.
+async fn record_on_request(
+    state: &AppState,
+    p: &Principal,
+    doc: &cloudward_report::Document,
+    rendered: &Rendered,
+    of: OnRequest<'_>,
+) -> ApiResult<()> {
+    let sha = cloudward_report::sha256(&rendered.bytes);
+    let doc_id = record_id(&sha);
+    if state.store.get_record("document", &doc_id).await?.is_some() {
+        return Ok(());
+    }
+    let (_, size) = crate::blobs::keep_blob(
+        state,
+        p,
+        of.engagement_id,
+        rendered.bytes.clone(),
+        rendered.format.media_type(),
+    )
+    .await?;
+    let data = DocumentData {
+        kind: of.kind.id().to_owned(),
+        output: of.kind.output().unwrap_or_default().to_owned(),
+        format: rendered.format.extension().to_owned(),
+        lang: of.lang.code().to_owned(),
+        title: doc.title.clone(),
+        sha256: sha,
+        size,
+        media_type: rendered.format.media_type().to_owned(),
+        file_name: rendered.file_name.clone(),
+        engagement_version: of.version,
+        engagement_name: of.name,
+        date: of.date,
+        issued_by: p.actor.id.clone(),
+        issued_by_name: p.username.clone(),
+        issued_at: cloudward_store::stamp(cloudward_store::now()),
+        evidence_id: String::new(),
+        assessment_id: of.assessment_id.map(str::to_owned),
+        scan_run_id: of.scan_run_id.map(str::to_owned),
+    };
+    let mut record =
+        NewRecord::new("document", p.org()?.id.clone(), to_value(&data)?).with_id(doc_id);
+    if let Some(e) = of.engagement_id {
+        record = record.of_engagement(e.to_owned());
+    }
+    if let Some(a) = of.assessment_id {
+        record = record.under(a.to_owned());
+    }
+    state
+        .store
+        .apply_records(&p.actor, vec![record], Vec::new())
+        .await?;
+    Ok(())
+}
+
 /// The assessment report (评估报告) of assessment `id`, for those who may see its details
 /// (its provider, its assessor, customers the provider granted): the offering, provider
 /// and assessor by name, every result, the provider's answers, each evidence file with
-/// its SHA-256 as stored, and the conclusion. Made on request; not stored.
+/// its SHA-256 as stored, and the conclusion. Made on request, and kept: its file as a blob
+/// and its `document` record (audited), so that `verify` knows it.
 pub async fn assessment_report(
     state: &AppState,
     p: &Principal,
@@ -460,17 +570,37 @@ pub async fn assessment_report(
     };
     let doc = cloudward_report::subjects::assessment(&state.documents.templates, &inputs, lang)
         .ok_or_else(ApiError::internal)?;
+    let date = inputs.date;
     let bytes = render(state, &doc, format).await?;
-    Ok(Rendered {
+    let rendered = Rendered {
         file_name: cloudward_report::file_name(&doc, format),
         format,
         bytes,
-    })
+    };
+    record_on_request(
+        state,
+        p,
+        &doc,
+        &rendered,
+        OnRequest {
+            kind: Kind::AssessmentReport,
+            engagement_id: None,
+            assessment_id: Some(&r.id),
+            scan_run_id: None,
+            version: r.version,
+            name: doc.meta.engagement.clone(),
+            date,
+            lang,
+        },
+    )
+    .await?;
+    Ok(rendered)
 }
 
 /// The scan report (配置检查报告) of stored scan run `id`, for those who see its
 /// engagement: made from the report the run kept, each check in the reader's language,
-/// for the date of the run unless another is asked. Made on request; not stored.
+/// for the date of the run unless another is asked. Made on request, and kept like the
+/// assessment report (listed with the engagement's documents).
 pub async fn scan_report(
     state: &AppState,
     p: &Principal,
@@ -509,9 +639,27 @@ pub async fn scan_report(
     let doc = cloudward_report::subjects::scan(&state.documents.templates, &inputs, lang)
         .ok_or_else(ApiError::internal)?;
     let bytes = render(state, &doc, format).await?;
-    Ok(Rendered {
+    let rendered = Rendered {
         file_name: cloudward_report::file_name(&doc, format),
         format,
         bytes,
-    })
+    };
+    record_on_request(
+        state,
+        p,
+        &doc,
+        &rendered,
+        OnRequest {
+            kind: Kind::ScanReport,
+            engagement_id: Some(&e.id),
+            assessment_id: None,
+            scan_run_id: Some(&r.id),
+            version: e.version,
+            name: e.name.clone(),
+            date,
+            lang,
+        },
+    )
+    .await?;
+    Ok(rendered)
 }
