@@ -383,6 +383,7 @@ actions! {
     EvidenceList = "GET /api/v1/engagements/{id}/evidence", ENGAGEMENT_READ;
     /// Issuing a document records it as the customer's lifecycle output.
     DocumentIssue = "POST /api/v1/engagements/{id}/documents", CUSTOMER_WRITE;
+    DocumentTables = "GET /api/v1/engagements/{id}/tables/{kind}", ENGAGEMENT_READ;
     DocumentList = "GET /api/v1/engagements/{id}/documents", ENGAGEMENT_READ;
     DocumentDownload = "GET /api/v1/documents/{id}/content", ENGAGEMENT_READ;
     /// Anyone signed in may ask; the answer names only documents of engagements they see.

@@ -144,6 +144,31 @@ pub async fn scan_report(
     ))
 }
 
+/// The tables of an engagement's document as XLSX (a sheet per table) or CSV, for Excel
+/// users: `contract-annex` for the matrix and the contract checklist, `decision-report`
+/// for the risk register, `requirement-analysis`, …. Made on request, not recorded.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/tables/{kind}", tag = "documents",
+    params(services::DocumentQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 422, description = "unknown kind or format, or the engagement lacks what the kind is made from")))]
+pub async fn tables(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, kind)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    axum::extract::Query(q): axum::extract::Query<services::DocumentQuery>,
+) -> ApiResult<Response> {
+    let lang = crate::request_lang(uri.query(), &headers);
+    let r = services::tables(&state, &p, &id, &kind, q, lang).await?;
+    Ok(crate::download::attachment(
+        &r.file_name,
+        &format!("{kind}.{}", r.format.extension()),
+        r.format.media_type(),
+        r.bytes,
+    ))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/engagements/{id}/documents", post(issue).get(list))
@@ -151,4 +176,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/verify/{sha256}", get(verify))
         .route("/api/v1/assessments/{id}/report", get(assessment_report))
         .route("/api/v1/scans/{id}/document", get(scan_report))
+        .route("/api/v1/engagements/{id}/tables/{kind}", get(tables))
 }

@@ -387,7 +387,7 @@ impl AppState {
         workflow::get_exit, workflow::exit_step,
         evidence::upload, evidence::list, evidence::download,
         documents::issue, documents::list, documents::download, documents::verify,
-        documents::assessment_report, documents::scan_report,
+        documents::assessment_report, documents::scan_report, documents::tables,
         evidence::upload_for_assessment, evidence::attach_output, evidence::list_for_assessment, evidence::download_for_assessment,
         supervision::upload, supervision::run_scan, supervision::posture, supervision::supervision_data, supervision::export_findings,
         supervision::list_findings, supervision::act_on_finding, supervision::act_on_findings,

@@ -624,6 +624,9 @@ fn cases(op: &str, w: &World) -> Option<Vec<Case>> {
         }
         "GET /api/v1/engagements/{id}/posture" => engagements("/posture", &none),
         "GET /api/v1/engagements/{id}/supervision" => engagements("/supervision", &none),
+        "GET /api/v1/engagements/{id}/tables/{kind}" => {
+            engagements("/tables/contract-annex?format=csv", &none)
+        }
         "GET /api/v1/engagements/{id}/findings" => engagements("/findings", &none),
         "GET /api/v1/engagements/{id}/findings/export" => {
             engagements("/findings/export?format=csv", &none)

@@ -1194,3 +1194,64 @@ fn findings_are_exported_as_filtered_in_words() {
     assert_eq!(member.get(&format!("{path}?format=pdf")).status(), 422);
     assert_eq!(s.login("b-member").get(&path).status(), 404);
 }
+
+/// The tables of an engagement's documents for Excel users, linked from the pages that
+/// show them: the matrix and checklist, the risk register, the requirement analysis.
+#[test]
+fn the_pages_tables_come_as_excel_and_csv() {
+    let s = TestServer::start(&common::Db::Sqlite, |_| {});
+    let ea = s.engagements["EA"].clone();
+    let viewer = s.login("a-viewer");
+    for (page, kind) in [
+        ("responsibility", "contract-annex"),
+        ("contract", "contract-annex"),
+        ("risks", "decision-report"),
+    ] {
+        let html = s
+            .login("a-member")
+            .get(&format!("/engagements/{ea}/{page}?lang=zh"))
+            .text()
+            .unwrap();
+        assert!(
+            html.contains(&format!(
+                "/api/v1/engagements/{ea}/tables/{kind}?format=xlsx"
+            )),
+            "{page}"
+        );
+    }
+    let path = format!("/api/v1/engagements/{ea}/tables");
+    let r = viewer.get(&format!("{path}/contract-annex?format=csv&lang=zh"));
+    assert_eq!(r.status(), 200);
+    let csv = r.text().unwrap();
+    assert!(csv.starts_with('\u{feff}'), "a BOM");
+    for want in ["安全责任矩阵", "云服务商", "负责"] {
+        assert!(csv.contains(want), "lacks {want}: {csv}");
+    }
+    let r = viewer.get(&format!("{path}/decision-report?lang=en"));
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let xlsx = r.bytes().unwrap().to_vec();
+    let m = cloudward_content::messages();
+    let risk = vec![m.text("doc.c.risk", cloudward_domain::Lang::En)];
+    let table =
+        cloudward_report::workbook::read_table(&xlsx, &[(risk, true)]).expect("a risk sheet");
+    assert!(!table.rows.is_empty());
+    assert_eq!(
+        viewer
+            .get(&format!("{path}/decision-report?format=pdf"))
+            .status(),
+        422
+    );
+    assert_eq!(viewer.get(&format!("{path}/no-such-kind")).status(), 422);
+    assert_eq!(
+        s.login("b-member")
+            .get(&format!("{path}/contract-annex"))
+            .status(),
+        404
+    );
+}

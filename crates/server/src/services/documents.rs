@@ -115,29 +115,33 @@ fn view(r: &cloudward_store::Record) -> ApiResult<DocumentView> {
     })
 }
 
-/// Makes the document `input` asks for from engagement `id` and records it as its output.
-/// `true` with a new document; `false` when the same bytes were issued before (that
-/// document is returned, nothing is written).
-pub async fn issue(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    input: IssueInput,
-    caller_lang: Lang,
-) -> ApiResult<(DocumentView, bool)> {
-    let (e, _) = acting(state, p, id, Action::DocumentIssue).await?;
-    let kind = Kind::parse(input.kind.trim())
+/// A kind made from an engagement, or the refusal that lists them.
+fn engagement_kind(asked: &str) -> ApiResult<Kind> {
+    Kind::parse(asked.trim())
         .filter(|k| k.of_engagement())
         .ok_or_else(|| {
             invalid("api.unknown_document")
                 .arg("field", "kind")
-                .arg("value", &input.kind)
+                .arg("value", asked)
                 .arg("accepted", Kind::engagement_ids().join(", "))
-        })?;
-    let (format, lang) =
-        format_and_lang(input.format.as_deref(), input.lang.as_deref(), caller_lang)?;
-    let date = input.date.unwrap_or_else(today);
-    let (file, text) = export_text(&e)?;
+        })
+}
+
+/// The document of `kind` made from engagement `e` (loaded by the caller) as it is now,
+/// checked on `date`; with its exit record, or the supervision of `period`, when the kind
+/// needs them. Returns the engagement file too.
+async fn engagement_document(
+    state: &AppState,
+    e: &cloudward_store::Engagement,
+    kind: Kind,
+    lang: Lang,
+    date: NaiveDate,
+    period: (Option<NaiveDate>, Option<NaiveDate>),
+) -> ApiResult<(
+    cloudward_domain::engagement::EngagementFile,
+    cloudward_report::Document,
+)> {
+    let (file, text) = export_text(e)?;
     let report = match check::check(&file, &text, &state.content, date) {
         Ok(r) => r,
         Err(CheckError::Classified) => return Err(invalid("check.refused")),
@@ -147,18 +151,17 @@ pub async fn issue(
     };
     let exit = match kind.needs() {
         Needs::Exit => Some(
-            crate::services::lifecycle::exit_record(state, &e)
+            crate::services::lifecycle::exit_record(state, e)
                 .await?
                 .map(|(_, x)| x)
                 .ok_or_else(|| invalid("api.document_needs_exit").arg("field", "kind"))?,
         ),
-        // Refused above: only the kinds made from an engagement get here.
         Needs::Engagement | Needs::Supervision | Needs::Assessment | Needs::Scan => None,
     };
     let supervision = match kind.needs() {
         Needs::Supervision => {
-            let (from, to) = crate::services::posture::period(input.from, input.to, date)?;
-            Some(crate::services::posture::supervision_data(state, &e, from, to).await?)
+            let (from, to) = crate::services::posture::period(period.0, period.1, date)?;
+            Some(crate::services::posture::supervision_data(state, e, from, to).await?)
         }
         _ => None,
     };
@@ -184,6 +187,62 @@ pub async fn issue(
     };
     let doc = cloudward_report::build(kind, &state.documents.templates, &inputs, lang)
         .ok_or_else(ApiError::internal)?;
+    Ok((file, doc))
+}
+
+/// The tables of an engagement's document for Excel users (XLSX: a sheet per table; CSV
+/// with a byte-order mark) — the matrix and contract checklist of the contract annex, the
+/// risk register of the decision report, the requirement analysis, … — for those who see
+/// the engagement. Not a document to sign: made on request, not recorded.
+pub async fn tables(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    kind: &str,
+    q: DocumentQuery,
+    caller_lang: Lang,
+) -> ApiResult<Rendered> {
+    let e = crate::services::engagements::engagement(state, p, id, Action::DocumentTables).await?;
+    let kind = engagement_kind(kind)?;
+    let format_id = q.format.as_deref().unwrap_or("xlsx");
+    let format = Format::parse(format_id)
+        .filter(|f| matches!(f, Format::Xlsx | Format::Csv))
+        .ok_or_else(|| {
+            invalid("api.unknown_value")
+                .arg("field", "format")
+                .arg("value", format_id)
+                .arg("accepted", "xlsx, csv")
+        })?;
+    let (_, lang) = format_and_lang(None, q.lang.as_deref(), caller_lang)?;
+    let date = q.date.unwrap_or_else(today);
+    let (_, doc) = engagement_document(state, &e, kind, lang, date, (None, None)).await?;
+    let style = state.documents.templates.style.clone();
+    let bytes =
+        cloudward_report::render(&doc, format, &style, None).map_err(ApiError::internal_from)?;
+    Ok(Rendered {
+        file_name: cloudward_report::file_name(&doc, format),
+        format,
+        bytes,
+    })
+}
+
+/// Makes the document `input` asks for from engagement `id` and records it as its output.
+/// `true` with a new document; `false` when the same bytes were issued before (that
+/// document is returned, nothing is written).
+pub async fn issue(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    input: IssueInput,
+    caller_lang: Lang,
+) -> ApiResult<(DocumentView, bool)> {
+    let (e, _) = acting(state, p, id, Action::DocumentIssue).await?;
+    let kind = engagement_kind(&input.kind)?;
+    let (format, lang) =
+        format_and_lang(input.format.as_deref(), input.lang.as_deref(), caller_lang)?;
+    let date = input.date.unwrap_or_else(today);
+    let (file, doc) =
+        engagement_document(state, &e, kind, lang, date, (input.from, input.to)).await?;
     let bytes = render(state, &doc, format).await?;
     let sha = cloudward_report::sha256(&bytes);
     let doc_id = record_id(&sha);
