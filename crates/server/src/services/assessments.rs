@@ -588,15 +588,7 @@ pub async fn results_workbook(
 ) -> ApiResult<(String, cloudward_report::Format, Vec<u8>)> {
     use cloudward_report::Format;
     let (_, a, _) = assessment_access(state, p, id, Action::AssessmentWorkbook).await?;
-    let format_id = format.unwrap_or("xlsx");
-    let format = Format::parse(format_id)
-        .filter(|f| matches!(f, Format::Xlsx | Format::Csv))
-        .ok_or_else(|| {
-            invalid("api.unknown_value")
-                .arg("field", "format")
-                .arg("value", format_id)
-                .arg("accepted", "xlsx, csv")
-        })?;
+    let format = crate::services::support::table_format(format)?;
     let offering = match state.store.get_record("offering", &a.offering_id).await? {
         Some(o) => crate::services::offerings::offering_of(&o)?.name,
         None => a.offering_id.clone(),

@@ -204,15 +204,7 @@ pub async fn tables(
 ) -> ApiResult<Rendered> {
     let e = crate::services::engagements::engagement(state, p, id, Action::DocumentTables).await?;
     let kind = engagement_kind(kind)?;
-    let format_id = q.format.as_deref().unwrap_or("xlsx");
-    let format = Format::parse(format_id)
-        .filter(|f| matches!(f, Format::Xlsx | Format::Csv))
-        .ok_or_else(|| {
-            invalid("api.unknown_value")
-                .arg("field", "format")
-                .arg("value", format_id)
-                .arg("accepted", "xlsx, csv")
-        })?;
+    let format = crate::services::support::table_format(q.format.as_deref())?;
     let (_, lang) = format_and_lang(None, q.lang.as_deref(), caller_lang)?;
     let date = q.date.unwrap_or_else(today);
     let (_, doc) = engagement_document(state, &e, kind, lang, date, (None, None)).await?;

@@ -169,16 +169,7 @@ pub async fn export(
     q: &FindingQuery,
     lang: cloudward_domain::Lang,
 ) -> ApiResult<(String, cloudward_report::Format, Vec<u8>)> {
-    use cloudward_report::Format;
-    let format_id = q.format.as_deref().unwrap_or("xlsx");
-    let format = Format::parse(format_id)
-        .filter(|f| matches!(f, Format::Xlsx | Format::Csv))
-        .ok_or_else(|| {
-            crate::services::support::invalid("api.unknown_value")
-                .arg("field", "format")
-                .arg("value", format_id)
-                .arg("accepted", "xlsx, csv")
-        })?;
+    let format = crate::services::support::table_format(q.format.as_deref())?;
     let all = FindingQuery {
         limit: None,
         offset: None,

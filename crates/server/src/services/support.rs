@@ -124,3 +124,18 @@ pub(crate) fn stale(current: i64, given: i64) -> ApiError {
         format!("the engagement is at version {current}, not {given}: read it again and retry"),
     )
 }
+
+/// The format of a table for Excel users: `xlsx` (the default) or `csv`; anything else is
+/// refused with what is accepted.
+pub(crate) fn table_format(asked: Option<&str>) -> ApiResult<cloudward_report::Format> {
+    use cloudward_report::Format;
+    let id = asked.unwrap_or("xlsx");
+    Format::parse(id)
+        .filter(|f| matches!(f, Format::Xlsx | Format::Csv))
+        .ok_or_else(|| {
+            invalid("api.unknown_value")
+                .arg("field", "format")
+                .arg("value", id)
+                .arg("accepted", "xlsx, csv")
+        })
+}
