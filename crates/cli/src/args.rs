@@ -68,9 +68,9 @@ pub enum Command {
         /// The engagement file
         file: PathBuf,
     },
-    /// Print a JSON Schema: `engagement` for the engagement file
+    /// Print a JSON Schema: `engagement` for the engagement file, `rule` for a rule file
     Schema {
-        /// Which schema: engagement
+        /// Which schema: engagement or rule
         what: String,
     },
     /// Write a complete, commented engagement file to start from
@@ -513,6 +513,12 @@ pub enum RulesCommand {
     },
     /// Check the built-in rules, or a folder of your own rules together with them
     Validate {
+        /// A folder of rule YAML files
+        dir: Option<PathBuf>,
+    },
+    /// Run the examples in the rules' `tests:` (fail and pass HCL snippets): the built-in
+    /// rules', or those of a folder of your own rules
+    Test {
         /// A folder of rule YAML files
         dir: Option<PathBuf>,
     },

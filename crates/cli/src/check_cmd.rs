@@ -479,7 +479,13 @@ pub fn schema(ctx: &Ctx, what: &str, out: &mut dyn Write) -> Result<(), Failure>
             writeln!(out)?;
             Ok(())
         }
-        other => Err(ctx.bad_value("schema", other, &["engagement"])),
+        "rule" => {
+            let schema = cloudward_scan::rules::schema();
+            serde_json::to_writer_pretty(&mut *out, &schema).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+            Ok(())
+        }
+        other => Err(ctx.bad_value("schema", other, &["engagement", "rule"])),
     }
 }
 

@@ -82,6 +82,63 @@ pub fn rules_cmd(
             t.write(ctx.format, out)?;
             Ok(())
         }
+        crate::args::RulesCommand::Test { dir } => {
+            let user = user_rules(ctx, dir.as_deref())?;
+            let rules = rules::load(&[&builtin, &user], &content.catalog)
+                .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
+            let files: std::collections::HashSet<&str> =
+                user.iter().map(|s| s.path.as_str()).collect();
+            let mine: Vec<usize> = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| dir.is_none() || files.contains(r.file.as_str()))
+                .filter(|(_, r)| !r.tests.fail.is_empty() || !r.tests.pass.is_empty())
+                .map(|(i, _)| i)
+                .collect();
+            let scratch = tempfile::tempdir()?;
+            let (mut passed, mut failed) = (0usize, 0usize);
+            for i in mine {
+                let problems = rule_examples(ctx, &rules, i, &content.regions, scratch.path())?;
+                let rule = &rules[i];
+                if problems.is_empty() {
+                    passed += 1;
+                    writeln!(
+                        out,
+                        "ok    {}  {}",
+                        rule.id,
+                        ctx.tr(
+                            "rules.test_ok",
+                            &[
+                                ("fail", rule.tests.fail.len().to_string()),
+                                ("pass", rule.tests.pass.len().to_string())
+                            ]
+                        )
+                    )?;
+                } else {
+                    failed += 1;
+                    writeln!(out, "FAIL  {}  ({})", rule.id, rule.file)?;
+                    for p in problems {
+                        writeln!(out, "      {p}")?;
+                    }
+                }
+            }
+            writeln!(
+                out,
+                "{}",
+                ctx.tr(
+                    "rules.test_summary",
+                    &[
+                        ("passed", passed.to_string()),
+                        ("failed", failed.to_string())
+                    ]
+                )
+            )?;
+            if failed > 0 {
+                Err(Failure::Failed)
+            } else {
+                Ok(())
+            }
+        }
         crate::args::RulesCommand::Validate { dir } => {
             let user = match &dir {
                 Some(d) => cloudward_content::from_dir(d)
@@ -117,6 +174,139 @@ pub fn rules_cmd(
             Ok(())
         }
     }
+}
+
+/// The rule files of a folder, with their paths as the user gave them.
+fn user_rules(ctx: &Ctx, dir: Option<&Path>) -> Result<Vec<Source>, Failure> {
+    match dir {
+        Some(d) => cloudward_content::from_dir(d)
+            .map(|v| {
+                v.into_iter()
+                    .map(|s| Source {
+                        path: d.join(&s.path).display().to_string(),
+                        text: s.text,
+                    })
+                    .collect()
+            })
+            .map_err(|p| Failure::Input(ctx.problems_text(Some(d), &p))),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Runs one rule's `tests:` examples: each `fail` snippet must fail on every resource of
+/// the rule's types in it (or on the account, for an account rule without them), each
+/// `pass` snippet on none. What went wrong, one line each.
+fn rule_examples(
+    ctx: &Ctx,
+    rules: &[Rule],
+    index: usize,
+    regions: &cloudward_domain::regions::RegionTable,
+    scratch: &Path,
+) -> Result<Vec<String>, Failure> {
+    let rule = &rules[index];
+    let mut problems = Vec::new();
+    let examples = rule
+        .tests
+        .fail
+        .iter()
+        .enumerate()
+        .map(|(n, t)| (true, n, t))
+        .chain(
+            rule.tests
+                .pass
+                .iter()
+                .enumerate()
+                .map(|(n, t)| (false, n, t)),
+        );
+    for (should_fail, n, text) in examples {
+        let which = if should_fail { "fail" } else { "pass" };
+        let file = scratch.join(format!("{}-{n}-{which}.tf", rule.id));
+        std::fs::write(&file, text)?;
+        let loaded = input::read(std::slice::from_ref(&file), &ReadOptions::default());
+        let _ = std::fs::remove_file(&file);
+        let label = ctx.tr(
+            "rules.test_example",
+            &[("which", which.to_owned()), ("n", (n + 1).to_string())],
+        );
+        if !loaded.errors.is_empty() {
+            for e in &loaded.errors {
+                let at = e.line.map(|l| format!(" line {l}")).unwrap_or_default();
+                problems.push(format!("{label}{at}: {}", e.message));
+            }
+            continue;
+        }
+        let typed: Vec<String> = loaded
+            .resources
+            .iter()
+            .filter(|r| rule.resources.iter().any(|t| **t == *r.rtype))
+            .map(|r| r.address.to_string())
+            .collect();
+        let estate = Estate::new(loaded.resources);
+        let outcome = engine::run(rules, &[index], &estate, regions, None);
+        let failing: Vec<String> = outcome
+            .findings
+            .iter()
+            .chain(&outcome.suppressed)
+            .map(|f| f.address(rules, &estate).into_owned())
+            .collect();
+        let unknown: Vec<String> = outcome
+            .unknown
+            .iter()
+            .map(|f| f.address(rules, &estate).into_owned())
+            .collect();
+        if !unknown.is_empty() {
+            problems.push(ctx.tr(
+                "rules.test_unknown",
+                &[
+                    ("example", label.clone()),
+                    ("addresses", unknown.join(", ")),
+                ],
+            ));
+        }
+        if should_fail {
+            let expected = if typed.is_empty() && rule.scope == rules::Scope::Account {
+                vec![format!("{} (account)", rule.provider)]
+            } else {
+                typed
+            };
+            let missed: Vec<&String> = expected.iter().filter(|a| !failing.contains(a)).collect();
+            if expected.is_empty() {
+                problems.push(ctx.tr(
+                    "rules.test_no_resource",
+                    &[
+                        ("example", label.clone()),
+                        ("types", rule.resources.join(", ")),
+                    ],
+                ));
+            } else if !missed.is_empty() {
+                problems.push(
+                    ctx.tr(
+                        "rules.test_passed",
+                        &[
+                            ("example", label.clone()),
+                            (
+                                "addresses",
+                                missed
+                                    .iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                            ),
+                        ],
+                    ),
+                );
+            }
+        } else if !failing.is_empty() {
+            problems.push(ctx.tr(
+                "rules.test_failed",
+                &[
+                    ("example", label.clone()),
+                    ("addresses", failing.join(", ")),
+                ],
+            ));
+        }
+    }
+    Ok(problems)
 }
 
 /// The rules cloudward carries (or those of `--catalog DIR`), compiled.
@@ -344,13 +534,23 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         });
     }
     if loaded.resources.is_empty() && loaded.errors.is_empty() {
-        eprintln!("cloudward: {}", ctx.t("scan.nothing"));
-        loaded.notes.push(input::InputError {
-            file: String::new(),
-            line: None,
-            column: None,
-            message: ctx.t("scan.nothing"),
-        });
+        // Nothing to check is not a pass: a wrong path or input type must not look green.
+        bar.finish_and_clear();
+        let mut text = ctx.tr(
+            "scan.nothing",
+            &[(
+                "paths",
+                args.paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )],
+        );
+        for n in &loaded.notes {
+            text.push_str(&format!("\n{n}"));
+        }
+        return Err(Failure::Input(text));
     }
     let estate = Estate::new(std::mem::take(&mut loaded.resources));
     let selected = engine::select(&rules, level);

@@ -626,6 +626,176 @@ fn rules_list_and_validate() {
         .stdout(predicate::str::contains("OSS 存储桶"));
 }
 
+/// A repository laid out as most are: root modules in sub-folders, a local module they
+/// share, a registry module `terraform init` downloaded, and folders that must not be read.
+#[test]
+fn a_repository_folder_scans_every_root_module_below_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let env = r#"provider "alicloud" {
+  region = "cn-hangzhou"
+}
+
+variable "acl" {
+  default = "private"
+}
+
+resource "alicloud_oss_bucket" "data" {
+  bucket = "data"
+  acl    = var.acl
+}
+
+module "logs" {
+  source = "../../modules/bucket"
+}
+
+module "vpc" {
+  source  = "alibaba/vpc/alicloud"
+  version = "1.11.0"
+}
+"#;
+    write("infra/envs/prod/main.tf", env);
+    write("infra/envs/staging/main.tf", env);
+    // Each root module keeps its own variables.
+    write(
+        "infra/envs/staging/terraform.tfvars",
+        "acl = \"public-read\"\n",
+    );
+    write(
+        "infra/modules/bucket/main.tf",
+        "resource \"alicloud_oss_bucket\" \"logs\" {\n  bucket = \"logs\"\n  acl    = \"public-read-write\"\n}\n",
+    );
+    // Downloaded by `terraform init` in prod only.
+    write(
+        "infra/envs/prod/.terraform/modules/modules.json",
+        r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"logs","Source":"../../modules/bucket","Dir":"../../modules/bucket"},{"Key":"vpc","Source":"registry.terraform.io/alibaba/vpc/alicloud","Version":"1.11.0","Dir":".terraform/modules/vpc"}]}"#,
+    );
+    write(
+        "infra/envs/prod/.terraform/modules/vpc/main.tf",
+        "resource \"alicloud_oss_bucket\" \"flow\" {\n  bucket = \"flow\"\n  acl    = \"public-read\"\n}\n",
+    );
+    // Never read: a hidden folder, and what git keeps.
+    write(
+        "infra/.git/old.tf",
+        "resource \"alicloud_oss_bucket\" \"git\" {\n  acl = \"public-read\"\n}\n",
+    );
+    write(
+        "infra/.github/x.tf",
+        "resource \"alicloud_oss_bucket\" \"gh\" {\n  acl = \"public-read\"\n}\n",
+    );
+    let (v, code) = scan_json(&["--fail-on", "none"], &[root.join("infra")]);
+    assert_eq!(code, 0, "{v:#}");
+    let files: Vec<(String, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "ALI-OSS-01")
+        .map(|f| {
+            (
+                f["resource"]["address"].as_str().unwrap().to_owned(),
+                f["resource"]["file"].as_str().unwrap().replace('\\', "/"),
+                f["resource"]["line"].to_string(),
+            )
+        })
+        .collect();
+    let has = |addr: &str, file: &str| files.iter().any(|(a, f, _)| a == addr && f.ends_with(file));
+    // staging's tfvars make its bucket public; prod's default keeps it private.
+    assert!(
+        has("alicloud_oss_bucket.data", "envs/staging/main.tf"),
+        "{files:?}"
+    );
+    assert!(
+        !has("alicloud_oss_bucket.data", "envs/prod/main.tf"),
+        "{files:?}"
+    );
+    // The shared module is read once per caller, as a module, not as a root of its own.
+    assert!(
+        has(
+            "module.logs.alicloud_oss_bucket.logs",
+            "modules/bucket/main.tf"
+        ),
+        "{files:?}"
+    );
+    assert!(
+        !files
+            .iter()
+            .any(|(a, _, _)| a == "alicloud_oss_bucket.logs"),
+        "{files:?}"
+    );
+    // The downloaded registry module is read in prod, and named as not scanned in staging.
+    assert!(
+        has(
+            "module.vpc.alicloud_oss_bucket.flow",
+            ".terraform/modules/vpc/main.tf"
+        ),
+        "{files:?}"
+    );
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("modules.json") && notes.contains("envs/staging"),
+        "{notes}"
+    );
+    // Hidden folders are not entered.
+    assert!(
+        !files
+            .iter()
+            .any(|(a, _, _)| a.contains("git") || a.contains("gh")),
+        "{files:?}"
+    );
+    assert_eq!(v["summary"]["resources"], 5, "{:#}", v["summary"]);
+}
+
+#[test]
+fn rule_files_have_a_schema_and_their_own_examples() {
+    let generated = cw().args(["schema", "rule"]).output().unwrap();
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/rule.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&generated.stdout),
+        shipped,
+        "run `cloudward schema rule > schemas/rule.schema.json`"
+    );
+    // The schema accepts the shipped rule files and refuses a typo of an operator.
+    let schema: Value = serde_json::from_str(&shipped).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let own: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(fx("custom-rules/own.yaml")).unwrap())
+            .unwrap();
+    assert!(validator.is_valid(&own));
+    let mut typo = own.clone();
+    typo["rules"][0]["require"] = serde_json::json!({"path": "acl", "equal": "private"});
+    assert!(!validator.is_valid(&typo));
+
+    // `rules test` runs the examples in the folder's rules.
+    cw().args(["rules", "test"])
+        .arg(fx("custom-rules"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ORG-TAG-01"))
+        .stdout(predicate::str::contains("1 rules passed, 0 failed"));
+    // An example that does not hold fails the command (exit 1) and says where.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fx("custom-rules/own.yaml"))
+        .unwrap()
+        .replace("classification = \"internal\"", "owner = \"ops\"");
+    std::fs::write(dir.path().join("own.yaml"), text).unwrap();
+    cw().args(["rules", "test", "--lang", "en"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL  ORG-TAG-01"))
+        .stdout(predicate::str::contains(
+            "pass example 1: should pass but failed on alicloud_oss_bucket.tagged",
+        ));
+}
+
 #[test]
 fn notes_for_what_was_not_checked() {
     let dir = tempfile::tempdir().unwrap();
@@ -633,8 +803,16 @@ fn notes_for_what_was_not_checked() {
     cw().args(["scan", "-q"])
         .arg(dir.path())
         .assert()
-        .code(0)
-        .stderr(predicate::str::contains("No resources were found"));
+        .code(2)
+        .stderr(predicate::str::contains("No resources were found"))
+        .stdout(predicate::str::is_empty());
+    // A path that does not exist is an input error too, named.
+    cw().args(["scan", "-q"])
+        .arg(dir.path().join("infra-typo"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("infra-typo"))
+        .stderr(predicate::str::contains("no such file or directory"));
     // An ignore comment naming a rule that does not exist, and a provider without rules.
     std::fs::write(
         dir.path().join("main.tf"),

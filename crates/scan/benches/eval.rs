@@ -77,10 +77,7 @@ fn benches(c: &mut Criterion) {
 
     let one = Estate::new(vec![sample(0)]);
     let res = &one.resources[0];
-    let ctx = Ctx {
-        estate: &one,
-        regions: &content.regions,
-    };
+    let ctx = Ctx::new(&one, &content.regions);
     let bucket_rules: Vec<&Rule> = rules
         .iter()
         .filter(|r| r.resources.iter().any(|t| **t == *res.rtype))

@@ -214,7 +214,7 @@ pub fn run(
     regions: &RegionTable,
     baseline: Option<&Baseline>,
 ) -> Outcome {
-    let ctx = Ctx { estate, regions };
+    let ctx = Ctx::new(estate, regions);
     let mut by_type: HashMap<&str, Vec<u32>> = HashMap::new();
     let mut account = Vec::new();
     // Evaluations per rule: every resource of each of its types (passes are only counted).
@@ -250,20 +250,50 @@ pub fn run(
         })
         .collect();
     let providers = estate.providers();
-    let mut per_account: Vec<(usize, Tri)> = Vec::new();
+    // (rule, result, subject): an account-wide rule that does not hold is reported on each
+    // resource carrying its setting that fails it (where the fix is), and on the account
+    // only when no such resource exists.
+    let mut per_account: Vec<(usize, Tri, u32)> = Vec::new();
     for &i in &account {
         let Some(rule) = rules.get(i) else { continue };
         if !providers.contains(&rule.provider.as_str()) {
             continue;
         }
         // Account rules read other resources only; any resource of the provider anchors them.
-        let anchor = estate
+        let Some(anchor) = estate
             .resources
             .iter()
-            .find(|r| *r.provider == *rule.provider);
-        if let Some(anchor) = anchor {
+            .find(|r| *r.provider == *rule.provider)
+        else {
+            continue;
+        };
+        let overall = eval(&rule.cond, anchor, &anchor.attrs, &ctx);
+        if overall == Tri::True {
             evaluations[i] += 1;
-            per_account.push((i, eval(&rule.cond, anchor, &anchor.attrs, &ctx)));
+            continue;
+        }
+        let carriers: Vec<(usize, &Resource)> = estate
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| rule.resources.iter().any(|t| **t == *r.rtype))
+            .collect();
+        let mut reported = false;
+        for &(ri, r) in &carriers {
+            let one = Ctx {
+                only: Some((&rule.resources, r)),
+                ..Ctx::new(estate, regions)
+            };
+            evaluations[i] += 1;
+            let tri = eval(&rule.cond, r, &r.attrs, &one);
+            if tri != Tri::True {
+                reported = true;
+                per_account.push((i, tri, ri as u32));
+            }
+        }
+        if !reported {
+            evaluations[i] += 1;
+            per_account.push((i, overall, ACCOUNT));
         }
     }
 
@@ -289,7 +319,7 @@ pub fn run(
     let all = per_resource.into_iter().chain(
         per_account
             .into_iter()
-            .map(|(i, tri)| (i as u32, tri, ACCOUNT)),
+            .map(|(i, tri, subject)| (i as u32, tri, subject)),
     );
     for (i, tri, subject) in all {
         let idx = i as usize;

@@ -57,6 +57,32 @@ fn all(items: impl Iterator<Item = Tri>) -> Tri {
 pub struct Ctx<'a> {
     pub estate: &'a Estate,
     pub regions: &'a RegionTable,
+    /// An account-wide rule evaluated on one of the resources that carry its setting: its
+    /// `resource_exists` tests of those types (first) see that resource (second) alone.
+    pub only: Option<(&'a [String], &'a crate::model::Resource)>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(estate: &'a Estate, regions: &'a RegionTable) -> Ctx<'a> {
+        Ctx {
+            estate,
+            regions,
+            only: None,
+        }
+    }
+
+    /// The resources of `rtype` a `resource_exists` test looks at.
+    fn existing<'b>(
+        &'b self,
+        rtype: &'b str,
+    ) -> Box<dyn Iterator<Item = &'a crate::model::Resource> + 'b> {
+        match self.only {
+            Some((types, r)) if types.iter().any(|t| t == rtype) => {
+                Box::new((*r.rtype == *rtype).then_some(r).into_iter())
+            }
+            _ => Box::new(self.estate.of_type(rtype)),
+        }
+    }
 }
 
 /// The values a path reaches. A key applied to a list walks into every element (nested
@@ -288,7 +314,7 @@ pub fn eval(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Tri {
             }
         }
         Cond::ResourceExists { rtype, cond } => {
-            let candidates = ctx.estate.of_type(rtype);
+            let candidates = ctx.existing(rtype);
             match cond {
                 None => Tri::from(candidates.count() > 0),
                 Some(c) => any(candidates.map(|o| eval(c, o, &o.attrs, ctx))),
@@ -387,8 +413,7 @@ pub fn explain(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Option<U
                 .find_map(|o| explain(c, o, &o.attrs, ctx))
         }),
         Cond::ResourceExists { rtype, cond } => cond.as_ref().and_then(|c| {
-            ctx.estate
-                .of_type(rtype)
+            ctx.existing(rtype)
                 .find_map(|o| explain(c, o, &o.attrs, ctx))
         }),
         Cond::RegionMainland => match &res.region {

@@ -72,6 +72,8 @@ pub struct Rule {
     pub remediation: Remediation,
     pub cond: Cond,
     pub file: String,
+    /// The rule's own examples (`tests:` in its file), run by `cloudward rules test`.
+    pub tests: RawTests,
 }
 
 /// A path segment: a key, or a list index.
@@ -139,74 +141,188 @@ pub enum Cond {
 
 // ---------------------------------------------------------------- raw YAML
 
-#[derive(Deserialize)]
+/// A rule file (`cloudward schema rule` prints its JSON Schema).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawFile {
-    rules: Vec<RawRule>,
+#[schemars(title = "cloudward rule file", bound = "")]
+pub struct RawFile<C = Spanned<RawCond>> {
+    /// The rules of the file.
+    rules: Vec<RawRule<C>>,
 }
 
-#[derive(Deserialize)]
+/// A text in both languages.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawText {
     zh: Option<String>,
     en: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// How to fix a finding: in both languages, with an optional Terraform example.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawRemediation {
     zh: Option<String>,
     en: Option<String>,
+    /// A short, correct Terraform resource showing the fix.
     terraform: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// One rule.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
+#[schemars(bound = "")]
+struct RawRule<C = Spanned<RawCond>> {
+    /// PROVIDER-SERVICE-NN, unique.
+    #[schemars(with = "String")]
     id: Spanned<String>,
+    /// alicloud, tencentcloud, huaweicloud or aws.
     provider: String,
+    /// The resource types the rule checks (for an account rule: the types that carry the
+    /// setting; by default those its resource_exists tests name).
     #[serde(default)]
     resources: Vec<String>,
+    /// resource (default) or account.
     scope: Option<String>,
+    /// critical, high, medium or low.
     severity: String,
+    /// The lowest protection level at which the rule applies: general, enhanced or advanced.
     level: String,
+    /// Catalog control ids.
     controls: Vec<String>,
     title: RawText,
-    require: Json,
+    /// The compliant state: the rule fails where it is false.
+    #[schemars(with = "RawCond")]
+    require: C,
     remediation: RawRemediation,
+    /// Examples the rule must fail and pass on, run by `cloudward rules test`.
+    #[serde(default)]
+    tests: Option<RawTests>,
+}
+
+impl<C> RawRule<C> {
+    /// The rule without its condition, and the condition.
+    fn split(self) -> (RawRule<()>, C) {
+        let RawRule {
+            id,
+            provider,
+            resources,
+            scope,
+            severity,
+            level,
+            controls,
+            title,
+            require,
+            remediation,
+            tests,
+        } = self;
+        (
+            RawRule {
+                id,
+                provider,
+                resources,
+                scope,
+                severity,
+                level,
+                controls,
+                title,
+                require: (),
+                remediation,
+                tests,
+            },
+            require,
+        )
+    }
+}
+
+/// HCL snippets a rule must fail on (every resource of its types) and pass on.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTests {
+    #[serde(default)]
+    pub fail: Vec<String>,
+    #[serde(default)]
+    pub pass: Vec<String>,
+}
+
+/// The target of a `related` condition.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawRelated {
+    /// The related resource type.
+    #[serde(rename = "type")]
+    rtype: String,
+    /// The attribute of the related resource that refers to this one.
+    via: String,
+}
+
+/// The target of a `resource_exists` condition.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawExists {
+    #[serde(rename = "type")]
+    rtype: String,
+    #[schemars(with = "Option<RawCond>")]
+    require: Option<Box<Spanned<RawCond>>>,
+}
+
+/// A port range given by two attributes.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawPorts {
+    from: String,
+    to: String,
+}
+
+/// A condition: exactly one form per mapping — a combinator (`all`, `any`, `not`), a
+/// quantifier (`for_all`/`for_any` with `require`), `related` (with `require` or `exists:
+/// true`), `resource_exists`, `region`, `ports` (with `includes_any`), or an attribute test
+/// (`path`, one operator, optional `default`). Keys of two forms in one mapping are refused.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCond {
+    #[schemars(with = "Option<Vec<RawCond>>")]
+    all: Option<Vec<Spanned<RawCond>>>,
+    #[schemars(with = "Option<Vec<RawCond>>")]
+    any: Option<Vec<Spanned<RawCond>>>,
+    #[schemars(with = "Option<Box<RawCond>>")]
+    not: Option<Box<Spanned<RawCond>>>,
+    for_all: Option<String>,
+    for_any: Option<String>,
+    #[schemars(with = "Option<Box<RawCond>>")]
+    require: Option<Box<Spanned<RawCond>>>,
+    related: Option<RawRelated>,
+    resource_exists: Option<RawExists>,
+    /// Only `mainland`.
+    region: Option<String>,
+    ports: Option<RawPorts>,
+    includes_any: Option<Vec<i64>>,
+    path: Option<String>,
+    /// The provider's default, used when the attribute is absent.
+    default: Option<Json>,
+    exists: Option<bool>,
+    equals: Option<Json>,
+    not_equals: Option<Json>,
+    #[serde(rename = "in")]
+    is_in: Option<Vec<Json>>,
+    not_in: Option<Vec<Json>>,
+    gt: Option<f64>,
+    gte: Option<f64>,
+    lt: Option<f64>,
+    lte: Option<f64>,
+    matches: Option<String>,
+    contains: Option<Json>,
+    not_empty: Option<bool>,
+    cidr_any: Option<bool>,
+    port_includes_any: Option<Vec<i64>>,
 }
 
 pub const PROVIDERS: [&str; 4] = ["alicloud", "tencentcloud", "huaweicloud", "aws"];
 
-const COND_KEYS: [&str; 27] = [
-    "require",
-    "path",
-    "exists",
-    "equals",
-    "not_equals",
-    "in",
-    "not_in",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "matches",
-    "contains",
-    "not_empty",
-    "cidr_any",
-    "port_includes_any",
-    "ports",
-    "includes_any",
-    "default",
-    "all",
-    "any",
-    "not",
-    "for_all",
-    "for_any",
-    "related",
-    "resource_exists",
-    "region",
-];
+/// The JSON Schema of a rule file.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(RawFile<Spanned<RawCond>>)
+}
 
 // ---------------------------------------------------------------- compiling conditions
 
@@ -227,26 +343,17 @@ fn parse_path(s: &str) -> Result<Path, String> {
         .collect()
 }
 
-fn num(v: &Json, what: &str) -> Result<f64, String> {
-    v.as_f64()
-        .ok_or_else(|| format!("{what} needs a number, not {v}"))
+/// Where a condition is: its position in the file and its place in the rule.
+fn place(node: &Spanned<RawCond>, at: &str) -> String {
+    let l = node.referenced;
+    if l.line() > 0 {
+        format!("line {} column {}: {at}", l.line(), l.column())
+    } else {
+        at.to_owned()
+    }
 }
 
-fn ports(v: &Json, what: &str) -> Result<Vec<i64>, String> {
-    v.as_array()
-        .ok_or_else(|| format!("{what} needs a list of port numbers"))?
-        .iter()
-        .map(|p| {
-            p.as_i64()
-                .ok_or_else(|| format!("{what}: '{p}' is not a port number"))
-        })
-        .collect()
-}
-
-fn compile_list(v: &Json, at: &str) -> Result<Vec<Cond>, String> {
-    let items = v
-        .as_array()
-        .ok_or_else(|| format!("{at} needs a list of conditions"))?;
+fn compile_list(items: &[Spanned<RawCond>], at: &str) -> Result<Vec<Cond>, String> {
     items
         .iter()
         .enumerate()
@@ -254,152 +361,238 @@ fn compile_list(v: &Json, at: &str) -> Result<Vec<Cond>, String> {
         .collect()
 }
 
-/// Compiles one condition; `at` names where it is, for errors (`require.any[1]`).
-pub fn compile(v: &Json, at: &str) -> Result<Cond, String> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| format!("{at}: a condition is a mapping, not {v}"))?;
-    for key in obj.keys() {
-        if !COND_KEYS.contains(&key.as_str()) {
+/// Compiles one condition; `at` names where it is in the rule, for errors
+/// (`require.any[1]`), which also give the line and column in the file.
+pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
+    let c = &node.value;
+    let here = || place(node, at);
+    // Which form the mapping is: exactly one.
+    let ops: Vec<&str> = [
+        ("exists", c.exists.is_some()),
+        ("equals", c.equals.is_some()),
+        ("not_equals", c.not_equals.is_some()),
+        ("in", c.is_in.is_some()),
+        ("not_in", c.not_in.is_some()),
+        ("gt", c.gt.is_some()),
+        ("gte", c.gte.is_some()),
+        ("lt", c.lt.is_some()),
+        ("lte", c.lte.is_some()),
+        ("matches", c.matches.is_some()),
+        ("contains", c.contains.is_some()),
+        ("not_empty", c.not_empty.is_some()),
+        ("cidr_any", c.cidr_any.is_some()),
+        ("port_includes_any", c.port_includes_any.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    let forms: Vec<&str> = [
+        ("all", c.all.is_some()),
+        ("any", c.any.is_some()),
+        ("not", c.not.is_some()),
+        ("for_all", c.for_all.is_some()),
+        ("for_any", c.for_any.is_some()),
+        ("related", c.related.is_some()),
+        ("resource_exists", c.resource_exists.is_some()),
+        ("region", c.region.is_some()),
+        ("ports", c.ports.is_some()),
+        ("path", c.path.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    let form = match forms.as_slice() {
+        [one] => *one,
+        [] => {
             return Err(format!(
-                "{at}: unknown key '{key}'; accepted: {}",
-                COND_KEYS.join(", ")
+                "{}: an empty condition; give one of all, any, not, for_all, for_any, related, resource_exists, region, ports or a test (path with one operator)",
+                here()
             ));
         }
+        many => {
+            return Err(format!(
+                "{}: one condition mixes {}; give one per mapping and nest them (all: [{{...}}, {{not: ...}}])",
+                here(),
+                many.join(" and ")
+            ));
+        }
+    };
+    // Keys that belong with the form; any other is a second form in disguise.
+    let companions: &[&str] = match form {
+        "for_all" | "for_any" => &["require"],
+        "related" => &["require", "exists"],
+        "ports" => &["includes_any"],
+        "path" => &["default"],
+        _ => &[],
+    };
+    let mut extra: Vec<&str> = Vec::new();
+    if c.require.is_some() && !companions.contains(&"require") {
+        extra.push("require");
     }
-    let get = |k: &str| obj.get(k);
-    if let Some(list) = get("all") {
-        return Ok(Cond::All(compile_list(list, &format!("{at}.all"))?));
+    if c.includes_any.is_some() && !companions.contains(&"includes_any") {
+        extra.push("includes_any");
     }
-    if let Some(list) = get("any") {
-        return Ok(Cond::Any(compile_list(list, &format!("{at}.any"))?));
+    if c.default.is_some() && !companions.contains(&"default") {
+        extra.push("default");
     }
-    if let Some(inner) = get("not") {
-        return Ok(Cond::Not(Box::new(compile(inner, &format!("{at}.not"))?)));
+    for op in &ops {
+        if !(form == "path" || (form == "related" && *op == "exists")) {
+            extra.push(op);
+        }
     }
-    for (key, universal) in [("for_all", true), ("for_any", false)] {
-        if let Some(p) = get(key) {
-            let path = parse_path(
-                p.as_str()
-                    .ok_or_else(|| format!("{at}.{key} needs a path"))?,
-            )?;
-            let req = get("require").ok_or_else(|| format!("{at}.{key} needs require"))?;
+    if !extra.is_empty() {
+        return Err(format!(
+            "{}: '{}' does not go with '{form}' in one condition",
+            here(),
+            extra.join("', '")
+        ));
+    }
+    let need = |what: &str| format!("{}: '{form}' needs {what}", here());
+    match form {
+        "all" => Ok(Cond::All(compile_list(
+            c.all.as_deref().unwrap_or_default(),
+            &format!("{at}.all"),
+        )?)),
+        "any" => Ok(Cond::Any(compile_list(
+            c.any.as_deref().unwrap_or_default(),
+            &format!("{at}.any"),
+        )?)),
+        "not" => match &c.not {
+            Some(inner) => Ok(Cond::Not(Box::new(compile(inner, &format!("{at}.not"))?))),
+            None => Err(need("a condition")),
+        },
+        "for_all" | "for_any" => {
+            let p = c.for_all.as_deref().or(c.for_any.as_deref()).unwrap_or("");
+            let path = parse_path(p).map_err(|e| format!("{}: {e}", here()))?;
+            let req = c.require.as_deref().ok_or_else(|| need("require"))?;
             let inner = Box::new(compile(req, &format!("{at}.require"))?);
-            return Ok(if universal {
+            Ok(if form == "for_all" {
                 Cond::ForAll(path, inner)
             } else {
                 Cond::ForAny(path, inner)
-            });
+            })
         }
-    }
-    if let Some(rel) = get("related") {
-        let rtype = rel
-            .get("type")
-            .and_then(Json::as_str)
-            .ok_or_else(|| format!("{at}.related needs type"))?;
-        let via = rel
-            .get("via")
-            .and_then(Json::as_str)
-            .ok_or_else(|| format!("{at}.related needs via"))?;
-        let cond = match get("require") {
-            Some(r) => Some(Box::new(compile(r, &format!("{at}.require"))?)),
-            None if get("exists") == Some(&Json::Bool(true)) => None,
-            None => return Err(format!("{at}.related needs require or exists: true")),
-        };
-        return Ok(Cond::Related {
-            rtype: rtype.to_owned(),
-            via: via.to_owned(),
-            cond,
-        });
-    }
-    if let Some(rx) = get("resource_exists") {
-        let rtype = rx
-            .get("type")
-            .and_then(Json::as_str)
-            .ok_or_else(|| format!("{at}.resource_exists needs type"))?;
-        let cond = match rx.get("require") {
-            Some(r) => Some(Box::new(compile(
-                r,
-                &format!("{at}.resource_exists.require"),
-            )?)),
-            None => None,
-        };
-        return Ok(Cond::ResourceExists {
-            rtype: rtype.to_owned(),
-            cond,
-        });
-    }
-    if let Some(region) = get("region") {
-        return match region.as_str() {
+        "related" => {
+            let rel = c.related.as_ref().ok_or_else(|| need("type and via"))?;
+            let cond = match (&c.require, c.exists) {
+                (Some(r), None) => Some(Box::new(compile(r, &format!("{at}.require"))?)),
+                (None, Some(true)) => None,
+                _ => return Err(need("either require or exists: true")),
+            };
+            Ok(Cond::Related {
+                rtype: rel.rtype.clone(),
+                via: rel.via.clone(),
+                cond,
+            })
+        }
+        "resource_exists" => {
+            let rx = c.resource_exists.as_ref().ok_or_else(|| need("type"))?;
+            let cond = match &rx.require {
+                Some(r) => Some(Box::new(compile(
+                    r,
+                    &format!("{at}.resource_exists.require"),
+                )?)),
+                None => None,
+            };
+            Ok(Cond::ResourceExists {
+                rtype: rx.rtype.clone(),
+                cond,
+            })
+        }
+        "region" => match c.region.as_deref() {
             Some("mainland") => Ok(Cond::RegionMainland),
-            _ => Err(format!("{at}.region: only 'mainland' is accepted")),
-        };
-    }
-    if let Some(p) = get("ports") {
-        let from = p
-            .get("from")
-            .and_then(Json::as_str)
-            .ok_or_else(|| format!("{at}.ports needs from"))?;
-        let to = p
-            .get("to")
-            .and_then(Json::as_str)
-            .ok_or_else(|| format!("{at}.ports needs to"))?;
-        let list = get("includes_any").ok_or_else(|| format!("{at}.ports needs includes_any"))?;
-        return Ok(Cond::Ports {
-            from: parse_path(from)?,
-            to: parse_path(to)?,
-            includes_any: ports(list, at)?,
-        });
-    }
-    let path = get("path")
-        .and_then(Json::as_str)
-        .ok_or_else(|| format!("{at}: a test needs path"))?;
-    let path = parse_path(path)?;
-    let default = get("default").map(Value::from_json);
-    let ops: Vec<(&str, &Json)> = obj
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "path" | "default"))
-        .map(|(k, v)| (k.as_str(), v))
-        .collect();
-    let [(key, val)] = ops.as_slice() else {
-        return Err(format!(
-            "{at}: a test needs exactly one operator besides path and default"
-        ));
-    };
-    let list = |v: &Json| -> Result<Vec<Value>, String> {
-        v.as_array()
-            .map(|a| a.iter().map(Value::from_json).collect())
-            .ok_or_else(|| format!("{at}.{key} needs a list"))
-    };
-    let op = match *key {
-        "exists" => Op::Exists(
-            val.as_bool()
-                .ok_or_else(|| format!("{at}.exists needs true or false"))?,
-        ),
-        "equals" => Op::Equals(Value::from_json(val)),
-        "not_equals" => Op::NotEquals(Value::from_json(val)),
-        "in" => Op::In(list(val)?),
-        "not_in" => Op::NotIn(list(val)?),
-        "gt" => Op::Gt(num(val, "gt")?),
-        "gte" => Op::Gte(num(val, "gte")?),
-        "lt" => Op::Lt(num(val, "lt")?),
-        "lte" => Op::Lte(num(val, "lte")?),
-        "matches" => {
-            let s = val
-                .as_str()
-                .ok_or_else(|| format!("{at}.matches needs a string"))?;
-            Op::Matches(Regex::new(s).map_err(|e| format!("{at}.matches: {e}"))?)
+            _ => Err(format!("{}: region: only 'mainland' is accepted", here())),
+        },
+        "ports" => {
+            let p = c.ports.as_ref().ok_or_else(|| need("from and to"))?;
+            let list = c.includes_any.clone().ok_or_else(|| need("includes_any"))?;
+            Ok(Cond::Ports {
+                from: parse_path(&p.from).map_err(|e| format!("{}: {e}", here()))?,
+                to: parse_path(&p.to).map_err(|e| format!("{}: {e}", here()))?,
+                includes_any: list,
+            })
         }
-        "contains" => Op::Contains(Value::from_json(val)),
-        "not_empty" => Op::NotEmpty,
-        "cidr_any" => Op::CidrAny,
-        "port_includes_any" => Op::PortIncludesAny(ports(val, "port_includes_any")?),
-        other => return Err(format!("{at}: '{other}' is not a test operator")),
-    };
-    Ok(Cond::Test { path, op, default })
+        _ => {
+            let path = parse_path(c.path.as_deref().unwrap_or(""))
+                .map_err(|e| format!("{}: {e}", here()))?;
+            let default = c.default.as_ref().map(Value::from_json);
+            let [op] = ops.as_slice() else {
+                return Err(format!(
+                    "{}: a test needs exactly one operator besides path and default{}",
+                    here(),
+                    if ops.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", not {}", ops.join(" and "))
+                    }
+                ));
+            };
+            let list = |v: &Option<Vec<Json>>| -> Vec<Value> {
+                v.iter().flatten().map(Value::from_json).collect()
+            };
+            let num = |v: Option<f64>| v.unwrap_or_default();
+            let op = match *op {
+                "exists" => Op::Exists(c.exists.unwrap_or(true)),
+                "equals" => Op::Equals(
+                    c.equals
+                        .as_ref()
+                        .map(Value::from_json)
+                        .unwrap_or(Value::Null),
+                ),
+                "not_equals" => Op::NotEquals(
+                    c.not_equals
+                        .as_ref()
+                        .map(Value::from_json)
+                        .unwrap_or(Value::Null),
+                ),
+                "in" => Op::In(list(&c.is_in)),
+                "not_in" => Op::NotIn(list(&c.not_in)),
+                "gt" => Op::Gt(num(c.gt)),
+                "gte" => Op::Gte(num(c.gte)),
+                "lt" => Op::Lt(num(c.lt)),
+                "lte" => Op::Lte(num(c.lte)),
+                "matches" => {
+                    let s = c.matches.as_deref().unwrap_or_default();
+                    Op::Matches(Regex::new(s).map_err(|e| format!("{}.matches: {e}", here()))?)
+                }
+                "contains" => Op::Contains(
+                    c.contains
+                        .as_ref()
+                        .map(Value::from_json)
+                        .unwrap_or(Value::Null),
+                ),
+                "not_empty" if c.not_empty == Some(true) => Op::NotEmpty,
+                "cidr_any" if c.cidr_any == Some(true) => Op::CidrAny,
+                "not_empty" | "cidr_any" => {
+                    return Err(format!("{}: '{op}' takes only true", here()));
+                }
+                _ => Op::PortIncludesAny(c.port_includes_any.clone().unwrap_or_default()),
+            };
+            Ok(Cond::Test { path, op, default })
+        }
+    }
 }
 
 // ---------------------------------------------------------------- loading rules
+
+/// The resource types `resource_exists` tests in `cond` name, each once, in order.
+fn exists_types(cond: &Cond, out: &mut Vec<String>) {
+    match cond {
+        Cond::ResourceExists { rtype, .. } => {
+            if !out.contains(rtype) {
+                out.push(rtype.clone());
+            }
+        }
+        Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| exists_types(c, out)),
+        Cond::Not(c) | Cond::ForAll(_, c) | Cond::ForAny(_, c) => exists_types(c, out),
+        Cond::Related { cond, .. } => {
+            if let Some(c) = cond {
+                exists_types(c, out);
+            }
+        }
+        Cond::Test { .. } | Cond::Ports { .. } | Cond::RegionMainland => {}
+    }
+}
 
 fn text(
     problems: &mut Vec<Problem>,
@@ -451,8 +644,17 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
         .collect();
     for ((layer, src), parsed) in sources.into_iter().zip(parsed) {
         let file = src.path.as_str();
-        let raw: RawFile = match parsed {
-            Ok(r) => r,
+        // A file whose conditions do not parse (an unknown key, say) is read again with
+        // its conditions skipped, so that the rules' other problems are reported too.
+        let raw_rules: Vec<(RawRule<()>, Option<Spanned<RawCond>>)> = match parsed {
+            Ok(r) => r
+                .rules
+                .into_iter()
+                .map(|r| {
+                    let (rule, cond) = r.split();
+                    (rule, Some(cond))
+                })
+                .collect(),
             Err(e) => {
                 problems.push(Problem {
                     file: file.to_owned(),
@@ -468,10 +670,17 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                             .to_owned(),
                     },
                 });
-                continue;
+                match serde_saphyr::from_str::<RawFile<serde::de::IgnoredAny>>(&src.text) {
+                    Ok(loose) => loose
+                        .rules
+                        .into_iter()
+                        .map(|r| (r.split().0, None))
+                        .collect(),
+                    Err(_) => continue,
+                }
             }
         };
-        for r in raw.rules {
+        for (r, require) in raw_rules {
             let id = r.id.value.clone();
             let line = r.id.referenced.line();
             let mut bad = |kind: ProblemKind| {
@@ -536,10 +745,21 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                     });
                 }
             }
-            let cond = match compile(&r.require, "require") {
-                Ok(c) => Some(c),
-                Err(detail) => {
-                    bad(ProblemKind::Syntax { detail });
+            let cond = match require.as_ref().map(|c| compile(c, "require")) {
+                None => None,
+                Some(Ok(c)) => Some(c),
+                Some(Err(detail)) => {
+                    // Located at the condition (its message begins "line N column M: ").
+                    let at = detail
+                        .strip_prefix("line ")
+                        .and_then(|d| d.split(' ').next())
+                        .and_then(|n| n.parse::<u64>().ok());
+                    problems.push(Problem {
+                        file: file.to_owned(),
+                        line: at.or(Some(line)),
+                        entry: Some(id.clone()),
+                        kind: ProblemKind::Syntax { detail },
+                    });
                     None
                 }
             };
@@ -562,10 +782,19 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                 &r.remediation.en,
             );
             let Some(cond) = cond else { continue };
+            // An account-wide rule's setting is carried by the resources its
+            // `resource_exists` tests name, unless it lists them itself.
+            let resources = if scope == Scope::Account && r.resources.is_empty() {
+                let mut types = Vec::new();
+                exists_types(&cond, &mut types);
+                types
+            } else {
+                r.resources
+            };
             let rule = Rule {
                 id: id.clone(),
                 provider: r.provider,
-                resources: r.resources,
+                resources,
                 scope,
                 severity,
                 level,
@@ -577,6 +806,7 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                 },
                 cond,
                 file: file.to_owned(),
+                tests: r.tests.unwrap_or_default(),
             };
             match index.get(&id) {
                 Some((_, first_layer, first_file)) if *first_layer == layer => {

@@ -56,6 +56,27 @@ fn run_one(
         .collect();
     let estate = Estate::new(loaded.resources);
     let out = engine::run(rules, &[index], &estate, &content.regions, None);
+    // A finding on a resource points at its block's first line in the fixture.
+    let text = std::fs::read_to_string(file).unwrap();
+    for f in &out.findings {
+        if let Some(r) = f.resource(&estate) {
+            let name = r.base_address().rsplit('.').next().unwrap_or_default();
+            let header = format!("resource \"{}\" \"{name}\"", r.rtype);
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with(&header))
+                .map(|i| i as u64 + 1);
+            assert_eq!(
+                line,
+                Some(r.line),
+                "{}: {} is reported at line {} of {}",
+                rules[index].id,
+                r.address,
+                r.line,
+                file.display()
+            );
+        }
+    }
     let fails = out
         .findings
         .iter()
@@ -128,21 +149,65 @@ fn every_rule_fails_and_passes_on_its_fixture() {
                 }
             }
             Scope::Account => {
+                // With none of the resources that carry the setting, the account fails.
+                let scratch = tempfile::tempdir().unwrap();
+                let absent = scratch.path().join("absent.tf");
+                std::fs::write(
+                    &absent,
+                    format!("resource \"{}_unrelated\" \"x\" {{}}\n", rule.provider),
+                )
+                .unwrap();
+                let (fails, _, _) = run_one(&rules, i, &absent, &content);
+                if fails != [format!("{} (account)", rule.provider)] {
+                    problems.push(format!(
+                        "{}: without {:?} the account should fail, gave {fails:?}",
+                        rule.id, rule.resources
+                    ));
+                }
+                // The fail fixture: each resource carrying the setting that is not named
+                // pass* fails where it is written; the account fails only when the fixture
+                // has no such resource. The pass fixture: nothing fails.
                 for (suffix, should_fail) in [("fail", true), ("pass", false)] {
                     let file = dir.join(format!("{}.{suffix}.tf", rule.id));
                     if !file.exists() {
                         problems.push(format!("{}: no fixture {}", rule.id, file.display()));
                         continue;
                     }
-                    let (fails, unknown, _) = run_one(&rules, i, &file, &content);
+                    let (fails, unknown, typed) = run_one(&rules, i, &file, &content);
                     let account = format!("{} (account)", rule.provider);
-                    if fails.contains(&account) != should_fail || unknown.contains(&account) {
+                    if !unknown.is_empty() {
                         problems.push(format!(
-                            "{}: {suffix} fixture gave fail={} unknown={}",
-                            rule.id,
-                            fails.contains(&account),
-                            unknown.contains(&account)
+                            "{}: {suffix} fixture unknown on {unknown:?}",
+                            rule.id
                         ));
+                    }
+                    if !should_fail {
+                        if !fails.is_empty() {
+                            problems.push(format!("{}: pass fixture fails on {fails:?}", rule.id));
+                        }
+                        continue;
+                    }
+                    if typed.is_empty() {
+                        if fails != [account.clone()] {
+                            problems.push(format!(
+                                "{}: fail fixture without {:?} should fail on the account, gave {fails:?}",
+                                rule.id, rule.resources
+                            ));
+                        }
+                    } else {
+                        let expected: Vec<&String> = typed
+                            .iter()
+                            .filter(|a| !name_of(a).starts_with("pass"))
+                            .collect();
+                        if expected.is_empty()
+                            || fails.contains(&account)
+                            || expected.iter().any(|a| !fails.contains(a))
+                        {
+                            problems.push(format!(
+                                "{}: fail fixture should fail on {expected:?} (not the account), gave {fails:?}",
+                                rule.id
+                            ));
+                        }
                     }
                 }
             }
@@ -177,4 +242,57 @@ fn coverage_per_provider() {
             "{p} has a data-location rule"
         );
     }
+}
+
+fn load_one(text: &str) -> Result<Vec<Rule>, Vec<cloudward_domain::problem::Problem>> {
+    let content = content();
+    let src = cloudward_domain::load::Source {
+        path: "mine/r.yaml".into(),
+        text: text.into(),
+    };
+    rules::load(&[&[src]], &content.catalog)
+}
+
+const HEAD: &str = "rules:\n  - id: MY-01\n    provider: alicloud\n    resources: [alicloud_oss_bucket]\n    severity: low\n    level: general\n    controls: [AC-07]\n    title: { zh: 标题, en: Title }\n    remediation: { zh: 修复, en: Fix }\n";
+
+#[test]
+fn a_condition_that_would_be_dropped_is_an_error_at_its_line_and_column() {
+    // `not` beside `all` in one mapping: once, the loader kept `all` and dropped `not`.
+    let two = format!(
+        "{HEAD}    require:\n      all:\n        - {{ path: acl, equals: private }}\n        - path: versioning.status\n          equals: Enabled\n          not: {{ path: x, exists: true }}\n"
+    );
+    let p = load_one(&two).unwrap_err();
+    let text = format!("{p:?}");
+    assert!(
+        text.contains("line 13 column 11") && text.contains("not and path"),
+        "{text}"
+    );
+    assert_eq!(p[0].line, Some(13));
+    let mixed = format!(
+        "{HEAD}    require:\n      all: [{{ path: acl, equals: private }}]\n      not: {{ path: x, exists: true }}\n"
+    );
+    let text = format!("{:?}", load_one(&mixed).unwrap_err());
+    assert!(
+        text.contains("all and not") && text.contains("line 11"),
+        "{text}"
+    );
+    // An unknown key (a typo of an operator) is refused where it is.
+    let typo = format!("{HEAD}    require:\n      path: acl\n      equal: private\n");
+    let p = load_one(&typo).unwrap_err();
+    assert_eq!(p[0].line, Some(12), "{p:?}");
+    assert!(format!("{p:?}").contains("equal"), "{p:?}");
+    // Two operators in one test, an operator beside a combinator.
+    let two_ops = format!("{HEAD}    require: {{ path: acl, equals: a, not_equals: b }}\n");
+    assert!(format!("{:?}", load_one(&two_ops).unwrap_err()).contains("equals and not_equals"));
+    let op_beside =
+        format!("{HEAD}    require: {{ any: [{{ path: acl, exists: true }}], equals: a }}\n");
+    assert!(
+        format!("{:?}", load_one(&op_beside).unwrap_err())
+            .contains("'equals' does not go with 'any'")
+    );
+    // What is well-formed still loads.
+    let good = format!(
+        "{HEAD}    require:\n      all:\n        - {{ path: acl, equals: private, default: private }}\n        - not: {{ path: website, exists: true }}\n"
+    );
+    assert_eq!(load_one(&good).unwrap().len(), 1);
 }

@@ -829,6 +829,10 @@ struct ModuleInput {
     dir: PathBuf,
     /// Address prefix: "" or "module.m." / "module.m[0]."
     prefix: String,
+    /// The module's key in `modules.json`: "" for the root, `m`, `m.n` (no instance keys).
+    key: String,
+    /// The root module's downloaded modules (`.terraform/modules/modules.json`).
+    manifest: std::sync::Arc<HashMap<String, PathBuf>>,
     vars: BTreeMap<String, Value>,
     /// Provider config key ("alicloud", "alicloud.hk") → region.
     regions: HashMap<String, Option<String>>,
@@ -963,16 +967,138 @@ fn tfvars(path: &Path, budget: &Budget, loaded: &mut Loaded) -> BTreeMap<String,
     out
 }
 
-/// Reads a Terraform directory (or one `.tf` file) as the root module.
+/// Reads a Terraform path: a `.tf` file as the root module it belongs to (that file only),
+/// a folder as every root module found below it (see [`root_modules`]), each with its own
+/// `.tfvars`.
 pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
-    let (dir, only) = if path.is_dir() {
-        (path.to_path_buf(), None)
+    if path.is_dir() {
+        for root in root_modules(path, loaded) {
+            read_root(&root, None, var_files, loaded);
+        }
     } else {
-        (
-            path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-            Some(path),
-        )
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        read_root(&dir, Some(path), var_files, loaded);
+    }
+}
+
+/// `source = "./…"` or `"../…"`: a module block calling a local module (a literal source,
+/// as nearly every configuration writes it).
+static LOCAL_SOURCE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    #[allow(clippy::expect_used, reason = "a constant pattern")]
+    regex::Regex::new(r#"(?m)^\s*source\s*=\s*"(\.\.?/[^"]*)""#).expect("a valid pattern")
+});
+
+/// The root modules below `dir`, like `checkov -d` or `tflint --recursive` find them: every
+/// folder holding `.tf` files that no other such folder calls as a local module. Hidden
+/// folders (`.terraform/`, `.git/`, `.github/` …) are not entered; symbolic links are not
+/// followed. Sorted by path.
+pub fn root_modules(dir: &Path, loaded: &mut Loaded) -> Vec<PathBuf> {
+    let mut with_tf: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+        });
+    for entry in walk {
+        match entry {
+            Ok(e) => {
+                let p = e.path();
+                if e.file_type().is_file() && p.extension().is_some_and(|x| x == "tf") {
+                    let parent = p.parent().unwrap_or(dir).to_path_buf();
+                    with_tf.entry(parent).or_default().push(p.to_path_buf());
+                }
+            }
+            Err(e) => loaded.errors.push(InputError {
+                file: e.path().unwrap_or(dir).display().to_string(),
+                line: None,
+                column: None,
+                message: e
+                    .io_error()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| e.to_string()),
+            }),
+        }
+    }
+    if with_tf.len() <= 1 {
+        return with_tf.into_keys().collect();
+    }
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| normalize(p));
+    let mut called = std::collections::HashSet::new();
+    for (d, files) in &with_tf {
+        for f in files {
+            // Unreadable files are reported when the module is read.
+            let Ok(text) = read_text(f) else { continue };
+            for c in LOCAL_SOURCE.captures_iter(&text) {
+                if let Some(src) = c.get(1) {
+                    called.insert(canonical(&d.join(src.as_str())));
+                }
+            }
+        }
+    }
+    let roots: Vec<PathBuf> = with_tf
+        .keys()
+        .filter(|d| !called.contains(&canonical(d)))
+        .cloned()
+        .collect();
+    if roots.is_empty() {
+        // Modules that only call one another: read each as a root rather than none.
+        with_tf.into_keys().collect()
+    } else {
+        roots
+    }
+}
+
+/// The modules `terraform init` downloaded for a root module, by module key (`vpc`,
+/// `vpc.subnets`) → folder, from `.terraform/modules/modules.json`.
+fn module_manifest(root: &Path, loaded: &mut Loaded) -> HashMap<String, PathBuf> {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        #[serde(rename = "Modules", default)]
+        modules: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(rename = "Key")]
+        key: String,
+        #[serde(rename = "Dir")]
+        dir: String,
+    }
+    let path = root.join(".terraform/modules/modules.json");
+    if !path.is_file() {
+        return HashMap::new();
+    }
+    let text = match read_text(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            loaded.notes.push(e);
+            return HashMap::new();
+        }
     };
+    match serde_json::from_str::<Manifest>(&text) {
+        Ok(m) => m
+            .modules
+            .into_iter()
+            .filter(|e| !e.key.is_empty())
+            .map(|e| (e.key, normalize(&root.join(e.dir))))
+            .collect(),
+        Err(e) => {
+            loaded.notes.push(InputError {
+                file: path.display().to_string(),
+                line: Some(e.line() as u64),
+                column: Some(e.column() as u64),
+                message: format!("not read ({e}); downloaded modules are not scanned"),
+            });
+            HashMap::new()
+        }
+    }
+}
+
+/// Reads one root module (all its `.tf` files, or only `only`), with its `.tfvars`.
+fn read_root(dir: &Path, only: Option<&Path>, var_files: &[PathBuf], loaded: &mut Loaded) {
+    let dir = dir.to_path_buf();
     let budget = Budget::default();
     let mut vars = BTreeMap::new();
     if only.is_none() {
@@ -986,7 +1112,7 @@ pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
                     .collect()
             })
             .unwrap_or_default();
-        auto.sort_by_key(|p| p.file_name().map(|n| n != "terraform.tfvars"));
+        auto.sort_by_key(|p| (p.file_name().map(|n| n != "terraform.tfvars"), p.clone()));
         for f in auto {
             vars.extend(tfvars(&f, &budget, loaded));
         }
@@ -994,10 +1120,13 @@ pub fn read(path: &Path, var_files: &[PathBuf], loaded: &mut Loaded) {
     for f in var_files {
         vars.extend(tfvars(f, &budget, loaded));
     }
+    let manifest = std::sync::Arc::new(module_manifest(&dir, loaded));
     let ancestors = vec![dir.canonicalize().unwrap_or_else(|_| dir.clone())];
     let input = ModuleInput {
         dir,
         prefix: String::new(),
+        key: String::new(),
+        manifest,
         vars,
         regions: HashMap::new(),
         depth: 0,
@@ -1384,18 +1513,26 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, budget: &Budget, loaded
             let Some(Value::String(source)) = source else {
                 continue;
             };
-            if !(source.starts_with("./") || source.starts_with("../")) {
+            let key = if input.key.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{}.{name}", input.key)
+            };
+            let child_dir = if source.starts_with("./") || source.starts_with("../") {
+                normalize(&input.dir.join(&*source))
+            } else if let Some(d) = input.manifest.get(&key).filter(|d| d.is_dir()) {
+                d.clone()
+            } else {
                 steps.push(Step::Note(InputError {
                     file: f.path.clone(),
                     line,
                     column: None,
                     message: format!(
-                        "module.{name}: source {source} is not a local path; not scanned"
+                        "module.{name}: source {source} is not a local path and is not among the modules `terraform init` downloaded (.terraform/modules/modules.json); not scanned"
                     ),
                 }));
                 continue;
-            }
-            let child_dir = normalize(&input.dir.join(&*source));
+            };
             let canonical = child_dir
                 .canonicalize()
                 .unwrap_or_else(|_| child_dir.clone());
@@ -1478,6 +1615,8 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, budget: &Budget, loaded
                     ancestors,
                     dir: child_dir.clone(),
                     prefix,
+                    key: key.clone(),
+                    manifest: input.manifest.clone(),
                     vars: child_vars,
                     regions: regions.clone(),
                     depth: input.depth + 1,
