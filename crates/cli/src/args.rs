@@ -516,6 +516,11 @@ pub enum RulesCommand {
         /// A folder of rule YAML files
         dir: Option<PathBuf>,
     },
+    /// Show one rule in full: what it checks, why, how to fix it, with a Terraform example
+    Show {
+        /// The rule id, such as ALI-OSS-01
+        id: String,
+    },
     /// Run the examples in the rules' `tests:` (fail and pass HCL snippets): the built-in
     /// rules', or those of a folder of your own rules
     Test {
@@ -565,9 +570,22 @@ pub struct ScanArgs {
     /// Write the current findings as a baseline file
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
-    /// Write the report to FILE instead of standard output
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Write the report to FILE instead of standard output; FORMAT=FILE writes one more
+    /// report in that format (`-o sarif=out.sarif -o junit=out.xml`); may repeat
+    #[arg(long, short, value_name = "[FORMAT=]FILE")]
+    pub output: Vec<String>,
+    /// Only these rules: ids or globs (`ALI-OSS-*`), comma-separated; may repeat
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub check: Vec<String>,
+    /// Not these rules: ids or globs, comma-separated; may repeat
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub skip_check: Vec<String>,
+    /// Only rules of these severities: critical, high, medium, low (comma-separated)
+    #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
+    pub severity: Vec<String>,
+    /// Colour in the table: auto (on a terminal, unless NO_COLOR is set), always or never
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: String,
     /// No progress bar
     #[arg(long, short)]
     pub quiet: bool,

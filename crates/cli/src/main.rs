@@ -149,7 +149,7 @@ fn formats_of(command: &Command) -> &'static [&'static str] {
         | Command::Responsibility { .. }
         | Command::Rules(_) => &["table", "json", "csv", "markdown", "html"],
         Command::Check(_) => &["table", "json", "markdown"],
-        Command::Scan(_) => &["table", "json", "sarif", "junit", "markdown"],
+        Command::Scan(_) => &["table", "json", "sarif", "junit", "markdown", "csv", "html"],
         Command::Schema { .. } => &["json"],
         Command::Init(_) => &["table"],
         Command::Serve(_) | Command::Admin(_) | Command::ScanWorker(_) => &["table"],

@@ -241,6 +241,33 @@ fn scan_document(
     Ok(subjects::scan(templates, &inputs, ctx.lang))
 }
 
+/// A scan's report as one HTML page, as `report scan-report --format html` writes it.
+pub(crate) fn scan_html(ctx: &Ctx, scan: &ScanFile, json: &[u8]) -> Result<String, Failure> {
+    let templates = cloudward_report::templates::embedded()
+        .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+    let content = ctx.content()?;
+    let rules = rule_words(ctx, &content)?;
+    let inputs = ScanInputs {
+        scan,
+        rules: &rules,
+        subject: scan
+            .inputs
+            .iter()
+            .map(|i| i.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        content: &content,
+        messages: &ctx.messages,
+        version: cloudward_report::sha256(json)[..12].to_owned(),
+        date: chrono::Local::now().date_naive(),
+        reference: None,
+    };
+    let doc = subjects::scan(&templates, &inputs, ctx.lang).ok_or_else(|| {
+        Failure::Input(ctx.tr("report.no_template", &[("kind", "scan-report".to_owned())]))
+    })?;
+    Ok(cloudward_report::html::render(&doc))
+}
+
 /// The built-in rules' titles and remediation in both languages.
 fn rule_words(
     ctx: &Ctx,

@@ -82,6 +82,68 @@ pub fn rules_cmd(
             t.write(ctx.format, out)?;
             Ok(())
         }
+        crate::args::RulesCommand::Show { id } => {
+            let rules = rules::load(&[&builtin], &content.catalog)
+                .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            let Some(r) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(id.trim())) else {
+                return Err(Failure::Input(
+                    ctx.tr("scan.no_such_rule", &[("pattern", id)]),
+                ));
+            };
+            if ctx.format == Format::Json {
+                let v = serde_json::json!({
+                    "id": r.id, "provider": r.provider, "resources": r.resources, "scope": r.scope,
+                    "severity": r.severity, "level": r.level, "controls": &*r.controls, "title": r.title,
+                    "remediation": r.remediation, "file": r.file,
+                });
+                serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+                return Ok(());
+            }
+            writeln!(out, "{}  {}", r.id, r.title.get(ctx.lang))?;
+            let scope = match r.scope {
+                rules::Scope::Account => ctx.t("rules.scope_account"),
+                rules::Scope::Resource => ctx.t("rules.scope_resource"),
+            };
+            let lines = [
+                (
+                    ctx.t("scan.severity"),
+                    ctx.t(&format!("severity.{}", r.severity.id())),
+                ),
+                (
+                    ctx.t("col.level"),
+                    ctx.t(&format!("control_level.{}", r.level.id())),
+                ),
+                (ctx.t("scan.provider"), r.provider.clone()),
+                (ctx.t("rules.scope"), scope),
+                (ctx.t("rules.resources"), r.resources.join(", ")),
+            ];
+            for (k, v) in lines {
+                writeln!(out, "  {k}: {v}")?;
+            }
+            writeln!(out, "  {}:", ctx.t("scan.controls"))?;
+            for c in r.controls.iter() {
+                let title = content
+                    .catalog
+                    .control(c)
+                    .map(|x| x.title.get(ctx.lang).to_owned())
+                    .unwrap_or_default();
+                writeln!(out, "    {c}  {title}")?;
+            }
+            writeln!(
+                out,
+                "\n{}:\n  {}",
+                ctx.t("rules.fix"),
+                r.remediation.text.get(ctx.lang)
+            )?;
+            if let Some(tf) = &r.remediation.terraform {
+                writeln!(out, "\n{}:", ctx.t("rules.example"))?;
+                for l in tf.lines() {
+                    writeln!(out, "  {l}")?;
+                }
+            }
+            Ok(())
+        }
         crate::args::RulesCommand::Test { dir } => {
             let user = user_rules(ctx, dir.as_deref())?;
             let rules = rules::load(&[&builtin, &user], &content.catalog)
@@ -384,14 +446,115 @@ fn progress(quiet: bool, message: &str) -> ProgressBar {
     bar
 }
 
-pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    if matches!(ctx.format, Format::Csv | Format::Html) {
-        return Err(ctx.bad_value(
-            "--format",
-            ctx.format.id(),
-            &["table", "json", "sarif", "junit", "markdown"],
-        ));
+/// The formats a scan report can be written in.
+const SCAN_FORMATS: [&str; 7] = ["table", "json", "sarif", "junit", "markdown", "csv", "html"];
+
+/// Where the reports go: the `--format` report's file (else standard output), and the
+/// extra reports in their formats.
+type Outputs = (
+    Option<std::path::PathBuf>,
+    Vec<(Format, std::path::PathBuf)>,
+);
+
+/// `-o FILE` (the `--format` report) or `-o FORMAT=FILE` (one more report).
+fn outputs(ctx: &Ctx, args: &ScanArgs) -> Result<Outputs, Failure> {
+    let mut main = None;
+    let mut extra = Vec::new();
+    for o in &args.output {
+        match o.split_once('=') {
+            Some((f, path)) if !f.contains(['/', '\\', '.']) => {
+                let format = Format::parse(f)
+                    .filter(|x| SCAN_FORMATS.contains(&x.id()))
+                    .ok_or_else(|| ctx.bad_value("--output", f, &SCAN_FORMATS))?;
+                extra.push((format, std::path::PathBuf::from(path)));
+            }
+            _ => {
+                if main.is_some() {
+                    return Err(Failure::Input(
+                        ctx.tr("scan.two_outputs", &[("file", o.clone())]),
+                    ));
+                }
+                main = Some(std::path::PathBuf::from(o));
+            }
+        }
     }
+    Ok((main, extra))
+}
+
+/// Does `id` match the rule id or glob `pattern` (`*` any run, `?` one character)?
+fn glob_match(pattern: &str, id: &str) -> bool {
+    let p: Vec<char> = pattern.to_ascii_uppercase().chars().collect();
+    let s: Vec<char> = id.to_ascii_uppercase().chars().collect();
+    // Classic two-pointer wildcard matching, linear with one backtrack point.
+    let (mut i, mut j, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
+    while j < s.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(st) = star {
+            i = st + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
+}
+
+/// The rules `--check`, `--skip-check` and `--severity` keep of `selected`. A pattern
+/// that matches no rule at all is an error: it is a typo, not a filter.
+fn narrow(
+    ctx: &Ctx,
+    args: &ScanArgs,
+    rules: &[Rule],
+    selected: Vec<usize>,
+) -> Result<Vec<usize>, Failure> {
+    for p in args.check.iter().chain(&args.skip_check) {
+        if !rules.iter().any(|r| glob_match(p, &r.id)) {
+            return Err(Failure::Input(
+                ctx.tr("scan.no_such_rule", &[("pattern", p.clone())]),
+            ));
+        }
+    }
+    let mut severities = Vec::new();
+    for s in &args.severity {
+        severities.push(
+            Severity::parse(s.trim())
+                .ok_or_else(|| ctx.bad_value("--severity", s, &Severity::IDS))?,
+        );
+    }
+    Ok(selected
+        .into_iter()
+        .filter(|&i| {
+            let r = &rules[i];
+            (args.check.is_empty() || args.check.iter().any(|p| glob_match(p, &r.id)))
+                && !args.skip_check.iter().any(|p| glob_match(p, &r.id))
+                && (severities.is_empty() || severities.contains(&r.severity))
+        })
+        .collect())
+}
+
+/// Colour on the terminal: `--color`, `NO_COLOR` (any value) and whether standard output
+/// is a terminal.
+fn colour(ctx: &Ctx, args: &ScanArgs) -> Result<bool, Failure> {
+    match args.color.as_str() {
+        "always" => Ok(true),
+        "never" => Ok(false),
+        "auto" => Ok(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            && std::io::stdout().is_terminal()),
+        other => Err(ctx.bad_value("--color", other, &["auto", "always", "never"])),
+    }
+}
+
+pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let (main_output, extra_outputs) = outputs(ctx, args)?;
+    let coloured = colour(ctx, args)? && main_output.is_none();
     let fail_on = match args.fail_on.as_str() {
         "none" => None,
         s => Some(Severity::parse(s).ok_or_else(|| {
@@ -553,7 +716,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         return Err(Failure::Input(text));
     }
     let estate = Estate::new(std::mem::take(&mut loaded.resources));
-    let selected = engine::select(&rules, level);
+    let selected = narrow(ctx, args, &rules, engine::select(&rules, level))?;
     let outcome = engine::run(&rules, &selected, &estate, &regions, baseline.as_ref());
     bar.finish_and_clear();
 
@@ -581,8 +744,31 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         notes: &loaded.notes,
         estate: &estate,
     };
-    // The report goes straight to its destination through a buffer, never whole in memory.
-    match &args.output {
+    // The reports go straight to their destinations through a buffer, never whole in memory.
+    let style = Styling {
+        format: ctx.format,
+        colour: coloured,
+    };
+    for (format, path) in &extra_outputs {
+        let unwritable = |e: std::io::Error| {
+            Failure::Input(ctx.tr(
+                "input.unwritable",
+                &[
+                    ("file", path.display().to_string()),
+                    ("detail", e.to_string()),
+                ],
+            ))
+        };
+        let file = std::fs::File::create(path).map_err(unwritable)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let s = Styling {
+            format: *format,
+            colour: false,
+        };
+        write_report(ctx, s, &outcome, &rules, &selected, &meta, &mut w)?;
+        w.flush().map_err(unwritable)?;
+    }
+    match &main_output {
         Some(path) => {
             let unwritable = |e: std::io::Error| {
                 Failure::Input(ctx.tr(
@@ -595,12 +781,12 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
             };
             let file = std::fs::File::create(path).map_err(unwritable)?;
             let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            write_report(ctx, &outcome, &rules, &selected, &meta, &mut w)?;
+            write_report(ctx, style, &outcome, &rules, &selected, &meta, &mut w)?;
             w.flush().map_err(unwritable)?;
         }
         None => {
             let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut *out);
-            write_report(ctx, &outcome, &rules, &selected, &meta, &mut w)?;
+            write_report(ctx, style, &outcome, &rules, &selected, &meta, &mut w)?;
             w.flush()?;
         }
     }
@@ -625,20 +811,141 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     }
 }
 
+/// How a report is written: its format, and whether the table is in colour.
+#[derive(Clone, Copy)]
+struct Styling {
+    format: Format,
+    colour: bool,
+}
+
+impl Styling {
+    /// `text` in the colour of a severity (or `unknown`), when colour is on.
+    fn severity(self, severity: &str, text: &str) -> String {
+        use anstyle::{AnsiColor, Style};
+        if !self.colour {
+            return text.to_owned();
+        }
+        let style = match severity {
+            "critical" => Style::new()
+                .bold()
+                .fg_color(Some(AnsiColor::BrightRed.into())),
+            "high" => Style::new().fg_color(Some(AnsiColor::Red.into())),
+            "medium" => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+            "low" => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+            _ => Style::new().fg_color(Some(AnsiColor::Magenta.into())),
+        };
+        format!("{style}{text}{style:#}")
+    }
+
+    /// A heading or other emphasised text.
+    fn strong(self, text: &str) -> String {
+        if !self.colour {
+            return text.to_owned();
+        }
+        let style = anstyle::Style::new().bold();
+        format!("{style}{text}{style:#}")
+    }
+
+    /// Secondary text (locations, remediation).
+    fn dim(self, text: &str) -> String {
+        if !self.colour {
+            return text.to_owned();
+        }
+        let style = anstyle::Style::new().dimmed();
+        format!("{style}{text}{style:#}")
+    }
+}
+
 fn write_report(
     ctx: &Ctx,
+    style: Styling,
     o: &Outcome,
     rules: &[Rule],
     selected: &[usize],
     meta: &Meta,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    match ctx.format {
+    match style.format {
         Format::Json => report::write_json(out, o, rules, meta)?,
         Format::Sarif => report::write_sarif(out, o, rules, selected, meta)?,
         Format::Junit => out.write_all(report::junit(o, rules, selected, meta).as_bytes())?,
-        _ => human(ctx, o, rules, meta, out)?,
+        Format::Csv => findings_csv(ctx, o, rules, meta, out)?,
+        Format::Html => {
+            // The scan report the server makes, from this scan's JSON.
+            let mut json = Vec::new();
+            report::write_json(&mut json, o, rules, meta)?;
+            let scan: cloudward_report::subjects::ScanFile =
+                serde_json::from_slice(&json).map_err(std::io::Error::other)?;
+            let doc = crate::report_cmd::scan_html(ctx, &scan, &json)?;
+            out.write_all(doc.as_bytes())?;
+        }
+        _ => human(ctx, style, o, rules, meta, out)?,
     }
+    Ok(())
+}
+
+/// One row per finding — failing, unknown, then suppressed and baselined — for a
+/// spreadsheet.
+fn findings_csv(
+    ctx: &Ctx,
+    o: &Outcome,
+    rules: &[Rule],
+    meta: &Meta,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "status",
+        "severity",
+        "rule_id",
+        "title",
+        "address",
+        "type",
+        "file",
+        "line",
+        "region",
+        "controls",
+        "remediation",
+        "note",
+    ])
+    .map_err(std::io::Error::other)?;
+    let groups: [(&str, &[engine::Finding]); 4] = [
+        ("fail", &o.findings),
+        ("unknown", &o.unknown),
+        ("suppressed", &o.suppressed),
+        ("baselined", &o.baselined),
+    ];
+    for (status, list) in groups {
+        for f in list {
+            let rule = rules.get(f.rule_index());
+            let r = f.reference(rules, meta.estate);
+            let line = if r.line > 0 {
+                r.line.to_string()
+            } else {
+                String::new()
+            };
+            w.write_record([
+                status,
+                f.severity.id(),
+                f.rule_id(rules),
+                rule.map(|r| r.title.get(ctx.lang)).unwrap_or_default(),
+                &r.address,
+                r.rtype,
+                r.file,
+                &line,
+                r.region.unwrap_or_default(),
+                &f.controls(rules).join(" "),
+                rule.map(|r| r.remediation.text.get(ctx.lang))
+                    .unwrap_or_default(),
+                f.suppressed
+                    .as_deref()
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            ])
+            .map_err(std::io::Error::other)?;
+        }
+    }
+    w.flush()?;
     Ok(())
 }
 
@@ -654,12 +961,13 @@ fn location(file: &str, line: u64) -> String {
 
 fn human(
     ctx: &Ctx,
+    style: Styling,
     o: &Outcome,
     rules: &[Rule],
     meta: &Meta,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let md = ctx.format == Format::Markdown;
+    let md = style.format == Format::Markdown;
     let lang = ctx.lang;
     let s = &o.summary;
     if md {
@@ -690,7 +998,7 @@ fn human(
         if md {
             writeln!(out, "\n## {text}\n")
         } else {
-            writeln!(out, "\n{text}")
+            writeln!(out, "\n{}", style.strong(&text))
         }
     };
     heading(
@@ -706,7 +1014,7 @@ fn human(
             }
             t.write(Format::Markdown, out)
         } else {
-            grouped(ctx, findings, rules, meta, out)
+            grouped(ctx, style, findings, rules, meta, out)
         }
     };
     if o.findings.is_empty() {
@@ -779,9 +1087,14 @@ fn human(
         out,
         "{}",
         ctx.tr(
-            "scan.controls_line",
+            if s.controls.accepted.is_empty() {
+                "scan.controls_line"
+            } else {
+                "scan.controls_line_accepted"
+            },
             &[
                 ("failed", s.controls.failed.len().to_string()),
+                ("accepted", s.controls.accepted.len().to_string()),
                 ("passed", s.controls.passed.len().to_string()),
                 ("not_evaluated", s.controls.not_evaluated.len().to_string()),
             ]
@@ -793,6 +1106,7 @@ fn human(
 /// Terminal form: one line per rule, then its resources with their locations.
 fn grouped(
     ctx: &Ctx,
+    style: Styling,
     findings: &[engine::Finding],
     rules: &[Rule],
     meta: &Meta,
@@ -810,12 +1124,35 @@ fn grouped(
             // Pad by display width: Chinese labels are two columns a character.
             let width: usize = sev.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
             let pad = " ".repeat(8usize.saturating_sub(width));
+            let key = if f.status == engine::Status::Unknown {
+                "unknown"
+            } else {
+                f.severity.id()
+            };
             writeln!(
                 out,
-                "  {sev}{pad} {:<14} {title}  [{}]",
+                "  {}{pad} {:<14} {}  [{}]",
+                style.severity(key, &sev),
                 f.rule_id(rules),
+                style.strong(title),
                 f.controls(rules).join(", ")
             )?;
+            if let Some(rule) = rules.get(f.rule_index()) {
+                writeln!(
+                    out,
+                    "           {}",
+                    style.dim(&ctx.tr(
+                        "scan.fix",
+                        &[
+                            (
+                                "remediation",
+                                rule.remediation.text.get(ctx.lang).to_owned()
+                            ),
+                            ("id", rule.id.clone())
+                        ]
+                    ))
+                )?;
+            }
         }
         let resource = f.reference(rules, meta.estate);
         let loc = location(resource.file, resource.line);
@@ -837,7 +1174,12 @@ fn grouped(
         if loc.is_empty() {
             writeln!(out, "           - {}{why}", resource.address)?;
         } else {
-            writeln!(out, "           - {}  ({loc}){why}", resource.address)?;
+            writeln!(
+                out,
+                "           - {}  {}{why}",
+                resource.address,
+                style.dim(&format!("({loc})"))
+            )?;
         }
     }
     Ok(())

@@ -379,6 +379,23 @@ fn baseline_fails_only_on_new_findings() {
             .iter()
             .any(|c| c == "AC-32")
     );
+    // ... and the summary says why, without contradicting its count of findings.
+    assert_eq!(
+        v["summary"]["controls"]["accepted"], v["summary"]["controls"]["failed"],
+        "{:#}",
+        v["summary"]
+    );
+    let text = cw()
+        .args(["scan", "-q", "--lang", "en", "--baseline"])
+        .arg(&baseline)
+        .arg(fx("inventory/estate.json"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(": 0 findings") && text.contains("of them only by accepted findings"),
+        "{text}"
+    );
     // A new finding still fails.
     let mut estate: Value =
         serde_json::from_str(&std::fs::read_to_string(fx("inventory/estate.json")).unwrap())
@@ -794,6 +811,104 @@ fn rule_files_have_a_schema_and_their_own_examples() {
         .stdout(predicate::str::contains(
             "pass example 1: should pass but failed on alicloud_oss_bucket.tagged",
         ));
+}
+
+#[test]
+fn rule_selection_several_outputs_and_colour() {
+    let estate = fx("inventory/estate.json");
+    // --check by glob, --skip-check by id, --severity.
+    let (v, _) = scan_json(
+        &["--check", "ALI-OSS-*", "--skip-check", "ALI-OSS-02"],
+        std::slice::from_ref(&estate),
+    );
+    let ids: std::collections::BTreeSet<String> =
+        pairs(&v, "findings").into_iter().map(|(r, _)| r).collect();
+    assert!(
+        ids.contains("ALI-OSS-01") && !ids.contains("ALI-OSS-02"),
+        "{ids:?}"
+    );
+    assert!(ids.iter().all(|r| r.starts_with("ALI-OSS-")), "{ids:?}");
+    let (v, _) = scan_json(
+        &["--severity", "high,critical"],
+        std::slice::from_ref(&estate),
+    );
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "high" || f["severity"] == "critical"),
+        "{v:#}"
+    );
+    // A pattern that matches no rule is a typo: exit 2, said.
+    cw().args(["scan", "-q", "--check", "ALI-OSSS-*"])
+        .arg(&estate)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ALI-OSSS-*"));
+    // One run, several reports: the table on standard output, SARIF, JUnit, CSV and HTML.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = |f: &str, n: &str| format!("{f}={}", d.join(n).display());
+    let out = cw()
+        .args(["scan", "-q", "--lang", "en", "--fail-on", "none"])
+        .arg(&estate)
+        .args(["-o", &o("sarif", "r.sarif"), "-o", &o("junit", "r.xml")])
+        .args(["-o", &o("csv", "r.csv"), "-o", &o("html", "r.html")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("ALI-OSS-01") && table.contains("Fix: "),
+        "{table}"
+    );
+    // Not a terminal: no colour codes.
+    assert!(!table.contains('\u{1b}'), "{table}");
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("r.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(
+        std::fs::read_to_string(d.join("r.xml"))
+            .unwrap()
+            .contains("<testsuites")
+    );
+    let mut csv = csv::Reader::from_path(d.join("r.csv")).unwrap();
+    let headers = csv.headers().unwrap().clone();
+    assert_eq!(&headers[0], "status");
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert!(
+        rows.iter()
+            .any(|r| &r[2] == "ALI-OSS-01" && &r[0] == "fail" && &r[7] == "5"),
+        "{rows:?}"
+    );
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("oss://gov-archive"));
+    // Colour when asked, in the severity's colour; never with NO_COLOR and auto.
+    let coloured = cw()
+        .args(["scan", "-q", "--color", "always", "--fail-on", "none"])
+        .arg(&estate)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains("\u{1b}[31m"));
+    let plain = cw()
+        .env("NO_COLOR", "1")
+        .args(["scan", "-q", "--fail-on", "none"])
+        .arg(&estate)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains('\u{1b}'));
+    cw().args(["scan", "-q", "--color", "sometimes"])
+        .arg(&estate)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("auto, always, never"));
+    // The rule in full, in Chinese.
+    cw().args(["rules", "show", "ALI-OSS-01", "--lang", "zh"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("如何修复"))
+        .stdout(predicate::str::contains("AC-32"));
 }
 
 #[test]

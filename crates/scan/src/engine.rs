@@ -167,7 +167,11 @@ impl Baseline {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ControlSummary {
     pub passed: Vec<String>,
+    /// Controls with a failing evaluation, accepted ones included.
     pub failed: Vec<String>,
+    /// Of `failed`, those failed only by accepted findings (suppressed or in the baseline):
+    /// no new finding counts against them.
+    pub accepted: Vec<String>,
     pub not_evaluated: Vec<String>,
 }
 
@@ -429,8 +433,12 @@ pub fn run(
     // not fixed: the control still fails.
     let mut evaluated: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut failed_controls: BTreeSet<&str> = BTreeSet::new();
+    let mut newly_failed: BTreeSet<&str> = BTreeSet::new();
     for (i, rule) in rules.iter().enumerate() {
         let (fail, unk) = (failed[i], unknown[i]);
+        if counted[i] > 0 {
+            newly_failed.extend(rule.controls.iter().map(String::as_str));
+        }
         let pass = evaluations[i] - fail - unk;
         for c in rule.controls.iter() {
             if evaluations[i] > 0 {
@@ -452,6 +460,9 @@ pub fn run(
         let (pass, fail) = evaluated.get(c).copied().unwrap_or_default();
         if failed_controls.contains(c) {
             s.controls.failed.push(c.to_owned());
+            if !newly_failed.contains(c) {
+                s.controls.accepted.push(c.to_owned());
+            }
         } else if pass > 0 || fail > 0 {
             s.controls.passed.push(c.to_owned());
         } else {

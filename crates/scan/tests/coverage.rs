@@ -161,7 +161,9 @@ fn every_peer_check_has_our_rule_or_a_reason_and_the_document_is_current() {
          with the cloudward rule that makes the same check, or why there is none. The peers'\n\
          check ids are theirs; every description here is ours.\n\n",
     );
-    out.push_str("| provider | tool | checks | covered | without a rule |\n|---|---|---:|---:|---|\n");
+    out.push_str(
+        "| provider | tool | checks | covered | without a rule |\n|---|---|---:|---:|---|\n",
+    );
     for (provider, tools) in &by {
         for (tool, checks) in tools {
             let covered = checks.iter().filter(|c| !c.rules.is_empty()).count();
@@ -186,8 +188,8 @@ fn every_peer_check_has_our_rule_or_a_reason_and_the_document_is_current() {
     out.push_str(&reasons.join("; "));
     out.push_str(".\n\nRead from: ");
     let srcs: Vec<String> = read_from
-        .iter()
-        .flat_map(|(_, s)| s.iter().map(|x| format!("`{x}`")))
+        .values()
+        .flat_map(|s| s.iter().map(|x| format!("`{x}`")))
         .collect();
     out.push_str(&srcs.join(", "));
     out.push_str(".\n");
