@@ -515,6 +515,11 @@ pub enum RulesCommand {
     Validate {
         /// A folder of rule YAML files
         dir: Option<PathBuf>,
+        /// Also check every attribute a rule reads against the providers' resource
+        /// documentation: a folder with one sub-folder per provider (alicloud,
+        /// tencentcloud, huaweicloud) holding its resource pages (Markdown)
+        #[arg(long, value_name = "DIR")]
+        provider_docs: Option<PathBuf>,
     },
     /// Show one rule in full: what it checks, why, how to fix it, with a Terraform example
     Show {

@@ -201,7 +201,7 @@ pub fn rules_cmd(
                 Ok(())
             }
         }
-        crate::args::RulesCommand::Validate { dir } => {
+        crate::args::RulesCommand::Validate { dir, provider_docs } => {
             let user = match &dir {
                 Some(d) => cloudward_content::from_dir(d)
                     .map(|v| {
@@ -222,6 +222,56 @@ pub fn rules_cmd(
             } else {
                 builtin.len()
             };
+            if let Some(docs_dir) = &provider_docs {
+                let files: std::collections::HashSet<&str> =
+                    user.iter().map(|s| s.path.as_str()).collect();
+                let mut problems = Vec::new();
+                let mut read_any = false;
+                for p in rules::PROVIDERS {
+                    let base = docs_dir.join(p);
+                    let pages = if base.join("resources").is_dir() {
+                        base.join("resources")
+                    } else {
+                        base
+                    };
+                    if !pages.is_dir() {
+                        continue;
+                    }
+                    read_any = true;
+                    let docs =
+                        cloudward_scan::docs::ProviderDocs::read(&pages, p).map_err(|e| {
+                            Failure::Input(ctx.tr(
+                                "input.unreadable",
+                                &[
+                                    ("file", pages.display().to_string()),
+                                    ("detail", e.to_string()),
+                                ],
+                            ))
+                        })?;
+                    for r in rules
+                        .iter()
+                        .filter(|r| r.provider == p)
+                        .filter(|r| dir.is_none() || files.contains(r.file.as_str()))
+                    {
+                        for u in cloudward_scan::docs::undocumented(r, &docs) {
+                            problems.push(format!(
+                                "{}: {}",
+                                r.file,
+                                ctx.tr("rules.undocumented", &[("id", r.id.clone()), ("path", u)])
+                            ));
+                        }
+                    }
+                }
+                if !read_any {
+                    return Err(Failure::Input(ctx.tr(
+                        "rules.no_provider_docs",
+                        &[("dir", docs_dir.display().to_string())],
+                    )));
+                }
+                if !problems.is_empty() {
+                    return Err(Failure::Input(problems.join("\n")));
+                }
+            }
             writeln!(
                 out,
                 "{}",

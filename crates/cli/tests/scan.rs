@@ -912,6 +912,39 @@ fn rule_selection_several_outputs_and_colour() {
 }
 
 #[test]
+fn rules_validate_checks_attributes_against_the_provider_docs() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/providers");
+    if !docs.is_dir() {
+        eprintln!("skipped: ../shared/providers is absent");
+        return;
+    }
+    cw().args(["rules", "validate", "--provider-docs"])
+        .arg(&docs)
+        .assert()
+        .success();
+    // A rule reading an attribute the bucket does not have is refused, with the file.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fx("custom-rules/own.yaml"))
+        .unwrap()
+        .replace("path: tags.classification", "path: encryption_at_rest");
+    std::fs::write(dir.path().join("own.yaml"), text).unwrap();
+    cw().args(["rules", "validate", "--lang", "en"])
+        .arg(dir.path())
+        .arg("--provider-docs")
+        .arg(&docs)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("own.yaml"))
+        .stderr(predicate::str::contains(
+            "ORG-TAG-01 reads encryption_at_rest on alicloud_oss_bucket",
+        ));
+    cw().args(["rules", "validate", "--provider-docs"])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+}
+
+#[test]
 fn notes_for_what_was_not_checked() {
     let dir = tempfile::tempdir().unwrap();
     // Nothing to scan: said, not silently green.
