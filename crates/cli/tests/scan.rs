@@ -945,6 +945,81 @@ fn rules_validate_checks_attributes_against_the_provider_docs() {
 }
 
 #[test]
+fn hard_coded_secrets_are_found_where_written_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("main.tf"),
+        "provider \"alicloud\" {\n  region     = \"cn-hangzhou\"\n  access_key = \"LTAI5tLeakedLeaked01\"\n  secret_key = var.secret_key\n}\n\nvariable \"secret_key\" {}\n\nresource \"alicloud_db_account\" \"app\" {\n  db_instance_id   = \"rm-1\"\n  account_name     = \"app\"\n  account_password = \"Sup3r-Leaked-Passw0rd\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("terraform.tfvars"),
+        "secret_key = \"leaked-secret-value-0123\"\n",
+    )
+    .unwrap();
+    let (v, code) = scan_json(&["--fail-on", "high"], &[d.to_path_buf()]);
+    assert_eq!(code, 1);
+    let found: Vec<(String, String, String, u64)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"].as_str().unwrap().starts_with("SECRET-"))
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_owned(),
+                f["resource"]["address"].as_str().unwrap().to_owned(),
+                f["resource"]["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+                f["resource"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let has = |rule: &str, addr: &str, file: &str, line: u64| {
+        found.contains(&(rule.to_owned(), addr.to_owned(), file.to_owned(), line))
+    };
+    assert!(
+        has("SECRET-02", "provider.alicloud", "main.tf", 3),
+        "{found:?}"
+    );
+    assert!(
+        has("SECRET-02", "var.secret_key", "terraform.tfvars", 1),
+        "{found:?}"
+    );
+    assert!(
+        has("SECRET-01", "alicloud_db_account.app", "main.tf", 12),
+        "{found:?}"
+    );
+    // What was scanned counts the one resource, not the secrets.
+    assert_eq!(v["summary"]["resources"], 1);
+    // The values appear in no report.
+    for format in ["json", "table", "sarif", "junit", "csv", "html", "markdown"] {
+        let out = cw()
+            .args(["scan", "-q", "--format", format])
+            .arg(d)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("SECRET-0") || text.contains("No AccessKey may be written"),
+            "{format}"
+        );
+        for leaked in [
+            "LTAI5tLeakedLeaked01",
+            "leaked-secret-value",
+            "Sup3r-Leaked",
+        ] {
+            assert!(!text.contains(leaked), "{format} prints {leaked}");
+        }
+    }
+}
+
+#[test]
 fn notes_for_what_was_not_checked() {
     let dir = tempfile::tempdir().unwrap();
     // Nothing to scan: said, not silently green.

@@ -401,7 +401,12 @@ pub fn run(
     });
 
     let s = &mut out.summary;
-    s.resources = estate.resources.len();
+    // Secrets found in the code are records of the scan, not resources of the cloud.
+    s.resources = estate
+        .resources
+        .iter()
+        .filter(|r| *r.provider != *crate::input::secrets::PSEUDO_PROVIDER)
+        .count();
     s.rules = selected.len();
     s.evaluations = evaluations.iter().sum();
     s.passed = s.evaluations - failed.iter().sum::<usize>() - unknown.iter().sum::<usize>();

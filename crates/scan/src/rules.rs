@@ -317,7 +317,15 @@ pub struct RawCond {
     port_includes_any: Option<Vec<i64>>,
 }
 
-pub const PROVIDERS: [&str; 4] = ["alicloud", "tencentcloud", "huaweicloud", "aws"];
+/// The clouds rules are written for, and `terraform` for what is in the code itself
+/// (hard-coded secrets).
+pub const PROVIDERS: [&str; 5] = [
+    "alicloud",
+    "tencentcloud",
+    "huaweicloud",
+    "aws",
+    "terraform",
+];
 
 /// The JSON Schema of a rule file.
 pub fn schema() -> schemars::Schema {

@@ -51,15 +51,60 @@ fn run_one(
     let typed: Vec<String> = loaded
         .resources
         .iter()
-        .filter(|r| rule.resources.iter().any(|t| **t == *r.rtype))
+        // A secret rule judges what the code holds: every resource and provider of the file.
+        .filter(|r| rule.resources.iter().any(|t| **t == *r.rtype) || rule.provider == "terraform")
         .map(|r| r.address.to_string())
         .collect();
+    let mut typed = typed;
+    if rule.provider == "terraform" {
+        typed.extend(
+            std::fs::read_to_string(file)
+                .unwrap()
+                .lines()
+                .filter_map(|l| {
+                    l.trim()
+                        .strip_prefix("alias")
+                        .and_then(|r| r.split('"').nth(1))
+                })
+                .map(|a| format!("provider.alicloud.{a}")),
+        );
+        typed.extend(
+            std::fs::read_to_string(file)
+                .unwrap()
+                .lines()
+                .filter_map(|l| {
+                    l.strip_prefix("variable \"")
+                        .and_then(|r| r.split('"').next())
+                })
+                .map(|v| format!("var.{v}")),
+        );
+        typed.sort();
+        typed.dedup();
+    }
     let estate = Estate::new(loaded.resources);
     let out = engine::run(rules, &[index], &estate, &content.regions, None);
     // A finding on a resource points at its block's first line in the fixture.
     let text = std::fs::read_to_string(file).unwrap();
     for f in &out.findings {
-        if let Some(r) = f.resource(&estate) {
+        if let Some(r) = f.resource(&estate)
+            && &*r.provider == "terraform"
+        {
+            // A secret is reported at the line of the attribute that holds it.
+            let attribute = r
+                .attrs
+                .get("attribute")
+                .and_then(|v| v.as_str())
+                .unwrap_or("");
+            let key = attribute.rsplit('.').next().unwrap_or(attribute);
+            let at = text.lines().nth(r.line as usize - 1).unwrap_or("");
+            assert!(
+                at.trim_start().starts_with(key) && at.contains('='),
+                "{}: {} is reported at line {} ({at:?}), not at {key}",
+                rules[index].id,
+                r.address,
+                r.line
+            );
+        } else if let Some(r) = f.resource(&estate) {
             let name = r.base_address().rsplit('.').next().unwrap_or_default();
             let header = format!("resource \"{}\" \"{name}\"", r.rtype);
             let line = text
@@ -116,10 +161,9 @@ fn every_rule_fails_and_passes_on_its_fixture() {
                 let (fails, unknown, typed) = run_one(&rules, i, &file, &content);
                 let mut saw_fail = false;
                 let mut saw_pass = false;
-                for addr in typed
-                    .iter()
-                    .filter(|a| a.starts_with(&format!("{}_", rule.provider)))
-                {
+                for addr in typed.iter().filter(|a| {
+                    rule.provider == "terraform" || a.starts_with(&format!("{}_", rule.provider))
+                }) {
                     let name = name_of(addr);
                     if name.starts_with("fail") {
                         saw_fail = true;

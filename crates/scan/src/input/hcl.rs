@@ -12,6 +12,7 @@ use hcl::expr::{Expression, ObjectKey, Operation, TraversalOperator};
 use hcl::structure::{Block, Body, Structure};
 
 use super::budget::{self, Budget, MAX_VALUE_UNITS, Sizes, size_of};
+use super::secrets;
 use super::{
     InputError, Loaded, MAX_INSTANCES, MAX_MODULE_DEPTH, MAX_NESTING, MAX_OBJECT_ENTRIES,
     MAX_OBJECT_WORK, read_text,
@@ -940,7 +941,20 @@ fn tfvars(path: &Path, budget: &Budget, loaded: &mut Loaded) -> BTreeMap<String,
         Ok(body) => {
             let (ctx, ev) = (Context::new(), Ev::new(budget));
             for a in body.attributes() {
-                out.insert(a.key.to_string(), ev.eval(&a.expr, &ctx, &Sizes::default()));
+                let value = ev.eval(&a.expr, &ctx, &Sizes::default());
+                if let Value::String(v) = &value
+                    && let Some(kind) = secrets::kind_of(&a.key, v)
+                {
+                    loaded.resources.push(secrets::record(
+                        &format!("var.{}", a.key),
+                        &intern(&path.display().to_string()),
+                        attr_line(&text, &a.key).unwrap_or(1),
+                        kind,
+                        &a.key,
+                        Box::new([]),
+                    ));
+                }
+                out.insert(a.key.to_string(), value);
                 if let Some(units) = ev.refusal() {
                     loaded.errors.push(InputError {
                         file: path.display().to_string(),
@@ -1155,9 +1169,26 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, budget: &Budget, loaded
             let Some(name) = label(b, 0) else { continue };
             let value = match input.vars.get(name) {
                 Some(v) => v.clone(),
-                None => attr(&b.body, "default")
-                    .map(|e| ev.eval(e, &empty, &Sizes::default()))
-                    .unwrap_or(Value::Unknown),
+                None => {
+                    let d = attr(&b.body, "default")
+                        .map(|e| ev.eval(e, &empty, &Sizes::default()))
+                        .unwrap_or(Value::Unknown);
+                    // A secret as a variable's default is written in the module.
+                    if let Value::String(text) = &d
+                        && let Some(kind) = secrets::kind_of(name, text)
+                    {
+                        let line = block_line(&f.text, "variable", name).unwrap_or(1);
+                        loaded.resources.push(secrets::record(
+                            &format!("{}var.{name}", input.prefix),
+                            &intern(&f.path),
+                            secrets::line_in(&f.text, line, "default"),
+                            kind,
+                            "default",
+                            Box::new([]),
+                        ));
+                    }
+                    d
+                }
             };
             if let Some(units) = ev.refusal() {
                 loaded.errors.push(InputError {
@@ -1264,6 +1295,26 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, budget: &Budget, loaded
             let region = attr(&b.body, "region")
                 .map(|e| ev.eval(e, &ctx, &sizes))
                 .and_then(|v| v.as_str().map(str::to_owned));
+            // Credentials written into the provider block.
+            let mut found = Vec::new();
+            secrets::find(
+                &Value::Map(body_value(&b.body, &ctx, &sizes, &ev, true)),
+                &mut found,
+            );
+            if !found.is_empty() {
+                let start = block_line(&f.text, "provider", name).unwrap_or(1);
+                let file = intern(&f.path);
+                for (kind, attribute) in found {
+                    loaded.resources.push(secrets::record(
+                        &format!("{}provider.{key}", input.prefix),
+                        &file,
+                        secrets::line_in(&f.text, start, &attribute),
+                        kind,
+                        &attribute,
+                        Box::new([]),
+                    ));
+                }
+            }
             regions.insert(key, region);
         }
     }
@@ -1469,12 +1520,25 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, budget: &Budget, loaded
             let attrs = Value::Map(attrs);
             let provider = provider_of(&rb.rtype);
             let region = region.or_else(|| super::region_from_attrs(provider, &attrs));
+            let file = intern(&rb.file.path);
+            let mut found = Vec::new();
+            secrets::find(&attrs, &mut found);
+            for (kind, attribute) in found {
+                loaded.resources.push(secrets::record(
+                    &address,
+                    &file,
+                    secrets::line_in(&rb.file.text, line, &attribute),
+                    kind,
+                    &attribute,
+                    pairs(ignored.iter().cloned()),
+                ));
+            }
             loaded.resources.push(Resource {
                 address: address.into_boxed_str(),
                 rtype: intern(&rb.rtype),
                 provider: intern(provider),
                 region: region.as_deref().map(intern),
-                file: intern(&rb.file.path),
+                file,
                 line,
                 attrs,
                 refs: pairs(refs_raw.iter().cloned()),

@@ -12,6 +12,7 @@ pub mod budget;
 pub mod hcl;
 pub mod inventory;
 pub mod plan;
+pub mod secrets;
 
 /// Limits that keep a hostile or broken input from exhausting the machine.
 pub const MAX_FILE_BYTES: u64 = 4 << 30;
