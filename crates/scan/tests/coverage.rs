@@ -46,7 +46,8 @@ const TOOLS: [(&str, &str); 5] = [
     ("mondoo", "Mondoo cnspec"),
 ];
 
-const REASONS: [(&str, &str); 7] = [
+const REASONS: [(&str, &str); 8] = [
+    ("not-yet", "no rule yet: to be written"),
     ("not-in-terraform", "not visible in Terraform"),
     ("cost", "cost only"),
     ("availability", "availability only"),
