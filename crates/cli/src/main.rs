@@ -4,6 +4,7 @@ mod args;
 mod catalog_cmd;
 mod check_cmd;
 mod classify_cmd;
+mod help;
 mod oscal_cmd;
 mod output;
 mod report_cmd;
@@ -13,7 +14,7 @@ mod serve_cmd;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use cloudward_domain::Lang;
 use cloudward_domain::i18n::Messages;
 use cloudward_domain::load::Content;
@@ -195,9 +196,14 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
     let messages = cloudward_content::messages();
     let env_lang = lang_from_env();
+    let raw: Vec<String> = std::env::args().collect();
+    let matches = help::command(help::lang_of(&raw, env_lang)).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let lang = match cli.lang.as_deref() {
         None => env_lang,
         Some(value) => match Lang::parse(value) {

@@ -114,7 +114,13 @@ pub fn rules_cmd(
                     ctx.t("col.level"),
                     ctx.t(&format!("control_level.{}", r.level.id())),
                 ),
-                (ctx.t("scan.provider"), r.provider.clone()),
+                (
+                    ctx.t("scan.provider"),
+                    content
+                        .regions
+                        .cloud(&r.provider)
+                        .map_or_else(|| r.provider.clone(), |c| c.name.get(ctx.lang).to_owned()),
+                ),
                 (ctx.t("rules.scope"), scope),
                 (ctx.t("rules.resources"), r.resources.join(", ")),
             ];
