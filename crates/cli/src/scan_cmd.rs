@@ -805,7 +805,8 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         format: ctx.format,
         colour: coloured,
     };
-    for (format, path) in &extra_outputs {
+    // Each report straight to its file through a buffer.
+    let to_file = |path: &std::path::Path, style: Styling| -> Result<(), Failure> {
         let unwritable = |e: std::io::Error| {
             Failure::Input(ctx.tr(
                 "input.unwritable",
@@ -817,29 +818,18 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         };
         let file = std::fs::File::create(path).map_err(unwritable)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        let s = Styling {
+        write_report(ctx, style, &outcome, &rules, &selected, &meta, &mut w)?;
+        w.flush().map_err(unwritable)
+    };
+    for (format, path) in &extra_outputs {
+        let plain = Styling {
             format: *format,
             colour: false,
         };
-        write_report(ctx, s, &outcome, &rules, &selected, &meta, &mut w)?;
-        w.flush().map_err(unwritable)?;
+        to_file(path, plain)?;
     }
     match &main_output {
-        Some(path) => {
-            let unwritable = |e: std::io::Error| {
-                Failure::Input(ctx.tr(
-                    "input.unwritable",
-                    &[
-                        ("file", path.display().to_string()),
-                        ("detail", e.to_string()),
-                    ],
-                ))
-            };
-            let file = std::fs::File::create(path).map_err(unwritable)?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            write_report(ctx, style, &outcome, &rules, &selected, &meta, &mut w)?;
-            w.flush().map_err(unwritable)?;
-        }
+        Some(path) => to_file(path, style)?,
         None => {
             let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut *out);
             write_report(ctx, style, &outcome, &rules, &selected, &meta, &mut w)?;
