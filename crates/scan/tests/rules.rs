@@ -342,3 +342,18 @@ fn a_condition_that_would_be_dropped_is_an_error_at_its_line_and_column() {
     );
     assert_eq!(load_one(&good).unwrap().len(), 1);
 }
+
+/// The console's Chinese pages show rule titles: a Latin word in lower case (an attribute
+/// name, `root`) would be English left on them. Identifiers belong in the remediation.
+#[test]
+fn chinese_titles_hold_no_lower_case_latin_words() {
+    let content = content();
+    let rules = builtin_rules(&content);
+    let word = regex::Regex::new(r"\b[a-z][a-z_]+\b").unwrap();
+    let bad: Vec<String> = rules
+        .iter()
+        .filter(|r| word.is_match(&r.title.zh))
+        .map(|r| format!("{}: {}", r.id, r.title.zh))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
