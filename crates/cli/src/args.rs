@@ -510,7 +510,12 @@ pub enum RulesCommand {
         /// Rules that apply at this protection level
         #[arg(long)]
         level: Option<String>,
+        /// Only the rules of this pack (`default`, or one `rules packs` lists)
+        #[arg(long)]
+        pack: Option<String>,
     },
+    /// List the rule packs: what each is for, whether it runs by default, how many rules
+    Packs,
     /// Check the built-in rules, or a folder of your own rules together with them
     Validate {
         /// A folder of rule YAML files
@@ -585,6 +590,10 @@ pub struct ScanArgs {
     /// Not these rules: ids or globs, comma-separated; may repeat
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub skip_check: Vec<String>,
+    /// Run the rules of these packs (comma-separated; may repeat): `default`, or a pack
+    /// `cloudward rules packs` lists [default: the pack `default`]
+    #[arg(long, value_name = "PACK", value_delimiter = ',')]
+    pub pack: Vec<String>,
     /// Only rules of these severities: critical, high, medium, low (comma-separated)
     #[arg(long, value_name = "SEVERITY", value_delimiter = ',')]
     pub severity: Vec<String>,

@@ -10,8 +10,9 @@ use cloudward_domain::load::{Source, parse_regions};
 use cloudward_scan::engine::{self, Baseline, Outcome};
 use cloudward_scan::input::{self, InputType, Loaded, ReadOptions};
 use cloudward_scan::model::Estate;
+use cloudward_scan::packs::{self, Packs};
 use cloudward_scan::report::{self, Meta};
-use cloudward_scan::rules::{self, Rule, Severity};
+use cloudward_scan::rules::{self, Rule, Severity, glob_match};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::args::ScanArgs;
@@ -27,9 +28,20 @@ pub fn rules_cmd(
     let content = ctx.content()?;
     let builtin = rule_sources(ctx)?;
     match cmd {
-        crate::args::RulesCommand::List { provider, level } => {
+        crate::args::RulesCommand::List {
+            provider,
+            level,
+            pack,
+        } => {
             let rules = rules::load(&[&builtin], &content.catalog)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            let packs = packs::load(&[&builtin], &rules)
+                .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            if let Some(p) = &pack
+                && !packs.names().contains(&p.as_str())
+            {
+                return Err(ctx.bad_value("--pack", p, &packs.names()));
+            }
             let level = match level {
                 Some(l) => Some(ProtectionLevel::parse(&l).ok_or_else(|| {
                     ctx.bad_value("--level", &l, &["general", "enhanced", "advanced"])
@@ -45,6 +57,7 @@ pub fn rules_cmd(
                 .iter()
                 .filter(|r| provider.as_ref().is_none_or(|p| &r.provider == p))
                 .filter(|r| level.is_none_or(|l| r.level <= l))
+                .filter(|r| pack.as_ref().is_none_or(|p| packs.holds(p, r)))
                 .collect();
             if ctx.format == Format::Json {
                 let v: Vec<serde_json::Value> = shown
@@ -53,7 +66,7 @@ pub fn rules_cmd(
                         serde_json::json!({
                             "id": r.id, "provider": r.provider, "resources": r.resources, "scope": r.scope,
                             "severity": r.severity, "level": r.level, "controls": &*r.controls, "title": r.title,
-                            "remediation": r.remediation, "file": r.file,
+                            "remediation": r.remediation, "file": r.file, "packs": packs.of_rule(r),
                         })
                     })
                     .collect();
@@ -82,8 +95,69 @@ pub fn rules_cmd(
             t.write(ctx.format, out)?;
             Ok(())
         }
+        crate::args::RulesCommand::Packs => {
+            let rules = rules::load(&[&builtin], &content.catalog)
+                .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            let packs = packs::load(&[&builtin], &rules)
+                .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            let count = |id: &str| rules.iter().filter(|r| packs.holds(id, r)).count();
+            let mut rows = vec![(
+                packs::DEFAULT.to_owned(),
+                ctx.t("packs.default_title"),
+                ctx.t("packs.default_description"),
+                true,
+                count(packs::DEFAULT),
+            )];
+            for p in &packs.packs {
+                rows.push((
+                    p.id.clone(),
+                    p.title.get(ctx.lang).to_owned(),
+                    p.description.get(ctx.lang).to_owned(),
+                    p.default,
+                    count(&p.id),
+                ));
+            }
+            if ctx.format == Format::Json {
+                let v: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|(id, title, description, default, n)| {
+                        serde_json::json!({
+                            "id": id, "title": title, "description": description,
+                            "default": default, "rules": n,
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+                return Ok(());
+            }
+            let mut t = Table::new(vec![
+                ctx.t("col.id"),
+                ctx.t("col.title"),
+                ctx.t("packs.runs"),
+                ctx.t("packs.rules"),
+                ctx.t("packs.description"),
+            ]);
+            for (id, title, description, default, n) in rows {
+                t.push(vec![
+                    id,
+                    title,
+                    ctx.t(if default {
+                        "packs.by_default"
+                    } else {
+                        "packs.when_named"
+                    }),
+                    n.to_string(),
+                    description,
+                ]);
+            }
+            t.write(ctx.format, out)?;
+            Ok(())
+        }
         crate::args::RulesCommand::Show { id } => {
             let rules = rules::load(&[&builtin], &content.catalog)
+                .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            let packs = packs::load(&[&builtin], &rules)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
             let Some(r) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(id.trim())) else {
                 return Err(Failure::Input(
@@ -94,7 +168,7 @@ pub fn rules_cmd(
                 let v = serde_json::json!({
                     "id": r.id, "provider": r.provider, "resources": r.resources, "scope": r.scope,
                     "severity": r.severity, "level": r.level, "controls": &*r.controls, "title": r.title,
-                    "remediation": r.remediation, "file": r.file,
+                    "remediation": r.remediation, "file": r.file, "packs": packs.of_rule(r),
                 });
                 serde_json::to_writer_pretty(&mut *out, &v).map_err(std::io::Error::other)?;
                 writeln!(out)?;
@@ -123,6 +197,7 @@ pub fn rules_cmd(
                 ),
                 (ctx.t("rules.scope"), scope),
                 (ctx.t("rules.resources"), r.resources.join(", ")),
+                (ctx.t("rules.packs"), packs.of_rule(r).join(", ")),
             ];
             for (k, v) in lines {
                 writeln!(out, "  {k}: {v}")?;
@@ -222,6 +297,8 @@ pub fn rules_cmd(
                 None => Vec::new(),
             };
             let rules = rules::load(&[&builtin, &user], &content.catalog)
+                .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
+            packs::load(&[&builtin, &user], &rules)
                 .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
             let mine = if dir.is_some() {
                 user.len()
@@ -537,39 +614,21 @@ fn outputs(ctx: &Ctx, args: &ScanArgs) -> Result<Outputs, Failure> {
     Ok((main, extra))
 }
 
-/// Does `id` match the rule id or glob `pattern` (`*` any run, `?` one character)?
-fn glob_match(pattern: &str, id: &str) -> bool {
-    let p: Vec<char> = pattern.to_ascii_uppercase().chars().collect();
-    let s: Vec<char> = id.to_ascii_uppercase().chars().collect();
-    // Classic two-pointer wildcard matching, linear with one backtrack point.
-    let (mut i, mut j, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
-    while j < s.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some(i);
-            mark = j;
-            i += 1;
-        } else if let Some(st) = star {
-            i = st + 1;
-            mark += 1;
-            j = mark;
-        } else {
-            return false;
-        }
-    }
-    p[i..].iter().all(|c| *c == '*')
-}
-
 /// The rules `--check`, `--skip-check` and `--severity` keep of `selected`. A pattern
 /// that matches no rule at all is an error: it is a typo, not a filter.
 fn narrow(
     ctx: &Ctx,
     args: &ScanArgs,
     rules: &[Rule],
+    packs: &Packs,
     selected: Vec<usize>,
 ) -> Result<Vec<usize>, Failure> {
+    let names = packs.names();
+    for p in &args.pack {
+        if !names.contains(&p.as_str()) {
+            return Err(ctx.bad_value("--pack", p, &names));
+        }
+    }
     for p in args.check.iter().chain(&args.skip_check) {
         if !rules.iter().any(|r| glob_match(p, &r.id)) {
             return Err(Failure::Input(
@@ -588,7 +647,15 @@ fn narrow(
         .into_iter()
         .filter(|&i| {
             let r = &rules[i];
-            (args.check.is_empty() || args.check.iter().any(|p| glob_match(p, &r.id)))
+            // `--pack` selects; without it, `--check` does, and otherwise the pack
+            // `default` (every rule outside an opt-in pack).
+            let in_packs = if args.pack.is_empty() {
+                !args.check.is_empty() || !packs.opt_in(r)
+            } else {
+                args.pack.iter().any(|p| packs.holds(p, r))
+            };
+            in_packs
+                && (args.check.is_empty() || args.check.iter().any(|p| glob_match(p, &r.id)))
                 && !args.skip_check.iter().any(|p| glob_match(p, &r.id))
                 && (severities.is_empty() || severities.contains(&r.severity))
         })
@@ -666,6 +733,8 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         }));
     }
     let rules: Vec<Rule> = rules::load(&[&builtin, &user], &content.catalog)
+        .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
+    let packs = packs::load(&[&builtin, &user], &rules)
         .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
     let baseline = match &args.baseline {
         Some(path) => {
@@ -772,7 +841,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         return Err(Failure::Input(text));
     }
     let estate = Estate::new(std::mem::take(&mut loaded.resources));
-    let selected = narrow(ctx, args, &rules, engine::select(&rules, level))?;
+    let selected = narrow(ctx, args, &rules, &packs, engine::select(&rules, level))?;
     let outcome = engine::run(&rules, &selected, &estate, &regions, baseline.as_ref());
     bar.finish_and_clear();
 

@@ -1238,3 +1238,106 @@ fn large_but_ordinary_configurations_still_scan() {
     }
     assert!(has(&v, "findings", "ORG-NAME-01", "alicloud_oss_bucket.b1"));
 }
+
+#[test]
+fn packs_select_rules_and_opt_in_packs_stay_out_of_default_scans() {
+    // A user's rule in a pack of its own that does not run by default.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fx("custom-rules/own.yaml"), dir.path().join("own.yaml")).unwrap();
+    let pack = "\
+packs:
+  - id: tagging
+    title: { zh: 标签规范, en: Tagging conventions }
+    description: { zh: 组织自己的标签要求, en: The organisation's own tagging rules }
+    default: false
+    rules: [ORG-TAG-*]
+";
+    std::fs::write(dir.path().join("packs.yaml"), pack).unwrap();
+    let rules = dir.path().display().to_string();
+    let estate = fx("inventory/estate.json");
+    let ids = |args: &[&str]| -> std::collections::BTreeSet<String> {
+        let mut a = vec!["--rules", rules.as_str(), "--fail-on", "none"];
+        a.extend_from_slice(args);
+        let (v, code) = scan_json(&a, std::slice::from_ref(&estate));
+        assert_eq!(code, 0, "{v:#}");
+        pairs(&v, "findings").into_iter().map(|(r, _)| r).collect()
+    };
+    let default = ids(&[]);
+    assert!(!default.contains("ORG-TAG-01"), "{default:?}");
+    assert!(default.contains("ALI-OSS-01"), "{default:?}");
+    let tagging = ids(&["--pack", "tagging"]);
+    assert_eq!(
+        tagging.iter().collect::<Vec<_>>(),
+        vec!["ORG-TAG-01"],
+        "only the pack's rules run"
+    );
+    let both = ids(&["--pack", "default,tagging"]);
+    assert!(both.contains("ORG-TAG-01") && both.contains("ALI-OSS-01"));
+    // Naming the rule runs it, pack or not.
+    assert!(ids(&["--check", "ORG-TAG-01"]).contains("ORG-TAG-01"));
+    // An unknown pack: exit 2 with the packs there are.
+    cw().args([
+        "scan", "-q", "--lang", "en", "--rules", &rules, "--pack", "taging",
+    ])
+    .arg(&estate)
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("taging"))
+    .stderr(predicate::str::contains("default, tagging"));
+    // A pack naming no rule is refused where it is written.
+    std::fs::write(
+        dir.path().join("packs.yaml"),
+        pack.replace("ORG-TAG-*", "ORG-TAGS-*"),
+    )
+    .unwrap();
+    cw().args(["rules", "validate", "--lang", "en"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("packs.yaml"))
+        .stderr(predicate::str::contains("ORG-TAGS-*"));
+}
+
+#[test]
+fn rules_packs_lists_the_packs() {
+    let out = cw()
+        .args(["rules", "packs", "--lang", "en", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = cw()
+        .args(["rules", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    let all: Value = serde_json::from_slice(&all.stdout).unwrap();
+    let packs = v.as_array().unwrap();
+    let default = packs.iter().find(|p| p["id"] == "default").unwrap();
+    assert_eq!(default["default"], true);
+    // Every rule is in the pack `default` or in an opt-in pack, and `rules list --pack`
+    // agrees with the count.
+    let opt_in: u64 = packs
+        .iter()
+        .filter(|p| p["default"] == false)
+        .map(|p| p["rules"].as_u64().unwrap())
+        .sum();
+    let n = all.as_array().unwrap().len() as u64;
+    assert!(default["rules"].as_u64().unwrap() + opt_in >= n);
+    for p in packs {
+        let id = p["id"].as_str().unwrap();
+        let listed = cw()
+            .args(["rules", "list", "--format", "json", "--pack", id])
+            .output()
+            .unwrap();
+        let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+        assert_eq!(listed.as_array().unwrap().len() as u64, p["rules"], "{id}");
+        assert!(
+            listed.as_array().unwrap().iter().all(|r| r["packs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == id)),
+            "{id}"
+        );
+    }
+}

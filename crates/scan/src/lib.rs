@@ -6,6 +6,7 @@ pub mod engine;
 pub mod eval;
 pub mod input;
 pub mod model;
+pub mod packs;
 pub mod report;
 pub mod rules;
 pub mod value;

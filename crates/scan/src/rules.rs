@@ -645,6 +645,7 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
         .iter()
         .enumerate()
         .flat_map(|(l, s)| s.iter().map(move |x| (l, x)))
+        .filter(|(_, s)| !crate::packs::is_pack_file(&s.text))
         .collect();
     let parsed: Vec<Result<RawFile, serde_saphyr::Error>> = sources
         .par_iter()
@@ -847,4 +848,30 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
     } else {
         Err(problems)
     }
+}
+
+/// Does `id` match the rule id or glob `pattern` (`*` any run, `?` one character), case
+/// aside?
+pub fn glob_match(pattern: &str, id: &str) -> bool {
+    let p: Vec<char> = pattern.to_ascii_uppercase().chars().collect();
+    let s: Vec<char> = id.to_ascii_uppercase().chars().collect();
+    // Classic two-pointer wildcard matching, linear with one backtrack point.
+    let (mut i, mut j, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
+    while j < s.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == s[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(st) = star {
+            i = st + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
 }

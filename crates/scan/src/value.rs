@@ -8,48 +8,77 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+/// A pool of shared strings that forgets what nothing holds any more.
+///
+/// Attribute names, types, providers and regions repeat across millions of resources, so
+/// each is stored once and shared. The pool is per thread (parsing runs on many) and keeps
+/// a string only while a value of a scan still holds it: whenever the pool has doubled
+/// since it was last swept, the strings only the pool holds are dropped. A server that
+/// scans uploads for months therefore holds the names of the scans in progress, not every
+/// name it has ever seen.
+struct Pool<T> {
+    set: FxHashSet<T>,
+    /// The size of the pool after the last sweep.
+    swept: usize,
+}
+
+/// The pool is never swept below this many strings: sweeping a small pool costs more than
+/// it frees.
+const POOL_FLOOR: usize = 4096;
+
+impl<T: std::hash::Hash + Eq + Clone + std::borrow::Borrow<str>> Pool<T> {
+    const fn new() -> Pool<T> {
+        Pool {
+            set: FxHashSet::with_hasher(rustc_hash::FxBuildHasher),
+            swept: 0,
+        }
+    }
+
+    fn get(&mut self, key: &str, make: impl FnOnce(&str) -> T, held: impl Fn(&T) -> bool) -> T {
+        if let Some(a) = self.set.get(key) {
+            return a.clone();
+        }
+        if self.set.len() >= POOL_FLOOR.max(self.swept * 2) {
+            self.set.retain(&held);
+            self.swept = self.set.len();
+        }
+        let a = make(key);
+        self.set.insert(a.clone());
+        a
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.set.len()
+    }
+}
+
 thread_local! {
-    /// Attribute names, types, providers and regions repeat across millions of resources:
-    /// each is stored once (per thread).
-    static KEYS: RefCell<FxHashSet<Arc<str>>> = RefCell::new(FxHashSet::default());
+    static KEYS: RefCell<Pool<Arc<str>>> = const { RefCell::new(Pool::new()) };
+    static NAMES: RefCell<Pool<Key>> = const { RefCell::new(Pool::new()) };
 }
 
 /// The shared copy of a string that repeats (attribute names, resource types, regions).
 pub fn intern(key: &str) -> Arc<str> {
     KEYS.with(|k| {
-        let mut set = k.borrow_mut();
-        match set.get(key) {
-            Some(a) => a.clone(),
-            None => {
-                let a: Arc<str> = Arc::from(key);
-                set.insert(a.clone());
-                a
-            }
-        }
+        k.borrow_mut()
+            .get(key, |s| Arc::from(s), |a| Arc::strong_count(a) > 1)
     })
 }
 
-thread_local! {
-    static NAMES: RefCell<FxHashSet<Key>> = RefCell::new(FxHashSet::default());
-}
-
-/// An attribute name: interned for good (names are few and repeat across millions of
-/// maps), one word wide, so that a map entry is 32 bytes rather than 40.
-#[derive(Clone, Copy)]
-pub struct Key(&'static String);
+/// An attribute name: shared by every map that has it (names are few and repeat across
+/// millions of maps), one word wide, so that a map entry is 32 bytes rather than 40.
+#[derive(Clone)]
+pub struct Key(Arc<String>);
 
 impl Key {
     pub fn new(name: &str) -> Key {
         NAMES.with(|k| {
-            let mut set = k.borrow_mut();
-            match set.get(name) {
-                Some(a) => *a,
-                None => {
-                    let a = Key(Box::leak(Box::new(name.to_owned())));
-                    set.insert(a);
-                    a
-                }
-            }
+            k.borrow_mut().get(
+                name,
+                |n| Key(Arc::new(n.to_owned())),
+                |a| Arc::strong_count(&a.0) > 1,
+            )
         })
     }
 }
@@ -57,19 +86,19 @@ impl Key {
 impl std::ops::Deref for Key {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0
+        self.0.as_str()
     }
 }
 
 impl std::borrow::Borrow<str> for Key {
     fn borrow(&self) -> &str {
-        self.0
+        self.0.as_str()
     }
 }
 
 impl PartialEq for Key {
     fn eq(&self, other: &Key) -> bool {
-        std::ptr::eq(self.0, other.0) || self.0 == other.0
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
     }
 }
 
@@ -188,7 +217,7 @@ impl Map {
     /// Builds from unsorted pairs; a later duplicate key wins.
     fn from_pairs(mut entries: Vec<(Key, Value)>) -> Map {
         entries.reverse();
-        entries.sort_by_key(|a| a.0);
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|a, b| a.0 == b.0);
         Map {
             entries: entries.into_boxed_slice(),
@@ -462,6 +491,32 @@ mod tests {
         // A million resources hold several million values: a word more each shows.
         assert_eq!(std::mem::size_of::<Value>(), 24);
         assert_eq!(std::mem::size_of::<(Key, Value)>(), 32);
+    }
+
+    #[test]
+    fn names_no_value_holds_are_forgotten() {
+        // A server scans uploads with ever new attribute names: once a scan's values are
+        // gone, the pool must not keep its names.
+        let held: Map = (0..100)
+            .map(|i| (format!("kept-{i}"), Value::Null))
+            .collect();
+        for scan in 0..50 {
+            let m: Map = (0..1000)
+                .map(|i| (format!("scan-{scan}-{i}"), Value::Null))
+                .collect();
+            assert_eq!(m.len(), 1000);
+            let _ = intern(&format!("type-{scan}-x"));
+        }
+        let names = NAMES.with(|n| n.borrow().len());
+        assert!(
+            names < POOL_FLOOR * 2 + 1000,
+            "{names} names pooled after 50,000 distinct ones were dropped"
+        );
+        // The names still held are the same shared copies.
+        let again = Key::new("kept-7");
+        let kept = held.entries.iter().find(|(k, _)| &**k == "kept-7");
+        assert!(kept.is_some_and(|(k, _)| Arc::ptr_eq(&k.0, &again.0)));
+        assert_eq!(held.len(), 100);
     }
 
     #[test]

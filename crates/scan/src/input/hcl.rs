@@ -533,7 +533,7 @@ fn body_value(body: &Body, ctx: &Context, sizes: &Sizes, ev: &Ev, top: bool) -> 
                     m.iter()
                         .enumerate()
                         .skip(index.len())
-                        .map(|(i, (k, _))| (*k, i)),
+                        .map(|(i, (k, _))| (k.clone(), i)),
                 );
             }
             index.get(key).copied()
