@@ -415,7 +415,9 @@ fn rule_examples(
         );
     for (should_fail, n, text) in examples {
         let which = if should_fail { "fail" } else { "pass" };
-        let file = scratch.join(format!("{}-{n}-{which}.tf", rule.id));
+        // A ROS rule's examples are templates; the others' Terraform.
+        let ext = if rule.provider == "ros" { "yaml" } else { "tf" };
+        let file = scratch.join(format!("{}-{n}-{which}.{ext}", rule.id));
         std::fs::write(&file, text)?;
         let loaded = input::read(std::slice::from_ref(&file), &ReadOptions::default());
         let _ = std::fs::remove_file(&file);

@@ -31,7 +31,10 @@ pub struct RegionTable {
 }
 
 impl RegionTable {
+    /// The cloud of a provider. ROS templates (provider `ros`) describe Alibaba Cloud
+    /// resources: they are judged by Alibaba Cloud's regions and named as it is.
     pub fn cloud(&self, id: &str) -> Option<&CloudRegions> {
+        let id = if id == "ros" { "alicloud" } else { id };
         self.clouds.iter().find(|c| c.id == id)
     }
 

@@ -317,15 +317,24 @@ pub struct RawCond {
     port_includes_any: Option<Vec<i64>>,
 }
 
-/// The clouds rules are written for, and `terraform` for what is in the code itself
-/// (hard-coded secrets).
-pub const PROVIDERS: [&str; 5] = [
+/// The clouds rules are written for, `ros` for Alibaba Cloud ROS templates, and
+/// `terraform` for what is in the code itself (hard-coded secrets).
+pub const PROVIDERS: [&str; 6] = [
     "alicloud",
     "tencentcloud",
     "huaweicloud",
     "aws",
+    "ros",
     "terraform",
 ];
+
+/// How the resource types of a provider's rules begin: `alicloud_…`, `ALIYUN::…`.
+pub fn type_prefix(provider: &str) -> String {
+    match provider {
+        "ros" => "ALIYUN::".to_owned(),
+        p => format!("{p}_"),
+    }
+}
 
 /// The JSON Schema of a rule file.
 pub fn schema() -> schemars::Schema {
@@ -734,10 +743,10 @@ pub fn load(layers: &[&[Source]], catalog: &Catalog) -> Result<Vec<Rule>, Vec<Pr
                 });
             }
             for t in &r.resources {
-                if !t.starts_with(&format!("{}_", r.provider)) {
+                if !t.starts_with(&type_prefix(&r.provider)) {
                     bad(ProblemKind::BadId {
                         value: t.clone(),
-                        expected: format!("{}_…", r.provider),
+                        expected: format!("{}…", type_prefix(&r.provider)),
                     });
                 }
             }

@@ -96,9 +96,16 @@ fn run_one(
                 .and_then(|v| v.as_str())
                 .unwrap_or("");
             let key = attribute.rsplit('.').next().unwrap_or(attribute);
+            // In a ROS template, a parameter's secret is its `Default`.
+            let key = if attribute.starts_with("Parameters.") {
+                "Default"
+            } else {
+                key
+            };
             let at = text.lines().nth(r.line as usize - 1).unwrap_or("");
             assert!(
-                at.trim_start().starts_with(key) && at.contains('='),
+                at.trim_start().trim_start_matches("- ").starts_with(key)
+                    && (at.contains('=') || at.contains(':')),
                 "{}: {} is reported at line {} ({at:?}), not at {key}",
                 rules[index].id,
                 r.address,
@@ -106,7 +113,12 @@ fn run_one(
             );
         } else if let Some(r) = f.resource(&estate) {
             let name = r.base_address().rsplit('.').next().unwrap_or_default();
-            let header = format!("resource \"{}\" \"{name}\"", r.rtype);
+            // A Terraform block's header, or a ROS resource's logical id.
+            let header = if &*r.provider == "ros" {
+                format!("{name}:")
+            } else {
+                format!("resource \"{}\" \"{name}\"", r.rtype)
+            };
             let line = text
                 .lines()
                 .position(|l| l.trim_start().starts_with(&header))
@@ -151,6 +163,8 @@ fn every_rule_fails_and_passes_on_its_fixture() {
             Scope::Resource => {
                 let file = if rule.id.contains("-LOC-") {
                     fixtures().join("location/data-location.tf")
+                } else if rule.provider == "ros" {
+                    dir.join(format!("{}.yaml", rule.id))
                 } else {
                     dir.join(format!("{}.tf", rule.id))
                 };
@@ -162,7 +176,8 @@ fn every_rule_fails_and_passes_on_its_fixture() {
                 let mut saw_fail = false;
                 let mut saw_pass = false;
                 for addr in typed.iter().filter(|a| {
-                    rule.provider == "terraform" || a.starts_with(&format!("{}_", rule.provider))
+                    rule.provider == "terraform"
+                        || a.starts_with(&rules::type_prefix(&rule.provider))
                 }) {
                     let name = name_of(addr);
                     if name.starts_with("fail") {

@@ -793,7 +793,7 @@ fn block_spans(text: &str) -> Vec<Span> {
 
 /// Suppressions: `# cloudward:ignore RULE reason` on the comment lines right above a
 /// resource (no blank line between) or inside its block.
-fn suppressions(lines: &[&str], start: u64, end: u64) -> Vec<(String, String, u64)> {
+pub(crate) fn suppressions(lines: &[&str], start: u64, end: u64) -> Vec<(String, String, u64)> {
     let mut candidates: Vec<(u64, &str)> = Vec::new();
     let mut i = start.saturating_sub(1) as usize;
     while i > 0 {

@@ -12,6 +12,7 @@ pub mod budget;
 pub mod hcl;
 pub mod inventory;
 pub mod plan;
+pub mod ros;
 pub mod secrets;
 
 /// Limits that keep a hostile or broken input from exhausting the machine.
@@ -37,16 +38,19 @@ pub enum InputType {
     Plan,
     /// An inventory snapshot (JSON array or JSON Lines).
     Inventory,
+    /// An Alibaba Cloud ROS template (YAML or JSON).
+    Ros,
 }
 
 impl InputType {
-    pub const IDS: [&'static str; 3] = ["hcl", "plan", "inventory"];
+    pub const IDS: [&'static str; 4] = ["hcl", "plan", "inventory", "ros"];
 
     pub fn parse(v: &str) -> Option<InputType> {
         match v {
             "hcl" | "terraform" => Some(InputType::Hcl),
             "plan" | "state" => Some(InputType::Plan),
             "inventory" => Some(InputType::Inventory),
+            "ros" => Some(InputType::Ros),
             _ => None,
         }
     }
@@ -94,7 +98,9 @@ pub struct ReadOptions {
     pub var_files: Vec<PathBuf>,
 }
 
-/// Guesses the input type of a path: a directory or `.tf` is HCL; JSON with
+/// Guesses the input type of a path: a directory or `.tf` is HCL; a `.yaml`, `.yml`,
+/// `.json`, `.template` or `.ros` file that begins with `ROSTemplateFormatVersion` is a
+/// ROS template; JSON with
 /// `format_version` and `planned_values` / `values` is a plan or state; other JSON is an
 /// inventory.
 pub fn detect(path: &Path) -> InputType {
@@ -102,6 +108,9 @@ pub fn detect(path: &Path) -> InputType {
         return InputType::Hcl;
     }
     let head = read_head(path);
+    if ros::template_name(path) && ros::is_template(&head) {
+        return InputType::Ros;
+    }
     if head.contains("\"format_version\"")
         && (head.contains("\"planned_values\"")
             || head.contains("\"values\"")
@@ -158,7 +167,19 @@ pub fn read(paths: &[PathBuf], options: &ReadOptions) -> Loaded {
             continue;
         }
         match kind {
-            InputType::Hcl => hcl::read(path, &options.var_files, &mut loaded),
+            InputType::Hcl => {
+                hcl::read(path, &options.var_files, &mut loaded);
+                // A folder's ROS templates are read with its Terraform.
+                if options.input_type.is_none() && path.is_dir() {
+                    for t in ros::templates_in(path) {
+                        loaded
+                            .inputs
+                            .push((t.display().to_string(), InputType::Ros));
+                        ros::read(&t, &mut loaded);
+                    }
+                }
+            }
+            InputType::Ros => ros::read(path, &mut loaded),
             InputType::Plan => plan::read(path, &mut loaded),
             InputType::Inventory => inventory::read(path, &mut loaded),
         }
