@@ -191,7 +191,22 @@ fn walk(cond: &Cond, types: &[String], prefix: &[String], out: &mut Vec<ReadPath
             inner.extend(keys(p));
             walk(c, types, &inner, out);
         }
-        Cond::Related { rtype, via, cond } => {
+        Cond::RefersTo {
+            rtype, via, cond, ..
+        } => {
+            out.push(ReadPath {
+                types: types.to_vec(),
+                path: vec![via.clone()],
+            });
+            if let Some(c) = cond {
+                walk(c, std::slice::from_ref(rtype), &[], out);
+            }
+        }
+        // The keys inside a decoded document are the document's, not the provider's.
+        Cond::Decode(p, _, _) => push(out, p),
+        Cond::Related {
+            rtype, via, cond, ..
+        } => {
             let t = vec![rtype.clone()];
             out.push(ReadPath {
                 types: t.clone(),
@@ -206,7 +221,7 @@ fn walk(cond: &Cond, types: &[String], prefix: &[String], out: &mut Vec<ReadPath
                 walk(c, std::slice::from_ref(rtype), &[], out);
             }
         }
-        Cond::RegionMainland => {}
+        Cond::RegionMainland | Cond::Never => {}
     }
 }
 

@@ -4,7 +4,7 @@
 use cloudward_domain::regions::{Jurisdiction, RegionTable};
 
 use crate::model::{Estate, Resource};
-use crate::rules::{Cond, Op, Path, Seg};
+use crate::rules::{Cond, Count, Decoding, Op, Path, Seg, glob_match, version_cmp, version_parts};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +149,27 @@ fn range_includes(s: &str, port: i64) -> Option<bool> {
     known.then_some(false)
 }
 
+/// Whether `op` on a list of values (or the values of a map) tests each element (a
+/// comparison with a single value), rather than the list as a whole.
+fn per_element(op: &Op) -> bool {
+    let scalar = |v: &Value| !matches!(v, Value::List(_));
+    match op {
+        Op::Equals(x) | Op::NotEquals(x) => scalar(x),
+        Op::In(xs) | Op::NotIn(xs) => xs.iter().all(scalar),
+        Op::Gt(_)
+        | Op::Gte(_)
+        | Op::Lt(_)
+        | Op::Lte(_)
+        | Op::Matches(_)
+        | Op::GrantsAny(_)
+        | Op::VersionGte(_)
+        | Op::VersionLt(_) => true,
+        Op::Exists(_) | Op::Contains(_) | Op::NotEmpty | Op::CidrAny | Op::PortIncludesAny(_) => {
+            false
+        }
+    }
+}
+
 fn test(op: &Op, v: &Value) -> Tri {
     // A value that is set but not known (a reference to another resource's id) does
     // exist and is not empty; every other test on it is unknown.
@@ -158,7 +179,35 @@ fn test(op: &Op, v: &Value) -> Tri {
     if v.contains_unknown() && !matches!(op, Op::Exists(_)) {
         return Tri::Unknown;
     }
+    // A comparison with one value on a list holds for some element (a negative one for
+    // every element): `Action` may be "*" or ["*", "ecs:*"].
+    if matches!(v, Value::List(_) | Value::Map(_)) && per_element(op) {
+        let each: Box<dyn Iterator<Item = Tri>> = match v {
+            Value::List(items) => Box::new(items.iter().map(|e| test(op, e))),
+            Value::Map(m) => Box::new(m.values().map(|e| test(op, e))),
+            _ => Box::new(std::iter::empty()),
+        };
+        return match op {
+            Op::NotEquals(_) | Op::NotIn(_) => all(each),
+            _ => any(each),
+        };
+    }
+    let version = |v: &Value| match v {
+        Value::String(s) => version_parts(s),
+        Value::Number(n) => version_parts(&n.to_string()),
+        _ => None,
+    };
     match op {
+        Op::GrantsAny(actions) => Tri::from(
+            v.as_str()
+                .is_some_and(|pattern| actions.iter().any(|a| glob_match(pattern.trim(), a))),
+        ),
+        Op::VersionGte(min) => {
+            Tri::from(version(v).is_some_and(|x| version_cmp(&x, min) != std::cmp::Ordering::Less))
+        }
+        Op::VersionLt(max) => {
+            Tri::from(version(v).is_some_and(|x| version_cmp(&x, max) == std::cmp::Ordering::Less))
+        }
         Op::Exists(want) => Tri::from(*want),
         Op::Equals(x) => Tri::from(v.loosely_equals(x)),
         Op::NotEquals(x) => Tri::from(!v.loosely_equals(x)),
@@ -232,8 +281,9 @@ fn number_at(node: &Value, path: &Path) -> Result<Option<f64>, ()> {
     }
 }
 
-/// Whether `other` refers to `target` through its attribute `via`.
-fn refers_to(other: &Resource, via: &str, target: &Resource) -> bool {
+/// Whether `other` refers to `target` through its attribute `via`: by a reference, or by
+/// a value equal to `target`'s value at `to` (by default its id, name, bucket or ARN).
+fn refers_to(other: &Resource, via: &str, to: Option<&Path>, target: &Resource) -> bool {
     let base = target.base_address();
     if other
         .refs
@@ -244,6 +294,14 @@ fn refers_to(other: &Resource, via: &str, target: &Resource) -> bool {
     }
     let mut found = Vec::new();
     resolve(&other.attrs, &[Seg::Key(via.to_owned())], &mut found);
+    if let Some(to) = to {
+        let mut theirs = Vec::new();
+        resolve(&target.attrs, to, &mut theirs);
+        return found.iter().any(|v| {
+            v.as_str()
+                .is_some_and(|s| theirs.iter().any(|t| t.as_str() == Some(s)))
+        });
+    }
     found.iter().any(|v| {
         v.as_str().is_some_and(|s| {
             ["id", "name", "bucket", "arn"]
@@ -253,6 +311,56 @@ fn refers_to(other: &Resource, via: &str, target: &Resource) -> bool {
                 || s == &*target.address
         })
     })
+}
+
+/// Whether a count of related resources — `yes` that satisfy the condition, `maybe` that
+/// are unknown — is within the bounds.
+fn within(yes: u64, maybe: u64, bounds: Count) -> Tri {
+    let low_ok = |n: u64| bounds.at_least.is_none_or(|lo| n >= lo);
+    let high_ok = |n: u64| bounds.at_most.is_none_or(|hi| n <= hi);
+    let (least, most) = (yes, yes + maybe);
+    if low_ok(least) && high_ok(most) {
+        Tri::True
+    } else if !low_ok(most) || !high_ok(least) {
+        Tri::False
+    } else {
+        Tri::Unknown
+    }
+}
+
+enum Decoded {
+    Value(Value),
+    /// Not known statically.
+    Unknown,
+    /// Not a document of that kind.
+    Not,
+}
+
+/// A JSON document (a policy) from its text, or as it is when it is already structured;
+/// base64 text decoded, or as it is when it is not base64 of UTF-8 text.
+fn decode(v: &Value, how: Decoding) -> Decoded {
+    use base64::Engine as _;
+    if v.contains_unknown() {
+        return Decoded::Unknown;
+    }
+    match (how, v) {
+        (Decoding::Json, Value::String(s)) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(j) => Decoded::Value(Value::from_json(&j)),
+            Err(_) => Decoded::Not,
+        },
+        (Decoding::Json, Value::Map(_) | Value::List(_)) => Decoded::Value(v.clone()),
+        (Decoding::Base64, Value::String(s)) => {
+            let compact: String = s.split_whitespace().collect();
+            match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => Decoded::Value(Value::String(text.into())),
+                    Err(_) => Decoded::Value(v.clone()),
+                },
+                Err(_) => Decoded::Value(v.clone()),
+            }
+        }
+        _ => Decoded::Not,
+    }
 }
 
 /// Evaluates `cond` for `res`, with `node` the value paths start from.
@@ -306,13 +414,58 @@ pub fn eval(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Tri {
                 (r, _) => r,
             }
         }
-        Cond::Related { rtype, via, cond } => {
-            let related = ctx.estate.of_type(rtype).filter(|o| refers_to(o, via, res));
-            match cond {
-                None => Tri::from(related.count() > 0),
-                Some(c) => any(related.map(|o| eval(c, o, &o.attrs, ctx))),
+        Cond::Related {
+            rtype,
+            via,
+            to,
+            cond,
+            count,
+        } => {
+            let related = ctx
+                .estate
+                .of_type(rtype)
+                .filter(|o| refers_to(o, via, to.as_ref(), res));
+            match (cond, count) {
+                (None, None) => Tri::from(related.count() > 0),
+                (Some(c), None) => any(related.map(|o| eval(c, o, &o.attrs, ctx))),
+                (c, Some(bounds)) => {
+                    let (mut yes, mut maybe) = (0u64, 0u64);
+                    for o in related {
+                        match c.as_ref().map_or(Tri::True, |c| eval(c, o, &o.attrs, ctx)) {
+                            Tri::True => yes += 1,
+                            Tri::Unknown => maybe += 1,
+                            Tri::False => {}
+                        }
+                    }
+                    within(yes, maybe, *bounds)
+                }
             }
         }
+        Cond::RefersTo {
+            rtype,
+            via,
+            to,
+            cond,
+        } => {
+            let targets = ctx
+                .estate
+                .of_type(rtype)
+                .filter(|o| refers_to(res, via, to.as_ref(), o));
+            match cond {
+                None => Tri::from(targets.count() > 0),
+                Some(c) => any(targets.map(|o| eval(c, o, &o.attrs, ctx))),
+            }
+        }
+        Cond::Decode(path, how, inner) => {
+            let mut found = Vec::new();
+            resolve(node, path, &mut found);
+            any(found.into_iter().map(|v| match decode(v, *how) {
+                Decoded::Unknown => Tri::Unknown,
+                Decoded::Not => Tri::False,
+                Decoded::Value(d) => eval(inner, res, &d, ctx),
+            }))
+        }
+        Cond::Never => Tri::False,
         Cond::ResourceExists { rtype, cond } => {
             let candidates = ctx.existing(rtype);
             match cond {
@@ -345,6 +498,134 @@ mod tests {
         assert_eq!(range_includes("ALL", 1), Some(true));
         assert_eq!(range_includes("20-25", 22), Some(true));
         assert_eq!(range_includes("ssh", 22), None);
+    }
+
+    fn strings(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|s| Value::String((*s).into())).collect())
+    }
+
+    #[test]
+    fn comparisons_on_a_list_test_each_element() {
+        let actions = strings(&["ecs:Describe*", "*"]);
+        assert_eq!(
+            test(&Op::Equals(Value::String("*".into())), &actions),
+            Tri::True
+        );
+        assert_eq!(
+            test(&Op::NotEquals(Value::String("*".into())), &actions),
+            Tri::False
+        );
+        assert_eq!(
+            test(&Op::NotIn(vec![Value::String("oss:*".into())]), &actions),
+            Tri::True
+        );
+        let re = regex::Regex::new("^ecs:").unwrap_or_else(|_| unreachable!());
+        assert_eq!(test(&Op::Matches(re), &actions), Tri::True);
+        // A list compared with a list is compared as a whole.
+        assert_eq!(
+            test(&Op::Equals(strings(&["ecs:Describe*", "*"])), &actions),
+            Tri::True
+        );
+        // The values of a map, for environment variables.
+        let mut m = crate::value::Map::new();
+        m.insert("KEY", Value::String("AKIAABCDEFGHIJKLMNOP".into()));
+        let re = regex::Regex::new("^AKIA").unwrap_or_else(|_| unreachable!());
+        assert_eq!(test(&Op::Matches(re), &Value::Map(m)), Tri::True);
+    }
+
+    #[test]
+    fn actions_match_policy_patterns() {
+        let grants =
+            |pattern: Value, action: &str| test(&Op::GrantsAny(vec![action.into()]), &pattern);
+        assert_eq!(grants(Value::String("*".into()), "iam:PassRole"), Tri::True);
+        assert_eq!(
+            grants(Value::String("iam:Pass*".into()), "iam:PassRole"),
+            Tri::True
+        );
+        assert_eq!(
+            grants(Value::String("IAM:passrole".into()), "iam:PassRole"),
+            Tri::True
+        );
+        assert_eq!(
+            grants(Value::String("iam:Get*".into()), "iam:PassRole"),
+            Tri::False
+        );
+        assert_eq!(
+            grants(strings(&["s3:GetObject", "iam:*"]), "iam:PassRole"),
+            Tri::True
+        );
+        assert_eq!(grants(Value::Unknown, "iam:PassRole"), Tri::Unknown);
+    }
+
+    #[test]
+    fn versions_compare_by_their_parts() {
+        let v = |s: &str| version_parts(s).unwrap_or_default();
+        let at_least =
+            |have: &str, min: &str| test(&Op::VersionGte(v(min)), &Value::String(have.into()));
+        assert_eq!(at_least("1.30", "1.29"), Tri::True);
+        assert_eq!(at_least("1.9", "1.29"), Tri::False);
+        assert_eq!(at_least("v1.31.1-aliyun.1", "1.31"), Tri::True);
+        assert_eq!(at_least("7.0", "6.2"), Tri::True);
+        assert_eq!(at_least("latest", "6.2"), Tri::False);
+        assert_eq!(
+            test(&Op::VersionLt(v("3.2.6")), &Value::String("3.2.4".into())),
+            Tri::True
+        );
+        assert_eq!(version_parts("10.x"), Some(vec![10]));
+        assert_eq!(version_parts("redis"), None);
+    }
+
+    #[test]
+    fn counts_are_unknown_only_when_the_unknowns_decide() {
+        let at_most_one = Count {
+            at_least: None,
+            at_most: Some(1),
+        };
+        assert_eq!(within(1, 0, at_most_one), Tri::True);
+        assert_eq!(within(2, 0, at_most_one), Tri::False);
+        assert_eq!(within(1, 1, at_most_one), Tri::Unknown);
+        assert_eq!(within(2, 3, at_most_one), Tri::False);
+        let at_least_two = Count {
+            at_least: Some(2),
+            at_most: None,
+        };
+        assert_eq!(within(1, 0, at_least_two), Tri::False);
+        assert_eq!(within(1, 1, at_least_two), Tri::Unknown);
+        assert_eq!(within(2, 0, at_least_two), Tri::True);
+    }
+
+    #[test]
+    fn documents_decode_from_json_and_base64() {
+        let doc = Value::String(r#"{"Statement":[{"Effect":"Allow","Action":"*"}]}"#.into());
+        let Decoded::Value(d) = decode(&doc, Decoding::Json) else {
+            panic!("a JSON document decodes")
+        };
+        let mut found = Vec::new();
+        resolve(
+            &d,
+            &[Seg::Key("Statement".into()), Seg::Key("Action".into())],
+            &mut found,
+        );
+        assert_eq!(found, vec![&Value::String("*".into())]);
+        assert!(matches!(
+            decode(&Value::String("not json".into()), Decoding::Json),
+            Decoded::Not
+        ));
+        assert!(matches!(
+            decode(&Value::Unknown, Decoding::Json),
+            Decoded::Unknown
+        ));
+        // "echo hi" in base64; text that is not base64 is read as it is.
+        let Decoded::Value(t) = decode(&Value::String("ZWNobyBoaQ==".into()), Decoding::Base64)
+        else {
+            panic!("base64 decodes")
+        };
+        assert_eq!(t, Value::String("echo hi".into()));
+        let Decoded::Value(t) = decode(&Value::String("#!/bin/sh\necho".into()), Decoding::Base64)
+        else {
+            panic!("plain text stays")
+        };
+        assert_eq!(t.as_str(), Some("#!/bin/sh\necho"));
     }
 
     #[test]
@@ -406,12 +687,38 @@ pub fn explain(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Option<U
                 })
                 .find_map(|e| explain(inner, res, e, ctx))
         }),
-        Cond::Related { rtype, via, cond } => cond.as_ref().and_then(|c| {
+        Cond::Related {
+            rtype,
+            via,
+            to,
+            cond,
+            ..
+        } => cond.as_ref().and_then(|c| {
             ctx.estate
                 .of_type(rtype)
-                .filter(|o| refers_to(o, via, res))
+                .filter(|o| refers_to(o, via, to.as_ref(), res))
                 .find_map(|o| explain(c, o, &o.attrs, ctx))
         }),
+        Cond::RefersTo {
+            rtype,
+            via,
+            to,
+            cond,
+        } => cond.as_ref().and_then(|c| {
+            ctx.estate
+                .of_type(rtype)
+                .filter(|o| refers_to(res, via, to.as_ref(), o))
+                .find_map(|o| explain(c, o, &o.attrs, ctx))
+        }),
+        Cond::Decode(path, how, inner) => unknown_at(path).or_else(|| {
+            let mut found = Vec::new();
+            resolve(node, path, &mut found);
+            found.into_iter().find_map(|v| match decode(v, *how) {
+                Decoded::Value(d) => explain(inner, res, &d, ctx),
+                _ => None,
+            })
+        }),
+        Cond::Never => None,
         Cond::ResourceExists { rtype, cond } => cond.as_ref().and_then(|c| {
             ctx.existing(rtype)
                 .find_map(|o| explain(c, o, &o.attrs, ctx))

@@ -101,6 +101,55 @@ pub enum Op {
     NotEmpty,
     CidrAny,
     PortIncludesAny(Vec<i64>),
+    /// Some action pattern of a policy statement (`*`, `ram:*`, `iam:Pass*`) matches one of
+    /// these actions.
+    GrantsAny(Vec<String>),
+    /// A dotted version at least / below this one.
+    VersionGte(Vec<u64>),
+    VersionLt(Vec<u64>),
+}
+
+/// How a `json` / `base64` condition decodes the string it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoding {
+    Json,
+    Base64,
+}
+
+/// The numeric parts of a version string: `v1.28.3-aliyun.1` is `[1, 28, 3]`, `7.0` is
+/// `[7, 0]`; `None` when it does not begin with a number.
+pub fn version_parts(s: &str) -> Option<Vec<u64>> {
+    let s = s.trim();
+    let s = s
+        .strip_prefix('v')
+        .or_else(|| s.strip_prefix('V'))
+        .unwrap_or(s);
+    let mut out = Vec::new();
+    for part in s.split('.') {
+        let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            break;
+        }
+        out.push(digits.parse().ok()?);
+        if digits.len() < part.len() {
+            break;
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Compares two versions part by part, a missing part counting as 0.
+pub fn version_cmp(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
+    let n = a.len().max(b.len());
+    (0..n)
+        .map(|i| {
+            a.get(i)
+                .copied()
+                .unwrap_or(0)
+                .cmp(&b.get(i).copied().unwrap_or(0))
+        })
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
 }
 
 impl Op {
@@ -130,13 +179,36 @@ pub enum Cond {
     Related {
         rtype: String,
         via: String,
+        to: Option<Path>,
+        cond: Option<Box<Cond>>,
+        /// With `at_most` / `at_least`: how many related resources (satisfying `cond`) there
+        /// may be, instead of "some".
+        count: Option<Count>,
+    },
+    /// A resource of type `rtype` that this one's attribute `via` refers to satisfies
+    /// `cond` (or exists).
+    RefersTo {
+        rtype: String,
+        via: String,
+        to: Option<Path>,
         cond: Option<Box<Cond>>,
     },
+    /// The string at the path, decoded, satisfies the condition.
+    Decode(Path, Decoding, Box<Cond>),
+    /// `declared: false`: a resource of the rule's types must not be declared at all.
+    Never,
     ResourceExists {
         rtype: String,
         cond: Option<Box<Cond>>,
     },
     RegionMainland,
+}
+
+/// Bounds on a number of related resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub at_least: Option<u64>,
+    pub at_most: Option<u64>,
 }
 
 // ---------------------------------------------------------------- raw YAML
@@ -252,8 +324,12 @@ struct RawRelated {
     /// The related resource type.
     #[serde(rename = "type")]
     rtype: String,
-    /// The attribute of the related resource that refers to this one.
+    /// The attribute of the related resource that refers to this one (for `refers_to`:
+    /// this resource's attribute that refers to the other).
     via: String,
+    /// What the `via` value is compared with on the resource referred to: a dotted path
+    /// (`metric_transformation.name`) instead of its id or name.
+    to: Option<String>,
 }
 
 /// The target of a `resource_exists` condition.
@@ -292,6 +368,19 @@ pub struct RawCond {
     #[schemars(with = "Option<Box<RawCond>>")]
     require: Option<Box<Spanned<RawCond>>>,
     related: Option<RawRelated>,
+    /// With `related`: at most this many related resources (that satisfy `require`).
+    at_most: Option<u64>,
+    /// With `related`: at least this many.
+    at_least: Option<u64>,
+    /// A resource that this one's attribute `via` refers to.
+    refers_to: Option<RawRelated>,
+    /// A path to a JSON document (a policy written as a string or with jsonencode); its
+    /// `require` applies to the decoded document.
+    json: Option<String>,
+    /// A path to base64 text (user data); its `require` applies to the decoded text.
+    base64: Option<String>,
+    /// Only `false`: a resource of the rule's types must not be declared.
+    declared: Option<bool>,
     resource_exists: Option<RawExists>,
     /// Only `mainland`.
     region: Option<String>,
@@ -315,6 +404,13 @@ pub struct RawCond {
     not_empty: Option<bool>,
     cidr_any: Option<bool>,
     port_includes_any: Option<Vec<i64>>,
+    /// Policy actions: true when an action pattern at the path (a string or a list:
+    /// `*`, `ram:*`, `iam:Pass*`) matches one of them, case-insensitively.
+    grants_any: Option<Vec<String>>,
+    /// A version (`1.28.3`, `v7.0`, `1.30.1-aliyun.1`) at least this one.
+    version_gte: Option<String>,
+    /// A version below this one.
+    version_lt: Option<String>,
 }
 
 /// The clouds rules are written for, `ros` for Alibaba Cloud ROS templates, and
@@ -344,6 +440,10 @@ pub fn schema() -> schemars::Schema {
 // ---------------------------------------------------------------- compiling conditions
 
 fn parse_path(s: &str) -> Result<Path, String> {
+    // The value itself: an element of a list of strings, a decoded text.
+    if s.trim() == "." {
+        return Ok(Vec::new());
+    }
     if s.trim().is_empty() {
         return Err("empty path".into());
     }
@@ -399,6 +499,9 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
         ("not_empty", c.not_empty.is_some()),
         ("cidr_any", c.cidr_any.is_some()),
         ("port_includes_any", c.port_includes_any.is_some()),
+        ("grants_any", c.grants_any.is_some()),
+        ("version_gte", c.version_gte.is_some()),
+        ("version_lt", c.version_lt.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, set)| set.then_some(k))
@@ -410,6 +513,10 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
         ("for_all", c.for_all.is_some()),
         ("for_any", c.for_any.is_some()),
         ("related", c.related.is_some()),
+        ("refers_to", c.refers_to.is_some()),
+        ("json", c.json.is_some()),
+        ("base64", c.base64.is_some()),
+        ("declared", c.declared.is_some()),
         ("resource_exists", c.resource_exists.is_some()),
         ("region", c.region.is_some()),
         ("ports", c.ports.is_some()),
@@ -422,7 +529,7 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
         [one] => *one,
         [] => {
             return Err(format!(
-                "{}: an empty condition; give one of all, any, not, for_all, for_any, related, resource_exists, region, ports or a test (path with one operator)",
+                "{}: an empty condition; give one of all, any, not, for_all, for_any, related, refers_to, json, base64, declared, resource_exists, region, ports or a test (path with one operator)",
                 here()
             ));
         }
@@ -436,8 +543,9 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
     };
     // Keys that belong with the form; any other is a second form in disguise.
     let companions: &[&str] = match form {
-        "for_all" | "for_any" => &["require"],
-        "related" => &["require", "exists"],
+        "for_all" | "for_any" | "json" | "base64" => &["require"],
+        "related" => &["require", "exists", "at_most", "at_least"],
+        "refers_to" => &["require", "exists"],
         "ports" => &["includes_any"],
         "path" => &["default"],
         _ => &[],
@@ -452,8 +560,14 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
     if c.default.is_some() && !companions.contains(&"default") {
         extra.push("default");
     }
+    if c.at_most.is_some() && !companions.contains(&"at_most") {
+        extra.push("at_most");
+    }
+    if c.at_least.is_some() && !companions.contains(&"at_least") {
+        extra.push("at_least");
+    }
     for op in &ops {
-        if !(form == "path" || (form == "related" && *op == "exists")) {
+        if !(form == "path" || (matches!(form, "related" | "refers_to") && *op == "exists")) {
             extra.push(op);
         }
     }
@@ -489,19 +603,67 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
                 Cond::ForAny(path, inner)
             })
         }
-        "related" => {
-            let rel = c.related.as_ref().ok_or_else(|| need("type and via"))?;
+        "related" | "refers_to" => {
+            let rel = c
+                .related
+                .as_ref()
+                .or(c.refers_to.as_ref())
+                .ok_or_else(|| need("type and via"))?;
+            let counted = c.at_most.is_some() || c.at_least.is_some();
             let cond = match (&c.require, c.exists) {
                 (Some(r), None) => Some(Box::new(compile(r, &format!("{at}.require"))?)),
                 (None, Some(true)) => None,
+                (None, None) if counted => None,
+                _ if counted => return Err(need("at_most/at_least with an optional require")),
                 _ => return Err(need("either require or exists: true")),
             };
+            let to = match rel.to.as_deref() {
+                Some(p) => Some(parse_path(p).map_err(|e| format!("{}: to: {e}", here()))?),
+                None => None,
+            };
+            if form == "refers_to" {
+                return Ok(Cond::RefersTo {
+                    rtype: rel.rtype.clone(),
+                    via: rel.via.clone(),
+                    to,
+                    cond,
+                });
+            }
+            if let (Some(lo), Some(hi)) = (c.at_least, c.at_most)
+                && lo > hi
+            {
+                return Err(format!("{}: at_least {lo} is above at_most {hi}", here()));
+            }
             Ok(Cond::Related {
                 rtype: rel.rtype.clone(),
                 via: rel.via.clone(),
+                to,
                 cond,
+                count: counted.then_some(Count {
+                    at_least: c.at_least,
+                    at_most: c.at_most,
+                }),
             })
         }
+        "json" | "base64" => {
+            let p = c.json.as_deref().or(c.base64.as_deref()).unwrap_or("");
+            let path = parse_path(p).map_err(|e| format!("{}: {e}", here()))?;
+            let req = c.require.as_deref().ok_or_else(|| need("require"))?;
+            let inner = Box::new(compile(req, &format!("{at}.require"))?);
+            let how = if form == "json" {
+                Decoding::Json
+            } else {
+                Decoding::Base64
+            };
+            Ok(Cond::Decode(path, how, inner))
+        }
+        "declared" => match c.declared {
+            Some(false) => Ok(Cond::Never),
+            _ => Err(format!(
+                "{}: declared: only false is accepted (the resource must not be declared)",
+                here()
+            )),
+        },
         "resource_exists" => {
             let rx = c.resource_exists.as_ref().ok_or_else(|| need("type"))?;
             let cond = match &rx.require {
@@ -583,6 +745,34 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
                 "not_empty" | "cidr_any" => {
                     return Err(format!("{}: '{op}' takes only true", here()));
                 }
+                "grants_any" => {
+                    let list = c.grants_any.clone().unwrap_or_default();
+                    if list.is_empty() || list.iter().any(|a| a.trim().is_empty()) {
+                        return Err(format!(
+                            "{}: grants_any needs a list of actions such as [\"ram:*\"]",
+                            here()
+                        ));
+                    }
+                    Op::GrantsAny(list)
+                }
+                "version_gte" | "version_lt" => {
+                    let s = c
+                        .version_gte
+                        .as_deref()
+                        .or(c.version_lt.as_deref())
+                        .unwrap_or("");
+                    let v = version_parts(s).ok_or_else(|| {
+                        format!(
+                            "{}: {op}: '{s}' is not a version (digits separated by dots, such as 1.28)",
+                            here()
+                        )
+                    })?;
+                    if *op == "version_gte" {
+                        Op::VersionGte(v)
+                    } else {
+                        Op::VersionLt(v)
+                    }
+                }
                 _ => Op::PortIncludesAny(c.port_includes_any.clone().unwrap_or_default()),
             };
             Ok(Cond::Test { path, op, default })
@@ -602,12 +792,13 @@ fn exists_types(cond: &Cond, out: &mut Vec<String>) {
         }
         Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| exists_types(c, out)),
         Cond::Not(c) | Cond::ForAll(_, c) | Cond::ForAny(_, c) => exists_types(c, out),
-        Cond::Related { cond, .. } => {
+        Cond::Related { cond, .. } | Cond::RefersTo { cond, .. } => {
             if let Some(c) = cond {
                 exists_types(c, out);
             }
         }
-        Cond::Test { .. } | Cond::Ports { .. } | Cond::RegionMainland => {}
+        Cond::Decode(_, _, c) => exists_types(c, out),
+        Cond::Test { .. } | Cond::Ports { .. } | Cond::RegionMainland | Cond::Never => {}
     }
 }
 

@@ -234,6 +234,10 @@ impl Bounder<'_> {
                     },
                     // Case mapping may turn one character into three.
                     "upper" | "lower" | "title" => args.times(3),
+                    // Quotes and separators; base64 takes four characters for three.
+                    "jsonencode" | "base64encode" => args.times(2),
+                    // Every two characters of JSON text may be an element of its own.
+                    "jsondecode" => args.times(NODE),
                     _ => args,
                 }
             }

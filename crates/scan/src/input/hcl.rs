@@ -249,6 +249,64 @@ fn base_context<'a>() -> Context<'a> {
                 _ => Err("values of a non-map".into()),
             }),
     );
+    // Policies are often written with jsonencode and user data with base64encode: the
+    // rules decode them again (`json:` and `base64:` conditions).
+    ctx.declare_func(
+        "jsonencode",
+        FuncDef::builder().param(any()).build(|a| {
+            let v = a
+                .into_values()
+                .into_iter()
+                .next()
+                .unwrap_or(hcl::Value::Null);
+            serde_json::to_string(&v)
+                .map(hcl::Value::String)
+                .map_err(|e| e.to_string())
+        }),
+    );
+    ctx.declare_func(
+        "jsondecode",
+        FuncDef::builder().param(ParamType::String).build(|a| {
+            let text = a
+                .into_values()
+                .into_iter()
+                .next()
+                .unwrap_or(hcl::Value::Null);
+            let text = text.as_str().unwrap_or_default();
+            serde_json::from_str::<hcl::Value>(text).map_err(|e| e.to_string())
+        }),
+    );
+    ctx.declare_func(
+        "base64encode",
+        FuncDef::builder().param(ParamType::String).build(|a| {
+            use base64::Engine as _;
+            let text = a
+                .into_values()
+                .into_iter()
+                .next()
+                .unwrap_or(hcl::Value::Null);
+            Ok(hcl::Value::String(
+                base64::engine::general_purpose::STANDARD.encode(text.as_str().unwrap_or_default()),
+            ))
+        }),
+    );
+    ctx.declare_func(
+        "base64decode",
+        FuncDef::builder().param(ParamType::String).build(|a| {
+            use base64::Engine as _;
+            let text = a
+                .into_values()
+                .into_iter()
+                .next()
+                .unwrap_or(hcl::Value::Null);
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.as_str().unwrap_or_default())
+                .map_err(|e| e.to_string())?;
+            String::from_utf8(bytes)
+                .map(hcl::Value::String)
+                .map_err(|_| "base64decode of text that is not UTF-8".into())
+        }),
+    );
     ctx.declare_func(
         "coalesce",
         FuncDef::builder().variadic_param(any()).build(|a| {
@@ -582,6 +640,137 @@ fn body_value(body: &Body, ctx: &Context, sizes: &Sizes, ev: &Ev, top: bool) -> 
         }
     }
     Map::from_entries(m)
+}
+
+/// The attribute a policy-document data source renders its JSON into.
+fn policy_output(rtype: &str) -> Option<&'static str> {
+    match rtype {
+        "aws_iam_policy_document" => Some("json"),
+        "alicloud_ram_policy_document" => Some("document"),
+        _ => None,
+    }
+}
+
+/// The JSON policy a policy-document data source renders (`aws_iam_policy_document`,
+/// `alicloud_ram_policy_document`), or `None` when a part of it is not known statically.
+/// `source_policy_documents` and `override_policy_documents` are not merged: such a
+/// document is not known.
+fn render_policy(rtype: &str, body: &Value) -> Option<serde_json::Value> {
+    use serde_json::{Map as JMap, Value as J};
+    if body.contains_unknown()
+        || [
+            "source_policy_documents",
+            "override_policy_documents",
+            "source_json",
+            "override_json",
+        ]
+        .iter()
+        .any(|k| body.get(k).is_some_and(|v| !matches!(v, Value::Null)))
+    {
+        return None;
+    }
+    let aws = rtype.starts_with("aws_");
+    let list = |v: Option<&Value>| -> Option<J> {
+        match v {
+            Some(Value::List(items)) if !items.is_empty() => {
+                Some(J::Array(items.iter().map(Value::to_json).collect()))
+            }
+            Some(v @ Value::String(_)) => Some(v.to_json()),
+            _ => None,
+        }
+    };
+    let blocks = |v: Option<&Value>| -> Vec<Value> {
+        match v {
+            Some(Value::List(items)) => items.to_vec(),
+            _ => Vec::new(),
+        }
+    };
+    let mut statements = Vec::new();
+    for st in blocks(body.get("statement")) {
+        let mut out = JMap::new();
+        if let Some(sid) = st.get("sid").and_then(Value::as_str) {
+            out.insert("Sid".into(), J::String(sid.to_owned()));
+        }
+        let effect = st.get("effect").and_then(Value::as_str).unwrap_or("Allow");
+        out.insert("Effect".into(), J::String(effect.to_owned()));
+        let names: &[(&str, &str)] = if aws {
+            &[
+                ("actions", "Action"),
+                ("not_actions", "NotAction"),
+                ("resources", "Resource"),
+                ("not_resources", "NotResource"),
+            ]
+        } else {
+            &[("action", "Action"), ("resource", "Resource")]
+        };
+        for (from, to) in names {
+            if let Some(v) = list(st.get(from)) {
+                out.insert((*to).into(), v);
+            }
+        }
+        let principal_blocks: &[(&str, &str)] = if aws {
+            &[
+                ("principals", "Principal"),
+                ("not_principals", "NotPrincipal"),
+            ]
+        } else {
+            &[("principal", "Principal")]
+        };
+        for (from, to) in principal_blocks {
+            let mut principal = JMap::new();
+            let mut everyone = false;
+            for p in blocks(st.get(from)) {
+                let kind = p
+                    .get(if aws { "type" } else { "entity" })
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let ids = list(p.get("identifiers")).unwrap_or(J::Array(Vec::new()));
+                if kind == "*" {
+                    everyone = true;
+                    continue;
+                }
+                principal.insert(kind, ids);
+            }
+            if everyone {
+                out.insert((*to).into(), J::String("*".into()));
+            } else if !principal.is_empty() {
+                out.insert((*to).into(), J::Object(principal));
+            }
+        }
+        let mut condition: JMap<String, J> = JMap::new();
+        for c in blocks(st.get("condition")) {
+            let test = c
+                .get(if aws { "test" } else { "operator" })
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let variable = c
+                .get("variable")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let values = list(c.get("values")).unwrap_or(J::Array(Vec::new()));
+            if let J::Object(m) = condition
+                .entry(test)
+                .or_insert_with(|| J::Object(JMap::new()))
+            {
+                m.insert(variable, values);
+            }
+        }
+        if !condition.is_empty() {
+            out.insert("Condition".into(), J::Object(condition));
+        }
+        statements.push(J::Object(out));
+    }
+    let version = body
+        .get("version")
+        .and_then(Value::as_str)
+        .unwrap_or(if aws { "2012-10-17" } else { "1" });
+    let mut doc = JMap::new();
+    doc.insert("Version".into(), J::String(version.to_owned()));
+    doc.insert("Statement".into(), J::Array(statements));
+    Some(J::Object(doc))
 }
 
 /// An upper bound of what evaluating a block body costs: its attributes, its nested
@@ -1317,6 +1506,40 @@ fn read_module(input: &ModuleInput, only: Option<&Path>, budget: &Budget, loaded
             }
             regions.insert(key, region);
         }
+    }
+
+    // Policy documents written as data sources: rendered to their JSON text, so that a
+    // policy that refers to one (`data.aws_iam_policy_document.p.json`) is known.
+    let mut data: hcl::Map<String, hcl::Value> = hcl::Map::new();
+    for f in &files {
+        for b in f.body.blocks().filter(|b| b.identifier.as_str() == "data") {
+            let (Some(t), Some(n)) = (label(b, 0), label(b, 1)) else {
+                continue;
+            };
+            let Some(output) = policy_output(t) else {
+                continue;
+            };
+            let body = Value::Map(body_value(&b.body, &ctx, &sizes, &ev, true));
+            let Some(doc) = render_policy(t, &body) else {
+                continue;
+            };
+            let mut obj = hcl::Map::new();
+            obj.insert(output.to_owned(), hcl::Value::String(doc.to_string()));
+            let of_type = data
+                .entry(t.to_owned())
+                .or_insert_with(|| hcl::Value::Object(hcl::Map::new()));
+            if let hcl::Value::Object(m) = of_type {
+                m.insert(n.to_owned(), hcl::Value::Object(obj));
+            }
+        }
+    }
+    if !data.is_empty() {
+        let data = hcl::Value::Object(data);
+        let units = size_of(&data);
+        sizes.set("data", units);
+        let ctx_units = sizes.names.get(CTX_UNITS).copied().unwrap_or(0);
+        sizes.set(CTX_UNITS, ctx_units.saturating_add(units));
+        ctx.declare_var("data", data);
     }
 
     // Resource blocks, with the line of each header for suppressions and locations.
