@@ -129,7 +129,13 @@ fn every_peer_check_has_our_rule_or_a_reason_and_the_document_is_current() {
                     for id in ids {
                         match ours.get(id.as_str()) {
                             None => problems.push(format!("{at}: no rule {id}")),
-                            Some(p) if *p != file.provider => {
+                            // Secrets are found in every provider's code; ROS
+                            // templates are Alibaba Cloud's.
+                            Some(p)
+                                if *p != file.provider
+                                    && *p != "terraform"
+                                    && !(*p == "ros" && file.provider == "alicloud") =>
+                            {
                                 problems.push(format!("{at}: {id} is a {p} rule"))
                             }
                             Some(_) => {}
