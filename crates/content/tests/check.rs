@@ -714,3 +714,106 @@ fn bad_ids_are_input_errors_with_lines_and_hints() {
                 .any(|(k, v)| *k == "hint" && v == "selection.contract")
     }));
 }
+
+fn mlps_file(level: u8) -> cloudward_domain::engagement::Mlps {
+    cloudward_domain::engagement::Mlps {
+        level,
+        filing: Some(cloudward_domain::engagement::MlpsFiling {
+            number: "11010513001-20001".into(),
+            date: day("2025-03-01"),
+            organ: "海淀分局网安大队".into(),
+        }),
+        assessment: Some(cloudward_domain::engagement::MlpsAssessment {
+            date: day("2026-06-01"),
+            result: cloudward_domain::engagement::MlpsResult::Conforms,
+            assessor: None,
+            reference: None,
+        }),
+    }
+}
+
+fn mlps_codes(report: &Report) -> Vec<&'static str> {
+    report
+        .warnings
+        .iter()
+        .filter(|f| f.code.starts_with("mlps-"))
+        .map(|f| {
+            assert_eq!(f.origin, Some("cloudward"), "{} is our rule", f.code);
+            f.code
+        })
+        .collect()
+}
+
+#[test]
+fn mlps_grading_filing_and_assessment() {
+    use cloudward_domain::engagement::MlpsResult;
+    // The base example carries general information: a level-2 record in order is quiet.
+    let (_, text) = base();
+    let quiet = with(|f| {
+        f.phase = Phase::Operation;
+        f.mlps = Some(mlps_file(2));
+    });
+    assert_eq!(mlps_codes(&quiet), Vec::<&str>::new());
+    assert_eq!(quiet.level, ProtectionLevel::General);
+    // Level 3 on general protection asks for enhanced.
+    let high = with(|f| f.mlps = Some(mlps_file(3)));
+    assert_eq!(mlps_codes(&high), ["mlps-protection-too-low"]);
+    let messages = cloudward_content::messages();
+    let finding = high
+        .warnings
+        .iter()
+        .find(|f| f.code == "mlps-protection-too-low")
+        .unwrap();
+    let zh = finding.message(&content(), &messages, cloudward_domain::lang::Lang::Zh);
+    assert!(zh.contains("增强保护"), "{zh}");
+    // Not filed; no assessment while in operation; an old one; a failed one.
+    let cases: [(&str, Box<dyn Fn(&mut cloudward_domain::engagement::Mlps)>); 4] = [
+        ("mlps-not-filed", Box::new(|m| m.filing = None)),
+        ("mlps-assessment-missing", Box::new(|m| m.assessment = None)),
+        (
+            "mlps-assessment-old",
+            Box::new(|m| {
+                if let Some(a) = m.assessment.as_mut() {
+                    a.date = day("2025-10-01");
+                }
+            }),
+        ),
+        (
+            "mlps-assessment-failed",
+            Box::new(|m| {
+                if let Some(a) = m.assessment.as_mut() {
+                    a.result = MlpsResult::DoesNotConform;
+                }
+            }),
+        ),
+    ];
+    for (code, change) in cases {
+        let report = with(|f| {
+            f.phase = Phase::Operation;
+            f.information = vec![InfoType::Sensitive];
+            let mut m = mlps_file(3);
+            change(&mut m);
+            f.mlps = Some(m);
+        });
+        assert_eq!(mlps_codes(&report), [code], "{code}");
+    }
+    // An old assessment matters from level 3 only.
+    let level2_old = with(|f| {
+        let mut m = mlps_file(2);
+        if let Some(a) = m.assessment.as_mut() {
+            a.date = day("2024-01-01");
+        }
+        f.mlps = Some(m);
+    });
+    assert_eq!(mlps_codes(&level2_old), Vec::<&str>::new());
+    // A level outside 1–5 is bad input at its line.
+    let bad = format!("{text}mlps:\n  level: 7\n");
+    let file = parse(&bad).unwrap();
+    match check(&file, &bad, &content(), day("2026-11-28")) {
+        Err(CheckError::Invalid(errors)) => {
+            assert_eq!(errors[0].field, "mlps.level");
+            assert_eq!(errors[0].line, Some(bad.lines().count() as u64));
+        }
+        other => panic!("expected an input error, got {other:?}"),
+    }
+}

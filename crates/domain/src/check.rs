@@ -40,6 +40,9 @@ pub struct Finding {
     /// Values for the message's placeholders.
     #[serde(skip)]
     pub args: Vec<(&'static str, String)>,
+    /// `cloudward` for a rule of ours rather than of the guide (the 等级保护 checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<&'static str>,
 }
 
 impl Finding {
@@ -49,7 +52,13 @@ impl Finding {
             severity,
             ids: Vec::new(),
             args: Vec::new(),
+            origin: None,
         }
+    }
+    /// A finding of cloudward's own rule, not the guide's.
+    fn ours(mut self) -> Finding {
+        self.origin = Some("cloudward");
+        self
     }
     fn ids<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Finding {
         self.ids.extend(ids.into_iter().map(Into::into));
@@ -110,7 +119,7 @@ fn named(
     };
     let name_of = |id: &str| -> Option<String> {
         match (arg, code) {
-            ("level" | "assessed", _) => message(format!("level.{id}")),
+            ("level" | "assessed" | "needed", _) => message(format!("level.{id}")),
             ("model", _) => message(format!("deployment.{id}")),
             ("category", _) => message(format!("category.{id}")),
             ("clauses", _) => clause(id),
@@ -463,6 +472,23 @@ fn validate_input(file: &EngagementFile, source: &str, content: &Content) -> Vec
             line: key_line(source, "expires"),
             key: "input.dates_out_of_order",
             args,
+        });
+    }
+    if let Some(m) = &file.mlps
+        && !(1..=5).contains(&m.level)
+    {
+        errors.push(InputError {
+            field: "mlps.level".into(),
+            line: key_line(source, "mlps").and_then(|_| {
+                source
+                    .lines()
+                    .enumerate()
+                    .skip_while(|(_, l)| !l.trim_start().starts_with("mlps:"))
+                    .find(|(_, l)| l.trim_start().starts_with("level:"))
+                    .map(|(n, _)| n as u64 + 1)
+            }),
+            key: "input.mlps_level",
+            args: vec![("value", m.level.to_string())],
         });
     }
     for (i, o) in file.responsibility.iter().enumerate() {
@@ -834,6 +860,11 @@ pub fn check(
         }
     }
 
+    // 5b. 等级保护: the grading against the protection level, the filing, the assessment.
+    if let Some(m) = &file.mlps {
+        mlps(m, level, phase, date, &mut f);
+    }
+
     // 6. Risk register.
     let risks = risk_register(file, content, &present_clauses, &mut f);
 
@@ -1187,6 +1218,78 @@ fn analyse(
         portability_plan_needed,
         required_clauses,
         regions,
+    }
+}
+
+/// cloudward's own rules on the 等级保护 record (the guide says nothing of 等保): a system
+/// at level 3 carries information whose loss would seriously harm social order, which
+/// the guide's enhanced protection answers at least, and level 4 asks for advanced; a
+/// system at level 2 or above is filed with the public-security organ; a system at level
+/// 3 or above is assessed every year.
+fn mlps(
+    m: &crate::engagement::Mlps,
+    level: ProtectionLevel,
+    phase: Phase,
+    date: NaiveDate,
+    f: &mut Findings,
+) {
+    use crate::engagement::MlpsResult;
+    let needed = match m.level {
+        0..=2 => ProtectionLevel::General,
+        3 => ProtectionLevel::Enhanced,
+        _ => ProtectionLevel::Advanced,
+    };
+    if level < needed {
+        f.push(
+            Finding::new("mlps-protection-too-low", Severity::Warning)
+                .arg("mlps", m.level)
+                .arg("level", level.id())
+                .arg("needed", needed.id())
+                .ours(),
+        );
+    }
+    if level == ProtectionLevel::Advanced && m.level < 3 {
+        f.push(
+            Finding::new("mlps-level-low-for-data", Severity::Warning)
+                .arg("mlps", m.level)
+                .arg("level", level.id())
+                .ours(),
+        );
+    }
+    if m.level >= 2 && m.filing.is_none() {
+        f.push(
+            Finding::new("mlps-not-filed", Severity::Warning)
+                .arg("mlps", m.level)
+                .ours(),
+        );
+    }
+    let in_use = matches!(phase, Phase::Operation | Phase::Exit);
+    match &m.assessment {
+        None if m.level >= 3 && in_use => f.push(
+            Finding::new("mlps-assessment-missing", Severity::Warning)
+                .arg("mlps", m.level)
+                .ours(),
+        ),
+        None => {}
+        Some(a) => {
+            let age = (date - a.date).num_days();
+            if m.level >= 3 && age > 365 && phase != Phase::Closed {
+                f.push(
+                    Finding::new("mlps-assessment-old", Severity::Warning)
+                        .arg("mlps", m.level)
+                        .arg("on", a.date)
+                        .arg("days", age)
+                        .ours(),
+                );
+            }
+            if a.result == MlpsResult::DoesNotConform && phase != Phase::Closed {
+                f.push(
+                    Finding::new("mlps-assessment-failed", Severity::Warning)
+                        .arg("on", a.date)
+                        .ours(),
+                );
+            }
+        }
     }
 }
 

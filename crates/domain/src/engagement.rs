@@ -102,6 +102,77 @@ pub struct EngagementFile {
     /// What has been done in the lifecycle: activities and their outputs.
     #[serde(default)]
     pub lifecycle: Lifecycle,
+    /// The system's place in the Multi-Level Protection Scheme (等级保护, GB/T 22239):
+    /// its level, its filing with the public-security organ and its last assessment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mlps: Option<Mlps>,
+}
+
+/// The system's 等级保护 grading (定级), filing (备案) and last assessment (等级测评).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mlps {
+    /// The level the system is graded at, 1 to 5.
+    pub level: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filing: Option<MlpsFiling>,
+    /// The last 等级测评 of the system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<MlpsAssessment>,
+}
+
+/// The filing (定级备案) of the grading with the public-security organ.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MlpsFiling {
+    /// The filing certificate's number (备案证明编号).
+    pub number: String,
+    /// The filing date (YYYY-MM-DD).
+    #[serde(deserialize_with = "date")]
+    #[schemars(with = "NaiveDate")]
+    pub date: NaiveDate,
+    /// The public-security organ the system is filed with (e.g. a city bureau's cyber
+    /// security department).
+    pub organ: String,
+}
+
+/// The conclusion of a 等级测评.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MlpsResult {
+    /// 符合.
+    Conforms,
+    /// 基本符合.
+    BasicallyConforms,
+    /// 不符合.
+    DoesNotConform,
+}
+
+impl MlpsResult {
+    pub fn id(self) -> &'static str {
+        match self {
+            MlpsResult::Conforms => "conforms",
+            MlpsResult::BasicallyConforms => "basically-conforms",
+            MlpsResult::DoesNotConform => "does-not-conform",
+        }
+    }
+}
+
+/// The last 等级测评 (MLPS assessment) of the system.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MlpsAssessment {
+    /// The date of the assessment report (YYYY-MM-DD).
+    #[serde(deserialize_with = "date")]
+    #[schemars(with = "NaiveDate")]
+    pub date: NaiveDate,
+    pub result: MlpsResult,
+    /// The assessment body (测评机构).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessor: Option<String>,
+    /// Report number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

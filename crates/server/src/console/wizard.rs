@@ -226,6 +226,7 @@ pub async fn submit(
         contract: BTreeMap::new(),
         risks: Vec::new(),
         lifecycle: Default::default(),
+        mlps: None,
     };
     let created = crate::services::engagements::create(&state, &v.p, &file, &BTreeMap::new()).await;
     match created {
