@@ -843,3 +843,387 @@ pub fn load(sources: &[Source], catalog: &Catalog) -> Result<Framework, Vec<Prob
         _ => Err(ck.problems),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "tests fail loudly")]
+
+    use super::*;
+    use crate::ProtectionLevel;
+    use crate::catalog::{Control, Origin, Parties, References, StandardRef};
+
+    fn text(s: &str) -> Text {
+        Text {
+            zh: s.into(),
+            en: s.into(),
+        }
+    }
+
+    /// A catalog with the one control the samples map to.
+    fn catalog() -> Catalog {
+        Catalog {
+            families: Vec::new(),
+            controls: vec![Control {
+                id: "AC-01".into(),
+                family: "AC".into(),
+                topic: "identification".into(),
+                level: ProtectionLevel::General,
+                title: text("t"),
+                statement: text("s"),
+                guidance: text("g"),
+                refs: References {
+                    gbt31168: StandardRef {
+                        edition: "2014".into(),
+                        clause: None,
+                        verified: false,
+                    },
+                    nist: Vec::new(),
+                },
+                parties: Parties {
+                    iaas: Party::Shared,
+                    paas: Party::Shared,
+                    saas: Party::Shared,
+                },
+                origin: Origin::Standard,
+            }],
+        }
+    }
+
+    const AREAS: &str = r#"
+standard: "GB/T 22239-2019"
+name: { zh: 基本要求, en: Baseline }
+areas:
+  - id: CMP
+    kind: technical
+    name: { zh: 安全计算环境, en: Computing environment }
+    points:
+      - { id: AUTH, name: { zh: 身份鉴别, en: Authentication }, parts: [general, cloud] }
+"#;
+
+    const ITEMS: &str = r#"
+area: CMP
+items:
+  - id: MLPS-CMP-AUTH-01
+    point: AUTH
+    part: general
+    levels: [2, 3]
+    clauses:
+      - { level: 2, number: "7.1.4.1", item: a, verified: false }
+      - { level: 3, number: "8.1.4.1", item: a, verified: false }
+    title: { zh: 唯一标识, en: Unique identity }
+    summary: { zh: 用户标识唯一。, en: Users have unique identities. }
+    maps:
+      - { control: AC-01, relation: intersects, note: { zh: 部分重叠。, en: Partly overlaps. } }
+  - id: MLPS-CMP-AUTH-C01
+    point: AUTH
+    part: cloud
+    levels: [3]
+    clauses:
+      - { level: 3, number: "8.2.4.1", item: a, verified: false }
+    title: { zh: 双向验证, en: Mutual authentication }
+    summary: { zh: 管理终端与平台双向验证。, en: Terminal and platform authenticate each other. }
+    party: provider
+    none: { zh: 无对应。, en: No counterpart. }
+"#;
+
+    fn sources(items: &str) -> Vec<Source> {
+        vec![
+            Source {
+                path: AREAS_FILE.into(),
+                text: AREAS.into(),
+            },
+            Source {
+                path: format!("{ITEMS_DIR}CMP.yaml"),
+                text: items.into(),
+            },
+        ]
+    }
+
+    fn problems(items: &str) -> Vec<Problem> {
+        match load(&sources(items), &catalog()) {
+            Ok(_) => panic!("broken framework was accepted"),
+            Err(p) => p,
+        }
+    }
+
+    /// The line of the first line of `text` containing `needle`, 1-based.
+    fn line_of(text: &str, needle: &str) -> u64 {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i as u64 + 1)
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn the_sample_loads_and_the_accessors_answer() {
+        let f = load(&sources(ITEMS), &catalog()).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(f.areas().len(), 1);
+        assert_eq!(f.items_at(2).count(), 1);
+        assert_eq!(f.items_at(3).count(), 2);
+        assert_eq!(f.items_at(4).count(), 0);
+        let item = f.item("mlps-cmp-auth-01").unwrap();
+        assert_eq!(
+            item.clause_at(3).and_then(Clause::cite).as_deref(),
+            Some("8.1.4.1 a)")
+        );
+        assert_eq!(f.items_for_control("AC-01").count(), 1);
+        assert_eq!(f.point_name(item, Lang::En), "Authentication");
+        assert_eq!(f.controls_at(3).into_iter().collect::<Vec<_>>(), ["AC-01"]);
+        let cloud = f.item("MLPS-CMP-AUTH-C01").unwrap();
+        assert_eq!(cloud.party, Some(Party::Provider));
+        assert!(cloud.has_crosswalk());
+    }
+
+    #[test]
+    fn unknown_control_in_maps() {
+        let p = problems(&ITEMS.replace("control: AC-01", "control: AC-99"));
+        assert!(
+            p.iter()
+                .any(|p| p.entry.as_deref() == Some("MLPS-CMP-AUTH-01")
+                    && p.line == Some(line_of(ITEMS, "id: MLPS-CMP-AUTH-01"))
+                    && matches!(&p.kind, ProblemKind::DanglingReference { field, value }
+                    if field == "maps.control" && value == "AC-99")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn duplicate_item_id_names_the_first_place() {
+        let items = ITEMS.replace("id: MLPS-CMP-AUTH-C01", "id: MLPS-CMP-AUTH-01");
+        let p = problems(&items);
+        let first = format!(
+            "{ITEMS_DIR}CMP.yaml:{}",
+            line_of(ITEMS, "id: MLPS-CMP-AUTH-01")
+        );
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::DuplicateId { id, first: f }
+                if id == "MLPS-CMP-AUTH-01" && *f == first)
+            ),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn missing_translation() {
+        let p = problems(&ITEMS.replace(
+            "summary: { zh: 用户标识唯一。, en: Users have unique identities. }",
+            "summary: { zh: 用户标识唯一。 }",
+        ));
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::MissingTranslation { field, lang }
+                if field == "summary" && lang == "en")
+            ),
+            "{p:?}"
+        );
+        let p = problems(&ITEMS.replace(
+            "note: { zh: 部分重叠。, en: Partly overlaps. }",
+            "note: { zh: 部分重叠。, en: \"\" }",
+        ));
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::MissingTranslation { field, .. }
+                if field == "maps[AC-01].note")
+            ),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn level_outside_one_to_four() {
+        let items = ITEMS.replace("levels: [2, 3]", "levels: [2, 3, 5]");
+        let p = problems(&items);
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::UnknownValue { field, value, .. }
+                if field == "levels" && value == "5")
+            ),
+            "{p:?}"
+        );
+        let items = ITEMS.replace(
+            "{ level: 2, number: \"7.1.4.1\"",
+            "{ level: 0, number: \"7.1.4.1\"",
+        );
+        let p = problems(&items);
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::UnknownValue { field, value, .. }
+                if field == "clauses.level" && value == "0")
+            ),
+            "{p:?}"
+        );
+        // Level 2 is then listed without a clause.
+        assert!(
+            p.iter()
+                .any(|p| matches!(&p.kind, ProblemKind::MissingClause { level } if level == "2")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn item_with_neither_maps_nor_none() {
+        let items = ITEMS.replace(
+            "    maps:\n      - { control: AC-01, relation: intersects, note: { zh: 部分重叠。, en: Partly overlaps. } }\n",
+            "",
+        );
+        let p = problems(&items);
+        assert!(
+            p.iter()
+                .any(|p| p.entry.as_deref() == Some("MLPS-CMP-AUTH-01")
+                    && p.kind == ProblemKind::NoCrosswalk),
+            "{p:?}"
+        );
+        let items = ITEMS.replace(
+            "    party: provider\n",
+            "    party: provider\n    maps:\n      - { control: AC-01, relation: subset }\n",
+        );
+        let p = problems(&items);
+        assert!(
+            p.iter()
+                .any(|p| p.entry.as_deref() == Some("MLPS-CMP-AUTH-C01")
+                    && p.kind == ProblemKind::MapsAndNone),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_area_point_part_and_relation() {
+        let p = problems(&ITEMS.replace("area: CMP", "area: XYZ"));
+        assert!(
+            p.iter().any(|p| p.line == Some(line_of(ITEMS, "area: CMP"))
+                && matches!(&p.kind, ProblemKind::UnknownValue { field, value, accepted }
+                    if field == "area" && value == "XYZ" && accepted == &["CMP"])),
+            "{p:?}"
+        );
+        let p = problems(
+            &ITEMS
+                .replacen("point: AUTH", "point: NOPE", 1)
+                .replace("relation: intersects", "relation: overlaps"),
+        );
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::UnknownValue { field, value, .. }
+                if field == "point" && value == "NOPE")
+            ),
+            "{p:?}"
+        );
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::UnknownValue { field, value, .. }
+                if field == "maps.relation" && value == "overlaps")
+            ),
+            "{p:?}"
+        );
+        let p = problems(&ITEMS.replace("party: provider", "party: landlord"));
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::UnknownValue { field, .. }
+                if field == "party")
+            ),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn clause_chapter_must_match_its_level_and_part() {
+        // Level 3 lives in chapter 8, not 7.
+        let p = problems(&ITEMS.replace(
+            "{ level: 3, number: \"8.1.4.1\"",
+            "{ level: 3, number: \"7.1.4.1\"",
+        ));
+        assert!(
+            p.iter().any(
+                |p| matches!(&p.kind, ProblemKind::ClauseLevelMismatch { number, level, expected }
+                if number == "7.1.4.1" && level == "3" && expected == "8.1")
+            ),
+            "{p:?}"
+        );
+        // A cloud-extension item sits in x.2, not x.1.
+        let p = problems(&ITEMS.replace("number: \"8.2.4.1\"", "number: \"8.1.4.1\""));
+        assert!(
+            p.iter().any(|p| p.entry.as_deref() == Some("MLPS-CMP-AUTH-C01")
+                && matches!(&p.kind, ProblemKind::ClauseLevelMismatch { expected, .. } if expected == "8.2")),
+            "{p:?}"
+        );
+        // Not a clause number at all.
+        let p = problems(&ITEMS.replace("number: \"8.2.4.1\"", "number: \"eight\""));
+        assert!(
+            p.iter()
+                .any(|p| matches!(&p.kind, ProblemKind::BadId { value, .. } if value == "eight")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn clauses_and_levels_agree_and_verified_needs_a_number() {
+        let p = problems(&ITEMS.replace("levels: [2, 3]", "levels: [2, 3, 4]"));
+        assert!(
+            p.iter()
+                .any(|p| matches!(&p.kind, ProblemKind::MissingClause { level } if level == "4")),
+            "{p:?}"
+        );
+        let p = problems(&ITEMS.replace(
+            "{ level: 3, number: \"8.2.4.1\", item: a, verified: false }",
+            "{ level: 3, number: null, item: null, verified: true }",
+        ));
+        assert!(
+            p.iter()
+                .any(|p| p.kind == ProblemKind::VerifiedWithoutClause),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn ids_follow_the_scheme_and_cloud_items_name_a_party() {
+        let p = problems(&ITEMS.replace("id: MLPS-CMP-AUTH-C01", "id: MLPS-CMP-AUTH-02"));
+        assert!(
+            p.iter()
+                .any(|p| matches!(&p.kind, ProblemKind::BadId { value, expected }
+                if value == "MLPS-CMP-AUTH-02" && expected == "MLPS-CMP-AUTH-C01")),
+            "{p:?}"
+        );
+        let p = problems(&ITEMS.replace("    party: provider\n", ""));
+        assert!(
+            p.iter()
+                .any(|p| p.entry.as_deref() == Some("MLPS-CMP-AUTH-C01")
+                    && matches!(&p.kind, ProblemKind::Empty { what } if what.starts_with("party"))),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn missing_areas_file_and_unexpected_files() {
+        let mut s = sources(ITEMS);
+        s.remove(0);
+        let p = load(&s, &catalog()).unwrap_err();
+        assert!(
+            p.iter()
+                .any(|p| p.file == AREAS_FILE && p.kind == ProblemKind::MissingFile)
+        );
+        let mut s = sources(ITEMS);
+        s.push(Source {
+            path: "mlps/extra.yaml".into(),
+            text: "x: 1".into(),
+        });
+        let p = load(&s, &catalog()).unwrap_err();
+        assert!(
+            p.iter()
+                .any(|p| p.file == "mlps/extra.yaml" && p.kind == ProblemKind::UnexpectedFile)
+        );
+    }
+
+    #[test]
+    fn a_point_without_items_is_reported() {
+        let items = ITEMS
+            .split("  - id: MLPS-CMP-AUTH-C01")
+            .next()
+            .unwrap_or_default();
+        let p = problems(items);
+        assert!(
+            p.iter().any(|p| p.entry.as_deref() == Some("CMP.AUTH")
+                && matches!(&p.kind, ProblemKind::Empty { what } if what == "items (cloud)")),
+            "{p:?}"
+        );
+    }
+}
