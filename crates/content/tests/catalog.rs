@@ -331,3 +331,44 @@ fn the_message_table_reads() {
     assert!(m.get("ui.login").is_some());
     assert!(m.get("api.not_found").is_some());
 }
+
+// ---------------------------------------------------------------- GB/T 22239 (等保 2.0)
+
+#[test]
+fn built_in_mlps_framework_is_embedded_and_crosswalked() {
+    let c = content();
+    let f = &c.mlps;
+    assert_eq!(f.areas().len(), 10);
+    assert!(f.items_at(3).count() > 100);
+    for level in [2, 3] {
+        for item in f.items_at(level) {
+            assert!(item.has_crosswalk(), "{} has no crosswalk", item.id);
+            for m in &item.maps {
+                assert!(c.catalog.control(&m.control).is_some(), "{}", item.id);
+            }
+        }
+    }
+    // The data-location scan rules hang on DP-13; the cloud extension's in-China items
+    // reach them through it.
+    assert!(
+        f.items_for_control("DP-13")
+            .any(|i| i.id == "MLPS-CMP-DATA-C01")
+    );
+}
+
+#[test]
+fn broken_mlps_item_is_reported_with_file_and_line() {
+    let path = "mlps/items/CMP.yaml";
+    let sources = with_change(path, |t| {
+        t.replacen("control: AC-01,", "control: AC-99,", 1)
+    });
+    let p = problems(&sources);
+    let Some(found) = p.iter().find(
+        |p| matches!(&p.kind, ProblemKind::DanglingReference { value, .. } if value == "AC-99"),
+    ) else {
+        panic!("no dangling control reported: {p:?}")
+    };
+    assert_eq!(found.file, path);
+    assert_eq!(found.entry.as_deref(), Some("MLPS-CMP-AUTH-01"));
+    assert_eq!(found.line, Some(line_of(path, "id: MLPS-CMP-AUTH-01")));
+}
