@@ -372,3 +372,38 @@ fn broken_mlps_item_is_reported_with_file_and_line() {
     assert_eq!(found.entry.as_deref(), Some("MLPS-CMP-AUTH-01"));
     assert_eq!(found.line, Some(line_of(path, "id: MLPS-CMP-AUTH-01")));
 }
+
+/// Scan rules reach 22239 items through the controls they cite: a level-3 pack finds a rule
+/// only if some level-3 item maps to one of its controls. The controls that only level-4
+/// items reach are listed here on purpose.
+#[test]
+fn every_control_a_rule_cites_is_reached_from_a_level_3_item() {
+    const LEVEL_4_ONLY: [&str; 2] = ["AU-13", "SC-24"];
+    let c = content();
+    let at_3 = c.mlps.controls_at(3);
+    let mut missing = std::collections::BTreeSet::new();
+    let mut seen = 0;
+    for source in embedded().iter().filter(|s| s.path.starts_with("rules/")) {
+        let Ok(doc) = serde_saphyr::from_str::<serde_json::Value>(&source.text) else {
+            continue;
+        };
+        let rules = doc.get("rules").and_then(|r| r.as_array());
+        for rule in rules.into_iter().flatten() {
+            let controls = rule.get("controls").and_then(|c| c.as_array());
+            for control in controls.into_iter().flatten().filter_map(|c| c.as_str()) {
+                seen += 1;
+                if !at_3.contains(control) && !LEVEL_4_ONLY.contains(&control) {
+                    missing.insert(control.to_owned());
+                }
+            }
+        }
+    }
+    assert!(
+        seen > 500,
+        "only {seen} control references read from the rules"
+    );
+    assert!(missing.is_empty(), "no level-3 item maps to {missing:?}");
+    for control in LEVEL_4_ONLY {
+        assert!(c.mlps.items_for_control(control).any(|i| i.applies_at(4)));
+    }
+}
