@@ -331,3 +331,79 @@ fn the_message_table_reads() {
     assert!(m.get("ui.login").is_some());
     assert!(m.get("api.not_found").is_some());
 }
+
+// ---------------------------------------------------------------- GB/T 22239 (等保 2.0)
+
+#[test]
+fn built_in_mlps_framework_is_embedded_and_crosswalked() {
+    let c = content();
+    let f = &c.mlps;
+    assert_eq!(f.areas().len(), 10);
+    assert!(f.items_at(3).count() > 100);
+    for level in [2, 3] {
+        for item in f.items_at(level) {
+            assert!(item.has_crosswalk(), "{} has no crosswalk", item.id);
+            for m in &item.maps {
+                assert!(c.catalog.control(&m.control).is_some(), "{}", item.id);
+            }
+        }
+    }
+    // The data-location scan rules hang on DP-13; the cloud extension's in-China items
+    // reach them through it.
+    assert!(
+        f.items_for_control("DP-13")
+            .any(|i| i.id == "MLPS-CMP-DATA-C01")
+    );
+}
+
+#[test]
+fn broken_mlps_item_is_reported_with_file_and_line() {
+    let path = "mlps/items/CMP.yaml";
+    let sources = with_change(path, |t| {
+        t.replacen("control: AC-01,", "control: AC-99,", 1)
+    });
+    let p = problems(&sources);
+    let Some(found) = p.iter().find(
+        |p| matches!(&p.kind, ProblemKind::DanglingReference { value, .. } if value == "AC-99"),
+    ) else {
+        panic!("no dangling control reported: {p:?}")
+    };
+    assert_eq!(found.file, path);
+    assert_eq!(found.entry.as_deref(), Some("MLPS-CMP-AUTH-01"));
+    assert_eq!(found.line, Some(line_of(path, "id: MLPS-CMP-AUTH-01")));
+}
+
+/// Scan rules reach 22239 items through the controls they cite: a level-3 pack finds a rule
+/// only if some level-3 item maps to one of its controls. The controls that only level-4
+/// items reach are listed here on purpose.
+#[test]
+fn every_control_a_rule_cites_is_reached_from_a_level_3_item() {
+    const LEVEL_4_ONLY: [&str; 2] = ["AU-13", "SC-24"];
+    let c = content();
+    let at_3 = c.mlps.controls_at(3);
+    let mut missing = std::collections::BTreeSet::new();
+    let mut seen = 0;
+    for source in embedded().iter().filter(|s| s.path.starts_with("rules/")) {
+        let Ok(doc) = serde_saphyr::from_str::<serde_json::Value>(&source.text) else {
+            continue;
+        };
+        let rules = doc.get("rules").and_then(|r| r.as_array());
+        for rule in rules.into_iter().flatten() {
+            let controls = rule.get("controls").and_then(|c| c.as_array());
+            for control in controls.into_iter().flatten().filter_map(|c| c.as_str()) {
+                seen += 1;
+                if !at_3.contains(control) && !LEVEL_4_ONLY.contains(&control) {
+                    missing.insert(control.to_owned());
+                }
+            }
+        }
+    }
+    assert!(
+        seen > 500,
+        "only {seen} control references read from the rules"
+    );
+    assert!(missing.is_empty(), "no level-3 item maps to {missing:?}");
+    for control in LEVEL_4_ONLY {
+        assert!(c.mlps.items_for_control(control).any(|i| i.applies_at(4)));
+    }
+}

@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod lang;
 pub mod level;
 pub mod load;
+pub mod mlps;
 pub mod problem;
 pub mod regions;
 pub mod responsibility;

@@ -18,6 +18,7 @@ use crate::catalog::{
 use crate::guide::{
     Activity, Aspect, BasicRequirement, ContractClause, Guide, Output, Phase, Risk, Role,
 };
+use crate::mlps::{self, Framework};
 use crate::problem::{Problem, ProblemKind};
 use crate::regions::{CloudRegions, RegionTable};
 use crate::responsibility::{Actor, Assignment, Layer, MatrixTemplates, Template};
@@ -38,6 +39,8 @@ pub struct Content {
     pub guide: Guide,
     pub matrix: MatrixTemplates,
     pub regions: RegionTable,
+    /// GB/T 22239-2019 (等保 2.0) with its crosswalk to the catalog.
+    pub mlps: Framework,
 }
 
 pub const FAMILIES_FILE: &str = "catalog/families.yaml";
@@ -64,9 +67,9 @@ const GUIDE_FILES: [&str; 6] = [
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawText {
-    zh: Option<String>,
-    en: Option<String>,
+pub(crate) struct RawText {
+    pub(crate) zh: Option<String>,
+    pub(crate) en: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -317,20 +320,20 @@ enum RawCell {
 // ---------------------------------------------------------------- checking context
 
 /// Collects problems while checking; one per file and entry.
-struct Checker {
-    problems: Vec<Problem>,
+pub(crate) struct Checker {
+    pub(crate) problems: Vec<Problem>,
 }
 
 /// Where an entry is: file, line and id, for the problems found on it.
 #[derive(Clone, Copy)]
-struct At<'a> {
-    file: &'a str,
-    line: u64,
-    entry: &'a str,
+pub(crate) struct At<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) line: u64,
+    pub(crate) entry: &'a str,
 }
 
 impl Checker {
-    fn push(&mut self, at: At<'_>, kind: ProblemKind) {
+    pub(crate) fn push(&mut self, at: At<'_>, kind: ProblemKind) {
         self.problems.push(Problem {
             file: at.file.to_owned(),
             line: (at.line > 0).then_some(at.line),
@@ -339,7 +342,7 @@ impl Checker {
         });
     }
 
-    fn parse<T: DeserializeOwned>(&mut self, source: &Source) -> Option<T> {
+    pub(crate) fn parse<T: DeserializeOwned>(&mut self, source: &Source) -> Option<T> {
         match serde_saphyr::from_str::<T>(&source.text) {
             Ok(value) => Some(value),
             Err(err) => {
@@ -359,7 +362,7 @@ impl Checker {
     }
 
     /// Both languages present and non-empty.
-    fn text(&mut self, at: At<'_>, field: &str, raw: &RawText) -> Text {
+    pub(crate) fn text(&mut self, at: At<'_>, field: &str, raw: &RawText) -> Text {
         let mut get = |value: &Option<String>, lang: Lang| match value {
             Some(v) if !v.trim().is_empty() => v.trim().to_owned(),
             _ => {
@@ -386,7 +389,7 @@ impl Checker {
     }
 
     /// Records the id; reports a duplicate with the line of its first use.
-    fn unique(&mut self, seen: &mut HashMap<String, u64>, at: At<'_>) {
+    pub(crate) fn unique(&mut self, seen: &mut HashMap<String, u64>, at: At<'_>) {
         if let Some(first_line) = seen.get(at.entry) {
             let first = format!("{}:{first_line}", at.file);
             self.push(
@@ -401,7 +404,7 @@ impl Checker {
         }
     }
 
-    fn dangling(&mut self, at: At<'_>, field: &str, value: &str) {
+    pub(crate) fn dangling(&mut self, at: At<'_>, field: &str, value: &str) {
         self.push(
             at,
             ProblemKind::DanglingReference {
@@ -411,7 +414,7 @@ impl Checker {
         );
     }
 
-    fn unknown(&mut self, at: At<'_>, field: &str, value: &str, accepted: &[&str]) {
+    pub(crate) fn unknown(&mut self, at: At<'_>, field: &str, value: &str, accepted: &[&str]) {
         self.push(
             at,
             ProblemKind::UnknownValue {
@@ -427,7 +430,7 @@ fn first_line_of(s: &str) -> String {
     s.lines().next().unwrap_or("").trim().to_owned()
 }
 
-fn at<'a>(file: &'a str, id: &'a Spanned<String>) -> At<'a> {
+pub(crate) fn at<'a>(file: &'a str, id: &'a Spanned<String>) -> At<'a> {
     At {
         file,
         line: id.referenced.line(),
@@ -1227,15 +1230,18 @@ pub fn load(sources: &[Source]) -> Result<Content, Vec<Problem>> {
         }
     };
 
-    if ck.problems.is_empty() {
-        Ok(Content {
-            catalog: Catalog { families, controls },
+    let catalog = Catalog { families, controls };
+    let framework = mlps::load_into(&mut ck, sources, &catalog);
+
+    match framework {
+        Some(mlps) if ck.problems.is_empty() => Ok(Content {
+            catalog,
             guide,
             matrix,
             regions,
-        })
-    } else {
-        Err(ck.problems)
+            mlps,
+        }),
+        _ => Err(ck.problems),
     }
 }
 

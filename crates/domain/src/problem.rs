@@ -72,6 +72,20 @@ pub enum ProblemKind {
     Empty {
         what: String,
     },
+    /// A GB/T 22239 clause whose chapter or part does not fit the level it is given for.
+    ClauseLevelMismatch {
+        number: String,
+        level: String,
+        expected: String,
+    },
+    /// A GB/T 22239 item lists a level but gives no clause for it.
+    MissingClause {
+        level: String,
+    },
+    /// A GB/T 22239 item with neither `maps` nor `none`.
+    NoCrosswalk,
+    /// A GB/T 22239 item with both `maps` and `none`.
+    MapsAndNone,
 }
 
 impl ProblemKind {
@@ -92,6 +106,10 @@ impl ProblemKind {
             Self::FamilyWithoutControls { .. } => "problem.family_without_controls",
             Self::VerifiedWithoutClause => "problem.verified_without_clause",
             Self::Empty { .. } => "problem.empty",
+            Self::ClauseLevelMismatch { .. } => "problem.clause_level_mismatch",
+            Self::MissingClause { .. } => "problem.missing_clause",
+            Self::NoCrosswalk => "problem.no_crosswalk",
+            Self::MapsAndNone => "problem.maps_and_none",
         }
     }
 
@@ -100,7 +118,11 @@ impl ProblemKind {
             Self::Syntax { detail } | Self::Unreadable { detail } => {
                 vec![("detail", detail.clone())]
             }
-            Self::MissingFile | Self::UnexpectedFile | Self::VerifiedWithoutClause => vec![],
+            Self::MissingFile
+            | Self::UnexpectedFile
+            | Self::VerifiedWithoutClause
+            | Self::NoCrosswalk
+            | Self::MapsAndNone => vec![],
             Self::DuplicateId { id, first } => vec![("id", id.clone()), ("first", first.clone())],
             Self::BadId { value, expected } => {
                 vec![("value", value.clone()), ("expected", expected.clone())]
@@ -126,6 +148,16 @@ impl ProblemKind {
                 vec![("family", family.clone())]
             }
             Self::Empty { what } => vec![("what", what.clone())],
+            Self::ClauseLevelMismatch {
+                number,
+                level,
+                expected,
+            } => vec![
+                ("number", number.clone()),
+                ("level", level.clone()),
+                ("expected", expected.clone()),
+            ],
+            Self::MissingClause { level } => vec![("level", level.clone())],
         }
     }
 }
@@ -196,5 +228,15 @@ pub fn samples() -> Vec<ProblemKind> {
         ProblemKind::Empty {
             what: String::new(),
         },
+        ProblemKind::ClauseLevelMismatch {
+            number: String::new(),
+            level: String::new(),
+            expected: String::new(),
+        },
+        ProblemKind::MissingClause {
+            level: String::new(),
+        },
+        ProblemKind::NoCrosswalk,
+        ProblemKind::MapsAndNone,
     ]
 }
