@@ -5,6 +5,7 @@ mod catalog_cmd;
 mod check_cmd;
 mod classify_cmd;
 mod help;
+mod mlps;
 mod oscal_cmd;
 mod output;
 mod report_cmd;

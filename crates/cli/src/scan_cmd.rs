@@ -35,8 +35,9 @@ pub fn rules_cmd(
         } => {
             let rules = rules::load(&[&builtin], &content.catalog)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
-            let packs = packs::load(&[&builtin], &rules)
+            let mut packs = packs::load(&[&builtin], &rules)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            crate::mlps::add_packs(&mut packs, &content);
             if let Some(p) = &pack
                 && !packs.names().contains(&p.as_str())
             {
@@ -98,8 +99,9 @@ pub fn rules_cmd(
         crate::args::RulesCommand::Packs => {
             let rules = rules::load(&[&builtin], &content.catalog)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
-            let packs = packs::load(&[&builtin], &rules)
+            let mut packs = packs::load(&[&builtin], &rules)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            crate::mlps::add_packs(&mut packs, &content);
             let count = |id: &str| rules.iter().filter(|r| packs.holds(id, r)).count();
             let mut rows = vec![(
                 packs::DEFAULT.to_owned(),
@@ -157,8 +159,9 @@ pub fn rules_cmd(
         crate::args::RulesCommand::Show { id } => {
             let rules = rules::load(&[&builtin], &content.catalog)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
-            let packs = packs::load(&[&builtin], &rules)
+            let mut packs = packs::load(&[&builtin], &rules)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
+            crate::mlps::add_packs(&mut packs, &content);
             let Some(r) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(id.trim())) else {
                 return Err(Failure::Input(
                     ctx.tr("scan.no_such_rule", &[("pattern", id)]),
@@ -736,8 +739,9 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     }
     let rules: Vec<Rule> = rules::load(&[&builtin, &user], &content.catalog)
         .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
-    let packs = packs::load(&[&builtin, &user], &rules)
+    let mut packs = packs::load(&[&builtin, &user], &rules)
         .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
+    crate::mlps::add_packs(&mut packs, &content);
     let baseline = match &args.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -861,6 +865,32 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         })?;
     }
 
+    // Per requirement item, for each 等保 pack named.
+    let mlps_levels: Vec<u8> = args
+        .pack
+        .iter()
+        .filter_map(|p| crate::mlps::level_of(p))
+        .collect();
+    let mlps_results: Vec<(u8, Vec<crate::mlps::ItemResult>)> = mlps_levels
+        .iter()
+        .map(|l| {
+            (
+                *l,
+                crate::mlps::results(&content.mlps, *l, &outcome.summary.controls, ctx.lang),
+            )
+        })
+        .collect();
+    let extra: Vec<(&str, serde_json::Value)> = match mlps_results.as_slice() {
+        [] => Vec::new(),
+        list => vec![(
+            "mlps",
+            serde_json::Value::Array(
+                list.iter()
+                    .map(|(l, items)| crate::mlps::json(*l, items))
+                    .collect(),
+            ),
+        )],
+    };
     let meta = Meta {
         version: env!("CARGO_PKG_VERSION"),
         level,
@@ -870,6 +900,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         errors: &loaded.errors,
         notes: &loaded.notes,
         estate: &estate,
+        extra: &extra,
     };
     // The reports go straight to their destinations through a buffer, never whole in memory.
     let style = Styling {
@@ -1170,6 +1201,11 @@ fn human(
             writeln!(out, "- {n}")?;
         }
     }
+    for (key, value) in meta.extra {
+        if *key == "mlps" {
+            mlps_items(ctx, style, value, out)?;
+        }
+    }
     heading(out, ctx.t("scan.summary"))?;
     let sev = |k: &str| s.by_severity.get(k).copied().unwrap_or(0).to_string();
     writeln!(
@@ -1217,6 +1253,91 @@ fn human(
             ]
         )
     )?;
+    Ok(())
+}
+
+/// The 等保 requirement items of each `mlps-lN` pack scanned: failing first, then passing,
+/// then those the configuration cannot show.
+fn mlps_items(
+    ctx: &Ctx,
+    style: Styling,
+    blocks: &serde_json::Value,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let md = style.format == Format::Markdown;
+    for block in blocks.as_array().into_iter().flatten() {
+        let n = |k: &str| {
+            block
+                .get(k)
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0)
+        };
+        let title = ctx.tr(
+            "scan.mlps_heading",
+            &[
+                ("level", n("level").to_string()),
+                ("failing", n("failing").to_string()),
+                ("passing", n("passing").to_string()),
+                ("evidence", n("needs_evidence").to_string()),
+            ],
+        );
+        if md {
+            writeln!(out, "\n## {title}\n")?;
+        } else {
+            writeln!(out, "\n{}", style.strong(&title))?;
+        }
+        writeln!(out, "{}", ctx.t("scan.mlps_note"))?;
+        let mut t = Table::new(vec![
+            ctx.t("scan.mlps_result"),
+            ctx.t("scan.mlps_clause"),
+            ctx.t("scan.mlps_point"),
+            ctx.t("scan.mlps_item"),
+            ctx.t("scan.controls"),
+        ]);
+        let items = block.get("items").and_then(serde_json::Value::as_array);
+        for status in ["failing", "passing", "needs-evidence"] {
+            for item in items.into_iter().flatten() {
+                let field = |k: &str| {
+                    item.get(k)
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("")
+                };
+                if field("status") != status {
+                    continue;
+                }
+                let controls = |k: &str| -> Vec<String> {
+                    item.get(k)
+                        .and_then(serde_json::Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c.as_str().map(str::to_owned))
+                        .collect()
+                };
+                let shown = match status {
+                    "failing" => controls("failed"),
+                    _ => controls("passed"),
+                };
+                let clause = match field("clause") {
+                    "" => ctx.t("scan.mlps_unnumbered"),
+                    c => c.to_owned(),
+                };
+                let label = ctx.t(&format!("mlps.status.{status}"));
+                let label = match status {
+                    "failing" => style.severity("high", &label),
+                    "passing" => label,
+                    _ => style.dim(&label),
+                };
+                t.push(vec![
+                    label,
+                    clause,
+                    field("point").to_owned(),
+                    field("title").to_owned(),
+                    shown.join(", "),
+                ]);
+            }
+        }
+        t.write(if md { Format::Markdown } else { style.format }, out)?;
+    }
     Ok(())
 }
 

@@ -1341,3 +1341,87 @@ fn rules_packs_lists_the_packs() {
         );
     }
 }
+
+#[test]
+fn mlps_packs_report_each_requirement_item() {
+    let estate = fx("inventory/estate.json");
+    let (v, code) = scan_json(
+        &["--pack", "mlps-l3", "--fail-on", "none"],
+        std::slice::from_ref(&estate),
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let block = &v["mlps"][0];
+    assert_eq!(block["level"], 3);
+    let items = block["items"].as_array().unwrap();
+    // Every level-3 item is listed once, with a status.
+    let content = cloudward_content::embedded_content().unwrap();
+    assert_eq!(items.len(), content.mlps.items_at(3).count());
+    let count = |s: &str| items.iter().filter(|i| i["status"] == s).count() as u64;
+    assert_eq!(block["failing"], count("failing"));
+    assert_eq!(block["passing"], count("passing"));
+    assert_eq!(block["needs_evidence"], count("needs-evidence"));
+    assert!(
+        count("failing") > 0 && count("needs-evidence") > 0,
+        "{block:#}"
+    );
+    // A failing item names controls that a finding's rule is on.
+    let rules: std::collections::HashMap<String, Vec<String>> = v["rules"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(id, r)| {
+                    let cs = r["controls"].as_array().into_iter().flatten();
+                    (
+                        id.clone(),
+                        cs.filter_map(|c| c.as_str().map(str::to_owned)).collect(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let failing_controls: std::collections::BTreeSet<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            rules
+                .get(f["rule_id"].as_str().unwrap())
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    for item in items.iter().filter(|i| i["status"] == "failing") {
+        for c in item["failed"].as_array().unwrap() {
+            assert!(failing_controls.contains(c.as_str().unwrap()), "{item:#}");
+        }
+    }
+    // Physical security is not visible in configuration.
+    let site = items.iter().find(|i| i["id"] == "MLPS-PHY-LOC-01").unwrap();
+    assert_eq!(site["status"], "needs-evidence");
+    assert_eq!(site["clause"], "8.1.1.1 a)");
+    // The table in Chinese names the items in words.
+    cw().args([
+        "scan",
+        "-q",
+        "--lang",
+        "zh",
+        "--pack",
+        "mlps-l3",
+        "--fail-on",
+        "none",
+    ])
+    .arg(&estate)
+    .assert()
+    .code(0)
+    .stdout(predicate::str::contains("等级保护第 3 级要求项"))
+    .stdout(predicate::str::contains("需证据"))
+    .stdout(predicate::str::contains("物理位置选择"));
+    // The packs are listed, and an ordinary scan has no MLPS section.
+    cw().args(["rules", "packs", "--lang", "en"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("mlps-l2"))
+        .stdout(predicate::str::contains("MLPS level 3"));
+    let (plain, _) = scan_json(&["--fail-on", "none"], std::slice::from_ref(&estate));
+    assert!(plain.get("mlps").is_none());
+}

@@ -34,6 +34,9 @@ pub struct Pack {
     /// Catalog control ids: every rule mapped to one of them is in the pack.
     pub controls: Vec<String>,
     pub file: String,
+    /// A view over the rules (the 等保 packs): it selects with `--pack` but has no say in
+    /// whether a rule runs by default.
+    pub view: bool,
 }
 
 impl Pack {
@@ -65,7 +68,7 @@ impl Packs {
     /// Is the rule opt-in: in an opt-in pack and in no pack that runs by default?
     pub fn opt_in(&self, rule: &Rule) -> bool {
         let mut opt_in = false;
-        for p in &self.packs {
+        for p in self.packs.iter().filter(|p| !p.view) {
             if p.contains(rule) {
                 if p.default {
                     return false;
@@ -267,6 +270,7 @@ pub fn load(layers: &[&[Source]], rules: &[Rule]) -> Result<Packs, Vec<Problem>>
                     rules: p.rules,
                     controls: p.controls,
                     file: file.to_owned(),
+                    view: false,
                 };
                 match packs.iter_mut().find(|q| q.id == id) {
                     Some(q) => *q = pack,

@@ -21,6 +21,9 @@ pub struct Meta<'a> {
     pub notes: &'a [InputError],
     /// What was scanned: findings refer to its resources by index.
     pub estate: &'a Estate,
+    /// Further top-level sections of the JSON report, after `summary` (the 等保 items of
+    /// an `mlps-lN` pack).
+    pub extra: &'a [(&'a str, Json)],
 }
 
 /// A finding as the JSON report writes it, borrowing everything: no allocation per finding.
@@ -184,6 +187,12 @@ pub fn write_json(
         out,
         &serde_json::to_value(&outcome.summary).map_err(std::io::Error::other)?,
     )?;
+    for (key, value) in meta.extra {
+        write!(out, ",\n  ")?;
+        w(out, &json!(key))?;
+        write!(out, ": ")?;
+        w(out, value)?;
+    }
     writeln!(out, "\n}}")
 }
 
@@ -520,6 +529,7 @@ mod tests {
             errors: &[],
             notes: &[],
             estate: &estate,
+            extra: &[],
         };
         // More than one window of batches, not a multiple of either.
         for n in [0, 1, 4097, 70_001] {
@@ -563,6 +573,7 @@ mod tests {
             errors: &errors,
             notes: &[],
             estate: &estate,
+            extra: &[],
         };
         for n in [0, 1, 70_001] {
             let outcome = Outcome {

@@ -181,6 +181,7 @@ pub fn scan_dir(dir: &Path, level: Option<&str>) -> Result<Value, Refusal> {
         errors: &loaded.errors,
         notes: &loaded.notes,
         estate: &estate,
+        extra: &[],
     };
     let mut buf = Vec::new();
     report::write_json(&mut buf, &outcome, rules, &meta)
