@@ -12,6 +12,7 @@
 
 pub mod export;
 pub mod framework;
+pub mod mapping;
 pub mod model;
 pub mod read;
 pub mod results;
