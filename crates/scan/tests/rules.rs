@@ -161,7 +161,9 @@ fn every_rule_fails_and_passes_on_its_fixture() {
         let dir = fixtures().join(&rule.provider);
         match rule.scope {
             Scope::Resource => {
-                let file = if rule.id.contains("-LOC-") {
+                let file = if rule.id.contains("-LOC-") && rule.provider == "ros" {
+                    dir.join(format!("{}.yaml", rule.id))
+                } else if rule.id.contains("-LOC-") {
                     fixtures().join("location/data-location.tf")
                 } else if rule.provider == "ros" {
                     dir.join(format!("{}.yaml", rule.id))
@@ -212,12 +214,23 @@ fn every_rule_fails_and_passes_on_its_fixture() {
                 // for a rule whose condition only applies when something exists — "if API
                 // groups exist, their calls are logged" — nothing fails).
                 let scratch = tempfile::tempdir().unwrap();
-                let absent = scratch.path().join("absent.tf");
-                std::fs::write(
-                    &absent,
-                    format!("resource \"{}_unrelated\" \"x\" {{}}\n", rule.provider),
-                )
-                .unwrap();
+                let absent = if rule.provider == "ros" {
+                    let absent = scratch.path().join("absent.yaml");
+                    std::fs::write(
+                        &absent,
+                        "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  x:\n    Type: ALIYUN::ROS::WaitConditionHandle\n",
+                    )
+                    .unwrap();
+                    absent
+                } else {
+                    let absent = scratch.path().join("absent.tf");
+                    std::fs::write(
+                        &absent,
+                        format!("resource \"{}_unrelated\" \"x\" {{}}\n", rule.provider),
+                    )
+                    .unwrap();
+                    absent
+                };
                 let (fails, _, _) = run_one(&rules, i, &absent, &content);
                 if !(fails.is_empty() || fails == [format!("{} (account)", rule.provider)]) {
                     problems.push(format!(
@@ -229,7 +242,9 @@ fn every_rule_fails_and_passes_on_its_fixture() {
                 // pass* fails where it is written; the account fails only when the fixture
                 // has no such resource. The pass fixture: nothing fails.
                 for (suffix, should_fail) in [("fail", true), ("pass", false)] {
-                    let file = dir.join(format!("{}.{suffix}.tf", rule.id));
+                    // A ROS account rule's fixtures are templates.
+                    let ext = if rule.provider == "ros" { "yaml" } else { "tf" };
+                    let file = dir.join(format!("{}.{suffix}.{ext}", rule.id));
                     if !file.exists() {
                         problems.push(format!("{}: no fixture {}", rule.id, file.display()));
                         continue;
@@ -295,7 +310,8 @@ fn coverage_per_provider() {
     for p in ["tencentcloud", "huaweicloud", "aws"] {
         assert!(count(p) >= 15, "{p} has {}", count(p));
     }
-    for p in ["alicloud", "tencentcloud", "huaweicloud", "aws"] {
+    assert!(count("ros") >= 50, "ros has {}", count("ros"));
+    for p in ["alicloud", "tencentcloud", "huaweicloud", "aws", "ros"] {
         assert!(
             rules
                 .iter()
