@@ -367,6 +367,14 @@ fn a_condition_that_would_be_dropped_is_an_error_at_its_line_and_column() {
         format!("{:?}", load_one(&op_beside).unwrap_err())
             .contains("'equals' does not go with 'any'")
     );
+    // `not:` with nothing after it (its block indented as a sibling) is refused, not read
+    // as absent.
+    let empty_not = format!(
+        "{HEAD}    require:\n      all:\n        - not:\n          all:\n            - {{ path: acl, equals: private }}\n"
+    );
+    let p = load_one(&empty_not).unwrap_err();
+    assert!(format!("{p:?}").contains("needs a condition"), "{p:?}");
+    assert_eq!(p[0].line, Some(12), "{p:?}");
     // What is well-formed still loads.
     let good = format!(
         "{HEAD}    require:\n      all:\n        - {{ path: acl, equals: private, default: private }}\n        - not: {{ path: website, exists: true }}\n"
