@@ -1424,4 +1424,51 @@ fn mlps_packs_report_each_requirement_item() {
         .stdout(predicate::str::contains("MLPS level 3"));
     let (plain, _) = scan_json(&["--fail-on", "none"], std::slice::from_ref(&estate));
     assert!(plain.get("mlps").is_none());
+fn ros_template_findings_are_reported_at_their_logical_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stack.ros.yaml");
+    std::fs::write(
+        &file,
+        "ROSTemplateFormatVersion: '2015-09-01'\n\
+         Resources:\n\
+         \x20 WebGroup:\n\
+         \x20   Type: ALIYUN::ECS::SecurityGroup\n\
+         \x20   Properties:\n\
+         \x20     VpcId: vpc-example\n\
+         \x20     SecurityGroupIngress:\n\
+         \x20       - IpProtocol: tcp\n\
+         \x20         PortRange: 22/22\n\
+         \x20         SourceCidrIp: 0.0.0.0/0\n\
+         \x20 DataDisk:\n\
+         \x20   Type: ALIYUN::ECS::Disk\n\
+         \x20   Properties:\n\
+         \x20     ZoneId: cn-hangzhou-h\n\
+         \x20     Size: 40\n",
+    )
+    .unwrap();
+    let (v, _) = scan_json(&[], std::slice::from_ref(&file));
+    let found = |rule: &str, address: &str| -> (String, u64) {
+        let f = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == rule && f["resource"]["address"] == address)
+            .unwrap_or_else(|| panic!("no {rule} on {address}: {}", v["findings"]));
+        assert_eq!(f["resource"]["provider"], "ros");
+        (
+            f["resource"]["file"].as_str().unwrap().to_owned(),
+            f["resource"]["line"].as_u64().unwrap(),
+        )
+    };
+    // The open SSH rule and the unencrypted disk, each at the line of its logical id.
+    let (ssh_file, ssh_line) = found("ROS-SG-01", "ALIYUN::ECS::SecurityGroup.WebGroup");
+    assert!(ssh_file.ends_with("stack.ros.yaml"), "{ssh_file}");
+    assert_eq!(ssh_line, 3);
+    let (disk_file, disk_line) = found("ROS-ECS-01", "ALIYUN::ECS::Disk.DataDisk");
+    assert!(disk_file.ends_with("stack.ros.yaml"), "{disk_file}");
+    assert_eq!(disk_line, 11);
+    // The template is judged by ROS rules: no "providers without rules" note for it.
+    let notes = v["notes"].to_string();
+    assert!(!notes.contains("without rules"), "{notes}");
+    assert!(!notes.contains("没有规则"), "{notes}");
 }

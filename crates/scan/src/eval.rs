@@ -176,6 +176,17 @@ fn test(op: &Op, v: &Value) -> Tri {
     if matches!(v, Value::Unknown) && matches!(op, Op::NotEmpty) {
         return Tri::True;
     }
+    // A list or map with elements is not empty, whether or not the elements are known
+    // (`SecurityGroupIds: [!Ref Group]`).
+    if matches!(op, Op::NotEmpty)
+        && match v {
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            _ => false,
+        }
+    {
+        return Tri::True;
+    }
     if v.contains_unknown() && !matches!(op, Op::Exists(_)) {
         return Tri::Unknown;
     }

@@ -358,14 +358,18 @@ struct RawPorts {
 #[serde(deny_unknown_fields)]
 pub struct RawCond {
     #[schemars(with = "Option<Vec<RawCond>>")]
+    #[serde(default, deserialize_with = "given")]
     all: Option<Vec<Spanned<RawCond>>>,
     #[schemars(with = "Option<Vec<RawCond>>")]
+    #[serde(default, deserialize_with = "given")]
     any: Option<Vec<Spanned<RawCond>>>,
     #[schemars(with = "Option<Box<RawCond>>")]
+    #[serde(default, deserialize_with = "given")]
     not: Option<Box<Spanned<RawCond>>>,
     for_all: Option<String>,
     for_any: Option<String>,
     #[schemars(with = "Option<Box<RawCond>>")]
+    #[serde(default, deserialize_with = "given")]
     require: Option<Box<Spanned<RawCond>>>,
     related: Option<RawRelated>,
     /// With `related`: at most this many related resources (that satisfy `require`).
@@ -411,6 +415,22 @@ pub struct RawCond {
     version_gte: Option<String>,
     /// A version below this one.
     version_lt: Option<String>,
+}
+
+/// A combinator or `require` that is written must hold something: `not:` with nothing
+/// after it (the block below indented as its sibling instead of its value) would otherwise
+/// read as absent, and the condition beside it would silently lose its `not`.
+fn given<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<T>::deserialize(d)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(serde::de::Error::custom(
+            "a combinator or require needs a condition, not an empty value (is the block below indented under it?)",
+        )),
+    }
 }
 
 /// The clouds rules are written for, `ros` for Alibaba Cloud ROS templates, and

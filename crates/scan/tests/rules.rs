@@ -161,7 +161,9 @@ fn every_rule_fails_and_passes_on_its_fixture() {
         let dir = fixtures().join(&rule.provider);
         match rule.scope {
             Scope::Resource => {
-                let file = if rule.id.contains("-LOC-") {
+                let file = if rule.id.contains("-LOC-") && rule.provider == "ros" {
+                    dir.join(format!("{}.yaml", rule.id))
+                } else if rule.id.contains("-LOC-") {
                     fixtures().join("location/data-location.tf")
                 } else if rule.provider == "ros" {
                     dir.join(format!("{}.yaml", rule.id))
@@ -214,12 +216,23 @@ fn every_rule_fails_and_passes_on_its_fixture() {
                 // for a rule whose condition only applies when something exists — "if API
                 // groups exist, their calls are logged" — nothing fails).
                 let scratch = tempfile::tempdir().unwrap();
-                let absent = scratch.path().join("absent.tf");
-                std::fs::write(
-                    &absent,
-                    format!("resource \"{}_unrelated\" \"x\" {{}}\n", rule.provider),
-                )
-                .unwrap();
+                let absent = if rule.provider == "ros" {
+                    let absent = scratch.path().join("absent.yaml");
+                    std::fs::write(
+                        &absent,
+                        "ROSTemplateFormatVersion: '2015-09-01'\nResources:\n  x:\n    Type: ALIYUN::ROS::WaitConditionHandle\n",
+                    )
+                    .unwrap();
+                    absent
+                } else {
+                    let absent = scratch.path().join("absent.tf");
+                    std::fs::write(
+                        &absent,
+                        format!("resource \"{}_unrelated\" \"x\" {{}}\n", rule.provider),
+                    )
+                    .unwrap();
+                    absent
+                };
                 let (fails, _, _) = run_one(&rules, i, &absent, &content);
                 if !(fails.is_empty() || fails == [format!("{} (account)", rule.provider)]) {
                     problems.push(format!(
@@ -231,7 +244,9 @@ fn every_rule_fails_and_passes_on_its_fixture() {
                 // pass* fails where it is written; the account fails only when the fixture
                 // has no such resource. The pass fixture: nothing fails.
                 for (suffix, should_fail) in [("fail", true), ("pass", false)] {
-                    let file = dir.join(format!("{}.{suffix}.tf", rule.id));
+                    // A ROS account rule's fixtures are templates.
+                    let ext = if rule.provider == "ros" { "yaml" } else { "tf" };
+                    let file = dir.join(format!("{}.{suffix}.{ext}", rule.id));
                     if !file.exists() {
                         problems.push(format!("{}: no fixture {}", rule.id, file.display()));
                         continue;
@@ -297,7 +312,8 @@ fn coverage_per_provider() {
     for p in ["tencentcloud", "huaweicloud", "aws"] {
         assert!(count(p) >= 15, "{p} has {}", count(p));
     }
-    for p in ["alicloud", "tencentcloud", "huaweicloud", "aws"] {
+    assert!(count("ros") >= 50, "ros has {}", count("ros"));
+    for p in ["alicloud", "tencentcloud", "huaweicloud", "aws", "ros"] {
         assert!(
             rules
                 .iter()
@@ -353,6 +369,14 @@ fn a_condition_that_would_be_dropped_is_an_error_at_its_line_and_column() {
         format!("{:?}", load_one(&op_beside).unwrap_err())
             .contains("'equals' does not go with 'any'")
     );
+    // `not:` with nothing after it (its block indented as a sibling) is refused, not read
+    // as absent.
+    let empty_not = format!(
+        "{HEAD}    require:\n      all:\n        - not:\n          all:\n            - {{ path: acl, equals: private }}\n"
+    );
+    let p = load_one(&empty_not).unwrap_err();
+    assert!(format!("{p:?}").contains("needs a condition"), "{p:?}");
+    assert_eq!(p[0].line, Some(12), "{p:?}");
     // What is well-formed still loads.
     let good = format!(
         "{HEAD}    require:\n      all:\n        - {{ path: acl, equals: private, default: private }}\n        - not: {{ path: website, exists: true }}\n"
