@@ -377,9 +377,203 @@ fn generate_plan(n: usize, seed: u64, file: &Path) -> std::io::Result<()> {
     out.flush()
 }
 
+/// The monorepo layout: root modules in nested folders
+/// (`teams/<team>/<service>/envs/<env>/`), four environments per service and five
+/// services per team, as real repositories hold them.
+const ENVS: [&str; 4] = ["prod", "staging", "dev", "test"];
+const SERVICES: [&str; 5] = ["api", "web", "data", "jobs", "auth"];
+const REGIONS: [&str; 4] = ["cn-hangzhou", "cn-shanghai", "cn-beijing", "cn-shenzhen"];
+/// Resources in the shared `modules/net` module, counted once per root that calls it.
+const NET_RESOURCES: usize = 3;
+/// Resources in each `.tf` file left in a hidden folder (never to be scanned).
+const HIDDEN_RESOURCES: usize = 2;
+
+/// What a monorepo tree holds, by construction: what a scan of it must find.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Manifest {
+    /// Root module folders, relative to the tree, `/`-separated, in the order written.
+    roots: Vec<String>,
+    resources_in_roots: usize,
+    module_calls: usize,
+    tfvars: usize,
+    hidden_files: usize,
+}
+
+impl Manifest {
+    fn expected_resources(&self) -> usize {
+        self.resources_in_roots + self.module_calls * NET_RESOURCES
+    }
+
+    fn to_json(&self, seed: u64) -> Value {
+        json!({
+            "layout": "monorepo",
+            "seed": seed,
+            "roots": self.roots.len(),
+            "resources_in_roots": self.resources_in_roots,
+            "module_calls": self.module_calls,
+            "resources_per_module_call": NET_RESOURCES,
+            "expected_resources": self.expected_resources(),
+            "tfvars_files": self.tfvars,
+            "hidden_tf_files": self.hidden_files,
+            "hidden_resources": self.hidden_files * HIDDEN_RESOURCES,
+            "root_paths": self.roots,
+        })
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::write(path, text)
+}
+
+/// Two misconfigured buckets in a hidden folder: a scan that enters it reports them.
+fn hidden_tf(tag: &str) -> String {
+    (0..HIDDEN_RESOURCES)
+        .map(|k| {
+            format!(
+                "resource \"alicloud_oss_bucket\" \"hidden_{k}\" {{\n  bucket = \"{tag}-{k}\"\n  acl    = \"public-read-write\"\n}}\n"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const NET_MODULE: &str = r#"variable "name" {
+  type = string
+}
+
+variable "cidr" {
+  type    = string
+  default = "10.0.0.0/16"
+}
+
+resource "alicloud_vpc" "this" {
+  vpc_name   = var.name
+  cidr_block = var.cidr
+}
+
+resource "alicloud_vswitch" "this" {
+  vswitch_name = "${var.name}-a"
+  vpc_id       = alicloud_vpc.this.id
+  cidr_block   = var.cidr
+  zone_id      = "cn-hangzhou-h"
+}
+
+resource "alicloud_security_group" "this" {
+  security_group_name = "${var.name}-sg"
+  vpc_id              = alicloud_vpc.this.id
+}
+"#;
+
+/// A monorepo of `roots` root modules holding the `n` resources of [`resource`] (the same
+/// sequence as the default layout) spread evenly over them. Root `r` lives in
+/// `teams/team-TT/<service>/envs/<env>/` with `providers.tf` (the Alibaba region from
+/// `var.region`), `variables.tf` (defaults), resources in files of 100, and:
+/// - `terraform.tfvars` (another region and CIDR) in `prod` and `staging`;
+/// - `main.tf` calling `../../modules/net` (3 resources) in two services of three;
+/// - in one root of five, `.terraform/modules/vendored/main.tf`, and at the top
+///   `.git/stale/main.tf`: hidden folders whose resources must not be scanned.
+///
+/// The layout is fixed by the root's index, the regions by a second generator seeded from
+/// `seed`, so the same arguments always give the same bytes. The manifest is written to
+/// `.bench/manifest.json` (a hidden folder without `.tf` files) and returned.
+fn generate_monorepo(roots: usize, n: usize, seed: u64, dir: &Path) -> std::io::Result<Manifest> {
+    fs::create_dir_all(dir)?;
+    let mut rng = Rng(seed);
+    let mut layout = Rng(seed ^ 0x6D6F_6E6F_7265_706F);
+    let mut m = Manifest::default();
+    let per_env = ENVS.len();
+    let per_team = SERVICES.len() * per_env;
+    let mut i = 0;
+    for r in 0..roots {
+        let (team, service, env) = (
+            r / per_team,
+            SERVICES[(r / per_env) % SERVICES.len()],
+            r % per_env,
+        );
+        let service_dir = format!("teams/team-{team:02}/{service}");
+        let rel = format!("{service_dir}/envs/{}", ENVS[env]);
+        let root = dir.join(&rel);
+        fs::create_dir_all(&root)?;
+        let region_index = (layout.next() % REGIONS.len() as u64) as usize;
+        let region = REGIONS[region_index];
+        let providers = format!(
+            "terraform {{\n  required_providers {{\n    alicloud = {{\n      source = \"aliyun/alicloud\"\n    }}\n  }}\n}}\n\nprovider \"alicloud\" {{\n  region = var.region\n}}\n\n{}",
+            PROVIDERS
+                .split_once("\n\n")
+                .map(|(_, rest)| rest)
+                .unwrap_or_default()
+        );
+        write_file(&root.join("providers.tf"), &providers)?;
+        let cidr = format!("10.{}.0.0/16", r % 250);
+        write_file(
+            &root.join("variables.tf"),
+            &format!(
+                "variable \"region\" {{\n  type    = string\n  default = \"{region}\"\n}}\n\nvariable \"env\" {{\n  type    = string\n  default = \"{}\"\n}}\n\nvariable \"vpc_cidr\" {{\n  type    = string\n  default = \"{cidr}\"\n}}\n",
+                ENVS[env]
+            ),
+        )?;
+        if env < 2 {
+            // Another region than the default: the scan must take the tfvars' one.
+            let other = REGIONS[(region_index + 1 + (layout.next() % 3) as usize) % REGIONS.len()];
+            write_file(
+                &root.join("terraform.tfvars"),
+                &format!(
+                    "region   = \"{other}\"\nvpc_cidr = \"172.{}.0.0/16\"\n",
+                    16 + r % 16
+                ),
+            )?;
+            m.tfvars += 1;
+        }
+        // Two services of three share a network module beside their environments.
+        if (r / per_env) % 3 != 2 {
+            if env == 0 {
+                write_file(
+                    &dir.join(&service_dir).join("modules/net/main.tf"),
+                    NET_MODULE,
+                )?;
+            }
+            write_file(
+                &root.join("main.tf"),
+                &format!(
+                    "module \"net\" {{\n  source = \"../../modules/net\"\n  name   = \"${{var.env}}-{service}\"\n  cidr   = var.vpc_cidr\n}}\n"
+                ),
+            )?;
+            m.module_calls += 1;
+        }
+        if r % 5 == 0 {
+            write_file(
+                &root.join(".terraform/modules/vendored/main.tf"),
+                &hidden_tf(&format!("vendored-{r}")),
+            )?;
+            m.hidden_files += 1;
+        }
+        let end = (r + 1) * n / roots;
+        let mut f = 0;
+        while i < end {
+            let mut out = BufWriter::new(File::create(root.join(format!("r{f:03}.tf")))?);
+            for _ in 0..PER_FILE.min(end - i) {
+                write_hcl_resource(&mut out, &resource(&mut rng, i))?;
+                i += 1;
+            }
+            out.flush()?;
+            f += 1;
+        }
+        m.roots.push(rel);
+    }
+    m.resources_in_roots = i;
+    write_file(&dir.join(".git/stale/main.tf"), &hidden_tf("git-stale"))?;
+    m.hidden_files += 1;
+    let manifest = serde_json::to_string_pretty(&m.to_json(seed)).map_err(std::io::Error::other)?;
+    write_file(&dir.join(".bench/manifest.json"), &(manifest + "\n"))?;
+    Ok(m)
+}
+
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cloudward-bench generate --resources N --format hcl|plan --out PATH [--seed S]"
+        "usage: cloudward-bench generate --resources N --format hcl|plan --out PATH [--seed S]\n       cloudward-bench generate --layout monorepo [--roots R] --resources N --out DIR [--seed S]"
     );
     ExitCode::from(2)
 }
@@ -395,18 +589,23 @@ fn main() -> ExitCode {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let (Some(n), Some(format), Some(out)) = (get("--resources"), get("--format"), get("--out"))
-    else {
+    let layout = get("--layout").unwrap_or_else(|| "modules".into());
+    let format = get("--format").or_else(|| (layout == "monorepo").then(|| "hcl".into()));
+    let (Some(n), Some(format), Some(out)) = (get("--resources"), format, get("--out")) else {
         return usage();
     };
     let Ok(n) = n.parse::<usize>() else {
         return usage();
     };
+    let Ok(roots) = get("--roots").as_deref().unwrap_or("500").parse::<usize>() else {
+        return usage();
+    };
     let seed = get("--seed").and_then(|s| s.parse().ok()).unwrap_or(31167);
     let out = PathBuf::from(out);
-    let result = match format.as_str() {
-        "hcl" => generate_hcl(n, seed, &out),
-        "plan" => generate_plan(n, seed, &out),
+    let result = match (layout.as_str(), format.as_str()) {
+        ("modules", "hcl") => generate_hcl(n, seed, &out),
+        ("modules", "plan") => generate_plan(n, seed, &out),
+        ("monorepo", "hcl") if roots > 0 => generate_monorepo(roots, n, seed, &out).map(|_| ()),
         _ => return usage(),
     };
     match result {
@@ -415,5 +614,112 @@ fn main() -> ExitCode {
             eprintln!("cloudward-bench: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Every file below `dir` (hidden ones too) by relative path, with its bytes.
+    fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+            for e in fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(base, &p, out);
+                } else {
+                    let rel = p
+                        .strip_prefix(base)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    out.insert(rel, fs::read(&p).unwrap());
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(dir, dir, &mut out);
+        out
+    }
+
+    #[test]
+    fn monorepo_is_deterministic() {
+        let tmp = tempfile::Builder::new().prefix("bench-").tempdir().unwrap();
+        let (a, b, c) = (
+            tmp.path().join("a"),
+            tmp.path().join("b"),
+            tmp.path().join("c"),
+        );
+        let ma = generate_monorepo(50, 700, 7, &a).unwrap();
+        let mb = generate_monorepo(50, 700, 7, &b).unwrap();
+        generate_monorepo(50, 700, 8, &c).unwrap();
+        assert_eq!(ma, mb);
+        let (ta, tb, tc) = (tree(&a), tree(&b), tree(&c));
+        assert_eq!(ta, tb, "same seed, same bytes");
+        assert_ne!(ta, tc, "another seed, another tree");
+        assert_eq!(ta.keys().collect::<Vec<_>>(), tc.keys().collect::<Vec<_>>());
+    }
+
+    /// The scanner's own discovery finds every root and nothing hidden, and reads exactly
+    /// the resources the manifest counts.
+    #[test]
+    fn monorepo_has_the_roots_the_scanner_finds() {
+        let tmp = tempfile::Builder::new().prefix("bench-").tempdir().unwrap();
+        let dir = tmp.path().join("mono");
+        let m = generate_monorepo(500, 2_000, 31167, &dir).unwrap();
+        assert_eq!(m.roots.len(), 500);
+        assert_eq!(m.resources_in_roots, 2_000);
+        assert!(m.module_calls > 0 && m.module_calls < 500);
+        assert!(m.tfvars > 0 && m.tfvars < 500);
+        assert!(m.hidden_files > 1);
+
+        let mut loaded = cloudward_scan::input::Loaded::default();
+        let found: Vec<String> = cloudward_scan::input::hcl::root_modules(&dir, &mut loaded)
+            .iter()
+            .map(|p| {
+                p.strip_prefix(&dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect();
+        let mut expected = m.roots.clone();
+        expected.sort();
+        assert_eq!(found, expected);
+
+        let loaded = cloudward_scan::input::read(
+            std::slice::from_ref(&dir),
+            &cloudward_scan::input::ReadOptions::default(),
+        );
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.resources.len(), m.expected_resources());
+        let base = dir.to_string_lossy().into_owned();
+        assert!(
+            loaded.resources.iter().all(|r| !r
+                .file
+                .strip_prefix(base.as_str())
+                .unwrap_or(&r.file)
+                .contains("/.")),
+            "a resource was read from a hidden folder"
+        );
+        // A root's terraform.tfvars sets the region of its Alibaba Cloud provider.
+        let prod = dir.join("teams/team-00/api/envs/prod");
+        let tfvars = fs::read_to_string(prod.join("terraform.tfvars")).unwrap();
+        let region = tfvars.lines().next().unwrap().split('"').nth(1).unwrap();
+        let prod = prod.to_string_lossy().into_owned();
+        let ali: Vec<_> = loaded
+            .resources
+            .iter()
+            .filter(|r| r.file.starts_with(prod.as_str()) && &*r.provider == "alicloud")
+            .collect();
+        assert!(!ali.is_empty());
+        assert!(ali.iter().all(|r| r.region.as_deref() == Some(region)));
+        // The manifest on disk says the same.
+        let on_disk: Value =
+            serde_json::from_slice(&fs::read(dir.join(".bench/manifest.json")).unwrap()).unwrap();
+        assert_eq!(on_disk["roots"], json!(500));
+        assert_eq!(on_disk["expected_resources"], json!(m.expected_resources()));
     }
 }
