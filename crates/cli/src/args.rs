@@ -267,6 +267,12 @@ pub enum ExportCommand {
         #[command(flatten)]
         opts: ExportOpts,
     },
+    /// The 等级保护 crosswalk (GB/T 22239-2019 items to our catalog and to NIST SP 800-53
+    /// rev. 5) as a mapping collection
+    Mapping {
+        #[command(flatten)]
+        opts: ExportOpts,
+    },
     /// An engagement's open blockers and warnings (and a scan's failing findings) as a
     /// plan of action and milestones
     Poam {
@@ -672,6 +678,22 @@ pub enum CatalogCommand {
     Validate {
         /// Content folder to check; defaults to --catalog, then to the built-in catalog
         dir: Option<PathBuf>,
+    },
+    /// The 等级保护 (GB/T 22239-2019) crosswalk: each requirement item against our GB/T
+    /// 31168 controls, the scan rules on them, or their NIST SP 800-53 references
+    Map {
+        /// The framework mapped from: mlps
+        #[arg(long, value_name = "mlps", default_value = "mlps")]
+        from: String,
+        /// What to map to: 31168, rules or nist
+        #[arg(long, value_name = "31168|rules|nist")]
+        to: String,
+        /// Only the items of this 等保 level (1 to 4)
+        #[arg(long, value_name = "N")]
+        level: Option<u8>,
+        /// Only this item (an id such as MLPS-CMP-AUTH-01)
+        #[arg(long, value_name = "ID")]
+        item: Option<String>,
     },
 }
 

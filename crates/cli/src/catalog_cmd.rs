@@ -37,7 +37,173 @@ pub fn run(ctx: &Ctx, cmd: CatalogCommand, out: &mut dyn Write) -> Result<(), Fa
             show(ctx, &content.catalog, &id, out)
         }
         CatalogCommand::Validate { dir } => validate(ctx, dir, out),
+        CatalogCommand::Map {
+            from,
+            to,
+            level,
+            item,
+        } => map(ctx, &from, &to, level, item.as_deref(), out),
     }
+}
+
+/// `catalog map --from mlps --to 31168|rules|nist`.
+fn map(
+    ctx: &Ctx,
+    from: &str,
+    to: &str,
+    level: Option<u8>,
+    item: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    if from != "mlps" {
+        return Err(ctx.bad_value("--from", from, &["mlps"]));
+    }
+    if !["31168", "rules", "nist"].contains(&to) {
+        return Err(ctx.bad_value("--to", to, &["31168", "rules", "nist"]));
+    }
+    if let Some(l) = level
+        && !(1..=4).contains(&l)
+    {
+        return Err(ctx.bad_value("--level", &l.to_string(), &["1", "2", "3", "4"]));
+    }
+    let content = ctx.content()?;
+    let framework = &content.mlps;
+    if let Some(id) = item
+        && framework.item(id).is_none()
+    {
+        let ids: Vec<&str> = framework.items.iter().map(|i| i.id.as_str()).collect();
+        return Err(ctx.bad_value("--item", id, &ids));
+    }
+    let rules = if to == "rules" {
+        crate::scan_cmd::builtin_rules(ctx, &content)?
+    } else {
+        Vec::new()
+    };
+    let lang = ctx.lang;
+    let items: Vec<&cloudward_domain::mlps::Item> = framework
+        .items
+        .iter()
+        .filter(|i| level.is_none_or(|l| i.applies_at(l)))
+        .filter(|i| item.is_none_or(|id| i.id.eq_ignore_ascii_case(id)))
+        .collect();
+    let clause = |i: &cloudward_domain::mlps::Item| -> String {
+        let c = match level {
+            Some(l) => i.clause_at(l),
+            None => i.clauses.last(),
+        };
+        c.and_then(|c| c.cite())
+            .map(|n| {
+                if c.is_some_and(|c| c.verified) {
+                    n
+                } else {
+                    format!("{n} {}", ctx.t("mlps.unverified_mark"))
+                }
+            })
+            .unwrap_or_else(|| ctx.t("scan.mlps_unnumbered"))
+    };
+    let mut rows: Vec<serde_json::Value> = Vec::new();
+    let mut t = Table::new(vec![
+        ctx.t("scan.mlps_item"),
+        ctx.t("scan.mlps_clause"),
+        ctx.t("col.title"),
+        ctx.t(&format!("map.to.{to}")),
+        ctx.t("map.relation"),
+    ]);
+    for i in &items {
+        let title = i.title.get(lang).to_owned();
+        if i.maps.is_empty() {
+            let why = i
+                .none
+                .as_ref()
+                .map(|n| n.get(lang).to_owned())
+                .unwrap_or_default();
+            t.push(vec![
+                i.id.clone(),
+                clause(i),
+                title.clone(),
+                ctx.t("map.none"),
+                why.clone(),
+            ]);
+            rows.push(serde_json::json!({ "item": i.id, "clause": clause(i), "title": title, "targets": [], "none": why }));
+            continue;
+        }
+        match to {
+            "31168" => {
+                for m in &i.maps {
+                    let control = content.catalog.control(&m.control);
+                    let name = control
+                        .map(|c| c.title.get(lang).to_owned())
+                        .unwrap_or_default();
+                    let relation = ctx.t(&format!("map.relation.{}", m.relation.id()));
+                    let note = m.note.as_ref().map(|n| n.get(lang).to_owned());
+                    t.push(vec![
+                        i.id.clone(),
+                        clause(i),
+                        title.clone(),
+                        format!("{} {name}", m.control),
+                        match &note {
+                            Some(n) => format!("{relation}：{n}"),
+                            None => relation.clone(),
+                        },
+                    ]);
+                    rows.push(serde_json::json!({
+                        "item": i.id, "clause": clause(i), "title": title,
+                        "target": m.control, "target_title": name,
+                        "relation": m.relation.id(), "note": note,
+                    }));
+                }
+            }
+            "nist" => {
+                let mut refs: Vec<String> = i
+                    .maps
+                    .iter()
+                    .filter_map(|m| content.catalog.control(&m.control))
+                    .flat_map(|c| c.refs.nist.iter().cloned())
+                    .collect();
+                refs.sort();
+                refs.dedup();
+                t.push(vec![
+                    i.id.clone(),
+                    clause(i),
+                    title.clone(),
+                    refs.join(", "),
+                    ctx.t("map.relation.derived"),
+                ]);
+                rows.push(serde_json::json!({ "item": i.id, "clause": clause(i), "title": title, "nist": refs, "relation": "intersects" }));
+            }
+            _ => {
+                let controls: Vec<&str> = i.maps.iter().map(|m| m.control.as_str()).collect();
+                let ids: Vec<&str> = rules
+                    .iter()
+                    .filter(|r| r.controls.iter().any(|c| controls.contains(&c.as_str())))
+                    .map(|r| r.id.as_str())
+                    .collect();
+                let shown = if ids.is_empty() {
+                    ctx.t("map.no_rules")
+                } else {
+                    ctx.tr(
+                        "map.rules_count",
+                        &[("count", ids.len().to_string()), ("ids", ids.join(", "))],
+                    )
+                };
+                t.push(vec![
+                    i.id.clone(),
+                    clause(i),
+                    title.clone(),
+                    shown,
+                    ctx.tr("map.via", &[("controls", controls.join(", "))]),
+                ]);
+                rows.push(serde_json::json!({ "item": i.id, "clause": clause(i), "title": title, "controls": controls, "rules": ids }));
+            }
+        }
+    }
+    if ctx.format == Format::Json {
+        serde_json::to_writer_pretty(&mut *out, &rows).map_err(std::io::Error::other)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    t.write(ctx.format, out)?;
+    Ok(())
 }
 
 fn filter(

@@ -240,6 +240,39 @@ fn date_of(ctx: &Ctx, date: Option<&str>, ts: &str) -> Result<chrono::NaiveDate,
 
 fn export_cmd(ctx: &Ctx, cmd: ExportCommand, out: &mut dyn Write) -> Result<(), Failure> {
     match cmd {
+        ExportCommand::Mapping { opts } => {
+            let ts = timestamp(ctx, opts.timestamp.as_deref())?;
+            let content = ctx.content()?;
+            let doc =
+                cloudward_oscal::mapping::mlps(&content.mlps, &content.catalog, &ts, version());
+            let json = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)? + "\n";
+            match &opts.output {
+                None => out.write_all(json.as_bytes())?,
+                Some(path) => {
+                    std::fs::write(path, json.as_bytes()).map_err(|e| {
+                        Failure::Input(ctx.tr(
+                            "oscal.unwritable",
+                            &[
+                                ("file", path.display().to_string()),
+                                ("detail", e.to_string()),
+                            ],
+                        ))
+                    })?;
+                    writeln!(
+                        out,
+                        "{}",
+                        ctx.tr(
+                            "oscal.written",
+                            &[
+                                ("model", "mapping-collection".to_owned()),
+                                ("file", path.display().to_string()),
+                            ]
+                        )
+                    )?;
+                }
+            }
+            Ok(())
+        }
         ExportCommand::Catalog { opts } => {
             let ts = timestamp(ctx, opts.timestamp.as_deref())?;
             let content = ctx.content()?;

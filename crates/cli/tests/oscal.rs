@@ -529,3 +529,102 @@ fn bad_documents_name_the_file_and_path() {
         .code(2)
         .stderr(predicate::str::contains("x.json:1:"));
 }
+
+#[test]
+fn the_mlps_crosswalk_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // To our controls, with the relation and the control's name, in JSON.
+    let rows = stdout_json(
+        &[
+            "catalog", "map", "--to", "31168", "--level", "3", "--format", "json",
+        ],
+        dir.path(),
+    );
+    let rows = rows.as_array().unwrap();
+    let auth: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["item"] == "MLPS-CMP-AUTH-01")
+        .collect();
+    assert!(
+        auth.iter()
+            .any(|r| r["target"] == "AC-07" && r["relation"] == "intersects")
+    );
+    assert!(
+        auth.iter()
+            .all(|r| r["clause"].as_str().unwrap().starts_with("8.1.4.1 a)"))
+    );
+    // Every level-3 item appears: with targets or as "no counterpart".
+    let content = cloudward_content::embedded_content().unwrap();
+    let items: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r["item"].as_str().unwrap()).collect();
+    assert_eq!(items.len(), content.mlps.items_at(3).count());
+    // To the scan rules on those controls.
+    let rules = stdout_json(
+        &[
+            "catalog",
+            "map",
+            "--to",
+            "rules",
+            "--item",
+            "MLPS-CMP-AUTH-01",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    let ids: Vec<&str> = rules[0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"ALI-RAM-01"), "{ids:?}");
+    // To NIST, in Chinese words in the table.
+    cw().args([
+        "catalog",
+        "map",
+        "--to",
+        "nist",
+        "--item",
+        "MLPS-CMP-AUTH-01",
+        "--lang",
+        "zh",
+    ])
+    .assert()
+    .code(0)
+    .stdout(predicate::str::contains("IA-5"))
+    .stdout(predicate::str::contains("经目录控制项推得的部分重叠"))
+    .stdout(predicate::str::contains("（未核实）"));
+    // Bad values are input errors that list what is accepted.
+    cw().args(["catalog", "map", "--to", "iso"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("31168, rules, nist"));
+    cw().args(["catalog", "map", "--to", "31168", "--item", "MLPS-NOPE"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("MLPS-NOPE"));
+    // The OSCAL mapping collection, reproducible and valid against NIST's schema.
+    let a = stdout_json(
+        &["oscal", "export", "mapping", "--timestamp", "2026-11-28"],
+        dir.path(),
+    );
+    let b = stdout_json(
+        &["oscal", "export", "mapping", "--timestamp", "2026-11-28"],
+        dir.path(),
+    );
+    assert_eq!(a, b);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(oscal_data("oscal_mapping_schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    assert!(validator.is_valid(&a));
+    assert_eq!(
+        a["mapping-collection"]["metadata"]["oscal-version"],
+        "1.2.1"
+    );
+}

@@ -1424,6 +1424,9 @@ fn mlps_packs_report_each_requirement_item() {
         .stdout(predicate::str::contains("MLPS level 3"));
     let (plain, _) = scan_json(&["--fail-on", "none"], std::slice::from_ref(&estate));
     assert!(plain.get("mlps").is_none());
+}
+
+#[test]
 fn ros_template_findings_are_reported_at_their_logical_ids() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stack.ros.yaml");

@@ -767,7 +767,8 @@ fn mlps_grading_filing_and_assessment() {
     let zh = finding.message(&content(), &messages, cloudward_domain::lang::Lang::Zh);
     assert!(zh.contains("增强保护"), "{zh}");
     // Not filed; no assessment while in operation; an old one; a failed one.
-    let cases: [(&str, Box<dyn Fn(&mut cloudward_domain::engagement::Mlps)>); 4] = [
+    type Change = Box<dyn Fn(&mut cloudward_domain::engagement::Mlps)>;
+    let cases: [(&str, Change); 4] = [
         ("mlps-not-filed", Box::new(|m| m.filing = None)),
         ("mlps-assessment-missing", Box::new(|m| m.assessment = None)),
         (
