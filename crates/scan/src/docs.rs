@@ -221,6 +221,10 @@ fn walk(cond: &Cond, types: &[String], prefix: &[String], out: &mut Vec<ReadPath
                 walk(c, std::slice::from_ref(rtype), &[], out);
             }
         }
+        Cond::Same(a, b) => {
+            push(out, a);
+            push(out, b);
+        }
         Cond::RegionMainland | Cond::Never => {}
     }
 }

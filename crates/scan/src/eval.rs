@@ -324,6 +324,41 @@ fn refers_to(other: &Resource, via: &str, to: Option<&Path>, target: &Resource) 
     })
 }
 
+/// Whether two attributes hold the same: equal known values, or references to the same
+/// resource (an attribute of the resource itself, where references are recorded).
+fn same(res: &Resource, node: &Value, a: &Path, b: &Path) -> Tri {
+    let one = |p: &Path| {
+        let mut found = Vec::new();
+        resolve(node, p, &mut found);
+        found.first().map(|v| (*v).clone())
+    };
+    let (Some(x), Some(y)) = (one(a), one(b)) else {
+        return Tri::False;
+    };
+    if !x.contains_unknown() && !y.contains_unknown() {
+        return Tri::from(x.loosely_equals(&y));
+    }
+    // Both references: compare what they refer to (top-level attributes only).
+    let target = |p: &Path| match p.as_slice() {
+        [Seg::Key(k)] if std::ptr::eq(node, &res.attrs) => {
+            let mut to: Vec<&str> = res
+                .refs
+                .iter()
+                .filter(|(attr, _)| **attr == **k)
+                .map(|(_, addr)| &**addr)
+                .collect();
+            to.sort_unstable();
+            to.dedup();
+            (!to.is_empty()).then_some(to)
+        }
+        _ => None,
+    };
+    match (target(a), target(b)) {
+        (Some(ta), Some(tb)) => Tri::from(ta == tb),
+        _ => Tri::Unknown,
+    }
+}
+
 /// Whether a count of related resources — `yes` that satisfy the condition, `maybe` that
 /// are unknown — is within the bounds.
 fn within(yes: u64, maybe: u64, bounds: Count) -> Tri {
@@ -477,6 +512,7 @@ pub fn eval(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Tri {
             }))
         }
         Cond::Never => Tri::False,
+        Cond::Same(a, b) => same(res, node, a, b),
         Cond::ResourceExists { rtype, cond } => {
             let candidates = ctx.existing(rtype);
             match cond {
@@ -730,6 +766,7 @@ pub fn explain(cond: &Cond, res: &Resource, node: &Value, ctx: &Ctx) -> Option<U
             })
         }),
         Cond::Never => None,
+        Cond::Same(a, b) => unknown_at(a).or_else(|| unknown_at(b)),
         Cond::ResourceExists { rtype, cond } => cond.as_ref().and_then(|c| {
             ctx.existing(rtype)
                 .find_map(|o| explain(c, o, &o.attrs, ctx))

@@ -197,6 +197,9 @@ pub enum Cond {
     Decode(Path, Decoding, Box<Cond>),
     /// `declared: false`: a resource of the rule's types must not be declared at all.
     Never,
+    /// Two attributes are set and the same: equal values, or references to the same
+    /// resource.
+    Same(Path, Path),
     ResourceExists {
         rtype: String,
         cond: Option<Box<Cond>>,
@@ -385,6 +388,8 @@ pub struct RawCond {
     base64: Option<String>,
     /// Only `false`: a resource of the rule's types must not be declared.
     declared: Option<bool>,
+    /// Two attribute paths that hold the same value or refer to the same resource.
+    same: Option<Vec<String>>,
     resource_exists: Option<RawExists>,
     /// Only `mainland`.
     region: Option<String>,
@@ -537,6 +542,7 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
         ("json", c.json.is_some()),
         ("base64", c.base64.is_some()),
         ("declared", c.declared.is_some()),
+        ("same", c.same.is_some()),
         ("resource_exists", c.resource_exists.is_some()),
         ("region", c.region.is_some()),
         ("ports", c.ports.is_some()),
@@ -549,7 +555,7 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
         [one] => *one,
         [] => {
             return Err(format!(
-                "{}: an empty condition; give one of all, any, not, for_all, for_any, related, refers_to, json, base64, declared, resource_exists, region, ports or a test (path with one operator)",
+                "{}: an empty condition; give one of all, any, not, for_all, for_any, related, refers_to, json, base64, declared, same, resource_exists, region, ports or a test (path with one operator)",
                 here()
             ));
         }
@@ -677,6 +683,13 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
             };
             Ok(Cond::Decode(path, how, inner))
         }
+        "same" => match c.same.as_deref() {
+            Some([a, b]) => Ok(Cond::Same(
+                parse_path(a).map_err(|e| format!("{}: {e}", here()))?,
+                parse_path(b).map_err(|e| format!("{}: {e}", here()))?,
+            )),
+            _ => Err(format!("{}: same: give two attribute paths", here())),
+        },
         "declared" => match c.declared {
             Some(false) => Ok(Cond::Never),
             _ => Err(format!(
@@ -818,7 +831,11 @@ fn exists_types(cond: &Cond, out: &mut Vec<String>) {
             }
         }
         Cond::Decode(_, _, c) => exists_types(c, out),
-        Cond::Test { .. } | Cond::Ports { .. } | Cond::RegionMainland | Cond::Never => {}
+        Cond::Test { .. }
+        | Cond::Ports { .. }
+        | Cond::RegionMainland
+        | Cond::Never
+        | Cond::Same(..) => {}
     }
 }
 
