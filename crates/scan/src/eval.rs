@@ -120,6 +120,62 @@ pub fn resolve<'v>(node: &'v Value, path: &[Seg], out: &mut Vec<&'v Value>) {
     }
 }
 
+/// An address range: its first and last address (IPv4 as a number; IPv6 ranges keep only
+/// the prefix length) and its prefix length.
+struct Cidr {
+    v4: Option<(u32, u32)>,
+    prefix: u8,
+}
+
+fn cidr(s: &str) -> Option<Cidr> {
+    let s = s.trim();
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l.trim().parse::<u8>().ok()?)),
+        None => (s, None),
+    };
+    if let Ok(ip) = addr.trim().parse::<std::net::Ipv4Addr>() {
+        let len = len.unwrap_or(32);
+        if len > 32 {
+            return None;
+        }
+        let base = u32::from(ip);
+        let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+        let start = base & mask;
+        return Some(Cidr {
+            v4: Some((start, start | !mask)),
+            prefix: len,
+        });
+    }
+    addr.trim().parse::<std::net::Ipv6Addr>().ok()?;
+    let len = len.unwrap_or(128);
+    (len <= 128).then_some(Cidr {
+        v4: None,
+        prefix: len,
+    })
+}
+
+/// Whether an IPv4 range reaches beyond the private and reserved blocks (RFC 1918, shared
+/// address space, loopback, link-local, "this network", multicast and reserved).
+fn reaches_public(c: &Cidr) -> bool {
+    const NOT_PUBLIC: [(u32, u8); 8] = [
+        (0x0000_0000, 8),
+        (0x0A00_0000, 8),
+        (0x6440_0000, 10),
+        (0x7F00_0000, 8),
+        (0xA9FE_0000, 16),
+        (0xAC10_0000, 12),
+        (0xC0A8_0000, 16),
+        (0xE000_0000, 3),
+    ];
+    let Some((start, end)) = c.v4 else {
+        return false;
+    };
+    !NOT_PUBLIC.iter().any(|(base, len)| {
+        let mask = u32::MAX << (32 - u32::from(*len));
+        start & mask == *base && end & mask == *base
+    })
+}
+
 fn cidr_is_any(s: &str) -> bool {
     let s = s.trim();
     s == "0.0.0.0/0" || s == "::/0" || s == "*" || s == "0.0.0.0"
@@ -162,6 +218,8 @@ fn per_element(op: &Op) -> bool {
         | Op::Lte(_)
         | Op::Matches(_)
         | Op::GrantsAny(_)
+        | Op::CidrPublic
+        | Op::CidrPrefixLte(_)
         | Op::VersionGte(_)
         | Op::VersionLt(_) => true,
         Op::Exists(_) | Op::Contains(_) | Op::NotEmpty | Op::CidrAny | Op::PortIncludesAny(_) => {
@@ -213,6 +271,14 @@ fn test(op: &Op, v: &Value) -> Tri {
             v.as_str()
                 .is_some_and(|pattern| actions.iter().any(|a| glob_match(pattern.trim(), a))),
         ),
+        Op::CidrPublic => Tri::from(
+            v.as_str()
+                .and_then(cidr)
+                .is_some_and(|c| reaches_public(&c)),
+        ),
+        Op::CidrPrefixLte(n) => {
+            Tri::from(v.as_str().and_then(cidr).is_some_and(|c| c.prefix <= *n))
+        }
         Op::VersionGte(min) => {
             Tri::from(version(v).is_some_and(|x| version_cmp(&x, min) != std::cmp::Ordering::Less))
         }
@@ -673,6 +739,24 @@ mod tests {
             panic!("plain text stays")
         };
         assert_eq!(t.as_str(), Some("#!/bin/sh\necho"));
+    }
+
+    #[test]
+    fn cidr_ranges() {
+        let public = |s: &str| test(&Op::CidrPublic, &Value::String(s.into()));
+        assert_eq!(public("203.0.113.0/24"), Tri::True);
+        assert_eq!(public("0.0.0.0/0"), Tri::True);
+        assert_eq!(public("10.1.0.0/16"), Tri::False);
+        assert_eq!(public("172.16.0.0/12"), Tri::False);
+        assert_eq!(public("172.0.0.0/8"), Tri::True);
+        assert_eq!(public("192.168.1.10"), Tri::False);
+        assert_eq!(public("not a cidr"), Tri::False);
+        let wide = |s: &str| test(&Op::CidrPrefixLte(16), &Value::String(s.into()));
+        assert_eq!(wide("10.0.0.0/8"), Tri::True);
+        assert_eq!(wide("10.0.0.0/16"), Tri::True);
+        assert_eq!(wide("10.0.1.0/24"), Tri::False);
+        assert_eq!(wide("2001:db8::/12"), Tri::True);
+        assert_eq!(wide("2001:db8::/32"), Tri::False);
     }
 
     #[test]

@@ -104,6 +104,10 @@ pub enum Op {
     /// Some action pattern of a policy statement (`*`, `ram:*`, `iam:Pass*`) matches one of
     /// these actions.
     GrantsAny(Vec<String>),
+    /// A CIDR whose range reaches a public (not private, not reserved) IPv4 address.
+    CidrPublic,
+    /// A CIDR whose prefix is this long or shorter (as wide or wider).
+    CidrPrefixLte(u8),
     /// A dotted version at least / below this one.
     VersionGte(Vec<u64>),
     VersionLt(Vec<u64>),
@@ -416,6 +420,10 @@ pub struct RawCond {
     /// Policy actions: true when an action pattern at the path (a string or a list:
     /// `*`, `ram:*`, `iam:Pass*`) matches one of them, case-insensitively.
     grants_any: Option<Vec<String>>,
+    /// A CIDR (or list) that reaches public IPv4 addresses.
+    cidr_public: Option<bool>,
+    /// A CIDR (or list) with a prefix this long or shorter.
+    cidr_prefix_lte: Option<u8>,
     /// A version (`1.28.3`, `v7.0`, `1.30.1-aliyun.1`) at least this one.
     version_gte: Option<String>,
     /// A version below this one.
@@ -525,6 +533,8 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
         ("cidr_any", c.cidr_any.is_some()),
         ("port_includes_any", c.port_includes_any.is_some()),
         ("grants_any", c.grants_any.is_some()),
+        ("cidr_public", c.cidr_public.is_some()),
+        ("cidr_prefix_lte", c.cidr_prefix_lte.is_some()),
         ("version_gte", c.version_gte.is_some()),
         ("version_lt", c.version_lt.is_some()),
     ]
@@ -775,9 +785,14 @@ pub fn compile(node: &Spanned<RawCond>, at: &str) -> Result<Cond, String> {
                 ),
                 "not_empty" if c.not_empty == Some(true) => Op::NotEmpty,
                 "cidr_any" if c.cidr_any == Some(true) => Op::CidrAny,
-                "not_empty" | "cidr_any" => {
+                "cidr_public" if c.cidr_public == Some(true) => Op::CidrPublic,
+                "not_empty" | "cidr_any" | "cidr_public" => {
                     return Err(format!("{}: '{op}' takes only true", here()));
                 }
+                "cidr_prefix_lte" => match c.cidr_prefix_lte {
+                    Some(n) if n <= 128 => Op::CidrPrefixLte(n),
+                    _ => return Err(format!("{}: cidr_prefix_lte takes 0 to 128", here())),
+                },
                 "grants_any" => {
                     let list = c.grants_any.clone().unwrap_or_default();
                     if list.is_empty() || list.iter().any(|a| a.trim().is_empty()) {
