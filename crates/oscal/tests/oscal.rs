@@ -651,3 +651,21 @@ fn nist_references_against_the_rev5_baselines() {
         "docs/nist-baselines.md is stale: run with UPDATE_DOCS=1"
     );
 }
+
+#[test]
+fn documents_of_oscal_1_1_and_1_2_releases_are_read() {
+    // NIST publishes its content as 1.2.2 now; 1.1.x documents are still about.
+    let original = text("basic-catalog.json");
+    let v: Value = serde_json::from_str(&original).unwrap();
+    let current = v["catalog"]["metadata"]["oscal-version"].as_str().unwrap().to_owned();
+    for version in ["1.1.3", "1.2.2", "1.2.9"] {
+        let patched = original.replacen(
+            &format!("\"oscal-version\": \"{current}\""),
+            &format!("\"oscal-version\": \"{version}\""),
+            1,
+        );
+        assert_ne!(patched, original, "the version is replaced");
+        let doc = read(&patched).unwrap_or_else(|e| panic!("{version}: {e}"));
+        assert_eq!(doc.model(), "catalog");
+    }
+}
