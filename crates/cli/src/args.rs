@@ -465,6 +465,9 @@ pub struct ScanWorkerArgs {
     /// The engagement's protection level
     #[arg(long)]
     pub level: Option<String>,
+    /// Only the rules of this pack (`mlps-l3` also reports per 等保 item)
+    #[arg(long)]
+    pub pack: Option<String>,
     /// Address-space limit in MiB
     #[arg(long, default_value_t = 2048)]
     pub memory_mb: u64,

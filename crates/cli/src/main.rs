@@ -5,7 +5,6 @@ mod catalog_cmd;
 mod check_cmd;
 mod classify_cmd;
 mod help;
-mod mlps;
 mod oscal_cmd;
 mod output;
 mod report_cmd;
@@ -182,6 +181,7 @@ fn run(cli: Cli, ctx: &Ctx, out: &mut dyn Write) -> Result<(), Failure> {
         Command::ScanWorker(args) => cloudward_server::scanning::worker_main(
             &args.dir,
             args.level.as_deref(),
+            args.pack.as_deref(),
             args.memory_mb,
             args.cpu_seconds,
             &limit_memory,

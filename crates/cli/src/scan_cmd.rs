@@ -37,7 +37,7 @@ pub fn rules_cmd(
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
             let mut packs = packs::load(&[&builtin], &rules)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
-            crate::mlps::add_packs(&mut packs, &content);
+            cloudward_scan::mlps::add_packs(&mut packs, &content.mlps);
             if let Some(p) = &pack
                 && !packs.names().contains(&p.as_str())
             {
@@ -101,7 +101,7 @@ pub fn rules_cmd(
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
             let mut packs = packs::load(&[&builtin], &rules)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
-            crate::mlps::add_packs(&mut packs, &content);
+            cloudward_scan::mlps::add_packs(&mut packs, &content.mlps);
             let count = |id: &str| rules.iter().filter(|r| packs.holds(id, r)).count();
             let mut rows = vec![(
                 packs::DEFAULT.to_owned(),
@@ -161,7 +161,7 @@ pub fn rules_cmd(
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
             let mut packs = packs::load(&[&builtin], &rules)
                 .map_err(|p| Failure::Input(ctx.problems_text(None, &p)))?;
-            crate::mlps::add_packs(&mut packs, &content);
+            cloudward_scan::mlps::add_packs(&mut packs, &content.mlps);
             let Some(r) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(id.trim())) else {
                 return Err(Failure::Input(
                     ctx.tr("scan.no_such_rule", &[("pattern", id)]),
@@ -741,7 +741,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
         .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
     let mut packs = packs::load(&[&builtin, &user], &rules)
         .map_err(|p| Failure::Input(ctx.rule_problems(&p)))?;
-    crate::mlps::add_packs(&mut packs, &content);
+    cloudward_scan::mlps::add_packs(&mut packs, &content.mlps);
     let baseline = match &args.baseline {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -869,14 +869,19 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
     let mlps_levels: Vec<u8> = args
         .pack
         .iter()
-        .filter_map(|p| crate::mlps::level_of(p))
+        .filter_map(|p| cloudward_scan::mlps::level_of(p))
         .collect();
-    let mlps_results: Vec<(u8, Vec<crate::mlps::ItemResult>)> = mlps_levels
+    let mlps_results: Vec<(u8, Vec<cloudward_scan::mlps::ItemResult>)> = mlps_levels
         .iter()
         .map(|l| {
             (
                 *l,
-                crate::mlps::results(&content.mlps, *l, &outcome.summary.controls, ctx.lang),
+                cloudward_scan::mlps::results(
+                    &content.mlps,
+                    *l,
+                    &outcome.summary.controls,
+                    ctx.lang,
+                ),
             )
         })
         .collect();
@@ -886,7 +891,7 @@ pub fn run(ctx: &Ctx, args: &ScanArgs, out: &mut dyn Write) -> Result<(), Failur
             "mlps",
             serde_json::Value::Array(
                 list.iter()
-                    .map(|(l, items)| crate::mlps::json(*l, items))
+                    .map(|(l, items)| cloudward_scan::mlps::json(*l, items))
                     .collect(),
             ),
         )],

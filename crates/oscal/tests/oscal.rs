@@ -657,7 +657,10 @@ fn documents_of_oscal_1_1_and_1_2_releases_are_read() {
     // NIST publishes its content as 1.2.2 now; 1.1.x documents are still about.
     let original = text("basic-catalog.json");
     let v: Value = serde_json::from_str(&original).unwrap();
-    let current = v["catalog"]["metadata"]["oscal-version"].as_str().unwrap().to_owned();
+    let current = v["catalog"]["metadata"]["oscal-version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for version in ["1.1.3", "1.2.2", "1.2.9"] {
         let patched = original.replacen(
             &format!("\"oscal-version\": \"{current}\""),

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod engine;
 pub mod eval;
 pub mod input;
+pub mod mlps;
 pub mod model;
 pub mod packs;
 pub mod report;

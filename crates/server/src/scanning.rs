@@ -19,6 +19,7 @@ use cloudward_domain::{Lang, ProtectionLevel};
 use cloudward_scan::engine;
 use cloudward_scan::input::{self, InputType, ReadOptions};
 use cloudward_scan::model::Estate;
+use cloudward_scan::packs::{self, Packs};
 use cloudward_scan::report::{self, Meta};
 use cloudward_scan::rules::{self, Rule};
 use serde_json::Value;
@@ -45,10 +46,11 @@ fn safe_name(name: &str) -> Option<PathBuf> {
         .then(|| p.to_owned())
 }
 
-/// The built-in rules, compiled once for the process.
-fn builtin_rules() -> Result<&'static (Vec<Rule>, cloudward_domain::load::Content), String> {
-    static RULES: OnceLock<Result<(Vec<Rule>, cloudward_domain::load::Content), String>> =
-        OnceLock::new();
+type Builtin = (Vec<Rule>, cloudward_domain::load::Content, Packs);
+
+/// The built-in rules and packs (the 等保 packs among them), compiled once for the process.
+fn builtin() -> Result<&'static Builtin, String> {
+    static RULES: OnceLock<Result<Builtin, String>> = OnceLock::new();
     RULES
         .get_or_init(|| {
             let content = cloudward_content::embedded_content()
@@ -59,10 +61,24 @@ fn builtin_rules() -> Result<&'static (Vec<Rule>, cloudward_domain::load::Conten
                 .collect();
             let rules = rules::load(&[&builtin], &content.catalog)
                 .map_err(|_| "the built-in rules do not load".to_owned())?;
-            Ok((rules, content))
+            let mut packs = packs::load(&[&builtin], &rules)
+                .map_err(|_| "the built-in packs do not load".to_owned())?;
+            cloudward_scan::mlps::add_packs(&mut packs, &content.mlps);
+            Ok((rules, content, packs))
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// The built-in rules, compiled once for the process.
+fn builtin_rules() -> Result<(&'static Vec<Rule>, &'static cloudward_domain::load::Content), String>
+{
+    builtin().map(|(r, c, _)| (r, c))
+}
+
+/// The packs a server scan may be limited to: `default` and the built-in ones.
+pub fn pack_names() -> Vec<&'static str> {
+    builtin().map(|(_, _, p)| p.names()).unwrap_or_default()
 }
 
 /// A built-in rule by its id: its title and remediation in both languages, for showing a
@@ -126,7 +142,16 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// Scans the files of a folder as the server does: a Terraform tree as one root module,
 /// other inputs file by file; the report's paths are relative to the folder.
-pub fn scan_dir(dir: &Path, level: Option<&str>) -> Result<Value, Refusal> {
+pub fn scan_dir(dir: &Path, level: Option<&str>, pack: Option<&str>) -> Result<Value, Refusal> {
+    let (_, _, packs) = builtin().map_err(Refusal::Internal)?;
+    if let Some(p) = pack
+        && !packs.names().contains(&p)
+    {
+        return Err(Refusal::Input(format!(
+            "unknown pack '{p}'; accepted: {}",
+            packs.names().join(", ")
+        )));
+    }
     let paths = files_under(dir);
     let all_terraform = paths
         .iter()
@@ -159,8 +184,30 @@ pub fn scan_dir(dir: &Path, level: Option<&str>) -> Result<Value, Refusal> {
         .and_then(ProtectionLevel::parse)
         .unwrap_or(ProtectionLevel::Advanced);
     let estate = Estate::new(loaded.resources);
-    let selected = engine::select(rules, level);
+    let selected: Vec<usize> = engine::select(rules, level)
+        .into_iter()
+        .filter(|i| match pack {
+            Some(p) => packs.holds(p, &rules[*i]),
+            None => !packs.opt_in(&rules[*i]),
+        })
+        .collect();
     let outcome = engine::run(rules, &selected, &estate, &content.regions, None);
+    // A 等保 pack's per-item results, as the CLI reports them.
+    let extra: Vec<(&str, Value)> = match pack.and_then(cloudward_scan::mlps::level_of) {
+        Some(l) => {
+            let items = cloudward_scan::mlps::results(
+                &content.mlps,
+                l,
+                &outcome.summary.controls,
+                Lang::En,
+            );
+            vec![(
+                "mlps",
+                Value::Array(vec![cloudward_scan::mlps::json(l, &items)]),
+            )]
+        }
+        None => Vec::new(),
+    };
     let shown: Vec<(String, InputType)> = loaded
         .inputs
         .iter()
@@ -181,7 +228,7 @@ pub fn scan_dir(dir: &Path, level: Option<&str>) -> Result<Value, Refusal> {
         errors: &loaded.errors,
         notes: &loaded.notes,
         estate: &estate,
-        extra: &[],
+        extra: &extra,
     };
     let mut buf = Vec::new();
     report::write_json(&mut buf, &outcome, rules, &meta)
@@ -279,7 +326,7 @@ impl ScanSlots {
 /// Scans files of our own (the demo estate) in this process, on this thread.
 pub fn scan_trusted_files(files: &[ScanFile], level: Option<&str>) -> ApiResult<Value> {
     let dir = write_files(files)?;
-    scan_dir(dir.path(), level).map_err(refused)
+    scan_dir(dir.path(), level, None).map_err(refused)
 }
 
 /// Scans uploaded files for `org`, within the organisation's share of concurrent scans,
@@ -289,6 +336,7 @@ pub async fn scan_files(
     org: &str,
     files: &[ScanFile],
     level: Option<&str>,
+    pack: Option<&str>,
 ) -> ApiResult<Value> {
     let Some(_slot) = ScanSlots::take(&state.scans, org, state.config.scans_per_org) else {
         return Err(ApiError::new(
@@ -301,15 +349,18 @@ pub async fn scan_files(
     };
     let dir = write_files(files)?;
     let level = level.map(str::to_owned);
+    let pack = pack.map(str::to_owned);
     match &state.config.scan_worker {
         None => {
             let path = dir.path().to_owned();
-            tokio::task::spawn_blocking(move || scan_dir(&path, level.as_deref()))
+            tokio::task::spawn_blocking(move || scan_dir(&path, level.as_deref(), pack.as_deref()))
                 .await
                 .map_err(|e| internal(&e))?
                 .map_err(refused)
         }
-        Some(worker) => run_worker(state, worker, dir.path(), level.as_deref()).await,
+        Some(worker) => {
+            run_worker(state, worker, dir.path(), level.as_deref(), pack.as_deref()).await
+        }
     }
 }
 
@@ -318,6 +369,7 @@ async fn run_worker(
     worker: &Path,
     dir: &Path,
     level: Option<&str>,
+    pack: Option<&str>,
 ) -> ApiResult<Value> {
     let config = &state.config;
     let mut cmd = tokio::process::Command::new(worker);
@@ -335,6 +387,9 @@ async fn run_worker(
         .kill_on_drop(true);
     if let Some(l) = level {
         cmd.arg("--level").arg(l);
+    }
+    if let Some(p) = pack {
+        cmd.arg("--pack").arg(p);
     }
     let child = cmd.spawn().map_err(|e| internal(&e))?;
     let limit = std::time::Duration::from_secs(config.scan_timeout_seconds.max(1));
@@ -384,6 +439,7 @@ async fn run_worker(
 pub fn worker_main(
     dir: &Path,
     level: Option<&str>,
+    pack: Option<&str>,
     memory_mb: u64,
     cpu_seconds: u64,
     limit_memory: &dyn Fn(usize) -> std::io::Result<()>,
@@ -399,7 +455,7 @@ pub fn worker_main(
     }
     #[cfg(not(unix))]
     let _ = cpu_seconds;
-    let answer = match scan_dir(dir, level) {
+    let answer = match scan_dir(dir, level, pack) {
         Ok(v) => WorkerAnswer::Report(v),
         Err(r) => WorkerAnswer::Refused(r),
     };

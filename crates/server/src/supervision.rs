@@ -105,6 +105,10 @@ pub struct ServerScan {
     /// The files to scan: Terraform (`.tf`, `.tfvars`), plan or state JSON, or inventory
     /// JSON/JSONL, by name.
     pub files: Vec<ScanFile>,
+    /// Only the rules of this pack (`default`, or a 等保 pack `mlps-l1` … `mlps-l4`, whose
+    /// report then lists each requirement item of the level under `mlps`).
+    #[serde(default)]
+    pub pack: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -125,7 +129,7 @@ pub async fn run_scan(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ServerScan>,
 ) -> ApiResult<Response> {
-    let view = scans::run(&state, &p, &id, &body.files).await?;
+    let view = scans::run(&state, &p, &id, &body.files, body.pack.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 

@@ -358,6 +358,21 @@ fn run(db: common::Db) {
         .status(),
         400
     );
+    // A pack the server does not have is refused with the ones it has.
+    let r = ssp.post(
+        &format!("/api/v1/engagements/{id}/scans/run?lang=en"),
+        &json!({ "files": [{ "name": "plan.json", "content": plan }], "pack": "mlps-l9" }),
+    );
+    assert_eq!(r.status(), 400);
+    let err: Value = r.json().unwrap();
+    let message = err["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("mlps-l9") && message.contains("mlps-l3"),
+        "{err}"
+    );
     let findings: Value = customer
         .get(&format!("/api/v1/engagements/{id}/findings?state=open"))
         .json()
@@ -760,4 +775,29 @@ fn an_engagement_from_planning_to_closed() {
     for db in databases() {
         run(db);
     }
+}
+
+#[test]
+fn a_server_scan_with_an_mlps_pack_reports_each_item() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plan.json"),
+        include_str!("../../cli/tests/fixtures/scan/plan/plan.json"),
+    )
+    .unwrap();
+    let report =
+        cloudward_server::scanning::scan_dir(dir.path(), Some("enhanced"), Some("mlps-l2"))
+            .unwrap();
+    let block = &report["mlps"][0];
+    assert_eq!(block["level"], 2);
+    let items = block["items"].as_array().unwrap();
+    assert!(items.iter().any(|i| i["status"] == "failing"), "{block}");
+    assert!(items.iter().any(|i| i["status"] == "needs-evidence"));
+    // Without a pack there is no such section, and an unknown pack is the input's fault.
+    let plain = cloudward_server::scanning::scan_dir(dir.path(), Some("enhanced"), None).unwrap();
+    assert!(plain.get("mlps").is_none());
+    assert!(matches!(
+        cloudward_server::scanning::scan_dir(dir.path(), None, Some("nope")),
+        Err(cloudward_server::scanning::Refusal::Input(m)) if m.contains("mlps-l2")
+    ));
 }

@@ -311,13 +311,15 @@ pub async fn run(
     p: &Principal,
     id: &str,
     files: &[ScanFile],
+    pack: Option<&str>,
 ) -> ApiResult<RunView> {
     let (e, _) = acting(state, p, id, Action::ScanRun).await?;
     if files.is_empty() {
         return Err(bad_scan("$.files is empty"));
     }
     let org = p.org.as_ref().map_or("", |o| o.id.as_str());
-    let report = crate::scanning::scan_files(state, org, files, e.level.map(|l| l.id())).await?;
+    let report =
+        crate::scanning::scan_files(state, org, files, e.level.map(|l| l.id()), pack).await?;
     let (r, run) = ingest(state, p, &e.id, &e.customer_org_id, &report, "server").await?;
     Ok(RunView {
         id: r.id,

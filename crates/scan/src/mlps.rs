@@ -3,11 +3,11 @@
 
 use cloudward_domain::Text;
 use cloudward_domain::lang::Lang;
-use cloudward_domain::load::Content;
 use cloudward_domain::mlps::Framework;
-use cloudward_scan::engine::ControlSummary;
-use cloudward_scan::packs::{Pack, Packs};
 use serde::Serialize;
+
+use crate::engine::ControlSummary;
+use crate::packs::{Pack, Packs};
 
 /// The pack id of a level: `mlps-l3`.
 pub fn pack_id(level: u8) -> String {
@@ -23,8 +23,7 @@ pub fn level_of(pack: &str) -> Option<u8> {
 
 /// Adds a pack per 等保 level to `packs` (unless a pack file already defines that id): the
 /// rules on every catalog control that the level's items map to.
-pub fn add_packs(packs: &mut Packs, content: &Content) {
-    let framework = &content.mlps;
+pub fn add_packs(packs: &mut Packs, framework: &Framework) {
     for level in 1..=4u8 {
         let id = pack_id(level);
         if packs.get(&id).is_some() {
