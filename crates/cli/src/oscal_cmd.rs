@@ -165,7 +165,17 @@ fn write_doc(
     opts: &ExportOpts,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let json = doc.to_json();
+    write_json(ctx, doc.model(), &doc.to_json(), opts, out)
+}
+
+/// An exported document's JSON to `--output` (saying so) or to standard output.
+fn write_json(
+    ctx: &Ctx,
+    model: &str,
+    json: &str,
+    opts: &ExportOpts,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     match &opts.output {
         None => out.write_all(json.as_bytes())?,
         Some(path) => {
@@ -184,7 +194,7 @@ fn write_doc(
                 ctx.tr(
                     "oscal.written",
                     &[
-                        ("model", doc.model().to_owned()),
+                        ("model", model.to_owned()),
                         ("file", path.display().to_string()),
                     ]
                 )
@@ -246,32 +256,7 @@ fn export_cmd(ctx: &Ctx, cmd: ExportCommand, out: &mut dyn Write) -> Result<(), 
             let doc =
                 cloudward_oscal::mapping::mlps(&content.mlps, &content.catalog, &ts, version());
             let json = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)? + "\n";
-            match &opts.output {
-                None => out.write_all(json.as_bytes())?,
-                Some(path) => {
-                    std::fs::write(path, json.as_bytes()).map_err(|e| {
-                        Failure::Input(ctx.tr(
-                            "oscal.unwritable",
-                            &[
-                                ("file", path.display().to_string()),
-                                ("detail", e.to_string()),
-                            ],
-                        ))
-                    })?;
-                    writeln!(
-                        out,
-                        "{}",
-                        ctx.tr(
-                            "oscal.written",
-                            &[
-                                ("model", "mapping-collection".to_owned()),
-                                ("file", path.display().to_string()),
-                            ]
-                        )
-                    )?;
-                }
-            }
-            Ok(())
+            write_json(ctx, "mapping-collection", &json, &opts, out)
         }
         ExportCommand::Catalog { opts } => {
             let ts = timestamp(ctx, opts.timestamp.as_deref())?;
